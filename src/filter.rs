@@ -1,0 +1,195 @@
+//! Filters applied after a regex matched: context, entropy, character classes, placeholders,
+//! references and inline allow comments. Pure functions over bytes.
+
+use crate::rules::{Context, Filters, PlaceholderSpec, ReferenceSpec, Side};
+
+/// Why a regex match is not reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    NoContext,
+    LowEntropy,
+    TooFewDigits,
+    TooFewUpper,
+    TooFewLower,
+    Placeholder,
+    Reference,
+}
+
+/// Shannon entropy of `bytes` in bits per byte.
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let len = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Entropy and character-class minimums of a rule.
+pub fn check_filters(secret: &[u8], filters: &Filters) -> Result<(), Rejection> {
+    if filters
+        .entropy
+        .is_some_and(|min| shannon_entropy(secret) < min)
+    {
+        return Err(Rejection::LowEntropy);
+    }
+    let count = |pred: fn(&u8) -> bool| secret.iter().filter(|b| pred(b)).count();
+    if count(u8::is_ascii_digit) < filters.min_digits {
+        return Err(Rejection::TooFewDigits);
+    }
+    if count(u8::is_ascii_uppercase) < filters.min_upper {
+        return Err(Rejection::TooFewUpper);
+    }
+    if count(u8::is_ascii_lowercase) < filters.min_lower {
+        return Err(Rejection::TooFewLower);
+    }
+    Ok(())
+}
+
+/// True for documentation placeholders: known words, known literals, long runs of one
+/// character (`xxxxxx`) or of consecutive characters (`123456`, `abcdef`).
+pub fn is_placeholder(secret: &[u8], spec: &PlaceholderSpec) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    if spec
+        .words
+        .iter()
+        .any(|w| memchr::memmem::find(&lower, w.to_ascii_lowercase().as_bytes()).is_some())
+    {
+        return true;
+    }
+    if spec.literals.iter().any(|l| l.as_bytes() == secret) {
+        return true;
+    }
+    longest_run(secret, |a, b| a == b) >= spec.max_run
+        || longest_run(secret, |a, b| a.wrapping_add(1) == b) >= spec.max_sequence
+        || longest_run(secret, |a, b| b.wrapping_add(1) == a) >= spec.max_sequence
+}
+
+/// Length of the longest run in which each byte relates to the one before by `step`.
+fn longest_run(bytes: &[u8], step: impl Fn(u8, u8) -> bool) -> usize {
+    let mut best = usize::from(!bytes.is_empty());
+    let mut current = best;
+    for pair in bytes.windows(2) {
+        current = if pair[0].is_ascii_alphanumeric() && step(pair[0], pair[1]) {
+            current + 1
+        } else {
+            1
+        };
+        best = best.max(current);
+    }
+    best
+}
+
+/// True when the value reads a variable (`process.env.X`, `os.environ[...]`) instead of being
+/// a literal.
+pub fn is_reference(secret: &[u8], spec: &ReferenceSpec) -> bool {
+    spec.prefixes.iter().any(|prefix| {
+        secret.len() >= prefix.len() && secret[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    })
+}
+
+/// True when a context keyword occurs where the rule asks for it around `start..end`.
+pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) -> bool {
+    let before = start.saturating_sub(context.window)..start;
+    let after = end..end.saturating_add(context.window).min(content.len());
+    let found = |range: std::ops::Range<usize>| context.keywords.is_match(&content[range]);
+    match context.side {
+        Side::Before => found(before),
+        Side::After => found(after),
+        Side::Both => found(before) || found(after),
+        Side::File => context.keywords.is_match(content),
+    }
+}
+
+/// True when `line` carries one of the allow markers.
+pub fn has_allow_marker(line: &[u8], markers: &[String]) -> bool {
+    markers
+        .iter()
+        .any(|marker| memchr::memmem::find(line, marker.as_bytes()).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    #[test]
+    fn entropy_values() {
+        let cases: [(&[u8], f64); 4] = [(b"", 0.0), (b"aaaa", 0.0), (b"abab", 1.0), (b"abcd", 2.0)];
+        for (bytes, expected) in cases {
+            assert!((shannon_entropy(bytes) - expected).abs() < 1e-9, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn placeholders() {
+        let spec = RuleSet::builtin().unwrap().placeholders;
+        let cases: [(&str, bool); 9] = [
+            ("r8_xxxxxxxxxxxxxxxxxxxx", true),
+            ("YOUR_TOKEN_HERE", true),
+            ("my-Example-Key-123", true),
+            ("abcdefgh.1234567890ABCDEFGHIJKL1234567890", true),
+            ("k000000k", true),
+            ("key123456", true),
+            ("zyxwvu", true),
+            ("q8Zr2LmP0vXy7TbN", false),
+            ("aab123", false),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(is_placeholder(value.as_bytes(), &spec), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn references() {
+        let spec = RuleSet::builtin().unwrap().references;
+        let cases = [
+            ("process.env.REPLICATE_API_TOKEN_V2", true),
+            ("os.environ.get", true),
+            ("Settings.replicate_token_2", true),
+            ("q8Zr2LmP0vXy7TbN", false),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(is_reference(value.as_bytes(), &spec), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn filter_minimums() {
+        let filters = Filters {
+            entropy: Some(2.0),
+            min_digits: 2,
+            min_upper: 1,
+            min_lower: 1,
+        };
+        let cases: [(&str, Result<(), Rejection>); 5] = [
+            ("aB12cd", Ok(())),
+            ("aaaaaaaa", Err(Rejection::LowEntropy)),
+            ("aBcdef1", Err(Rejection::TooFewDigits)),
+            ("abcd12", Err(Rejection::TooFewUpper)),
+            ("ABCD12", Err(Rejection::TooFewLower)),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(check_filters(value.as_bytes(), &filters), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn allow_markers() {
+        let markers = RuleSet::builtin().unwrap().allow.same_line;
+        assert!(has_allow_marker(b"x = 1 # tokenguard:allow", &markers));
+        assert!(has_allow_marker(b"x = 1 // pragma: allowlist secret", &markers));
+        assert!(has_allow_marker(b"x = 1 <!-- gitleaks:allow -->", &markers));
+        assert!(!has_allow_marker(b"x = 1 # allow", &markers));
+    }
+}

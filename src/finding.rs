@@ -1,0 +1,122 @@
+//! A finding as reported. The secret itself never leaves this module: a finding keeps only a
+//! redacted form and a fingerprint.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::rules::{Confidence, Severity};
+
+/// Characters of a secret shown at most, whatever its length.
+const SHOWN_PREFIX_MAX: usize = 6;
+
+/// One secret on one added line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule_id: String,
+    /// Key of the provider in the rules file (`replicate`).
+    #[serde(skip)]
+    pub provider_key: String,
+    pub provider: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub path: String,
+    /// 1-based line in the staged file.
+    pub line: u64,
+    /// 1-based column in bytes, as ripgrep and compilers count.
+    pub column: u64,
+    pub secret_redacted: String,
+    pub fingerprint: String,
+}
+
+/// Where a secret sits, before it becomes a [`Finding`].
+#[derive(Debug, Clone, Copy)]
+pub struct Location<'a> {
+    pub path: &'a str,
+    pub line: u64,
+    pub column: u64,
+}
+
+/// What a finding needs to know about its rule.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleInfo<'a> {
+    pub id: &'a str,
+    pub provider_key: &'a str,
+    pub provider: &'a str,
+    pub severity: Severity,
+    pub confidence: Confidence,
+}
+
+impl Finding {
+    pub fn new(rule: RuleInfo<'_>, location: Location<'_>, secret: &[u8]) -> Finding {
+        Finding {
+            rule_id: rule.id.to_string(),
+            provider_key: rule.provider_key.to_string(),
+            provider: rule.provider.to_string(),
+            severity: rule.severity,
+            confidence: rule.confidence,
+            path: location.path.to_string(),
+            line: location.line,
+            column: location.column,
+            secret_redacted: redact(secret),
+            fingerprint: fingerprint(rule.id, secret),
+        }
+    }
+}
+
+/// A short prefix and the length: enough to find the token, too little to use it.
+///
+/// ```
+/// assert_eq!(tokenguard::finding::redact(b"abcdefghijklmnopqrstuvwxyz0123456789"), "abcdef…(36 chars)");
+/// ```
+pub fn redact(secret: &[u8]) -> String {
+    // At most a quarter of the secret, and only printable ASCII.
+    let shown: String = secret
+        .iter()
+        .take((secret.len() / 4).min(SHOWN_PREFIX_MAX))
+        .take_while(|b| b.is_ascii_graphic())
+        .map(|&b| b as char)
+        .collect();
+    format!("{shown}…({} chars)", secret.len())
+}
+
+/// A stable identifier of (rule, secret): the same wherever the secret moves, and revealing
+/// nothing about it (128 bits of SHA-256).
+pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"tokenguard-fingerprint-v1\0");
+    hasher.update(rule_id.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(secret);
+    hasher.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_shows_at_most_a_quarter_and_six_characters() {
+        let cases: [(&[u8], &str); 4] = [
+            (b"r8_0123456789012345678901234567890123456", "r8_012…(40 chars)"),
+            (b"abcdefgh", "ab…(8 chars)"),
+            (b"abc", "…(3 chars)"),
+            (b"ab\xffcdefghijklmnop", "ab…(17 chars)"),
+        ];
+        for (secret, expected) in cases {
+            assert_eq!(redact(secret), expected);
+        }
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret_only() {
+        let a = fingerprint("replicate-api-token", b"secret-one");
+        assert_eq!(a, fingerprint("replicate-api-token", b"secret-one"));
+        assert_ne!(a, fingerprint("replicate-api-token", b"secret-two"));
+        assert_ne!(a, fingerprint("baseten-api-key", b"secret-one"));
+        assert_eq!(a.len(), 32);
+        assert!(!a.contains("secret"));
+    }
+}

@@ -1,0 +1,35 @@
+//! tokenguard: blocks API tokens of ML platforms before they enter git history.
+//!
+//! The modules are the stages of one pipeline, in the order data flows through them:
+//!
+//! ```text
+//! staged change (git2) -> added lines -> keyword prefilter -> rule regexes -> filters -> findings -> report
+//! ```
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+/// Command-line definition (clap).
+pub mod cli;
+/// The one error type.
+pub mod error;
+/// Built-in rules (`config/rules.toml`) parsed, validated and compiled.
+pub mod rules;
+/// The only git2 code: what the commit being made adds, blob by blob.
+pub mod staged;
+/// Line numbers a change adds to a blob.
+pub mod lines;
+/// Aho-Corasick keyword prefilter: which rules can match a blob at all.
+pub mod prefilter;
+/// Candidate rules' regexes over a blob, restricted to added lines.
+pub mod scan;
+/// Placeholders, references, entropy and inline allow comments.
+pub mod filter;
+/// A finding: the one place a secret is redacted and fingerprinted.
+pub mod finding;
+/// Human and JSON reports, written to any `impl Write`.
+pub mod report;
+/// Example token shapes turned into concrete tokens (tests and self-checks).
+pub mod shape;
+
+mod app;
+
+pub use app::{ExitStatus, install_panic_hook, run};

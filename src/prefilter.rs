@@ -1,0 +1,192 @@
+//! Aho-Corasick over every rule keyword: which rules could match a blob at all.
+//!
+//! Keywords overlap (`api_token` ends `replicate_api_token`'s name, a short prefix can start a
+//! longer one), and a plain leftmost search reports one match per position, so it could hide a
+//! rule behind another. Two steps keep every rule visible: the search restarts one byte after the
+//! start of each match (so every position that starts a keyword is seen, with its longest
+//! keyword), and each keyword also stands for every shorter keyword it contains.
+
+use aho_corasick::{AhoCorasick, Input, MatchKind};
+
+use crate::rules::Rule;
+
+/// A set of rule indices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleMask {
+    words: Vec<u64>,
+}
+
+impl RuleMask {
+    pub fn empty(rules: usize) -> RuleMask {
+        RuleMask {
+            words: vec![0; rules.div_ceil(64)],
+        }
+    }
+
+    pub fn insert(&mut self, rule: usize) {
+        self.words[rule / 64] |= 1 << (rule % 64);
+    }
+
+    pub fn contains(&self, rule: usize) -> bool {
+        self.words[rule / 64] & (1 << (rule % 64)) != 0
+    }
+
+    pub fn union_with(&mut self, other: &RuleMask) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|w| *w == 0)
+    }
+
+    /// The rule indices in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, word)| {
+            (0..64)
+                .filter(move |bit| word & (1 << bit) != 0)
+                .map(move |bit| i * 64 + bit)
+        })
+    }
+}
+
+/// The keyword automaton and, per keyword, the rules it makes candidates.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    automaton: AhoCorasick,
+    rules_of_keyword: Vec<RuleMask>,
+    rule_count: usize,
+}
+
+impl Prefilter {
+    pub fn new(rules: &[Rule]) -> Prefilter {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut owners: Vec<RuleMask> = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            for keyword in &rule.spec.keywords {
+                let keyword = keyword.to_ascii_lowercase();
+                let slot = match keywords.iter().position(|k| *k == keyword) {
+                    Some(slot) => slot,
+                    None => {
+                        keywords.push(keyword);
+                        owners.push(RuleMask::empty(rules.len()));
+                        keywords.len() - 1
+                    }
+                };
+                owners[slot].insert(index);
+            }
+        }
+        // A longer keyword implies every keyword it contains.
+        let mut rules_of_keyword = owners.clone();
+        for (i, long) in keywords.iter().enumerate() {
+            for (j, short) in keywords.iter().enumerate() {
+                if i != j && long.contains(short.as_str()) {
+                    rules_of_keyword[i].union_with(&owners[j]);
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&keywords)
+            .expect("keywords are plain literals of bounded size");
+        Prefilter {
+            automaton,
+            rules_of_keyword,
+            rule_count: rules.len(),
+        }
+    }
+
+    /// The rules whose keywords occur in `haystack` (ASCII case-insensitively).
+    pub fn candidates(&self, haystack: &[u8]) -> RuleMask {
+        let mut mask = RuleMask::empty(self.rule_count);
+        let mut at = 0;
+        while at < haystack.len() {
+            let input = Input::new(haystack).span(at..haystack.len());
+            let Some(found) = self.automaton.find(input) else {
+                break;
+            };
+            mask.union_with(&self.rules_of_keyword[found.pattern().as_usize()]);
+            at = found.start() + 1;
+        }
+        mask
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    fn rules_with_keywords(sets: &[&[&str]]) -> Vec<Rule> {
+        let base = RuleSet::builtin().unwrap().rules[0].clone();
+        sets.iter()
+            .map(|keywords| {
+                let mut rule = base.clone();
+                rule.spec.keywords = keywords.iter().map(|k| k.to_string()).collect();
+                rule
+            })
+            .collect()
+    }
+
+    #[test]
+    fn overlapping_keywords_never_hide_a_rule() {
+        let rules = rules_with_keywords(&[&["sk-"], &["sk-ant-"], &["ant-api"], &["abase"], &["baseten"]]);
+        let prefilter = Prefilter::new(&rules);
+        let cases: [(&str, &[usize]); 6] = [
+            ("x sk-ant-api03", &[0, 1, 2]),
+            ("sk-", &[0]),
+            ("abaseten", &[3, 4]),
+            ("BASETEN", &[4]),
+            ("nothing here", &[]),
+            ("ant-api then sk-", &[0, 2]),
+        ];
+        for (text, expected) in cases {
+            let got: Vec<usize> = prefilter.candidates(text.as_bytes()).iter().collect();
+            assert_eq!(got, expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn brute_force_agrees_on_builtin_keywords() {
+        let rules = RuleSet::builtin().unwrap().rules;
+        let prefilter = Prefilter::new(&rules);
+        let keywords: Vec<String> = rules
+            .iter()
+            .flat_map(|r| r.spec.keywords.iter().map(|k| k.to_ascii_lowercase()))
+            .collect();
+        // Every pair of keywords glued together, overlapping by up to three bytes.
+        for a in &keywords {
+            for b in &keywords {
+                for overlap in 0..=3 {
+                    let text = if a.len() > overlap && a.ends_with(&b[..overlap.min(b.len())]) {
+                        format!("{a}{}", &b[overlap.min(b.len())..])
+                    } else {
+                        format!("{a}{b}")
+                    };
+                    let expected: Vec<usize> = rules
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| {
+                            r.spec.keywords.iter().any(|k| text.contains(&k.to_ascii_lowercase()))
+                        })
+                        .map(|(i, _)| i)
+                        .collect();
+                    let got: Vec<usize> = prefilter.candidates(text.as_bytes()).iter().collect();
+                    assert_eq!(got, expected, "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mask_operations() {
+        let mut mask = RuleMask::empty(130);
+        assert!(mask.is_empty());
+        mask.insert(0);
+        mask.insert(129);
+        assert!(mask.contains(129) && !mask.contains(64));
+        assert_eq!(mask.iter().collect::<Vec<_>>(), vec![0, 129]);
+    }
+}
