@@ -94,7 +94,8 @@ fn longest_run(bytes: &[u8], step: impl Fn(u8, u8) -> bool) -> usize {
 /// a literal.
 pub fn is_reference(secret: &[u8], spec: &ReferenceSpec) -> bool {
     spec.prefixes.iter().any(|prefix| {
-        secret.len() >= prefix.len() && secret[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        secret.len() >= prefix.len()
+            && secret[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
     })
 }
 
@@ -127,7 +128,10 @@ mod tests {
     fn entropy_values() {
         let cases: [(&[u8], f64); 4] = [(b"", 0.0), (b"aaaa", 0.0), (b"abab", 1.0), (b"abcd", 2.0)];
         for (bytes, expected) in cases {
-            assert!((shannon_entropy(bytes) - expected).abs() < 1e-9, "{bytes:?}");
+            assert!(
+                (shannon_entropy(bytes) - expected).abs() < 1e-9,
+                "{bytes:?}"
+            );
         }
     }
 
@@ -180,7 +184,11 @@ mod tests {
             ("ABCD12", Err(Rejection::TooFewLower)),
         ];
         for (value, expected) in cases {
-            assert_eq!(check_filters(value.as_bytes(), &filters), expected, "{value}");
+            assert_eq!(
+                check_filters(value.as_bytes(), &filters),
+                expected,
+                "{value}"
+            );
         }
     }
 
@@ -188,7 +196,10 @@ mod tests {
     fn allow_markers() {
         let markers = RuleSet::builtin().unwrap().allow.same_line;
         assert!(has_allow_marker(b"x = 1 # tokenguard:allow", &markers));
-        assert!(has_allow_marker(b"x = 1 // pragma: allowlist secret", &markers));
+        assert!(has_allow_marker(
+            b"x = 1 // pragma: allowlist secret",
+            &markers
+        ));
         assert!(has_allow_marker(b"x = 1 <!-- gitleaks:allow -->", &markers));
         assert!(!has_allow_marker(b"x = 1 # allow", &markers));
     }

@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn redaction_shows_at_most_a_quarter_and_six_characters() {
         let cases: [(&[u8], &str); 4] = [
-            (b"r8_0123456789012345678901234567890123456", "r8_012…(40 chars)"),
+            (
+                b"r8_0123456789012345678901234567890123456",
+                "r8_012…(40 chars)",
+            ),
             (b"abcdefgh", "ab…(8 chars)"),
             (b"abc", "…(3 chars)"),
             (b"ab\xffcdefghijklmnop", "ab…(17 chars)"),

@@ -11,24 +11,24 @@
 pub mod cli;
 /// The one error type.
 pub mod error;
-/// Built-in rules (`config/rules.toml`) parsed, validated and compiled.
-pub mod rules;
-/// The only git2 code: what the commit being made adds, blob by blob.
-pub mod staged;
-/// Line numbers a change adds to a blob.
-pub mod lines;
-/// Aho-Corasick keyword prefilter: which rules can match a blob at all.
-pub mod prefilter;
-/// Candidate rules' regexes over a blob, restricted to added lines.
-pub mod scan;
 /// Placeholders, references, entropy and inline allow comments.
 pub mod filter;
 /// A finding: the one place a secret is redacted and fingerprinted.
 pub mod finding;
+/// Line numbers a change adds to a blob.
+pub mod lines;
+/// Aho-Corasick keyword prefilter: which rules can match a blob at all.
+pub mod prefilter;
 /// Human and JSON reports, written to any `impl Write`.
 pub mod report;
+/// Built-in rules (`config/rules.toml`) parsed, validated and compiled.
+pub mod rules;
+/// Candidate rules' regexes over a blob, restricted to added lines.
+pub mod scan;
 /// Example token shapes turned into concrete tokens (tests and self-checks).
 pub mod shape;
+/// The only git2 code: what the commit being made adds, blob by blob.
+pub mod staged;
 
 mod app;
 

@@ -132,7 +132,13 @@ mod tests {
 
     #[test]
     fn overlapping_keywords_never_hide_a_rule() {
-        let rules = rules_with_keywords(&[&["sk-"], &["sk-ant-"], &["ant-api"], &["abase"], &["baseten"]]);
+        let rules = rules_with_keywords(&[
+            &["sk-"],
+            &["sk-ant-"],
+            &["ant-api"],
+            &["abase"],
+            &["baseten"],
+        ]);
         let prefilter = Prefilter::new(&rules);
         let cases: [(&str, &[usize]); 6] = [
             ("x sk-ant-api03", &[0, 1, 2]),
@@ -169,7 +175,10 @@ mod tests {
                         .iter()
                         .enumerate()
                         .filter(|(_, r)| {
-                            r.spec.keywords.iter().any(|k| text.contains(&k.to_ascii_lowercase()))
+                            r.spec
+                                .keywords
+                                .iter()
+                                .any(|k| text.contains(&k.to_ascii_lowercase()))
                         })
                         .map(|(i, _)| i)
                         .collect();

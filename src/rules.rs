@@ -378,13 +378,22 @@ mod tests {
                 "line",
             ),
             (
-                base.replacen("confidence = \"high\"", "confidence = \"high\"\nbogus = 1", 1),
+                base.replacen(
+                    "confidence = \"high\"",
+                    "confidence = \"high\"\nbogus = 1",
+                    1,
+                ),
                 "unknown field",
             ),
         ];
         for (text, expected) in cases {
-            let err = RuleSet::from_toml(&text, "test.toml").unwrap_err().to_string();
-            assert!(err.contains(expected), "{err:?} should mention {expected:?}");
+            let err = RuleSet::from_toml(&text, "test.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(expected),
+                "{err:?} should mention {expected:?}"
+            );
             assert!(!err.contains('\n'), "one line: {err:?}");
         }
     }

@@ -80,8 +80,10 @@ impl Scanner {
             if self.reject(rule, content, start, end).is_some() {
                 continue;
             }
-            let line_end = memchr::memchr(b'\n', &content[start..]).map_or(content.len(), |i| start + i);
-            if filter::has_allow_marker(&content[line_start..line_end], &self.rules.allow.same_line) {
+            let line_end =
+                memchr::memchr(b'\n', &content[start..]).map_or(content.len(), |i| start + i);
+            if filter::has_allow_marker(&content[line_start..line_end], &self.rules.allow.same_line)
+            {
                 scan.suppressed_inline += 1;
                 continue;
             }
@@ -188,7 +190,12 @@ mod tests {
     /// A token of `shape` that passes the rule's own filters (retrying seeds, as a real token
     /// would be drawn until it looks random enough).
     pub(crate) fn token_for(scanner: &Scanner, rule_id: &str, seed: u64) -> crate::shape::Sample {
-        let rule = scanner.rules.rules.iter().find(|r| r.id() == rule_id).unwrap();
+        let rule = scanner
+            .rules
+            .rules
+            .iter()
+            .find(|r| r.id() == rule_id)
+            .unwrap();
         let shape = Shape::parse(&rule.spec.examples.as_ref().unwrap().shape).unwrap();
         (seed..seed + 1000)
             .map(|s| shape.generate(s))
@@ -221,10 +228,18 @@ mod tests {
                         "{} should find {template:?}, got {findings:?}",
                         rule.id()
                     );
-                    assert_eq!(findings.len(), 1, "{}: one secret, one finding: {template:?}", rule.id());
+                    assert_eq!(
+                        findings.len(),
+                        1,
+                        "{}: one secret, one finding: {template:?}",
+                        rule.id()
+                    );
                     let lower = text.to_ascii_lowercase();
                     assert!(
-                        rule.spec.keywords.iter().any(|k| lower.contains(&k.to_ascii_lowercase())),
+                        rule.spec
+                            .keywords
+                            .iter()
+                            .any(|k| lower.contains(&k.to_ascii_lowercase())),
                         "{}: positive {template:?} holds none of the keywords",
                         rule.id()
                     );
@@ -253,7 +268,12 @@ mod tests {
         let found = scanner.scan("f", text.as_bytes(), &on_line_2, &candidates);
         assert_eq!(found.findings.len(), 1);
         assert_eq!((found.findings[0].line, found.findings[0].column), (2, 8));
-        assert!(scanner.scan("f", text.as_bytes(), &on_line_3, &candidates).findings.is_empty());
+        assert!(
+            scanner
+                .scan("f", text.as_bytes(), &on_line_3, &candidates)
+                .findings
+                .is_empty()
+        );
     }
 
     #[test]
@@ -263,7 +283,9 @@ mod tests {
         let text = format!("[baseten]\napi_key = {key}\n");
         let candidates = scanner.candidates(text.as_bytes());
         let added = AddedLines::from_ranges(vec![(2, 2)]);
-        let findings = scanner.scan("f", text.as_bytes(), &added, &candidates).findings;
+        let findings = scanner
+            .scan("f", text.as_bytes(), &added, &candidates)
+            .findings;
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].rule_id, "baseten-api-key");
     }
@@ -276,7 +298,10 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].rule_id, "replicate-api-token");
         let key = token_for(&scanner, "baseten-api-key", 3).token;
-        let findings = scan_all(&scanner, &format!("# baseten\nAuthorization: Api-Key {key}"));
+        let findings = scan_all(
+            &scanner,
+            &format!("# baseten\nAuthorization: Api-Key {key}"),
+        );
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].provider, "Baseten");
     }
@@ -285,7 +310,11 @@ mod tests {
     fn allow_comments_suppress_and_are_counted() {
         let scanner = scanner();
         let token = token_for(&scanner, "replicate-api-token", 4).token;
-        for marker in ["# tokenguard:allow", "// pragma: allowlist secret", "/* gitleaks:allow */"] {
+        for marker in [
+            "# tokenguard:allow",
+            "// pragma: allowlist secret",
+            "/* gitleaks:allow */",
+        ] {
             let text = format!("x = \"{token}\" {marker}\ny = \"{token}\"\n");
             let candidates = scanner.candidates(text.as_bytes());
             let scan = scanner.scan("f", text.as_bytes(), &AddedLines::All, &candidates);

@@ -14,10 +14,7 @@ const CLASSES: &[(&str, &[u8])] = &[
     ("lower", b"abcdefghijklmnopqrstuvwxyz"),
     ("upper", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
     ("digit", b"0123456789"),
-    (
-        "lowernum",
-        b"abcdefghijklmnopqrstuvwxyz0123456789",
-    ),
+    ("lowernum", b"abcdefghijklmnopqrstuvwxyz0123456789"),
     (
         "base64url",
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
@@ -86,10 +83,7 @@ impl Shape {
             segments.push(Segment::Random { class, len });
             rest = &rest[open + close + 1..];
         }
-        if !segments
-            .iter()
-            .any(|s| matches!(s, Segment::Random { .. }))
-        {
+        if !segments.iter().any(|s| matches!(s, Segment::Random { .. })) {
             return Err(format!("shape {text:?}: has no random segment"));
         }
         Ok(Shape { segments })

@@ -5,8 +5,8 @@
 //! first commit. Working-tree files are never read.
 
 use git2::{
-    Blob, Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Index, Oid, Patch,
-    Repository, Tree,
+    Blob, Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Index, Oid, Patch, Repository,
+    Tree,
 };
 use serde::Serialize;
 
@@ -93,7 +93,11 @@ impl StagedChange {
         for delta in diff.deltas() {
             let status = delta.status();
             match status {
-                Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange => {}
+                Delta::Added
+                | Delta::Modified
+                | Delta::Renamed
+                | Delta::Copied
+                | Delta::Typechange => {}
                 Delta::Deleted => {
                     stats.deleted_files += 1;
                     continue;
@@ -119,11 +123,14 @@ impl StagedChange {
                 }
                 _ => continue,
             }
-            let new = self.repo.find_blob(new_file.id()).map_err(Error::git(format!(
-                "cannot read the staged blob {} of {}",
-                new_file.id(),
-                String::from_utf8_lossy(&path)
-            )))?;
+            let new = self
+                .repo
+                .find_blob(new_file.id())
+                .map_err(Error::git(format!(
+                    "cannot read the staged blob {} of {}",
+                    new_file.id(),
+                    String::from_utf8_lossy(&path)
+                )))?;
             if is_binary(new.content()) {
                 stats.binary_skipped += 1;
                 continue;

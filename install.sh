@@ -1,0 +1,55 @@
+#!/bin/sh
+# Builds and installs the tokenguard binary (cargo install --locked), then installs the
+# pre-commit hook into a git repository (the one this is run in, or the one given as argument)
+# and runs a first scan of what is staged there.
+#
+#   ./install.sh                 # build, install, hook the repository around the current dir
+#   ./install.sh path/to/repo    # hook that repository instead
+#   ./install.sh --no-hook       # only build and install the binary
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+target=.
+want_hook=yes
+case "${1:-}" in
+    --no-hook) want_hook=no ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    "") ;;
+    *) target=$1 ;;
+esac
+
+command -v cargo >/dev/null 2>&1 || {
+    echo "install.sh: cargo is not installed; install a Rust toolchain (https://rustup.rs) first" >&2
+    exit 1
+}
+cargo install --locked --quiet --path "$here"
+bin="${CARGO_HOME:-$HOME/.cargo}/bin/tokenguard"
+echo "installed $bin ($("$bin" --version))"
+
+[ "$want_hook" = yes ] || exit 0
+if ! git -C "$target" rev-parse --git-dir >/dev/null 2>&1; then
+    echo "$target is not inside a git repository: no hook installed (./install.sh path/to/repo)"
+    exit 0
+fi
+
+# `--git-path hooks` honours core.hooksPath and worktrees (.git may be a file).
+hooks=$(cd "$target" && git rev-parse --path-format=absolute --git-path hooks)
+mkdir -p "$hooks"
+hook="$hooks/pre-commit"
+marker="tokenguard pre-commit hook"
+if [ -e "$hook" ] && ! grep -q "$marker" "$hook"; then
+    # Someone else's hook: keep it, and have ours run it first (its failure still blocks).
+    if [ -e "$hook.before-tokenguard" ]; then
+        echo "install.sh: $hook and $hook.before-tokenguard both exist; merge them by hand" >&2
+        exit 1
+    fi
+    mv "$hook" "$hook.before-tokenguard"
+    echo "kept the existing hook as $hook.before-tokenguard; tokenguard runs it first"
+fi
+cp "$here/hooks/pre-commit" "$hook"
+chmod +x "$hook"
+echo "installed the pre-commit hook at $hook"
+
+# The main job, once now: what would the next commit add?
+cd "$target"
+exec "$bin" scan-staged

@@ -1,0 +1,7 @@
+//! End-to-end tests: real git repositories in temporary directories, the real hook and binary.
+
+mod content;
+mod fixture;
+mod git_flow;
+mod output;
+mod rules;
