@@ -6,25 +6,35 @@
 #   ./install.sh                 # build, install, hook the repository around the current dir
 #   ./install.sh path/to/repo    # hook that repository instead
 #   ./install.sh --no-hook       # only build and install the binary
+#   ./install.sh --hook-only     # only install the hook (binary from TOKENGUARD_BIN or PATH)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 target=.
 want_hook=yes
-case "${1:-}" in
-    --no-hook) want_hook=no ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    "") ;;
-    *) target=$1 ;;
-esac
+want_build=yes
+for arg in "$@"; do
+    case "$arg" in
+        --no-hook) want_hook=no ;;
+        --hook-only) want_build=no ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -*) echo "install.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
+        *) target=$arg ;;
+    esac
+done
 
-command -v cargo >/dev/null 2>&1 || {
-    echo "install.sh: cargo is not installed; install a Rust toolchain (https://rustup.rs) first" >&2
-    exit 1
-}
-cargo install --locked --quiet --path "$here"
-bin="${CARGO_HOME:-$HOME/.cargo}/bin/tokenguard"
-echo "installed $bin ($("$bin" --version))"
+if [ "$want_build" = yes ]; then
+    command -v cargo >/dev/null 2>&1 || {
+        echo "install.sh: cargo is not installed; install a Rust toolchain (https://rustup.rs) first" >&2
+        exit 1
+    }
+    cargo install --locked --quiet --path "$here"
+    bin="${CARGO_HOME:-$HOME/.cargo}/bin/tokenguard"
+    echo "installed $bin ($("$bin" --version))"
+else
+    bin=${TOKENGUARD_BIN:-$(command -v tokenguard || true)}
+    [ -x "$bin" ] || { echo "install.sh: --hook-only needs tokenguard on PATH or in TOKENGUARD_BIN" >&2; exit 1; }
+fi
 
 [ "$want_hook" = yes ] || exit 0
 if ! git -C "$target" rev-parse --git-dir >/dev/null 2>&1; then

@@ -3,5 +3,6 @@
 mod content;
 mod fixture;
 mod git_flow;
+mod install;
 mod output;
 mod rules;

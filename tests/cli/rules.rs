@@ -10,9 +10,10 @@ fn placeholders_are_not_findings() {
         "REPLICATE_API_TOKEN=r8_{x37}\n\
          REPLICATE_API_TOKEN=<your-token>\n\
          REPLICATE_API_TOKEN=YOUR_REPLICATE_API_TOKEN\n\
-         REPLICATE_API_TOKEN=r8_EXAMPLEEXAMPLEEXAMPLEEXAMPLE1234567\n\
+         REPLICATE_API_TOKEN=r8_{}12\n\
          BASETEN_API_KEY=abcdefgh.1234567890ABCDEFGHIJKL1234567890\n\
          BASETEN_API_KEY=xxxxxxxx.{}\n",
+        "EXAMPLE".repeat(5),
         "x".repeat(32)
     );
     repo.add(".env.example", content);
