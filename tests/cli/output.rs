@@ -183,3 +183,28 @@ fn rules_command_lists_the_catalog() {
             .any(|r| r["id"] == "baseten-api-key")
     );
 }
+
+#[test]
+fn corrupt_index_fails_closed() {
+    let repo = TestRepo::new();
+    repo.add("a.txt", "a\n");
+    std::fs::write(repo.path().join(".git/index"), b"DIRC\0\0\0\x02garbage").unwrap();
+    let run = repo.tokenguard(&["scan-staged"]);
+    run.assert_code(2);
+    assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
+    assert!(run.stderr.contains("index"), "{run:#?}");
+}
+
+#[test]
+fn head_pointing_at_a_missing_commit_fails_closed() {
+    let repo = TestRepo::new();
+    repo.add("a.txt", "a\n");
+    std::fs::write(
+        repo.path().join(".git/refs/heads/main"),
+        "0123456789abcdef0123456789abcdef01234567\n",
+    )
+    .unwrap();
+    let run = repo.tokenguard(&["scan-staged"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("HEAD"), "{run:#?}");
+}
