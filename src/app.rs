@@ -2,10 +2,11 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::{Cli, ColorChoice, Command, Format, RulesArgs, ScanArgs};
-use crate::error::Result;
+use crate::cli::{Cli, ColorChoice, Command, Format, ListFormat, RulesAction, RulesArgs, ScanArgs};
+use crate::error::{Error, Result};
+use crate::examples;
 use crate::report::{self, Outcome};
-use crate::rules::RuleSet;
+use crate::rules::{BUILTIN_RULES, RuleSet};
 use crate::scan::Scanner;
 use crate::staged::StagedChange;
 
@@ -72,13 +73,49 @@ fn scan_staged(args: &ScanArgs) -> Result<ExitStatus> {
 }
 
 fn list_rules(args: &RulesArgs) -> Result<ExitStatus> {
+    if let Some(RulesAction::Check { rules }) = &args.action {
+        return check_rules(rules.as_deref());
+    }
     let rules = RuleSet::builtin()?;
     let mut stdout = std::io::stdout().lock();
     match args.format {
-        Format::Human => report::rules::write_table(&mut stdout, &rules)?,
-        Format::Json => report::rules::write_json(&mut stdout, &rules)?,
+        ListFormat::Human => report::rules::write_table(&mut stdout, &rules)?,
+        ListFormat::Json => report::rules::write_json(&mut stdout, &rules)?,
+        ListFormat::Markdown => report::rules::write_markdown(&mut stdout, &rules)?,
     }
     Ok(ExitStatus::Clean)
+}
+
+fn check_rules(path: Option<&std::path::Path>) -> Result<ExitStatus> {
+    let (text, origin) = match path {
+        Some(path) => (
+            std::fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?,
+            path.display().to_string(),
+        ),
+        None => (BUILTIN_RULES.to_string(), "built-in rules".to_string()),
+    };
+    let (set, mut problems) = RuleSet::check_toml(&text, &origin)?;
+    let rule_count = set.as_ref().map_or(0, |s| s.rules.len());
+    if let Some(set) = set {
+        problems.extend(examples::check(&Scanner::new(set)));
+    }
+    let mut stdout = std::io::stdout().lock();
+    for problem in &problems {
+        writeln!(stdout, "{origin}: {problem}")?;
+    }
+    if problems.is_empty() {
+        writeln!(
+            stdout,
+            "{origin}: {rule_count} rules ok: each matched its examples in every context and missed its negatives"
+        )?;
+        Ok(ExitStatus::Clean)
+    } else {
+        writeln!(stdout, "{origin}: {} problems", problems.len())?;
+        Ok(ExitStatus::Blocked)
+    }
 }
 
 /// Replaces the default panic message, which could quote data, with one that names only the

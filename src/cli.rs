@@ -18,7 +18,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan what the commit being made would add (the index against HEAD); the pre-commit hook.
     ScanStaged(ScanArgs),
-    /// List the built-in rules.
+    /// List the rules, or check a rules file (`rules check`).
     Rules(RulesArgs),
 }
 
@@ -31,15 +31,37 @@ pub struct ScanArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RulesArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+
+    /// Output format of the listing.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Validate a rules file and run every rule's examples through the scanner; each problem
+    /// is reported with its rule id (exit 1 when there are problems).
+    Check {
+        /// A rules file in the schema of config/rules.toml (default: the built-in rules).
+        #[arg(long, value_name = "FILE")]
+        rules: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+    /// The provider table of the README.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,6 +13,8 @@ pub enum Rejection {
     TooFewLower,
     Placeholder,
     Reference,
+    /// Part of a URL path or git ref (`not_preceded_by`).
+    Preceded,
 }
 
 /// Shannon entropy of `bytes` in bits per byte.
@@ -88,6 +90,19 @@ fn longest_run(bytes: &[u8], step: impl Fn(u8, u8) -> bool) -> usize {
         best = best.max(current);
     }
     best
+}
+
+/// True when the rule's own placeholder list names the value.
+pub fn is_rule_placeholder(secret: &[u8], placeholders: &[String]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    placeholders
+        .iter()
+        .any(|p| memchr::memmem::find(&lower, p.to_ascii_lowercase().as_bytes()).is_some())
+}
+
+/// True when the byte right before `start` is one the rule says cannot precede a secret.
+pub fn is_preceded_by(content: &[u8], start: usize, bytes: &str) -> bool {
+    start > 0 && bytes.as_bytes().contains(&content[start - 1])
 }
 
 /// True when the value reads a variable (`process.env.X`, `os.environ[...]`) instead of being
@@ -175,6 +190,7 @@ mod tests {
             min_digits: 2,
             min_upper: 1,
             min_lower: 1,
+            not_preceded_by: String::new(),
         };
         let cases: [(&str, Result<(), Rejection>); 5] = [
             ("aB12cd", Ok(())),
@@ -190,6 +206,14 @@ mod tests {
                 "{value}"
             );
         }
+    }
+
+    #[test]
+    fn preceding_bytes() {
+        assert!(is_preceded_by(b"x@abc", 2, "@/"));
+        assert!(!is_preceded_by(b"x=abc", 2, "@/"));
+        assert!(!is_preceded_by(b"abc", 0, "@/"));
+        assert!(is_rule_placeholder(b"esecret_YOUR_KEY", &["your".into()]));
     }
 
     #[test]

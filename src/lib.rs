@@ -11,6 +11,8 @@
 pub mod cli;
 /// The one error type.
 pub mod error;
+/// Rule examples expanded into cases, and the catalog self-check.
+pub mod examples;
 /// Placeholders, references, entropy and inline allow comments.
 pub mod filter;
 /// A finding: the one place a secret is redacted and fingerprinted.

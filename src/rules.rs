@@ -24,8 +24,24 @@ pub struct RulesFile {
     pub placeholders: PlaceholderSpec,
     pub references: ReferenceSpec,
     pub allow: AllowSpec,
+    pub examples: ExampleContexts,
     pub providers: BTreeMap<String, Provider>,
     pub rules: Vec<RuleSpec>,
+}
+
+/// The contexts every rule must match in, and the lines it must miss (see `config/rules.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleContexts {
+    pub contexts: Vec<NamedTemplate>,
+    pub negatives: Vec<NamedTemplate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedTemplate {
+    pub name: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,6 +73,8 @@ pub struct Provider {
     pub name: String,
     pub docs: String,
     pub revoke_url: String,
+    /// The API host, used by example contexts (`{host}`).
+    pub host: String,
     pub env_vars: Vec<String>,
     pub steps: Vec<String>,
 }
@@ -110,6 +128,44 @@ pub struct Filters {
     pub min_upper: usize,
     #[serde(default)]
     pub min_lower: usize,
+    /// Bytes that, right before the secret, mark a URL path or git ref (`@`, `/`).
+    #[serde(default)]
+    pub not_preceded_by: String,
+}
+
+/// The opt-in live check of a token, as data.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySpec {
+    pub method: HttpMethod,
+    /// HTTPS only; the secret never goes in the URL.
+    pub url: String,
+    /// Header templates: `{secret}`, or `{basic:USER}` for HTTP Basic with that user name.
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+    /// Statuses that mean the token works.
+    pub live: Vec<u16>,
+    /// Statuses that mean it does not.
+    pub invalid: Vec<u16>,
+    /// Keys a live JSON body holds at its top level.
+    #[serde(default)]
+    pub body_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+/// Whether a rule is checked in every standard context or only on its own lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContextMode {
+    #[default]
+    Standard,
+    Own,
 }
 
 /// Shapes and example lines from which tests build positive and negative cases.
@@ -117,9 +173,16 @@ pub struct Filters {
 #[serde(deny_unknown_fields)]
 pub struct Examples {
     pub shape: String,
+    #[serde(default)]
+    pub contexts: ContextMode,
+    #[serde(default)]
     pub positive: Vec<String>,
     #[serde(default)]
     pub negative: Vec<String>,
+    /// The variable name for `{var}`; default: the provider's first env var.
+    pub var: Option<String>,
+    /// A line put before every example (a context the rule needs elsewhere in the file).
+    pub preamble: Option<String>,
 }
 
 /// One rule as written.
@@ -139,6 +202,10 @@ pub struct RuleSpec {
     pub context: Option<ContextSpec>,
     #[serde(default)]
     pub filters: Filters,
+    /// Values (case-insensitive substrings) that mark this rule's placeholders.
+    #[serde(default)]
+    pub placeholders: Vec<String>,
+    pub verify: Option<VerifySpec>,
     pub examples: Option<Examples>,
 }
 
@@ -172,6 +239,23 @@ pub struct RuleSet {
     pub placeholders: PlaceholderSpec,
     pub references: ReferenceSpec,
     pub allow: AllowSpec,
+    pub examples: ExampleContexts,
+}
+
+/// One thing wrong with a rules file, named by rule id where it concerns one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub rule_id: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.rule_id {
+            Some(id) => write!(f, "rule {id}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
 }
 
 impl RuleSet {
@@ -180,35 +264,68 @@ impl RuleSet {
         RuleSet::from_toml(BUILTIN_RULES, "config/rules.toml (built in)")
     }
 
-    /// Parses and compiles a rules file; `origin` names it in errors.
+    /// Parses and compiles a rules file; `origin` names it in errors. The first problem found
+    /// is the error; [`RuleSet::check_toml`] lists them all.
     pub fn from_toml(text: &str, origin: &str) -> Result<RuleSet> {
-        let file: RulesFile = toml::from_str(text).map_err(|err| Error::Rules {
-            path: origin.to_string(),
-            message: toml_error_line(text, &err),
-        })?;
-        RuleSet::compile(file, origin)
+        let file = parse(text, origin)?;
+        RuleSet::compile(file).map_err(|problems| {
+            let first = problems.into_iter().next().expect("errors are never empty");
+            match first.rule_id {
+                Some(id) => Error::Rule {
+                    id,
+                    message: first.message,
+                },
+                None => Error::Rules {
+                    path: origin.to_string(),
+                    message: first.message,
+                },
+            }
+        })
     }
 
-    fn compile(file: RulesFile, origin: &str) -> Result<RuleSet> {
+    /// Parses a rules file and lists every problem in it; a TOML syntax or schema error is the
+    /// `Err`, since nothing after it can be checked.
+    pub fn check_toml(text: &str, origin: &str) -> Result<(Option<RuleSet>, Vec<Problem>)> {
+        let file = parse(text, origin)?;
+        Ok(match RuleSet::compile(file) {
+            Ok(set) => (Some(set), Vec::new()),
+            Err(problems) => (None, problems),
+        })
+    }
+
+    fn compile(file: RulesFile) -> std::result::Result<RuleSet, Vec<Problem>> {
+        let mut problems = Vec::new();
         if file.schema != 1 {
-            return Err(Error::Rules {
-                path: origin.to_string(),
+            problems.push(Problem {
+                rule_id: None,
                 message: format!("unsupported schema {} (expected 1)", file.schema),
             });
         }
         let mut seen = HashSet::new();
         let mut rules = Vec::with_capacity(file.rules.len());
         for spec in file.rules {
+            let mut problem = |message: String| {
+                problems.push(Problem {
+                    rule_id: Some(spec.id.clone()),
+                    message,
+                })
+            };
             if !seen.insert(spec.id.clone()) {
-                return Err(rule_error(&spec.id, "duplicate rule id"));
+                problem("duplicate rule id".to_string());
             }
             if !file.providers.contains_key(&spec.provider) {
-                return Err(rule_error(
-                    &spec.id,
-                    format!("unknown provider {:?}", spec.provider),
-                ));
+                problem(format!("unknown provider {:?}", spec.provider));
             }
-            rules.push(compile_rule(spec)?);
+            match compile_rule(spec) {
+                Ok(rule) => rules.push(rule),
+                Err((id, message)) => problems.push(Problem {
+                    rule_id: Some(id),
+                    message,
+                }),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
         }
         Ok(RuleSet {
             rules,
@@ -216,6 +333,7 @@ impl RuleSet {
             placeholders: file.placeholders,
             references: file.references,
             allow: file.allow,
+            examples: file.examples,
         })
     }
 
@@ -225,52 +343,55 @@ impl RuleSet {
     }
 }
 
-fn rule_error(id: &str, message: impl Into<String>) -> Error {
-    Error::Rule {
-        id: id.to_string(),
-        message: message.into(),
-    }
+fn parse(text: &str, origin: &str) -> Result<RulesFile> {
+    toml::from_str(text).map_err(|err| Error::Rules {
+        path: origin.to_string(),
+        message: toml_error_line(text, &err),
+    })
 }
 
-fn compile_rule(spec: RuleSpec) -> Result<Rule> {
+type RuleProblem = (String, String);
+
+fn compile_rule(spec: RuleSpec) -> std::result::Result<Rule, RuleProblem> {
+    let fail = |message: &str| Err((spec.id.clone(), message.to_string()));
     if spec.id.is_empty()
         || !spec
             .id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
-        return Err(rule_error(
-            &spec.id,
-            "id must be lowercase letters, digits and '-'",
-        ));
+        return fail("id must be lowercase letters, digits and '-'");
     }
     if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < 2) {
-        return Err(rule_error(
-            &spec.id,
-            "needs keywords of at least 2 bytes (they gate the regex)",
-        ));
+        return fail("needs keywords of at least 2 bytes (they gate the regex)");
     }
-    let regex = RegexBuilder::new(&spec.regex)
+    let regex = match RegexBuilder::new(&spec.regex)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
-        .map_err(|err| {
-            rule_error(
-                &spec.id,
-                format!(
-                    "regex does not compile: {}",
-                    err.to_string().replace('\n', " ")
-                ),
-            )
-        })?;
+    {
+        Ok(regex) => regex,
+        Err(err) => {
+            let message = format!(
+                "regex does not compile: {}",
+                err.to_string().replace('\n', " ")
+            );
+            return fail(&message);
+        }
+    };
     if regex.captures_len() < 2 {
-        return Err(rule_error(
-            &spec.id,
-            "regex needs a capture group holding the secret",
-        ));
+        return fail("regex needs a capture group holding the secret");
+    }
+    if let Some(verify) = &spec.verify {
+        if let Err(message) = check_verify(verify) {
+            return fail(&message);
+        }
     }
     let context = match &spec.context {
         None => None,
-        Some(ctx) => Some(compile_context(&spec.id, ctx)?),
+        Some(ctx) => match compile_context(ctx) {
+            Ok(context) => Some(context),
+            Err(message) => return fail(&message),
+        },
     };
     Ok(Rule {
         spec,
@@ -279,19 +400,39 @@ fn compile_rule(spec: RuleSpec) -> Result<Rule> {
     })
 }
 
-fn compile_context(id: &str, ctx: &ContextSpec) -> Result<Context> {
+/// A live check may only send the secret over HTTPS, in a header or the body.
+fn check_verify(verify: &VerifySpec) -> std::result::Result<(), String> {
+    if !verify.url.starts_with("https://") {
+        return Err(format!("verify url must be https: {}", verify.url));
+    }
+    if verify.url.contains('{') {
+        return Err("verify url must not hold the secret or any template".to_string());
+    }
+    let carries_secret = |text: &str| text.contains("{secret}") || text.contains("{basic:");
+    if !verify.headers.values().any(|v| carries_secret(v))
+        && !verify.body.as_deref().is_some_and(carries_secret)
+    {
+        return Err("verify sends no {secret} in a header or the body".to_string());
+    }
+    if verify.live.is_empty() || verify.live.iter().any(|s| verify.invalid.contains(s)) {
+        return Err("verify needs live statuses, none of them also invalid".to_string());
+    }
+    Ok(())
+}
+
+fn compile_context(ctx: &ContextSpec) -> std::result::Result<Context, String> {
     if ctx.keywords.is_empty() {
-        return Err(rule_error(id, "context needs at least one keyword"));
+        return Err("context needs at least one keyword".to_string());
     }
     let window = match (ctx.side, ctx.window) {
         (Side::File, _) => 0,
         (_, Some(window)) if window > 0 => window,
-        _ => return Err(rule_error(id, "context needs a window (bytes) > 0")),
+        _ => return Err("context needs a window (bytes) > 0".to_string()),
     };
     let keywords = AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .build(&ctx.keywords)
-        .map_err(|err| rule_error(id, format!("context keywords: {err}")))?;
+        .map_err(|err| format!("context keywords: {err}"))?;
     Ok(Context {
         keywords,
         window,
@@ -332,12 +473,7 @@ mod tests {
     #[test]
     fn every_builtin_rule_has_examples() {
         for rule in builtin().rules {
-            let examples = rule.spec.examples.as_ref();
-            assert!(
-                examples.is_some_and(|e| !e.positive.is_empty() && !e.negative.is_empty()),
-                "{} needs positive and negative examples",
-                rule.id()
-            );
+            assert!(rule.spec.examples.is_some(), "{} needs examples", rule.id());
         }
     }
 

@@ -15,6 +15,11 @@ const CLASSES: &[(&str, &[u8])] = &[
     ("upper", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
     ("digit", b"0123456789"),
     ("lowernum", b"abcdefghijklmnopqrstuvwxyz0123456789"),
+    ("uppernum", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+    (
+        "base64",
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+    ),
     (
         "base64url",
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
@@ -25,7 +30,13 @@ const CLASSES: &[(&str, &[u8])] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
     Literal(String),
-    Random { class: &'static [u8], len: usize },
+    /// `min..=max` characters; a range such as `[alnum:44..52]` is written for tokens whose
+    /// length varies.
+    Random {
+        class: &'static [u8],
+        min: usize,
+        max: usize,
+    },
 }
 
 /// A parsed shape such as `[alnum:8].[alnum:32]`.
@@ -41,10 +52,12 @@ pub struct Sample {
     pub token: String,
     /// Only the random part (the token without its fixed prefix).
     pub body: String,
-    /// The token with its last random segment one character shorter.
+    /// The token with its last random segment one character shorter than its minimum.
     pub short: String,
-    /// The token with its last random segment one character longer.
+    /// The token with its last random segment one character longer than its maximum.
     pub long: String,
+    /// The token's fixed parts with every random character replaced by `x`.
+    pub placeholder: String,
 }
 
 impl Shape {
@@ -77,10 +90,21 @@ impl Shape {
                 .find(|(n, _)| *n == name)
                 .map(|(_, chars)| *chars)
                 .ok_or_else(|| format!("shape {text:?}: unknown class {name:?}"))?;
-            let len = len
-                .parse()
-                .map_err(|_| format!("shape {text:?}: bad length {len:?}"))?;
-            segments.push(Segment::Random { class, len });
+            let bad_length = || format!("shape {text:?}: bad length {len:?}");
+            let (min, max) = match len.split_once("..") {
+                Some((min, max)) => (
+                    min.parse().map_err(|_| bad_length())?,
+                    max.parse().map_err(|_| bad_length())?,
+                ),
+                None => {
+                    let exact = len.parse().map_err(|_| bad_length())?;
+                    (exact, exact)
+                }
+            };
+            if min == 0 || min > max {
+                return Err(bad_length());
+            }
+            segments.push(Segment::Random { class, min, max });
             rest = &rest[open + close + 1..];
         }
         if !segments.iter().any(|s| matches!(s, Segment::Random { .. })) {
@@ -89,7 +113,8 @@ impl Shape {
         Ok(Shape { segments })
     }
 
-    /// Generates a token deterministically from `seed`.
+    /// Generates a token deterministically from `seed`; ranged segments take a length that
+    /// varies with the seed.
     pub fn generate(&self, seed: u64) -> Sample {
         let mut rng = SplitMix64(seed ^ 0x9e37_79b9_7f4a_7c15);
         let last_random = self
@@ -101,6 +126,7 @@ impl Shape {
         let mut body = String::new();
         let mut short = String::new();
         let mut long = String::new();
+        let mut placeholder = String::new();
         let mut seen_random = false;
         for (i, segment) in self.segments.iter().enumerate() {
             match segment {
@@ -108,21 +134,24 @@ impl Shape {
                     token.push_str(text);
                     short.push_str(text);
                     long.push_str(text);
+                    placeholder.push_str(text);
                     if seen_random {
                         body.push_str(text);
                     }
                 }
-                Segment::Random { class, len } => {
+                Segment::Random { class, min, max } => {
                     seen_random = true;
-                    let chars: String = (0..=*len)
+                    let len = min + (seed as usize % (max - min + 1));
+                    let chars: String = (0..=*max)
                         .map(|_| class[rng.below(class.len())] as char)
                         .collect();
-                    let exact = &chars[..*len];
+                    let exact = &chars[..len];
                     token.push_str(exact);
                     body.push_str(exact);
+                    placeholder.push_str(&"x".repeat(len));
                     if i == last_random {
-                        short.push_str(&chars[..len.saturating_sub(1)]);
-                        long.push_str(&chars);
+                        short.push_str(&chars[..min - 1]);
+                        long.push_str(&chars[..=*max]);
                     } else {
                         short.push_str(exact);
                         long.push_str(exact);
@@ -135,15 +164,17 @@ impl Shape {
             body,
             short,
             long,
+            placeholder,
         }
     }
 }
 
 impl Sample {
-    /// Fills an example template: `{token}`, `{body}`, `{token_short}`, `{token_long}` and
-    /// `{repeat:C:N}` (the character C, N times).
+    /// Fills an example template: `{token}`, `{body}`, `{token_short}`, `{token_long}`,
+    /// `{placeholder}` and `{repeat:C:N}` (the character C, N times).
     pub fn fill(&self, template: &str) -> String {
         let mut out = template
+            .replace("{placeholder}", &self.placeholder)
             .replace("{token_short}", &self.short)
             .replace("{token_long}", &self.long)
             .replace("{token}", &self.token)
@@ -201,6 +232,23 @@ mod tests {
     }
 
     #[test]
+    fn ranged_segments_vary_and_bound_short_and_long() {
+        let shape = Shape::parse("llx-[alnum:44..52]").unwrap();
+        let lengths: std::collections::BTreeSet<usize> = (0..40)
+            .map(|seed| shape.generate(seed).token.len())
+            .collect();
+        assert_eq!(lengths.first(), Some(&48));
+        assert_eq!(lengths.last(), Some(&56));
+        let sample = shape.generate(3);
+        assert_eq!(sample.short.len(), 4 + 43);
+        assert_eq!(sample.long.len(), 4 + 53);
+        assert_eq!(
+            sample.placeholder,
+            format!("llx-{}", "x".repeat(sample.body.len()))
+        );
+    }
+
+    #[test]
     fn body_is_the_token_without_its_fixed_prefix() {
         let sample = Shape::parse("r8_[alnum:37]").unwrap().generate(3);
         assert_eq!(format!("r8_{}", sample.body), sample.token);
@@ -215,7 +263,15 @@ mod tests {
 
     #[test]
     fn bad_shapes_are_rejected() {
-        for text in ["plain", "[alnum]", "[nope:3]", "[alnum:3", "[alnum:x]"] {
+        for text in [
+            "plain",
+            "[alnum]",
+            "[nope:3]",
+            "[alnum:3",
+            "[alnum:x]",
+            "[alnum:0]",
+            "[alnum:9..3]",
+        ] {
             assert!(Shape::parse(text).is_err(), "{text}");
         }
     }

@@ -56,3 +56,36 @@ pub fn write_json(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> 
     serde_json::to_writer_pretty(&mut *out, &rows(rules))?;
     writeln!(out)
 }
+
+/// One row per provider: the README's table, generated so it cannot drift from the rules.
+pub fn write_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> {
+    writeln!(out, "| provider | rules | confidence | env vars | revoke |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for (key, provider) in &rules.providers {
+        let own: Vec<_> = rules
+            .rules
+            .iter()
+            .filter(|r| &r.spec.provider == key)
+            .collect();
+        if own.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> = own.iter().map(|r| format!("`{}`", r.id())).collect();
+        let mut confidences: Vec<String> = own
+            .iter()
+            .map(|r| format!("{:?}", r.spec.confidence).to_lowercase())
+            .collect();
+        confidences.dedup();
+        let vars: Vec<String> = provider.env_vars.iter().map(|v| format!("`{v}`")).collect();
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            provider.name,
+            ids.join(", "),
+            confidences.join(", "),
+            vars.join(", "),
+            provider.revoke_url
+        )?;
+    }
+    Ok(())
+}
