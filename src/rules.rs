@@ -131,6 +131,9 @@ pub struct Filters {
     /// Bytes that, right before the secret, mark a URL path or git ref (`@`, `/`).
     #[serde(default)]
     pub not_preceded_by: String,
+    /// Reject values that read as CamelCase code names (rules with no fixed prefix).
+    #[serde(default)]
+    pub reject_identifiers: bool,
 }
 
 /// The opt-in live check of a token, as data.
