@@ -17,12 +17,21 @@ pub enum Error {
     Rules { path: String, message: String },
     #[error("rule {id}: {message}")]
     Rule { id: String, message: String },
+    #[error("{path}:{line}:{column}: {message}")]
+    Config {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Usage(String),
     #[error("cannot write the report: {0}")]
     Write(#[from] std::io::Error),
 }

@@ -9,6 +9,8 @@
 
 /// Command-line definition (clap).
 pub mod cli;
+/// Layered user configuration merged over the built-in rules.
+pub mod config;
 /// The one error type.
 pub mod error;
 /// Rule examples expanded into cases, and the catalog self-check.
@@ -17,8 +19,12 @@ pub mod examples;
 pub mod filter;
 /// A finding: the one place a secret is redacted and fingerprinted.
 pub mod finding;
+/// Gitignore-like path globs for allowlists.
+pub mod glob;
 /// Line numbers a change adds to a blob.
 pub mod lines;
+/// What the configuration allows: disabled rules, allowlists, ignored fingerprints.
+pub mod policy;
 /// Aho-Corasick keyword prefilter: which rules can match a blob at all.
 pub mod prefilter;
 /// Human and JSON reports, written to any `impl Write`.

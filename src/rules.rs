@@ -24,6 +24,7 @@ pub struct RulesFile {
     pub placeholders: PlaceholderSpec,
     pub references: ReferenceSpec,
     pub allow: AllowSpec,
+    pub sensitive_files: SensitiveFiles,
     pub examples: ExampleContexts,
     pub providers: BTreeMap<String, Provider>,
     pub rules: Vec<RuleSpec>,
@@ -60,10 +61,25 @@ pub struct ReferenceSpec {
     pub prefixes: Vec<String>,
 }
 
+/// Inline directives (see `[allow]` in the rules file).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowSpec {
+    /// Markers that allow a finding on their own line.
     pub same_line: Vec<String>,
+    /// Markers that allow a finding on the line after them.
+    pub next_line: Vec<String>,
+}
+
+/// File names that hold credentials by convention: staging one is reported even when no token
+/// is found in it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitiveFiles {
+    /// Gitignore-like patterns (a name without `/` matches at any depth).
+    pub patterns: Vec<String>,
+    /// Names that look sensitive but are templates by convention.
+    pub except: Vec<String>,
 }
 
 /// Who issued a token and what to do when one leaks.
@@ -242,6 +258,7 @@ pub struct RuleSet {
     pub placeholders: PlaceholderSpec,
     pub references: ReferenceSpec,
     pub allow: AllowSpec,
+    pub sensitive_files: SensitiveFiles,
     pub examples: ExampleContexts,
 }
 
@@ -336,8 +353,51 @@ impl RuleSet {
             placeholders: file.placeholders,
             references: file.references,
             allow: file.allow,
+            sensitive_files: file.sensitive_files,
             examples: file.examples,
         })
+    }
+
+    /// Adds a configuration layer's providers and custom rules, validated like the built-in
+    /// ones. A problem names the index of the rule in `specs` (`None`: a provider).
+    pub fn extend(
+        &mut self,
+        providers: BTreeMap<String, Provider>,
+        specs: Vec<RuleSpec>,
+    ) -> std::result::Result<(), Vec<(Option<usize>, String)>> {
+        let mut problems = Vec::new();
+        for (key, provider) in providers {
+            if self.providers.contains_key(&key) {
+                problems.push((None, format!("provider {key:?} is already defined")));
+            } else {
+                self.providers.insert(key, provider);
+            }
+        }
+        for (index, spec) in specs.into_iter().enumerate() {
+            if self.rules.iter().any(|r| r.id() == spec.id) {
+                problems.push((
+                    Some(index),
+                    format!(
+                        "rule id {:?} already exists; disable it and use a new id",
+                        spec.id
+                    ),
+                ));
+                continue;
+            }
+            if !self.providers.contains_key(&spec.provider) {
+                problems.push((Some(index), format!("unknown provider {:?}", spec.provider)));
+                continue;
+            }
+            match compile_rule(spec) {
+                Ok(rule) => self.rules.push(rule),
+                Err((_, message)) => problems.push((Some(index), message)),
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 
     /// The provider a rule points at; validated at compile time.

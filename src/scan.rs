@@ -2,25 +2,33 @@
 //! added line and survives the filters; overlapping matches resolve to the most specific rule.
 //! No I/O: bytes in, findings out.
 
+use std::collections::BTreeMap;
+
 use crate::filter::{self, Rejection};
-use crate::finding::{Finding, Location, RuleInfo};
+use crate::finding::{self, Finding, Location, RuleInfo};
 use crate::lines::AddedLines;
+use crate::policy::Policy;
 use crate::prefilter::{Prefilter, RuleMask};
 use crate::rules::{Rule, RuleSet};
 
-/// Rules and prefilter, compiled once and shared by every blob of a run.
+/// How reports name suppressions by inline directives.
+pub const INLINE_DIRECTIVE: &str = "inline comment";
+
+/// Rules, prefilter and policy, compiled once and shared by every blob of a run.
 #[derive(Debug, Clone)]
 pub struct Scanner {
     rules: RuleSet,
     prefilter: Prefilter,
+    policy: Policy,
 }
 
 /// What scanning one blob produced.
 #[derive(Debug, Default)]
 pub struct BlobScan {
     pub findings: Vec<Finding>,
-    /// Findings silenced by an inline allow comment.
-    pub suppressed_inline: usize,
+    /// Findings that were suppressed, counted by what suppressed them (a config file, the
+    /// ignore file, an inline comment).
+    pub suppressed: BTreeMap<String, usize>,
 }
 
 /// A regex match that passed every filter, before overlaps are resolved.
@@ -30,13 +38,22 @@ struct Hit {
     start: usize,
     end: usize,
     line: u64,
-    column: u64,
+    line_start: usize,
 }
 
 impl Scanner {
+    /// A scanner with the built-in policy: nothing disabled or allowed beyond the rules.
     pub fn new(rules: RuleSet) -> Scanner {
+        Scanner::with_policy(rules, Policy::default())
+    }
+
+    pub fn with_policy(rules: RuleSet, policy: Policy) -> Scanner {
         let prefilter = Prefilter::new(&rules.rules);
-        Scanner { rules, prefilter }
+        Scanner {
+            rules,
+            prefilter,
+            policy,
+        }
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -49,7 +66,7 @@ impl Scanner {
     }
 
     /// Scans `content` (the whole staged blob, so context on unchanged lines still counts) and
-    /// reports secrets that start on an added line.
+    /// reports secrets that start on an added line, unless something allows them.
     pub fn scan(
         &self,
         path: &str,
@@ -68,36 +85,62 @@ impl Scanner {
         }
         matches.sort_unstable();
 
-        let mut scan = BlobScan::default();
-        let mut hits = Vec::new();
+        let mut enabled = Vec::new();
+        let mut disabled = Vec::new();
         let mut cursor = LineCursor::default();
         for (start, end, index) in matches {
             let (line, line_start) = cursor.advance(content, start);
-            if !added.contains(line) {
-                continue;
-            }
             let rule = &self.rules.rules[index];
-            if self.reject(rule, content, start, end).is_some() {
+            if !added.contains(line) || self.reject(rule, content, start, end).is_some() {
                 continue;
             }
-            let line_end =
-                memchr::memchr(b'\n', &content[start..]).map_or(content.len(), |i| start + i);
-            if filter::has_allow_marker(&content[line_start..line_end], &self.rules.allow.same_line)
-            {
-                scan.suppressed_inline += 1;
-                continue;
-            }
-            hits.push(Hit {
+            let hit = Hit {
                 rule: index,
                 start,
                 end,
                 line,
-                column: (start - line_start + 1) as u64,
-            });
+                line_start,
+            };
+            if self.policy.disabled_by(rule.id()).is_some() {
+                disabled.push(hit);
+            } else {
+                enabled.push(hit);
+            }
         }
 
-        for hit in self.most_specific(hits) {
+        let mut scan = BlobScan::default();
+        let kept = self.most_specific(enabled);
+        // A disabled rule's secret counts as suppressed only when no enabled rule reports it.
+        for hit in self.most_specific(disabled) {
+            if !kept.iter().any(|k| overlaps(k, &hit)) {
+                let origin = self.policy.disabled_by(self.rules.rules[hit.rule].id());
+                *scan
+                    .suppressed
+                    .entry(origin.unwrap_or_default().to_string())
+                    .or_default() += 1;
+            }
+        }
+        for hit in kept {
             let rule = &self.rules.rules[hit.rule];
+            let secret = &content[hit.start..hit.end];
+            let line_end = memchr::memchr(b'\n', &content[hit.start..])
+                .map_or(content.len(), |i| hit.start + i);
+            let line = &content[hit.line_start..line_end];
+            if self.directive_allows(rule, line, previous_line(content, hit.line_start)) {
+                *scan
+                    .suppressed
+                    .entry(INLINE_DIRECTIVE.to_string())
+                    .or_default() += 1;
+                continue;
+            }
+            let fingerprint = finding::fingerprint(rule.id(), secret);
+            if let Some(origin) =
+                self.policy
+                    .allowed_by(rule.id(), path, secret, line, &fingerprint)
+            {
+                *scan.suppressed.entry(origin.to_string()).or_default() += 1;
+                continue;
+            }
             let provider = self.rules.provider(rule);
             let info = RuleInfo {
                 id: rule.id(),
@@ -109,12 +152,45 @@ impl Scanner {
             let location = Location {
                 path,
                 line: hit.line,
-                column: hit.column,
+                column: (hit.start - hit.line_start + 1) as u64,
             };
-            scan.findings
-                .push(Finding::new(info, location, &content[hit.start..hit.end]));
+            scan.findings.push(Finding::new(info, location, secret));
         }
         scan
+    }
+
+    /// True when an inline directive allows `rule` here: a same-line marker on `line`, or a
+    /// next-line marker on the line before it.
+    fn directive_allows(&self, rule: &Rule, line: &[u8], previous: Option<&[u8]>) -> bool {
+        let allows = |text: &[u8], markers: &[String]| {
+            markers
+                .iter()
+                .any(|marker| self.marker_allows(text, marker, rule.id()))
+        };
+        allows(line, &self.rules.allow.same_line)
+            || previous.is_some_and(|prev| allows(prev, &self.rules.allow.next_line))
+    }
+
+    /// A marker counts when it is a whole word (`tokenguard:allow` is not the start of
+    /// `tokenguard:allow-next-line`); a rule id right after it limits it to that rule.
+    fn marker_allows(&self, text: &[u8], marker: &str, rule_id: &str) -> bool {
+        memchr::memmem::find_iter(text, marker.as_bytes()).any(|at| {
+            let rest = &text[at + marker.len()..];
+            if rest
+                .first()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            {
+                return false;
+            }
+            let word: Vec<u8> = rest
+                .iter()
+                .skip_while(|b| **b == b' ')
+                .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'-')
+                .copied()
+                .collect();
+            let names_a_rule = self.rules.rules.iter().any(|r| r.id().as_bytes() == word);
+            !names_a_rule || word == rule_id.as_bytes()
+        })
     }
 
     /// Why a match of `rule` at `start..end` is not a finding, if it is not.
@@ -151,13 +227,24 @@ impl Scanner {
         });
         let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
         for hit in hits {
-            if !kept.iter().any(|k| k.start < hit.end && hit.start < k.end) {
+            if !kept.iter().any(|k| overlaps(k, &hit)) {
                 kept.push(hit);
             }
         }
         kept.sort_by_key(|hit| (hit.start, hit.rule));
         kept
     }
+}
+
+fn overlaps(a: &Hit, b: &Hit) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// The line before the one starting at `line_start`, if there is one.
+fn previous_line(content: &[u8], line_start: usize) -> Option<&[u8]> {
+    let end = line_start.checked_sub(1)?;
+    let start = memchr::memrchr(b'\n', &content[..end]).map_or(0, |i| i + 1);
+    Some(&content[start..end])
 }
 
 /// Turns increasing byte offsets into 1-based line numbers with one pass over the content.
@@ -279,7 +366,7 @@ mod tests {
             let text = format!("x = \"{token}\" {marker}\ny = \"{token}\"\n");
             let candidates = scanner.candidates(text.as_bytes());
             let scan = scanner.scan("f", text.as_bytes(), &AddedLines::All, &candidates);
-            assert_eq!(scan.suppressed_inline, 1, "{marker}");
+            assert_eq!(scan.suppressed[INLINE_DIRECTIVE], 1, "{marker}");
             assert_eq!(scan.findings.len(), 1, "{marker}");
             assert_eq!(scan.findings[0].line, 2);
         }

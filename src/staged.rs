@@ -23,10 +23,37 @@ pub struct StagedStats {
     pub added_lines: u64,
     pub bytes_scanned: u64,
     pub binary_skipped: u64,
+    pub too_large_skipped: u64,
     pub submodules_skipped: u64,
     pub symlinks_skipped: u64,
     pub deleted_files: u64,
     pub unmerged_skipped: u64,
+}
+
+/// What the walk is told by the configuration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WalkOptions {
+    /// Blobs larger than this are skipped (and reported); `None`: no limit.
+    pub max_file_size: Option<u64>,
+    /// Scan blobs git calls binary too.
+    pub scan_binary: bool,
+}
+
+/// One staged blob, as the walk hands it over.
+pub enum Staged<'a, 'repo> {
+    /// A text blob and the lines the commit adds to it (never empty).
+    Text {
+        file: &'a StagedFile<'repo>,
+        added: &'a AddedLines,
+    },
+    /// A blob that is part of the commit but not scanned.
+    Skipped { path: String, reason: SkipReason },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    Binary,
+    TooLarge { size: u64, limit: u64 },
 }
 
 /// The repository, the index being committed and the tree it is compared with.
@@ -63,12 +90,18 @@ impl StagedChange {
         })
     }
 
-    /// Calls `visit` with every text blob the commit adds or modifies and the lines it adds,
-    /// in path order, and counts what it skips.
+    /// The worktree's top level, where repository configuration lives.
+    pub fn workdir(&self) -> Option<&std::path::Path> {
+        self.repo.workdir()
+    }
+
+    /// Calls `visit` with every blob the commit adds or modifies, in path order: text blobs
+    /// with the lines they add, and the blobs it skips (binary, too large). Counts everything.
     pub fn for_each_file(
         &self,
+        walk: WalkOptions,
         stats: &mut StagedStats,
-        mut visit: impl FnMut(&StagedFile<'_>, &AddedLines) -> Result<()>,
+        mut visit: impl FnMut(Staged<'_, '_>) -> Result<()>,
     ) -> Result<()> {
         let tree = match self.head_tree {
             Some(id) => Some(
@@ -90,6 +123,10 @@ impl StagedChange {
         diff.find_similar(Some(&mut find))
             .map_err(Error::git("cannot detect renames"))?;
 
+        let odb = self
+            .repo
+            .odb()
+            .map_err(Error::git("cannot open the object database"))?;
         for delta in diff.deltas() {
             let status = delta.status();
             match status {
@@ -123,16 +160,35 @@ impl StagedChange {
                 }
                 _ => continue,
             }
-            let new = self
-                .repo
-                .find_blob(new_file.id())
-                .map_err(Error::git(format!(
+            let unreadable = || {
+                Error::git(format!(
                     "cannot read the staged blob {} of {}",
                     new_file.id(),
                     String::from_utf8_lossy(&path)
-                )))?;
-            if is_binary(new.content()) {
+                ))
+            };
+            if let Some(limit) = walk.max_file_size {
+                // The object header gives the size without inflating the blob.
+                let (size, _) = odb.read_header(new_file.id()).map_err(unreadable())?;
+                if size as u64 > limit {
+                    stats.too_large_skipped += 1;
+                    let path = String::from_utf8_lossy(&path).into_owned();
+                    let reason = SkipReason::TooLarge {
+                        size: size as u64,
+                        limit,
+                    };
+                    visit(Staged::Skipped { path, reason })?;
+                    continue;
+                }
+            }
+            let new = self.repo.find_blob(new_file.id()).map_err(unreadable())?;
+            if !walk.scan_binary && is_binary(new.content()) {
                 stats.binary_skipped += 1;
+                let path = String::from_utf8_lossy(&path).into_owned();
+                visit(Staged::Skipped {
+                    path,
+                    reason: SkipReason::Binary,
+                })?;
                 continue;
             }
             let old_file = delta.old_file();
@@ -153,7 +209,10 @@ impl StagedChange {
             stats.added_lines += added.count(lines::line_count(file.content()));
             // A pure rename or a removal-only edit adds nothing to scan.
             if !added.is_empty() {
-                visit(&file, &added)?;
+                visit(Staged::Text {
+                    file: &file,
+                    added: &added,
+                })?;
             }
         }
         Ok(())

@@ -9,13 +9,16 @@ use super::{Outcome, plural, summary_line};
 use crate::rules::RuleSet;
 
 pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::io::Result<()> {
+    write_warnings(out, outcome)?;
     if outcome.findings.is_empty() {
-        return writeln!(
-            out,
-            "{} {}",
-            "tokenguard: no secrets added.".green(),
-            summary_line(&outcome.stats)
-        );
+        let verdict = if outcome.blocks() {
+            "tokenguard: commit blocked by the warnings above."
+                .red()
+                .bold()
+        } else {
+            "tokenguard: no secrets added.".green()
+        };
+        return writeln!(out, "{verdict} {}", summary_line(&outcome.stats));
     }
     let count = outcome.findings.len() as u64;
     writeln!(
@@ -49,10 +52,16 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
     writeln!(out)?;
     writeln!(
         out,
-        "False positive? Put {} in a comment on that line ({} and {} work too).",
+        "False positive? Put {} in a comment on that line ({} for the line after; {} and {} work too),",
         "tokenguard:allow".cyan(),
+        "tokenguard:allow-next-line".cyan(),
         "pragma: allowlist secret".cyan(),
         "gitleaks:allow".cyan()
+    )?;
+    writeln!(
+        out,
+        "or record its fingerprint: {}",
+        "tokenguard ignore FINGERPRINT --reason \"...\"".cyan()
     )?;
     writeln!(
         out,
@@ -111,6 +120,20 @@ fn write_remediation(
         for step in &provider.steps {
             writeln!(out, "    - {step}")?;
         }
+    }
+    Ok(())
+}
+
+fn write_warnings(out: &mut impl Write, outcome: &Outcome) -> std::io::Result<()> {
+    for warning in &outcome.warnings {
+        let label = if warning.blocks { "blocked" } else { "warning" };
+        writeln!(
+            out,
+            "tokenguard: {}: {}: {}",
+            label.yellow().bold(),
+            warning.path.bold(),
+            warning.message
+        )?;
     }
     Ok(())
 }

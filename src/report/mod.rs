@@ -1,10 +1,13 @@
 //! Reports: each writes one outcome to any `impl Write`; nothing here decides anything.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::finding::Finding;
 use crate::staged::StagedStats;
 
+pub mod config;
 pub mod human;
 pub mod json;
 pub mod rules;
@@ -13,15 +16,41 @@ pub mod rules;
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub findings: Vec<Finding>,
+    pub warnings: Vec<Warning>,
     pub stats: Stats,
+}
+
+/// Something worth saying that is not a finding: a staged `.env`-style file, a file skipped
+/// for its size.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    pub kind: WarningKind,
+    pub path: String,
+    pub message: String,
+    /// True when the configuration makes this warning block the commit.
+    pub blocks: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningKind {
+    SensitiveFile,
+    TooLarge,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Stats {
     #[serde(flatten)]
     pub staged: StagedStats,
-    /// Findings silenced by an inline allow comment.
-    pub suppressed_inline: usize,
+    /// Findings that something allowed, counted by what allowed them.
+    pub suppressed: BTreeMap<String, usize>,
+}
+
+impl Outcome {
+    /// Findings block; so do warnings the configuration made blocking.
+    pub fn blocks(&self) -> bool {
+        !self.findings.is_empty() || self.warnings.iter().any(|w| w.blocks)
+    }
 }
 
 /// "1 file" / "2 files".
@@ -44,6 +73,7 @@ pub fn summary_line(stats: &Stats) -> String {
     );
     let skipped: Vec<String> = [
         (s.binary_skipped, "binary file"),
+        (s.too_large_skipped, "file over the size limit"),
         (s.submodules_skipped, "submodule"),
         (s.symlinks_skipped, "symlink"),
         (s.unmerged_skipped, "unmerged path"),
@@ -58,10 +88,17 @@ pub fn summary_line(stats: &Stats) -> String {
     if s.deleted_files > 0 {
         line.push_str(&format!("; {} deleted", plural(s.deleted_files, "file")));
     }
-    if stats.suppressed_inline > 0 {
+    let suppressed: usize = stats.suppressed.values().sum();
+    if suppressed > 0 {
+        let by: Vec<String> = stats
+            .suppressed
+            .iter()
+            .map(|(origin, count)| format!("{count} by {origin}"))
+            .collect();
         line.push_str(&format!(
-            "; {} allowed by inline comment",
-            plural(stats.suppressed_inline as u64, "finding")
+            "; {} suppressed ({})",
+            plural(suppressed as u64, "finding"),
+            by.join(", ")
         ));
     }
     line

@@ -37,7 +37,8 @@ fn each_allow_comment_suppresses_its_line() {
         let run = repo.tokenguard(&["scan-staged"]);
         run.assert_code(0);
         assert!(
-            run.stdout.contains("1 finding allowed by inline comment"),
+            run.stdout
+                .contains("1 finding suppressed (1 by inline comment)"),
             "{run:#?}"
         );
         repo.commit(&[]).assert_code(0);

@@ -1,0 +1,101 @@
+//! `tokenguard config`: the effective configuration and where each value came from.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::{ScanSettings, Settings, Sourced};
+
+pub fn write_human(
+    out: &mut impl Write,
+    settings: &Settings,
+    root: Option<&Path>,
+) -> std::io::Result<()> {
+    writeln!(out, "layers, lowest first:")?;
+    writeln!(
+        out,
+        "  built-in     config/rules.toml ({} rules, {} providers)",
+        settings.rules.rules.len(),
+        settings.rules.providers.len()
+    )?;
+    for (kind, path) in &settings.layers {
+        let kind = serde_json::to_value(kind).unwrap_or_default();
+        writeln!(
+            out,
+            "  {:12} {}",
+            kind.as_str().unwrap_or(""),
+            path.display()
+        )?;
+    }
+    if settings.layers.is_empty() {
+        writeln!(out, "  (no config file: none found, or --no-config)")?;
+    }
+    if let Some(root) = root {
+        writeln!(out, "  repository   {}", root.display())?;
+    }
+    let defaults = ScanSettings::default();
+    writeln!(out, "scan:")?;
+    let scan = [
+        (
+            "scan.max_file_size",
+            settings
+                .scan
+                .max_file_size
+                .map_or("none (no limit)".to_string(), |b| format!("{b} bytes")),
+            defaults.max_file_size.is_none(),
+        ),
+        (
+            "scan.scan_binary",
+            settings.scan.scan_binary.to_string(),
+            true,
+        ),
+        (
+            "scan.block_sensitive_files",
+            settings.scan.block_sensitive_files.to_string(),
+            true,
+        ),
+    ];
+    for (key, value, _) in scan {
+        let origin = settings
+            .sources
+            .get(key)
+            .and_then(|v| v.last())
+            .map_or("default".to_string(), |s| s.origin.clone());
+        writeln!(out, "  {key} = {value}  ({origin})")?;
+    }
+    for (key, entries) in &settings.sources {
+        if key.starts_with("scan.") {
+            continue;
+        }
+        writeln!(out, "{key}:")?;
+        for Sourced { value, origin } in entries {
+            writeln!(out, "  {value}  ({origin})")?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    layers: Vec<serde_json::Value>,
+    rules: usize,
+    scan: &'a ScanSettings,
+    sources: &'a std::collections::BTreeMap<String, Vec<Sourced>>,
+}
+
+pub fn write_json(out: &mut impl Write, settings: &Settings) -> std::io::Result<()> {
+    let layers = settings
+        .layers
+        .iter()
+        .map(|(kind, path)| serde_json::json!({"kind": kind, "path": path.display().to_string()}))
+        .collect();
+    let document = Document {
+        layers,
+        rules: settings.rules.rules.len(),
+        scan: &settings.scan,
+        sources: &settings.sources,
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}
