@@ -367,10 +367,14 @@ impl RuleSet {
     ) -> std::result::Result<(), Vec<(Option<usize>, String)>> {
         let mut problems = Vec::new();
         for (key, provider) in providers {
-            if self.providers.contains_key(&key) {
-                problems.push((None, format!("provider {key:?} is already defined")));
-            } else {
-                self.providers.insert(key, provider);
+            match self.providers.entry(key) {
+                std::collections::btree_map::Entry::Occupied(taken) => problems.push((
+                    None,
+                    format!("provider {:?} is already defined", taken.key()),
+                )),
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(provider);
+                }
             }
         }
         for (index, spec) in specs.into_iter().enumerate() {

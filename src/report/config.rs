@@ -34,7 +34,6 @@ pub fn write_human(
     if let Some(root) = root {
         writeln!(out, "  repository   {}", root.display())?;
     }
-    let defaults = ScanSettings::default();
     writeln!(out, "scan:")?;
     let scan = [
         (
@@ -43,20 +42,14 @@ pub fn write_human(
                 .scan
                 .max_file_size
                 .map_or("none (no limit)".to_string(), |b| format!("{b} bytes")),
-            defaults.max_file_size.is_none(),
         ),
-        (
-            "scan.scan_binary",
-            settings.scan.scan_binary.to_string(),
-            true,
-        ),
+        ("scan.scan_binary", settings.scan.scan_binary.to_string()),
         (
             "scan.block_sensitive_files",
             settings.scan.block_sensitive_files.to_string(),
-            true,
         ),
     ];
-    for (key, value, _) in scan {
+    for (key, value) in scan {
         let origin = settings
             .sources
             .get(key)
