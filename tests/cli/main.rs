@@ -1,6 +1,7 @@
 //! End-to-end tests: real git repositories in temporary directories, the real hook and binary.
 
 mod catalog;
+mod config;
 mod content;
 mod fixture;
 mod git_flow;
