@@ -42,23 +42,9 @@ if ! git -C "$target" rev-parse --git-dir >/dev/null 2>&1; then
     exit 0
 fi
 
-# `--git-path hooks` honours core.hooksPath and worktrees (.git may be a file).
-hooks=$(cd "$target" && git rev-parse --path-format=absolute --git-path hooks)
-mkdir -p "$hooks"
-hook="$hooks/pre-commit"
-marker="tokenguard pre-commit hook"
-if [ -e "$hook" ] && ! grep -q "$marker" "$hook"; then
-    # Someone else's hook: keep it, and have ours run it first (its failure still blocks).
-    if [ -e "$hook.before-tokenguard" ]; then
-        echo "install.sh: $hook and $hook.before-tokenguard both exist; merge them by hand" >&2
-        exit 1
-    fi
-    mv "$hook" "$hook.before-tokenguard"
-    echo "kept the existing hook as $hook.before-tokenguard; tokenguard runs it first"
-fi
-cp "$here/hooks/pre-commit" "$hook"
-chmod +x "$hook"
-echo "installed the pre-commit hook at $hook"
+# `tokenguard install` puts the shim where git runs hooks (`git rev-parse --git-path hooks`, so
+# core.hooksPath and worktrees are honoured) and chains a hook that was already there.
+(cd "$target" && "$bin" install)
 
 # The main job, once now: what would the next commit add?
 cd "$target"

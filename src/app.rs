@@ -6,15 +6,16 @@ use std::path::PathBuf;
 
 use crate::cli::{
     Cli, ColorChoice, Command, ConfigArgs, Format, IgnoreArgs, ListFormat, RulesAction, RulesArgs,
-    ScanArgs,
+    ScanArgs, ScanFormat,
 };
 use crate::config::{self, ConfigOptions, IGNORE_FILE, Settings};
 use crate::error::{Error, Result};
 use crate::examples;
-use crate::report::{self, Outcome, Warning, WarningKind};
+use crate::install;
+use crate::report::{self, Mode, Outcome, Warning, WarningKind};
 use crate::rules::{BUILTIN_RULES, RuleSet};
 use crate::scan::Scanner;
-use crate::staged::{SkipReason, Staged, StagedChange, WalkOptions};
+use crate::staged::{Entry, Repo, SkipReason, WalkOptions, parse_ref_updates};
 
 /// The process exit status, decided once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +37,36 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         no_config: cli.no_config,
     };
     match &cli.command {
-        Command::ScanStaged(args) => scan_staged(args, &options),
+        Command::ScanStaged { paths, output } => {
+            let repo = Repo::open()?;
+            let source = staged_source(&repo, paths)?;
+            scan(&repo, source, output, &options)
+        }
+        Command::ScanFiles { paths, output } => {
+            let repo = Repo::open()?;
+            scan(&repo, Source::Paths(paths.clone()), output, &options)
+        }
+        Command::ScanTree { rev, output } => {
+            let repo = Repo::open()?;
+            scan(&repo, Source::Tree(rev.clone()), output, &options)
+        }
+        Command::ScanRange { range, output } => {
+            let repo = Repo::open()?;
+            let commits = repo.range_commits(range)?;
+            scan(
+                &repo,
+                Source::Commits(commits, Mode::History),
+                output,
+                &options,
+            )
+        }
+        Command::ScanPush { remote, output, .. } => {
+            let repo = Repo::open()?;
+            let source = push_source(&repo, remote.as_deref())?;
+            scan(&repo, source, output, &options)
+        }
+        Command::Install(args) => install::install(args),
+        Command::Uninstall(args) => install::uninstall(args),
         Command::Rules(args) => rules_command(args, &options),
         Command::Config(args) => show_config(args, &options),
         Command::Ignore(args) => ignore(args),
@@ -44,11 +74,13 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
 }
 
 fn configure_color(choice: ColorChoice) {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
     let enabled = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
+        ColorChoice::Auto if set("NO_COLOR") => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto => std::io::stdout().is_terminal(),
     };
     colored::control::set_override(enabled);
 }
@@ -63,70 +95,219 @@ fn settings_for(options: &ConfigOptions, workdir: Option<&std::path::Path>) -> R
     Settings::build(&layers, ignore_file.as_deref())
 }
 
-fn scan_staged(args: &ScanArgs, options: &ConfigOptions) -> Result<ExitStatus> {
-    let staged = StagedChange::open()?;
-    let settings = settings_for(options, staged.workdir())?;
+/// What a scan reads.
+enum Source {
+    /// The commit being made.
+    Staged,
+    /// Files, whole.
+    Paths(Vec<PathBuf>),
+    /// Every file of a tree, whole.
+    Tree(String),
+    /// What each commit adds.
+    Commits(Vec<git2::Oid>, Mode),
+}
+
+/// `scan-staged` as a hook and under the pre-commit framework: the framework's pre-push stage
+/// names a range; `pre-commit run --all-files` (the framework, nothing staged) or file names
+/// with nothing staged mean "scan these files", never "clean after zero bytes".
+fn staged_source(repo: &Repo, paths: &[PathBuf]) -> Result<Source> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let (Some(from), Some(to)) = (var("PRE_COMMIT_FROM_REF"), var("PRE_COMMIT_TO_REF")) {
+        return Ok(Source::Commits(
+            framework_range(repo, &from, &to)?,
+            Mode::Push,
+        ));
+    }
+    let framework = var("PRE_COMMIT").is_some();
+    if (framework || !paths.is_empty()) && repo.nothing_staged()? {
+        return Ok(Source::Paths(paths.to_vec()));
+    }
+    Ok(Source::Staged)
+}
+
+/// The commits of the framework's FROM..TO; an all-zero FROM (a new branch) means everything
+/// TO has that the remote-tracking refs do not.
+fn framework_range(repo: &Repo, from: &str, to: &str) -> Result<Vec<git2::Oid>> {
+    if from.chars().all(|c| c == '0') {
+        let remote = std::env::var("PRE_COMMIT_REMOTE_NAME").unwrap_or_else(|_| "origin".into());
+        let update = crate::staged::RefUpdate {
+            local_ref: to.to_string(),
+            new: git2::Oid::from_str(to)
+                .map_err(Error::git("PRE_COMMIT_TO_REF is not a commit id"))?,
+            old: git2::Oid::ZERO_SHA1,
+        };
+        return repo.update_commits(&update, &[format!("refs/remotes/{remote}/*")]);
+    }
+    repo.range_commits(&format!("{from}..{to}"))
+}
+
+/// `scan-push`: the ref updates on stdin (pre-push or pre-receive format), or the framework's
+/// range.
+fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let (Some(from), Some(to)) = (var("PRE_COMMIT_FROM_REF"), var("PRE_COMMIT_TO_REF")) {
+        return Ok(Source::Commits(
+            framework_range(repo, &from, &to)?,
+            Mode::Push,
+        ));
+    }
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).map_err(|source| {
+        Error::Read {
+            path: PathBuf::from("<stdin>"),
+            source,
+        }
+    })?;
+    let updates = parse_ref_updates(&input)?;
+    // What the other side has already: the remote-tracking refs for a push; every existing
+    // ref for a server receiving one (new objects are not referenced yet).
+    let known: Vec<String> = match remote {
+        Some(remote) => vec![format!("refs/remotes/{remote}/*")],
+        None if repo.workdir().is_none() => vec!["refs/*".to_string()],
+        None => Vec::new(),
+    };
+    let mut commits = Vec::new();
+    for update in &updates {
+        for id in repo.update_commits(update, &known)? {
+            if !commits.contains(&id) {
+                commits.push(id);
+            }
+        }
+    }
+    Ok(Source::Commits(commits, Mode::Push))
+}
+
+/// Accumulates what a scan finds, over any source.
+struct Collector<'a> {
+    settings: &'a Settings,
+    scanner: &'a Scanner,
+    outcome: Outcome,
+}
+
+impl Collector<'_> {
+    fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) {
+        let path = match &entry {
+            Entry::Text { path, .. } => path.to_string(),
+            Entry::Skipped { path, .. } => path.clone(),
+        };
+        // A .env-style file matters when a commit adds it, not in every file of a tree.
+        if self.settings.is_sensitive(&path) && self.outcome.mode != Mode::Files {
+            self.outcome.warnings.push(Warning {
+                kind: WarningKind::SensitiveFile,
+                message: "a file that holds credentials by convention is staged; keep it out of git (add it to .gitignore and `git restore --staged` it)".to_string(),
+                path: path.clone(),
+                blocks: self.settings.scan.block_sensitive_files,
+            });
+        }
+        match entry {
+            Entry::Text {
+                path,
+                content,
+                added,
+            } => {
+                let candidates = self.scanner.candidates(content);
+                if candidates.is_empty() {
+                    return;
+                }
+                let blob = self.scanner.scan(path, content, added, &candidates);
+                for (origin, count) in blob.suppressed {
+                    *self.outcome.stats.suppressed.entry(origin).or_insert(0) += count;
+                }
+                for mut finding in blob.findings {
+                    finding.commit = commit.map(|c| c.to_string());
+                    self.outcome.findings.push(finding);
+                }
+            }
+            Entry::Skipped { path, reason } => {
+                let message = match reason {
+                    SkipReason::TooLarge { size, limit } => format!(
+                        "not scanned: {size} bytes is over the configured max_file_size of {limit} bytes"
+                    ),
+                    SkipReason::Binary => {
+                        "not scanned: binary (a NUL in the first 8000 bytes)".to_string()
+                    }
+                };
+                let kind = match reason {
+                    SkipReason::TooLarge { .. } => WarningKind::TooLarge,
+                    SkipReason::Binary => WarningKind::Binary,
+                };
+                self.outcome.warnings.push(Warning {
+                    kind,
+                    path,
+                    message,
+                    blocks: false,
+                });
+            }
+        }
+    }
+}
+
+fn scan(
+    repo: &Repo,
+    source: Source,
+    output: &ScanArgs,
+    options: &ConfigOptions,
+) -> Result<ExitStatus> {
+    let settings = settings_for(options, repo.workdir())?;
     let walk = WalkOptions {
         max_file_size: settings.scan.max_file_size,
         scan_binary: settings.scan.scan_binary,
     };
-    let block_sensitive = settings.scan.block_sensitive_files;
-    let sensitive = |path: &str| settings.is_sensitive(path);
     let scanner = Scanner::with_policy(settings.rules.clone(), settings.policy.clone());
-
-    let mut outcome = Outcome::default();
-    let mut findings = Vec::new();
-    let mut warnings = Vec::new();
-    let mut suppressed = std::collections::BTreeMap::new();
-    staged.for_each_file(walk, &mut outcome.stats.staged, |entry| {
-        let path = match &entry {
-            Staged::Text { file, .. } => file.display_path(),
-            Staged::Skipped { path, .. } => path.clone(),
-        };
-        if sensitive(&path) {
-            warnings.push(Warning {
-                kind: WarningKind::SensitiveFile,
-                message: "a file that holds credentials by convention is staged; keep it out of git (add it to .gitignore and `git restore --staged` it)".to_string(),
-                path: path.clone(),
-                blocks: block_sensitive,
-            });
+    let mode = match &source {
+        Source::Staged => Mode::Commit,
+        Source::Paths(_) | Source::Tree(_) => Mode::Files,
+        Source::Commits(_, mode) => *mode,
+    };
+    let mut collector = Collector {
+        settings: &settings,
+        scanner: &scanner,
+        outcome: Outcome {
+            mode,
+            ..Outcome::default()
+        },
+    };
+    let mut stats = std::mem::take(&mut collector.outcome.stats.staged);
+    match &source {
+        Source::Staged => repo.walk_staged(walk, &mut stats, |e| {
+            collector.visit(e, None);
+            Ok(())
+        })?,
+        Source::Paths(paths) => {
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths.clone()
+            };
+            repo.walk_paths(&paths, walk, &mut stats, |e| {
+                collector.visit(e, None);
+                Ok(())
+            })?
         }
-        match entry {
-            Staged::Text { file, added } => {
-                let content = file.content();
-                let candidates = scanner.candidates(content);
-                if !candidates.is_empty() {
-                    let blob = scanner.scan(&path, content, added, &candidates);
-                    for (origin, count) in blob.suppressed {
-                        *suppressed.entry(origin).or_insert(0) += count;
-                    }
-                    findings.extend(blob.findings);
-                }
+        Source::Tree(rev) => repo.walk_tree(rev, walk, &mut stats, |e| {
+            collector.visit(e, None);
+            Ok(())
+        })?,
+        Source::Commits(commits, _) => {
+            for id in commits {
+                repo.walk_commit(*id, walk, &mut stats, |e| {
+                    collector.visit(e, Some(*id));
+                    Ok(())
+                })?;
             }
-            Staged::Skipped {
-                reason: SkipReason::TooLarge { size, limit },
-                ..
-            } => warnings.push(Warning {
-                kind: WarningKind::TooLarge,
-                message: format!("not scanned: {size} bytes is over the configured max_file_size of {limit} bytes"),
-                path,
-                blocks: false,
-            }),
-            Staged::Skipped { .. } => {}
         }
-        Ok(())
-    })?;
-    outcome.findings = findings;
-    outcome.warnings = warnings;
-    outcome.stats.suppressed = suppressed;
+    }
+    let mut outcome = collector.outcome;
+    outcome.stats.staged = stats;
 
     let mut stdout = std::io::stdout().lock();
-    match args.format {
-        Format::Human => report::human::write(&mut stdout, &outcome, scanner.rules())?,
-        Format::Json => report::json::write(&mut stdout, &outcome)?,
+    match output.format {
+        ScanFormat::Human => report::human::write(&mut stdout, &outcome, scanner.rules(), output)?,
+        ScanFormat::Json => report::json::write(&mut stdout, &outcome)?,
+        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules())?,
     }
     stdout.flush()?;
-    Ok(if outcome.blocks() {
+    Ok(if outcome.blocks() && !output.exit_zero {
         ExitStatus::Blocked
     } else {
         ExitStatus::Clean
@@ -248,9 +429,9 @@ fn ignore(args: &IgnoreArgs) -> Result<ExitStatus> {
 
 /// The worktree's top level when run inside a repository.
 fn repository_root() -> Option<PathBuf> {
-    StagedChange::open()
+    Repo::open()
         .ok()
-        .and_then(|s| s.workdir().map(PathBuf::from))
+        .and_then(|repo| repo.workdir().map(PathBuf::from))
 }
 
 /// Replaces the default panic message, which could quote data, with one that names only the

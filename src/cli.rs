@@ -2,11 +2,22 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Blocks API tokens of ML platforms (Replicate, Baseten, ...) before they enter git history.
+const EXAMPLES: &str = "\
+Examples:
+  tokenguard install                      install the pre-commit hook in this repository
+  tokenguard scan-staged                  what the pre-commit hook runs
+  tokenguard scan-range origin/main..HEAD scan what a branch adds, commit by commit
+  tokenguard scan-tree --format sarif     every file of HEAD, for a code-scanning upload
+  tokenguard rules                        the built-in rules
+
+Exit status: 0 nothing found, 1 findings (the commit or push is blocked), 2 error (also blocks).";
+
+/// Blocks API tokens of ML platforms (Replicate, Baseten, Hugging Face, OpenAI, Anthropic, ...)
+/// before they enter git history.
 #[derive(Debug, Parser)]
-#[command(name = "tokenguard", version, about)]
+#[command(name = "tokenguard", version, about, after_help = EXAMPLES)]
 pub struct Cli {
-    /// When to colour the report (NO_COLOR in the environment also turns colour off).
+    /// When to colour the report. NO_COLOR turns colour off and CLICOLOR_FORCE on for `auto`.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
 
@@ -27,7 +38,61 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan what the commit being made would add (the index against HEAD); the pre-commit hook.
-    ScanStaged(ScanArgs),
+    ///
+    /// Under the pre-commit framework with nothing staged (`pre-commit run --all-files`), or
+    /// when PATHS are given and nothing is staged, the named files (default: every tracked file)
+    /// are scanned whole instead; PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF scan that range.
+    #[command(after_help = "Example:\n  git add .env && tokenguard scan-staged --format json")]
+    ScanStaged {
+        /// Files to scan whole when nothing is staged.
+        paths: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        output: ScanArgs,
+    },
+    /// Scan files whole: the staged version of tracked paths, the file on disk otherwise.
+    #[command(after_help = "Example:\n  tokenguard scan-files config/ .env.production")]
+    ScanFiles {
+        /// Files or directories (default: every tracked file).
+        paths: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        output: ScanArgs,
+    },
+    /// Scan every file of a tree, whole (default: HEAD).
+    #[command(
+        after_help = "Example:\n  tokenguard scan-tree v1.2.0 --format sarif > tokenguard.sarif"
+    )]
+    ScanTree {
+        #[arg(default_value = "HEAD")]
+        rev: String,
+        #[command(flatten)]
+        output: ScanArgs,
+    },
+    /// Scan the lines each commit of a range adds (`A..B`; a single revision: its whole history).
+    #[command(after_help = "Example:\n  tokenguard scan-range origin/main..HEAD")]
+    ScanRange {
+        range: String,
+        #[command(flatten)]
+        output: ScanArgs,
+    },
+    /// Scan what a push would add; reads git's pre-push (or a server's pre-receive) input.
+    #[command(
+        after_help = "Examples:\n  .git/hooks/pre-push:   exec tokenguard scan-push \"$@\"\n  hooks/pre-receive:     exec tokenguard scan-push"
+    )]
+    ScanPush {
+        /// The remote's name, as git passes it to pre-push.
+        remote: Option<String>,
+        /// The remote's URL, as git passes it to pre-push.
+        url: Option<String>,
+        #[command(flatten)]
+        output: ScanArgs,
+    },
+    /// Install the hook shim into this repository (or, with --global, for every repository).
+    #[command(
+        after_help = "Examples:\n  tokenguard install\n  tokenguard install --hook pre-push\n  tokenguard install --global"
+    )]
+    Install(InstallArgs),
+    /// Remove exactly what `install` added, restoring a hook it chained.
+    Uninstall(InstallArgs),
     /// List the rules, or check a rules file (`rules check`).
     Rules(RulesArgs),
     /// Print the effective configuration: every layer and where each value came from.
@@ -51,11 +116,55 @@ pub struct IgnoreArgs {
     pub reason: String,
 }
 
-#[derive(Debug, clap::Args)]
+/// Output switches shared by every scan.
+#[derive(Debug, Clone, clap::Args)]
 pub struct ScanArgs {
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Human)]
+    pub format: ScanFormat,
+    /// Print only the findings (human format).
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also list every skipped file and why (human format).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Exit 0 even with findings (for a CI job that only collects a report).
+    #[arg(long)]
+    pub exit_zero: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Human,
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InstallArgs {
+    /// Which hook to install.
+    #[arg(long, value_enum, default_value_t = HookKind::PreCommit)]
+    pub hook: HookKind,
+    /// For every repository of this user: the global core.hooksPath if one is set, else git's
+    /// template directory (init.templateDir), used by `git init` and `git clone`.
+    #[arg(long)]
+    pub global: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookKind {
+    PreCommit,
+    PrePush,
+}
+
+impl HookKind {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            HookKind::PreCommit => "pre-commit",
+            HookKind::PrePush => "pre-push",
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]

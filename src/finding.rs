@@ -26,6 +26,9 @@ pub struct Finding {
     pub column: u64,
     pub secret_redacted: String,
     pub fingerprint: String,
+    /// The commit that adds the secret, for history and push scans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 /// Where a secret sits, before it becomes a [`Finding`].
@@ -59,6 +62,7 @@ impl Finding {
             column: location.column,
             secret_redacted: redact(secret),
             fingerprint: fingerprint(rule.id, secret),
+            commit: None,
         }
     }
 }

@@ -39,5 +39,7 @@ pub mod shape;
 pub mod staged;
 
 mod app;
+/// Hook installation and removal (`tokenguard install`, `uninstall`).
+pub mod install;
 
 pub use app::{ExitStatus, install_panic_hook, run};

@@ -28,6 +28,31 @@ impl AddedLines {
         }
     }
 
+    /// Lines added in both sets: during a merge a line is new only when it is new against
+    /// every parent.
+    pub fn intersect(&self, other: &AddedLines) -> AddedLines {
+        match (self, other) {
+            (AddedLines::All, x) | (x, AddedLines::All) => x.clone(),
+            (AddedLines::Ranges(a), AddedLines::Ranges(b)) => {
+                let mut out = Vec::new();
+                let (mut i, mut j) = (0, 0);
+                while i < a.len() && j < b.len() {
+                    let first = a[i].0.max(b[j].0);
+                    let last = a[i].1.min(b[j].1);
+                    if first <= last {
+                        out.push((first, last));
+                    }
+                    if a[i].1 < b[j].1 {
+                        i += 1;
+                    } else {
+                        j += 1;
+                    }
+                }
+                AddedLines::Ranges(out)
+            }
+        }
+    }
+
     /// True when nothing is added (a pure rename, a removal-only edit).
     pub fn is_empty(&self) -> bool {
         matches!(self, AddedLines::Ranges(r) if r.is_empty())
@@ -74,6 +99,18 @@ mod tests {
         assert_eq!(set.count(100), 4);
         assert!(AddedLines::All.contains(1_000_000));
         assert!(AddedLines::from_ranges(vec![]).is_empty());
+    }
+
+    #[test]
+    fn intersections() {
+        let a = AddedLines::from_ranges(vec![(1, 5), (10, 20)]);
+        let b = AddedLines::from_ranges(vec![(4, 12), (18, 30)]);
+        assert_eq!(
+            a.intersect(&b),
+            AddedLines::from_ranges(vec![(4, 5), (10, 12), (18, 20)])
+        );
+        assert_eq!(AddedLines::All.intersect(&b), b);
+        assert!(a.intersect(&AddedLines::from_ranges(vec![])).is_empty());
     }
 
     #[test]

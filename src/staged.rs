@@ -1,12 +1,17 @@
-//! The only git2 code: what the commit being made would add, blob by blob.
+//! The only git2 code: what a commit adds, blob by blob.
 //!
-//! The new side is the index git is committing from (`GIT_INDEX_FILE` during `git commit -a`,
-//! `git commit <paths>` and `--amend`), the old side is HEAD's tree, or the empty tree on the
-//! first commit. Working-tree files are never read.
+//! For `scan-staged` the new side is the index git is committing from (`GIT_INDEX_FILE` during
+//! `git commit -a`, `git commit <paths>` and `--amend`) and the old side HEAD's tree, or the
+//! empty tree on the first commit; during a merge a line counts only when it is new against
+//! both parents. For ranges and pushes each commit is compared with its parents the same way.
+//! `scan-tree` and `scan-files` hand over whole files. Working-tree files are read only for
+//! untracked paths named on the `scan-files` command line.
+
+use std::path::{Path, PathBuf};
 
 use git2::{
-    Blob, Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Index, Oid, Patch, Repository,
-    Tree,
+    Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Index, ObjectType, Oid, Patch,
+    Repository, Sort, Tree, TreeWalkMode, TreeWalkResult,
 };
 use serde::Serialize;
 
@@ -22,6 +27,7 @@ pub struct StagedStats {
     pub files_scanned: u64,
     pub added_lines: u64,
     pub bytes_scanned: u64,
+    pub commits_scanned: u64,
     pub binary_skipped: u64,
     pub too_large_skipped: u64,
     pub submodules_skipped: u64,
@@ -39,14 +45,15 @@ pub struct WalkOptions {
     pub scan_binary: bool,
 }
 
-/// One staged blob, as the walk hands it over.
-pub enum Staged<'a, 'repo> {
-    /// A text blob and the lines the commit adds to it (never empty).
+/// One blob, as a walk hands it over.
+pub enum Entry<'a> {
+    /// A text blob and the lines the change adds to it (never empty).
     Text {
-        file: &'a StagedFile<'repo>,
+        path: &'a str,
+        content: &'a [u8],
         added: &'a AddedLines,
     },
-    /// A blob that is part of the commit but not scanned.
+    /// A blob that is part of the change but not scanned.
     Skipped { path: String, reason: SkipReason },
 }
 
@@ -56,67 +63,304 @@ pub enum SkipReason {
     TooLarge { size: u64, limit: u64 },
 }
 
-/// The repository, the index being committed and the tree it is compared with.
-pub struct StagedChange {
+/// One ref update of a push (pre-push) or of a receive (pre-receive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    pub local_ref: String,
+    pub new: Oid,
+    pub old: Oid,
+}
+
+/// What a walk compares: the new side of the diff.
+enum NewSide<'a> {
+    Index(&'a Index),
+    Tree(&'a Tree<'a>),
+}
+
+/// The repository, opened as git opens it for a hook.
+pub struct Repo {
     repo: Repository,
-    index: Index,
-    head_tree: Option<Oid>,
 }
 
-/// One text blob that the commit adds or changes.
-pub struct StagedFile<'repo> {
-    repo: &'repo Repository,
-    path: Vec<u8>,
-    old: Option<Oid>,
-    new: Blob<'repo>,
-}
-
-impl StagedChange {
+impl Repo {
     /// Opens the repository as git would for a hook: `GIT_DIR`, `GIT_INDEX_FILE` and the other
     /// `GIT_*` variables first, else discovery upward from the current directory.
-    pub fn open() -> Result<StagedChange> {
-        let repo = open_repository()?;
-        if repo.is_bare() {
+    pub fn open() -> Result<Repo> {
+        match Repository::open_from_env() {
+            Ok(repo) => Ok(Repo { repo }),
+            Err(err) if err.code() == ErrorCode::NotFound => {
+                let cwd = std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default();
+                Err(Error::NotARepository(cwd))
+            }
+            Err(err) => Err(Error::git("cannot open the repository")(err)),
+        }
+    }
+
+    /// The worktree's top level, where repository configuration lives.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    /// Visits what the commit being made adds: the index against HEAD, and against
+    /// MERGE_HEAD too while a merge is being concluded.
+    pub fn walk_staged(
+        &self,
+        walk: WalkOptions,
+        stats: &mut StagedStats,
+        visit: impl FnMut(Entry<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let index = self.index()?;
+        let head = self.head_tree()?;
+        let mut others = Vec::new();
+        if let Some(merge_head) = self.merge_head()? {
+            let commit = self
+                .repo
+                .find_commit(merge_head)
+                .map_err(Error::git("cannot read the commit MERGE_HEAD points to"))?;
+            others.push(
+                commit
+                    .tree()
+                    .map_err(Error::git("cannot read MERGE_HEAD's tree"))?,
+            );
+        }
+        self.walk_diff(
+            head.as_ref(),
+            NewSide::Index(&index),
+            &others,
+            walk,
+            stats,
+            visit,
+        )
+    }
+
+    /// True when the index has nothing to commit (it equals HEAD's tree).
+    pub fn nothing_staged(&self) -> Result<bool> {
+        let index = self.index()?;
+        let head = self.head_tree()?;
+        let diff = self
+            .repo
+            .diff_tree_to_index(head.as_ref(), Some(&index), None)
+            .map_err(Error::git("cannot compare the index with HEAD"))?;
+        Ok(diff.deltas().len() == 0)
+    }
+
+    /// Visits what one commit added against its parents (all of them, for a merge).
+    pub fn walk_commit(
+        &self,
+        id: Oid,
+        walk: WalkOptions,
+        stats: &mut StagedStats,
+        visit: impl FnMut(Entry<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let commit = self
+            .repo
+            .find_commit(id)
+            .map_err(Error::git(format!("cannot read commit {id}")))?;
+        let tree = commit
+            .tree()
+            .map_err(Error::git(format!("cannot read the tree of {id}")))?;
+        let parents: Vec<Tree<'_>> = commit
+            .parents()
+            .map(|p| p.tree())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(Error::git(format!("cannot read the parents of {id}")))?;
+        stats.commits_scanned += 1;
+        let (first, others) = match parents.split_first() {
+            Some((first, others)) => (Some(first), others),
+            None => (None, &[][..]),
+        };
+        self.walk_diff(first, NewSide::Tree(&tree), others, walk, stats, visit)
+    }
+
+    /// Visits every file of the tree `rev` points to (default HEAD), whole.
+    pub fn walk_tree(
+        &self,
+        rev: &str,
+        walk: WalkOptions,
+        stats: &mut StagedStats,
+        mut visit: impl FnMut(Entry<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let tree = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|object| object.peel_to_tree())
+            .map_err(Error::git(format!("cannot resolve {rev:?} to a tree")))?;
+        let mut files = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(ObjectType::Blob) || entry.kind() == Some(ObjectType::Commit) {
+                let mut path = dir.as_bytes().to_vec();
+                path.extend_from_slice(entry.name_bytes());
+                files.push((path, entry.id(), entry.filemode()));
+            }
+            TreeWalkResult::Ok
+        })
+        .map_err(Error::git(format!("cannot walk the tree of {rev:?}")))?;
+        for (path, id, mode) in files {
+            self.visit_whole_blob(&path, id, filemode(mode as u32), walk, stats, &mut visit)?;
+        }
+        Ok(())
+    }
+
+    /// Visits the named files whole: the staged version when the index tracks the path (the
+    /// content the next commit would hold), else the file on disk. A directory stands for
+    /// every tracked file below it.
+    pub fn walk_paths(
+        &self,
+        paths: &[PathBuf],
+        walk: WalkOptions,
+        stats: &mut StagedStats,
+        mut visit: impl FnMut(Entry<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let index = self.index()?;
+        let root = self
+            .workdir()
+            .ok_or_else(|| Error::NotARepository("scan-files needs a worktree".to_string()))?;
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        for path in paths {
+            let relative = repo_relative(&root, path)?;
+            let prefix = format!("{}/", relative.trim_end_matches('/'));
+            let tracked: Vec<_> = index
+                .iter()
+                .filter(|e| {
+                    let p = String::from_utf8_lossy(&e.path);
+                    p == relative || relative.is_empty() || p.starts_with(&prefix)
+                })
+                .collect();
+            if !tracked.is_empty() {
+                for entry in tracked {
+                    let mode = filemode(entry.mode);
+                    self.visit_whole_blob(&entry.path, entry.id, mode, walk, stats, &mut visit)?;
+                }
+                continue;
+            }
+            let on_disk = root.join(&relative);
+            let content = std::fs::read(&on_disk).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let reason = skip_reason(content.len() as u64, &content, walk);
+            visit_content(
+                &relative,
+                &content,
+                AddedLines::All,
+                reason,
+                stats,
+                &mut visit,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The commits of `spec` oldest first: `A..B` is what B has and A has not; a single
+    /// revision is everything reachable from it.
+    pub fn range_commits(&self, spec: &str) -> Result<Vec<Oid>> {
+        let mut revwalk = self.revwalk()?;
+        let pushed = if spec.contains("..") {
+            revwalk.push_range(spec)
+        } else {
+            self.repo
+                .revparse_single(spec)
+                .and_then(|object| object.peel_to_commit())
+                .and_then(|commit| revwalk.push(commit.id()))
+        };
+        pushed.map_err(Error::git(format!("cannot resolve the range {spec:?}")))?;
+        revwalk
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(Error::git(format!("cannot walk the range {spec:?}")))
+    }
+
+    /// The commits a ref update adds, oldest first: reachable from `new` but not from `old`
+    /// (when the receiving side has it) nor from any ref in `known_refs` (globs such as
+    /// `refs/remotes/origin/*`, what the other side already has).
+    pub fn update_commits(&self, update: &RefUpdate, known_refs: &[String]) -> Result<Vec<Oid>> {
+        let mut revwalk = self.revwalk()?;
+        let context = || format!("cannot walk the commits of {}", update.local_ref);
+        revwalk.push(update.new).map_err(Error::git(context()))?;
+        if !update.old.is_zero() && self.repo.find_commit(update.old).is_ok() {
+            revwalk.hide(update.old).map_err(Error::git(context()))?;
+        }
+        for glob in known_refs {
+            revwalk.hide_glob(glob).map_err(Error::git(context()))?;
+        }
+        revwalk
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(Error::git(context()))
+    }
+
+    fn revwalk(&self) -> Result<git2::Revwalk<'_>> {
+        let mut revwalk = self
+            .repo
+            .revwalk()
+            .map_err(Error::git("cannot walk the history"))?;
+        revwalk
+            .set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+            .map_err(Error::git("cannot walk the history"))?;
+        Ok(revwalk)
+    }
+
+    fn index(&self) -> Result<Index> {
+        if self.repo.is_bare() {
             return Err(Error::NotARepository(
                 "a bare repository has no index to commit from".to_string(),
             ));
         }
-        let index = repo.index().map_err(Error::git("cannot read the index"))?;
-        let head_tree = head_tree(&repo)?.map(|tree| tree.id());
-        Ok(StagedChange {
-            repo,
-            index,
-            head_tree,
-        })
+        self.repo
+            .index()
+            .map_err(Error::git("cannot read the index"))
     }
 
-    /// The worktree's top level, where repository configuration lives.
-    pub fn workdir(&self) -> Option<&std::path::Path> {
-        self.repo.workdir()
+    /// HEAD's tree, or `None` before the first commit (an unborn branch).
+    fn head_tree(&self) -> Result<Option<Tree<'_>>> {
+        match self.repo.head() {
+            Ok(head) => head
+                .peel_to_tree()
+                .map(Some)
+                .map_err(Error::git("cannot read the commit HEAD points to")),
+            Err(err) if matches!(err.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => {
+                Ok(None)
+            }
+            Err(err) => Err(Error::git("cannot resolve HEAD")(err)),
+        }
     }
 
-    /// Calls `visit` with every blob the commit adds or modifies, in path order: text blobs
-    /// with the lines they add, and the blobs it skips (binary, too large). Counts everything.
-    pub fn for_each_file(
+    /// The commit being merged, while `git merge` waits for its merge commit.
+    fn merge_head(&self) -> Result<Option<Oid>> {
+        let path = self.repo.path().join("MERGE_HEAD");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        // An octopus merge lists several heads; each line is one parent.
+        let first = text.lines().next().unwrap_or("").trim();
+        Oid::from_str(first)
+            .map(Some)
+            .map_err(Error::git("MERGE_HEAD does not hold a commit id"))
+    }
+
+    fn walk_diff(
         &self,
+        old: Option<&Tree<'_>>,
+        new: NewSide<'_>,
+        others: &[Tree<'_>],
         walk: WalkOptions,
         stats: &mut StagedStats,
-        mut visit: impl FnMut(Staged<'_, '_>) -> Result<()>,
+        mut visit: impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
-        let tree = match self.head_tree {
-            Some(id) => Some(
-                self.repo
-                    .find_tree(id)
-                    .map_err(Error::git("cannot read the tree of HEAD"))?,
-            ),
-            None => None,
-        };
         let mut options = DiffOptions::new();
         options.include_typechange(true).skip_binary_check(true);
-        let mut diff = self
-            .repo
-            .diff_tree_to_index(tree.as_ref(), Some(&self.index), Some(&mut options))
-            .map_err(Error::git("cannot compare the index with HEAD"))?;
+        let mut diff = match new {
+            NewSide::Index(index) => {
+                self.repo
+                    .diff_tree_to_index(old, Some(index), Some(&mut options))
+            }
+            NewSide::Tree(tree) => self
+                .repo
+                .diff_tree_to_tree(old, Some(tree), Some(&mut options)),
+        }
+        .map_err(Error::git("cannot compute the change"))?;
         // Renames and moves add nothing by themselves: pair deleted and added files.
         let mut find = DiffFindOptions::new();
         find.renames(true);
@@ -146,110 +390,87 @@ impl StagedChange {
                 _ => continue,
             }
             let new_file = delta.new_file();
-            let path = new_file.path_bytes().unwrap_or_default().to_vec();
-            match new_file.mode() {
-                FileMode::Blob | FileMode::BlobExecutable => {}
-                // A symlink's blob is its target path, not content.
-                FileMode::Link => {
-                    stats.symlinks_skipped += 1;
-                    continue;
-                }
-                FileMode::Commit => {
-                    stats.submodules_skipped += 1;
-                    continue;
-                }
-                _ => continue,
+            let path_bytes = new_file.path_bytes().unwrap_or_default();
+            if !is_scannable_mode(new_file.mode(), stats) {
+                continue;
             }
-            let unreadable = || {
-                Error::git(format!(
-                    "cannot read the staged blob {} of {}",
-                    new_file.id(),
-                    String::from_utf8_lossy(&path)
-                ))
-            };
-            if let Some(limit) = walk.max_file_size {
+            let path = String::from_utf8_lossy(path_bytes).into_owned();
+            let id = new_file.id();
+            let unreadable = || Error::git(format!("cannot read the staged blob {id} of {path}"));
+            let (size, _) = odb.read_header(id).map_err(unreadable())?;
+            if let Some(limit) = walk.max_file_size.filter(|limit| size as u64 > *limit) {
                 // The object header gives the size without inflating the blob.
-                let (size, _) = odb.read_header(new_file.id()).map_err(unreadable())?;
-                if size as u64 > limit {
-                    stats.too_large_skipped += 1;
-                    let path = String::from_utf8_lossy(&path).into_owned();
-                    let reason = SkipReason::TooLarge {
-                        size: size as u64,
-                        limit,
-                    };
-                    visit(Staged::Skipped { path, reason })?;
-                    continue;
-                }
+                let reason = SkipReason::TooLarge {
+                    size: size as u64,
+                    limit,
+                };
+                stats.too_large_skipped += 1;
+                visit(Entry::Skipped { path, reason })?;
+                continue;
             }
-            let new = self.repo.find_blob(new_file.id()).map_err(unreadable())?;
-            if !walk.scan_binary && is_binary(new.content()) {
+            let blob = self.repo.find_blob(id).map_err(unreadable())?;
+            let content = blob.content();
+            if !walk.scan_binary && is_binary(content) {
                 stats.binary_skipped += 1;
-                let path = String::from_utf8_lossy(&path).into_owned();
-                visit(Staged::Skipped {
+                visit(Entry::Skipped {
                     path,
                     reason: SkipReason::Binary,
                 })?;
                 continue;
             }
             let old_file = delta.old_file();
-            let old = match (status, old_file.mode()) {
+            let old_blob = match (status, old_file.mode()) {
                 (Delta::Added, _) => None,
                 (_, FileMode::Blob | FileMode::BlobExecutable) => Some(old_file.id()),
                 _ => None,
             };
+            let mut added = self.added_lines(old_blob, content, &path)?;
+            // During a merge a line is new only when no parent had it.
+            for other in others {
+                if added.is_empty() {
+                    break;
+                }
+                let other_blob = tree_blob(other, path_bytes);
+                if other_blob == Some(id) {
+                    added = AddedLines::from_ranges(Vec::new());
+                } else if other_blob.is_some() {
+                    added = added.intersect(&self.added_lines(other_blob, content, &path)?);
+                }
+            }
             stats.files_scanned += 1;
-            stats.bytes_scanned += new.content().len() as u64;
-            let file = StagedFile {
-                repo: &self.repo,
-                path,
-                old,
-                new,
-            };
-            let added = file.added_lines()?;
-            stats.added_lines += added.count(lines::line_count(file.content()));
+            stats.bytes_scanned += content.len() as u64;
+            stats.added_lines += added.count(lines::line_count(content));
             // A pure rename or a removal-only edit adds nothing to scan.
             if !added.is_empty() {
-                visit(Staged::Text {
-                    file: &file,
+                visit(Entry::Text {
+                    path: &path,
+                    content,
                     added: &added,
                 })?;
             }
         }
         Ok(())
     }
-}
 
-impl StagedFile<'_> {
-    /// The staged content.
-    pub fn content(&self) -> &[u8] {
-        self.new.content()
-    }
-
-    /// The path as git stores it, shown lossily where it is not UTF-8.
-    pub fn display_path(&self) -> String {
-        String::from_utf8_lossy(&self.path).into_owned()
-    }
-
-    /// The lines this commit adds to the file: all of them for a new file, else the `+` side
-    /// of git's own line diff (xdiff, through libgit2) against the old blob.
-    pub fn added_lines(&self) -> Result<AddedLines> {
-        let Some(old_id) = self.old else {
+    /// The lines `new` adds to the blob `old`: all of them when there is no old blob, else the
+    /// `+` side of git's own line diff (xdiff, through libgit2).
+    fn added_lines(&self, old: Option<Oid>, new: &[u8], path: &str) -> Result<AddedLines> {
+        let Some(old_id) = old else {
             return Ok(AddedLines::All);
         };
         let old = self.repo.find_blob(old_id).map_err(Error::git(format!(
-            "cannot read the committed blob {old_id} of {}",
-            self.display_path()
+            "cannot read the committed blob {old_id} of {path}"
         )))?;
         let mut options = DiffOptions::new();
         options.context_lines(0).force_text(true);
-        let patch = Patch::from_blobs(&old, None, &self.new, None, Some(&mut options))
-            .map_err(Error::git(format!("cannot diff {}", self.display_path())))?;
+        let patch = Patch::from_buffers(old.content(), None, new, None, Some(&mut options))
+            .map_err(Error::git(format!("cannot diff {path}")))?;
         // With no context lines, every new-side line of a hunk is an added line.
         let mut ranges = Vec::with_capacity(patch.num_hunks());
         for index in 0..patch.num_hunks() {
             let (hunk, _) = patch
                 .hunk(index)
-                .map_err(Error::git(format!("cannot diff {}", self.display_path())))?;
+                .map_err(Error::git(format!("cannot diff {path}")))?;
             if hunk.new_lines() > 0 {
                 let first = u64::from(hunk.new_start());
                 ranges.push((first, first + u64::from(hunk.new_lines()) - 1));
@@ -257,31 +478,164 @@ impl StagedFile<'_> {
         }
         Ok(AddedLines::from_ranges(ranges))
     }
-}
 
-fn open_repository() -> Result<Repository> {
-    match Repository::open_from_env() {
-        Ok(repo) => Ok(repo),
-        Err(err) if err.code() == ErrorCode::NotFound => {
-            let cwd = std::env::current_dir()
-                .map(|d| d.display().to_string())
-                .unwrap_or_default();
-            Err(Error::NotARepository(cwd))
+    fn visit_whole_blob(
+        &self,
+        path: &[u8],
+        id: Oid,
+        mode: FileMode,
+        walk: WalkOptions,
+        stats: &mut StagedStats,
+        visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if !is_scannable_mode(mode, stats) {
+            return Ok(());
         }
-        Err(err) => Err(Error::git("cannot open the repository")(err)),
+        let path = String::from_utf8_lossy(path).into_owned();
+        let blob = self
+            .repo
+            .find_blob(id)
+            .map_err(Error::git(format!("cannot read the blob {id} of {path}")))?;
+        let content = blob.content();
+        let reason = skip_reason(content.len() as u64, content, walk);
+        visit_content(&path, content, AddedLines::All, reason, stats, visit)
     }
 }
 
-/// HEAD's tree, or `None` before the first commit (an unborn branch).
-fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
-    match repo.head() {
-        Ok(head) => head
-            .peel_to_tree()
-            .map(Some)
-            .map_err(Error::git("cannot read the commit HEAD points to")),
-        Err(err) if matches!(err.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
-        Err(err) => Err(Error::git("cannot resolve HEAD")(err)),
+/// Reads the pre-push (`<local ref> <local oid> <remote ref> <remote oid>`) or pre-receive
+/// (`<old oid> <new oid> <ref>`) lines git writes to a hook's stdin. Deleted refs add nothing
+/// and are left out.
+pub fn parse_ref_updates(input: &str) -> Result<Vec<RefUpdate>> {
+    let mut updates = Vec::new();
+    for (number, line) in input.lines().enumerate() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let oid = |text: &str| {
+            Oid::from_str(text).map_err(|_| {
+                Error::Usage(format!(
+                    "hook input line {}: {text:?} is not an object id",
+                    number + 1
+                ))
+            })
+        };
+        let update = match fields.as_slice() {
+            [] => continue,
+            [local_ref, local, _remote_ref, remote] => RefUpdate {
+                local_ref: local_ref.to_string(),
+                new: oid(local)?,
+                old: oid(remote)?,
+            },
+            [old, new, reference] => RefUpdate {
+                local_ref: reference.to_string(),
+                new: oid(new)?,
+                old: oid(old)?,
+            },
+            _ => {
+                return Err(Error::Usage(format!(
+                    "hook input line {}: expected the pre-push or pre-receive format",
+                    number + 1
+                )));
+            }
+        };
+        if !update.new.is_zero() {
+            updates.push(update);
+        }
     }
+    Ok(updates)
+}
+
+/// Regular files are scanned; symlinks (their blob is a target path) and submodules are
+/// counted and skipped.
+fn is_scannable_mode(mode: FileMode, stats: &mut StagedStats) -> bool {
+    match mode {
+        FileMode::Blob | FileMode::BlobExecutable => true,
+        FileMode::Link => {
+            stats.symlinks_skipped += 1;
+            false
+        }
+        FileMode::Commit => {
+            stats.submodules_skipped += 1;
+            false
+        }
+        _ => false,
+    }
+}
+
+fn filemode(raw: u32) -> FileMode {
+    match raw {
+        0o100755 => FileMode::BlobExecutable,
+        0o120000 => FileMode::Link,
+        0o160000 => FileMode::Commit,
+        0o040000 => FileMode::Tree,
+        _ => FileMode::Blob,
+    }
+}
+
+fn skip_reason(size: u64, content: &[u8], walk: WalkOptions) -> Option<SkipReason> {
+    if let Some(limit) = walk.max_file_size.filter(|limit| size > *limit) {
+        return Some(SkipReason::TooLarge { size, limit });
+    }
+    (!walk.scan_binary && is_binary(content)).then_some(SkipReason::Binary)
+}
+
+fn visit_content(
+    path: &str,
+    content: &[u8],
+    added: AddedLines,
+    skip: Option<SkipReason>,
+    stats: &mut StagedStats,
+    visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
+) -> Result<()> {
+    match skip {
+        Some(reason) => {
+            match reason {
+                SkipReason::Binary => stats.binary_skipped += 1,
+                SkipReason::TooLarge { .. } => stats.too_large_skipped += 1,
+            }
+            visit(Entry::Skipped {
+                path: path.to_string(),
+                reason,
+            })
+        }
+        None => {
+            stats.files_scanned += 1;
+            stats.bytes_scanned += content.len() as u64;
+            stats.added_lines += added.count(lines::line_count(content));
+            visit(Entry::Text {
+                path,
+                content,
+                added: &added,
+            })
+        }
+    }
+}
+
+/// The blob at `path` in `tree`, if there is a regular file there.
+fn tree_blob(tree: &Tree<'_>, path: &[u8]) -> Option<Oid> {
+    use std::os::unix::ffi::OsStrExt;
+    let entry = tree
+        .get_path(Path::new(std::ffi::OsStr::from_bytes(path)))
+        .ok()?;
+    (entry.kind() == Some(ObjectType::Blob)).then(|| entry.id())
+}
+
+/// `path` (relative to the current directory, or absolute) as a `/`-separated path relative
+/// to the worktree's top level.
+fn repo_relative(root: &Path, path: &Path) -> Result<String> {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .join(path)
+    };
+    let absolute = absolute.canonicalize().unwrap_or(absolute);
+    let relative = absolute
+        .strip_prefix(root)
+        .map_err(|_| Error::Usage(format!("{} is outside the repository", path.display())))?;
+    Ok(relative.to_string_lossy().replace('\\', "/"))
 }
 
 /// Git's own test: a NUL byte within the first 8000 bytes.
@@ -306,5 +660,25 @@ mod tests {
         for (content, expected) in cases {
             assert_eq!(is_binary(content), expected);
         }
+    }
+
+    #[test]
+    fn hook_input_formats() {
+        let a = "1".repeat(40);
+        let b = "2".repeat(40);
+        let zero = "0".repeat(40);
+        let input = format!(
+            "refs/heads/main {a} refs/heads/main {b}\n\
+             refs/heads/gone {zero} refs/heads/gone {b}\n\
+             {b} {a} refs/heads/feature\n"
+        );
+        let updates = parse_ref_updates(&input).unwrap();
+        assert_eq!(updates.len(), 2, "the deletion adds nothing");
+        assert_eq!(updates[0].local_ref, "refs/heads/main");
+        assert_eq!(updates[0].new.to_string(), a);
+        assert_eq!(updates[0].old.to_string(), b);
+        assert_eq!(updates[1].local_ref, "refs/heads/feature");
+        assert!(parse_ref_updates("only two").is_err());
+        assert!(parse_ref_updates("x y z").is_err());
     }
 }

@@ -1,52 +1,58 @@
-//! The report a developer reads when the hook blocks a commit.
+//! The report a developer reads when the hook blocks a commit or a push.
 
 use std::collections::BTreeSet;
 use std::io::Write;
 
 use colored::Colorize;
 
-use super::{Outcome, plural, summary_line};
+use super::{Mode, Outcome, WarningKind, plural, summary_line};
+use crate::cli::ScanArgs;
+use crate::finding::Finding;
 use crate::rules::RuleSet;
 
-pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::io::Result<()> {
-    write_warnings(out, outcome)?;
+pub fn write(
+    out: &mut impl Write,
+    outcome: &Outcome,
+    rules: &RuleSet,
+    switches: &ScanArgs,
+) -> std::io::Result<()> {
+    if switches.quiet {
+        return outcome
+            .findings
+            .iter()
+            .try_for_each(|finding| write_finding(out, finding));
+    }
+    write_warnings(out, outcome, switches.verbose)?;
     if outcome.findings.is_empty() {
         let verdict = if outcome.blocks() {
-            "tokenguard: commit blocked by the warnings above."
-                .red()
-                .bold()
+            format!(
+                "tokenguard: {} by the warnings above.",
+                blocked_what(outcome.mode)
+            )
+            .red()
+            .bold()
         } else {
-            "tokenguard: no secrets added.".green()
+            "tokenguard: no secrets found.".green()
         };
         return writeln!(out, "{verdict} {}", summary_line(&outcome.stats));
     }
     let count = outcome.findings.len() as u64;
-    writeln!(
-        out,
-        "{}",
-        format!(
-            "tokenguard: commit blocked: {} in the staged change",
+    let headline = match outcome.mode {
+        Mode::Commit => format!(
+            "commit blocked: {} in the staged change",
             plural(count, "secret")
-        )
-        .red()
-        .bold()
-    )?;
+        ),
+        Mode::Push => format!(
+            "push blocked: {} in the commits being pushed",
+            plural(count, "secret")
+        ),
+        Mode::History => format!("{} added in the scanned commits", plural(count, "secret")),
+        Mode::Files => format!("{} in the scanned files", plural(count, "secret")),
+    };
+    writeln!(out, "{}", format!("tokenguard: {headline}").red().bold())?;
     writeln!(out)?;
     for finding in &outcome.findings {
-        writeln!(
-            out,
-            "  {}  {}  {}  {}",
-            format!("{}:{}:{}", finding.path, finding.line, finding.column).bold(),
-            finding.rule_id.yellow(),
-            finding.provider,
-            format!("{:?}", finding.severity).to_lowercase().red()
-        )?;
-        writeln!(
-            out,
-            "      secret {}  fingerprint {}",
-            finding.secret_redacted.dimmed(),
-            finding.fingerprint.dimmed()
-        )?;
+        write_finding(out, finding)?;
     }
     write_remediation(out, outcome, rules)?;
     writeln!(out)?;
@@ -63,16 +69,54 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
         "or record its fingerprint: {}",
         "tokenguard ignore FINGERPRINT --reason \"...\"".cyan()
     )?;
-    writeln!(
-        out,
-        "To commit anyway, deliberately: {}",
-        "git commit --no-verify".cyan()
-    )?;
+    match outcome.mode {
+        Mode::Commit => writeln!(
+            out,
+            "To commit anyway, deliberately: {}",
+            "git commit --no-verify".cyan()
+        )?,
+        Mode::Push => writeln!(
+            out,
+            "To push anyway, deliberately: {}",
+            "git push --no-verify".cyan()
+        )?,
+        Mode::History | Mode::Files => {}
+    }
     writeln!(out)?;
     writeln!(out, "{}", summary_line(&outcome.stats))
 }
 
-/// What to do now (once), then each provider's own steps (once per provider).
+fn blocked_what(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Commit => "commit blocked",
+        Mode::Push => "push blocked",
+        Mode::History | Mode::Files => "blocked",
+    }
+}
+
+fn write_finding(out: &mut impl Write, finding: &Finding) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "  {}  {}  {}  {}",
+        format!("{}:{}:{}", finding.path, finding.line, finding.column).bold(),
+        finding.rule_id.yellow(),
+        finding.provider,
+        format!("{:?}", finding.severity).to_lowercase().red()
+    )?;
+    let commit = finding
+        .commit
+        .as_deref()
+        .map(|c| format!("  commit {}", &c[..c.len().min(12)]))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "      secret {}  fingerprint {}{commit}",
+        finding.secret_redacted.dimmed(),
+        finding.fingerprint.dimmed()
+    )
+}
+
+/// What to do now (once, worded for what was scanned), then each provider's own steps.
 fn write_remediation(
     out: &mut impl Write,
     outcome: &Outcome,
@@ -83,34 +127,72 @@ fn write_remediation(
         .iter()
         .map(|f| f.provider_key.as_str())
         .collect();
-    let paths: BTreeSet<&str> = outcome.findings.iter().map(|f| f.path.as_str()).collect();
     let env_var = providers
         .iter()
         .filter_map(|key| rules.providers.get(*key))
         .find_map(|p| p.env_vars.first())
         .map_or("API_TOKEN", String::as_str);
-    let first_path = paths.iter().next().copied().unwrap_or("FILE");
-
-    writeln!(out)?;
-    writeln!(
-        out,
-        "{}",
-        "The secret is only staged: it has not entered git history. To fix it:".bold()
-    )?;
-    writeln!(
-        out,
-        "  1. Replace it in the file with a read of an environment variable, e.g. \
+    let first = &outcome.findings[0];
+    let path = first.path.as_str();
+    let replace = format!(
+        "Replace it in the file with a read of an environment variable, e.g. \
          os.environ[\"{env_var}\"] (Python), process.env.{env_var} (JS), \"${env_var}\" (shell), \
          and keep the value in an untracked .env file or a secret manager."
-    )?;
-    writeln!(
-        out,
-        "  2. Stage the fixed file again: git add {first_path}   (or unstage it: git restore --staged {first_path})"
-    )?;
-    writeln!(
-        out,
-        "  3. If the token was ever shared, pushed, pasted or logged anywhere, treat it as leaked and rotate it:"
-    )?;
+    );
+
+    writeln!(out)?;
+    match outcome.mode {
+        Mode::Commit => {
+            writeln!(
+                out,
+                "{}",
+                "The secret is only staged: it has not entered git history. To fix it:".bold()
+            )?;
+            writeln!(out, "  1. {replace}")?;
+            writeln!(
+                out,
+                "  2. Stage the fixed file again: git add {path}   (or unstage it: git restore --staged {path})"
+            )?;
+            writeln!(
+                out,
+                "  3. If the token was ever shared, pushed, pasted or logged anywhere, treat it as leaked and rotate it:"
+            )?;
+        }
+        Mode::Push => {
+            let commit = first.commit.as_deref().unwrap_or("COMMIT");
+            writeln!(
+                out,
+                "{}",
+                "The secret is in local commits that have not been pushed. To fix it:".bold()
+            )?;
+            writeln!(out, "  1. {replace}")?;
+            writeln!(
+                out,
+                "  2. Rewrite the commits that add it, e.g. git rebase -i {}^ (edit the commit, fix the file, git commit --amend, git rebase --continue), then push again.",
+                &commit[..commit.len().min(12)]
+            )?;
+            writeln!(
+                out,
+                "  3. If the token was ever shared, pushed elsewhere, pasted or logged, treat it as leaked and rotate it:"
+            )?;
+        }
+        Mode::History | Mode::Files => {
+            writeln!(
+                out,
+                "{}",
+                "The secret is in the repository. Treat it as leaked once it has been pushed or shared:".bold()
+            )?;
+            writeln!(
+                out,
+                "  1. Revoke and rotate it now (below): removing it from git does not un-leak it."
+            )?;
+            writeln!(out, "  2. {replace}")?;
+            writeln!(
+                out,
+                "  3. If the history must not keep it, rewrite it (git filter-repo --replace-text) and have every clone re-fetch."
+            )?;
+        }
+    }
     for key in providers {
         let Some(provider) = rules.providers.get(key) else {
             continue;
@@ -124,9 +206,16 @@ fn write_remediation(
     Ok(())
 }
 
-fn write_warnings(out: &mut impl Write, outcome: &Outcome) -> std::io::Result<()> {
+fn write_warnings(out: &mut impl Write, outcome: &Outcome, verbose: bool) -> std::io::Result<()> {
     for warning in &outcome.warnings {
-        let label = if warning.blocks { "blocked" } else { "warning" };
+        if warning.kind == WarningKind::Binary && !verbose {
+            continue;
+        }
+        let label = match (warning.blocks, warning.kind) {
+            (true, _) => "blocked",
+            (false, WarningKind::Binary) => "skipped",
+            (false, _) => "warning",
+        };
         writeln!(
             out,
             "tokenguard: {}: {}: {}",

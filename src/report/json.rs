@@ -4,11 +4,16 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{Outcome, Stats, Warning};
+use super::{Mode, Outcome, Stats, Warning};
+
+/// Bumped when a field changes meaning or disappears; new fields may appear in any version.
+pub const SCHEMA_VERSION: u32 = 1;
 use crate::finding::Finding;
 
 #[derive(Serialize)]
 struct Document<'a> {
+    schema_version: u32,
+    mode: Mode,
     findings: &'a [Finding],
     warnings: &'a [Warning],
     stats: &'a Stats,
@@ -16,6 +21,8 @@ struct Document<'a> {
 
 pub fn write(out: &mut impl Write, outcome: &Outcome) -> std::io::Result<()> {
     let document = Document {
+        schema_version: SCHEMA_VERSION,
+        mode: outcome.mode,
         findings: &outcome.findings,
         warnings: &outcome.warnings,
         stats: &outcome.stats,

@@ -12,10 +12,29 @@ pub mod human;
 pub mod json;
 pub mod rules;
 
+pub mod sarif;
+
+/// What was scanned, which decides what the remediation says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// The commit being made (the secret is only staged).
+    #[default]
+    Commit,
+    /// Commits about to be pushed (the secret is in local history only).
+    Push,
+    /// Commits already made (the secret is in history).
+    History,
+    /// Files as they are (the secret is in the tree or the worktree).
+    Files,
+}
+
 /// Everything a scan found and counted.
 #[derive(Debug, Default)]
 pub struct Outcome {
+    pub mode: Mode,
     pub findings: Vec<Finding>,
+    /// Findings' neighbours: staged `.env` files, files over the size limit.
     pub warnings: Vec<Warning>,
     pub stats: Stats,
 }
@@ -36,6 +55,8 @@ pub struct Warning {
 pub enum WarningKind {
     SensitiveFile,
     TooLarge,
+    /// Listed with `-v` only: binary blobs are skipped by design.
+    Binary,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -50,6 +71,13 @@ impl Outcome {
     /// Findings block; so do warnings the configuration made blocking.
     pub fn blocks(&self) -> bool {
         !self.findings.is_empty() || self.warnings.iter().any(|w| w.blocks)
+    }
+
+    /// Warnings worth showing by default (binary skips only with `-v`).
+    pub fn notable_warnings(&self) -> impl Iterator<Item = &Warning> {
+        self.warnings
+            .iter()
+            .filter(|w| w.kind != WarningKind::Binary)
     }
 }
 
@@ -67,10 +95,13 @@ pub fn summary_line(stats: &Stats) -> String {
     let s = &stats.staged;
     let mut line = format!(
         "scanned {} ({}, {} bytes)",
-        plural(s.files_scanned, "staged file"),
+        plural(s.files_scanned, "file"),
         plural(s.added_lines, "added line"),
         s.bytes_scanned
     );
+    if s.commits_scanned > 0 {
+        line = format!("{line} in {}", plural(s.commits_scanned, "commit"));
+    }
     let skipped: Vec<String> = [
         (s.binary_skipped, "binary file"),
         (s.too_large_skipped, "file over the size limit"),

@@ -33,7 +33,7 @@ fn installs_into_the_hooks_directory_and_scans_once() {
         "{run:#?}"
     );
     assert!(
-        run.stdout.contains("no secrets added"),
+        run.stdout.contains("no secrets found"),
         "the first scan ran: {run:#?}"
     );
     repo.add(

@@ -101,7 +101,7 @@ fn human_report_explains_remediation_and_bypass() {
         "https://replicate.com/account/api-tokens",
         "tokenguard:allow",
         "git commit --no-verify",
-        "scanned 1 staged file",
+        "scanned 1 file",
     ] {
         assert!(
             run.stdout.contains(expected),

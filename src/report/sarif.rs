@@ -1,0 +1,147 @@
+//! SARIF 2.1.0 for code-scanning dashboards: one reporting descriptor per rule, one result per
+//! finding with its location and a partial fingerprint. Secrets appear only redacted.
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use super::Outcome;
+use crate::rules::{RuleSet, Severity};
+
+/// GitHub's scale for `security-severity` (critical >= 9.0, high >= 7.0, medium >= 4.0).
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// `replicate-api-token` -> `ReplicateApiToken`.
+fn pascal_case(id: &str) -> String {
+    id.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or(String::new(), |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
+
+/// A repository-relative path as a URI reference: every byte outside the unreserved set and
+/// `/` is percent-encoded (spaces, non-ASCII, `#`, `?`).
+fn uri(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::io::Result<()> {
+    let descriptors: Vec<Value> = rules
+        .rules
+        .iter()
+        .map(|rule| {
+            let provider = rules.provider(rule);
+            let mut help = format!(
+                "{}\n\nRemove the secret and read it from the environment ({}) or a secret manager, then:\n",
+                rule.spec.description,
+                provider.env_vars.join(", ")
+            );
+            for step in &provider.steps {
+                help.push_str(&format!("- {step}\n"));
+            }
+            json!({
+                "id": rule.id(),
+                "name": pascal_case(rule.id()),
+                "shortDescription": {"text": format!("{} {}", provider.name, rule.spec.description)},
+                "fullDescription": {"text": format!(
+                    "{}. Provider: {}. Confidence: {:?}.",
+                    rule.spec.description, provider.name, rule.spec.confidence
+                )},
+                "help": {"text": help},
+                "helpUri": provider.docs,
+                "defaultConfiguration": {"level": level(rule.spec.severity)},
+                "properties": {
+                    "security-severity": security_severity(rule.spec.severity),
+                    "precision": format!("{:?}", rule.spec.confidence).to_lowercase(),
+                    "tags": ["security", "secret", "external/cwe/cwe-798"],
+                },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = outcome
+        .findings
+        .iter()
+        .map(|finding| {
+            let index = rules.rules.iter().position(|r| r.id() == finding.rule_id);
+            let mut result = json!({
+                "ruleId": finding.rule_id,
+                "level": level(finding.severity),
+                "message": {"text": format!(
+                    "{} secret {} ({}); revoke and rotate it, then remove it.",
+                    finding.provider, finding.secret_redacted, finding.rule_id
+                )},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri(&finding.path), "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": finding.line, "startColumn": finding.column},
+                    }
+                }],
+                "partialFingerprints": {"tokenguardFingerprint/v1": finding.fingerprint},
+            });
+            if let Some(index) = index {
+                result["ruleIndex"] = json!(index);
+            }
+            if let Some(commit) = &finding.commit {
+                result["properties"] = json!({"commit": commit});
+            }
+            result
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "tokenguard",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": descriptors,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(uri("src/a.py"), "src/a.py");
+        assert_eq!(uri("dossier é/a b#.env"), "dossier%20%C3%A9/a%20b%23.env");
+    }
+
+    #[test]
+    fn rule_names() {
+        assert_eq!(pascal_case("replicate-api-token"), "ReplicateApiToken");
+    }
+}
