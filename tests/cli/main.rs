@@ -5,6 +5,7 @@ mod config;
 mod content;
 mod fixture;
 mod git_flow;
+mod history;
 mod install;
 mod output;
 mod rules;
