@@ -4,6 +4,8 @@ mod catalog;
 mod config;
 mod content;
 mod fixture;
+mod formats;
+mod framework;
 mod git_flow;
 mod history;
 mod install;
