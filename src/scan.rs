@@ -77,7 +77,7 @@ impl Scanner {
         let mut matches: Vec<(usize, usize, usize)> = Vec::new();
         for index in candidates.iter() {
             let rule = &self.rules.rules[index];
-            for caps in rule.regex.captures_iter(content) {
+            for caps in rule.regex().captures_iter(content) {
                 if let Some(secret) = caps.get(1) {
                     matches.push((secret.start(), secret.end(), index));
                 }
@@ -196,7 +196,7 @@ impl Scanner {
     /// Why a match of `rule` at `start..end` is not a finding, if it is not.
     fn reject(&self, rule: &Rule, content: &[u8], start: usize, end: usize) -> Option<Rejection> {
         let secret = &content[start..end];
-        if let Some(context) = &rule.context {
+        if let Some(context) = rule.context() {
             if !filter::has_context(content, start, end, context) {
                 return Some(Rejection::NoContext);
             }
