@@ -492,7 +492,7 @@ fn compile_rule(spec: RuleSpec, eager: bool) -> std::result::Result<Rule, RulePr
         if ctx.keywords.is_empty() {
             return fail("context needs at least one keyword");
         }
-        if ctx.side != Side::File && !ctx.window.is_some_and(|w| w > 0) {
+        if ctx.side != Side::File && ctx.window.is_none_or(|w| w == 0) {
             return fail("context needs a window (bytes) > 0");
         }
     }
