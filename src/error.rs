@@ -17,6 +17,8 @@ pub enum Error {
     Rules { path: String, message: String },
     #[error("rule {id}: {message}")]
     Rule { id: String, message: String },
+    #[error("cannot read the index {path}: {message}")]
+    Index { path: PathBuf, message: String },
     #[error("{path}:{line}:{column}: {message}")]
     Config {
         path: String,

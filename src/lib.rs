@@ -21,6 +21,8 @@ pub mod filter;
 pub mod finding;
 /// Gitignore-like path globs for allowlists.
 pub mod glob;
+/// git's index file and its cache tree, read directly (the fast path of `scan-staged`).
+pub mod index;
 /// Line numbers a change adds to a blob.
 pub mod lines;
 /// What the configuration allows: disabled rules, allowlists, ignored fingerprints.

@@ -16,6 +16,7 @@ use git2::{
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::index;
 use crate::lines::{self, AddedLines};
 
 /// Git treats a blob as binary when its first 8000 bytes hold a NUL (`FIRST_FEW_BYTES`).
@@ -71,6 +72,82 @@ pub struct RefUpdate {
     pub old: Oid,
 }
 
+/// A tree entry's mode for a directory.
+const TREE_MODE: i32 = 0o040000;
+
+/// One changed path as the walks see it.
+struct Change<'a> {
+    path: &'a [u8],
+    id: Oid,
+    mode: FileMode,
+    /// The blob it replaces, when that was a regular file.
+    old: Option<Oid>,
+}
+
+/// A change found by the cache-tree comparison.
+struct OwnedChange {
+    path: Vec<u8>,
+    id: Oid,
+    mode: FileMode,
+    old: Option<Oid>,
+}
+
+/// What the cache-tree comparison collects: changed paths, and the blobs HEAD had that the
+/// index no longer has at their path (to tell moves from deletions).
+#[derive(Default)]
+struct FastDiff {
+    changes: Vec<OwnedChange>,
+    deleted: Vec<(Vec<u8>, Oid)>,
+}
+
+/// git's default rename threshold: half of the content in common.
+const RENAME_SIMILARITY: f64 = 0.5;
+/// Above this many (added, deleted) candidate pairs, libgit2's rename detection decides.
+const MAX_RENAME_PAIRS: usize = 10_000;
+
+fn extension(path: &[u8]) -> &[u8] {
+    let name = path.rsplit(|b| *b == b'/').next().unwrap_or(path);
+    match memchr::memrchr(b'.', name) {
+        Some(dot) if dot > 0 => &name[dot..],
+        _ => b"",
+    }
+}
+
+/// Lines without their terminator; a final newline does not start another line.
+fn text_lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let empty = text.is_empty();
+    text.split(|byte| *byte == b'\n').filter(move |_| !empty)
+}
+
+/// Share of lines two texts have in common, as 2 * common / (lines of a + lines of b).
+fn line_similarity(a: &[u8], b: &[u8]) -> f64 {
+    use std::collections::HashMap;
+    let mut counts: HashMap<&[u8], i64> = HashMap::new();
+    let mut total = 0usize;
+    for line in text_lines(a) {
+        *counts.entry(line).or_default() += 1;
+        total += 1;
+    }
+    let mut common = 0usize;
+    for line in text_lines(b) {
+        total += 1;
+        if let Some(count) = counts.get_mut(line).filter(|c| **c > 0) {
+            *count -= 1;
+            common += 1;
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        2.0 * common as f64 / total as f64
+    }
+}
+
+fn is_regular(mode: u32) -> bool {
+    matches!(mode, 0o100644 | 0o100755 | 0o100664)
+}
+
 /// What a walk compares: the new side of the diff.
 enum NewSide<'a> {
     Index(&'a Index),
@@ -109,10 +186,34 @@ impl Repo {
         &self,
         walk: WalkOptions,
         stats: &mut StagedStats,
-        visit: impl FnMut(Entry<'_>) -> Result<()>,
+        mut visit: impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
-        let index = self.index()?;
+        if self.repo.is_bare() {
+            return Err(Error::NotARepository(
+                "a bare repository has no index to commit from".to_string(),
+            ));
+        }
         let head = self.head_tree()?;
+        let merging = self.merge_head()?.is_some();
+        if !merging {
+            if let Some(changes) = self.fast_changes(head.as_ref(), stats)? {
+                let odb = self
+                    .repo
+                    .odb()
+                    .map_err(Error::git("cannot open the object database"))?;
+                for change in &changes {
+                    let change = Change {
+                        path: &change.path,
+                        id: change.id,
+                        mode: change.mode,
+                        old: change.old,
+                    };
+                    self.visit_change(&change, &[], walk, &odb, stats, &mut visit)?;
+                }
+                return Ok(());
+            }
+        }
+        let index = self.index()?;
         let mut others = Vec::new();
         if let Some(merge_head) = self.merge_head()? {
             let commit = self
@@ -390,66 +491,301 @@ impl Repo {
                 _ => continue,
             }
             let new_file = delta.new_file();
-            let path_bytes = new_file.path_bytes().unwrap_or_default();
-            if !is_scannable_mode(new_file.mode(), stats) {
-                continue;
-            }
-            let path = String::from_utf8_lossy(path_bytes).into_owned();
-            let id = new_file.id();
-            let unreadable = || Error::git(format!("cannot read the staged blob {id} of {path}"));
-            let (size, _) = odb.read_header(id).map_err(unreadable())?;
-            if let Some(limit) = walk.max_file_size.filter(|limit| size as u64 > *limit) {
-                // The object header gives the size without inflating the blob.
-                let reason = SkipReason::TooLarge {
-                    size: size as u64,
-                    limit,
-                };
-                stats.too_large_skipped += 1;
-                visit(Entry::Skipped { path, reason })?;
-                continue;
-            }
-            let blob = self.repo.find_blob(id).map_err(unreadable())?;
-            let content = blob.content();
-            if !walk.scan_binary && is_binary(content) {
-                stats.binary_skipped += 1;
-                visit(Entry::Skipped {
-                    path,
-                    reason: SkipReason::Binary,
-                })?;
-                continue;
-            }
             let old_file = delta.old_file();
-            let old_blob = match (status, old_file.mode()) {
+            let old = match (status, old_file.mode()) {
                 (Delta::Added, _) => None,
                 (_, FileMode::Blob | FileMode::BlobExecutable) => Some(old_file.id()),
                 _ => None,
             };
-            let mut added = self.added_lines(old_blob, content, &path)?;
-            // During a merge a line is new only when no parent had it.
-            for other in others {
-                if added.is_empty() {
-                    break;
-                }
-                let other_blob = tree_blob(other, path_bytes);
-                if other_blob == Some(id) {
-                    added = AddedLines::from_ranges(Vec::new());
-                } else if other_blob.is_some() {
-                    added = added.intersect(&self.added_lines(other_blob, content, &path)?);
+            let change = Change {
+                path: new_file.path_bytes().unwrap_or_default(),
+                id: new_file.id(),
+                mode: new_file.mode(),
+                old,
+            };
+            self.visit_change(&change, others, walk, &odb, stats, &mut visit)?;
+        }
+        Ok(())
+    }
+
+    /// Hands one changed blob to `visit`: skipped (mode, size, binary) or with the lines it
+    /// adds against `change.old` and, during a merge, against every other parent.
+    fn visit_change(
+        &self,
+        change: &Change<'_>,
+        others: &[Tree<'_>],
+        walk: WalkOptions,
+        odb: &git2::Odb<'_>,
+        stats: &mut StagedStats,
+        visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if !is_scannable_mode(change.mode, stats) {
+            return Ok(());
+        }
+        let path = String::from_utf8_lossy(change.path).into_owned();
+        let id = change.id;
+        let unreadable = || Error::git(format!("cannot read the staged blob {id} of {path}"));
+        let (size, _) = odb.read_header(id).map_err(unreadable())?;
+        if let Some(limit) = walk.max_file_size.filter(|limit| size as u64 > *limit) {
+            // The object header gives the size without inflating the blob.
+            let reason = SkipReason::TooLarge {
+                size: size as u64,
+                limit,
+            };
+            stats.too_large_skipped += 1;
+            return visit(Entry::Skipped { path, reason });
+        }
+        let blob = self.repo.find_blob(id).map_err(unreadable())?;
+        let content = blob.content();
+        if !walk.scan_binary && is_binary(content) {
+            stats.binary_skipped += 1;
+            return visit(Entry::Skipped {
+                path,
+                reason: SkipReason::Binary,
+            });
+        }
+        let mut added = self.added_lines(change.old, content, &path)?;
+        // During a merge a line is new only when no parent had it.
+        for other in others {
+            if added.is_empty() {
+                break;
+            }
+            let other_blob = tree_blob(other, change.path);
+            if other_blob == Some(id) {
+                added = AddedLines::from_ranges(Vec::new());
+            } else if other_blob.is_some() {
+                added = added.intersect(&self.added_lines(other_blob, content, &path)?);
+            }
+        }
+        stats.files_scanned += 1;
+        stats.bytes_scanned += content.len() as u64;
+        stats.added_lines += added.count(lines::line_count(content));
+        // A pure rename or a removal-only edit adds nothing to scan.
+        if added.is_empty() {
+            return Ok(());
+        }
+        visit(Entry::Text {
+            path: &path,
+            content,
+            added: &added,
+        })
+    }
+
+    /// The staged change read through the index's cache tree, as git reads it: directories
+    /// whose cache-tree entry equals HEAD's tree are skipped without reading them. `None`
+    /// when the index needs libgit2 (conflicts, a split or sparse index, an unknown version)
+    /// or when added and deleted files might pair up as renames with edits, which libgit2's
+    /// similarity detection decides.
+    fn fast_changes(
+        &self,
+        head: Option<&Tree<'_>>,
+        stats: &mut StagedStats,
+    ) -> Result<Option<Vec<OwnedChange>>> {
+        let path = self.index_path();
+        let data = match std::fs::read(&path) {
+            Ok(data) => data,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        let parsed = index::parse(&data).map_err(|index::Corrupt(message)| Error::Index {
+            path: path.clone(),
+            message,
+        })?;
+        let index::Parsed::Index(parsed) = parsed else {
+            return Ok(None);
+        };
+        let mut diff = FastDiff::default();
+        self.compare_dir(
+            b"",
+            parsed.cache_tree.as_ref(),
+            head.cloned(),
+            &parsed.entries,
+            &mut diff,
+        )?;
+        // A blob that disappears in one place and appears in another is a pure move.
+        let mut deleted = diff.deleted;
+        let mut changes = Vec::with_capacity(diff.changes.len());
+        for change in diff.changes {
+            if change.old.is_none() {
+                if let Some(at) = deleted.iter().position(|(_, id)| *id == change.id) {
+                    deleted.swap_remove(at);
+                    continue;
                 }
             }
-            stats.files_scanned += 1;
-            stats.bytes_scanned += content.len() as u64;
-            stats.added_lines += added.count(lines::line_count(content));
-            // A pure rename or a removal-only edit adds nothing to scan.
-            if !added.is_empty() {
-                visit(Entry::Text {
-                    path: &path,
-                    content,
-                    added: &added,
-                })?;
+            changes.push(change);
+        }
+        // A move with edits: the new file is compared with the old one, as git's rename
+        // detection would pair them, so only the edits count as added.
+        let added = changes.iter().filter(|c| c.old.is_none()).count();
+        if added * deleted.len() > MAX_RENAME_PAIRS {
+            return Ok(None);
+        }
+        if added > 0 && !deleted.is_empty() {
+            self.pair_edited_moves(&mut changes, &mut deleted)?;
+        }
+        stats.deleted_files += deleted.len() as u64;
+        Ok(Some(changes))
+    }
+
+    /// Pairs each added file with the deleted file of the same extension it most resembles
+    /// (at least half of the lines in common).
+    fn pair_edited_moves(
+        &self,
+        changes: &mut [OwnedChange],
+        deleted: &mut Vec<(Vec<u8>, Oid)>,
+    ) -> Result<()> {
+        let read = |id: Oid| {
+            self.repo
+                .find_blob(id)
+                .map(|blob| blob.content().to_vec())
+                .map_err(Error::git(format!("cannot read the blob {id}")))
+        };
+        for change in changes.iter_mut().filter(|c| c.old.is_none()) {
+            let ext = extension(&change.path);
+            let candidates: Vec<usize> = (0..deleted.len())
+                .filter(|&i| extension(&deleted[i].0) == ext)
+                .collect();
+            if candidates.is_empty() {
+                continue;
+            }
+            let new = read(change.id)?;
+            let mut best: Option<(usize, f64)> = None;
+            for i in candidates {
+                let old = read(deleted[i].1)?;
+                let similarity = line_similarity(&old, &new);
+                if similarity >= RENAME_SIMILARITY && best.is_none_or(|(_, s)| similarity > s) {
+                    best = Some((i, similarity));
+                }
+            }
+            if let Some((i, _)) = best {
+                change.old = Some(deleted.swap_remove(i).1);
             }
         }
         Ok(())
+    }
+
+    /// Compares one directory of the index (`entries`, all under `prefix`) with HEAD's tree
+    /// for it, recursing only where the cache tree cannot vouch for it.
+    fn compare_dir(
+        &self,
+        prefix: &[u8],
+        node: Option<&index::CacheTree>,
+        head: Option<Tree<'_>>,
+        entries: &[index::IndexEntry],
+        diff: &mut FastDiff,
+    ) -> Result<()> {
+        if let (Some(node), Some(tree)) = (node, &head) {
+            if node.oid.is_some_and(|oid| oid == tree.id().as_bytes()) {
+                return Ok(());
+            }
+        }
+        let mut in_head: std::collections::HashMap<Vec<u8>, (Oid, i32)> = head
+            .iter()
+            .flat_map(|tree| tree.iter())
+            .map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode())))
+            .collect();
+        let mut i = 0;
+        while i < entries.len() {
+            let rest = &entries[i].path[prefix.len()..];
+            if let Some(slash) = memchr::memchr(b'/', rest) {
+                let name = &rest[..slash];
+                let mut sub = prefix.to_vec();
+                sub.extend_from_slice(name);
+                sub.push(b'/');
+                let end = i + entries[i..].partition_point(|e| e.path.starts_with(&sub));
+                let head_sub = match in_head.remove(name) {
+                    Some((id, mode)) if mode == TREE_MODE => Some(
+                        self.repo
+                            .find_tree(id)
+                            .map_err(Error::git(format!("cannot read the tree {id} of HEAD")))?,
+                    ),
+                    Some((id, _)) => {
+                        diff.deleted.push((sub[..sub.len() - 1].to_vec(), id));
+                        None
+                    }
+                    None => None,
+                };
+                self.compare_dir(
+                    &sub,
+                    node.and_then(|n| n.child(name)),
+                    head_sub,
+                    &entries[i..end],
+                    diff,
+                )?;
+                i = end;
+                continue;
+            }
+            let entry = &entries[i];
+            let id =
+                Oid::from_bytes(&entry.oid).map_err(Error::git("bad object id in the index"))?;
+            let old = match in_head.remove(rest) {
+                Some((old, mode)) if mode == TREE_MODE => {
+                    self.collect_deleted(&entry.path, old, diff)?;
+                    None
+                }
+                Some((old, mode)) if old == id && mode as u32 == entry.mode => {
+                    i += 1;
+                    continue;
+                }
+                Some((old, mode)) if is_regular(mode as u32) => Some(old),
+                Some((old, _)) => {
+                    diff.deleted.push((entry.path.clone(), old));
+                    None
+                }
+                None => None,
+            };
+            diff.changes.push(OwnedChange {
+                path: entry.path.clone(),
+                id,
+                mode: filemode(entry.mode),
+                old,
+            });
+            i += 1;
+        }
+        for (name, (id, mode)) in in_head {
+            let mut path = prefix.to_vec();
+            path.extend_from_slice(&name);
+            if mode == TREE_MODE {
+                self.collect_deleted(&path, id, diff)?;
+            } else {
+                diff.deleted.push((path, id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every blob of a tree (at `path` in HEAD) that the index no longer has.
+    fn collect_deleted(&self, path: &[u8], tree: Oid, diff: &mut FastDiff) -> Result<()> {
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .map_err(Error::git(format!("cannot read the tree {tree} of HEAD")))?;
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(ObjectType::Blob) {
+                let mut full = path.to_vec();
+                full.push(b'/');
+                full.extend_from_slice(dir.as_bytes());
+                full.extend_from_slice(entry.name_bytes());
+                diff.deleted.push((full, entry.id()));
+            }
+            TreeWalkResult::Ok
+        })
+        .map_err(Error::git("cannot walk a deleted directory of HEAD"))
+    }
+
+    /// The index git commits from: `GIT_INDEX_FILE` (relative to the current directory, as
+    /// git reads it) or the repository's own.
+    fn index_path(&self) -> PathBuf {
+        match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                match std::env::current_dir() {
+                    Ok(cwd) if path.is_relative() => cwd.join(path),
+                    _ => path,
+                }
+            }
+            None => self.repo.path().join("index"),
+        }
     }
 
     /// The lines `new` adds to the blob `old`: all of them when there is no old blob, else the
@@ -680,5 +1016,166 @@ mod tests {
         assert_eq!(updates[1].local_ref, "refs/heads/feature");
         assert!(parse_ref_updates("only two").is_err());
         assert!(parse_ref_updates("x y z").is_err());
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+    use std::process::Command;
+
+    #[test]
+    fn similarity_of_lines() {
+        assert_eq!(line_similarity(b"a\nb\n", b"a\nb\n"), 1.0);
+        assert_eq!(line_similarity(b"new dir\n", b"a\n"), 0.0);
+        assert_eq!(line_similarity(b"a\nb\nc\nd\n", b"a\nb\nx\ny\n"), 0.5);
+        assert_eq!(line_similarity(b"", b""), 0.0);
+    }
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_WORK_TREE")
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "git {args:?}: {status:?}");
+    }
+
+    fn write(dir: &Path, path: &str, text: &str) {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// (path, new blob, old blob) for every changed regular file, by libgit2's full diff.
+    fn libgit2_changes(repo: &Repo) -> Vec<(String, Oid, Option<Oid>)> {
+        let head = repo.head_tree().unwrap();
+        let index = repo.repo.index().unwrap();
+        let mut diff = repo
+            .repo
+            .diff_tree_to_index(head.as_ref(), Some(&index), None)
+            .unwrap();
+        diff.find_similar(Some(DiffFindOptions::new().renames(true)))
+            .unwrap();
+        let mut out = Vec::new();
+        for delta in diff.deltas() {
+            if delta.status() == Delta::Deleted {
+                continue;
+            }
+            let new = delta.new_file();
+            let old = delta.old_file();
+            let old = (delta.status() != Delta::Added
+                && matches!(old.mode(), FileMode::Blob | FileMode::BlobExecutable))
+            .then(|| old.id());
+            if delta.status() == Delta::Renamed && old == Some(new.id()) {
+                continue;
+            }
+            let path = String::from_utf8_lossy(new.path_bytes().unwrap()).into_owned();
+            out.push((path, new.id(), old));
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn cache_tree_comparison_agrees_with_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        for d in 0..8 {
+            for f in 0..6 {
+                write(
+                    root,
+                    &format!("d{d}/sub{}/f{f}.txt", f % 2),
+                    &format!("{d} {f}\n"),
+                );
+            }
+        }
+        write(root, "top.txt", "top\n");
+        write(root, "gone/a.txt", "a\n");
+        write(root, "turn/into-file/x.txt", "x\n");
+        git(root, &["add", "-A"]);
+        git(
+            root,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                "base",
+            ],
+        );
+
+        write(root, "d0/sub0/f0.txt", "changed\n");
+        write(root, "d1/new.txt", "new file in an old dir\n");
+        write(root, "brand/new/dir.txt", "new dir\n");
+        std::fs::rename(root.join("d2/sub1/f1.txt"), root.join("d3/moved.txt")).unwrap();
+        std::fs::remove_dir_all(root.join("gone")).unwrap();
+        std::fs::remove_file(root.join("d4/sub0/f2.txt")).unwrap();
+        std::fs::remove_dir_all(root.join("turn/into-file")).unwrap();
+        write(root, "turn/into-file", "now a file\n");
+        git(root, &["add", "-A"]);
+        git(root, &["update-index", "--chmod=+x", "d5/sub1/f3.txt"]);
+
+        let repo = Repository::open(root).map(|repo| Repo { repo }).unwrap();
+        let head = repo.head_tree().unwrap();
+        let mut stats = StagedStats::default();
+        let fast = repo.fast_changes(head.as_ref(), &mut stats).unwrap();
+        let fast = fast.expect("no edited renames here: the fast path applies");
+        let mut fast: Vec<(String, Oid, Option<Oid>)> = fast
+            .into_iter()
+            .map(|c| (String::from_utf8_lossy(&c.path).into_owned(), c.id, c.old))
+            .collect();
+        fast.sort();
+        assert_eq!(fast, libgit2_changes(&repo));
+        // gone/a.txt, d4/sub0/f2.txt and turn/into-file/x.txt (the move pairs up).
+        assert_eq!(stats.deleted_files, 3);
+    }
+
+    #[test]
+    fn an_edited_move_is_compared_with_its_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        let body: String = (0..40).map(|i| format!("line {i}\n")).collect();
+        write(root, "old.txt", &body);
+        git(root, &["add", "-A"]);
+        git(
+            root,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                "base",
+            ],
+        );
+        std::fs::remove_file(root.join("old.txt")).unwrap();
+        write(root, "new.txt", &format!("{body}one more\n"));
+        git(root, &["add", "-A"]);
+        let repo = Repository::open(root).map(|repo| Repo { repo }).unwrap();
+        let head = repo.head_tree().unwrap();
+        let fast = repo
+            .fast_changes(head.as_ref(), &mut StagedStats::default())
+            .unwrap()
+            .unwrap();
+        let old = head.unwrap().get_path(Path::new("old.txt")).unwrap().id();
+        assert_eq!(fast.len(), 1);
+        assert_eq!(
+            fast[0].old,
+            Some(old),
+            "paired with the file it was moved from"
+        );
     }
 }

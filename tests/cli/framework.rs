@@ -30,10 +30,17 @@ fn hook_repository(repo: &TestRepo, files: &[&str]) -> (PathBuf, String) {
     (dir, rev)
 }
 
-/// Every file git tracks in this checkout (a CI clone) plus the ones the tests need.
+/// Every file of this checkout that git tracks or would add, plus the ones the build needs.
 fn project_files() -> Vec<String> {
     let output = Command::new("git")
-        .args(["-C", MANIFEST, "ls-files"])
+        .args([
+            "-C",
+            MANIFEST,
+            "ls-files",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
         .output()
         .expect("git runs");
     let mut files: Vec<String> = String::from_utf8_lossy(&output.stdout)

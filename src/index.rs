@@ -1,0 +1,254 @@
+//! A reader for git's index file (format versions 2 to 4) and its cache-tree extension.
+//!
+//! libgit2 compares HEAD with the index by reading every tree of HEAD; git itself skips each
+//! directory whose cache-tree entry is valid and equal to HEAD's tree, which is what keeps
+//! `git diff --cached` fast on large repositories. Reading the index here gives the staged scan
+//! the same shortcut. Anything this reader does not handle (a split or sparse index, an
+//! unknown version, SHA-256 object ids) is reported as unsupported, and the caller falls back to
+//! libgit2. The format: git's Documentation/gitformat-index.txt.
+
+use sha1::{Digest, Sha1};
+
+/// Object ids in the index are SHA-1 here (SHA-256 repositories fall back to libgit2).
+const OID_LEN: usize = 20;
+/// ctime, mtime, dev, ino, mode, uid, gid, size: ten 32-bit fields before the object id.
+const STAT_LEN: usize = 40;
+const FLAG_EXTENDED: u16 = 0x4000;
+const FLAG_STAGE_MASK: u16 = 0x3000;
+const FLAG_NAME_MASK: u16 = 0x0fff;
+const EXTENDED_INTENT_TO_ADD: u16 = 0x2000;
+
+/// One index entry (stage 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub path: Vec<u8>,
+    pub mode: u32,
+    pub oid: [u8; OID_LEN],
+}
+
+/// One directory of the cache-tree extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheTree {
+    pub name: Vec<u8>,
+    /// The tree object id when the directory's entry is valid (git marks changed ones -1).
+    pub oid: Option<[u8; OID_LEN]>,
+    pub children: Vec<CacheTree>,
+}
+
+impl CacheTree {
+    pub fn child(&self, name: &[u8]) -> Option<&CacheTree> {
+        self.children.iter().find(|c| c.name == name)
+    }
+}
+
+/// A parsed index: entries in git's order and the cache tree, if the index has one.
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub entries: Vec<IndexEntry>,
+    pub cache_tree: Option<CacheTree>,
+}
+
+/// Why the reader handed over to libgit2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unsupported {
+    /// Unmerged entries (stage 1-3): libgit2 reports them as conflicts.
+    Conflicts,
+    /// A split index (`link`), a sparse index (`sdir`) or an unknown required extension.
+    Extension(String),
+    Version(u32),
+}
+
+/// A corrupt or truncated index: the scan fails closed on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Corrupt(pub String);
+
+pub enum Parsed {
+    Index(Index),
+    Unsupported(Unsupported),
+}
+
+/// Parses the whole index file.
+pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
+    let corrupt = |what: &str| Corrupt(what.to_string());
+    if data.len() < 12 + OID_LEN || &data[..4] != b"DIRC" {
+        return Err(corrupt("not an index file (bad signature or too short)"));
+    }
+    let (body, checksum) = data.split_at(data.len() - OID_LEN);
+    if Sha1::digest(body).as_slice() != checksum {
+        return Err(corrupt("index checksum mismatch (truncated or corrupt)"));
+    }
+    let version = be32(&body[4..8]);
+    if !(2..=4).contains(&version) {
+        return Ok(Parsed::Unsupported(Unsupported::Version(version)));
+    }
+    let count = be32(&body[8..12]) as usize;
+    let mut at = 12;
+    let mut entries = Vec::with_capacity(count.min(body.len() / 62));
+    let mut previous: Vec<u8> = Vec::new();
+    for _ in 0..count {
+        let start = at;
+        let fixed = body
+            .get(at..at + STAT_LEN + OID_LEN + 2)
+            .ok_or_else(|| corrupt("index entry runs past the end"))?;
+        let mode = be32(&fixed[24..28]);
+        let mut oid = [0u8; OID_LEN];
+        oid.copy_from_slice(&fixed[STAT_LEN..STAT_LEN + OID_LEN]);
+        let flags = u16::from_be_bytes([fixed[STAT_LEN + OID_LEN], fixed[STAT_LEN + OID_LEN + 1]]);
+        at += STAT_LEN + OID_LEN + 2;
+        let mut extended = 0;
+        if flags & FLAG_EXTENDED != 0 {
+            if version < 3 {
+                return Err(corrupt("extended flags in a version 2 index"));
+            }
+            let bytes = body
+                .get(at..at + 2)
+                .ok_or_else(|| corrupt("index entry runs past the end"))?;
+            extended = u16::from_be_bytes([bytes[0], bytes[1]]);
+            at += 2;
+        }
+        let path = if version == 4 {
+            let (strip, used) = varint(&body[at..]).ok_or_else(|| corrupt("bad path prefix"))?;
+            at += used;
+            let end = memchr::memchr(0, &body[at..]).ok_or_else(|| corrupt("unterminated path"))?;
+            let keep = previous
+                .len()
+                .checked_sub(strip)
+                .ok_or_else(|| corrupt("path prefix longer than the previous path"))?;
+            let mut path = previous[..keep].to_vec();
+            path.extend_from_slice(&body[at..at + end]);
+            at += end + 1;
+            path
+        } else {
+            let name_len = usize::from(flags & FLAG_NAME_MASK);
+            let end = if name_len < usize::from(FLAG_NAME_MASK) {
+                name_len
+            } else {
+                memchr::memchr(0, &body[at..]).ok_or_else(|| corrupt("unterminated path"))?
+            };
+            let path = body
+                .get(at..at + end)
+                .ok_or_else(|| corrupt("index path runs past the end"))?
+                .to_vec();
+            // Entries are padded with 1 to 8 NULs to a multiple of eight bytes.
+            let unpadded = at + end - start;
+            at = start + (unpadded + 8) / 8 * 8;
+            path
+        };
+        if at > body.len() {
+            return Err(corrupt("index entry runs past the end"));
+        }
+        if flags & FLAG_STAGE_MASK != 0 {
+            return Ok(Parsed::Unsupported(Unsupported::Conflicts));
+        }
+        previous.clone_from(&path);
+        // An intent-to-add entry is not part of the next commit.
+        if extended & EXTENDED_INTENT_TO_ADD == 0 {
+            entries.push(IndexEntry { path, mode, oid });
+        }
+    }
+
+    let mut cache_tree = None;
+    while at + 8 <= body.len() {
+        let signature = &body[at..at + 4];
+        let size = be32(&body[at + 4..at + 8]) as usize;
+        let payload = body
+            .get(at + 8..at + 8 + size)
+            .ok_or_else(|| corrupt("index extension runs past the end"))?;
+        match signature {
+            b"TREE" => {
+                let mut cursor = payload;
+                cache_tree =
+                    Some(parse_tree(&mut cursor).ok_or_else(|| corrupt("bad cache tree"))?);
+            }
+            // Optional extensions the comparison does not need.
+            b"REUC" | b"UNTR" | b"FSMN" | b"EOIE" | b"IEOT" => {}
+            // Lower-case signatures are required: a split index ("link") keeps entries
+            // elsewhere, a sparse index ("sdir") folds directories into one entry.
+            other if other[0].is_ascii_lowercase() => {
+                return Ok(Parsed::Unsupported(Unsupported::Extension(
+                    String::from_utf8_lossy(other).into_owned(),
+                )));
+            }
+            _ => {}
+        }
+        at += 8 + size;
+    }
+    Ok(Parsed::Index(Index {
+        entries,
+        cache_tree,
+    }))
+}
+
+/// One cache-tree node: `path NUL entry_count SP subtrees LF [oid]`, then its subtrees.
+fn parse_tree(data: &mut &[u8]) -> Option<CacheTree> {
+    let nul = memchr::memchr(0, data)?;
+    let name = data[..nul].to_vec();
+    *data = &data[nul + 1..];
+    let newline = memchr::memchr(b'\n', data)?;
+    let header = std::str::from_utf8(&data[..newline]).ok()?;
+    *data = &data[newline + 1..];
+    let (count, subtrees) = header.split_once(' ')?;
+    let count: i64 = count.parse().ok()?;
+    let subtrees: usize = subtrees.parse().ok()?;
+    let oid = if count >= 0 {
+        let mut oid = [0u8; OID_LEN];
+        oid.copy_from_slice(data.get(..OID_LEN)?);
+        *data = &data[OID_LEN..];
+        Some(oid)
+    } else {
+        None
+    };
+    let mut children = Vec::with_capacity(subtrees);
+    for _ in 0..subtrees {
+        children.push(parse_tree(data)?);
+    }
+    Some(CacheTree {
+        name,
+        oid,
+        children,
+    })
+}
+
+fn be32(bytes: &[u8]) -> u32 {
+    u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+}
+
+/// git's offset varint (gitformat-index, version 4): 7 bits a byte, each continuation adds one.
+fn varint(data: &[u8]) -> Option<(usize, usize)> {
+    let mut value: usize = 0;
+    for (i, &byte) in data.iter().enumerate().take(9) {
+        if i > 0 {
+            value = value.checked_add(1)?.checked_shl(7)?;
+        }
+        value |= usize::from(byte & 0x7f);
+        if byte & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_follow_git() {
+        assert_eq!(varint(&[0x00]), Some((0, 1)));
+        assert_eq!(varint(&[0x7f]), Some((127, 1)));
+        assert_eq!(varint(&[0x80, 0x00]), Some((128, 2)));
+        assert_eq!(varint(&[0x80, 0x7f]), Some((255, 2)));
+        assert_eq!(varint(&[0x80]), None);
+    }
+
+    #[test]
+    fn rejects_bad_signature_and_checksum() {
+        assert!(parse(b"nope").is_err());
+        let mut data = b"DIRC\0\0\0\x02\0\0\0\0".to_vec();
+        data.extend_from_slice(&Sha1::digest(&data));
+        assert!(matches!(parse(&data), Ok(Parsed::Index(i)) if i.entries.is_empty()));
+        let last = data.len() - 1;
+        data[last] ^= 1;
+        assert!(parse(&data).is_err());
+    }
+}
