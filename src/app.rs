@@ -8,7 +8,7 @@ use crate::cli::{
     Cli, ColorChoice, Command, ConfigArgs, Format, IgnoreArgs, ListFormat, RulesAction, RulesArgs,
     ScanArgs, ScanFormat,
 };
-use crate::config::{self, ConfigOptions, IGNORE_FILE, Settings};
+use crate::config::{self, ConfigOptions, IGNORE_FILE, SensitiveMatcher, Settings};
 use crate::error::{Error, Result};
 use crate::examples;
 use crate::install;
@@ -179,7 +179,8 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
 
 /// Accumulates what a scan finds, over any source.
 struct Collector<'a> {
-    settings: &'a Settings,
+    sensitive: &'a SensitiveMatcher,
+    block_sensitive: bool,
     scanner: &'a Scanner,
     outcome: Outcome,
 }
@@ -191,12 +192,12 @@ impl Collector<'_> {
             Entry::Skipped { path, .. } => path.clone(),
         };
         // A .env-style file matters when a commit adds it, not in every file of a tree.
-        if self.settings.is_sensitive(&path) && self.outcome.mode != Mode::Files {
+        if self.sensitive.matches(&path) && self.outcome.mode != Mode::Files {
             self.outcome.warnings.push(Warning {
                 kind: WarningKind::SensitiveFile,
                 message: "a file that holds credentials by convention is staged; keep it out of git (add it to .gitignore and `git restore --staged` it)".to_string(),
                 path: path.clone(),
-                blocks: self.settings.scan.block_sensitive_files,
+                blocks: self.block_sensitive,
             });
         }
         match entry {
@@ -253,14 +254,22 @@ fn scan(
         max_file_size: settings.scan.max_file_size,
         scan_binary: settings.scan.scan_binary,
     };
-    let scanner = Scanner::with_policy(settings.rules.clone(), settings.policy.clone());
+    let block_sensitive = settings.scan.block_sensitive_files;
+    let Settings {
+        rules,
+        policy,
+        sensitive,
+        ..
+    } = settings;
+    let scanner = Scanner::with_policy(rules, policy);
     let mode = match &source {
         Source::Staged => Mode::Commit,
         Source::Paths(_) | Source::Tree(_) => Mode::Files,
         Source::Commits(_, mode) => *mode,
     };
     let mut collector = Collector {
-        settings: &settings,
+        sensitive: &sensitive,
+        block_sensitive,
         scanner: &scanner,
         outcome: Outcome {
             mode,

@@ -252,8 +252,7 @@ pub struct Settings {
     pub rules: RuleSet,
     pub policy: Policy,
     pub scan: ScanSettings,
-    pub sensitive: Vec<Glob>,
-    pub sensitive_except: Vec<Glob>,
+    pub sensitive: SensitiveMatcher,
     /// Labels of the layers, lowest first.
     pub layers: Vec<(LayerKind, PathBuf)>,
     /// Each merged entry with its origin, keyed by setting name.
@@ -379,23 +378,33 @@ impl Settings {
                 })
                 .collect()
         };
-        let sensitive = compile(&rules.sensitive_files.patterns)?;
-        let sensitive_except = compile(&rules.sensitive_files.except)?;
+        let sensitive = SensitiveMatcher {
+            patterns: compile(&rules.sensitive_files.patterns)?,
+            except: compile(&rules.sensitive_files.except)?,
+        };
         Ok(Settings {
             rules,
             policy,
             scan,
             sensitive,
-            sensitive_except,
             layers: layers.iter().map(|l| (l.kind, l.path.clone())).collect(),
             sources,
         })
     }
+}
 
+/// `.env`-style file names, compiled.
+#[derive(Debug, Clone)]
+pub struct SensitiveMatcher {
+    patterns: Vec<Glob>,
+    except: Vec<Glob>,
+}
+
+impl SensitiveMatcher {
     /// True for `.env`-style files, which hold credentials by convention.
-    pub fn is_sensitive(&self, path: &str) -> bool {
-        self.sensitive.iter().any(|g| g.is_match(path))
-            && !self.sensitive_except.iter().any(|g| g.is_match(path))
+    pub fn matches(&self, path: &str) -> bool {
+        self.patterns.iter().any(|g| g.is_match(path))
+            && !self.except.iter().any(|g| g.is_match(path))
     }
 }
 

@@ -35,6 +35,8 @@ pub mod report;
 pub mod rules;
 /// Candidate rules' regexes over a blob, restricted to added lines.
 pub mod scan;
+/// The rules file's schema (serde types; build.rs shares it).
+pub mod schema;
 /// Example token shapes turned into concrete tokens (tests and self-checks).
 pub mod shape;
 /// The only git2 code: what the commit being made adds, blob by blob.

@@ -5,229 +5,19 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
+use crate::error::{Error, Result};
+pub use crate::schema::*;
 use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexBuilder};
-use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-
-/// The built-in rules, embedded at build time.
+/// The built-in rules as written, embedded at build time (for `rules check` and tests).
 pub const BUILTIN_RULES: &str = include_str!("../config/rules.toml");
+
+/// The same rules, decoded by build.rs and serialized with postcard: what start-up reads.
+const BUILTIN_RULES_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.postcard"));
 
 /// Compiled regexes larger than this are rejected: a rule must stay cheap to build.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
-/// The rules file as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RulesFile {
-    pub schema: u32,
-    pub placeholders: PlaceholderSpec,
-    pub references: ReferenceSpec,
-    pub allow: AllowSpec,
-    pub sensitive_files: SensitiveFiles,
-    pub examples: ExampleContexts,
-    pub providers: BTreeMap<String, Provider>,
-    pub rules: Vec<RuleSpec>,
-}
-
-/// The contexts every rule must match in, and the lines it must miss (see `config/rules.toml`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExampleContexts {
-    pub contexts: Vec<NamedTemplate>,
-    pub negatives: Vec<NamedTemplate>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NamedTemplate {
-    pub name: String,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlaceholderSpec {
-    pub words: Vec<String>,
-    #[serde(default)]
-    pub literals: Vec<String>,
-    pub max_run: usize,
-    pub max_sequence: usize,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReferenceSpec {
-    pub prefixes: Vec<String>,
-}
-
-/// Inline directives (see `[allow]` in the rules file).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AllowSpec {
-    /// Markers that allow a finding on their own line.
-    pub same_line: Vec<String>,
-    /// Markers that allow a finding on the line after them.
-    pub next_line: Vec<String>,
-}
-
-/// File names that hold credentials by convention: staging one is reported even when no token
-/// is found in it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SensitiveFiles {
-    /// Gitignore-like patterns (a name without `/` matches at any depth).
-    pub patterns: Vec<String>,
-    /// Names that look sensitive but are templates by convention.
-    pub except: Vec<String>,
-}
-
-/// Who issued a token and what to do when one leaks.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Provider {
-    pub name: String,
-    pub docs: String,
-    pub revoke_url: String,
-    /// The API host, used by example contexts (`{host}`).
-    pub host: String,
-    pub env_vars: Vec<String>,
-    pub steps: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-/// Where a context keyword must occur relative to the secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    Before,
-    After,
-    Both,
-    /// Anywhere in the same file.
-    File,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContextSpec {
-    pub keywords: Vec<String>,
-    /// Bytes searched on each requested side; not used with `side = "file"`.
-    pub window: Option<usize>,
-    pub side: Side,
-}
-
-/// Checks on the secret itself, after the regex matched.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Filters {
-    /// Minimum Shannon entropy in bits per byte.
-    pub entropy: Option<f64>,
-    #[serde(default)]
-    pub min_digits: usize,
-    #[serde(default)]
-    pub min_upper: usize,
-    #[serde(default)]
-    pub min_lower: usize,
-    /// Bytes that, right before the secret, mark a URL path or git ref (`@`, `/`).
-    #[serde(default)]
-    pub not_preceded_by: String,
-    /// Reject values that read as CamelCase code names (rules with no fixed prefix).
-    #[serde(default)]
-    pub reject_identifiers: bool,
-}
-
-/// The opt-in live check of a token, as data.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct VerifySpec {
-    pub method: HttpMethod,
-    /// HTTPS only; the secret never goes in the URL.
-    pub url: String,
-    /// Header templates: `{secret}`, or `{basic:USER}` for HTTP Basic with that user name.
-    pub headers: BTreeMap<String, String>,
-    pub body: Option<String>,
-    /// Statuses that mean the token works.
-    pub live: Vec<u16>,
-    /// Statuses that mean it does not.
-    pub invalid: Vec<u16>,
-    /// Keys a live JSON body holds at its top level.
-    #[serde(default)]
-    pub body_keys: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum HttpMethod {
-    Get,
-    Post,
-}
-
-/// Whether a rule is checked in every standard context or only on its own lines.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ContextMode {
-    #[default]
-    Standard,
-    Own,
-}
-
-/// Shapes and example lines from which tests build positive and negative cases.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Examples {
-    pub shape: String,
-    #[serde(default)]
-    pub contexts: ContextMode,
-    #[serde(default)]
-    pub positive: Vec<String>,
-    #[serde(default)]
-    pub negative: Vec<String>,
-    /// The variable name for `{var}`; default: the provider's first env var.
-    pub var: Option<String>,
-    /// A line put before every example (a context the rule needs elsewhere in the file).
-    pub preamble: Option<String>,
-}
-
-/// One rule as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleSpec {
-    pub id: String,
-    pub provider: String,
-    pub description: String,
-    pub severity: Severity,
-    pub confidence: Confidence,
-    /// A catch-all rule (a variable name, a generic scheme) that yields to specific ones.
-    #[serde(default)]
-    pub fallback: bool,
-    pub keywords: Vec<String>,
-    pub regex: String,
-    pub context: Option<ContextSpec>,
-    #[serde(default)]
-    pub filters: Filters,
-    /// Values (case-insensitive substrings) that mark this rule's placeholders.
-    #[serde(default)]
-    pub placeholders: Vec<String>,
-    pub verify: Option<VerifySpec>,
-    pub examples: Option<Examples>,
-}
 
 /// A context requirement, compiled.
 #[derive(Debug, Clone)]
@@ -329,26 +119,20 @@ impl std::fmt::Display for Problem {
 impl RuleSet {
     /// The rules embedded in the binary.
     pub fn builtin() -> Result<RuleSet> {
-        RuleSet::from_toml(BUILTIN_RULES, "config/rules.toml (built in)")
+        let origin = "config/rules.toml (built in)";
+        let file: RulesFile =
+            postcard::from_bytes(BUILTIN_RULES_BINARY).map_err(|err| Error::Rules {
+                path: origin.to_string(),
+                message: format!("cannot decode the embedded rules: {err}"),
+            })?;
+        RuleSet::compile(file, false).map_err(|problems| first_error(problems, origin))
     }
 
     /// Parses and compiles a rules file; `origin` names it in errors. The first problem found
     /// is the error; [`RuleSet::check_toml`] lists them all.
     pub fn from_toml(text: &str, origin: &str) -> Result<RuleSet> {
         let file = parse(text, origin)?;
-        RuleSet::compile(file, false).map_err(|problems| {
-            let first = problems.into_iter().next().expect("errors are never empty");
-            match first.rule_id {
-                Some(id) => Error::Rule {
-                    id,
-                    message: first.message,
-                },
-                None => Error::Rules {
-                    path: origin.to_string(),
-                    message: first.message,
-                },
-            }
-        })
+        RuleSet::compile(file, false).map_err(|problems| first_error(problems, origin))
     }
 
     /// Parses a rules file and lists every problem in it; a TOML syntax or schema error is the
@@ -455,6 +239,20 @@ impl RuleSet {
     /// The provider a rule points at; validated at compile time.
     pub fn provider(&self, rule: &Rule) -> &Provider {
         &self.providers[&rule.spec.provider]
+    }
+}
+
+fn first_error(problems: Vec<Problem>, origin: &str) -> Error {
+    let first = problems.into_iter().next().expect("errors are never empty");
+    match first.rule_id {
+        Some(id) => Error::Rule {
+            id,
+            message: first.message,
+        },
+        None => Error::Rules {
+            path: origin.to_string(),
+            message: first.message,
+        },
     }
 }
 
@@ -577,6 +375,23 @@ mod tests {
             Err(err) => err.to_string(),
             Ok((_, problems)) => problems.first().expect("a problem").to_string(),
         }
+    }
+
+    #[test]
+    fn embedded_binary_rules_equal_the_toml() {
+        let from_binary = builtin();
+        let from_toml = RuleSet::from_toml(BUILTIN_RULES, "t").unwrap();
+        let ids = |set: &RuleSet| {
+            set.rules
+                .iter()
+                .map(|r| format!("{:?}", r.spec))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&from_binary), ids(&from_toml));
+        assert_eq!(
+            format!("{:?}", from_binary.providers),
+            format!("{:?}", from_toml.providers)
+        );
     }
 
     #[test]

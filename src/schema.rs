@@ -1,0 +1,219 @@
+//! The schema of a rules file (`config/rules.toml`, and custom rules in a config file), as
+//! serde types and nothing else: `build.rs` includes this file too, to turn the built-in rules
+//! into a compact binary at build time, so that start-up does not parse TOML.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The rules file as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    pub schema: u32,
+    pub placeholders: PlaceholderSpec,
+    pub references: ReferenceSpec,
+    pub allow: AllowSpec,
+    pub sensitive_files: SensitiveFiles,
+    pub examples: ExampleContexts,
+    pub providers: BTreeMap<String, Provider>,
+    pub rules: Vec<RuleSpec>,
+}
+
+/// The contexts every rule must match in, and the lines it must miss (see `config/rules.toml`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleContexts {
+    pub contexts: Vec<NamedTemplate>,
+    pub negatives: Vec<NamedTemplate>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedTemplate {
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceholderSpec {
+    pub words: Vec<String>,
+    #[serde(default)]
+    pub literals: Vec<String>,
+    pub max_run: usize,
+    pub max_sequence: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceSpec {
+    pub prefixes: Vec<String>,
+}
+
+/// Inline directives (see `[allow]` in the rules file).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowSpec {
+    /// Markers that allow a finding on their own line.
+    pub same_line: Vec<String>,
+    /// Markers that allow a finding on the line after them.
+    pub next_line: Vec<String>,
+}
+
+/// File names that hold credentials by convention: staging one is reported even when no token
+/// is found in it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitiveFiles {
+    /// Gitignore-like patterns (a name without `/` matches at any depth).
+    pub patterns: Vec<String>,
+    /// Names that look sensitive but are templates by convention.
+    pub except: Vec<String>,
+}
+
+/// Who issued a token and what to do when one leaks.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    pub name: String,
+    pub docs: String,
+    pub revoke_url: String,
+    /// The API host, used by example contexts (`{host}`).
+    pub host: String,
+    pub env_vars: Vec<String>,
+    pub steps: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// Where a context keyword must occur relative to the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Before,
+    After,
+    Both,
+    /// Anywhere in the same file.
+    File,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSpec {
+    pub keywords: Vec<String>,
+    /// Bytes searched on each requested side; not used with `side = "file"`.
+    pub window: Option<usize>,
+    pub side: Side,
+}
+
+/// Checks on the secret itself, after the regex matched.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    /// Minimum Shannon entropy in bits per byte.
+    pub entropy: Option<f64>,
+    #[serde(default)]
+    pub min_digits: usize,
+    #[serde(default)]
+    pub min_upper: usize,
+    #[serde(default)]
+    pub min_lower: usize,
+    /// Bytes that, right before the secret, mark a URL path or git ref (`@`, `/`).
+    #[serde(default)]
+    pub not_preceded_by: String,
+    /// Reject values that read as CamelCase code names (rules with no fixed prefix).
+    #[serde(default)]
+    pub reject_identifiers: bool,
+}
+
+/// The opt-in live check of a token, as data.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySpec {
+    pub method: HttpMethod,
+    /// HTTPS only; the secret never goes in the URL.
+    pub url: String,
+    /// Header templates: `{secret}`, or `{basic:USER}` for HTTP Basic with that user name.
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+    /// Statuses that mean the token works.
+    pub live: Vec<u16>,
+    /// Statuses that mean it does not.
+    pub invalid: Vec<u16>,
+    /// Keys a live JSON body holds at its top level.
+    #[serde(default)]
+    pub body_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+/// Whether a rule is checked in every standard context or only on its own lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContextMode {
+    #[default]
+    Standard,
+    Own,
+}
+
+/// Shapes and example lines from which tests build positive and negative cases.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    pub shape: String,
+    #[serde(default)]
+    pub contexts: ContextMode,
+    #[serde(default)]
+    pub positive: Vec<String>,
+    #[serde(default)]
+    pub negative: Vec<String>,
+    /// The variable name for `{var}`; default: the provider's first env var.
+    pub var: Option<String>,
+    /// A line put before every example (a context the rule needs elsewhere in the file).
+    pub preamble: Option<String>,
+}
+
+/// One rule as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub provider: String,
+    pub description: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    /// A catch-all rule (a variable name, a generic scheme) that yields to specific ones.
+    #[serde(default)]
+    pub fallback: bool,
+    pub keywords: Vec<String>,
+    pub regex: String,
+    pub context: Option<ContextSpec>,
+    #[serde(default)]
+    pub filters: Filters,
+    /// Values (case-insensitive substrings) that mark this rule's placeholders.
+    #[serde(default)]
+    pub placeholders: Vec<String>,
+    pub verify: Option<VerifySpec>,
+    pub examples: Option<Examples>,
+}
