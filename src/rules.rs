@@ -281,10 +281,10 @@ fn compile_rule(spec: RuleSpec, eager: bool) -> std::result::Result<Rule, RulePr
     if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < 2) {
         return fail("needs keywords of at least 2 bytes (they gate the regex)");
     }
-    if let Some(verify) = &spec.verify {
-        if let Err(message) = check_verify(verify) {
-            return fail(&message);
-        }
+    if let Some(verify) = &spec.verify
+        && let Err(message) = check_verify(verify)
+    {
+        return fail(&message);
     }
     if let Some(ctx) = &spec.context {
         if ctx.keywords.is_empty() {
@@ -299,10 +299,8 @@ fn compile_rule(spec: RuleSpec, eager: bool) -> std::result::Result<Rule, RulePr
         regex: OnceLock::new(),
         context: OnceLock::new(),
     };
-    if eager {
-        if let Err(message) = rule.build_now() {
-            return fail(&message);
-        }
+    if eager && let Err(message) = rule.build_now() {
+        return fail(&message);
     }
     Ok(rule)
 }

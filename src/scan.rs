@@ -196,10 +196,10 @@ impl Scanner {
     /// Why a match of `rule` at `start..end` is not a finding, if it is not.
     fn reject(&self, rule: &Rule, content: &[u8], start: usize, end: usize) -> Option<Rejection> {
         let secret = &content[start..end];
-        if let Some(context) = rule.context() {
-            if !filter::has_context(content, start, end, context) {
-                return Some(Rejection::NoContext);
-            }
+        if let Some(context) = rule.context()
+            && !filter::has_context(content, start, end, context)
+        {
+            return Some(Rejection::NoContext);
         }
         if let Err(rejection) = filter::check_filters(secret, &rule.spec.filters) {
             return Some(rejection);

@@ -195,23 +195,21 @@ impl Repo {
         }
         let head = self.head_tree()?;
         let merging = self.merge_head()?.is_some();
-        if !merging {
-            if let Some(changes) = self.fast_changes(head.as_ref(), stats)? {
-                let odb = self
-                    .repo
-                    .odb()
-                    .map_err(Error::git("cannot open the object database"))?;
-                for change in &changes {
-                    let change = Change {
-                        path: &change.path,
-                        id: change.id,
-                        mode: change.mode,
-                        old: change.old,
-                    };
-                    self.visit_change(&change, &[], walk, &odb, stats, &mut visit)?;
-                }
-                return Ok(());
+        if !merging && let Some(changes) = self.fast_changes(head.as_ref(), stats)? {
+            let odb = self
+                .repo
+                .odb()
+                .map_err(Error::git("cannot open the object database"))?;
+            for change in &changes {
+                let change = Change {
+                    path: &change.path,
+                    id: change.id,
+                    mode: change.mode,
+                    old: change.old,
+                };
+                self.visit_change(&change, &[], walk, &odb, stats, &mut visit)?;
             }
+            return Ok(());
         }
         let index = self.index()?;
         let mut others = Vec::new();
@@ -606,11 +604,11 @@ impl Repo {
         let mut deleted = diff.deleted;
         let mut changes = Vec::with_capacity(diff.changes.len());
         for change in diff.changes {
-            if change.old.is_none() {
-                if let Some(at) = deleted.iter().position(|(_, id)| *id == change.id) {
-                    deleted.swap_remove(at);
-                    continue;
-                }
+            if change.old.is_none()
+                && let Some(at) = deleted.iter().position(|(_, id)| *id == change.id)
+            {
+                deleted.swap_remove(at);
+                continue;
             }
             changes.push(change);
         }
@@ -674,10 +672,10 @@ impl Repo {
         entries: &[index::IndexEntry],
         diff: &mut FastDiff,
     ) -> Result<()> {
-        if let (Some(node), Some(tree)) = (node, &head) {
-            if node.oid.is_some_and(|oid| oid == tree.id().as_bytes()) {
-                return Ok(());
-            }
+        if let (Some(node), Some(tree)) = (node, &head)
+            && node.oid.is_some_and(|oid| oid == tree.id().as_bytes())
+        {
+            return Ok(());
         }
         let mut in_head: std::collections::HashMap<Vec<u8>, (Oid, i32)> = head
             .iter()
