@@ -1,8 +1,10 @@
 //! Orchestration: builds the settings and scanner once, walks the staged change, writes the
 //! report; and the small commands around it (rules, config, ignore).
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::cli::{
     Cli, ColorChoice, Command, ConfigArgs, Format, IgnoreArgs, ListFormat, RulesAction, RulesArgs,
@@ -11,11 +13,15 @@ use crate::cli::{
 use crate::config::{self, ConfigOptions, IGNORE_FILE, SensitiveMatcher, Settings};
 use crate::error::{Error, Result};
 use crate::examples;
+use crate::finding::Finding;
 use crate::install;
+use crate::lines;
 use crate::report::{self, Mode, Outcome, Warning, WarningKind};
 use crate::rules::{BUILTIN_RULES, RuleSet};
 use crate::scan::Scanner;
-use crate::staged::{Entry, Repo, SkipReason, WalkOptions, parse_ref_updates};
+use crate::staged::{
+    ChangeSet, Entry, Repo, SkipReason, StagedStats, WalkOptions, parse_ref_updates,
+};
 
 /// The process exit status, decided once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,70 +183,179 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
     Ok(Source::Commits(commits, Mode::Push))
 }
 
-/// Accumulates what a scan finds, over any source.
+/// Accumulates what a scan finds, over any source; one per thread, merged at the end.
 struct Collector<'a> {
     sensitive: &'a SensitiveMatcher,
     block_sensitive: bool,
     scanner: &'a Scanner,
-    outcome: Outcome,
+    mode: Mode,
+    findings: Vec<Finding>,
+    warnings: Vec<Warning>,
+    suppressed: BTreeMap<String, usize>,
+    stats: StagedStats,
 }
 
-impl Collector<'_> {
-    fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) {
+impl<'a> Collector<'a> {
+    /// An empty collector with the same settings, for another thread.
+    fn fork(&self) -> Collector<'a> {
+        Collector {
+            sensitive: self.sensitive,
+            block_sensitive: self.block_sensitive,
+            scanner: self.scanner,
+            mode: self.mode,
+            findings: Vec::new(),
+            warnings: Vec::new(),
+            suppressed: BTreeMap::new(),
+            stats: StagedStats::default(),
+        }
+    }
+
+    fn absorb(&mut self, other: Collector<'_>) {
+        self.findings.extend(other.findings);
+        self.warnings.extend(other.warnings);
+        for (origin, count) in other.suppressed {
+            *self.suppressed.entry(origin).or_insert(0) += count;
+        }
+        self.stats.add(&other.stats);
+    }
+
+    fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) -> Result<()> {
         let path = match &entry {
             Entry::Text { path, .. } => path.to_string(),
             Entry::Skipped { path, .. } => path.clone(),
         };
         // A .env-style file matters when a commit adds it, not in every file of a tree.
-        if self.sensitive.matches(&path) && self.outcome.mode != Mode::Files {
-            self.outcome.warnings.push(Warning {
+        if self.sensitive.matches(&path) && self.mode != Mode::Files {
+            self.warnings.push(Warning {
                 kind: WarningKind::SensitiveFile,
                 message: "a file that holds credentials by convention is staged; keep it out of git (add it to .gitignore and `git restore --staged` it)".to_string(),
                 path: path.clone(),
                 blocks: self.block_sensitive,
             });
         }
-        match entry {
+        let (path, content, added) = match entry {
             Entry::Text {
                 path,
                 content,
                 added,
-            } => {
-                let candidates = self.scanner.candidates(content);
-                if candidates.is_empty() {
-                    return;
-                }
-                let blob = self.scanner.scan(path, content, added, &candidates);
-                for (origin, count) in blob.suppressed {
-                    *self.outcome.stats.suppressed.entry(origin).or_insert(0) += count;
-                }
-                for mut finding in blob.findings {
-                    finding.commit = commit.map(|c| c.to_string());
-                    self.outcome.findings.push(finding);
-                }
-            }
+            } => (path, content, added),
             Entry::Skipped { path, reason } => {
-                let message = match reason {
-                    SkipReason::TooLarge { size, limit } => format!(
-                        "not scanned: {size} bytes is over the configured max_file_size of {limit} bytes"
+                let (kind, message) = match reason {
+                    SkipReason::TooLarge { size, limit } => (
+                        WarningKind::TooLarge,
+                        format!(
+                            "not scanned: {size} bytes is over the configured max_file_size of {limit} bytes"
+                        ),
                     ),
-                    SkipReason::Binary => {
-                        "not scanned: binary (a NUL in the first 8000 bytes)".to_string()
-                    }
+                    SkipReason::Binary => (
+                        WarningKind::Binary,
+                        "not scanned: binary (a NUL in the first 8000 bytes)".to_string(),
+                    ),
                 };
-                let kind = match reason {
-                    SkipReason::TooLarge { .. } => WarningKind::TooLarge,
-                    SkipReason::Binary => WarningKind::Binary,
-                };
-                self.outcome.warnings.push(Warning {
+                self.warnings.push(Warning {
                     kind,
                     path,
                     message,
                     blocks: false,
                 });
+                return Ok(());
             }
+        };
+        self.stats.files_scanned += 1;
+        self.stats.bytes_scanned += content.len() as u64;
+        // No keyword, no finding: such a blob needs no line diff at all.
+        let candidates = self.scanner.candidates(content);
+        if candidates.is_empty() {
+            match added.without_diff() {
+                Some(all) => self.stats.added_lines += all.count(lines::line_count(content)),
+                None => self.stats.diffs_skipped += 1,
+            }
+            return Ok(());
+        }
+        let added = added.lines()?;
+        self.stats.added_lines += added.count(lines::line_count(content));
+        if added.is_empty() {
+            return Ok(());
+        }
+        let blob = self.scanner.scan(path, content, &added, &candidates);
+        for (origin, count) in blob.suppressed {
+            *self.suppressed.entry(origin).or_insert(0) += count;
+        }
+        for mut finding in blob.findings {
+            finding.commit = commit.map(|c| c.to_string());
+            self.findings.push(finding);
+        }
+        Ok(())
+    }
+}
+
+/// Below this many changed files one thread does it all: threads cost more than they save.
+const PARALLEL_MIN_CHANGES: usize = 16;
+
+/// Visits every change of a set, on all cores when the set is large: each thread opens its
+/// own handle on the repository (libgit2 handles are not shared between threads) and takes
+/// the next change from a shared counter. Findings keep a stable order (path, line, column).
+fn visit_change_set(
+    repo: &Repo,
+    set: &ChangeSet,
+    walk: WalkOptions,
+    commit: Option<git2::Oid>,
+    collector: &mut Collector<'_>,
+) -> Result<()> {
+    let first_finding = collector.findings.len();
+    let first_warning = collector.warnings.len();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || set.changes.len() < PARALLEL_MIN_CHANGES {
+        let others = repo.trees(&set.other_parents)?;
+        let mut skips = StagedStats::default();
+        for change in &set.changes {
+            repo.visit_change(change, &others, walk, &mut skips, &mut |entry| {
+                collector.visit(entry, commit)
+            })?;
+        }
+        collector.stats.add(&skips);
+    } else {
+        let next = AtomicUsize::new(0);
+        let locals: Vec<Collector<'_>> = (0..threads).map(|_| collector.fork()).collect();
+        let results: Vec<Result<Collector<'_>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = locals
+                .into_iter()
+                .map(|mut local| {
+                    let next = &next;
+                    scope.spawn(move || {
+                        let repo = Repo::open()?;
+                        let others = repo.trees(&set.other_parents)?;
+                        let mut skips = StagedStats::default();
+                        while let Some(change) =
+                            set.changes.get(next.fetch_add(1, Ordering::Relaxed))
+                        {
+                            repo.visit_change(change, &others, walk, &mut skips, &mut |entry| {
+                                local.visit(entry, commit)
+                            })?;
+                        }
+                        local.stats.add(&skips);
+                        Ok(local)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        for result in results {
+            collector.absorb(result?);
         }
     }
+    collector.findings[first_finding..].sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+    });
+    collector.warnings[first_warning..].sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(())
 }
 
 fn scan(
@@ -271,43 +386,52 @@ fn scan(
         sensitive: &sensitive,
         block_sensitive,
         scanner: &scanner,
-        outcome: Outcome {
-            mode,
-            ..Outcome::default()
-        },
+        mode,
+        findings: Vec::new(),
+        warnings: Vec::new(),
+        suppressed: BTreeMap::new(),
+        stats: StagedStats::default(),
     };
-    let mut stats = std::mem::take(&mut collector.outcome.stats.staged);
     match &source {
-        Source::Staged => repo.walk_staged(walk, &mut stats, |e| {
-            collector.visit(e, None);
-            Ok(())
-        })?,
+        Source::Staged => {
+            let mut stats = StagedStats::default();
+            let set = repo.staged_changes(&mut stats)?;
+            collector.stats.add(&stats);
+            visit_change_set(repo, &set, walk, None, &mut collector)?;
+        }
         Source::Paths(paths) => {
             let paths = if paths.is_empty() {
                 vec![PathBuf::from(".")]
             } else {
                 paths.clone()
             };
-            repo.walk_paths(&paths, walk, &mut stats, |e| {
-                collector.visit(e, None);
-                Ok(())
-            })?
+            let mut stats = StagedStats::default();
+            repo.walk_paths(&paths, walk, &mut stats, |e| collector.visit(e, None))?;
+            collector.stats.add(&stats);
         }
-        Source::Tree(rev) => repo.walk_tree(rev, walk, &mut stats, |e| {
-            collector.visit(e, None);
-            Ok(())
-        })?,
+        Source::Tree(rev) => {
+            let mut stats = StagedStats::default();
+            repo.walk_tree(rev, walk, &mut stats, |e| collector.visit(e, None))?;
+            collector.stats.add(&stats);
+        }
         Source::Commits(commits, _) => {
             for id in commits {
-                repo.walk_commit(*id, walk, &mut stats, |e| {
-                    collector.visit(e, Some(*id));
-                    Ok(())
-                })?;
+                let mut stats = StagedStats::default();
+                let set = repo.commit_changes(*id, &mut stats)?;
+                collector.stats.add(&stats);
+                visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
             }
         }
     }
-    let mut outcome = collector.outcome;
-    outcome.stats.staged = stats;
+    let outcome = Outcome {
+        mode,
+        findings: collector.findings,
+        warnings: collector.warnings,
+        stats: report::Stats {
+            staged: collector.stats,
+            suppressed: collector.suppressed,
+        },
+    };
 
     let mut stdout = std::io::stdout().lock();
     match output.format {

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::index;
-use crate::lines::{self, AddedLines};
+use crate::lines::AddedLines;
 
 /// Git treats a blob as binary when its first 8000 bytes hold a NUL (`FIRST_FEW_BYTES`).
 const BINARY_PROBE_LEN: usize = 8000;
@@ -26,15 +26,35 @@ const BINARY_PROBE_LEN: usize = 8000;
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct StagedStats {
     pub files_scanned: u64,
+    /// Lines counted as added: every line of new files, and the diffs that were computed.
     pub added_lines: u64,
     pub bytes_scanned: u64,
     pub commits_scanned: u64,
+    /// Modified files with no rule keyword: no line diff was needed to clear them.
+    pub diffs_skipped: u64,
     pub binary_skipped: u64,
     pub too_large_skipped: u64,
     pub submodules_skipped: u64,
     pub symlinks_skipped: u64,
     pub deleted_files: u64,
     pub unmerged_skipped: u64,
+}
+
+impl StagedStats {
+    /// Adds another walker's counts (scans run on several threads).
+    pub fn add(&mut self, other: &StagedStats) {
+        self.files_scanned += other.files_scanned;
+        self.added_lines += other.added_lines;
+        self.bytes_scanned += other.bytes_scanned;
+        self.commits_scanned += other.commits_scanned;
+        self.diffs_skipped += other.diffs_skipped;
+        self.binary_skipped += other.binary_skipped;
+        self.too_large_skipped += other.too_large_skipped;
+        self.submodules_skipped += other.submodules_skipped;
+        self.symlinks_skipped += other.symlinks_skipped;
+        self.deleted_files += other.deleted_files;
+        self.unmerged_skipped += other.unmerged_skipped;
+    }
 }
 
 /// What the walk is told by the configuration.
@@ -48,14 +68,58 @@ pub struct WalkOptions {
 
 /// One blob, as a walk hands it over.
 pub enum Entry<'a> {
-    /// A text blob and the lines the change adds to it (never empty).
+    /// A text blob, and how to get the lines the change adds to it. The diff is computed only
+    /// on request: a blob without any rule keyword cannot add a finding, so it needs none.
     Text {
         path: &'a str,
         content: &'a [u8],
-        added: &'a AddedLines,
+        added: Added<'a>,
     },
     /// A blob that is part of the change but not scanned.
     Skipped { path: String, reason: SkipReason },
+}
+
+/// The lines a change adds to one blob, computed on request.
+pub struct Added<'a> {
+    repo: Option<&'a Repo>,
+    /// The blob this one replaces (a regular file), if any.
+    old: Option<Oid>,
+    /// During a merge, the other parents' trees: a line is new only against all of them.
+    others: &'a [Tree<'a>],
+    path: &'a [u8],
+    content: &'a [u8],
+}
+
+impl Added<'_> {
+    /// Known without a diff: every line of a new file, of a whole-file scan.
+    pub fn without_diff(&self) -> Option<AddedLines> {
+        (self.old.is_none() && self.others.is_empty()).then_some(AddedLines::All)
+    }
+
+    /// git's own line diff (xdiff, through libgit2) against the old blob and, during a merge,
+    /// against every other parent.
+    pub fn lines(&self) -> Result<AddedLines> {
+        if let Some(all) = self.without_diff() {
+            return Ok(all);
+        }
+        let repo = self
+            .repo
+            .expect("a blob with an old side comes from a repository");
+        let path = String::from_utf8_lossy(self.path);
+        let mut added = repo.added_lines(self.old, self.content, &path)?;
+        for other in self.others {
+            if added.is_empty() {
+                break;
+            }
+            match tree_blob(other, self.path) {
+                None => {}
+                Some(id) => {
+                    added = added.intersect(&repo.added_lines(Some(id), self.content, &path)?);
+                }
+            }
+        }
+        Ok(added)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,28 +139,28 @@ pub struct RefUpdate {
 /// A tree entry's mode for a directory.
 const TREE_MODE: i32 = 0o040000;
 
-/// One changed path as the walks see it.
-struct Change<'a> {
-    path: &'a [u8],
-    id: Oid,
-    mode: FileMode,
-    /// The blob it replaces, when that was a regular file.
-    old: Option<Oid>,
+/// One changed path: the new blob, and the blob it replaces when that was a regular file.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub path: Vec<u8>,
+    pub id: Oid,
+    pub mode: FileMode,
+    pub old: Option<Oid>,
 }
 
-/// A change found by the cache-tree comparison.
-struct OwnedChange {
-    path: Vec<u8>,
-    id: Oid,
-    mode: FileMode,
-    old: Option<Oid>,
+/// What one commit (being made, or made) adds: its changed paths, and for a merge the trees
+/// of the parents other than the first.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeSet {
+    pub changes: Vec<Change>,
+    pub other_parents: Vec<Oid>,
 }
 
 /// What the cache-tree comparison collects: changed paths, and the blobs HEAD had that the
 /// index no longer has at their path (to tell moves from deletions).
 #[derive(Default)]
 struct FastDiff {
-    changes: Vec<OwnedChange>,
+    changes: Vec<Change>,
     deleted: Vec<(Vec<u8>, Oid)>,
 }
 
@@ -180,58 +244,38 @@ impl Repo {
         self.repo.workdir()
     }
 
-    /// Visits what the commit being made adds: the index against HEAD, and against
-    /// MERGE_HEAD too while a merge is being concluded.
-    pub fn walk_staged(
-        &self,
-        walk: WalkOptions,
-        stats: &mut StagedStats,
-        mut visit: impl FnMut(Entry<'_>) -> Result<()>,
-    ) -> Result<()> {
+    /// What the commit being made adds: the index against HEAD, and against MERGE_HEAD too
+    /// while a merge is being concluded.
+    pub fn staged_changes(&self, stats: &mut StagedStats) -> Result<ChangeSet> {
         if self.repo.is_bare() {
             return Err(Error::NotARepository(
                 "a bare repository has no index to commit from".to_string(),
             ));
         }
         let head = self.head_tree()?;
-        let merging = self.merge_head()?.is_some();
-        if !merging && let Some(changes) = self.fast_changes(head.as_ref(), stats)? {
-            let odb = self
-                .repo
-                .odb()
-                .map_err(Error::git("cannot open the object database"))?;
-            for change in &changes {
-                let change = Change {
-                    path: &change.path,
-                    id: change.id,
-                    mode: change.mode,
-                    old: change.old,
-                };
-                self.visit_change(&change, &[], walk, &odb, stats, &mut visit)?;
-            }
-            return Ok(());
+        let merge_head = self.merge_head()?;
+        if merge_head.is_none()
+            && let Some(changes) = self.fast_changes(head.as_ref(), stats)?
+        {
+            return Ok(ChangeSet {
+                changes,
+                other_parents: Vec::new(),
+            });
         }
         let index = self.index()?;
-        let mut others = Vec::new();
-        if let Some(merge_head) = self.merge_head()? {
+        let mut other_parents = Vec::new();
+        if let Some(merge_head) = merge_head {
             let commit = self
                 .repo
                 .find_commit(merge_head)
                 .map_err(Error::git("cannot read the commit MERGE_HEAD points to"))?;
-            others.push(
-                commit
-                    .tree()
-                    .map_err(Error::git("cannot read MERGE_HEAD's tree"))?,
-            );
+            other_parents.push(commit.tree_id());
         }
-        self.walk_diff(
-            head.as_ref(),
-            NewSide::Index(&index),
-            &others,
-            walk,
-            stats,
-            visit,
-        )
+        let changes = self.libgit2_changes(head.as_ref(), NewSide::Index(&index), stats)?;
+        Ok(ChangeSet {
+            changes,
+            other_parents,
+        })
     }
 
     /// True when the index has nothing to commit (it equals HEAD's tree).
@@ -245,14 +289,8 @@ impl Repo {
         Ok(diff.deltas().len() == 0)
     }
 
-    /// Visits what one commit added against its parents (all of them, for a merge).
-    pub fn walk_commit(
-        &self,
-        id: Oid,
-        walk: WalkOptions,
-        stats: &mut StagedStats,
-        visit: impl FnMut(Entry<'_>) -> Result<()>,
-    ) -> Result<()> {
+    /// What one commit added against its parents (all of them, for a merge).
+    pub fn commit_changes(&self, id: Oid, stats: &mut StagedStats) -> Result<ChangeSet> {
         let commit = self
             .repo
             .find_commit(id)
@@ -266,11 +304,22 @@ impl Repo {
             .collect::<std::result::Result<_, _>>()
             .map_err(Error::git(format!("cannot read the parents of {id}")))?;
         stats.commits_scanned += 1;
-        let (first, others) = match parents.split_first() {
-            Some((first, others)) => (Some(first), others),
-            None => (None, &[][..]),
-        };
-        self.walk_diff(first, NewSide::Tree(&tree), others, walk, stats, visit)
+        let changes = self.libgit2_changes(parents.first(), NewSide::Tree(&tree), stats)?;
+        Ok(ChangeSet {
+            changes,
+            other_parents: parents.iter().skip(1).map(|t| t.id()).collect(),
+        })
+    }
+
+    /// The trees of `ids`, for [`Repo::visit_change`] during a merge.
+    pub fn trees(&self, ids: &[Oid]) -> Result<Vec<Tree<'_>>> {
+        ids.iter()
+            .map(|id| {
+                self.repo
+                    .find_tree(*id)
+                    .map_err(Error::git(format!("cannot read the tree {id}")))
+            })
+            .collect()
     }
 
     /// Visits every file of the tree `rev` points to (default HEAD), whole.
@@ -340,14 +389,7 @@ impl Repo {
                 source,
             })?;
             let reason = skip_reason(content.len() as u64, &content, walk);
-            visit_content(
-                &relative,
-                &content,
-                AddedLines::All,
-                reason,
-                stats,
-                &mut visit,
-            )?;
+            visit_content(&relative, &content, reason, stats, &mut visit)?;
         }
         Ok(())
     }
@@ -439,15 +481,14 @@ impl Repo {
             .map_err(Error::git("MERGE_HEAD does not hold a commit id"))
     }
 
-    fn walk_diff(
+    /// The changed paths by libgit2's diff with rename detection; deletions and unmerged
+    /// paths are counted.
+    fn libgit2_changes(
         &self,
         old: Option<&Tree<'_>>,
         new: NewSide<'_>,
-        others: &[Tree<'_>],
-        walk: WalkOptions,
         stats: &mut StagedStats,
-        mut visit: impl FnMut(Entry<'_>) -> Result<()>,
-    ) -> Result<()> {
+    ) -> Result<Vec<Change>> {
         let mut options = DiffOptions::new();
         options.include_typechange(true).skip_binary_check(true);
         let mut diff = match new {
@@ -465,11 +506,7 @@ impl Repo {
         find.renames(true);
         diff.find_similar(Some(&mut find))
             .map_err(Error::git("cannot detect renames"))?;
-
-        let odb = self
-            .repo
-            .odb()
-            .map_err(Error::git("cannot open the object database"))?;
+        let mut changes = Vec::new();
         for delta in diff.deltas() {
             let status = delta.status();
             match status {
@@ -495,43 +532,47 @@ impl Repo {
                 (_, FileMode::Blob | FileMode::BlobExecutable) => Some(old_file.id()),
                 _ => None,
             };
-            let change = Change {
-                path: new_file.path_bytes().unwrap_or_default(),
+            changes.push(Change {
+                path: new_file.path_bytes().unwrap_or_default().to_vec(),
                 id: new_file.id(),
                 mode: new_file.mode(),
                 old,
-            };
-            self.visit_change(&change, others, walk, &odb, stats, &mut visit)?;
+            });
         }
-        Ok(())
+        Ok(changes)
     }
 
-    /// Hands one changed blob to `visit`: skipped (mode, size, binary) or with the lines it
-    /// adds against `change.old` and, during a merge, against every other parent.
-    fn visit_change(
+    /// Hands one changed blob to `visit`: skipped (mode, size, binary), or its content with
+    /// the lines it adds against `change.old` and `others` (a merge's other parents' trees).
+    pub fn visit_change(
         &self,
-        change: &Change<'_>,
+        change: &Change,
         others: &[Tree<'_>],
         walk: WalkOptions,
-        odb: &git2::Odb<'_>,
         stats: &mut StagedStats,
         visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
         if !is_scannable_mode(change.mode, stats) {
             return Ok(());
         }
-        let path = String::from_utf8_lossy(change.path).into_owned();
         let id = change.id;
+        let path = String::from_utf8_lossy(&change.path).into_owned();
         let unreadable = || Error::git(format!("cannot read the staged blob {id} of {path}"));
-        let (size, _) = odb.read_header(id).map_err(unreadable())?;
-        if let Some(limit) = walk.max_file_size.filter(|limit| size as u64 > *limit) {
+        if let Some(limit) = walk.max_file_size {
             // The object header gives the size without inflating the blob.
-            let reason = SkipReason::TooLarge {
-                size: size as u64,
-                limit,
-            };
-            stats.too_large_skipped += 1;
-            return visit(Entry::Skipped { path, reason });
+            let odb = self
+                .repo
+                .odb()
+                .map_err(Error::git("cannot open the object database"))?;
+            let (size, _) = odb.read_header(id).map_err(unreadable())?;
+            if size as u64 > limit {
+                stats.too_large_skipped += 1;
+                let reason = SkipReason::TooLarge {
+                    size: size as u64,
+                    limit,
+                };
+                return visit(Entry::Skipped { path, reason });
+            }
         }
         let blob = self.repo.find_blob(id).map_err(unreadable())?;
         let content = blob.content();
@@ -542,30 +583,23 @@ impl Repo {
                 reason: SkipReason::Binary,
             });
         }
-        let mut added = self.added_lines(change.old, content, &path)?;
-        // During a merge a line is new only when no parent had it.
-        for other in others {
-            if added.is_empty() {
-                break;
-            }
-            let other_blob = tree_blob(other, change.path);
-            if other_blob == Some(id) {
-                added = AddedLines::from_ranges(Vec::new());
-            } else if other_blob.is_some() {
-                added = added.intersect(&self.added_lines(other_blob, content, &path)?);
-            }
-        }
-        stats.files_scanned += 1;
-        stats.bytes_scanned += content.len() as u64;
-        stats.added_lines += added.count(lines::line_count(content));
-        // A pure rename or a removal-only edit adds nothing to scan.
-        if added.is_empty() {
+        // A parent that already has this exact blob means the merge adds nothing here.
+        if others
+            .iter()
+            .any(|tree| tree_blob(tree, &change.path) == Some(id))
+        {
             return Ok(());
         }
         visit(Entry::Text {
             path: &path,
             content,
-            added: &added,
+            added: Added {
+                repo: Some(self),
+                old: change.old,
+                others,
+                path: &change.path,
+                content,
+            },
         })
     }
 
@@ -578,7 +612,7 @@ impl Repo {
         &self,
         head: Option<&Tree<'_>>,
         stats: &mut StagedStats,
-    ) -> Result<Option<Vec<OwnedChange>>> {
+    ) -> Result<Option<Vec<Change>>> {
         let path = self.index_path();
         let data = match std::fs::read(&path) {
             Ok(data) => data,
@@ -629,7 +663,7 @@ impl Repo {
     /// (at least half of the lines in common).
     fn pair_edited_moves(
         &self,
-        changes: &mut [OwnedChange],
+        changes: &mut [Change],
         deleted: &mut Vec<(Vec<u8>, Oid)>,
     ) -> Result<()> {
         let read = |id: Oid| {
@@ -732,7 +766,7 @@ impl Repo {
                 }
                 None => None,
             };
-            diff.changes.push(OwnedChange {
+            diff.changes.push(Change {
                 path: entry.path.clone(),
                 id,
                 mode: filemode(entry.mode),
@@ -832,7 +866,7 @@ impl Repo {
             .map_err(Error::git(format!("cannot read the blob {id} of {path}")))?;
         let content = blob.content();
         let reason = skip_reason(content.len() as u64, content, walk);
-        visit_content(&path, content, AddedLines::All, reason, stats, visit)
+        visit_content(&path, content, reason, stats, visit)
     }
 }
 
@@ -914,7 +948,6 @@ fn skip_reason(size: u64, content: &[u8], walk: WalkOptions) -> Option<SkipReaso
 fn visit_content(
     path: &str,
     content: &[u8],
-    added: AddedLines,
     skip: Option<SkipReason>,
     stats: &mut StagedStats,
     visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
@@ -930,16 +963,17 @@ fn visit_content(
                 reason,
             })
         }
-        None => {
-            stats.files_scanned += 1;
-            stats.bytes_scanned += content.len() as u64;
-            stats.added_lines += added.count(lines::line_count(content));
-            visit(Entry::Text {
-                path,
+        None => visit(Entry::Text {
+            path,
+            content,
+            added: Added {
+                repo: None,
+                old: None,
+                others: &[],
+                path: path.as_bytes(),
                 content,
-                added: &added,
-            })
-        }
+            },
+        }),
     }
 }
 

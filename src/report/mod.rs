@@ -94,11 +94,18 @@ fn plural(count: u64, noun: &str) -> String {
 pub fn summary_line(stats: &Stats) -> String {
     let s = &stats.staged;
     let mut line = format!(
-        "scanned {} ({}, {} bytes)",
+        "scanned {} ({} bytes, {}",
         plural(s.files_scanned, "file"),
+        s.bytes_scanned,
         plural(s.added_lines, "added line"),
-        s.bytes_scanned
     );
+    if s.diffs_skipped > 0 {
+        line.push_str(&format!(
+            "; {} had no rule keyword, so needed no line diff",
+            plural(s.diffs_skipped, "modified file")
+        ));
+    }
+    line.push(')');
     if s.commits_scanned > 0 {
         line = format!("{line} in {}", plural(s.commits_scanned, "commit"));
     }

@@ -158,3 +158,49 @@ fn several_findings_are_sorted_and_positioned() {
         ]
     );
 }
+
+#[test]
+fn many_files_on_several_threads_keep_exact_results() {
+    let repo = TestRepo::new();
+    let old_token = replicate_token(33);
+    for i in 0..40 {
+        let keyword_line = if i == 7 {
+            format!("legacy = '{old_token}'\n")
+        } else {
+            String::new()
+        };
+        repo.add(
+            &format!("pkg/m{i:02}.py"),
+            format!("{keyword_line}def f{i}():\n    return {i}\n"),
+        );
+    }
+    repo.commit_unchecked(&[]);
+    // 40 modified files: m07's only keyword hit is its unchanged first line; the token is
+    // added on the last line, without newline, of the last file in path order.
+    for i in 0..40 {
+        let keyword_line = if i == 7 {
+            format!("legacy = '{old_token}'\n")
+        } else {
+            String::new()
+        };
+        let last = if i == 39 {
+            format!("\nkey = '{}'", replicate_token(34))
+        } else {
+            String::new()
+        };
+        repo.add(
+            &format!("pkg/m{i:02}.py"),
+            format!("{keyword_line}def f{i}():\n    return {i} + 1\n{last}"),
+        );
+    }
+    let report = repo.scan_json();
+    assert_eq!(
+        findings(&report),
+        vec![("replicate-api-token".into(), "pkg/m39.py".into(), 4, 8)]
+    );
+    assert_eq!(report["stats"]["files_scanned"], 40);
+    assert_eq!(
+        report["stats"]["diffs_skipped"], 38,
+        "only m07 and m39 hold a keyword: {report}"
+    );
+}

@@ -36,7 +36,9 @@ fn clean_commit_passes_and_says_what_was_scanned() {
     let run = repo.tokenguard(&["scan-staged"]);
     run.assert_code(0);
     assert!(
-        run.stdout.contains("scanned 1 file (1 added line"),
+        run.stdout.contains(
+            "scanned 1 file (22 bytes, 0 added lines; 1 modified file had no rule keyword"
+        ),
         "{run:#?}"
     );
     repo.commit(&[]).assert_code(0);

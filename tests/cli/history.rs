@@ -237,7 +237,9 @@ fn scan_tree_reads_every_file_of_a_revision() {
     let clean = repo.tokenguard(&["scan-tree"]);
     clean.assert_code(0);
     assert!(
-        clean.stdout.contains("scanned 1 file (1 added line"),
+        clean
+            .stdout
+            .contains("scanned 1 file (6 bytes, 1 added line)"),
         "{clean:#?}"
     );
     repo.add(
