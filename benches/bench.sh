@@ -39,7 +39,7 @@ if [ ! -f "$cache/.done" ]; then
     touch "$cache/.done"
 fi
 
-# The first ~10,000 text files (sorted by path), up to ~150 MB.
+# ~10,000 files of real source, ~150 MB: files of 1.5 KB to 2 MB, in path order.
 python3 - "$cache/src" "$work/files.txt" <<'PY'
 import os, sys
 root, out = sys.argv[1], sys.argv[2]
@@ -54,7 +54,7 @@ paths.sort()
 chosen, total = [], 0
 for p in paths:
     size = os.path.getsize(p)
-    if size > 2_000_000:
+    if size > 2_000_000 or size < 1_500:
         continue
     chosen.append(p)
     total += size
