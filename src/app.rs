@@ -22,6 +22,7 @@ use crate::scan::Scanner;
 use crate::staged::{
     ChangeSet, Entry, Repo, SkipReason, StagedStats, WalkOptions, parse_ref_updates,
 };
+use crate::verify;
 
 /// The process exit status, decided once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +194,8 @@ struct Collector<'a> {
     warnings: Vec<Warning>,
     suppressed: BTreeMap<String, usize>,
     stats: StagedStats,
+    /// Only with `--verify`: the secrets of the findings, by fingerprint.
+    secrets: Vec<(String, verify::Secret)>,
 }
 
 impl<'a> Collector<'a> {
@@ -207,6 +210,7 @@ impl<'a> Collector<'a> {
             warnings: Vec::new(),
             suppressed: BTreeMap::new(),
             stats: StagedStats::default(),
+            secrets: Vec::new(),
         }
     }
 
@@ -217,6 +221,7 @@ impl<'a> Collector<'a> {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
         self.stats.add(&other.stats);
+        self.secrets.extend(other.secrets);
     }
 
     fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) -> Result<()> {
@@ -285,6 +290,7 @@ impl<'a> Collector<'a> {
             finding.commit = commit.map(|c| c.to_string());
             self.findings.push(finding);
         }
+        self.secrets.extend(blob.secrets);
         Ok(())
     }
 }
@@ -358,6 +364,43 @@ fn visit_change_set(
     Ok(())
 }
 
+/// `--verify`: asks each provider about the found tokens (one request per distinct secret),
+/// records the answer on each finding, and puts live tokens first.
+fn check_liveness(collector: &mut Collector<'_>, scanner: &Scanner, timeout: std::time::Duration) {
+    let secrets = std::mem::take(&mut collector.secrets);
+    let checks: Vec<verify::Check<'_>> = secrets
+        .into_iter()
+        .filter_map(|(fingerprint, secret)| {
+            let finding = collector
+                .findings
+                .iter()
+                .find(|f| f.fingerprint == fingerprint)?;
+            let rule = scanner
+                .rules()
+                .rules
+                .iter()
+                .find(|r| r.id() == finding.rule_id)?;
+            Some(verify::Check {
+                fingerprint,
+                spec: rule.spec.verify.as_ref(),
+                secret,
+            })
+        })
+        .collect();
+    let options = verify::Options {
+        timeout,
+        ..verify::Options::default()
+    };
+    let statuses = verify::verify_all(checks, options);
+    for finding in &mut collector.findings {
+        finding.verification = statuses.get(&finding.fingerprint).cloned();
+    }
+    // Live tokens first: they need revoking now.
+    collector
+        .findings
+        .sort_by_key(|f| !matches!(f.verification, Some(verify::Status::Live)));
+}
+
 fn scan(
     repo: &Repo,
     source: Source,
@@ -370,13 +413,14 @@ fn scan(
         scan_binary: settings.scan.scan_binary,
     };
     let block_sensitive = settings.scan.block_sensitive_files;
+    let verify = output.verify || settings.scan.verify;
     let Settings {
         rules,
         policy,
         sensitive,
         ..
     } = settings;
-    let scanner = Scanner::with_policy(rules, policy);
+    let scanner = Scanner::with_policy(rules, policy).keeping_secrets(verify);
     let mode = match &source {
         Source::Staged => Mode::Commit,
         Source::Paths(_) | Source::Tree(_) => Mode::Files,
@@ -391,6 +435,7 @@ fn scan(
         warnings: Vec::new(),
         suppressed: BTreeMap::new(),
         stats: StagedStats::default(),
+        secrets: Vec::new(),
     };
     match &source {
         Source::Staged => {
@@ -422,6 +467,10 @@ fn scan(
                 visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
             }
         }
+    }
+    if verify {
+        let timeout = std::time::Duration::from_secs_f64(output.verify_timeout.clamp(0.1, 120.0));
+        check_liveness(&mut collector, &scanner, timeout);
     }
     let outcome = Outcome {
         mode,

@@ -131,6 +131,14 @@ pub struct ScanArgs {
     /// Exit 0 even with findings (for a CI job that only collects a report).
     #[arg(long)]
     pub exit_zero: bool,
+    /// Ask each provider whether a found token is live. Sends the token to the provider's own
+    /// API over HTTPS (see the README); off by default, and a repository's config cannot turn
+    /// it on.
+    #[arg(long)]
+    pub verify: bool,
+    /// Seconds one live check may take.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub verify_timeout: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -44,6 +44,8 @@ pub struct ScanSection {
     pub scan_binary: Option<bool>,
     /// Block, not only warn, when a `.env`-style file is staged (default false).
     pub block_sensitive_files: Option<bool>,
+    /// Run the live check on every scan (user config only: it sends tokens to providers).
+    pub verify: Option<Spanned<bool>>,
 }
 
 /// A size as written: a number of bytes, or a string with a unit.
@@ -236,6 +238,7 @@ pub struct ScanSettings {
     pub max_file_size: Option<u64>,
     pub scan_binary: bool,
     pub block_sensitive_files: bool,
+    pub verify: bool,
 }
 
 /// One merged value and the layer it came from, for `tokenguard config`.
@@ -303,6 +306,17 @@ impl Settings {
             if let Some(value) = section.block_sensitive_files {
                 scan.block_sensitive_files = value;
                 note("scan.block_sensitive_files", value.to_string(), &origin);
+            }
+            if let Some(value) = &section.verify {
+                // A cloned repository must never make the hook send tokens anywhere.
+                if layer.kind != LayerKind::User {
+                    return Err(layer.error_at(
+                        value.span().start,
+                        "verify can be turned on only in the user config or with --verify, never by a repository's file",
+                    ));
+                }
+                scan.verify = *value.get_ref();
+                note("scan.verify", value.get_ref().to_string(), &origin);
             }
             let allow = &layer.file.allow;
             extend_allow_list(
@@ -413,7 +427,15 @@ fn add_custom_rules(layer: &Layer, rules: &mut RuleSet) -> Result<()> {
         return Ok(());
     }
     let spans: RuleSpans = toml::from_str(&layer.text).unwrap_or(RuleSpans { rules: Vec::new() });
-    let result = rules.extend(layer.file.providers.clone(), layer.file.rules.clone());
+    let mut specs = layer.file.rules.clone();
+    // Live checks send tokens over the network: only the user's own files may define them,
+    // never a repository's (or an environment variable's).
+    if !matches!(layer.kind, LayerKind::User | LayerKind::CommandLine) {
+        for spec in &mut specs {
+            spec.verify = None;
+        }
+    }
+    let result = rules.extend(layer.file.providers.clone(), specs);
     let Err(problems) = result else {
         return Ok(());
     };

@@ -29,6 +29,9 @@ pub struct Finding {
     /// The commit that adds the secret, for history and push scans.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// What the provider said, with `--verify` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::verify::Status>,
 }
 
 /// Where a secret sits, before it becomes a [`Finding`].
@@ -63,6 +66,7 @@ impl Finding {
             secret_redacted: redact(secret),
             fingerprint: fingerprint(rule.id, secret),
             commit: None,
+            verification: None,
         }
     }
 }

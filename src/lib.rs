@@ -42,6 +42,9 @@ pub mod shape;
 /// The only git2 code: what the commit being made adds, blob by blob.
 pub mod staged;
 
+/// The opt-in live check of found tokens (`--verify`).
+pub mod verify;
+
 mod app;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;

@@ -10,6 +10,7 @@ use crate::lines::AddedLines;
 use crate::policy::Policy;
 use crate::prefilter::{Prefilter, RuleMask};
 use crate::rules::{Rule, RuleSet};
+use crate::verify::Secret;
 
 /// How reports name suppressions by inline directives.
 pub const INLINE_DIRECTIVE: &str = "inline comment";
@@ -20,6 +21,8 @@ pub struct Scanner {
     rules: RuleSet,
     prefilter: Prefilter,
     policy: Policy,
+    /// Keep each finding's secret for the opt-in live check (`--verify`) and nothing else.
+    keep_secrets: bool,
 }
 
 /// What scanning one blob produced.
@@ -29,6 +32,8 @@ pub struct BlobScan {
     /// Findings that were suppressed, counted by what suppressed them (a config file, the
     /// ignore file, an inline comment).
     pub suppressed: BTreeMap<String, usize>,
+    /// With `keep_secrets`: each finding's fingerprint and secret, for the live check.
+    pub secrets: Vec<(String, Secret)>,
 }
 
 /// A regex match that passed every filter, before overlaps are resolved.
@@ -53,7 +58,14 @@ impl Scanner {
             rules,
             prefilter,
             policy,
+            keep_secrets: false,
         }
+    }
+
+    /// Keeps the secrets of findings for `--verify`.
+    pub fn keeping_secrets(mut self, keep: bool) -> Scanner {
+        self.keep_secrets = keep;
+        self
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -154,7 +166,12 @@ impl Scanner {
                 line: hit.line,
                 column: (hit.start - hit.line_start + 1) as u64,
             };
-            scan.findings.push(Finding::new(info, location, secret));
+            let finding = Finding::new(info, location, secret);
+            if self.keep_secrets {
+                scan.secrets
+                    .push((finding.fingerprint.clone(), Secret(secret.to_vec())));
+            }
+            scan.findings.push(finding);
         }
         scan
     }

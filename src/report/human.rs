@@ -9,6 +9,7 @@ use super::{Mode, Outcome, WarningKind, plural, summary_line};
 use crate::cli::ScanArgs;
 use crate::finding::Finding;
 use crate::rules::RuleSet;
+use crate::verify::Status;
 
 pub fn write(
     out: &mut impl Write,
@@ -95,9 +96,15 @@ fn blocked_what(mode: Mode) -> &'static str {
 }
 
 fn write_finding(out: &mut impl Write, finding: &Finding) -> std::io::Result<()> {
+    let status = match &finding.verification {
+        None => String::new(),
+        Some(Status::Live) => format!("  {}", "LIVE".red().bold()),
+        Some(Status::Invalid) => format!("  {}", "invalid (provider refused it)".green()),
+        Some(Status::Unknown(reason)) => format!("  {}", format!("unknown: {reason}").yellow()),
+    };
     writeln!(
         out,
-        "  {}  {}  {}  {}",
+        "  {}  {}  {}  {}{status}",
         format!("{}:{}:{}", finding.path, finding.line, finding.column).bold(),
         finding.rule_id.yellow(),
         finding.provider,
@@ -141,6 +148,27 @@ fn write_remediation(
     );
 
     writeln!(out)?;
+    let live: BTreeSet<&str> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.verification == Some(Status::Live))
+        .map(|f| f.provider_key.as_str())
+        .collect();
+    if !live.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            "LIVE tokens: the provider accepted them. Revoke them now, before anything else:"
+                .red()
+                .bold()
+        )?;
+        for key in &live {
+            if let Some(provider) = rules.providers.get(*key) {
+                writeln!(out, "  - {}: {}", provider.name, provider.revoke_url)?;
+            }
+        }
+        writeln!(out)?;
+    }
     match outcome.mode {
         Mode::Commit => {
             writeln!(

@@ -107,8 +107,15 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
             if let Some(index) = index {
                 result["ruleIndex"] = json!(index);
             }
+            let mut properties = serde_json::Map::new();
             if let Some(commit) = &finding.commit {
-                result["properties"] = json!({"commit": commit});
+                properties.insert("commit".into(), json!(commit));
+            }
+            if let Some(status) = &finding.verification {
+                properties.insert("verification".into(), json!(status));
+            }
+            if !properties.is_empty() {
+                result["properties"] = Value::Object(properties);
             }
             result
         })
