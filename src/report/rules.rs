@@ -59,6 +59,14 @@ pub fn write_json(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> 
 
 /// One row per provider: the README's table, generated so it cannot drift from the rules.
 pub fn write_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> {
+    write_providers_markdown(out, rules)?;
+    writeln!(out)?;
+    writeln!(out, "Live checks (`--verify` only):")?;
+    writeln!(out)?;
+    write_checks_markdown(out, rules)
+}
+
+fn write_providers_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> {
     writeln!(out, "| provider | rules | confidence | env vars | revoke |")?;
     writeln!(out, "|---|---|---|---|---|")?;
     for (key, provider) in &rules.providers {
@@ -85,6 +93,47 @@ pub fn write_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<
             confidences.join(", "),
             vars.join(", "),
             provider.revoke_url
+        )?;
+    }
+    Ok(())
+}
+
+/// The live checks `--verify` sends, one row per rule that has one: what goes where.
+pub fn write_checks_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> {
+    writeln!(out, "| rule | request | credential sent as | live when |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for rule in &rules.rules {
+        let Some(verify) = &rule.spec.verify else {
+            continue;
+        };
+        let credential: Vec<String> = verify
+            .headers
+            .iter()
+            .filter(|(_, v)| v.contains("{secret}") || v.contains("{basic:"))
+            .map(|(k, v)| format!("`{k}: {v}`"))
+            .chain(
+                verify
+                    .body
+                    .iter()
+                    .filter(|b| b.contains("{secret}"))
+                    .map(|_| "request body".to_string()),
+            )
+            .collect();
+        let live: Vec<String> = verify.live.iter().map(u16::to_string).collect();
+        let keys = if verify.body_keys.is_empty() {
+            String::new()
+        } else {
+            format!(" with `{}`", verify.body_keys.join("`, `"))
+        };
+        writeln!(
+            out,
+            "| `{}` | {:?} {} | {} | {}{} |",
+            rule.id(),
+            verify.method,
+            verify.url,
+            credential.join(", "),
+            live.join("/"),
+            keys
         )?;
     }
     Ok(())

@@ -11,3 +11,4 @@ mod history;
 mod install;
 mod output;
 mod rules;
+mod verify;
