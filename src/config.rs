@@ -219,6 +219,10 @@ fn read_layer(kind: LayerKind, path: PathBuf) -> Result<Layer> {
         path: path.clone(),
         source,
     })?;
+    parse_layer(kind, path, text)
+}
+
+fn parse_layer(kind: LayerKind, path: PathBuf, text: String) -> Result<Layer> {
     let mut layer = Layer {
         kind,
         path,
@@ -230,6 +234,13 @@ fn read_layer(kind: LayerKind, path: PathBuf) -> Result<Layer> {
         layer.error_at(offset, err.message().trim().replace('\n', " "))
     })?;
     Ok(layer)
+}
+
+/// Parses `text` as a repository's config file and merges it over the built-in rules: what a
+/// scan would run with. For the fuzzer and for tools; the path only names the file in errors.
+pub fn settings_from_text(text: &str, path: &Path) -> Result<Settings> {
+    let layer = parse_layer(LayerKind::Repository, path.to_path_buf(), text.to_string())?;
+    Settings::build(&[layer], None)
 }
 
 /// Scan options after merging: the highest layer that sets one wins.

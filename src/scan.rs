@@ -9,7 +9,7 @@ use crate::finding::{self, Finding, Location, RuleInfo};
 use crate::lines::AddedLines;
 use crate::policy::Policy;
 use crate::prefilter::{Prefilter, RuleMask};
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Rule, RuleSet, Side};
 use crate::verify::Secret;
 
 /// How reports name suppressions by inline directives.
@@ -44,6 +44,17 @@ struct Hit {
     end: usize,
     line: u64,
     line_start: usize,
+}
+
+impl Hit {
+    /// Closes the last cluster in [`Scanner::most_specific`].
+    const SENTINEL: Hit = Hit {
+        rule: usize::MAX,
+        start: usize::MAX,
+        end: usize::MAX,
+        line: 0,
+        line_start: 0,
+    };
 }
 
 impl Scanner {
@@ -100,10 +111,15 @@ impl Scanner {
         let mut enabled = Vec::new();
         let mut disabled = Vec::new();
         let mut cursor = LineCursor::default();
+        let mut file_context: Vec<Option<bool>> = vec![None; self.rules.rules.len()];
         for (start, end, index) in matches {
             let (line, line_start) = cursor.advance(content, start);
             let rule = &self.rules.rules[index];
-            if !added.contains(line) || self.reject(rule, content, start, end).is_some() {
+            if !added.contains(line)
+                || self
+                    .reject(rule, content, start, end, &mut file_context[index])
+                    .is_some()
+            {
                 continue;
             }
             let hit = Hit {
@@ -211,13 +227,17 @@ impl Scanner {
     }
 
     /// Why a match of `rule` at `start..end` is not a finding, if it is not.
-    fn reject(&self, rule: &Rule, content: &[u8], start: usize, end: usize) -> Option<Rejection> {
+    /// `file_context` caches, per rule, whether a file-wide context keyword is present: a
+    /// blob with many matches must not be searched once per match.
+    fn reject(
+        &self,
+        rule: &Rule,
+        content: &[u8],
+        start: usize,
+        end: usize,
+        file_context: &mut Option<bool>,
+    ) -> Option<Rejection> {
         let secret = &content[start..end];
-        if let Some(context) = rule.context()
-            && !filter::has_context(content, start, end, context)
-        {
-            return Some(Rejection::NoContext);
-        }
         if let Err(rejection) = filter::check_filters(secret, &rule.spec.filters) {
             return Some(rejection);
         }
@@ -232,23 +252,54 @@ impl Scanner {
         if filter::is_reference(secret, &self.rules.references) {
             return Some(Rejection::Reference);
         }
+        if let Some(context) = rule.context() {
+            let found = match context.side {
+                Side::File => {
+                    *file_context.get_or_insert_with(|| context.keywords.is_match(content))
+                }
+                _ => filter::has_context(content, start, end, context),
+            };
+            if !found {
+                return Some(Rejection::NoContext);
+            }
+        }
         None
     }
 
     /// One secret is reported once: among overlapping hits a specific rule beats a fallback,
     /// then the higher confidence wins, then the rule listed first in the rules file.
+    /// Hits are first cut into clusters of mutually overlapping spans (in position order),
+    /// so that a blob with many secrets costs time linear in their number.
     fn most_specific(&self, mut hits: Vec<Hit>) -> Vec<Hit> {
-        hits.sort_by_key(|hit| {
+        hits.sort_by_key(|hit| (hit.start, hit.end));
+        let priority = |hit: &Hit| {
             let spec = &self.rules.rules[hit.rule].spec;
             (spec.fallback, std::cmp::Reverse(spec.confidence), hit.rule)
-        });
+        };
         let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
-        for hit in hits {
-            if !kept.iter().any(|k| overlaps(k, &hit)) {
-                kept.push(hit);
+        let mut cluster: Vec<Hit> = Vec::new();
+        let mut cluster_end = 0;
+        for hit in hits.into_iter().chain(std::iter::once(Hit::SENTINEL)) {
+            if !cluster.is_empty() && hit.start >= cluster_end {
+                cluster.sort_by_key(priority);
+                let first_kept = kept.len();
+                for candidate in cluster.drain(..) {
+                    if !kept[first_kept..].iter().any(|k| overlaps(k, &candidate)) {
+                        kept.push(candidate);
+                    }
+                }
+                kept[first_kept..].sort_by_key(|hit| (hit.start, hit.rule));
             }
+            if hit.rule == usize::MAX {
+                break;
+            }
+            cluster_end = if cluster.is_empty() {
+                hit.end
+            } else {
+                cluster_end.max(hit.end)
+            };
+            cluster.push(hit);
         }
-        kept.sort_by_key(|hit| (hit.start, hit.rule));
         kept
     }
 }

@@ -833,22 +833,8 @@ impl Repo {
         let old = self.repo.find_blob(old_id).map_err(Error::git(format!(
             "cannot read the committed blob {old_id} of {path}"
         )))?;
-        let mut options = DiffOptions::new();
-        options.context_lines(0).force_text(true);
-        let patch = Patch::from_buffers(old.content(), None, new, None, Some(&mut options))
-            .map_err(Error::git(format!("cannot diff {path}")))?;
-        // With no context lines, every new-side line of a hunk is an added line.
-        let mut ranges = Vec::with_capacity(patch.num_hunks());
-        for index in 0..patch.num_hunks() {
-            let (hunk, _) = patch
-                .hunk(index)
-                .map_err(Error::git(format!("cannot diff {path}")))?;
-            if hunk.new_lines() > 0 {
-                let first = u64::from(hunk.new_start());
-                ranges.push((first, first + u64::from(hunk.new_lines()) - 1));
-            }
-        }
-        Ok(AddedLines::from_ranges(ranges))
+        added_lines_between(old.content(), new)
+            .map_err(|source| Error::git(format!("cannot diff {path}"))(source))
     }
 
     fn visit_whole_blob(
@@ -872,6 +858,24 @@ impl Repo {
         let reason = skip_reason(content.len() as u64, content, walk);
         visit_content(&path, content, reason, stats, visit)
     }
+}
+
+/// The lines of `new` that git's line diff (xdiff, through libgit2) marks as added against
+/// `old`, 1-based. Needs no repository.
+pub fn added_lines_between(old: &[u8], new: &[u8]) -> std::result::Result<AddedLines, git2::Error> {
+    let mut options = DiffOptions::new();
+    options.context_lines(0).force_text(true);
+    let patch = Patch::from_buffers(old, None, new, None, Some(&mut options))?;
+    // With no context lines, every new-side line of a hunk is an added line.
+    let mut ranges = Vec::with_capacity(patch.num_hunks());
+    for index in 0..patch.num_hunks() {
+        let (hunk, _) = patch.hunk(index)?;
+        if hunk.new_lines() > 0 {
+            let first = u64::from(hunk.new_start());
+            ranges.push((first, first + u64::from(hunk.new_lines()) - 1));
+        }
+    }
+    Ok(AddedLines::from_ranges(ranges))
 }
 
 /// Reads the pre-push (`<local ref> <local oid> <remote ref> <remote oid>`) or pre-receive
