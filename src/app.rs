@@ -482,18 +482,24 @@ fn scan(
         },
     };
 
-    let mut stdout = std::io::stdout().lock();
-    match output.format {
-        ScanFormat::Human => report::human::write(&mut stdout, &outcome, scanner.rules(), output)?,
-        ScanFormat::Json => report::json::write(&mut stdout, &outcome)?,
-        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules())?,
-    }
-    stdout.flush()?;
-    Ok(if outcome.blocks() && !output.exit_zero {
+    let status = if outcome.blocks() && !output.exit_zero {
         ExitStatus::Blocked
     } else {
         ExitStatus::Clean
-    })
+    };
+    let mut stdout = std::io::stdout().lock();
+    let written = match output.format {
+        ScanFormat::Human => report::human::write(&mut stdout, &outcome, scanner.rules(), output),
+        ScanFormat::Json => report::json::write(&mut stdout, &outcome),
+        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
+    }
+    .and_then(|()| stdout.flush());
+    match written {
+        // A reader that stopped early (`| head`) does not change what was found.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
+        Err(err) => Err(err.into()),
+        Ok(()) => Ok(status),
+    }
 }
 
 fn rules_command(args: &RulesArgs, options: &ConfigOptions) -> Result<ExitStatus> {
@@ -614,6 +620,40 @@ fn repository_root() -> Option<PathBuf> {
     Repo::open()
         .ok()
         .and_then(|repo| repo.workdir().map(PathBuf::from))
+}
+
+/// Replaces every string a built-in rule's regex matches (its secret group) with the redacted
+/// form: for error messages, which can quote a config file or a path.
+pub fn redact_secrets(text: &str) -> String {
+    let Ok(rules) = RuleSet::builtin() else {
+        return text.to_string();
+    };
+    let mut spans: Vec<(usize, usize)> = rules
+        .rules
+        .iter()
+        .flat_map(|rule| {
+            rule.regex()
+                .captures_iter(text.as_bytes())
+                .filter_map(|caps| caps.get(1).map(|m| (m.start(), m.end())))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in spans {
+        if start < at {
+            continue;
+        }
+        let (Some(before), Some(secret)) = (text.get(at..start), text.get(start..end)) else {
+            continue;
+        };
+        out.push_str(before);
+        out.push_str(&crate::finding::redact(secret.as_bytes()));
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 /// Replaces the default panic message, which could quote data, with one that names only the

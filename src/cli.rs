@@ -31,6 +31,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_config: bool,
 
+    /// Fail (exit 2, commit blocked) if the command runs longer than this many seconds.
+    #[arg(long, value_name = "SECS", global = true)]
+    pub timeout: Option<f64>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 pub enum Error {
     #[error("not a git repository (or any parent up to the mount point): {0}")]
     NotARepository(String),
-    #[error("{context}: {source}")]
+    #[error("{context}: {}{}", source.message(), git_hint(source))]
     Git {
         context: String,
         #[source]
@@ -36,6 +36,18 @@ pub enum Error {
     Usage(String),
     #[error("cannot write the report: {0}")]
     Write(#[from] std::io::Error),
+}
+
+/// What to do about the git errors a user can fix.
+fn git_hint(source: &git2::Error) -> String {
+    if source.code() == git2::ErrorCode::Owner {
+        return " (if you trust it: git config --global --add safe.directory <path>)".to_string();
+    }
+    if source.message().contains("'sdir'") {
+        return " (a sparse index is not supported yet: git sparse-checkout init --no-sparse-index)"
+            .to_string();
+    }
+    String::new()
 }
 
 impl Error {

@@ -49,4 +49,4 @@ mod app;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
 
-pub use app::{ExitStatus, install_panic_hook, run};
+pub use app::{ExitStatus, install_panic_hook, redact_secrets, run};

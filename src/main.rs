@@ -8,15 +8,32 @@ use clap::Parser;
 fn main() -> ExitCode {
     tokenguard::install_panic_hook();
     let cli = tokenguard::cli::Cli::parse();
-    let outcome = std::panic::catch_unwind(|| tokenguard::run(&cli));
+    if let Some(seconds) = cli.timeout {
+        start_watchdog(seconds);
+    }
+    let outcome = std::panic::catch_unwind(|| {
+        // Test hook for the panic handler: its message must never reach the terminal.
+        if let Ok(message) = std::env::var("TOKENGUARD_TEST_PANIC") {
+            panic!("{message}");
+        }
+        tokenguard::run(&cli)
+    });
     let status = match outcome {
         Ok(Ok(status)) => status,
+        // A reader that went away (`tokenguard rules | head`) is not an error.
+        Ok(Err(tokenguard::error::Error::Write(err)))
+            if err.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            tokenguard::ExitStatus::Clean
+        }
         Ok(Err(err)) => {
             let mut stderr = std::io::stderr().lock();
-            // One line with the deliberate way out: a hook that cannot decide blocks.
+            // One line with the deliberate way out: a hook that cannot decide blocks. Errors
+            // can quote a config file or a path, so secrets in them are redacted too.
+            let message = tokenguard::redact_secrets(&err.to_string());
             let _ = writeln!(
                 stderr,
-                "tokenguard: error: {err} (commit blocked; to commit anyway, deliberately: \
+                "tokenguard: error: {message} (commit blocked; to commit anyway, deliberately: \
                  git commit --no-verify)"
             );
             tokenguard::ExitStatus::Error
@@ -25,4 +42,18 @@ fn main() -> ExitCode {
         Err(_) => tokenguard::ExitStatus::Error,
     };
     ExitCode::from(status as u8)
+}
+
+/// `--timeout`: a scan that runs longer fails closed with a message instead of hanging a commit.
+fn start_watchdog(seconds: f64) {
+    let limit = std::time::Duration::from_secs_f64(seconds.max(0.0));
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        let _ = writeln!(
+            std::io::stderr(),
+            "tokenguard: error: the scan took longer than --timeout {seconds}s (commit blocked; \
+             to commit anyway, deliberately: git commit --no-verify)"
+        );
+        std::process::exit(tokenguard::ExitStatus::Error as i32);
+    });
 }

@@ -7,6 +7,7 @@ mod fixture;
 mod formats;
 mod framework;
 mod git_flow;
+mod hardening;
 mod history;
 mod install;
 mod output;
