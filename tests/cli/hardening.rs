@@ -243,7 +243,7 @@ fn sigpipe_and_sigint_end_cleanly() {
         "{stderr}"
     );
 
-    let mut child = repo
+    let child = repo
         .command(BIN, &repo.path())
         .args(["scan-tree"])
         .stdout(Stdio::null())
