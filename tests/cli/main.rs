@@ -11,5 +11,6 @@ mod hardening;
 mod history;
 mod install;
 mod output;
+mod pathological;
 mod rules;
 mod verify;
