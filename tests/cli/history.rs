@@ -49,18 +49,17 @@ fn scan_range_reports_the_commit_that_adds_each_secret() {
     assert!(human.stdout.contains("in 3 commits"), "{human:#?}");
 }
 
+/// `git init --bare` of `name` beside the repository.
+fn bare_repository(repo: &TestRepo, name: &str) -> std::path::PathBuf {
+    let path = repo.root().join(name);
+    repo.git(&["init", "-q", "--bare", "-b", "main", path.to_str().unwrap()]);
+    path
+}
+
 /// A bare remote with main pushed, and a clone with the pre-push hook installed.
 fn remote_and_clone() -> (TestRepo, std::path::PathBuf) {
     let repo = TestRepo::new();
-    let remote = repo.root().join("remote.git");
-    repo.git(&[
-        "init",
-        "-q",
-        "--bare",
-        "-b",
-        "main",
-        remote.to_str().unwrap(),
-    ]);
+    let remote = bare_repository(&repo, "remote.git");
     repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     repo.add("a.txt", "a\n");
     repo.commit(&[]).assert_code(0);
@@ -137,15 +136,7 @@ fn pre_push_does_not_report_what_the_remote_already_has() {
 #[test]
 fn pre_receive_in_a_bare_repository() {
     let repo = TestRepo::new();
-    let server = repo.root().join("server.git");
-    repo.git(&[
-        "init",
-        "-q",
-        "--bare",
-        "-b",
-        "main",
-        server.to_str().unwrap(),
-    ]);
+    let server = bare_repository(&repo, "server.git");
     let hook = server.join("hooks/pre-receive");
     std::fs::write(&hook, format!("#!/bin/sh\nexec \"{BIN}\" scan-push\n")).unwrap();
     std::process::Command::new("chmod")
