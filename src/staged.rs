@@ -284,13 +284,9 @@ impl Repo {
 
     /// True when the index has nothing to commit (it equals HEAD's tree).
     pub fn nothing_staged(&self) -> Result<bool> {
-        let index = self.index()?;
-        let head = self.head_tree()?;
-        let diff = self
-            .repo
-            .diff_tree_to_index(head.as_ref(), Some(&index), None)
-            .map_err(Error::git("cannot compare the index with HEAD"))?;
-        Ok(diff.deltas().len() == 0)
+        let mut stats = StagedStats::default();
+        let set = self.staged_changes(&mut stats)?;
+        Ok(set.changes.is_empty() && stats.deleted_files == 0 && stats.unmerged_skipped == 0)
     }
 
     /// What one commit added against its parents (all of them, for a merge).
