@@ -724,7 +724,11 @@ impl Repo {
                 let mut sub = prefix.to_vec();
                 sub.extend_from_slice(name);
                 sub.push(b'/');
-                let end = i + entries[i..].partition_point(|e| e.path.starts_with(&sub));
+                // A linear walk, not a binary search: it holds even for an unsorted index.
+                let end = i + entries[i..]
+                    .iter()
+                    .take_while(|e| e.path.starts_with(&sub))
+                    .count();
                 let head_sub = match in_head.remove(name) {
                     Some((id, mode)) if mode == TREE_MODE => Some(
                         self.repo
