@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use tokenguard::examples::{cases, sample_for};
 use tokenguard::rules::RuleSet;
 
-use crate::fixture::{BIN, TestRepo};
+use crate::fixture::{BIN, TestRepo, findings};
 
 /// Line and 1-based byte column of `needle` in `text`.
 fn position(text: &str, needle: &str) -> (u64, u64) {
@@ -47,19 +47,9 @@ fn whole_catalog_over_a_generated_corpus_gives_exact_findings() {
     repo.git(&["add", "-A"]);
     let run = repo.tokenguard(&["scan-staged", "--format", "json"]);
     run.assert_code(1);
-    let report = run.json();
-    let found: BTreeSet<(String, String, u64, u64)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
+    let found: BTreeSet<(String, String, u64, u64)> = findings(&run.json())
+        .into_iter()
+        .map(|(rule, path, line, column)| (path, rule, line, column))
         .collect();
     let missing: Vec<_> = expected.difference(&found).collect();
     let extra: Vec<_> = found.difference(&expected).collect();

@@ -91,11 +91,7 @@ fn pre_commit(repo: &TestRepo, args: &[&str]) -> Run {
         )
         .output()
         .expect("python3 runs");
-    let run = Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+    let run = Run::from(output);
     assert!(
         !run.stderr.contains("No module named pre_commit"),
         "the pre-commit framework is missing: run scripts/test.sh, which installs it"

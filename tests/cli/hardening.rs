@@ -15,11 +15,7 @@ fn run_with(repo: &TestRepo, args: &[&str], env: &[(&str, &str)]) -> Run {
         cmd.env(key, value);
     }
     let output = cmd.output().unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 /// Every rule's token through every output format and mode: never in full anywhere.

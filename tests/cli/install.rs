@@ -10,11 +10,7 @@ fn install_hook(repo: &TestRepo, args: &[&str]) -> Run {
     let mut cmd = repo.command("sh", &repo.path());
     cmd.arg(script).arg("--hook-only").args(args);
     let output = cmd.output().unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 fn fresh_repo_without_hook() -> TestRepo {

@@ -102,11 +102,7 @@ fn scan(repo: &TestRepo, base: &str, args: &[&str]) -> Run {
         .env("TOKENGUARD_TEST_VERIFY_BASE", base)
         .output()
         .unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 fn statuses(run: &Run) -> Vec<(String, String)> {
