@@ -1,17 +1,11 @@
 //! Configuration layers, allowlists, the ignore file, directives and sensitive files, each
 //! through a real repository.
 
-use crate::fixture::{TestRepo, findings, replicate_token, token};
+use crate::fixture::{ACME_PROVIDER, TestRepo, findings, replicate_token, token};
 
-const ACME_RULE: &str = r#"
-[providers.acme]
-name = "ACME Inference"
-docs = "https://docs.acme.example/keys"
-revoke_url = "https://console.acme.example/keys"
-host = "api.acme.example"
-env_vars = ["ACME_API_KEY"]
-steps = ["Revoke the key at https://console.acme.example/keys."]
-
+fn acme_rule() -> String {
+    format!(
+        r#"{ACME_PROVIDER}
 [[rules]]
 id = "acme-api-key"
 provider = "acme"
@@ -19,16 +13,12 @@ description = "ACME key"
 severity = "critical"
 confidence = "high"
 keywords = ["acme_live_"]
-regex = '''(?-u:\b)(acme_live_[A-Za-z0-9]{32})(?-u:\b)'''
-filters = { entropy = 3.5 }
+regex = '''(?-u:\b)(acme_live_[A-Za-z0-9]{{32}})(?-u:\b)'''
+filters = {{ entropy = 3.5 }}
 [rules.examples]
 shape = "acme_live_[alnum:32]"
-"#;
-
-fn user_config(repo: &TestRepo, text: &str) {
-    let dir = repo.root().join("home/.config/tokenguard");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.toml"), text).unwrap();
+"#
+    )
 }
 
 fn scan(repo: &TestRepo, extra: &[&str]) -> crate::fixture::Run {
@@ -40,7 +30,7 @@ fn scan(repo: &TestRepo, extra: &[&str]) -> crate::fixture::Run {
 #[test]
 fn custom_rule_blocks_a_commit() {
     let repo = TestRepo::new();
-    repo.write(".tokenguard.toml", ACME_RULE);
+    repo.write(".tokenguard.toml", acme_rule());
     repo.add(
         "svc.env",
         format!("ACME_API_KEY={}\n", token("acme_live_[alnum:32]", 1)),
@@ -132,7 +122,7 @@ fn per_rule_allow_list_applies_to_that_rule_only() {
 #[test]
 fn layers_take_precedence_from_user_to_repository_to_command_line() {
     let repo = TestRepo::new();
-    user_config(&repo, "[scan]\nmax_file_size = 100\nscan_binary = true\n");
+    repo.write_user_config("[scan]\nmax_file_size = 100\nscan_binary = true\n");
     let effective = |args: &[&str]| {
         let mut all = args.to_vec();
         all.extend(["config", "--format", "json"]);
@@ -423,13 +413,13 @@ fn size_limit_skips_and_reports_and_binary_scanning_is_a_switch() {
 #[test]
 fn rules_check_covers_custom_rules_from_the_config() {
     let repo = TestRepo::new();
-    repo.write(".tokenguard.toml", ACME_RULE);
+    repo.write(".tokenguard.toml", acme_rule());
     let run = repo.tokenguard(&["rules", "check"]);
     run.assert_code(0);
     assert!(run.stdout.contains("63 rules ok"), "{run:#?}");
     repo.write(
         ".tokenguard.toml",
-        ACME_RULE.replace(
+        acme_rule().replace(
             "shape = \"acme_live_[alnum:32]\"",
             "shape = \"acme_live_[alnum:31]\"",
         ),

@@ -192,6 +192,13 @@ impl TestRepo {
         self.git(&["add", "--", relative]);
     }
 
+    /// Writes the user-level config (`$XDG_CONFIG_HOME/tokenguard/config.toml`).
+    pub fn write_user_config(&self, text: &str) {
+        let dir = self.root.path().join("home/.config/tokenguard");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.toml"), text).unwrap();
+    }
+
     pub fn head(&self) -> Option<String> {
         let run = self.git_in(&self.path(), &["rev-parse", "-q", "--verify", "HEAD"]);
         (run.code == Some(0)).then(|| run.stdout.trim().to_string())
@@ -237,3 +244,14 @@ pub fn findings(report: &serde_json::Value) -> Vec<(String, String, u64, u64)> {
         })
         .collect()
 }
+
+/// A custom provider for custom-rule tests.
+pub const ACME_PROVIDER: &str = r#"
+[providers.acme]
+name = "ACME Inference"
+docs = "https://docs.acme.example/keys"
+revoke_url = "https://console.acme.example/keys"
+host = "api.acme.example"
+env_vars = ["ACME_API_KEY"]
+steps = ["Revoke the key at https://console.acme.example/keys."]
+"#;

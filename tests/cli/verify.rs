@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::fixture::{BIN, Run, TestRepo, baseten_key, replicate_token};
+use crate::fixture::{ACME_PROVIDER, BIN, Run, TestRepo, baseten_key, replicate_token};
 
 /// What the mock answers for one token.
 #[derive(Clone)]
@@ -315,23 +315,15 @@ fn only_the_user_config_can_turn_verification_on() {
     assert_eq!(server.connections.load(Ordering::SeqCst), 0);
 
     std::fs::remove_file(repo.path().join(".tokenguard.toml")).unwrap();
-    let dir = repo.root().join("home/.config/tokenguard");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.toml"), "[scan]\nverify = true\n").unwrap();
+    repo.write_user_config("[scan]\nverify = true\n");
     let run = scan(&repo, &server.base, &["--format", "json"]);
     assert_eq!(statuses(&run)[0].1, "live");
     assert_eq!(server.requests.lock().unwrap().len(), 1);
 }
 
-const CUSTOM_RULE: &str = r#"
-[providers.acme]
-name = "ACME"
-docs = "https://docs.acme.example"
-revoke_url = "https://console.acme.example/keys"
-host = "api.acme.example"
-env_vars = ["ACME_KEY"]
-steps = ["Revoke it."]
-
+fn custom_rule() -> String {
+    format!(
+        r#"{ACME_PROVIDER}
 [[rules]]
 id = "acme-key"
 provider = "acme"
@@ -339,9 +331,11 @@ description = "ACME key"
 severity = "high"
 confidence = "high"
 keywords = ["acme_"]
-regex = '''(?-u:\b)(acme_[A-Za-z0-9]{30})(?-u:\b)'''
-verify = { method = "GET", url = "https://api.acme.example/v1/me", headers = { Authorization = "Bearer {secret}" }, live = [200], invalid = [401] }
-"#;
+regex = '''(?-u:\b)(acme_[A-Za-z0-9]{{30}})(?-u:\b)'''
+verify = {{ method = "GET", url = "https://api.acme.example/v1/me", headers = {{ Authorization = "Bearer {{secret}}" }}, live = [200], invalid = [401] }}
+"#
+    )
+}
 
 #[test]
 fn a_repository_cannot_add_a_check_but_the_user_config_can() {
@@ -349,7 +343,7 @@ fn a_repository_cannot_add_a_check_but_the_user_config_can() {
     let server = mock(HashMap::from([(token.clone(), Reply::Status(200, "{}"))]));
     let repo = TestRepo::new();
     repo.add("a.txt", format!("key = {token}\n"));
-    repo.write(".tokenguard.toml", CUSTOM_RULE);
+    repo.write(".tokenguard.toml", custom_rule());
     let run = scan(&repo, &server.base, &["--verify", "--format", "json"]);
     let finding = &run.json()["findings"][0];
     assert_eq!(finding["rule_id"], "acme-key");
@@ -361,15 +355,13 @@ fn a_repository_cannot_add_a_check_but_the_user_config_can() {
     );
 
     std::fs::remove_file(repo.path().join(".tokenguard.toml")).unwrap();
-    let dir = repo.root().join("home/.config/tokenguard");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.toml"), CUSTOM_RULE).unwrap();
+    repo.write_user_config(&custom_rule());
     let run = scan(&repo, &server.base, &["--verify", "--format", "json"]);
     assert_eq!(run.json()["findings"][0]["verification"]["status"], "live");
     assert_eq!(server.requests.lock().unwrap()[0].path, "/v1/me");
 
-    let insecure = CUSTOM_RULE.replace("https://api.acme.example", "http://api.acme.example");
-    std::fs::write(dir.join("config.toml"), insecure).unwrap();
+    let insecure = custom_rule().replace("https://api.acme.example", "http://api.acme.example");
+    repo.write_user_config(&insecure);
     let run = scan(&repo, &server.base, &["--verify"]);
     run.assert_code(2);
     assert!(run.stderr.contains("https"), "{run:#?}");
