@@ -232,6 +232,66 @@ fn varint(data: &[u8]) -> Option<(usize, usize)> {
 mod tests {
     use super::*;
 
+    /// Builds an index with git itself in each format version and compares every entry with
+    /// `git ls-files --stage`.
+    #[test]
+    fn entries_match_git_ls_files_in_every_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let output = std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env_remove("GIT_DIR")
+                .env_remove("GIT_INDEX_FILE")
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "git {args:?}");
+            String::from_utf8(output.stdout).unwrap()
+        };
+        git(&["init", "-q"]);
+        for (path, text) in [
+            ("a/b/deep.txt", "1"),
+            ("a/b.txt", "2"),
+            ("a.txt", "3"),
+            ("sp ace/é.txt", "4"),
+            ("x/yz/long-name-that-shares-a-prefix.txt", "5"),
+            ("x/yz/long-name-that-shares-a-prefix.txt2", "6"),
+        ] {
+            let file = dir.path().join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        git(&["add", "-A"]);
+        git(&["write-tree"]);
+        for version in ["2", "3", "4"] {
+            git(&["update-index", "--index-version", version]);
+            let data = std::fs::read(dir.path().join(".git/index")).unwrap();
+            let Ok(Parsed::Index(index)) = parse(&data) else {
+                panic!("version {version} parses");
+            };
+            let expected: Vec<String> = git(&["ls-files", "--stage", "-z"])
+                .split('\0')
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            let got: Vec<String> = index
+                .entries
+                .iter()
+                .map(|e| {
+                    let oid: String = e.oid.iter().map(|b| format!("{b:02x}")).collect();
+                    format!("{:o} {oid} 0\t{}", e.mode, String::from_utf8_lossy(&e.path))
+                })
+                .collect();
+            assert_eq!(got, expected, "version {version}");
+            let tree = index.cache_tree.expect("write-tree fills the cache tree");
+            assert!(
+                tree.oid.is_some() && tree.child(b"a").is_some(),
+                "version {version}"
+            );
+        }
+    }
+
     #[test]
     fn varints_follow_git() {
         assert_eq!(varint(&[0x00]), Some((0, 1)));
