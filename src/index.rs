@@ -158,7 +158,7 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
             b"TREE" => {
                 let mut cursor = payload;
                 cache_tree =
-                    Some(parse_tree(&mut cursor).ok_or_else(|| corrupt("bad cache tree"))?);
+                    Some(parse_tree(&mut cursor, 0).ok_or_else(|| corrupt("bad cache tree"))?);
             }
             // Optional extensions the comparison does not need.
             b"REUC" | b"UNTR" | b"FSMN" | b"EOIE" | b"IEOT" => {}
@@ -179,8 +179,16 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
     }))
 }
 
-/// One cache-tree node: `path NUL entry_count SP subtrees LF [oid]`, then its subtrees.
-fn parse_tree(data: &mut &[u8]) -> Option<CacheTree> {
+/// Deeper cache trees are refused: git's paths are at most 4096 bytes, so no real tree nests
+/// this deep, and recursion stays far from the stack's end.
+const MAX_TREE_DEPTH: usize = 2048;
+
+/// One cache-tree node: `path NUL entry_count SP subtrees LF [oid]`, then its subtrees. Counts
+/// come from the file, so they bound nothing: capacity is limited by the bytes left.
+fn parse_tree(data: &mut &[u8], depth: usize) -> Option<CacheTree> {
+    if depth > MAX_TREE_DEPTH {
+        return None;
+    }
     let nul = memchr::memchr(0, data)?;
     let name = data[..nul].to_vec();
     *data = &data[nul + 1..];
@@ -198,9 +206,10 @@ fn parse_tree(data: &mut &[u8]) -> Option<CacheTree> {
     } else {
         None
     };
-    let mut children = Vec::with_capacity(subtrees);
+    // Each subtree takes at least four bytes ("\0" "0 0\n").
+    let mut children = Vec::with_capacity(subtrees.min(data.len() / 4));
     for _ in 0..subtrees {
-        children.push(parse_tree(data)?);
+        children.push(parse_tree(data, depth + 1)?);
     }
     Some(CacheTree {
         name,
@@ -290,6 +299,33 @@ mod tests {
                 "version {version}"
             );
         }
+    }
+
+    /// Fuzz finds, kept as regression tests: inputs are index bodies, the checksum appended.
+    #[test]
+    fn fuzz_regressions_do_not_crash() {
+        let cases: [&[u8]; 2] = [
+            // A cache-tree node claiming ~2^60 subtrees: allocated that capacity up front.
+            include_bytes!("../fuzz/regressions/index-cache-tree-huge-subtree-count"),
+            // Nested cache-tree nodes many thousands deep: recursion without a bound.
+            &deep_cache_tree(100_000),
+        ];
+        for body in cases {
+            let mut data = body.to_vec();
+            data.extend_from_slice(&Sha1::digest(body));
+            let _ = parse(&data);
+        }
+    }
+
+    fn deep_cache_tree(depth: usize) -> Vec<u8> {
+        let mut tree = Vec::new();
+        for _ in 0..depth {
+            tree.extend_from_slice(b"d\0-1 1\n");
+        }
+        let mut body = b"DIRC\0\0\0\x02\0\0\0\0TREE".to_vec();
+        body.extend_from_slice(&(tree.len() as u32).to_be_bytes());
+        body.extend_from_slice(&tree);
+        body
     }
 
     #[test]
