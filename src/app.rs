@@ -199,19 +199,33 @@ struct Collector<'a> {
 }
 
 impl<'a> Collector<'a> {
-    /// An empty collector with the same settings, for another thread.
-    fn fork(&self) -> Collector<'a> {
+    fn new(
+        sensitive: &'a SensitiveMatcher,
+        block_sensitive: bool,
+        scanner: &'a Scanner,
+        mode: Mode,
+    ) -> Collector<'a> {
         Collector {
-            sensitive: self.sensitive,
-            block_sensitive: self.block_sensitive,
-            scanner: self.scanner,
-            mode: self.mode,
+            sensitive,
+            block_sensitive,
+            scanner,
+            mode,
             findings: Vec::new(),
             warnings: Vec::new(),
             suppressed: BTreeMap::new(),
             stats: StagedStats::default(),
             secrets: Vec::new(),
         }
+    }
+
+    /// An empty collector with the same settings, for another thread.
+    fn fork(&self) -> Collector<'a> {
+        Collector::new(
+            self.sensitive,
+            self.block_sensitive,
+            self.scanner,
+            self.mode,
+        )
     }
 
     fn absorb(&mut self, other: Collector<'_>) {
@@ -426,22 +440,10 @@ fn scan(
         Source::Paths(_) | Source::Tree(_) => Mode::Files,
         Source::Commits(_, mode) => *mode,
     };
-    let mut collector = Collector {
-        sensitive: &sensitive,
-        block_sensitive,
-        scanner: &scanner,
-        mode,
-        findings: Vec::new(),
-        warnings: Vec::new(),
-        suppressed: BTreeMap::new(),
-        stats: StagedStats::default(),
-        secrets: Vec::new(),
-    };
+    let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
     match &source {
         Source::Staged => {
-            let mut stats = StagedStats::default();
-            let set = repo.staged_changes(&mut stats)?;
-            collector.stats.add(&stats);
+            let set = repo.staged_changes(&mut collector.stats)?;
             visit_change_set(repo, &set, walk, None, &mut collector)?;
         }
         Source::Paths(paths) => {
@@ -461,9 +463,7 @@ fn scan(
         }
         Source::Commits(commits, _) => {
             for id in commits {
-                let mut stats = StagedStats::default();
-                let set = repo.commit_changes(*id, &mut stats)?;
-                collector.stats.add(&stats);
+                let set = repo.commit_changes(*id, &mut collector.stats)?;
                 visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
             }
         }
@@ -586,7 +586,8 @@ fn ignore(args: &IgnoreArgs) -> Result<ExitStatus> {
         Err(source) => return Err(Error::Read { path, source }),
     };
     let mut stdout = std::io::stdout().lock();
-    if config::read_ignore_file_text(&existing).contains(&args.fingerprint) {
+    // A malformed ignore file is reported, not appended to.
+    if config::parse_ignore_file(&existing, &path)?.contains(&args.fingerprint) {
         writeln!(
             stdout,
             "{} is already in {}",

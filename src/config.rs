@@ -515,21 +515,18 @@ fn extend_allow_list(
     Ok(())
 }
 
-/// The fingerprints in an ignore file's text, skipping lines that are not one.
-pub fn read_ignore_file_text(text: &str) -> Vec<String> {
-    text.lines()
-        .map(|line| line.split('#').next().unwrap_or("").trim())
-        .filter(|content| is_fingerprint(content))
-        .map(str::to_string)
-        .collect()
-}
-
-/// Parses `.tokenguardignore`: one fingerprint per line, an optional `# reason` after it.
+/// Reads `.tokenguardignore`.
 pub fn read_ignore_file(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    parse_ignore_file(&text, path)
+}
+
+/// Parses an ignore file's text: one fingerprint per line, an optional `# reason` after it;
+/// `path` names the file in errors.
+pub fn parse_ignore_file(text: &str, path: &Path) -> Result<Vec<String>> {
     let mut fingerprints = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let content = line.split('#').next().unwrap_or("").trim();

@@ -173,11 +173,31 @@ pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) 
     }
 }
 
-/// True when `line` carries one of the allow markers.
-pub fn has_allow_marker(line: &[u8], markers: &[String]) -> bool {
-    markers
-        .iter()
-        .any(|marker| memchr::memmem::find(line, marker.as_bytes()).is_some())
+/// True when `text` carries `marker` as a whole word (`tokenguard:allow` is not the start of
+/// `tokenguard:allow-next-line`) that applies to `rule_id`: a rule id right after the marker
+/// (`is_rule_id` tells) limits it to that rule; any other word is a reason.
+pub fn marker_allows(
+    text: &[u8],
+    marker: &str,
+    rule_id: &str,
+    is_rule_id: impl Fn(&[u8]) -> bool,
+) -> bool {
+    memchr::memmem::find_iter(text, marker.as_bytes()).any(|at| {
+        let rest = &text[at + marker.len()..];
+        if rest
+            .first()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        {
+            return false;
+        }
+        let word: Vec<u8> = rest
+            .iter()
+            .skip_while(|b| **b == b' ')
+            .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'-')
+            .copied()
+            .collect();
+        !is_rule_id(&word) || word == rule_id.as_bytes()
+    })
 }
 
 #[cfg(test)]
@@ -281,13 +301,31 @@ mod tests {
 
     #[test]
     fn allow_markers() {
-        let markers = RuleSet::builtin().unwrap().allow.same_line;
-        assert!(has_allow_marker(b"x = 1 # tokenguard:allow", &markers));
-        assert!(has_allow_marker(
-            b"x = 1 // pragma: allowlist secret",
-            &markers
-        ));
-        assert!(has_allow_marker(b"x = 1 <!-- gitleaks:allow -->", &markers));
-        assert!(!has_allow_marker(b"x = 1 # allow", &markers));
+        let is_rule = |word: &[u8]| word == b"rule-a" || word == b"rule-b";
+        let cases: [(&[u8], &str, bool); 7] = [
+            (b"x = 1 # tokenguard:allow", "tokenguard:allow", true),
+            (
+                b"x = 1 // pragma: allowlist secret",
+                "pragma: allowlist secret",
+                true,
+            ),
+            (b"x = 1 # allow", "tokenguard:allow", false),
+            (b"# tokenguard:allow-next-line", "tokenguard:allow", false),
+            (
+                b"# tokenguard:allow rule-a: fixture",
+                "tokenguard:allow",
+                true,
+            ),
+            (b"# tokenguard:allow rule-b", "tokenguard:allow", false),
+            (b"# tokenguard:allow test fixture", "tokenguard:allow", true),
+        ];
+        for (text, marker, expected) in cases {
+            assert_eq!(
+                marker_allows(text, marker, "rule-a", is_rule),
+                expected,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 }

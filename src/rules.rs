@@ -325,14 +325,11 @@ fn check_verify(verify: &VerifySpec) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// Builds a context automaton; `compile_rule` has already checked keywords and window.
 fn compile_context(ctx: &ContextSpec) -> std::result::Result<Context, String> {
-    if ctx.keywords.is_empty() {
-        return Err("context needs at least one keyword".to_string());
-    }
-    let window = match (ctx.side, ctx.window) {
-        (Side::File, _) => 0,
-        (_, Some(window)) if window > 0 => window,
-        _ => return Err("context needs a window (bytes) > 0".to_string()),
+    let window = match ctx.side {
+        Side::File => 0,
+        _ => ctx.window.unwrap_or(0),
     };
     let keywords = AhoCorasick::builder()
         .ascii_case_insensitive(true)

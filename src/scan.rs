@@ -195,35 +195,14 @@ impl Scanner {
     /// True when an inline directive allows `rule` here: a same-line marker on `line`, or a
     /// next-line marker on the line before it.
     fn directive_allows(&self, rule: &Rule, line: &[u8], previous: Option<&[u8]>) -> bool {
+        let is_rule_id = |word: &[u8]| self.rules.rules.iter().any(|r| r.id().as_bytes() == word);
         let allows = |text: &[u8], markers: &[String]| {
             markers
                 .iter()
-                .any(|marker| self.marker_allows(text, marker, rule.id()))
+                .any(|marker| filter::marker_allows(text, marker, rule.id(), is_rule_id))
         };
         allows(line, &self.rules.allow.same_line)
             || previous.is_some_and(|prev| allows(prev, &self.rules.allow.next_line))
-    }
-
-    /// A marker counts when it is a whole word (`tokenguard:allow` is not the start of
-    /// `tokenguard:allow-next-line`); a rule id right after it limits it to that rule.
-    fn marker_allows(&self, text: &[u8], marker: &str, rule_id: &str) -> bool {
-        memchr::memmem::find_iter(text, marker.as_bytes()).any(|at| {
-            let rest = &text[at + marker.len()..];
-            if rest
-                .first()
-                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'-')
-            {
-                return false;
-            }
-            let word: Vec<u8> = rest
-                .iter()
-                .skip_while(|b| **b == b' ')
-                .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'-')
-                .copied()
-                .collect();
-            let names_a_rule = self.rules.rules.iter().any(|r| r.id().as_bytes() == word);
-            !names_a_rule || word == rule_id.as_bytes()
-        })
     }
 
     /// Why a match of `rule` at `start..end` is not a finding, if it is not.
