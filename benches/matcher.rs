@@ -3,9 +3,9 @@
 //! the same text with a token every 64 KiB. Run with `cargo bench --bench matcher`.
 
 use divan::counter::BytesCount;
-use tokenguard::lines::AddedLines;
-use tokenguard::rules::RuleSet;
-use tokenguard::scan::Scanner;
+use tokenguard::detect::lines::AddedLines;
+use tokenguard::detect::rules::RuleSet;
+use tokenguard::detect::scanner::Scanner;
 
 fn main() {
     divan::main();
@@ -67,7 +67,7 @@ fn prefilter_keyword_free(bencher: divan::Bencher) {
 #[divan::bench]
 fn prefilter_and_rules_with_a_token_every_64_kib(bencher: divan::Bencher) {
     let mut text = keyword_free_source();
-    let token = tokenguard::shape::Shape::parse("r8_[alnum:37]")
+    let token = tokenguard::detect::shape::Shape::parse("r8_[alnum:37]")
         .unwrap()
         .generate(9)
         .token;

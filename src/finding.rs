@@ -4,7 +4,38 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::rules::{Confidence, Severity};
+use crate::detect::rules::{Confidence, Severity};
+
+/// What the provider said about a token (`--verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "status", content = "reason")]
+pub enum Status {
+    /// The provider accepted it: revoke it now.
+    Live,
+    /// The provider refused it (401/403).
+    Invalid,
+    /// Anything else (429, 5xx, time-out, no network, no check defined), and why.
+    Unknown(String),
+}
+
+impl Status {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::Live => "live",
+            Status::Invalid => "invalid",
+            Status::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// A secret on its way to a provider; its Debug output never shows it.
+pub struct Secret(pub Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({} bytes)", self.0.len())
+    }
+}
 
 /// Characters of a secret shown at most, whatever its length.
 const SHOWN_PREFIX_MAX: usize = 6;
@@ -31,7 +62,7 @@ pub struct Finding {
     pub commit: Option<String>,
     /// What the provider said, with `--verify` only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<crate::verify::Status>,
+    pub verification: Option<Status>,
 }
 
 /// Where a secret sits, before it becomes a [`Finding`].
@@ -99,6 +130,40 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Replaces every string a built-in rule's regex matches (its secret group) with the redacted
+/// form: for error messages, which can quote a config file or a path.
+pub fn redact_secrets(text: &str) -> String {
+    let Ok(rules) = crate::detect::rules::RuleSet::builtin() else {
+        return text.to_string();
+    };
+    let mut spans: Vec<(usize, usize)> = rules
+        .rules
+        .iter()
+        .flat_map(|rule| {
+            rule.regex()
+                .captures_iter(text.as_bytes())
+                .filter_map(|caps| caps.get(1).map(|m| (m.start(), m.end())))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in spans {
+        if start < at {
+            continue;
+        }
+        let (Some(before), Some(secret)) = (text.get(at..start), text.get(start..end)) else {
+            continue;
+        };
+        out.push_str(before);
+        out.push_str(&redact(secret.as_bytes()));
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 #[cfg(test)]

@@ -12,9 +12,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
-use crate::rules::{HttpMethod, VerifySpec};
+use crate::detect::rules::{HttpMethod, VerifySpec};
+use crate::finding::{Secret, Status};
 
 /// Default time one check may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -27,42 +26,11 @@ const BODY_LIMIT: u64 = 1 << 20;
 /// only a loopback address is accepted.
 pub const TEST_BASE_ENV: &str = "TOKENGUARD_TEST_VERIFY_BASE";
 
-/// What the provider said about a token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase", tag = "status", content = "reason")]
-pub enum Status {
-    /// The provider accepted it: revoke it now.
-    Live,
-    /// The provider refused it (401/403).
-    Invalid,
-    /// Anything else (429, 5xx, time-out, no network, no check defined), and why.
-    Unknown(String),
-}
-
-impl Status {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Status::Live => "live",
-            Status::Invalid => "invalid",
-            Status::Unknown(_) => "unknown",
-        }
-    }
-}
-
 /// One token to check: the fingerprint it is reported under, its rule's check, the secret.
 pub struct Check<'a> {
     pub fingerprint: String,
     pub spec: Option<&'a VerifySpec>,
     pub secret: Secret,
-}
-
-/// A secret on its way to a provider; its Debug output never shows it.
-pub struct Secret(pub Vec<u8>);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secret({} bytes)", self.0.len())
-    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tokenguard::lines::{AddedLines, line_count};
-use tokenguard::staged::added_lines_between;
+use tokenguard::detect::lines::{AddedLines, line_count};
+use tokenguard::git::added_lines_between;
 
 fuzz_target!(|data: &[u8]| {
     let split = data.first().map_or(0, |b| *b as usize % (data.len().max(1)));

@@ -9,5 +9,5 @@ use sha1::{Digest, Sha1};
 fuzz_target!(|body: &[u8]| {
     let mut data = body.to_vec();
     data.extend_from_slice(&Sha1::digest(body));
-    let _ = tokenguard::index::parse(&data);
+    let _ = tokenguard::git::index::parse(&data);
 });

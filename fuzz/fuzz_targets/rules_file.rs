@@ -5,6 +5,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = tokenguard::rules::RuleSet::check_toml(text, "fuzz.toml");
+        let _ = tokenguard::detect::rules::RuleSet::check_toml(text, "fuzz.toml");
     }
 });

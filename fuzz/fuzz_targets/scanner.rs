@@ -5,9 +5,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use tokenguard::lines::AddedLines;
-use tokenguard::rules::RuleSet;
-use tokenguard::scan::Scanner;
+use tokenguard::detect::lines::AddedLines;
+use tokenguard::detect::rules::RuleSet;
+use tokenguard::detect::scanner::Scanner;
 
 fn scanner() -> &'static Scanner {
     static SCANNER: OnceLock<Scanner> = OnceLock::new();

@@ -6,16 +6,24 @@ use std::io::Write;
 use colored::Colorize;
 
 use super::{Mode, Outcome, WarningKind, plural, summary_line};
-use crate::cli::ScanArgs;
+use crate::detect::rules::RuleSet;
 use crate::finding::Finding;
-use crate::rules::RuleSet;
-use crate::verify::Status;
+use crate::finding::Status;
+
+/// How much the human report says.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Only the findings.
+    pub quiet: bool,
+    /// Also every skipped file and why.
+    pub verbose: bool,
+}
 
 pub fn write(
     out: &mut impl Write,
     outcome: &Outcome,
     rules: &RuleSet,
-    switches: &ScanArgs,
+    switches: Options,
 ) -> std::io::Result<()> {
     if switches.quiet {
         return outcome

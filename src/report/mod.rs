@@ -1,11 +1,13 @@
-//! Reports: each writes one outcome to any `impl Write`; nothing here decides anything.
+//! Reports: each writes one outcome to any `impl Write` (human, JSON, SARIF; the rules and
+//! config listings), taking plain options, never the command line. A report never reads a
+//! repository, never scans and never decides the exit status.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::finding::Finding;
-use crate::staged::StagedStats;
+use crate::git::StagedStats;
 
 pub mod config;
 pub mod human;

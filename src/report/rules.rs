@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::rules::{Confidence, RuleSet, Severity};
+use crate::detect::rules::{Confidence, RuleSet, Severity};
 
 #[derive(Serialize)]
 struct RuleRow<'a> {

@@ -6,7 +6,7 @@ use std::io::Write;
 use serde_json::{Value, json};
 
 use super::Outcome;
-use crate::rules::{RuleSet, Severity};
+use crate::detect::rules::{RuleSet, Severity};
 
 /// GitHub's scale for `security-severity` (critical >= 9.0, high >= 7.0, medium >= 4.0).
 fn security_severity(severity: Severity) -> &'static str {

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use tokenguard::examples::{cases, sample_for};
-use tokenguard::rules::RuleSet;
+use tokenguard::detect::examples::{cases, sample_for};
+use tokenguard::detect::rules::RuleSet;
 
 use crate::fixture::{BIN, TestRepo, findings};
 
@@ -70,7 +70,7 @@ fn rules_check_accepts_the_builtin_rules_and_names_broken_ones() {
         "{run:#?}"
     );
 
-    let broken = tokenguard::rules::BUILTIN_RULES
+    let broken = tokenguard::detect::rules::BUILTIN_RULES
         .replacen("(r8_[A-Za-z0-9]{37})", "(r8_[A-Za-z0-9]{37}", 1)
         .replacen("keywords = [\"hf_\"]", "keywords = [\"zz_\"]", 1)
         .replacen(
@@ -89,7 +89,7 @@ fn rules_check_accepts_the_builtin_rules_and_names_broken_ones() {
     );
 
     // With the regex fixed, the example self-check names the other two rules.
-    let broken = tokenguard::rules::BUILTIN_RULES
+    let broken = tokenguard::detect::rules::BUILTIN_RULES
         .replacen("keywords = [\"hf_\"]", "keywords = [\"zz_\"]", 1)
         .replacen(
             "shape = \"gsk_[alnum:52]\"",

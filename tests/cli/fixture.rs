@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
-use tokenguard::shape::Shape;
+use tokenguard::detect::shape::Shape;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_tokenguard");

@@ -63,18 +63,36 @@ fn project_files() -> Vec<String> {
 
 /// `python3 -m pre_commit ARGS` in the repository, with `tokenguard` on PATH and the real
 /// toolchain reachable although HOME is the fixture's.
-fn pre_commit(repo: &TestRepo, args: &[&str]) -> Run {
+/// `PATH` with a directory holding the built `tokenguard` first, as a user who installed it
+/// has it: the system hook runs whatever `tokenguard` the PATH names.
+fn path_with_tokenguard(repo: &TestRepo) -> String {
     let bin_dir = repo.root().join("bin");
     if !bin_dir.exists() {
         std::fs::create_dir(&bin_dir).unwrap();
         std::os::unix::fs::symlink(BIN, bin_dir.join("tokenguard")).unwrap();
     }
-    let real_home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
-    let path = format!(
+    format!(
         "{}:{}",
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
-    );
+    )
+}
+
+/// `git commit` through the framework's installed hook, with `tokenguard` on the PATH.
+fn commit_through_framework(repo: &TestRepo) -> Run {
+    Run::from(
+        repo.command("git", &repo.path())
+            .args(["commit", "-q", "-m", "test commit"])
+            .env("PATH", path_with_tokenguard(repo))
+            .env("PRE_COMMIT_HOME", repo.root().join("pre-commit-cache"))
+            .output()
+            .expect("git runs"),
+    )
+}
+
+fn pre_commit(repo: &TestRepo, args: &[&str]) -> Run {
+    let real_home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
+    let path = path_with_tokenguard(repo);
     let output = repo
         .command("python3", &repo.path())
         .args(["-m", "pre_commit"])
@@ -122,7 +140,7 @@ fn framework_system_hook_blocks_a_staged_token_and_scans_all_files() {
     repo.add("app.py", "print('hello')\n");
     let run = pre_commit(&repo, &["run"]);
     assert_eq!(run.code, Some(0), "{run:#?}");
-    repo.commit(&[]).assert_code(0);
+    commit_through_framework(&repo).assert_code(0);
 
     // A staged token fails `pre-commit run` and the commit.
     repo.add(
@@ -132,7 +150,7 @@ fn framework_system_hook_blocks_a_staged_token_and_scans_all_files() {
     let run = pre_commit(&repo, &["run"]);
     assert_eq!(run.code, Some(1), "{run:#?}");
     assert!(run.all().contains("replicate-api-token"), "{run:#?}");
-    assert_ne!(repo.commit(&[]).code, Some(0));
+    assert_ne!(commit_through_framework(&repo).code, Some(0));
 
     // --all-files with nothing staged scans the committed files: never a silent all-clear.
     repo.commit_unchecked(&[]);

@@ -3,8 +3,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tokenguard::examples::{cases, sample_for};
-use tokenguard::rules::RuleSet;
+use tokenguard::detect::examples::{cases, sample_for};
+use tokenguard::detect::rules::RuleSet;
 
 use crate::fixture::{BIN, Run, TestRepo, findings, replicate_token};
 

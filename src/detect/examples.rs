@@ -2,11 +2,11 @@
 //! file, its own lines, and the lines it must miss. The tests and `tokenguard rules check` both
 //! run them, so a custom rule proves itself the same way a built-in one does.
 
-use crate::filter;
-use crate::lines::AddedLines;
-use crate::rules::{ContextMode, Problem, Rule, RuleSet};
-use crate::scan::Scanner;
-use crate::shape::{Sample, Shape};
+use crate::detect::filter;
+use crate::detect::lines::AddedLines;
+use crate::detect::rules::{ContextMode, Problem, Rule, RuleSet};
+use crate::detect::scanner::Scanner;
+use crate::detect::shape::{Sample, Shape};
 
 /// Seeds tried per rule: several lengths for ranged shapes, several random bodies.
 pub const SEEDS: [u64; 3] = [11, 22, 33];

@@ -15,7 +15,7 @@
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 use memchr::memmem::Finder;
 
-use crate::rules::Rule;
+use crate::detect::rules::Rule;
 
 /// A set of rule indices.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +166,7 @@ impl Prefilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleSet;
+    use crate::detect::rules::RuleSet;
 
     fn rules_with_keywords(sets: &[&[&str]]) -> Vec<Rule> {
         let base = RuleSet::builtin().unwrap().rules[0].clone();

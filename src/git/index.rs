@@ -306,7 +306,7 @@ mod tests {
     fn fuzz_regressions_do_not_crash() {
         let cases: [&[u8]; 2] = [
             // A cache-tree node claiming ~2^60 subtrees: allocated that capacity up front.
-            include_bytes!("../fuzz/regressions/index-cache-tree-huge-subtree-count"),
+            include_bytes!("../../fuzz/regressions/index-cache-tree-huge-subtree-count"),
             // Nested cache-tree nodes many thousands deep: recursion without a bound.
             &deep_cache_tree(100_000),
         ];

@@ -64,7 +64,7 @@ impl Shape {
     /// Parses a shape; the error names what is wrong.
     ///
     /// ```
-    /// let shape = tokenguard::shape::Shape::parse("r8_[alnum:37]").unwrap();
+    /// let shape = tokenguard::detect::shape::Shape::parse("r8_[alnum:37]").unwrap();
     /// assert_eq!(shape.generate(7).token.len(), 40);
     /// ```
     pub fn parse(text: &str) -> Result<Shape, String> {

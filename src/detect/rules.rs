@@ -5,13 +5,13 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
+pub use crate::detect::schema::*;
 use crate::error::{Error, Result};
-pub use crate::schema::*;
 use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexBuilder};
 
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
-pub const BUILTIN_RULES: &str = include_str!("../config/rules.toml");
+pub const BUILTIN_RULES: &str = include_str!("../../config/rules.toml");
 
 /// The same rules, decoded by build.rs and serialized with postcard: what start-up reads.
 const BUILTIN_RULES_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.postcard"));

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use regex::bytes::Regex;
 
-use crate::glob::Glob;
+use crate::detect::glob::Glob;
 
 /// What an allowlist regex is matched against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]

@@ -8,12 +8,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::app::ExitStatus;
 use crate::cli::{HookKind, InstallArgs};
 use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
 
-const PRE_COMMIT_SHIM: &str = include_str!("../hooks/pre-commit");
-const PRE_PUSH_SHIM: &str = include_str!("../hooks/pre-push");
+const PRE_COMMIT_SHIM: &str = include_str!("../../hooks/pre-commit");
+const PRE_PUSH_SHIM: &str = include_str!("../../hooks/pre-push");
 /// Suffix of a hook that was in place before ours; our shim runs it first.
 const CHAINED_SUFFIX: &str = ".before-tokenguard";
 /// Suffix of the record of what install did, beside the hook.

@@ -1,7 +1,7 @@
 //! Filters applied after a regex matched: context, entropy, character classes, placeholders,
 //! references and inline allow comments. Pure functions over bytes.
 
-use crate::rules::{Context, Filters, PlaceholderSpec, ReferenceSpec, Side};
+use crate::detect::rules::{Context, Filters, PlaceholderSpec, ReferenceSpec, Side};
 
 /// Why a regex match is not reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +203,7 @@ pub fn marker_allows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleSet;
+    use crate::detect::rules::RuleSet;
 
     #[test]
     fn entropy_values() {

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::filter::{self, Rejection};
+use crate::detect::filter::{self, Rejection};
+use crate::detect::lines::AddedLines;
+use crate::detect::policy::Policy;
+use crate::detect::prefilter::{Prefilter, RuleMask};
+use crate::detect::rules::{Rule, RuleSet, Side};
+use crate::finding::Secret;
 use crate::finding::{self, Finding, Location, RuleInfo};
-use crate::lines::AddedLines;
-use crate::policy::Policy;
-use crate::prefilter::{Prefilter, RuleMask};
-use crate::rules::{Rule, RuleSet, Side};
-use crate::verify::Secret;
 
 /// How reports name suppressions by inline directives.
 pub const INLINE_DIRECTIVE: &str = "inline comment";
@@ -320,7 +320,7 @@ impl LineCursor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shape::Shape;
+    use crate::detect::shape::Shape;
 
     fn scanner() -> Scanner {
         Scanner::new(RuleSet::builtin().unwrap())
@@ -328,7 +328,11 @@ mod tests {
 
     /// A token of `shape` that passes the rule's own filters (retrying seeds, as a real token
     /// would be drawn until it looks random enough).
-    pub(crate) fn token_for(scanner: &Scanner, rule_id: &str, seed: u64) -> crate::shape::Sample {
+    pub(crate) fn token_for(
+        scanner: &Scanner,
+        rule_id: &str,
+        seed: u64,
+    ) -> crate::detect::shape::Sample {
         let rule = scanner
             .rules
             .rules

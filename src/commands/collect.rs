@@ -1,0 +1,249 @@
+//! Collects what a scan finds over any source: one collector per thread, merged at the end,
+//! and the opt-in live check of what was found.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::config::SensitiveMatcher;
+use crate::detect::Scanner;
+use crate::detect::lines;
+use crate::error::Result;
+use crate::finding::Finding;
+use crate::git::{ChangeSet, Entry, Repo, SkipReason, StagedStats, WalkOptions};
+use crate::report::{Mode, Warning, WarningKind};
+use crate::verify;
+
+/// Accumulates what a scan finds, over any source; one per thread, merged at the end.
+pub(super) struct Collector<'a> {
+    sensitive: &'a SensitiveMatcher,
+    block_sensitive: bool,
+    scanner: &'a Scanner,
+    mode: Mode,
+    pub(super) findings: Vec<Finding>,
+    pub(super) warnings: Vec<Warning>,
+    pub(super) suppressed: BTreeMap<String, usize>,
+    pub(super) stats: StagedStats,
+    /// Only with `--verify`: the secrets of the findings, by fingerprint.
+    secrets: Vec<(String, crate::finding::Secret)>,
+}
+
+impl<'a> Collector<'a> {
+    pub(super) fn new(
+        sensitive: &'a SensitiveMatcher,
+        block_sensitive: bool,
+        scanner: &'a Scanner,
+        mode: Mode,
+    ) -> Collector<'a> {
+        Collector {
+            sensitive,
+            block_sensitive,
+            scanner,
+            mode,
+            findings: Vec::new(),
+            warnings: Vec::new(),
+            suppressed: BTreeMap::new(),
+            stats: StagedStats::default(),
+            secrets: Vec::new(),
+        }
+    }
+
+    /// An empty collector with the same settings, for another thread.
+    fn fork(&self) -> Collector<'a> {
+        Collector::new(
+            self.sensitive,
+            self.block_sensitive,
+            self.scanner,
+            self.mode,
+        )
+    }
+
+    fn absorb(&mut self, other: Collector<'_>) {
+        self.findings.extend(other.findings);
+        self.warnings.extend(other.warnings);
+        for (origin, count) in other.suppressed {
+            *self.suppressed.entry(origin).or_insert(0) += count;
+        }
+        self.stats.add(&other.stats);
+        self.secrets.extend(other.secrets);
+    }
+
+    pub(super) fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) -> Result<()> {
+        let path = match &entry {
+            Entry::Text { path, .. } => path.to_string(),
+            Entry::Skipped { path, .. } => path.clone(),
+        };
+        // A .env-style file matters when a commit adds it, not in every file of a tree.
+        if self.sensitive.matches(&path) && self.mode != Mode::Files {
+            self.warnings.push(Warning {
+                kind: WarningKind::SensitiveFile,
+                message: "a file that holds credentials by convention is staged; keep it out of git (add it to .gitignore and `git restore --staged` it)".to_string(),
+                path: path.clone(),
+                blocks: self.block_sensitive,
+            });
+        }
+        let (path, content, added) = match entry {
+            Entry::Text {
+                path,
+                content,
+                added,
+            } => (path, content, added),
+            Entry::Skipped { path, reason } => {
+                let (kind, message) = match reason {
+                    SkipReason::TooLarge { size, limit } => (
+                        WarningKind::TooLarge,
+                        format!(
+                            "not scanned: {size} bytes is over the configured max_file_size of {limit} bytes"
+                        ),
+                    ),
+                    SkipReason::Binary => (
+                        WarningKind::Binary,
+                        "not scanned: binary (a NUL in the first 8000 bytes)".to_string(),
+                    ),
+                };
+                self.warnings.push(Warning {
+                    kind,
+                    path,
+                    message,
+                    blocks: false,
+                });
+                return Ok(());
+            }
+        };
+        self.stats.files_scanned += 1;
+        self.stats.bytes_scanned += content.len() as u64;
+        // No keyword, no finding: such a blob needs no line diff at all.
+        let candidates = self.scanner.candidates(content);
+        if candidates.is_empty() {
+            match added.without_diff() {
+                Some(all) => self.stats.added_lines += all.count(lines::line_count(content)),
+                None => self.stats.diffs_skipped += 1,
+            }
+            return Ok(());
+        }
+        let added = added.lines()?;
+        self.stats.added_lines += added.count(lines::line_count(content));
+        if added.is_empty() {
+            return Ok(());
+        }
+        let blob = self.scanner.scan(path, content, &added, &candidates);
+        for (origin, count) in blob.suppressed {
+            *self.suppressed.entry(origin).or_insert(0) += count;
+        }
+        for mut finding in blob.findings {
+            finding.commit = commit.map(|c| c.to_string());
+            self.findings.push(finding);
+        }
+        self.secrets.extend(blob.secrets);
+        Ok(())
+    }
+}
+
+/// Below this many changed files one thread does it all: threads cost more than they save.
+const PARALLEL_MIN_CHANGES: usize = 16;
+
+/// Visits every change of a set, on all cores when the set is large: each thread opens its
+/// own handle on the repository (libgit2 handles are not shared between threads) and takes
+/// the next change from a shared counter. Findings keep a stable order (path, line, column).
+pub(super) fn visit_change_set(
+    repo: &Repo,
+    set: &ChangeSet,
+    walk: WalkOptions,
+    commit: Option<git2::Oid>,
+    collector: &mut Collector<'_>,
+) -> Result<()> {
+    let first_finding = collector.findings.len();
+    let first_warning = collector.warnings.len();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || set.changes.len() < PARALLEL_MIN_CHANGES {
+        let others = repo.trees(&set.other_parents)?;
+        let mut skips = StagedStats::default();
+        for change in &set.changes {
+            repo.visit_change(change, &others, walk, &mut skips, &mut |entry| {
+                collector.visit(entry, commit)
+            })?;
+        }
+        collector.stats.add(&skips);
+    } else {
+        let next = AtomicUsize::new(0);
+        let locals: Vec<Collector<'_>> = (0..threads).map(|_| collector.fork()).collect();
+        let results: Vec<Result<Collector<'_>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = locals
+                .into_iter()
+                .map(|mut local| {
+                    let next = &next;
+                    scope.spawn(move || {
+                        let repo = Repo::open()?;
+                        let others = repo.trees(&set.other_parents)?;
+                        let mut skips = StagedStats::default();
+                        while let Some(change) =
+                            set.changes.get(next.fetch_add(1, Ordering::Relaxed))
+                        {
+                            repo.visit_change(change, &others, walk, &mut skips, &mut |entry| {
+                                local.visit(entry, commit)
+                            })?;
+                        }
+                        local.stats.add(&skips);
+                        Ok(local)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        for result in results {
+            collector.absorb(result?);
+        }
+    }
+    collector.findings[first_finding..].sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+    });
+    collector.warnings[first_warning..].sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(())
+}
+
+/// `--verify`: asks each provider about the found tokens (one request per distinct secret),
+/// records the answer on each finding, and puts live tokens first.
+pub(super) fn check_liveness(
+    collector: &mut Collector<'_>,
+    scanner: &Scanner,
+    timeout: std::time::Duration,
+) {
+    let secrets = std::mem::take(&mut collector.secrets);
+    let checks: Vec<verify::Check<'_>> = secrets
+        .into_iter()
+        .filter_map(|(fingerprint, secret)| {
+            let finding = collector
+                .findings
+                .iter()
+                .find(|f| f.fingerprint == fingerprint)?;
+            let rule = scanner
+                .rules()
+                .rules
+                .iter()
+                .find(|r| r.id() == finding.rule_id)?;
+            Some(verify::Check {
+                fingerprint,
+                spec: rule.spec.verify.as_ref(),
+                secret,
+            })
+        })
+        .collect();
+    let options = verify::Options {
+        timeout,
+        ..verify::Options::default()
+    };
+    let statuses = verify::verify_all(checks, options);
+    for finding in &mut collector.findings {
+        finding.verification = statuses.get(&finding.fingerprint).cloned();
+    }
+    // Live tokens first: they need revoking now.
+    collector
+        .findings
+        .sort_by_key(|f| !matches!(f.verification, Some(crate::finding::Status::Live)));
+}

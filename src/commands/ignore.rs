@@ -1,0 +1,58 @@
+//! `tokenguard ignore FINGERPRINT --reason ...`: records a reviewed finding in the ignore file.
+
+use std::io::Write;
+
+use super::repository_root;
+use crate::cli::IgnoreArgs;
+use crate::config::{self, IGNORE_FILE};
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+
+pub(super) fn run(args: &IgnoreArgs) -> Result<ExitStatus> {
+    if !config::is_fingerprint(&args.fingerprint) {
+        return Err(Error::Usage(format!(
+            "{:?} is not a fingerprint: copy the 32 hex digits a report prints next to a finding",
+            args.fingerprint
+        )));
+    }
+    let root = repository_root().ok_or_else(|| {
+        Error::NotARepository(
+            "tokenguard ignore writes .tokenguardignore at the top of a worktree".into(),
+        )
+    })?;
+    let path = root.join(IGNORE_FILE);
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(Error::Read { path, source }),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A malformed ignore file is reported, not appended to.
+    if config::parse_ignore_file(&existing, &path)?.contains(&args.fingerprint) {
+        writeln!(
+            stdout,
+            "{} is already in {}",
+            args.fingerprint,
+            path.display()
+        )?;
+        return Ok(ExitStatus::Clean);
+    }
+    let reason = args.reason.replace(['\n', '\r'], " ");
+    let separator = if existing.is_empty() || existing.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    let text = format!("{existing}{separator}{}  # {reason}\n", args.fingerprint);
+    std::fs::write(&path, text).map_err(|source| Error::Read {
+        path: path.clone(),
+        source,
+    })?;
+    writeln!(
+        stdout,
+        "added {} to {} ({reason})",
+        args.fingerprint,
+        path.display()
+    )?;
+    Ok(ExitStatus::Clean)
+}

@@ -1,0 +1,87 @@
+//! Commands: one room each. A command reads its arguments, builds the settings and the scanner
+//! once, asks `git` for what to read, hands the bytes to `detect`, and writes a `report`; this
+//! is the only stage that knows the command line and the process (colour, stdout, the panic
+//! hook). Dependencies run one way: commands -> git, detection, config, report.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::config::{self, ConfigOptions, IGNORE_FILE, Settings};
+use crate::error::Result;
+use crate::exit::ExitStatus;
+use crate::git::Repo;
+
+mod collect;
+mod config_show;
+mod ignore;
+/// Hook installation and removal (`tokenguard install`, `uninstall`).
+pub mod install;
+mod rules;
+mod scan;
+
+/// Runs one command and returns how the process should exit.
+pub fn run(cli: &Cli) -> Result<ExitStatus> {
+    configure_color(cli.color);
+    let options = ConfigOptions {
+        config: cli.config.clone(),
+        no_config: cli.no_config,
+    };
+    match &cli.command {
+        Command::ScanStaged { paths, output } => scan::staged(paths, output, &options),
+        Command::ScanFiles { paths, output } => scan::files(paths, output, &options),
+        Command::ScanTree { rev, output } => scan::tree(rev, output, &options),
+        Command::ScanRange { range, output } => scan::range(range, output, &options),
+        Command::ScanPush { remote, output, .. } => scan::push(remote.as_deref(), output, &options),
+        Command::Install(args) => install::install(args),
+        Command::Uninstall(args) => install::uninstall(args),
+        Command::Rules(args) => rules::run(args, &options),
+        Command::Config(args) => config_show::run(args, &options),
+        Command::Ignore(args) => ignore::run(args),
+    }
+}
+
+fn configure_color(choice: ColorChoice) {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    let enabled = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR") => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto => std::io::stdout().is_terminal(),
+    };
+    colored::control::set_override(enabled);
+}
+
+/// Settings for a repository rooted at `workdir` (config layers and the ignore file there).
+fn settings_for(options: &ConfigOptions, workdir: Option<&std::path::Path>) -> Result<Settings> {
+    let layers = config::load_layers(options, workdir)?;
+    let ignore_file = match options.no_config {
+        true => None,
+        false => workdir.map(|root| root.join(IGNORE_FILE)),
+    };
+    Settings::build(&layers, ignore_file.as_deref())
+}
+
+/// The worktree's top level when run inside a repository.
+fn repository_root() -> Option<PathBuf> {
+    Repo::open()
+        .ok()
+        .and_then(|repo| repo.workdir().map(PathBuf::from))
+}
+
+/// Replaces the default panic message, which could quote data, with one that names only the
+/// source location, and says the commit is blocked.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr(),
+            "tokenguard: internal error at {location} (a bug; please report it); the commit is \
+             blocked; to commit anyway, deliberately: git commit --no-verify"
+        );
+    }));
+}

@@ -1,0 +1,240 @@
+//! The scan commands (`scan-staged`, `scan-files`, `scan-tree`, `scan-range`, `scan-push`):
+//! what each reads, one scanner over it, and the report.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::collect::{Collector, check_liveness, visit_change_set};
+use super::settings_for;
+use crate::cli::{ScanArgs, ScanFormat};
+use crate::config::{ConfigOptions, Settings};
+use crate::detect::Scanner;
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::git::{Repo, StagedStats, WalkOptions, parse_ref_updates};
+use crate::report::{self, Mode, Outcome};
+
+/// `scan-staged`: what the commit being made adds.
+pub(super) fn staged(
+    paths: &[PathBuf],
+    output: &ScanArgs,
+    options: &ConfigOptions,
+) -> Result<ExitStatus> {
+    let repo = Repo::open()?;
+    let source = staged_source(&repo, paths)?;
+    scan(&repo, source, output, options)
+}
+
+/// `scan-files`: named files and directories, whole.
+pub(super) fn files(
+    paths: &[PathBuf],
+    output: &ScanArgs,
+    options: &ConfigOptions,
+) -> Result<ExitStatus> {
+    let repo = Repo::open()?;
+    scan(&repo, Source::Paths(paths.to_vec()), output, options)
+}
+
+/// `scan-tree`: every file of a tree, whole.
+pub(super) fn tree(rev: &str, output: &ScanArgs, options: &ConfigOptions) -> Result<ExitStatus> {
+    let repo = Repo::open()?;
+    scan(&repo, Source::Tree(rev.to_string()), output, options)
+}
+
+/// `scan-range`: what each commit of a range adds.
+pub(super) fn range(spec: &str, output: &ScanArgs, options: &ConfigOptions) -> Result<ExitStatus> {
+    let repo = Repo::open()?;
+    let commits = repo.range_commits(spec)?;
+    scan(
+        &repo,
+        Source::Commits(commits, Mode::History),
+        output,
+        options,
+    )
+}
+
+/// `scan-push`: what a push (or a receive) adds.
+pub(super) fn push(
+    remote: Option<&str>,
+    output: &ScanArgs,
+    options: &ConfigOptions,
+) -> Result<ExitStatus> {
+    let repo = Repo::open()?;
+    let source = push_source(&repo, remote)?;
+    scan(&repo, source, output, options)
+}
+
+/// What a scan reads.
+enum Source {
+    /// The commit being made.
+    Staged,
+    /// Files, whole.
+    Paths(Vec<PathBuf>),
+    /// Every file of a tree, whole.
+    Tree(String),
+    /// What each commit adds.
+    Commits(Vec<git2::Oid>, Mode),
+}
+
+/// `scan-staged` as a hook and under the pre-commit framework: the framework's pre-push stage
+/// names a range; `pre-commit run --all-files` (the framework, nothing staged) or file names
+/// with nothing staged mean "scan these files", never "clean after zero bytes".
+fn staged_source(repo: &Repo, paths: &[PathBuf]) -> Result<Source> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let (Some(from), Some(to)) = (var("PRE_COMMIT_FROM_REF"), var("PRE_COMMIT_TO_REF")) {
+        return Ok(Source::Commits(
+            framework_range(repo, &from, &to)?,
+            Mode::Push,
+        ));
+    }
+    let framework = var("PRE_COMMIT").is_some();
+    if (framework || !paths.is_empty()) && repo.nothing_staged()? {
+        return Ok(Source::Paths(paths.to_vec()));
+    }
+    Ok(Source::Staged)
+}
+
+/// The commits of the framework's FROM..TO; an all-zero FROM (a new branch) means everything
+/// TO has that the remote-tracking refs do not.
+fn framework_range(repo: &Repo, from: &str, to: &str) -> Result<Vec<git2::Oid>> {
+    if from.chars().all(|c| c == '0') {
+        let remote = std::env::var("PRE_COMMIT_REMOTE_NAME").unwrap_or_else(|_| "origin".into());
+        let update = crate::git::RefUpdate {
+            local_ref: to.to_string(),
+            new: git2::Oid::from_str(to)
+                .map_err(Error::git("PRE_COMMIT_TO_REF is not a commit id"))?,
+            old: git2::Oid::ZERO_SHA1,
+        };
+        return repo.update_commits(&update, &[format!("refs/remotes/{remote}/*")]);
+    }
+    repo.range_commits(&format!("{from}..{to}"))
+}
+
+/// `scan-push`: the ref updates on stdin (pre-push or pre-receive format), or the framework's
+/// range.
+fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let (Some(from), Some(to)) = (var("PRE_COMMIT_FROM_REF"), var("PRE_COMMIT_TO_REF")) {
+        return Ok(Source::Commits(
+            framework_range(repo, &from, &to)?,
+            Mode::Push,
+        ));
+    }
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).map_err(|source| {
+        Error::Read {
+            path: PathBuf::from("<stdin>"),
+            source,
+        }
+    })?;
+    let updates = parse_ref_updates(&input)?;
+    // What the other side has already: the remote-tracking refs for a push; every existing
+    // ref for a server receiving one (new objects are not referenced yet).
+    let known: Vec<String> = match remote {
+        Some(remote) => vec![format!("refs/remotes/{remote}/*")],
+        None if repo.workdir().is_none() => vec!["refs/*".to_string()],
+        None => Vec::new(),
+    };
+    let mut commits = Vec::new();
+    for update in &updates {
+        for id in repo.update_commits(update, &known)? {
+            if !commits.contains(&id) {
+                commits.push(id);
+            }
+        }
+    }
+    Ok(Source::Commits(commits, Mode::Push))
+}
+
+fn scan(
+    repo: &Repo,
+    source: Source,
+    output: &ScanArgs,
+    options: &ConfigOptions,
+) -> Result<ExitStatus> {
+    let settings = settings_for(options, repo.workdir())?;
+    let walk = WalkOptions {
+        max_file_size: settings.scan.max_file_size,
+        scan_binary: settings.scan.scan_binary,
+    };
+    let block_sensitive = settings.scan.block_sensitive_files;
+    let verify = output.verify || settings.scan.verify;
+    let Settings {
+        rules,
+        policy,
+        sensitive,
+        ..
+    } = settings;
+    let scanner = Scanner::with_policy(rules, policy).keeping_secrets(verify);
+    let mode = match &source {
+        Source::Staged => Mode::Commit,
+        Source::Paths(_) | Source::Tree(_) => Mode::Files,
+        Source::Commits(_, mode) => *mode,
+    };
+    let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
+    match &source {
+        Source::Staged => {
+            let set = repo.staged_changes(&mut collector.stats)?;
+            visit_change_set(repo, &set, walk, None, &mut collector)?;
+        }
+        Source::Paths(paths) => {
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths.clone()
+            };
+            let mut stats = StagedStats::default();
+            repo.walk_paths(&paths, walk, &mut stats, |e| collector.visit(e, None))?;
+            collector.stats.add(&stats);
+        }
+        Source::Tree(rev) => {
+            let mut stats = StagedStats::default();
+            repo.walk_tree(rev, walk, &mut stats, |e| collector.visit(e, None))?;
+            collector.stats.add(&stats);
+        }
+        Source::Commits(commits, _) => {
+            for id in commits {
+                let set = repo.commit_changes(*id, &mut collector.stats)?;
+                visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
+            }
+        }
+    }
+    if verify {
+        let timeout = std::time::Duration::from_secs_f64(output.verify_timeout.clamp(0.1, 120.0));
+        check_liveness(&mut collector, &scanner, timeout);
+    }
+    let outcome = Outcome {
+        mode,
+        findings: collector.findings,
+        warnings: collector.warnings,
+        stats: report::Stats {
+            staged: collector.stats,
+            suppressed: collector.suppressed,
+        },
+    };
+
+    let status = if outcome.blocks() && !output.exit_zero {
+        ExitStatus::Blocked
+    } else {
+        ExitStatus::Clean
+    };
+    let mut stdout = std::io::stdout().lock();
+    let written = match output.format {
+        ScanFormat::Human => {
+            let options = report::human::Options {
+                quiet: output.quiet,
+                verbose: output.verbose,
+            };
+            report::human::write(&mut stdout, &outcome, scanner.rules(), options)
+        }
+        ScanFormat::Json => report::json::write(&mut stdout, &outcome),
+        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
+    }
+    .and_then(|()| stdout.flush());
+    match written {
+        // A reader that stopped early (`| head`) does not change what was found.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
+        Err(err) => Err(err.into()),
+        Ok(()) => Ok(status),
+    }
+}

@@ -1,0 +1,32 @@
+//! Detection: bytes in, findings out. The built-in rules (data in `config/rules.toml`) and their
+//! schema, the keyword prefilter that decides which rules can match a blob at all, the scanner
+//! that runs candidate rules' regexes over the lines a change adds, the filters that drop
+//! placeholders, references, allowed lines and what the policy allows, and the example shapes every rule proves itself
+//! with.
+//!
+//! This stage never reads a repository or a file, knows nothing of git or the command line,
+//! and never prints: callers hand it bytes and the line numbers to look at.
+
+/// Rule examples expanded into cases, and the catalog self-check.
+pub mod examples;
+/// Placeholders, references, entropy and inline allow comments.
+pub mod filter;
+/// Gitignore-like path globs for path allowlists.
+pub mod glob;
+/// Line numbers a change adds to a blob, and line arithmetic over bytes.
+pub mod lines;
+/// What the configuration allows: disabled rules, allowlists, ignored fingerprints.
+pub mod policy;
+/// Aho-Corasick keyword prefilter: which rules can match a blob at all.
+pub mod prefilter;
+/// Built-in rules (`config/rules.toml`) parsed, validated and compiled.
+pub mod rules;
+/// Candidate rules' regexes over a blob, restricted to added lines.
+pub mod scanner;
+/// The rules file's schema (serde types; build.rs shares it).
+pub mod schema;
+/// Example token shapes turned into concrete tokens (tests and self-checks).
+pub mod shape;
+
+pub use lines::AddedLines;
+pub use scanner::Scanner;

@@ -1,0 +1,165 @@
+//! What a range of commits or a push adds: the commits to visit, oldest first, and for each
+//! commit what it adds against its parents (all of them, for a merge).
+
+use git2::{Oid, Sort, Tree};
+
+use super::Repo;
+use super::staged::NewSide;
+use super::visit::{ChangeSet, StagedStats};
+use crate::error::{Error, Result};
+
+/// One ref update of a push (pre-push) or of a receive (pre-receive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    pub local_ref: String,
+    pub new: Oid,
+    pub old: Oid,
+}
+
+impl Repo {
+    /// What one commit added against its parents (all of them, for a merge).
+    pub fn commit_changes(&self, id: Oid, stats: &mut StagedStats) -> Result<ChangeSet> {
+        let commit = self
+            .repo
+            .find_commit(id)
+            .map_err(Error::git(format!("cannot read commit {id}")))?;
+        let tree = commit
+            .tree()
+            .map_err(Error::git(format!("cannot read the tree of {id}")))?;
+        let parents: Vec<Tree<'_>> = commit
+            .parents()
+            .map(|p| p.tree())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(Error::git(format!("cannot read the parents of {id}")))?;
+        stats.commits_scanned += 1;
+        let changes = self.libgit2_changes(parents.first(), NewSide::Tree(&tree), stats)?;
+        Ok(ChangeSet {
+            changes,
+            other_parents: parents.iter().skip(1).map(|t| t.id()).collect(),
+        })
+    }
+
+    /// The trees of `ids`, for [`Repo::visit_change`] during a merge.
+    pub fn trees(&self, ids: &[Oid]) -> Result<Vec<Tree<'_>>> {
+        ids.iter()
+            .map(|id| {
+                self.repo
+                    .find_tree(*id)
+                    .map_err(Error::git(format!("cannot read the tree {id}")))
+            })
+            .collect()
+    }
+
+    /// The commits of `spec` oldest first: `A..B` is what B has and A has not; a single
+    /// revision is everything reachable from it.
+    pub fn range_commits(&self, spec: &str) -> Result<Vec<Oid>> {
+        let mut revwalk = self.revwalk()?;
+        let pushed = if spec.contains("..") {
+            revwalk.push_range(spec)
+        } else {
+            self.repo
+                .revparse_single(spec)
+                .and_then(|object| object.peel_to_commit())
+                .and_then(|commit| revwalk.push(commit.id()))
+        };
+        pushed.map_err(Error::git(format!("cannot resolve the range {spec:?}")))?;
+        revwalk
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(Error::git(format!("cannot walk the range {spec:?}")))
+    }
+
+    /// The commits a ref update adds, oldest first: reachable from `new` but not from `old`
+    /// (when the receiving side has it) nor from any ref in `known_refs` (globs such as
+    /// `refs/remotes/origin/*`, what the other side already has).
+    pub fn update_commits(&self, update: &RefUpdate, known_refs: &[String]) -> Result<Vec<Oid>> {
+        let mut revwalk = self.revwalk()?;
+        let context = || format!("cannot walk the commits of {}", update.local_ref);
+        revwalk.push(update.new).map_err(Error::git(context()))?;
+        if !update.old.is_zero() && self.repo.find_commit(update.old).is_ok() {
+            revwalk.hide(update.old).map_err(Error::git(context()))?;
+        }
+        for glob in known_refs {
+            revwalk.hide_glob(glob).map_err(Error::git(context()))?;
+        }
+        revwalk
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(Error::git(context()))
+    }
+
+    fn revwalk(&self) -> Result<git2::Revwalk<'_>> {
+        let mut revwalk = self
+            .repo
+            .revwalk()
+            .map_err(Error::git("cannot walk the history"))?;
+        revwalk
+            .set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+            .map_err(Error::git("cannot walk the history"))?;
+        Ok(revwalk)
+    }
+}
+
+/// Reads the pre-push (`<local ref> <local oid> <remote ref> <remote oid>`) or pre-receive
+/// (`<old oid> <new oid> <ref>`) lines git writes to a hook's stdin. Deleted refs add nothing
+/// and are left out.
+pub fn parse_ref_updates(input: &str) -> Result<Vec<RefUpdate>> {
+    let mut updates = Vec::new();
+    for (number, line) in input.lines().enumerate() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let oid = |text: &str| {
+            Oid::from_str(text).map_err(|_| {
+                Error::Usage(format!(
+                    "hook input line {}: {text:?} is not an object id",
+                    number + 1
+                ))
+            })
+        };
+        let update = match fields.as_slice() {
+            [] => continue,
+            [local_ref, local, _remote_ref, remote] => RefUpdate {
+                local_ref: local_ref.to_string(),
+                new: oid(local)?,
+                old: oid(remote)?,
+            },
+            [old, new, reference] => RefUpdate {
+                local_ref: reference.to_string(),
+                new: oid(new)?,
+                old: oid(old)?,
+            },
+            _ => {
+                return Err(Error::Usage(format!(
+                    "hook input line {}: expected the pre-push or pre-receive format",
+                    number + 1
+                )));
+            }
+        };
+        if !update.new.is_zero() {
+            updates.push(update);
+        }
+    }
+    Ok(updates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hook_input_formats() {
+        let a = "1".repeat(40);
+        let b = "2".repeat(40);
+        let zero = "0".repeat(40);
+        let input = format!(
+            "refs/heads/main {a} refs/heads/main {b}\n\
+             refs/heads/gone {zero} refs/heads/gone {b}\n\
+             {b} {a} refs/heads/feature\n"
+        );
+        let updates = parse_ref_updates(&input).unwrap();
+        assert_eq!(updates.len(), 2, "the deletion adds nothing");
+        assert_eq!(updates[0].local_ref, "refs/heads/main");
+        assert_eq!(updates[0].new.to_string(), a);
+        assert_eq!(updates[0].old.to_string(), b);
+        assert_eq!(updates[1].local_ref, "refs/heads/feature");
+        assert!(parse_ref_updates("only two").is_err());
+        assert!(parse_ref_updates("x y z").is_err());
+    }
+}

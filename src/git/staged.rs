@@ -1,0 +1,510 @@
+//! What the commit being made adds: the index against HEAD (or the empty tree before the first
+//! commit), and against MERGE_HEAD too while a merge is being concluded. The index is read
+//! directly with its cache tree where it can be, as git reads it; libgit2 decides otherwise.
+
+use git2::{
+    Delta, DiffFindOptions, DiffOptions, FileMode, Index, ObjectType, Oid, Tree, TreeWalkMode,
+    TreeWalkResult,
+};
+
+use super::line_diff::{extension, line_similarity};
+use super::visit::{Change, ChangeSet, StagedStats, filemode};
+use super::{Repo, index};
+use crate::error::{Error, Result};
+
+/// A tree entry's mode for a directory.
+const TREE_MODE: i32 = 0o040000;
+
+/// What the cache-tree comparison collects: changed paths, and the blobs HEAD had that the
+/// index no longer has at their path (to tell moves from deletions).
+#[derive(Default)]
+struct FastDiff {
+    changes: Vec<Change>,
+    deleted: Vec<(Vec<u8>, Oid)>,
+}
+
+/// git's default rename threshold: half of the content in common.
+const RENAME_SIMILARITY: f64 = 0.5;
+/// Above this many (added, deleted) candidate pairs, libgit2's rename detection decides.
+const MAX_RENAME_PAIRS: usize = 10_000;
+
+fn is_regular(mode: u32) -> bool {
+    matches!(mode, 0o100644 | 0o100755 | 0o100664)
+}
+
+/// What a walk compares: the new side of the diff.
+pub(super) enum NewSide<'a> {
+    Index(&'a Index),
+    Tree(&'a Tree<'a>),
+}
+
+impl Repo {
+    /// What the commit being made adds: the index against HEAD, and against MERGE_HEAD too
+    /// while a merge is being concluded.
+    pub fn staged_changes(&self, stats: &mut StagedStats) -> Result<ChangeSet> {
+        if self.repo.is_bare() {
+            return Err(Error::NotARepository(
+                "a bare repository has no index to commit from".to_string(),
+            ));
+        }
+        let head = self.head_tree()?;
+        let merge_head = self.merge_head()?;
+        if merge_head.is_none()
+            && let Some(changes) = self.fast_changes(head.as_ref(), stats)?
+        {
+            return Ok(ChangeSet {
+                changes,
+                other_parents: Vec::new(),
+            });
+        }
+        let index = self.index()?;
+        let mut other_parents = Vec::new();
+        if let Some(merge_head) = merge_head {
+            let commit = self
+                .repo
+                .find_commit(merge_head)
+                .map_err(Error::git("cannot read the commit MERGE_HEAD points to"))?;
+            other_parents.push(commit.tree_id());
+        }
+        let changes = self.libgit2_changes(head.as_ref(), NewSide::Index(&index), stats)?;
+        Ok(ChangeSet {
+            changes,
+            other_parents,
+        })
+    }
+
+    /// True when the index has nothing to commit (it equals HEAD's tree).
+    pub fn nothing_staged(&self) -> Result<bool> {
+        let mut stats = StagedStats::default();
+        let set = self.staged_changes(&mut stats)?;
+        Ok(set.changes.is_empty() && stats.deleted_files == 0 && stats.unmerged_skipped == 0)
+    }
+
+    /// The commit being merged, while `git merge` waits for its merge commit.
+    fn merge_head(&self) -> Result<Option<Oid>> {
+        let path = self.repo.path().join("MERGE_HEAD");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        // An octopus merge lists several heads; each line is one parent.
+        let first = text.lines().next().unwrap_or("").trim();
+        Oid::from_str(first)
+            .map(Some)
+            .map_err(Error::git("MERGE_HEAD does not hold a commit id"))
+    }
+
+    /// The changed paths by libgit2's diff with rename detection; deletions and unmerged
+    /// paths are counted.
+    pub(super) fn libgit2_changes(
+        &self,
+        old: Option<&Tree<'_>>,
+        new: NewSide<'_>,
+        stats: &mut StagedStats,
+    ) -> Result<Vec<Change>> {
+        let mut options = DiffOptions::new();
+        options.include_typechange(true).skip_binary_check(true);
+        let mut diff = match new {
+            NewSide::Index(index) => {
+                self.repo
+                    .diff_tree_to_index(old, Some(index), Some(&mut options))
+            }
+            NewSide::Tree(tree) => self
+                .repo
+                .diff_tree_to_tree(old, Some(tree), Some(&mut options)),
+        }
+        .map_err(Error::git("cannot compute the change"))?;
+        // Renames and moves add nothing by themselves: pair deleted and added files.
+        let mut find = DiffFindOptions::new();
+        find.renames(true);
+        diff.find_similar(Some(&mut find))
+            .map_err(Error::git("cannot detect renames"))?;
+        let mut changes = Vec::new();
+        for delta in diff.deltas() {
+            let status = delta.status();
+            match status {
+                Delta::Added
+                | Delta::Modified
+                | Delta::Renamed
+                | Delta::Copied
+                | Delta::Typechange => {}
+                Delta::Deleted => {
+                    stats.deleted_files += 1;
+                    continue;
+                }
+                Delta::Conflicted => {
+                    stats.unmerged_skipped += 1;
+                    continue;
+                }
+                _ => continue,
+            }
+            let new_file = delta.new_file();
+            let old_file = delta.old_file();
+            let old = match (status, old_file.mode()) {
+                (Delta::Added, _) => None,
+                (_, FileMode::Blob | FileMode::BlobExecutable) => Some(old_file.id()),
+                _ => None,
+            };
+            changes.push(Change {
+                path: new_file.path_bytes().unwrap_or_default().to_vec(),
+                id: new_file.id(),
+                mode: new_file.mode(),
+                old,
+            });
+        }
+        Ok(changes)
+    }
+
+    /// The staged change read through the index's cache tree, as git reads it: directories
+    /// whose cache-tree entry equals HEAD's tree are skipped without reading them. `None`
+    /// when the index needs libgit2 (conflicts, a split or sparse index, an unknown version)
+    /// or when added and deleted files might pair up as renames with edits, which libgit2's
+    /// similarity detection decides.
+    fn fast_changes(
+        &self,
+        head: Option<&Tree<'_>>,
+        stats: &mut StagedStats,
+    ) -> Result<Option<Vec<Change>>> {
+        let path = self.index_path();
+        let data = match std::fs::read(&path) {
+            Ok(data) => data,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        let parsed = index::parse(&data).map_err(|index::Corrupt(message)| Error::Index {
+            path: path.clone(),
+            message,
+        })?;
+        let index::Parsed::Index(parsed) = parsed else {
+            return Ok(None);
+        };
+        let mut diff = FastDiff::default();
+        self.compare_dir(
+            b"",
+            parsed.cache_tree.as_ref(),
+            head.cloned(),
+            &parsed.entries,
+            &mut diff,
+        )?;
+        // A blob that disappears in one place and appears in another is a pure move.
+        let mut deleted = diff.deleted;
+        let mut changes = Vec::with_capacity(diff.changes.len());
+        for change in diff.changes {
+            if change.old.is_none()
+                && let Some(at) = deleted.iter().position(|(_, id)| *id == change.id)
+            {
+                deleted.swap_remove(at);
+                continue;
+            }
+            changes.push(change);
+        }
+        // A move with edits: the new file is compared with the old one, as git's rename
+        // detection would pair them, so only the edits count as added.
+        let added = changes.iter().filter(|c| c.old.is_none()).count();
+        if added * deleted.len() > MAX_RENAME_PAIRS {
+            return Ok(None);
+        }
+        if added > 0 && !deleted.is_empty() {
+            self.pair_edited_moves(&mut changes, &mut deleted)?;
+        }
+        stats.deleted_files += deleted.len() as u64;
+        Ok(Some(changes))
+    }
+
+    /// Pairs each added file with the deleted file of the same extension it most resembles
+    /// (at least half of the lines in common).
+    fn pair_edited_moves(
+        &self,
+        changes: &mut [Change],
+        deleted: &mut Vec<(Vec<u8>, Oid)>,
+    ) -> Result<()> {
+        let read = |id: Oid| {
+            self.repo
+                .find_blob(id)
+                .map(|blob| blob.content().to_vec())
+                .map_err(Error::git(format!("cannot read the blob {id}")))
+        };
+        for change in changes.iter_mut().filter(|c| c.old.is_none()) {
+            let ext = extension(&change.path);
+            let candidates: Vec<usize> = (0..deleted.len())
+                .filter(|&i| extension(&deleted[i].0) == ext)
+                .collect();
+            if candidates.is_empty() {
+                continue;
+            }
+            let new = read(change.id)?;
+            let mut best: Option<(usize, f64)> = None;
+            for i in candidates {
+                let old = read(deleted[i].1)?;
+                let similarity = line_similarity(&old, &new);
+                if similarity >= RENAME_SIMILARITY && best.is_none_or(|(_, s)| similarity > s) {
+                    best = Some((i, similarity));
+                }
+            }
+            if let Some((i, _)) = best {
+                change.old = Some(deleted.swap_remove(i).1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Compares one directory of the index (`entries`, all under `prefix`) with HEAD's tree
+    /// for it, recursing only where the cache tree cannot vouch for it.
+    fn compare_dir(
+        &self,
+        prefix: &[u8],
+        node: Option<&index::CacheTree>,
+        head: Option<Tree<'_>>,
+        entries: &[index::IndexEntry],
+        diff: &mut FastDiff,
+    ) -> Result<()> {
+        if let (Some(node), Some(tree)) = (node, &head)
+            && node.oid.is_some_and(|oid| oid == tree.id().as_bytes())
+        {
+            return Ok(());
+        }
+        let mut in_head: std::collections::HashMap<Vec<u8>, (Oid, i32)> = head
+            .iter()
+            .flat_map(|tree| tree.iter())
+            .map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode())))
+            .collect();
+        let mut i = 0;
+        while i < entries.len() {
+            let rest = &entries[i].path[prefix.len()..];
+            if let Some(slash) = memchr::memchr(b'/', rest) {
+                let name = &rest[..slash];
+                let mut sub = prefix.to_vec();
+                sub.extend_from_slice(name);
+                sub.push(b'/');
+                // A linear walk, not a binary search: it holds even for an unsorted index.
+                let end = i + entries[i..]
+                    .iter()
+                    .take_while(|e| e.path.starts_with(&sub))
+                    .count();
+                let head_sub = match in_head.remove(name) {
+                    Some((id, mode)) if mode == TREE_MODE => Some(
+                        self.repo
+                            .find_tree(id)
+                            .map_err(Error::git(format!("cannot read the tree {id} of HEAD")))?,
+                    ),
+                    Some((id, _)) => {
+                        diff.deleted.push((sub[..sub.len() - 1].to_vec(), id));
+                        None
+                    }
+                    None => None,
+                };
+                self.compare_dir(
+                    &sub,
+                    node.and_then(|n| n.child(name)),
+                    head_sub,
+                    &entries[i..end],
+                    diff,
+                )?;
+                i = end;
+                continue;
+            }
+            let entry = &entries[i];
+            let id =
+                Oid::from_bytes(&entry.oid).map_err(Error::git("bad object id in the index"))?;
+            let old = match in_head.remove(rest) {
+                Some((old, mode)) if mode == TREE_MODE => {
+                    self.collect_deleted(&entry.path, old, diff)?;
+                    None
+                }
+                Some((old, mode)) if old == id && mode as u32 == entry.mode => {
+                    i += 1;
+                    continue;
+                }
+                Some((old, mode)) if is_regular(mode as u32) => Some(old),
+                Some((old, _)) => {
+                    diff.deleted.push((entry.path.clone(), old));
+                    None
+                }
+                None => None,
+            };
+            diff.changes.push(Change {
+                path: entry.path.clone(),
+                id,
+                mode: filemode(entry.mode),
+                old,
+            });
+            i += 1;
+        }
+        for (name, (id, mode)) in in_head {
+            let mut path = prefix.to_vec();
+            path.extend_from_slice(&name);
+            if mode == TREE_MODE {
+                self.collect_deleted(&path, id, diff)?;
+            } else {
+                diff.deleted.push((path, id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every blob of a tree (at `path` in HEAD) that the index no longer has.
+    fn collect_deleted(&self, path: &[u8], tree: Oid, diff: &mut FastDiff) -> Result<()> {
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .map_err(Error::git(format!("cannot read the tree {tree} of HEAD")))?;
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(ObjectType::Blob) {
+                let mut full = path.to_vec();
+                full.push(b'/');
+                full.extend_from_slice(dir.as_bytes());
+                full.extend_from_slice(entry.name_bytes());
+                diff.deleted.push((full, entry.id()));
+            }
+            TreeWalkResult::Ok
+        })
+        .map_err(Error::git("cannot walk a deleted directory of HEAD"))
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+    use git2::Repository;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_WORK_TREE")
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "git {args:?}: {status:?}");
+    }
+
+    fn commit_all(dir: &Path) {
+        git(dir, &["add", "-A"]);
+        git(
+            dir,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                "base",
+            ],
+        );
+    }
+
+    fn write(dir: &Path, path: &str, text: &str) {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// (path, new blob, old blob) for every changed regular file, by libgit2's full diff.
+    pub(super) fn libgit2_changes(repo: &Repo) -> Vec<(String, Oid, Option<Oid>)> {
+        let head = repo.head_tree().unwrap();
+        let index = repo.repo.index().unwrap();
+        let mut diff = repo
+            .repo
+            .diff_tree_to_index(head.as_ref(), Some(&index), None)
+            .unwrap();
+        diff.find_similar(Some(DiffFindOptions::new().renames(true)))
+            .unwrap();
+        let mut out = Vec::new();
+        for delta in diff.deltas() {
+            if delta.status() == Delta::Deleted {
+                continue;
+            }
+            let new = delta.new_file();
+            let old = delta.old_file();
+            let old = (delta.status() != Delta::Added
+                && matches!(old.mode(), FileMode::Blob | FileMode::BlobExecutable))
+            .then(|| old.id());
+            if delta.status() == Delta::Renamed && old == Some(new.id()) {
+                continue;
+            }
+            let path = String::from_utf8_lossy(new.path_bytes().unwrap()).into_owned();
+            out.push((path, new.id(), old));
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn cache_tree_comparison_agrees_with_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        for d in 0..8 {
+            for f in 0..6 {
+                write(
+                    root,
+                    &format!("d{d}/sub{}/f{f}.txt", f % 2),
+                    &format!("{d} {f}\n"),
+                );
+            }
+        }
+        write(root, "top.txt", "top\n");
+        write(root, "gone/a.txt", "a\n");
+        write(root, "turn/into-file/x.txt", "x\n");
+        commit_all(root);
+
+        write(root, "d0/sub0/f0.txt", "changed\n");
+        write(root, "d1/new.txt", "new file in an old dir\n");
+        write(root, "brand/new/dir.txt", "new dir\n");
+        std::fs::rename(root.join("d2/sub1/f1.txt"), root.join("d3/moved.txt")).unwrap();
+        std::fs::remove_dir_all(root.join("gone")).unwrap();
+        std::fs::remove_file(root.join("d4/sub0/f2.txt")).unwrap();
+        std::fs::remove_dir_all(root.join("turn/into-file")).unwrap();
+        write(root, "turn/into-file", "now a file\n");
+        git(root, &["add", "-A"]);
+        git(root, &["update-index", "--chmod=+x", "d5/sub1/f3.txt"]);
+
+        let repo = Repository::open(root).map(|repo| Repo { repo }).unwrap();
+        let head = repo.head_tree().unwrap();
+        let mut stats = StagedStats::default();
+        let fast = repo.fast_changes(head.as_ref(), &mut stats).unwrap();
+        let fast = fast.expect("no edited renames here: the fast path applies");
+        let mut fast: Vec<(String, Oid, Option<Oid>)> = fast
+            .into_iter()
+            .map(|c| (String::from_utf8_lossy(&c.path).into_owned(), c.id, c.old))
+            .collect();
+        fast.sort();
+        assert_eq!(fast, libgit2_changes(&repo));
+        // gone/a.txt, d4/sub0/f2.txt and turn/into-file/x.txt (the move pairs up).
+        assert_eq!(stats.deleted_files, 3);
+    }
+
+    #[test]
+    fn an_edited_move_is_compared_with_its_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        let body: String = (0..40).map(|i| format!("line {i}\n")).collect();
+        write(root, "old.txt", &body);
+        commit_all(root);
+        std::fs::remove_file(root.join("old.txt")).unwrap();
+        write(root, "new.txt", &format!("{body}one more\n"));
+        git(root, &["add", "-A"]);
+        let repo = Repository::open(root).map(|repo| Repo { repo }).unwrap();
+        let head = repo.head_tree().unwrap();
+        let fast = repo
+            .fast_changes(head.as_ref(), &mut StagedStats::default())
+            .unwrap()
+            .unwrap();
+        let old = head.unwrap().get_path(Path::new("old.txt")).unwrap().id();
+        assert_eq!(fast.len(), 1);
+        assert_eq!(
+            fast[0].old,
+            Some(old),
+            "paired with the file it was moved from"
+        );
+    }
+}

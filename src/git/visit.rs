@@ -1,0 +1,322 @@
+//! Hands each blob of a change to the caller: skipped (mode, size, binary) or its content, with
+//! the lines it adds computed only on request.
+
+use std::path::Path;
+
+use git2::{FileMode, ObjectType, Oid, Tree};
+use serde::Serialize;
+
+use super::Repo;
+use crate::detect::lines::AddedLines;
+use crate::error::{Error, Result};
+
+/// Git treats a blob as binary when its first 8000 bytes hold a NUL (`FIRST_FEW_BYTES`).
+const BINARY_PROBE_LEN: usize = 8000;
+
+/// Counts of what the walk saw and skipped.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct StagedStats {
+    pub files_scanned: u64,
+    /// Lines counted as added: every line of new files, and the diffs that were computed.
+    pub added_lines: u64,
+    pub bytes_scanned: u64,
+    pub commits_scanned: u64,
+    /// Modified files with no rule keyword: no line diff was needed to clear them.
+    pub diffs_skipped: u64,
+    pub binary_skipped: u64,
+    pub too_large_skipped: u64,
+    pub submodules_skipped: u64,
+    pub symlinks_skipped: u64,
+    pub deleted_files: u64,
+    pub unmerged_skipped: u64,
+}
+
+impl StagedStats {
+    /// Adds another walker's counts (scans run on several threads).
+    pub fn add(&mut self, other: &StagedStats) {
+        self.files_scanned += other.files_scanned;
+        self.added_lines += other.added_lines;
+        self.bytes_scanned += other.bytes_scanned;
+        self.commits_scanned += other.commits_scanned;
+        self.diffs_skipped += other.diffs_skipped;
+        self.binary_skipped += other.binary_skipped;
+        self.too_large_skipped += other.too_large_skipped;
+        self.submodules_skipped += other.submodules_skipped;
+        self.symlinks_skipped += other.symlinks_skipped;
+        self.deleted_files += other.deleted_files;
+        self.unmerged_skipped += other.unmerged_skipped;
+    }
+}
+
+/// What the walk is told by the configuration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WalkOptions {
+    /// Blobs larger than this are skipped (and reported); `None`: no limit.
+    pub max_file_size: Option<u64>,
+    /// Scan blobs git calls binary too.
+    pub scan_binary: bool,
+}
+
+/// One blob, as a walk hands it over.
+pub enum Entry<'a> {
+    /// A text blob, and how to get the lines the change adds to it. The diff is computed only
+    /// on request: a blob without any rule keyword cannot add a finding, so it needs none.
+    Text {
+        path: &'a str,
+        content: &'a [u8],
+        added: Added<'a>,
+    },
+    /// A blob that is part of the change but not scanned.
+    Skipped { path: String, reason: SkipReason },
+}
+
+/// The lines a change adds to one blob, computed on request.
+pub struct Added<'a> {
+    repo: Option<&'a Repo>,
+    /// The blob this one replaces (a regular file), if any.
+    old: Option<Oid>,
+    /// During a merge, the other parents' trees: a line is new only against all of them.
+    others: &'a [Tree<'a>],
+    path: &'a [u8],
+    content: &'a [u8],
+}
+
+impl Added<'_> {
+    /// Known without a diff: every line of a new file, of a whole-file scan.
+    pub fn without_diff(&self) -> Option<AddedLines> {
+        (self.old.is_none() && self.others.is_empty()).then_some(AddedLines::All)
+    }
+
+    /// git's own line diff (xdiff, through libgit2) against the old blob and, during a merge,
+    /// against every other parent.
+    pub fn lines(&self) -> Result<AddedLines> {
+        if let Some(all) = self.without_diff() {
+            return Ok(all);
+        }
+        let repo = self
+            .repo
+            .expect("a blob with an old side comes from a repository");
+        let path = String::from_utf8_lossy(self.path);
+        let mut added = repo.added_lines(self.old, self.content, &path)?;
+        for other in self.others {
+            if added.is_empty() {
+                break;
+            }
+            match tree_blob(other, self.path) {
+                None => {}
+                Some(id) => {
+                    added = added.intersect(&repo.added_lines(Some(id), self.content, &path)?);
+                }
+            }
+        }
+        Ok(added)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    Binary,
+    TooLarge { size: u64, limit: u64 },
+}
+
+/// One changed path: the new blob, and the blob it replaces when that was a regular file.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub path: Vec<u8>,
+    pub id: Oid,
+    pub mode: FileMode,
+    pub old: Option<Oid>,
+}
+
+/// What one commit (being made, or made) adds: its changed paths, and for a merge the trees
+/// of the parents other than the first.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeSet {
+    pub changes: Vec<Change>,
+    pub other_parents: Vec<Oid>,
+}
+
+impl Repo {
+    /// Hands one changed blob to `visit`: skipped (mode, size, binary), or its content with
+    /// the lines it adds against `change.old` and `others` (a merge's other parents' trees).
+    pub fn visit_change(
+        &self,
+        change: &Change,
+        others: &[Tree<'_>],
+        walk: WalkOptions,
+        stats: &mut StagedStats,
+        visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if !is_scannable_mode(change.mode, stats) {
+            return Ok(());
+        }
+        let id = change.id;
+        let path = String::from_utf8_lossy(&change.path).into_owned();
+        let unreadable = || Error::git(format!("cannot read the staged blob {id} of {path}"));
+        if let Some(limit) = walk.max_file_size {
+            // The object header gives the size without inflating the blob.
+            let odb = self
+                .repo
+                .odb()
+                .map_err(Error::git("cannot open the object database"))?;
+            let (size, _) = odb.read_header(id).map_err(unreadable())?;
+            if size as u64 > limit {
+                stats.too_large_skipped += 1;
+                let reason = SkipReason::TooLarge {
+                    size: size as u64,
+                    limit,
+                };
+                return visit(Entry::Skipped { path, reason });
+            }
+        }
+        let blob = self.repo.find_blob(id).map_err(unreadable())?;
+        let content = blob.content();
+        if !walk.scan_binary && is_binary(content) {
+            stats.binary_skipped += 1;
+            return visit(Entry::Skipped {
+                path,
+                reason: SkipReason::Binary,
+            });
+        }
+        // A parent that already has this exact blob means the merge adds nothing here.
+        if others
+            .iter()
+            .any(|tree| tree_blob(tree, &change.path) == Some(id))
+        {
+            return Ok(());
+        }
+        visit(Entry::Text {
+            path: &path,
+            content,
+            added: Added {
+                repo: Some(self),
+                old: change.old,
+                others,
+                path: &change.path,
+                content,
+            },
+        })
+    }
+
+    pub(super) fn visit_whole_blob(
+        &self,
+        path: &[u8],
+        id: Oid,
+        mode: FileMode,
+        walk: WalkOptions,
+        stats: &mut StagedStats,
+        visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if !is_scannable_mode(mode, stats) {
+            return Ok(());
+        }
+        let path = String::from_utf8_lossy(path).into_owned();
+        let blob = self
+            .repo
+            .find_blob(id)
+            .map_err(Error::git(format!("cannot read the blob {id} of {path}")))?;
+        let content = blob.content();
+        let reason = skip_reason(content.len() as u64, content, walk);
+        visit_content(&path, content, reason, stats, visit)
+    }
+}
+
+/// Regular files are scanned; symlinks (their blob is a target path) and submodules are
+/// counted and skipped.
+fn is_scannable_mode(mode: FileMode, stats: &mut StagedStats) -> bool {
+    match mode {
+        FileMode::Blob | FileMode::BlobExecutable => true,
+        FileMode::Link => {
+            stats.symlinks_skipped += 1;
+            false
+        }
+        FileMode::Commit => {
+            stats.submodules_skipped += 1;
+            false
+        }
+        _ => false,
+    }
+}
+
+pub(super) fn filemode(raw: u32) -> FileMode {
+    match raw {
+        0o100755 => FileMode::BlobExecutable,
+        0o120000 => FileMode::Link,
+        0o160000 => FileMode::Commit,
+        0o040000 => FileMode::Tree,
+        _ => FileMode::Blob,
+    }
+}
+
+pub(super) fn skip_reason(size: u64, content: &[u8], walk: WalkOptions) -> Option<SkipReason> {
+    if let Some(limit) = walk.max_file_size.filter(|limit| size > *limit) {
+        return Some(SkipReason::TooLarge { size, limit });
+    }
+    (!walk.scan_binary && is_binary(content)).then_some(SkipReason::Binary)
+}
+
+pub(super) fn visit_content(
+    path: &str,
+    content: &[u8],
+    skip: Option<SkipReason>,
+    stats: &mut StagedStats,
+    visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
+) -> Result<()> {
+    match skip {
+        Some(reason) => {
+            match reason {
+                SkipReason::Binary => stats.binary_skipped += 1,
+                SkipReason::TooLarge { .. } => stats.too_large_skipped += 1,
+            }
+            visit(Entry::Skipped {
+                path: path.to_string(),
+                reason,
+            })
+        }
+        None => visit(Entry::Text {
+            path,
+            content,
+            added: Added {
+                repo: None,
+                old: None,
+                others: &[],
+                path: path.as_bytes(),
+                content,
+            },
+        }),
+    }
+}
+
+/// The blob at `path` in `tree`, if there is a regular file there.
+fn tree_blob(tree: &Tree<'_>, path: &[u8]) -> Option<Oid> {
+    use std::os::unix::ffi::OsStrExt;
+    let entry = tree
+        .get_path(Path::new(std::ffi::OsStr::from_bytes(path)))
+        .ok()?;
+    (entry.kind() == Some(ObjectType::Blob)).then(|| entry.id())
+}
+
+/// Git's own test: a NUL byte within the first 8000 bytes.
+pub fn is_binary(content: &[u8]) -> bool {
+    memchr::memchr(0, &content[..content.len().min(BINARY_PROBE_LEN)]).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_detection_follows_git() {
+        let mut late_nul = vec![b'a'; BINARY_PROBE_LEN];
+        late_nul.push(0);
+        let cases: [(&[u8], bool); 4] = [
+            (b"", false),
+            (b"text\n", false),
+            (b"\x89PNG\r\n\x1a\n\0\0", true),
+            (&late_nul, false),
+        ];
+        for (content, expected) in cases {
+            assert_eq!(is_binary(content), expected);
+        }
+    }
+}
