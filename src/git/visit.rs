@@ -152,7 +152,7 @@ impl Repo {
         }
         let id = change.id;
         let path = String::from_utf8_lossy(&change.path).into_owned();
-        let unreadable = || Error::git(format!("cannot read the staged blob {id} of {path}"));
+        let unreadable = || Error::git(format!("cannot read the blob {id} of {path}"));
         if let Some(limit) = walk.max_file_size {
             // The object header gives the size without inflating the blob.
             let odb = self

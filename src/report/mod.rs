@@ -25,10 +25,35 @@ pub enum Mode {
     Commit,
     /// Commits about to be pushed (the secret is in local history only).
     Push,
+    /// Commits a server is receiving (pre-receive): the push is rejected, and no client-side
+    /// switch bypasses it.
+    Server,
     /// Commits already made (the secret is in history).
     History,
     /// Files as they are (the secret is in the tree or the worktree).
     Files,
+}
+
+impl Mode {
+    /// What an error means for the command that failed, appended to its one-line message:
+    /// the deliberate way out where one exists. `None` is a setup command (install, rules,
+    /// config, ignore), where an error blocks nothing.
+    pub fn error_note(mode: Option<Mode>) -> &'static str {
+        match mode {
+            Some(Mode::Commit) => {
+                " (commit blocked; to commit anyway, deliberately: git commit --no-verify)"
+            }
+            Some(Mode::Push) => {
+                " (push blocked; to push anyway, deliberately: git push --no-verify)"
+            }
+            Some(Mode::Server) => {
+                " (push rejected: the server's tokenguard hook could not check it; \
+                 ask the server's administrator)"
+            }
+            Some(Mode::History | Mode::Files) => " (scan not completed)",
+            None => "",
+        }
+    }
 }
 
 /// Everything a scan found and counted.
@@ -92,14 +117,19 @@ fn plural(count: u64, noun: &str) -> String {
     }
 }
 
-/// The closing line of every report: what was scanned and what was skipped.
-pub fn summary_line(stats: &Stats) -> String {
+/// The closing line of every report: what was scanned and what was skipped. Whole files
+/// (`Mode::Files`) have lines, not added lines.
+pub fn summary_line(stats: &Stats, mode: Mode) -> String {
     let s = &stats.staged;
+    let lines = match mode {
+        Mode::Files => "line",
+        _ => "added line",
+    };
     let mut line = format!(
         "scanned {} ({} bytes, {}",
         plural(s.files_scanned, "file"),
         s.bytes_scanned,
-        plural(s.added_lines, "added line"),
+        plural(s.added_lines, lines),
     );
     if s.diffs_skipped > 0 {
         line.push_str(&format!(
