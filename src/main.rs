@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             // decide blocks. Errors can quote a config file or a path, so secrets in them are
             // redacted too.
             let message = tokenguard::redact_secrets(&err.to_string());
+            let message = tokenguard::report::path::escape_controls(&message);
             let _ = writeln!(stderr, "tokenguard: error: {message}{note}");
             tokenguard::ExitStatus::Error
         }

@@ -18,7 +18,7 @@ impl Glob {
     /// Compiles `pattern`; the error says why it cannot be used.
     ///
     /// ```
-    /// let glob = tokenguard::glob::Glob::new("tests/**/*.env").unwrap();
+    /// let glob = tokenguard::detect::glob::Glob::new("tests/**/*.env").unwrap();
     /// assert!(glob.is_match("tests/fixtures/a/b.env"));
     /// assert!(!glob.is_match("src/b.env"));
     /// ```

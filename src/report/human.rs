@@ -5,6 +5,7 @@ use std::io::Write;
 
 use colored::Colorize;
 
+use super::path::quote;
 use super::{Mode, Outcome, WarningKind, plural, summary_line};
 use crate::detect::rules::RuleSet;
 use crate::finding::Finding;
@@ -123,7 +124,13 @@ fn write_finding(out: &mut impl Write, finding: &Finding) -> std::io::Result<()>
     writeln!(
         out,
         "  {}  {}  {}  {}{status}",
-        format!("{}:{}:{}", finding.path, finding.line, finding.column).bold(),
+        format!(
+            "{}:{}:{}",
+            quote(&finding.path),
+            finding.line,
+            finding.column
+        )
+        .bold(),
         finding.rule_id.yellow(),
         finding.provider,
         format!("{:?}", finding.severity).to_lowercase().red()
@@ -158,7 +165,7 @@ fn write_remediation(
         .find_map(|p| p.env_vars.first())
         .map_or("API_TOKEN", String::as_str);
     let first = &outcome.findings[0];
-    let path = first.path.as_str();
+    let path = quote(&first.path);
     let replace = format!(
         "Replace it in the file with a read of an environment variable, e.g. \
          os.environ[\"{env_var}\"] (Python), process.env.{env_var} (JS), \"${env_var}\" (shell), \
@@ -283,7 +290,7 @@ fn write_warnings(out: &mut impl Write, outcome: &Outcome, verbose: bool) -> std
             out,
             "tokenguard: {}: {}: {}",
             label.yellow().bold(),
-            warning.path.bold(),
+            quote(&warning.path).bold(),
             warning.message
         )?;
     }

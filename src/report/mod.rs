@@ -12,6 +12,8 @@ use crate::git::StagedStats;
 pub mod config;
 pub mod human;
 pub mod json;
+/// How a path looks on a terminal (git's quoting).
+pub mod path;
 pub mod rules;
 
 pub mod sarif;

@@ -121,3 +121,49 @@ fn leftover_framework_variables_do_not_change_the_plain_hook() {
     run.assert_code(1);
     assert_eq!(repo.head().as_deref(), Some(head.as_str()));
 }
+
+/// A hostile pull request names a file with escape sequences or a newline: terminal reports
+/// print it as git quotes it; JSON and SARIF keep the exact name.
+#[test]
+fn hostile_file_names_are_quoted_in_terminal_reports() {
+    let repo = TestRepo::new();
+    let escape = "esc\x1b[31m.py";
+    let newline = "new\nline.env";
+    repo.add(escape, format!("token = \"{}\"\n", replicate_token(1211)));
+    repo.add(
+        newline,
+        format!("REPLICATE_API_TOKEN={}\n", replicate_token(1212)),
+    );
+    let human = repo.tokenguard(&["scan-staged"]);
+    human.assert_code(1);
+    assert!(!human.all().contains('\x1b'), "{human:#?}");
+    assert!(
+        human.stdout.contains("\"esc\\033[31m.py\":1:"),
+        "{human:#?}"
+    );
+    assert!(human.stdout.contains("\"new\\nline.env\":1:"), "{human:#?}");
+    assert!(!human.stdout.contains("new\nline"), "{human:#?}");
+    let quiet = repo.tokenguard(&["scan-staged", "-q"]);
+    assert!(!quiet.all().contains('\x1b'), "{quiet:#?}");
+
+    let report = repo.scan_json();
+    let mut paths: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, [escape, newline]);
+    let sarif = repo.tokenguard(&["scan-staged", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+        ["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !uri.contains('\x1b') && !uri.contains('\n'),
+        "a URI is percent-encoded: {uri}"
+    );
+}
