@@ -6,7 +6,7 @@ use std::io::Write;
 use colored::Colorize;
 
 use super::path::quote;
-use super::{Mode, Outcome, WarningKind, plural, summary_line};
+use super::{Mode, Outcome, plural, summary_line};
 use crate::detect::rules::RuleSet;
 use crate::finding::Finding;
 use crate::finding::Status;
@@ -278,12 +278,12 @@ fn write_remediation(
 
 fn write_warnings(out: &mut impl Write, outcome: &Outcome, verbose: bool) -> std::io::Result<()> {
     for warning in &outcome.warnings {
-        if warning.kind == WarningKind::Binary && !verbose {
+        if warning.kind.verbose_only() && !verbose {
             continue;
         }
         let label = match (warning.blocks, warning.kind) {
             (true, _) => "blocked",
-            (false, WarningKind::Binary) => "skipped",
+            (false, kind) if kind.verbose_only() => "skipped",
             (false, _) => "warning",
         };
         writeln!(

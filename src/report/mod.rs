@@ -86,6 +86,20 @@ pub enum WarningKind {
     TooLarge,
     /// Listed with `-v` only: binary blobs are skipped by design.
     Binary,
+    /// Listed with `-v` only: a submodule's files belong to another repository.
+    Submodule,
+    /// Listed with `-v` only: a symlink's blob is its target path.
+    Symlink,
+}
+
+impl WarningKind {
+    /// Skips by design, listed only with `-v`.
+    pub fn verbose_only(self) -> bool {
+        matches!(
+            self,
+            WarningKind::Binary | WarningKind::Submodule | WarningKind::Symlink
+        )
+    }
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -104,9 +118,7 @@ impl Outcome {
 
     /// Warnings worth showing by default (binary skips only with `-v`).
     pub fn notable_warnings(&self) -> impl Iterator<Item = &Warning> {
-        self.warnings
-            .iter()
-            .filter(|w| w.kind != WarningKind::Binary)
+        self.warnings.iter().filter(|w| !w.kind.verbose_only())
     }
 }
 

@@ -15,4 +15,5 @@ mod modes;
 mod output;
 mod pathological;
 mod rules;
+mod scan_files;
 mod verify;
