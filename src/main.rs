@@ -13,7 +13,7 @@ fn main() -> ExitCode {
     tokenguard::install_panic_hook(mode);
     let note = Mode::error_note(mode);
     if let Some(seconds) = cli.timeout {
-        start_watchdog(seconds, note);
+        tokenguard::commands::start_watchdog(seconds, mode);
     }
     let outcome = std::panic::catch_unwind(|| {
         // Test hook for the panic handler: its message must never reach the terminal.
@@ -44,17 +44,4 @@ fn main() -> ExitCode {
         Err(_) => tokenguard::ExitStatus::Error,
     };
     ExitCode::from(status as u8)
-}
-
-/// `--timeout`: a scan that runs longer fails closed with a message instead of hanging a commit.
-fn start_watchdog(seconds: f64, note: &'static str) {
-    let limit = std::time::Duration::from_secs_f64(seconds.max(0.0));
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        let _ = writeln!(
-            std::io::stderr(),
-            "tokenguard: error: the scan took longer than --timeout {seconds}s{note}"
-        );
-        std::process::exit(tokenguard::ExitStatus::Error as i32);
-    });
 }

@@ -231,18 +231,18 @@ pub(super) fn check_liveness(
     timeout: std::time::Duration,
 ) {
     let secrets = std::mem::take(&mut collector.secrets);
+    // Lookups by fingerprint and rule id: a scan can find tens of thousands of secrets.
+    let rule_of: std::collections::HashMap<&str, &str> = collector
+        .findings
+        .iter()
+        .map(|f| (f.fingerprint.as_str(), f.rule_id.as_str()))
+        .collect();
+    let rules: std::collections::HashMap<&str, _> =
+        scanner.rules().rules.iter().map(|r| (r.id(), r)).collect();
     let checks: Vec<verify::Check<'_>> = secrets
         .into_iter()
         .filter_map(|(fingerprint, secret)| {
-            let finding = collector
-                .findings
-                .iter()
-                .find(|f| f.fingerprint == fingerprint)?;
-            let rule = scanner
-                .rules()
-                .rules
-                .iter()
-                .find(|r| r.id() == finding.rule_id)?;
+            let rule = rules.get(rule_of.get(fingerprint.as_str())?)?;
             Some(verify::Check {
                 fingerprint,
                 spec: rule.spec.verify.as_ref(),

@@ -100,6 +100,26 @@ pub fn mode_of(command: &Command) -> Option<Mode> {
     }
 }
 
+/// Whether a watchdog runs already: `--timeout` wins over the configuration's `timeout`.
+static WATCHDOG: std::sync::Once = std::sync::Once::new();
+
+/// `--timeout` (or `timeout` under `[scan]`): a command that runs longer fails closed with a
+/// message, worded for its mode, instead of hanging a commit. Only the first call counts.
+pub fn start_watchdog(seconds: f64, mode: Option<Mode>) {
+    WATCHDOG.call_once(|| {
+        let limit = std::time::Duration::from_secs_f64(seconds.max(0.0));
+        std::thread::spawn(move || {
+            std::thread::sleep(limit);
+            let _ = writeln!(
+                std::io::stderr(),
+                "tokenguard: error: the scan took longer than its timeout of {seconds}s (--timeout, or timeout under [scan]){}",
+                Mode::error_note(mode)
+            );
+            std::process::exit(ExitStatus::Error as i32);
+        });
+    });
+}
+
 /// Replaces the default panic message, which could quote data, with one that names only the
 /// source location, and says what the failure means for the command (`mode`, when known).
 pub fn install_panic_hook(mode: Option<Mode>) {

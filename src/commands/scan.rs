@@ -160,6 +160,14 @@ fn scan(
     options: &ConfigOptions,
 ) -> Result<ExitStatus> {
     let settings = settings_for(options, repo.workdir())?;
+    let mode = match &source {
+        Source::Staged => Mode::Commit,
+        Source::Paths(_) | Source::Tree(_) => Mode::Files,
+        Source::Commits(_, mode) => *mode,
+    };
+    if let Some(seconds) = settings.scan.timeout {
+        super::start_watchdog(seconds, Some(mode));
+    }
     let walk = WalkOptions {
         max_file_size: settings.scan.max_file_size,
         scan_binary: settings.scan.scan_binary,
@@ -173,11 +181,6 @@ fn scan(
         ..
     } = settings;
     let scanner = Scanner::with_policy(rules, policy).keeping_secrets(verify);
-    let mode = match &source {
-        Source::Staged => Mode::Commit,
-        Source::Paths(_) | Source::Tree(_) => Mode::Files,
-        Source::Commits(_, mode) => *mode,
-    };
     let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
     match &source {
         Source::Staged => {

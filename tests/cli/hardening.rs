@@ -263,4 +263,18 @@ fn timeout_fails_closed_with_a_message() {
     assert!(run.stderr.contains("--no-verify"), "{run:#?}");
     repo.tokenguard(&["--timeout", "60", "scan-staged"])
         .assert_code(0);
+    // Set for the hook in the user config; `--timeout` on the command line wins.
+    repo.write_user_config("[scan]\ntimeout = 0.001\n");
+    let run = repo.tokenguard(&["scan-staged"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("timeout of 0.001s"), "{run:#?}");
+    repo.tokenguard(&["--timeout", "60", "scan-staged"])
+        .assert_code(0);
+    repo.write_user_config("[scan]\ntimeout = -1\n");
+    let run = repo.tokenguard(&["scan-staged"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("positive number of seconds"),
+        "{run:#?}"
+    );
 }
