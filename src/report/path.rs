@@ -1,13 +1,15 @@
-//! Paths in terminal reports, quoted as git quotes them (`core.quotePath`, its default): a
-//! path with a control character, a quote, a backslash or a byte outside ASCII is printed in
-//! double quotes with C-style escapes, so a hostile file name cannot move the cursor, recolour
-//! the terminal or split a report line. JSON and SARIF keep the exact path. This is the one
+//! Paths in terminal reports, quoted as git quotes them with `core.quotePath=false`: a path
+//! with a control character, a quote or a backslash is printed in double quotes with C-style
+//! escapes, so a hostile file name cannot move the cursor, recolour the terminal or split a
+//! report line. Readable non-ASCII names stay readable (git's default would print `é` as
+//! `\303\251`); Unicode controls and bidirectional overrides, which can disguise a name, are
+//! escaped too. JSON and SARIF keep the exact path. This is the one
 //! place that decides how a path looks on a terminal.
 
 use std::borrow::Cow;
 
-/// `path` as `git` prints it with `core.quotePath=true`: unchanged when every byte is printable
-/// ASCII other than `"` and `\`, else quoted with `\t`, `\n`, `\"`, `\\`, ... and octal escapes.
+/// `path` as `git` prints it with `core.quotePath=false`: unchanged when it holds no control
+/// character, `"` or `\`, else quoted with `\t`, `\n`, `\"`, `\\`, ... and octal escapes.
 ///
 /// ```
 /// use tokenguard::report::path::quote;
@@ -16,13 +18,20 @@ use std::borrow::Cow;
 /// assert_eq!(quote("a\nb"), "\"a\\nb\"");
 /// ```
 pub fn quote(path: &str) -> Cow<'_, str> {
-    if !path.bytes().any(needs_quoting) {
+    if !path.chars().any(needs_quoting) {
         return Cow::Borrowed(path);
     }
     let mut out = String::with_capacity(path.len() + 2);
     out.push('"');
-    for byte in path.bytes() {
-        push_escaped(&mut out, byte);
+    for c in path.chars() {
+        if needs_quoting(c) {
+            let mut bytes = [0u8; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                push_escaped(&mut out, byte);
+            }
+        } else {
+            out.push(c);
+        }
     }
     out.push('"');
     Cow::Owned(out)
@@ -44,9 +53,12 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// git's `sq_must_quote` with `core.quotePath` on: control bytes, DEL, `"`, `\` and non-ASCII.
-fn needs_quoting(byte: u8) -> bool {
-    byte < 0x20 || byte == b'"' || byte == b'\\' || byte >= 0x7f
+/// Control characters (C0, DEL, C1), `"`, `\\`, and the bidirectional overrides and isolates.
+fn needs_quoting(c: char) -> bool {
+    c.is_control()
+        || c == '"'
+        || c == '\\'
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 fn push_escaped(out: &mut String, byte: u8) {
@@ -67,8 +79,7 @@ fn push_escaped(out: &mut String, byte: u8) {
             out.push('\\');
             out.push(c);
         }
-        None if needs_quoting(byte) => out.push_str(&format!("\\{byte:03o}")),
-        None => out.push(byte as char),
+        None => out.push_str(&format!("\\{byte:03o}")),
     }
 }
 
@@ -76,7 +87,8 @@ fn push_escaped(out: &mut String, byte: u8) {
 mod tests {
     use super::*;
 
-    /// Each expectation is what `git ls-files` prints for the name (core.quotePath default).
+    /// Each expectation is what `git -c core.quotePath=false ls-files` prints for the name,
+    /// except the bidirectional override, which git prints raw.
     #[test]
     fn paths_are_quoted_as_git_quotes_them() {
         let cases = [
@@ -87,7 +99,8 @@ mod tests {
             ("esc\x1b[31m.py", "\"esc\\033[31m.py\""),
             ("quo\"te", "\"quo\\\"te\""),
             ("back\\slash", "\"back\\\\slash\""),
-            ("é.txt", "\"\\303\\251.txt\""),
+            ("é.txt", "é.txt"),
+            ("rlo\u{202e}txt.exe", "\"rlo\\342\\200\\256txt.exe\""),
             ("del\x7f", "\"del\\177\""),
             ("bell\x07", "\"bell\\a\""),
         ];
