@@ -43,10 +43,6 @@ fn git_hint(source: &git2::Error) -> String {
     if source.code() == git2::ErrorCode::Owner {
         return " (if you trust it: git config --global --add safe.directory <path>)".to_string();
     }
-    if source.message().contains("'sdir'") {
-        return " (a sparse index is not supported yet: git sparse-checkout init --no-sparse-index)"
-            .to_string();
-    }
     String::new()
 }
 

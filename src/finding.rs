@@ -132,8 +132,15 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
         .collect()
 }
 
+/// A git object id (40 or 64 hex digits) or a fingerprint (32): never a secret in an error,
+/// and needed whole to look the object up.
+fn is_object_id_or_fingerprint(text: &str) -> bool {
+    matches!(text.len(), 32 | 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Replaces every string a built-in rule's regex matches (its secret group) with the redacted
-/// form: for error messages, which can quote a config file or a path.
+/// form: for error messages, which can quote a config file or a path. Object ids and
+/// fingerprints stay whole: errors name them, and only a whole id can be looked up.
 pub fn redact_secrets(text: &str) -> String {
     let Ok(rules) = crate::detect::rules::RuleSet::builtin() else {
         return text.to_string();
@@ -158,6 +165,9 @@ pub fn redact_secrets(text: &str) -> String {
         let (Some(before), Some(secret)) = (text.get(at..start), text.get(start..end)) else {
             continue;
         };
+        if is_object_id_or_fingerprint(secret) {
+            continue;
+        }
         out.push_str(before);
         out.push_str(&redact(secret.as_bytes()));
         at = end;
@@ -183,6 +193,18 @@ mod tests {
         for (secret, expected) in cases {
             assert_eq!(redact(secret), expected);
         }
+    }
+
+    #[test]
+    fn errors_keep_object_ids_and_fingerprints_whole() {
+        let id = "3e757656cf36eca53338e520d134963a44f793f8";
+        let fingerprint = "939328f0f6332011c07122531155054f";
+        let token = format!("r8_{}", &"aB3dE5gH7j".repeat(4)[..37]);
+        let text = format!("cannot read the blob {id} ({fingerprint}) near {token}");
+        let redacted = redact_secrets(&text);
+        assert!(redacted.contains(id), "{redacted}");
+        assert!(redacted.contains(fingerprint), "{redacted}");
+        assert!(!redacted.contains(&token), "{redacted}");
     }
 
     #[test]

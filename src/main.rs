@@ -4,12 +4,16 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use tokenguard::report::Mode;
 
 fn main() -> ExitCode {
-    tokenguard::install_panic_hook();
+    tokenguard::install_panic_hook(None);
     let cli = tokenguard::cli::Cli::parse();
+    let mode = tokenguard::commands::mode_of(&cli.command);
+    tokenguard::install_panic_hook(mode);
+    let note = Mode::error_note(mode);
     if let Some(seconds) = cli.timeout {
-        start_watchdog(seconds);
+        tokenguard::commands::start_watchdog(seconds, mode);
     }
     let outcome = std::panic::catch_unwind(|| {
         // Test hook for the panic handler: its message must never reach the terminal.
@@ -28,32 +32,16 @@ fn main() -> ExitCode {
         }
         Ok(Err(err)) => {
             let mut stderr = std::io::stderr().lock();
-            // One line with the deliberate way out: a hook that cannot decide blocks. Errors
-            // can quote a config file or a path, so secrets in them are redacted too.
+            // One line with the deliberate way out, where the mode has one: a hook that cannot
+            // decide blocks. Errors can quote a config file or a path, so secrets in them are
+            // redacted too.
             let message = tokenguard::redact_secrets(&err.to_string());
-            let _ = writeln!(
-                stderr,
-                "tokenguard: error: {message} (commit blocked; to commit anyway, deliberately: \
-                 git commit --no-verify)"
-            );
+            let message = tokenguard::report::path::escape_controls(&message);
+            let _ = writeln!(stderr, "tokenguard: error: {message}{note}");
             tokenguard::ExitStatus::Error
         }
         // The panic hook has already printed a message without any content.
         Err(_) => tokenguard::ExitStatus::Error,
     };
     ExitCode::from(status as u8)
-}
-
-/// `--timeout`: a scan that runs longer fails closed with a message instead of hanging a commit.
-fn start_watchdog(seconds: f64) {
-    let limit = std::time::Duration::from_secs_f64(seconds.max(0.0));
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        let _ = writeln!(
-            std::io::stderr(),
-            "tokenguard: error: the scan took longer than --timeout {seconds}s (commit blocked; \
-             to commit anyway, deliberately: git commit --no-verify)"
-        );
-        std::process::exit(tokenguard::ExitStatus::Error as i32);
-    });
 }

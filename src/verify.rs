@@ -51,12 +51,11 @@ impl Default for Options {
 
 /// Runs every check, one per distinct fingerprint, a few at a time; the status of each.
 pub fn verify_all(checks: Vec<Check<'_>>, options: Options) -> HashMap<String, Status> {
-    let mut unique: Vec<Check<'_>> = Vec::new();
-    for check in checks {
-        if !unique.iter().any(|c| c.fingerprint == check.fingerprint) {
-            unique.push(check);
-        }
-    }
+    let mut seen = std::collections::HashSet::new();
+    let unique: Vec<Check<'_>> = checks
+        .into_iter()
+        .filter(|check| seen.insert(check.fingerprint.clone()))
+        .collect();
     let deadline = Instant::now() + options.budget;
     let next = AtomicUsize::new(0);
     let results = Mutex::new(HashMap::new());
@@ -64,16 +63,16 @@ pub fn verify_all(checks: Vec<Check<'_>>, options: Options) -> HashMap<String, S
         for _ in 0..CONCURRENCY.min(unique.len()) {
             scope.spawn(|| {
                 while let Some(check) = unique.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let status = if Instant::now() >= deadline {
-                        Status::Unknown(format!(
+                    // A check never outlives the overall budget: its own time-out is cut to
+                    // what is left of it.
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let status = match check.spec {
+                        None => Status::Unknown("this rule has no live check".to_string()),
+                        Some(_) if left.is_zero() => Status::Unknown(format!(
                             "the overall verification budget of {}s ran out",
                             options.budget.as_secs()
-                        ))
-                    } else {
-                        match check.spec {
-                            Some(spec) => run_check(spec, &check.secret, options.timeout),
-                            None => Status::Unknown("this rule has no live check".to_string()),
-                        }
+                        )),
+                        Some(spec) => run_check(spec, &check.secret, options.timeout.min(left)),
                     };
                     results
                         .lock()

@@ -72,8 +72,16 @@ impl<'a> Collector<'a> {
             Entry::Text { path, .. } => path.to_string(),
             Entry::Skipped { path, .. } => path.clone(),
         };
-        // A .env-style file matters when a commit adds it, not in every file of a tree.
-        if self.sensitive.matches(&path) && self.mode != Mode::Files {
+        // A .env-style file matters when a commit adds it, not in every file of a tree; a
+        // symlink or submodule of that name holds no credentials.
+        let by_mode = matches!(
+            entry,
+            Entry::Skipped {
+                reason: SkipReason::Submodule | SkipReason::Symlink,
+                ..
+            }
+        );
+        if self.sensitive.matches(&path) && self.mode != Mode::Files && !by_mode {
             self.warnings.push(Warning {
                 kind: WarningKind::SensitiveFile,
                 message: "a file that holds credentials by convention is staged; keep it out of git (add it to .gitignore and `git restore --staged` it)".to_string(),
@@ -98,6 +106,14 @@ impl<'a> Collector<'a> {
                     SkipReason::Binary => (
                         WarningKind::Binary,
                         "not scanned: binary (a NUL in the first 8000 bytes)".to_string(),
+                    ),
+                    SkipReason::Submodule => (
+                        WarningKind::Submodule,
+                        "not scanned: a submodule (scan it in its own repository)".to_string(),
+                    ),
+                    SkipReason::Symlink => (
+                        WarningKind::Symlink,
+                        "not scanned: a symlink (its content is the target's path)".to_string(),
                     ),
                 };
                 self.warnings.push(Warning {
@@ -215,18 +231,18 @@ pub(super) fn check_liveness(
     timeout: std::time::Duration,
 ) {
     let secrets = std::mem::take(&mut collector.secrets);
+    // Lookups by fingerprint and rule id: a scan can find tens of thousands of secrets.
+    let rule_of: std::collections::HashMap<&str, &str> = collector
+        .findings
+        .iter()
+        .map(|f| (f.fingerprint.as_str(), f.rule_id.as_str()))
+        .collect();
+    let rules: std::collections::HashMap<&str, _> =
+        scanner.rules().rules.iter().map(|r| (r.id(), r)).collect();
     let checks: Vec<verify::Check<'_>> = secrets
         .into_iter()
         .filter_map(|(fingerprint, secret)| {
-            let finding = collector
-                .findings
-                .iter()
-                .find(|f| f.fingerprint == fingerprint)?;
-            let rule = scanner
-                .rules()
-                .rules
-                .iter()
-                .find(|r| r.id() == finding.rule_id)?;
+            let rule = rules.get(rule_of.get(fingerprint.as_str())?)?;
             Some(verify::Check {
                 fingerprint,
                 spec: rule.spec.verify.as_ref(),

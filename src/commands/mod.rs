@@ -11,6 +11,7 @@ use crate::config::{self, ConfigOptions, IGNORE_FILE, Settings};
 use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::git::Repo;
+use crate::report::Mode;
 
 mod collect;
 mod config_show;
@@ -70,18 +71,67 @@ fn repository_root() -> Option<PathBuf> {
         .and_then(|repo| repo.workdir().map(PathBuf::from))
 }
 
+/// What a command is for, which decides how its errors are worded: the commit, push, server,
+/// history or files scan; `None` for the setup commands.
+pub fn mode_of(command: &Command) -> Option<Mode> {
+    let framework_push = || {
+        ["PRE_COMMIT", "PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"]
+            .iter()
+            .all(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+    };
+    match command {
+        Command::ScanStaged { .. } if framework_push() => Some(Mode::Push),
+        Command::ScanStaged { .. } => Some(Mode::Commit),
+        Command::ScanPush {
+            remote: Some(_), ..
+        } => Some(Mode::Push),
+        // pre-receive passes no remote name, and runs in the server's bare repository.
+        Command::ScanPush { remote: None, .. } => Some(match Repo::open() {
+            Ok(repo) if repo.workdir().is_none() => Mode::Server,
+            _ => Mode::Push,
+        }),
+        Command::ScanRange { .. } => Some(Mode::History),
+        Command::ScanFiles { .. } | Command::ScanTree { .. } => Some(Mode::Files),
+        Command::Install(_)
+        | Command::Uninstall(_)
+        | Command::Rules(_)
+        | Command::Config(_)
+        | Command::Ignore(_) => None,
+    }
+}
+
+/// Whether a watchdog runs already: `--timeout` wins over the configuration's `timeout`.
+static WATCHDOG: std::sync::Once = std::sync::Once::new();
+
+/// `--timeout` (or `timeout` under `[scan]`): a command that runs longer fails closed with a
+/// message, worded for its mode, instead of hanging a commit. Only the first call counts.
+pub fn start_watchdog(seconds: f64, mode: Option<Mode>) {
+    WATCHDOG.call_once(|| {
+        let limit = std::time::Duration::from_secs_f64(seconds.max(0.0));
+        std::thread::spawn(move || {
+            std::thread::sleep(limit);
+            let _ = writeln!(
+                std::io::stderr(),
+                "tokenguard: error: the scan took longer than its timeout of {seconds}s (--timeout, or timeout under [scan]){}",
+                Mode::error_note(mode)
+            );
+            std::process::exit(ExitStatus::Error as i32);
+        });
+    });
+}
+
 /// Replaces the default panic message, which could quote data, with one that names only the
-/// source location, and says the commit is blocked.
-pub fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
+/// source location, and says what the failure means for the command (`mode`, when known).
+pub fn install_panic_hook(mode: Option<Mode>) {
+    std::panic::set_hook(Box::new(move |info| {
         let location = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_default();
         let _ = writeln!(
             std::io::stderr(),
-            "tokenguard: internal error at {location} (a bug; please report it); the commit is \
-             blocked; to commit anyway, deliberately: git commit --no-verify"
+            "tokenguard: internal error at {location} (a bug; please report it){}",
+            Mode::error_note(mode)
         );
     }));
 }

@@ -81,7 +81,7 @@ enum Source {
 /// with nothing staged mean "scan these files", never "clean after zero bytes".
 fn staged_source(repo: &Repo, paths: &[PathBuf]) -> Result<Source> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if let (Some(from), Some(to)) = (var("PRE_COMMIT_FROM_REF"), var("PRE_COMMIT_TO_REF")) {
+    if let Some((from, to)) = framework_refs() {
         return Ok(Source::Commits(
             framework_range(repo, &from, &to)?,
             Mode::Push,
@@ -92,6 +92,14 @@ fn staged_source(repo: &Repo, paths: &[PathBuf]) -> Result<Source> {
         return Ok(Source::Paths(paths.to_vec()));
     }
     Ok(Source::Staged)
+}
+
+/// The framework's pre-push range, only when the framework runs us (it sets PRE_COMMIT=1):
+/// the same variables left over in a shell must not turn a plain hook into a range scan.
+fn framework_refs() -> Option<(String, String)> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    var("PRE_COMMIT")?;
+    Some((var("PRE_COMMIT_FROM_REF")?, var("PRE_COMMIT_TO_REF")?))
 }
 
 /// The commits of the framework's FROM..TO; an all-zero FROM (a new branch) means everything
@@ -113,8 +121,7 @@ fn framework_range(repo: &Repo, from: &str, to: &str) -> Result<Vec<git2::Oid>> 
 /// `scan-push`: the ref updates on stdin (pre-push or pre-receive format), or the framework's
 /// range.
 fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if let (Some(from), Some(to)) = (var("PRE_COMMIT_FROM_REF"), var("PRE_COMMIT_TO_REF")) {
+    if let Some((from, to)) = framework_refs() {
         return Ok(Source::Commits(
             framework_range(repo, &from, &to)?,
             Mode::Push,
@@ -130,10 +137,10 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
     let updates = parse_ref_updates(&input)?;
     // What the other side has already: the remote-tracking refs for a push; every existing
     // ref for a server receiving one (new objects are not referenced yet).
-    let known: Vec<String> = match remote {
-        Some(remote) => vec![format!("refs/remotes/{remote}/*")],
-        None if repo.workdir().is_none() => vec!["refs/*".to_string()],
-        None => Vec::new(),
+    let (known, mode): (Vec<String>, Mode) = match remote {
+        Some(remote) => (vec![format!("refs/remotes/{remote}/*")], Mode::Push),
+        None if repo.workdir().is_none() => (vec!["refs/*".to_string()], Mode::Server),
+        None => (Vec::new(), Mode::Push),
     };
     let mut commits = Vec::new();
     for update in &updates {
@@ -143,7 +150,7 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
             }
         }
     }
-    Ok(Source::Commits(commits, Mode::Push))
+    Ok(Source::Commits(commits, mode))
 }
 
 fn scan(
@@ -153,6 +160,14 @@ fn scan(
     options: &ConfigOptions,
 ) -> Result<ExitStatus> {
     let settings = settings_for(options, repo.workdir())?;
+    let mode = match &source {
+        Source::Staged => Mode::Commit,
+        Source::Paths(_) | Source::Tree(_) => Mode::Files,
+        Source::Commits(_, mode) => *mode,
+    };
+    if let Some(seconds) = settings.scan.timeout {
+        super::start_watchdog(seconds, Some(mode));
+    }
     let walk = WalkOptions {
         max_file_size: settings.scan.max_file_size,
         scan_binary: settings.scan.scan_binary,
@@ -166,11 +181,6 @@ fn scan(
         ..
     } = settings;
     let scanner = Scanner::with_policy(rules, policy).keeping_secrets(verify);
-    let mode = match &source {
-        Source::Staged => Mode::Commit,
-        Source::Paths(_) | Source::Tree(_) => Mode::Files,
-        Source::Commits(_, mode) => *mode,
-    };
     let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
     match &source {
         Source::Staged => {

@@ -43,6 +43,8 @@ pub struct ScanSection {
     pub block_sensitive_files: Option<bool>,
     /// Run the live check on every scan (user config only: it sends tokens to providers).
     pub verify: Option<Spanned<bool>>,
+    /// Seconds a scan may run before it fails closed, as `--timeout` (which wins).
+    pub timeout: Option<Spanned<f64>>,
 }
 
 /// A size as written: a number of bytes, or a string with a unit.

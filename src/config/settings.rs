@@ -21,6 +21,8 @@ pub struct ScanSettings {
     pub scan_binary: bool,
     pub block_sensitive_files: bool,
     pub verify: bool,
+    /// Seconds a scan may run (`--timeout` wins); `None`: no limit.
+    pub timeout: Option<f64>,
 }
 
 /// One merged value and the layer it came from, for `tokenguard config`.
@@ -99,6 +101,17 @@ impl Settings {
                 }
                 scan.verify = *value.get_ref();
                 note("scan.verify", value.get_ref().to_string(), &origin);
+            }
+            if let Some(value) = &section.timeout {
+                let seconds = *value.get_ref();
+                if !(seconds.is_finite() && seconds > 0.0) {
+                    return Err(layer.error_at(
+                        value.span().start,
+                        format!("timeout must be a positive number of seconds, not {seconds}"),
+                    ));
+                }
+                scan.timeout = Some(seconds);
+                note("scan.timeout", seconds.to_string(), &origin);
             }
             let allow = &layer.file.allow;
             extend_allow_list(

@@ -3,10 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{ObjectType, TreeWalkMode, TreeWalkResult};
+use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
+
+use git2::{ObjectType, Status, StatusOptions, StatusShow, TreeWalkMode, TreeWalkResult};
 
 use super::Repo;
-use super::visit::{Entry, StagedStats, WalkOptions, filemode, skip_reason, visit_content};
+use super::visit::{
+    Entry, SkipReason, StagedStats, WalkOptions, filemode, skip_reason, visit_content,
+};
 use crate::error::{Error, Result};
 
 impl Repo {
@@ -40,8 +45,9 @@ impl Repo {
     }
 
     /// Visits the named files whole: the staged version when the index tracks the path (the
-    /// content the next commit would hold), else the file on disk. A directory stands for
-    /// every tracked file below it.
+    /// content the next commit would hold), else the file on disk. A directory (or the
+    /// repository itself) stands for every tracked file below it and every untracked one that
+    /// `.gitignore` does not exclude; works before the first commit too.
     pub fn walk_paths(
         &self,
         paths: &[PathBuf],
@@ -54,32 +60,108 @@ impl Repo {
             .workdir()
             .ok_or_else(|| Error::NotARepository("scan-files needs a worktree".to_string()))?;
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        // A path named twice, or inside a directory also named, is visited once.
+        let mut seen: HashSet<Vec<u8>> = HashSet::new();
         for path in paths {
             let relative = repo_relative(&root, path)?;
+            let on_disk = root.join(&relative);
             let prefix = format!("{}/", relative.trim_end_matches('/'));
-            let tracked: Vec<_> = index
-                .iter()
-                .filter(|e| {
-                    let p = String::from_utf8_lossy(&e.path);
-                    p == relative || relative.is_empty() || p.starts_with(&prefix)
-                })
-                .collect();
-            if !tracked.is_empty() {
-                for entry in tracked {
+            let under = |p: &str| p == relative || relative.is_empty() || p.starts_with(&prefix);
+            let mut found = false;
+            for entry in index.iter() {
+                let entry_path = String::from_utf8_lossy(&entry.path);
+                // Unmerged paths have no single staged version.
+                if !under(&entry_path) || (entry.flags >> 12) & 3 != 0 {
+                    continue;
+                }
+                found = true;
+                if seen.insert(entry.path.clone()) {
                     let mode = filemode(entry.mode);
                     self.visit_whole_blob(&entry.path, entry.id, mode, walk, stats, &mut visit)?;
                 }
+            }
+            let is_dir = relative.is_empty() || on_disk.is_dir();
+            if !is_dir {
+                if found || !seen.insert(relative.as_bytes().to_vec()) {
+                    continue;
+                }
+                // A file named on the command line is read even when .gitignore excludes it.
+                self.visit_disk_file(&relative, &on_disk, path, walk, stats, &mut visit)?;
                 continue;
             }
-            let on_disk = root.join(&relative);
-            let content = std::fs::read(&on_disk).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
-            let reason = skip_reason(content.len() as u64, &content, walk);
-            visit_content(&relative, &content, reason, stats, &mut visit)?;
+            for untracked in self.untracked_under(&relative)? {
+                if !seen.insert(untracked.clone()) {
+                    continue;
+                }
+                let bytes = untracked.strip_suffix(b"/").unwrap_or(&untracked);
+                let file = root.join(std::ffi::OsStr::from_bytes(bytes));
+                let name = String::from_utf8_lossy(&untracked);
+                self.visit_disk_file(&name, &file, &file, walk, stats, &mut visit)?;
+            }
         }
         Ok(())
+    }
+
+    /// An untracked file on disk: a symlink or a nested repository is skipped (and listed
+    /// with `-v`), anything else read whole.
+    fn visit_disk_file(
+        &self,
+        relative: &str,
+        file: &Path,
+        named: &Path,
+        walk: WalkOptions,
+        stats: &mut StagedStats,
+        visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let read_error = |source| Error::Read {
+            path: named.to_path_buf(),
+            source,
+        };
+        let kind = std::fs::symlink_metadata(file)
+            .map_err(read_error)?
+            .file_type();
+        let reason = if kind.is_symlink() {
+            Some(SkipReason::Symlink)
+        } else if kind.is_dir() {
+            // git lists an untracked nested repository as one directory entry.
+            Some(SkipReason::Submodule)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return visit_content(relative, b"", Some(reason), stats, visit);
+        }
+        let content = std::fs::read(file).map_err(read_error)?;
+        let reason = skip_reason(content.len() as u64, &content, walk);
+        visit_content(relative, &content, reason, stats, visit)
+    }
+
+    /// Untracked files below `relative` (the whole worktree when empty) that `.gitignore`
+    /// does not exclude, as git status lists them with `--untracked-files=all`.
+    fn untracked_under(&self, relative: &str) -> Result<Vec<Vec<u8>>> {
+        let mut options = StatusOptions::new();
+        options
+            .show(StatusShow::Workdir)
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        if !relative.is_empty() {
+            options.pathspec(relative.trim_end_matches('/'));
+        }
+        let statuses = self
+            .repo
+            .statuses(Some(&mut options))
+            .map_err(Error::git("cannot list the untracked files"))?;
+        let prefix = format!("{}/", relative.trim_end_matches('/'));
+        let mut paths: Vec<Vec<u8>> = statuses
+            .iter()
+            .filter(|s| s.status().contains(Status::WT_NEW))
+            .map(|s| s.path_bytes().to_vec())
+            .filter(|p| relative.is_empty() || p.starts_with(prefix.as_bytes()))
+            .collect();
+        paths.sort();
+        Ok(paths)
     }
 }
 

@@ -3,9 +3,11 @@
 //! libgit2 compares HEAD with the index by reading every tree of HEAD; git itself skips each
 //! directory whose cache-tree entry is valid and equal to HEAD's tree, which is what keeps
 //! `git diff --cached` fast on large repositories. Reading the index here gives the staged scan
-//! the same shortcut. Anything this reader does not handle (a split or sparse index, an
-//! unknown version, SHA-256 object ids) is reported as unsupported, and the caller falls back to
-//! libgit2. The format: git's Documentation/gitformat-index.txt.
+//! the same shortcut. It reads what git writes: versions 2 to 4, a skipped checksum
+//! (`index.skipHash`), the `link` extension of a split index (merged with its shared index in
+//! `split_index`) and the directory entries of a sparse index (`sdir`), which the caller expands
+//! from their trees. An unknown version or required extension is reported as unsupported, and
+//! the caller falls back to libgit2. The format: git's Documentation/gitformat-index.txt.
 
 use sha1::{Digest, Sha1};
 
@@ -18,12 +20,27 @@ const FLAG_STAGE_MASK: u16 = 0x3000;
 const FLAG_NAME_MASK: u16 = 0x0fff;
 const EXTENDED_INTENT_TO_ADD: u16 = 0x2000;
 
-/// One index entry (stage 0).
+/// A sparse index folds a directory outside the sparse cone into one entry with this mode,
+/// the directory's tree id and its path with a trailing `/`.
+pub const SPARSE_DIR_MODE: u32 = 0o040000;
+
+/// One index entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexEntry {
     pub path: Vec<u8>,
     pub mode: u32,
     pub oid: [u8; OID_LEN],
+    /// 0, or 1-3 for the sides of an unmerged path.
+    pub stage: u8,
+    /// `git add -N`: in the index but not part of the next commit.
+    pub intent_to_add: bool,
+}
+
+impl IndexEntry {
+    /// A sparse index's directory entry: stands for every file of the tree `oid`.
+    pub fn is_sparse_dir(&self) -> bool {
+        self.mode == SPARSE_DIR_MODE
+    }
 }
 
 /// One directory of the cache-tree extension.
@@ -46,14 +63,38 @@ impl CacheTree {
 pub struct Index {
     pub entries: Vec<IndexEntry>,
     pub cache_tree: Option<CacheTree>,
+    /// A split index: most entries live in the shared index this names.
+    pub link: Option<Link>,
+}
+
+impl Index {
+    /// True when some entry is unmerged (stage 1-3).
+    pub fn has_conflicts(&self) -> bool {
+        self.entries.iter().any(|e| e.stage != 0)
+    }
+}
+
+/// The `link` extension of a split index: the shared index's id, and which of its entries
+/// this file deletes and replaces (EWAH bitmaps, decoded when the shared index is known).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub shared: [u8; OID_LEN],
+    pub delete_bitmap: Vec<u8>,
+    pub replace_bitmap: Vec<u8>,
+}
+
+impl Link {
+    /// The shared index's file name in the git directory.
+    pub fn shared_file_name(&self) -> String {
+        let hex: String = self.shared.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sharedindex.{hex}")
+    }
 }
 
 /// Why the reader handed over to libgit2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unsupported {
-    /// Unmerged entries (stage 1-3): libgit2 reports them as conflicts.
-    Conflicts,
-    /// A split index (`link`), a sparse index (`sdir`) or an unknown required extension.
+    /// An unknown required extension.
     Extension(String),
     Version(u32),
 }
@@ -74,7 +115,10 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
         return Err(corrupt("not an index file (bad signature or too short)"));
     }
     let (body, checksum) = data.split_at(data.len() - OID_LEN);
-    if Sha1::digest(body).as_slice() != checksum {
+    // `index.skipHash` (also set by `feature.manyFiles`) writes an all-zero checksum, which
+    // git accepts without hashing.
+    let skipped = checksum.iter().all(|b| *b == 0);
+    if !skipped && Sha1::digest(body).as_slice() != checksum {
         return Err(corrupt("index checksum mismatch (truncated or corrupt)"));
     }
     let version = be32(&body[4..8]);
@@ -137,17 +181,18 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
         if at > body.len() {
             return Err(corrupt("index entry runs past the end"));
         }
-        if flags & FLAG_STAGE_MASK != 0 {
-            return Ok(Parsed::Unsupported(Unsupported::Conflicts));
-        }
         previous.clone_from(&path);
-        // An intent-to-add entry is not part of the next commit.
-        if extended & EXTENDED_INTENT_TO_ADD == 0 {
-            entries.push(IndexEntry { path, mode, oid });
-        }
+        entries.push(IndexEntry {
+            path,
+            mode,
+            oid,
+            stage: ((flags & FLAG_STAGE_MASK) >> 12) as u8,
+            intent_to_add: extended & EXTENDED_INTENT_TO_ADD != 0,
+        });
     }
 
     let mut cache_tree = None;
+    let mut link = None;
     while at + 8 <= body.len() {
         let signature = &body[at..at + 4];
         let size = be32(&body[at + 4..at + 8]) as usize;
@@ -160,10 +205,12 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
                 cache_tree =
                     Some(parse_tree(&mut cursor, 0).ok_or_else(|| corrupt("bad cache tree"))?);
             }
-            // Optional extensions the comparison does not need.
-            b"REUC" | b"UNTR" | b"FSMN" | b"EOIE" | b"IEOT" => {}
-            // Lower-case signatures are required: a split index ("link") keeps entries
-            // elsewhere, a sparse index ("sdir") folds directories into one entry.
+            b"link" => link = Some(parse_link(payload)?),
+            // A sparse index: its directory entries carry their own mode, so the flag adds
+            // nothing the entries do not say.
+            b"sdir" => {}
+            // Optional extensions (upper case) the comparison does not need: REUC, UNTR,
+            // FSMN, EOIE, IEOT, ... Other lower-case signatures are required and unknown.
             other if other[0].is_ascii_lowercase() => {
                 return Ok(Parsed::Unsupported(Unsupported::Extension(
                     String::from_utf8_lossy(other).into_owned(),
@@ -176,7 +223,31 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
     Ok(Parsed::Index(Index {
         entries,
         cache_tree,
+        link,
     }))
+}
+
+/// `link`: the shared index's id, then the delete and replace bitmaps (absent when the split
+/// index changes nothing of the shared one).
+fn parse_link(payload: &[u8]) -> Result<Link, Corrupt> {
+    let corrupt = || Corrupt("bad link extension (split index)".to_string());
+    let shared: [u8; OID_LEN] = payload
+        .get(..OID_LEN)
+        .ok_or_else(corrupt)?
+        .try_into()
+        .map_err(|_| corrupt())?;
+    let rest = &payload[OID_LEN..];
+    let (delete_bitmap, replace_bitmap) = if rest.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let first = super::split_index::ewah_len(rest).ok_or_else(corrupt)?;
+        (rest[..first].to_vec(), rest[first..].to_vec())
+    };
+    Ok(Link {
+        shared,
+        delete_bitmap,
+        replace_bitmap,
+    })
 }
 
 /// Deeper cache trees are refused: git's paths are at most 4096 bytes, so no real tree nests

@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{ErrorCode, Index, Repository, Tree};
+use git2::{ErrorCode, Repository, Tree};
 
 use crate::error::{Error, Result};
 
@@ -21,7 +21,9 @@ mod files;
 mod history;
 /// git's index file and its cache tree, read directly.
 pub mod index;
+mod index_file;
 mod line_diff;
+mod split_index;
 mod staged;
 mod visit;
 
@@ -57,17 +59,6 @@ impl Repo {
     /// The worktree's top level, where repository configuration lives.
     pub fn workdir(&self) -> Option<&Path> {
         self.repo.workdir()
-    }
-
-    fn index(&self) -> Result<Index> {
-        if self.repo.is_bare() {
-            return Err(Error::NotARepository(
-                "a bare repository has no index to commit from".to_string(),
-            ));
-        }
-        self.repo
-            .index()
-            .map_err(Error::git("cannot read the index"))
     }
 
     /// HEAD's tree, or `None` before the first commit (an unborn branch).

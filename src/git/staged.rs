@@ -9,7 +9,7 @@ use git2::{
 
 use super::line_diff::{extension, line_similarity};
 use super::visit::{Change, ChangeSet, StagedStats, filemode};
-use super::{Repo, index};
+use super::{Repo, index, index_file};
 use crate::error::{Error, Result};
 
 /// A tree entry's mode for a directory.
@@ -157,8 +157,9 @@ impl Repo {
     }
 
     /// The staged change read through the index's cache tree, as git reads it: directories
-    /// whose cache-tree entry equals HEAD's tree are skipped without reading them. `None`
-    /// when the index needs libgit2 (conflicts, a split or sparse index, an unknown version)
+    /// whose cache-tree entry equals HEAD's tree are skipped without reading them, as are a
+    /// sparse index's directories equal to HEAD's. `None` when the index needs libgit2
+    /// (conflicts, an unknown version or required extension)
     /// or when added and deleted files might pair up as renames with edits, which libgit2's
     /// similarity detection decides.
     fn fast_changes(
@@ -166,25 +167,24 @@ impl Repo {
         head: Option<&Tree<'_>>,
         stats: &mut StagedStats,
     ) -> Result<Option<Vec<Change>>> {
-        let path = self.index_path();
-        let data = match std::fs::read(&path) {
-            Ok(data) => data,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(Error::Read { path, source }),
-        };
-        let parsed = index::parse(&data).map_err(|index::Corrupt(message)| Error::Index {
-            path: path.clone(),
-            message,
-        })?;
-        let index::Parsed::Index(parsed) = parsed else {
+        let Some(parsed) = self.read_index()? else {
             return Ok(None);
         };
+        // Unmerged paths are counted by libgit2's comparison.
+        if parsed.has_conflicts() {
+            return Ok(None);
+        }
+        let entries: Vec<index::IndexEntry> = parsed
+            .entries
+            .into_iter()
+            .filter(|e| !e.intent_to_add)
+            .collect();
         let mut diff = FastDiff::default();
         self.compare_dir(
             b"",
             parsed.cache_tree.as_ref(),
             head.cloned(),
-            &parsed.entries,
+            &entries,
             &mut diff,
         )?;
         // A blob that disappears in one place and appears in another is a pure move.
@@ -294,13 +294,20 @@ impl Repo {
                     }
                     None => None,
                 };
-                self.compare_dir(
-                    &sub,
-                    node.and_then(|n| n.child(name)),
-                    head_sub,
-                    &entries[i..end],
-                    diff,
-                )?;
+                let node = node.and_then(|n| n.child(name));
+                let sparse = &entries[i];
+                if end == i + 1 && sparse.is_sparse_dir() && sparse.path == sub {
+                    // A sparse index's directory: equal to HEAD's tree, or compared file by
+                    // file with the files of its tree.
+                    let id = index_file::oid(sparse)?;
+                    if head_sub.as_ref().is_none_or(|tree| tree.id() != id) {
+                        let mut files = Vec::new();
+                        self.tree_entries(&sub, id, &mut files)?;
+                        self.compare_dir(&sub, None, head_sub, &files, diff)?;
+                    }
+                } else {
+                    self.compare_dir(&sub, node, head_sub, &entries[i..end], diff)?;
+                }
                 i = end;
                 continue;
             }

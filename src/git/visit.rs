@@ -116,7 +116,14 @@ impl Added<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipReason {
     Binary,
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// A gitlink (or a nested repository on disk): its files belong to another repository.
+    Submodule,
+    /// A symlink's blob is its target path, not content.
+    Symlink,
 }
 
 /// One changed path: the new blob, and the blob it replaces when that was a regular file.
@@ -147,12 +154,12 @@ impl Repo {
         stats: &mut StagedStats,
         visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
-        if !is_scannable_mode(change.mode, stats) {
-            return Ok(());
-        }
         let id = change.id;
         let path = String::from_utf8_lossy(&change.path).into_owned();
-        let unreadable = || Error::git(format!("cannot read the staged blob {id} of {path}"));
+        if let Some(reason) = unscannable_mode(change.mode, stats) {
+            return visit(Entry::Skipped { path, reason });
+        }
+        let unreadable = || Error::git(format!("cannot read the blob {id} of {path}"));
         if let Some(limit) = walk.max_file_size {
             // The object header gives the size without inflating the blob.
             let odb = self
@@ -207,10 +214,10 @@ impl Repo {
         stats: &mut StagedStats,
         visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
-        if !is_scannable_mode(mode, stats) {
-            return Ok(());
-        }
         let path = String::from_utf8_lossy(path).into_owned();
+        if let Some(reason) = unscannable_mode(mode, stats) {
+            return visit(Entry::Skipped { path, reason });
+        }
         let blob = self
             .repo
             .find_blob(id)
@@ -222,19 +229,18 @@ impl Repo {
 }
 
 /// Regular files are scanned; symlinks (their blob is a target path) and submodules are
-/// counted and skipped.
-fn is_scannable_mode(mode: FileMode, stats: &mut StagedStats) -> bool {
+/// counted and skipped, and the reason handed on (listed with `-v`).
+fn unscannable_mode(mode: FileMode, stats: &mut StagedStats) -> Option<SkipReason> {
     match mode {
-        FileMode::Blob | FileMode::BlobExecutable => true,
         FileMode::Link => {
             stats.symlinks_skipped += 1;
-            false
+            Some(SkipReason::Symlink)
         }
         FileMode::Commit => {
             stats.submodules_skipped += 1;
-            false
+            Some(SkipReason::Submodule)
         }
-        _ => false,
+        _ => None,
     }
 }
 
@@ -267,6 +273,8 @@ pub(super) fn visit_content(
             match reason {
                 SkipReason::Binary => stats.binary_skipped += 1,
                 SkipReason::TooLarge { .. } => stats.too_large_skipped += 1,
+                SkipReason::Submodule => stats.submodules_skipped += 1,
+                SkipReason::Symlink => stats.symlinks_skipped += 1,
             }
             visit(Entry::Skipped {
                 path: path.to_string(),

@@ -5,7 +5,8 @@ use std::io::Write;
 
 use colored::Colorize;
 
-use super::{Mode, Outcome, WarningKind, plural, summary_line};
+use super::path::quote;
+use super::{Mode, Outcome, plural, summary_line};
 use crate::detect::rules::RuleSet;
 use crate::finding::Finding;
 use crate::finding::Status;
@@ -43,7 +44,11 @@ pub fn write(
         } else {
             "tokenguard: no secrets found.".green()
         };
-        return writeln!(out, "{verdict} {}", summary_line(&outcome.stats));
+        return writeln!(
+            out,
+            "{verdict} {}",
+            summary_line(&outcome.stats, outcome.mode)
+        );
     }
     let count = outcome.findings.len() as u64;
     let headline = match outcome.mode {
@@ -53,6 +58,10 @@ pub fn write(
         ),
         Mode::Push => format!(
             "push blocked: {} in the commits being pushed",
+            plural(count, "secret")
+        ),
+        Mode::Server => format!(
+            "push rejected: {} in the pushed commits",
             plural(count, "secret")
         ),
         Mode::History => format!("{} added in the scanned commits", plural(count, "secret")),
@@ -89,16 +98,18 @@ pub fn write(
             "To push anyway, deliberately: {}",
             "git push --no-verify".cyan()
         )?,
-        Mode::History | Mode::Files => {}
+        // A server-side hook cannot be skipped from the client; history and files block nothing.
+        Mode::Server | Mode::History | Mode::Files => {}
     }
     writeln!(out)?;
-    writeln!(out, "{}", summary_line(&outcome.stats))
+    writeln!(out, "{}", summary_line(&outcome.stats, outcome.mode))
 }
 
 fn blocked_what(mode: Mode) -> &'static str {
     match mode {
         Mode::Commit => "commit blocked",
         Mode::Push => "push blocked",
+        Mode::Server => "push rejected",
         Mode::History | Mode::Files => "blocked",
     }
 }
@@ -113,7 +124,13 @@ fn write_finding(out: &mut impl Write, finding: &Finding) -> std::io::Result<()>
     writeln!(
         out,
         "  {}  {}  {}  {}{status}",
-        format!("{}:{}:{}", finding.path, finding.line, finding.column).bold(),
+        format!(
+            "{}:{}:{}",
+            quote(&finding.path),
+            finding.line,
+            finding.column
+        )
+        .bold(),
         finding.rule_id.yellow(),
         finding.provider,
         format!("{:?}", finding.severity).to_lowercase().red()
@@ -121,7 +138,7 @@ fn write_finding(out: &mut impl Write, finding: &Finding) -> std::io::Result<()>
     let commit = finding
         .commit
         .as_deref()
-        .map(|c| format!("  commit {}", &c[..c.len().min(12)]))
+        .map(|c| format!("  commit {c}"))
         .unwrap_or_default();
     writeln!(
         out,
@@ -148,7 +165,7 @@ fn write_remediation(
         .find_map(|p| p.env_vars.first())
         .map_or("API_TOKEN", String::as_str);
     let first = &outcome.findings[0];
-    let path = first.path.as_str();
+    let path = quote(&first.path);
     let replace = format!(
         "Replace it in the file with a read of an environment variable, e.g. \
          os.environ[\"{env_var}\"] (Python), process.env.{env_var} (JS), \"${env_var}\" (shell), \
@@ -204,12 +221,29 @@ fn write_remediation(
             writeln!(out, "  1. {replace}")?;
             writeln!(
                 out,
-                "  2. Rewrite the commits that add it, e.g. git rebase -i {}^ (edit the commit, fix the file, git commit --amend, git rebase --continue), then push again.",
-                &commit[..commit.len().min(12)]
+                "  2. Rewrite the commits that add it, e.g. git rebase -i {commit}^ (edit the commit, fix the file, git commit --amend, git rebase --continue), then push again."
             )?;
             writeln!(
                 out,
                 "  3. If the token was ever shared, pushed elsewhere, pasted or logged, treat it as leaked and rotate it:"
+            )?;
+        }
+        Mode::Server => {
+            let commit = first.commit.as_deref().unwrap_or("COMMIT");
+            writeln!(
+                out,
+                "{}",
+                "The server rejected the push: nothing of it was stored. To fix the pushed commits:"
+                    .bold()
+            )?;
+            writeln!(out, "  1. {replace}")?;
+            writeln!(
+                out,
+                "  2. In your clone, rewrite the commits that add it, e.g. git rebase -i {commit}^ (edit the commit, fix the file, git commit --amend, git rebase --continue); every commit listed above needs the fix."
+            )?;
+            writeln!(
+                out,
+                "  3. Push again. The token left your machine in this push: treat it as leaked and rotate it:"
             )?;
         }
         Mode::History | Mode::Files => {
@@ -244,19 +278,19 @@ fn write_remediation(
 
 fn write_warnings(out: &mut impl Write, outcome: &Outcome, verbose: bool) -> std::io::Result<()> {
     for warning in &outcome.warnings {
-        if warning.kind == WarningKind::Binary && !verbose {
+        if warning.kind.verbose_only() && !verbose {
             continue;
         }
         let label = match (warning.blocks, warning.kind) {
             (true, _) => "blocked",
-            (false, WarningKind::Binary) => "skipped",
+            (false, kind) if kind.verbose_only() => "skipped",
             (false, _) => "warning",
         };
         writeln!(
             out,
             "tokenguard: {}: {}: {}",
             label.yellow().bold(),
-            warning.path.bold(),
+            quote(&warning.path).bold(),
             warning.message
         )?;
     }

@@ -12,6 +12,8 @@ use crate::git::StagedStats;
 pub mod config;
 pub mod human;
 pub mod json;
+/// How a path looks on a terminal (git's quoting).
+pub mod path;
 pub mod rules;
 
 pub mod sarif;
@@ -25,10 +27,35 @@ pub enum Mode {
     Commit,
     /// Commits about to be pushed (the secret is in local history only).
     Push,
+    /// Commits a server is receiving (pre-receive): the push is rejected, and no client-side
+    /// switch bypasses it.
+    Server,
     /// Commits already made (the secret is in history).
     History,
     /// Files as they are (the secret is in the tree or the worktree).
     Files,
+}
+
+impl Mode {
+    /// What an error means for the command that failed, appended to its one-line message:
+    /// the deliberate way out where one exists. `None` is a setup command (install, rules,
+    /// config, ignore), where an error blocks nothing.
+    pub fn error_note(mode: Option<Mode>) -> &'static str {
+        match mode {
+            Some(Mode::Commit) => {
+                " (commit blocked; to commit anyway, deliberately: git commit --no-verify)"
+            }
+            Some(Mode::Push) => {
+                " (push blocked; to push anyway, deliberately: git push --no-verify)"
+            }
+            Some(Mode::Server) => {
+                " (push rejected: the server's tokenguard hook could not check it; \
+                 ask the server's administrator)"
+            }
+            Some(Mode::History | Mode::Files) => " (scan not completed)",
+            None => "",
+        }
+    }
 }
 
 /// Everything a scan found and counted.
@@ -59,6 +86,20 @@ pub enum WarningKind {
     TooLarge,
     /// Listed with `-v` only: binary blobs are skipped by design.
     Binary,
+    /// Listed with `-v` only: a submodule's files belong to another repository.
+    Submodule,
+    /// Listed with `-v` only: a symlink's blob is its target path.
+    Symlink,
+}
+
+impl WarningKind {
+    /// Skips by design, listed only with `-v`.
+    pub fn verbose_only(self) -> bool {
+        matches!(
+            self,
+            WarningKind::Binary | WarningKind::Submodule | WarningKind::Symlink
+        )
+    }
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -77,9 +118,7 @@ impl Outcome {
 
     /// Warnings worth showing by default (binary skips only with `-v`).
     pub fn notable_warnings(&self) -> impl Iterator<Item = &Warning> {
-        self.warnings
-            .iter()
-            .filter(|w| w.kind != WarningKind::Binary)
+        self.warnings.iter().filter(|w| !w.kind.verbose_only())
     }
 }
 
@@ -92,14 +131,19 @@ fn plural(count: u64, noun: &str) -> String {
     }
 }
 
-/// The closing line of every report: what was scanned and what was skipped.
-pub fn summary_line(stats: &Stats) -> String {
+/// The closing line of every report: what was scanned and what was skipped. Whole files
+/// (`Mode::Files`) have lines, not added lines.
+pub fn summary_line(stats: &Stats, mode: Mode) -> String {
     let s = &stats.staged;
+    let lines = match mode {
+        Mode::Files => "line",
+        _ => "added line",
+    };
     let mut line = format!(
         "scanned {} ({} bytes, {}",
         plural(s.files_scanned, "file"),
         s.bytes_scanned,
-        plural(s.added_lines, "added line"),
+        plural(s.added_lines, lines),
     );
     if s.diffs_skipped > 0 {
         line.push_str(&format!(

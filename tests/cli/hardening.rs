@@ -174,7 +174,7 @@ fn a_repository_owned_by_someone_else_is_refused_with_a_hint() {
 }
 
 #[test]
-fn sparse_checkout_works_and_a_sparse_index_fails_closed() {
+fn sparse_checkout_works_with_and_without_a_sparse_index() {
     let repo = TestRepo::new();
     repo.add("d1/a.txt", "a\n");
     repo.add("d2/b.txt", "b\n");
@@ -186,9 +186,7 @@ fn sparse_checkout_works_and_a_sparse_index_fails_closed() {
     );
     repo.tokenguard(&["scan-staged"]).assert_code(1);
     repo.git(&["sparse-checkout", "init", "--cone", "--sparse-index"]);
-    let run = repo.tokenguard(&["scan-staged"]);
-    run.assert_code(2);
-    assert!(run.stderr.contains("sparse"), "{run:#?}");
+    repo.tokenguard(&["scan-staged"]).assert_code(1);
 }
 
 #[test]
@@ -265,4 +263,18 @@ fn timeout_fails_closed_with_a_message() {
     assert!(run.stderr.contains("--no-verify"), "{run:#?}");
     repo.tokenguard(&["--timeout", "60", "scan-staged"])
         .assert_code(0);
+    // Set for the hook in the user config; `--timeout` on the command line wins.
+    repo.write_user_config("[scan]\ntimeout = 0.001\n");
+    let run = repo.tokenguard(&["scan-staged"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("timeout of 0.001s"), "{run:#?}");
+    repo.tokenguard(&["--timeout", "60", "scan-staged"])
+        .assert_code(0);
+    repo.write_user_config("[scan]\ntimeout = -1\n");
+    let run = repo.tokenguard(&["scan-staged"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("positive number of seconds"),
+        "{run:#?}"
+    );
 }

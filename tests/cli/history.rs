@@ -43,7 +43,7 @@ fn scan_range_reports_the_commit_that_adds_each_secret() {
         .assert_code(0);
     let human = repo.tokenguard(&["scan-range", "HEAD"]);
     assert!(
-        human.stdout.contains(&format!("commit {}", &adds[..12])),
+        human.stdout.contains(&format!("commit {adds}")),
         "{human:#?}"
     );
     assert!(human.stdout.contains("in 3 commits"), "{human:#?}");
@@ -156,6 +156,10 @@ fn pre_receive_in_a_bare_repository() {
     let run = push(&repo, &["main"]);
     assert_ne!(run.code, Some(0), "the server refuses it: {run:#?}");
     assert!(run.all().contains("replicate-api-token"), "{run:#?}");
+    // Worded for a server: rejected, how to fix the pushed commits, no client-side bypass.
+    assert!(run.all().contains("push rejected"), "{run:#?}");
+    assert!(run.all().contains("git rebase -i"), "{run:#?}");
+    assert!(!run.all().contains("--no-verify"), "{run:#?}");
     let server_head = repo.git_in(&server, &["rev-parse", "main"]).stdout;
     assert_ne!(server_head.trim(), head(&repo, &repo.path()));
 }
@@ -228,9 +232,7 @@ fn scan_tree_reads_every_file_of_a_revision() {
     let clean = repo.tokenguard(&["scan-tree"]);
     clean.assert_code(0);
     assert!(
-        clean
-            .stdout
-            .contains("scanned 1 file (6 bytes, 1 added line)"),
+        clean.stdout.contains("scanned 1 file (6 bytes, 1 line)"),
         "{clean:#?}"
     );
     repo.add(
@@ -285,6 +287,7 @@ fn framework_pre_push_range_is_honoured() {
     let output = repo
         .command(BIN, &repo.path())
         .args(["scan-staged"])
+        .env("PRE_COMMIT", "1")
         .env("PRE_COMMIT_FROM_REF", &from)
         .env("PRE_COMMIT_TO_REF", &to)
         .output()
@@ -293,6 +296,7 @@ fn framework_pre_push_range_is_honoured() {
     let output = repo
         .command(BIN, &repo.path())
         .args(["scan-staged"])
+        .env("PRE_COMMIT", "1")
         .env("PRE_COMMIT_FROM_REF", &to)
         .env("PRE_COMMIT_TO_REF", &to)
         .output()

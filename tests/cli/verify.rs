@@ -366,3 +366,52 @@ fn a_repository_cannot_add_a_check_but_the_user_config_can() {
     run.assert_code(2);
     assert!(run.stderr.contains("https"), "{run:#?}");
 }
+
+/// 50,000 distinct tokens against a provider that answers each after 10 s: the checks run a
+/// few at a time until the overall 30 s budget is spent, each cut to what is left of it, and
+/// every other token is reported unknown. The time is printed, never asserted.
+#[test]
+fn the_overall_budget_holds_for_fifty_thousand_distinct_tokens() {
+    let tokens: Vec<String> = (0..50_000u64)
+        .map(|i| replicate_token(200_000 + i))
+        .collect();
+    let replies: HashMap<String, Reply> = tokens
+        .iter()
+        .map(|t| (t.clone(), Reply::Sleep(Duration::from_secs(10))))
+        .collect();
+    let server = mock(replies);
+    let repo = TestRepo::new();
+    let text: String = tokens
+        .iter()
+        .map(|t| format!("REPLICATE_API_TOKEN={t}\n"))
+        .collect();
+    repo.add("many.env", text);
+    let started = std::time::Instant::now();
+    let run = scan(&repo, &server.base, &["--verify", "--format", "json"]);
+    eprintln!(
+        "--verify with 50,000 distinct tokens: {:.1} s (budget 30 s), {} connections",
+        started.elapsed().as_secs_f64(),
+        server.connections.load(Ordering::SeqCst)
+    );
+    run.assert_code(1);
+    let report = run.json();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 50_000);
+    let budget = findings
+        .iter()
+        .filter(|f| {
+            f["verification"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("budget"))
+        })
+        .count();
+    assert!(budget > 49_000, "{budget} checks were cut by the budget");
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["verification"]["status"] == "unknown"),
+        "every check has a status"
+    );
+    // At most a few connections per concurrent slot: the budget stopped the rest.
+    assert!(server.connections.load(Ordering::SeqCst) < 100);
+}
