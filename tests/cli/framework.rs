@@ -85,6 +85,9 @@ fn commit_through_framework(repo: &TestRepo) -> Run {
             .args(["commit", "-q", "-m", "test commit"])
             .env("PATH", path_with_tokenguard(repo))
             .env("PRE_COMMIT_HOME", repo.root().join("pre-commit-cache"))
+            // The rust hook runs `cargo install`; a kept target directory lets later runs reuse
+            // the dependencies built by the first one instead of compiling them all again.
+            .env("CARGO_TARGET_DIR", framework_target_dir())
             .output()
             .expect("git runs"),
     )
@@ -99,6 +102,9 @@ fn pre_commit(repo: &TestRepo, args: &[&str]) -> Run {
         .args(args)
         .env("PATH", path)
         .env("PRE_COMMIT_HOME", repo.root().join("pre-commit-cache"))
+        // The rust hook runs `cargo install`; a kept target directory lets later runs reuse
+        // the dependencies built by the first one instead of compiling them all again.
+        .env("CARGO_TARGET_DIR", framework_target_dir())
         .env(
             "RUSTUP_HOME",
             std::env::var_os("RUSTUP_HOME").unwrap_or_else(|| real_home.join(".rustup").into()),
@@ -115,6 +121,14 @@ fn pre_commit(repo: &TestRepo, args: &[&str]) -> Run {
         "the pre-commit framework is missing: run scripts/test.sh, which installs it"
     );
     run
+}
+
+/// Where the framework's `cargo install` builds: under our own target directory unless
+/// `TOKENGUARD_TEST_FRAMEWORK_TARGET` names a shared one.
+fn framework_target_dir() -> PathBuf {
+    std::env::var_os("TOKENGUARD_TEST_FRAMEWORK_TARGET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(MANIFEST).join("target").join("framework-install"))
 }
 
 fn configure(repo: &TestRepo, hook_repo: &Path, rev: &str, id: &str) {
