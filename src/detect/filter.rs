@@ -1,7 +1,7 @@
 //! Filters applied after a regex matched: context, entropy, character classes, references
 //! and inline allow comments. Pure functions over bytes.
 
-use crate::detect::rules::{Context, Filters, ReferenceSpec, Side};
+use crate::detect::rules::{Context, Filters, ReferenceSpec, Side, Window};
 
 /// Why a regex match is not reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,8 +120,16 @@ pub fn is_reference(secret: &[u8], spec: &ReferenceSpec) -> bool {
 
 /// True when a context keyword occurs where the rule asks for it around `start..end`.
 pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) -> bool {
-    let before = start.saturating_sub(context.window)..start;
-    let after = end..end.saturating_add(context.window).min(content.len());
+    let (before, after) = match context.window {
+        Window::Bytes(window) => (
+            start.saturating_sub(window)..start,
+            end..end.saturating_add(window).min(content.len()),
+        ),
+        Window::Lines(lines) => (
+            lines_before(content, start, lines)..start,
+            end..lines_after(content, end, lines),
+        ),
+    };
     let found = |range: std::ops::Range<usize>| context.keywords.is_match(&content[range]);
     match context.side {
         Side::Before => found(before),
@@ -129,6 +137,18 @@ pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) 
         Side::Both => found(before) || found(after),
         Side::File => context.keywords.is_match(content),
     }
+}
+
+/// Start of the line `lines` lines above the one holding `offset` (0 at the top).
+fn lines_before(content: &[u8], offset: usize, lines: usize) -> usize {
+    let mut newlines = memchr::memrchr_iter(b'\n', &content[..offset]);
+    newlines.nth(lines).map_or(0, |at| at + 1)
+}
+
+/// End of the line `lines` lines below the one holding `offset` (the content's end at most).
+fn lines_after(content: &[u8], offset: usize, lines: usize) -> usize {
+    let mut newlines = memchr::memchr_iter(b'\n', &content[offset..]);
+    newlines.nth(lines).map_or(content.len(), |at| offset + at)
 }
 
 /// True when `text` carries `marker` as a whole word (`tokenguard:allow` is not the start of
@@ -228,6 +248,18 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(looks_like_identifier(value.as_bytes()), expected, "{value}");
         }
+    }
+
+    #[test]
+    fn line_windows() {
+        let text = b"a\nbb\nKEY\ndd\ne";
+        let key = 5; // the K of KEY, on line 3
+        assert_eq!(lines_before(text, key, 0), 5);
+        assert_eq!(lines_before(text, key, 1), 2);
+        assert_eq!(lines_before(text, key, 5), 0);
+        assert_eq!(lines_after(text, key + 3, 0), 8);
+        assert_eq!(lines_after(text, key + 3, 1), 11);
+        assert_eq!(lines_after(text, key + 3, 5), text.len());
     }
 
     #[test]

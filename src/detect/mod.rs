@@ -29,6 +29,8 @@ pub mod scanner;
 pub mod schema;
 /// Example token shapes turned into concrete tokens (tests and self-checks).
 pub mod shape;
+/// Credential-variable rules generated from each provider's variable names and SDK calls.
+pub mod variables;
 
 pub use lines::AddedLines;
 pub use scanner::Scanner;

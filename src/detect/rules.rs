@@ -24,8 +24,16 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 #[derive(Debug, Clone)]
 pub struct Context {
     pub keywords: AhoCorasick,
-    pub window: usize,
+    pub window: Window,
     pub side: Side,
+}
+
+/// How far from the secret a context keyword may sit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    Bytes(usize),
+    /// The secret's own line(s) and this many lines on each requested side.
+    Lines(usize),
 }
 
 /// A rule ready to run. Its regex and context automaton are built on first use: a commit
@@ -34,6 +42,8 @@ pub struct Context {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub spec: RuleSpec,
+    /// The provider's API host, an implicit context keyword.
+    host: String,
     regex: OnceLock<Regex>,
     context: OnceLock<Option<Context>>,
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
@@ -56,10 +66,9 @@ impl Rule {
     pub fn context(&self) -> Option<&Context> {
         self.context
             .get_or_init(|| {
-                self.spec
-                    .context
-                    .as_ref()
-                    .map(|ctx| compile_context(ctx).expect("rule contexts are validated"))
+                self.spec.context.as_ref().map(|ctx| {
+                    compile_context(ctx, &self.host).expect("rule contexts are validated")
+                })
             })
             .as_ref()
     }
@@ -76,7 +85,7 @@ impl Rule {
             return Err("regex needs a capture group holding the secret".to_string());
         }
         let context = match &self.spec.context {
-            Some(ctx) => Some(compile_context(ctx)?),
+            Some(ctx) => Some(compile_context(ctx, &self.host)?),
             None => None,
         };
         let _ = self.regex.set(regex);
@@ -148,8 +157,10 @@ impl RuleSet {
         })
     }
 
-    fn compile(file: RulesFile, eager: bool) -> std::result::Result<RuleSet, Vec<Problem>> {
+    fn compile(mut file: RulesFile, eager: bool) -> std::result::Result<RuleSet, Vec<Problem>> {
         let mut problems = Vec::new();
+        file.rules
+            .extend(crate::detect::variables::generate(&file.providers));
         if file.schema != 1 {
             problems.push(Problem {
                 rule_id: None,
@@ -171,7 +182,8 @@ impl RuleSet {
             if !file.providers.contains_key(&spec.provider) {
                 problem(format!("unknown provider {:?}", spec.provider));
             }
-            match compile_rule(spec, eager) {
+            let host = host_of(&file.providers, &spec.provider);
+            match compile_rule(spec, host, eager) {
                 Ok(rule) => rules.push(rule),
                 Err((id, message)) => problems.push(Problem {
                     rule_id: Some(id),
@@ -227,7 +239,8 @@ impl RuleSet {
                 problems.push((Some(index), format!("unknown provider {:?}", spec.provider)));
                 continue;
             }
-            match compile_rule(spec, true) {
+            let host = host_of(&self.providers, &spec.provider);
+            match compile_rule(spec, host, true) {
                 Ok(rule) => self.rules.push(rule),
                 Err((_, message)) => problems.push((Some(index), message)),
             }
@@ -255,6 +268,14 @@ impl RuleSet {
     }
 }
 
+/// The API host of a provider, empty when the provider is unknown (reported elsewhere).
+fn host_of(providers: &BTreeMap<String, Provider>, key: &str) -> String {
+    providers
+        .get(key)
+        .map(|p| p.host.clone())
+        .unwrap_or_default()
+}
+
 fn first_error(problems: Vec<Problem>, origin: &str) -> Error {
     let first = problems.into_iter().next().expect("errors are never empty");
     match first.rule_id {
@@ -280,7 +301,11 @@ type RuleProblem = (String, String);
 
 /// Validates a rule; `eager` also builds its regex and context now (user rules, `rules
 /// check`), else they are built on first use.
-fn compile_rule(spec: RuleSpec, eager: bool) -> std::result::Result<Rule, RuleProblem> {
+fn compile_rule(
+    spec: RuleSpec,
+    host: String,
+    eager: bool,
+) -> std::result::Result<Rule, RuleProblem> {
     let id = spec.id.clone();
     let fail = |message: &str| Err((id.clone(), message.to_string()));
     if spec.id.is_empty()
@@ -303,12 +328,23 @@ fn compile_rule(spec: RuleSpec, eager: bool) -> std::result::Result<Rule, RulePr
         if ctx.keywords.is_empty() {
             return fail("context needs at least one keyword");
         }
-        if ctx.side != Side::File && ctx.window.is_none_or(|w| w == 0) {
-            return fail("context needs a window (bytes) > 0");
+        match (ctx.side, ctx.window, ctx.lines) {
+            (Side::File, None, None) => {}
+            (Side::File, _, _) => {
+                return fail("context with side = \"file\" takes no window or lines");
+            }
+            (_, Some(_), Some(_)) => {
+                return fail("context takes a window (bytes) or lines, not both");
+            }
+            (_, Some(0), _) | (_, None, None) => {
+                return fail("context needs a window (bytes) > 0 or lines");
+            }
+            _ => {}
         }
     }
     let rule = Rule {
         spec,
+        host,
         regex: OnceLock::new(),
         context: OnceLock::new(),
         fixed_parts: OnceLock::new(),
@@ -340,14 +376,20 @@ fn check_verify(verify: &VerifySpec) -> std::result::Result<(), String> {
 }
 
 /// Builds a context automaton; `compile_rule` has already checked keywords and window.
-fn compile_context(ctx: &ContextSpec) -> std::result::Result<Context, String> {
-    let window = match ctx.side {
-        Side::File => 0,
-        _ => ctx.window.unwrap_or(0),
+/// The provider's API host counts as a context keyword too: a key next to the URL it is sent
+/// to (`https://api.stability.ai/...`) names its service as surely as the word does.
+fn compile_context(ctx: &ContextSpec, host: &str) -> std::result::Result<Context, String> {
+    let window = match (ctx.lines, ctx.window) {
+        (Some(lines), _) => Window::Lines(lines),
+        (None, window) => Window::Bytes(window.unwrap_or(0)),
     };
+    let mut keywords: Vec<&str> = ctx.keywords.iter().map(String::as_str).collect();
+    if !host.is_empty() && !keywords.contains(&host) {
+        keywords.push(host);
+    }
     let keywords = AhoCorasick::builder()
         .ascii_case_insensitive(true)
-        .build(&ctx.keywords)
+        .build(&keywords)
         .map_err(|err| format!("context keywords: {err}"))?;
     Ok(Context {
         keywords,

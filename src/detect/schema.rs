@@ -91,6 +91,20 @@ pub struct Provider {
     pub host: String,
     pub env_vars: Vec<String>,
     pub steps: Vec<String>,
+    /// More variable names that hold this provider's credential, besides `env_vars`.
+    #[serde(default)]
+    pub variables: Vec<String>,
+    /// SDK calls that take the credential, written as called: `Together(api_key=`,
+    /// `wandb.login(key=`, `new OpenAI({apiKey:`.
+    #[serde(default)]
+    pub sdk_args: Vec<String>,
+    /// Whether a credential-variable rule is generated from the names above (built-in rules).
+    #[serde(default = "yes")]
+    pub variable_rule: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
@@ -127,6 +141,9 @@ pub struct ContextSpec {
     pub keywords: Vec<String>,
     /// Bytes searched on each requested side; not used with `side = "file"`.
     pub window: Option<usize>,
+    /// Lines searched on each requested side, besides the secret's own line(s): what people
+    /// mean by "near" (a key three lines above its endpoint URL). Instead of `window`.
+    pub lines: Option<usize>,
     pub side: Side,
 }
 
@@ -217,6 +234,9 @@ pub struct RuleSpec {
     pub keywords: Vec<String>,
     pub regex: String,
     pub context: Option<ContextSpec>,
+    /// Where the format comes from: vendor docs, SDK source, or a scanner's rule.
+    #[serde(default)]
+    pub sources: Vec<String>,
     #[serde(default)]
     pub filters: Filters,
     /// This rule's documented placeholder values (whole values, any case).

@@ -13,6 +13,9 @@ struct RuleRow<'a> {
     severity: Severity,
     confidence: Confidence,
     description: &'a str,
+    /// Where the format comes from, when the rule says.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    sources: &'a [String],
 }
 
 fn rows(rules: &RuleSet) -> Vec<RuleRow<'_>> {
@@ -25,6 +28,7 @@ fn rows(rules: &RuleSet) -> Vec<RuleRow<'_>> {
             severity: rule.spec.severity,
             confidence: rule.spec.confidence,
             description: &rule.spec.description,
+            sources: &rule.spec.sources,
         })
         .collect()
 }

@@ -25,7 +25,9 @@ fn whole_catalog_over_a_generated_corpus_gives_exact_findings() {
         let sample = sample_for(&set, rule, 1000 + r as u64).unwrap();
         for (c, case) in cases(&set, rule, &sample)
             .into_iter()
-            .filter(|c| c.positive)
+            // Lines that spell a variant around the body (`tvly-{body}`) are left to the
+            // self-check: here the position of the whole token is what is compared.
+            .filter(|c| c.positive && c.text.contains(&sample.token))
             .enumerate()
         {
             let path = format!("corpus/{}/{c:02}-{}.txt", rule.id(), case.name);

@@ -12,6 +12,7 @@ mod hardening;
 mod history;
 mod index_formats;
 mod install;
+mod key_formats;
 mod memory;
 mod modes;
 mod output;

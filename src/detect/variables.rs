@@ -1,0 +1,287 @@
+//! Credential-variable rules, generated from the catalog's provider data instead of written
+//! per provider: a high-entropy literal assigned to a provider's own variable (its env vars and
+//! extra `variables`) or passed to its SDK (`sdk_args`) is that provider's credential, even when
+//! its format is unknown or new. The rules are fallbacks: any format rule that reports the same
+//! secret wins, and references (`os.environ[...]`, `${X}`) and placeholders never match.
+
+use std::collections::BTreeMap;
+
+use crate::detect::schema::{
+    Confidence, ContextMode, Examples, Filters, Provider, RuleSpec, Severity,
+};
+
+/// A literal value: what keys are made of, 16 to 256 characters.
+const VALUE: &str = r#"([A-Za-z0-9_\-.+/=]{16,256})(?:[\\"'`,;#})\]\s]|$)"#;
+
+/// After a variable name: an optional closing quote or bracket (`"X":`, `["X"] =`), then an
+/// assignment in any of the usual syntaxes (`=`, `:`, `:=`, `=>`, a typed declaration, the
+/// comma of `os.getenv("X", "...")`), then an optional opening quote.
+const ASSIGNMENT: &str = r#"(?:\\?["'])?\]?[ \t]*(?::[ \t]*[&'A-Za-z_<>]{1,24}[ \t]*=|:=|=>|=|:|,|[ \t]+[A-Za-z]{1,12}[ \t]*=)[ \t]*(?:\\?["'`])?"#;
+
+/// Names whose first word is shorter than this need a non-alphanumeric byte before them:
+/// `HF_TOKEN` must not match inside `SHELF_TOKEN`, nor `CO_API_KEY` inside `DECO_API_KEY`.
+const DISTINCT_WORD: usize = 4;
+
+/// The generated rule of every provider that asks for one, in provider order.
+pub fn generate(providers: &BTreeMap<String, Provider>) -> Vec<RuleSpec> {
+    providers
+        .iter()
+        .filter(|(_, provider)| provider.variable_rule)
+        .filter_map(|(key, provider)| rule_for(key, provider))
+        .collect()
+}
+
+/// The id of a provider's generated rule.
+pub fn rule_id(provider_key: &str) -> String {
+    format!("{}-credential-variable", provider_key.replace('_', "-"))
+}
+
+fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
+    let names: Vec<&str> = provider
+        .env_vars
+        .iter()
+        .chain(&provider.variables)
+        .map(String::as_str)
+        .collect();
+    let calls: Vec<SdkArg> = provider
+        .sdk_args
+        .iter()
+        .filter_map(|a| SdkArg::parse(a))
+        .collect();
+    if names.is_empty() && calls.is_empty() {
+        return None;
+    }
+    let mut alternatives: Vec<String> = Vec::new();
+    if !names.is_empty() {
+        let patterns: Vec<String> = names.iter().map(|n| name_pattern(n)).collect();
+        alternatives.push(format!("(?i:{}){ASSIGNMENT}", patterns.join("|")));
+        let flags: Vec<String> = names.iter().map(|n| flag_pattern(n)).collect();
+        alternatives.push(format!(
+            r#"(?i:--(?:{}))(?:=|[ \t]+)(?:["'])?"#,
+            flags.join("|")
+        ));
+    }
+    alternatives.extend(calls.iter().map(SdkArg::pattern));
+    let regex = format!("(?:{}){VALUE}", alternatives.join("|"));
+    let mut keywords: Vec<String> = names.iter().flat_map(|n| name_keywords(n)).collect();
+    keywords.extend(calls.iter().map(|c| c.keyword()));
+    keywords.sort();
+    keywords.dedup();
+    Some(RuleSpec {
+        id: rule_id(key),
+        provider: key.to_string(),
+        description: format!(
+            "High-entropy literal assigned to a {} credential variable or SDK argument",
+            provider.name
+        ),
+        severity: Severity::High,
+        confidence: Confidence::Medium,
+        fallback: true,
+        keywords,
+        regex,
+        context: None,
+        sources: vec![provider.docs.clone()],
+        filters: Filters {
+            entropy: Some(3.5),
+            min_digits: 2,
+            reject_identifiers: true,
+            ..Filters::default()
+        },
+        placeholders: Vec::new(),
+        verify: None,
+        examples: Some(examples(&names, &calls)),
+    })
+}
+
+/// `TOGETHER_API_KEY` -> `together[_.-]?api[_.-]?key`, matched case-insensitively, so that
+/// `togetherApiKey`, `together.api_key` and `together-api-key` count too.
+fn name_pattern(name: &str) -> String {
+    let parts: Vec<String> = name
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .map(regex::escape)
+        .collect();
+    let body = parts.join("[_.-]?");
+    if name.split('_').next().unwrap_or_default().len() < DISTINCT_WORD {
+        format!("(?:(?m:^)|[^A-Za-z0-9]){body}")
+    } else {
+        body
+    }
+}
+
+/// `TOGETHER_API_KEY` -> `together[_-]api[_-]key` for `--together-api-key VALUE`.
+fn flag_pattern(name: &str) -> String {
+    let parts: Vec<String> = name
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| regex::escape(&p.to_ascii_lowercase()))
+        .collect();
+    parts.join("[_-]")
+}
+
+/// Prefilter keywords of a name: its first word when that is distinctive (`together`), else
+/// the whole name with underscores, without them and with dashes (`hf_token`, `hftoken`,
+/// `hf-token`).
+fn name_keywords(name: &str) -> Vec<String> {
+    let lower = name.to_ascii_lowercase();
+    let first = lower.split('_').next().unwrap_or_default();
+    if first.len() >= DISTINCT_WORD {
+        vec![first.to_string()]
+    } else {
+        vec![
+            lower.clone(),
+            lower.replace('_', ""),
+            lower.replace('_', "-"),
+        ]
+    }
+}
+
+/// An SDK call that takes the credential: `Together(api_key=` or `new OpenAI({apiKey:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SdkArg {
+    /// What is called, as written (`wandb.login`).
+    call: String,
+    /// The keyword argument or object key (`api_key`).
+    argument: String,
+    /// `=` for keyword arguments, `:` for object keys.
+    operator: char,
+}
+
+impl SdkArg {
+    fn parse(text: &str) -> Option<SdkArg> {
+        let (call, rest) = text.split_once('(')?;
+        let operator = rest.chars().last().filter(|c| *c == '=' || *c == ':')?;
+        let argument = rest[..rest.len() - 1].trim_start_matches(['{', ' ']).trim();
+        let call = call.trim_start_matches("new ").trim();
+        if call.is_empty() || argument.is_empty() {
+            return None;
+        }
+        Some(SdkArg {
+            call: call.to_string(),
+            argument: argument.to_string(),
+            operator,
+        })
+    }
+
+    /// The call, then anything but parentheses up to the argument (it need not come first,
+    /// and the call may span lines), then a quoted literal: an unquoted value is a variable.
+    fn pattern(&self) -> String {
+        format!(
+            r#"(?-u:\b){}\([ \t\r\n]*\{{?(?-u:[^()]){{0,200}}?(?-u:\b){}[ \t]*{}[ \t]*["'`]"#,
+            regex::escape(&self.call),
+            regex::escape(&self.argument),
+            regex::escape(&self.operator.to_string()),
+        )
+    }
+
+    /// The call lower-cased, with its parenthesis: `wandb.login(`.
+    fn keyword(&self) -> String {
+        format!("{}(", self.call.to_ascii_lowercase())
+    }
+
+    fn example(&self, value: &str) -> String {
+        match self.operator {
+            ':' => format!(
+                "const client = new {}({{ {}: \"{value}\" }});",
+                self.call, self.argument
+            ),
+            _ => format!("client = {}({}=\"{value}\")", self.call, self.argument),
+        }
+    }
+}
+
+/// Positive and negative lines for every name and call, so the rule proves each one.
+fn examples(names: &[&str], calls: &[SdkArg]) -> Examples {
+    let mut positive = Vec::new();
+    let mut negative = Vec::new();
+    for name in names {
+        let lower = name.to_ascii_lowercase();
+        let flag = lower.replace('_', "-");
+        positive.extend([
+            format!("{name}={{token}}"),
+            format!("export {name}=\"{{token}}\""),
+            format!("{lower}: {{token}}"),
+            format!("{{\"{name}\": \"{{token}}\"}}"),
+            format!("os.environ[\"{name}\"] = \"{{token}}\""),
+            format!("key = os.getenv(\"{name}\", \"{{token}}\")"),
+            format!("python train.py --{flag} {{token}}"),
+        ]);
+        negative.extend([
+            format!("{name}=${{{name}}}"),
+            format!("key = os.environ[\"{name}\"]"),
+            format!("const key = process.env.{name};"),
+            format!("{name}: ${{{{ secrets.{name} }}}}"),
+            format!("{name}={{placeholder}}"),
+            format!("{name}_FILE=/run/secrets/{lower}_2024"),
+            format!("{name}=short12"),
+        ]);
+    }
+    for call in calls {
+        positive.push(call.example("{token}"));
+        negative.push(call.example("{placeholder}"));
+        negative.push(format!(
+            "client = {}({}=os.environ[\"KEY_2024_ABCDEFGH\"])",
+            call.call, call.argument
+        ));
+    }
+    Examples {
+        // 27 characters: no format rule has that length, so only this rule may claim it.
+        shape: "[alnum:27]".to_string(),
+        contexts: ContextMode::Own,
+        positive,
+        negative,
+        var: None,
+        preamble: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdk_arguments_parse() {
+        let cases = [
+            ("Together(api_key=", Some(("Together", "api_key", '='))),
+            ("wandb.login(key=", Some(("wandb.login", "key", '='))),
+            ("new OpenAI({apiKey:", Some(("OpenAI", "apiKey", ':'))),
+            ("Together(", None),
+            ("api_key=", None),
+        ];
+        for (text, expected) in cases {
+            let parsed = SdkArg::parse(text);
+            let parsed = parsed
+                .as_ref()
+                .map(|a| (a.call.as_str(), a.argument.as_str(), a.operator));
+            assert_eq!(parsed, expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn names_become_patterns_and_keywords() {
+        assert_eq!(
+            name_pattern("TOGETHER_API_KEY"),
+            "TOGETHER[_.-]?API[_.-]?KEY"
+        );
+        assert_eq!(
+            name_pattern("HF_TOKEN"),
+            "(?:(?m:^)|[^A-Za-z0-9])HF[_.-]?TOKEN"
+        );
+        assert_eq!(flag_pattern("HF_TOKEN"), "hf[_-]token");
+        assert_eq!(name_keywords("TAVILY_API_KEY"), ["tavily"]);
+        assert_eq!(
+            name_keywords("HF_TOKEN"),
+            ["hf_token", "hftoken", "hf-token"]
+        );
+    }
+
+    #[test]
+    fn every_provider_with_names_gets_one_rule() {
+        let set = crate::detect::rules::RuleSet::builtin().unwrap();
+        for (key, provider) in &set.providers {
+            let generated = set.rules.iter().any(|r| r.id() == rule_id(key));
+            let expected = provider.variable_rule && !provider.env_vars.is_empty();
+            assert_eq!(generated, expected, "{key}");
+        }
+    }
+}
