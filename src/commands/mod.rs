@@ -15,6 +15,7 @@ use crate::report::Mode;
 
 mod collect;
 mod config_show;
+mod fix;
 mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
@@ -39,6 +40,7 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::Rules(args) => rules::run(args, &options),
         Command::Config(args) => config_show::run(args, &options),
         Command::Ignore(args) => ignore::run(args),
+        Command::Fix(args) => fix::run(args, &options),
     }
 }
 
@@ -96,7 +98,8 @@ pub fn mode_of(command: &Command) -> Option<Mode> {
         | Command::Uninstall(_)
         | Command::Rules(_)
         | Command::Config(_)
-        | Command::Ignore(_) => None,
+        | Command::Ignore(_)
+        | Command::Fix(_) => None,
     }
 }
 

@@ -3,6 +3,8 @@
 mod catalog;
 mod config;
 mod content;
+mod fix;
+mod fix_staging;
 mod fixture;
 mod formats;
 mod framework;
