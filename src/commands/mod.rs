@@ -18,6 +18,7 @@ mod config_show;
 mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
+mod range_scan;
 mod rules;
 mod scan;
 

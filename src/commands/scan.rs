@@ -203,10 +203,7 @@ fn scan(
             collector.stats.add(&stats);
         }
         Source::Commits(commits, _) => {
-            for id in commits {
-                let set = repo.commit_changes(*id, &mut collector.stats)?;
-                visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
-            }
+            super::range_scan::visit_commits(repo, commits, walk, &mut collector)?;
         }
     }
     if verify {

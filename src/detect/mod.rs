@@ -29,4 +29,4 @@ pub mod schema;
 pub mod shape;
 
 pub use lines::AddedLines;
-pub use scanner::Scanner;
+pub use scanner::{Hits, Scanner};

@@ -23,12 +23,14 @@ mod history;
 pub mod index;
 mod index_file;
 mod line_diff;
+mod memo;
 mod split_index;
 mod staged;
 mod visit;
 
 pub use history::{RefUpdate, parse_ref_updates};
 pub use line_diff::added_lines_between;
+pub use memo::{BlobMemo, Verdict};
 pub use visit::{Added, Change, ChangeSet, Entry, SkipReason, StagedStats, WalkOptions, is_binary};
 
 /// The repository, opened as git opens it for a hook.

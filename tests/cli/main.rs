@@ -9,6 +9,7 @@ mod framework;
 mod git_flow;
 mod hardening;
 mod history;
+mod history_fast;
 mod index_formats;
 mod install;
 mod memory;
