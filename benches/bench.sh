@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Whole-process benchmark: `tokenguard scan-staged` against `git diff --cached --quiet` and
-# `git diff --cached > /dev/null`, same machine, same run, reported as ratios, plus peak RSS.
+# `git diff --cached > /dev/null`, and `tokenguard scan-range HEAD` against `git log -p`, same
+# machine, same run, reported as ratios (medians), plus peak RSS against its bound.
 # Real source comes from PyPI (the same ML packages as scripts/fp-scan.sh), cached in
-# target/bench-cache. Needs hyperfine and /usr/bin/time (Debian: hyperfine, time).
+# target/bench-cache. Needs hyperfine and /usr/bin/time: installed with apt-get when missing
+# and run as root, else `apt-get install hyperfine time`.
 #
-#   benches/bench.sh            # all four cases
+#   benches/bench.sh            # every case
 #   RUNS=5 benches/bench.sh     # fewer runs
+#   HISTORY="/path/a.git /path/b.git" benches/bench.sh
+#                               # histories to scan (default: huggingface/accelerate and
+#                               # openai/openai-python, cloned bare once into
+#                               # target/bench-cache/history); HISTORY= skips them
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-10}
@@ -13,6 +19,9 @@ cache="$root/target/bench-cache"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for tool in hyperfine /usr/bin/time; do
+    if ! command -v "$tool" >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get install -y -qq hyperfine time >/dev/null 2>&1 || true
+    fi
     command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install hyperfine time)" >&2; exit 1; }
 done
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
@@ -75,27 +84,46 @@ make_repo "$work/large"
 git -C "$work/large" add -A
 
 # Cases "tiny" and "modified": the corpus committed, then 1 file (+20 lines) / 500 files
-# (+3 lines each) staged.
+# (+3 lines each) staged. Case "small": the same +20 lines in a repository of 60 files.
 make_repo "$work/tiny"
 git -C "$work/tiny" add -A && git -C "$work/tiny" commit -q -m base
 cp -a "$work/tiny" "$work/modified"
-python3 - "$work/tiny" "$work/modified" "$work/files.txt" <<'PY'
+git init -q -b main "$work/small"
+(cd "$cache/src" && head -60 "$work/files.txt" | tar -cf - -T -) | tar -xf - -C "$work/small"
+git -C "$work/small" add -A && git -C "$work/small" commit -q -m base
+python3 - "$work/tiny" "$work/modified" "$work/small" "$work/files.txt" <<'PY'
 import sys
-tiny, modified, listing = sys.argv[1:4]
+tiny, modified, small, listing = sys.argv[1:5]
 files = [f for f in open(listing).read().split("\n") if f.endswith(".py")]
-with open(f"{tiny}/{files[0]}", "a") as f:
-    for j in range(20):
-        f.write(f"extra_{j} = compute_{j}(batch, n={j})\n")
+for repo in (tiny, small):
+    with open(f"{repo}/{files[0]}", "a") as f:
+        for j in range(20):
+            f.write(f"extra_{j} = compute_{j}(batch, n={j})\n")
 for path in files[:500]:
     with open(f"{modified}/{path}", "a") as f:
         f.write("\n# tuning\nlearning_rate = 3e-4\nwarmup_steps = 100\n")
 PY
-git -C "$work/tiny" add -A
-git -C "$work/modified" add -A
+for case in tiny modified small; do git -C "$work/$case" add -A; done
+
+# History cases: whole real histories (bare clones), scanned commit by commit.
+if [ -z "${HISTORY+set}" ]; then
+    HISTORY=""
+    for name in huggingface/accelerate openai/openai-python; do
+        cached="$cache/history/${name/\//+}.git"
+        if [ -d "$cached" ] || git clone -q --bare "https://github.com/$name.git" "$cached" 2>/dev/null; then
+            HISTORY="$HISTORY $cached"
+        else
+            echo "skipping the history of $name: cannot clone it (set HISTORY)" >&2
+        fi
+    done
+fi
 
 results="$work/results.txt"
 : >"$results"
-for case in tiny modified large; do
+peak_rss() { # command...: peak RSS in kB
+    (/usr/bin/time -v "$@" 2>&1 >/dev/null || true) | awk '/Maximum resident/ {print $6}'
+}
+for case in small tiny modified large; do
     cd "$work/$case"
     "$bin" scan-staged >/dev/null || true  # warm the page cache; the corpus has findings
     # `git diff --cached --quiet` exits 1 when something is staged: -i keeps that from aborting.
@@ -103,20 +131,67 @@ for case in tiny modified large; do
         "git diff --cached --quiet" "$bin scan-staged" >/dev/null 2>&1
     hyperfine -i --warmup 1 --runs "$runs" --export-json "$work/$case-out.json" \
         "git diff --cached > /dev/null" >/dev/null 2>&1
-    rss=$( (/usr/bin/time -v "$bin" scan-staged 2>&1 >/dev/null || true) | awk '/Maximum resident/ {print $6}')
+    rss=$(peak_rss "$bin" scan-staged)
     largest=$(git ls-files -s | awk '{print $2}' | git cat-file --batch-check='%(objectsize)' | sort -n | tail -1)
-    echo "$case $work/$case.json $work/$case-out.json $rss $largest" >>"$results"
+    files=$(git ls-files | wc -l)
+    echo "staged $case $files $work/$case.json $work/$case-out.json $rss $largest" >>"$results"
+done
+for repo in $HISTORY; do
+    name=$(basename "$repo" .git)
+    commits=$(git -C "$repo" rev-list --count HEAD)
+    cd "$repo"
+    "$bin" scan-range HEAD >/dev/null || true
+    hyperfine -i --warmup 1 --runs "$runs" --export-json "$work/$name.json" \
+        "git log -p HEAD > /dev/null" "$bin scan-range HEAD > /dev/null" >/dev/null 2>&1
+    rss=$(peak_rss "$bin" scan-range HEAD)
+    largest=$(git rev-list --objects HEAD | awk '{print $1}' |
+        git cat-file --batch-check='%(objecttype) %(objectsize)' | awk '$1 == "blob" {print $2}' | sort -n | tail -1)
+    blobs=$(git rev-list --objects HEAD | git cat-file --batch-check='%(objecttype)' | grep -c blob)
+    echo "history $name $commits $work/$name.json - $rss $largest $blobs" >>"$results"
 done
 
-python3 - "$results" <<'PY'
+python3 - "$results" "$runs" <<'PY'
 import json, sys
-print(f"{'case':10} {'diff --quiet':>13} {'diff >null':>11} {'tokenguard':>11} {'vs quiet':>9} {'vs diff':>8} {'peak RSS':>9} {'largest blob':>13}")
+def medians(path):
+    return {r["command"]: r["median"] for r in json.load(open(path))["results"]}
+def ms(seconds):
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+staged, history = [], []
 for line in open(sys.argv[1]):
-    case, quiet_json, out_json, rss, largest = line.split()
-    runs = {r["command"]: r["median"] for r in json.load(open(quiet_json))["results"]}
-    quiet = runs["git diff --cached --quiet"]
-    ours = next(v for k, v in runs.items() if "scan-staged" in k)
-    diff = json.load(open(out_json))["results"][0]["median"]
-    print(f"{case:10} {quiet*1000:10.1f} ms {diff*1000:8.1f} ms {ours*1000:8.1f} ms "
-          f"{ours/quiet:8.2f}x {ours/diff:7.2f}x {int(rss)/1024:6.1f} MB {int(largest)/1e6:9.2f} MB")
+    kind, case, count, main_json, out_json, rss, largest, *rest = line.split()
+    rss_mb, largest_mb = int(rss) / 1024, int(largest) / 1e6
+    runs = medians(main_json)
+    if kind == "staged":
+        quiet = runs["git diff --cached --quiet"]
+        ours = next(v for k, v in runs.items() if "scan-staged" in k)
+        diff = medians(out_json)["git diff --cached > /dev/null"]
+        # The bound the README states: 64 MB plus twice the largest blob.
+        bound = 64 + 2 * int(largest) / 2**20
+        label = {
+            "small": f"small: 1 file, +20 lines, {int(count):,}-file repo",
+            "tiny": f"tiny: 1 file, +20 lines, {int(count):,}-file repo",
+            "modified": "modified: 500 files, +3 lines each",
+            "large": f"large: first commit, {int(count):,} files",
+        }[case]
+        staged.append(f"| {label} | {ms(quiet)} | {ms(diff)} | {ms(ours)} | {ours / quiet:.2f}x "
+                      f"| {ours / diff:.2f}x | {rss_mb:.1f} MB (bound {bound:.0f}) | {largest_mb:.2f} MB |")
+    else:
+        blobs = int(rest[0])
+        log = runs["git log -p HEAD > /dev/null"]
+        ours = next(v for k, v in runs.items() if "scan-range" in k)
+        # The bound the README states for history: 64 MB, twice the largest blob per thread,
+        # and 64 bytes per distinct blob remembered.
+        bound = 64 + 2 * 2 * int(largest) / 2**20 + 64 * blobs / 2**20
+        history.append(f"| {case}: {int(count):,} commits | {ms(log)} | {ms(ours)} | {ours / log:.2f}x "
+                       f"| {rss_mb:.1f} MB (bound {bound:.0f}) | {largest_mb:.2f} MB |")
+print(f"medians of {sys.argv[2]} runs, same run")
+print()
+print("| case | `diff --quiet` | `diff > /dev/null` | tokenguard | vs quiet | vs diff | peak RSS | largest blob |")
+print("|---|---|---|---|---|---|---|---|")
+print("\n".join(staged))
+if history:
+    print()
+    print("| history (`scan-range HEAD`) | `git log -p` | tokenguard | vs `git log -p` | peak RSS | largest blob |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(history))
 PY

@@ -9,7 +9,7 @@ use crate::detect::Scanner;
 use crate::detect::lines;
 use crate::error::Result;
 use crate::finding::Finding;
-use crate::git::{ChangeSet, Entry, Repo, SkipReason, StagedStats, WalkOptions};
+use crate::git::{BlobMemo, ChangeSet, Entry, Repo, SkipReason, StagedStats, Verdict, WalkOptions};
 use crate::report::{Mode, Warning, WarningKind};
 use crate::verify;
 
@@ -25,6 +25,8 @@ pub(super) struct Collector<'a> {
     pub(super) stats: StagedStats,
     /// Only with `--verify`: the secrets of the findings, by fingerprint.
     pub(super) secrets: Vec<(String, crate::finding::Secret)>,
+    /// Where blobs found clean are remembered, when many commits may reach the same blob.
+    memo: Option<&'a BlobMemo>,
 }
 
 impl<'a> Collector<'a> {
@@ -44,20 +46,40 @@ impl<'a> Collector<'a> {
             suppressed: BTreeMap::new(),
             stats: StagedStats::default(),
             secrets: Vec::new(),
+            memo: None,
         }
     }
 
-    /// An empty collector with the same settings, for another thread.
-    fn fork(&self) -> Collector<'a> {
-        Collector::new(
-            self.sensitive,
-            self.block_sensitive,
-            self.scanner,
-            self.mode,
-        )
+    /// Remembers in `memo` every blob found clean, and trusts what it holds.
+    pub(super) fn remembering(mut self, memo: &'a BlobMemo) -> Collector<'a> {
+        self.memo = Some(memo);
+        self
     }
 
-    fn absorb(&mut self, other: Collector<'_>) {
+    /// An empty collector with the same settings, for another thread.
+    pub(super) fn fork(&self) -> Collector<'a> {
+        Collector {
+            memo: self.memo,
+            ..Collector::new(
+                self.sensitive,
+                self.block_sensitive,
+                self.scanner,
+                self.mode,
+            )
+        }
+    }
+
+    /// Puts the findings from `first_finding` on and the warnings from `first_warning` on (one
+    /// change set's) in a stable order: path, line, column; whatever thread found them.
+    pub(super) fn sort_from(&mut self, first_finding: usize, first_warning: usize) {
+        self.findings[first_finding..].sort_by(|a, b| {
+            (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+        });
+        self.warnings[first_warning..].sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    /// Adds another collector's counts and secrets, and its findings and warnings at the end.
+    pub(super) fn absorb(&mut self, other: Collector<'_>) {
         self.findings.extend(other.findings);
         self.warnings.extend(other.warnings);
         for (origin, count) in other.suppressed {
@@ -69,7 +91,7 @@ impl<'a> Collector<'a> {
 
     pub(super) fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) -> Result<()> {
         let path = match &entry {
-            Entry::Text { path, .. } => path.to_string(),
+            Entry::Text { path, .. } | Entry::Clean { path, .. } => path.to_string(),
             Entry::Skipped { path, .. } => path.clone(),
         };
         // A .env-style file matters when a commit adds it, not in every file of a tree; a
@@ -89,12 +111,21 @@ impl<'a> Collector<'a> {
                 blocks: self.block_sensitive,
             });
         }
-        let (path, content, added) = match entry {
+        let (path, content, added, id) = match entry {
             Entry::Text {
                 path,
                 content,
                 added,
-            } => (path, content, added),
+                id,
+            } => (path, content, added, id),
+            Entry::Clean {
+                size, lines, added, ..
+            } => {
+                self.stats.files_scanned += 1;
+                self.stats.bytes_scanned += size;
+                self.count_undiffed(&added, lines);
+                return Ok(());
+            }
             Entry::Skipped { path, reason } => {
                 let (kind, message) = match reason {
                     SkipReason::TooLarge { size, limit } => (
@@ -127,13 +158,39 @@ impl<'a> Collector<'a> {
         };
         self.stats.files_scanned += 1;
         self.stats.bytes_scanned += content.len() as u64;
-        // No keyword, no finding: such a blob needs no line diff at all.
-        let candidates = self.scanner.candidates(content);
-        if candidates.is_empty() {
-            match added.without_diff() {
-                Some(all) => self.stats.added_lines += all.count(lines::line_count(content)),
-                None => self.stats.diffs_skipped += 1,
-            }
+        // No match that could be a finding, whatever the change adds: no line diff needed.
+        let hits = self
+            .scanner
+            .hits(content, &self.scanner.candidates(content));
+        if hits.is_empty()
+            && let (Some(memo), Some(id)) = (self.memo, id)
+        {
+            let (size, lines) = (content.len() as u64, lines::line_count(content));
+            memo.insert(id, Verdict::Clean { size, lines });
+        }
+        self.record(path, content, added, &hits, commit)
+    }
+
+    /// Counts a blob that needed no line diff: all its lines when it is new, else one diff
+    /// skipped.
+    fn count_undiffed(&mut self, added: &crate::git::Added<'_>, lines: u64) {
+        match added.without_diff() {
+            Some(all) => self.stats.added_lines += all.count(lines),
+            None => self.stats.diffs_skipped += 1,
+        }
+    }
+
+    /// The findings of one blob from its [`Hits`]: the line diff only when there are hits.
+    fn record(
+        &mut self,
+        path: &str,
+        content: &[u8],
+        added: crate::git::Added<'_>,
+        hits: &crate::detect::Hits,
+        commit: Option<git2::Oid>,
+    ) -> Result<()> {
+        if hits.is_empty() {
+            self.count_undiffed(&added, lines::line_count(content));
             return Ok(());
         }
         let added = added.lines()?;
@@ -141,7 +198,7 @@ impl<'a> Collector<'a> {
         if added.is_empty() {
             return Ok(());
         }
-        let blob = self.scanner.scan(path, content, &added, &candidates);
+        let blob = self.scanner.scan_hits(path, content, &added, hits);
         for (origin, count) in blob.suppressed {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
@@ -174,7 +231,7 @@ pub(super) fn visit_change_set(
         let others = repo.trees(&set.other_parents)?;
         let mut skips = StagedStats::default();
         for change in &set.changes {
-            repo.visit_change(change, &others, walk, &mut skips, &mut |entry| {
+            repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
                 collector.visit(entry, commit)
             })?;
         }
@@ -194,9 +251,14 @@ pub(super) fn visit_change_set(
                         while let Some(change) =
                             set.changes.get(next.fetch_add(1, Ordering::Relaxed))
                         {
-                            repo.visit_change(change, &others, walk, &mut skips, &mut |entry| {
-                                local.visit(entry, commit)
-                            })?;
+                            repo.visit_change(
+                                change,
+                                &others,
+                                walk,
+                                None,
+                                &mut skips,
+                                &mut |entry| local.visit(entry, commit),
+                            )?;
                         }
                         local.stats.add(&skips);
                         Ok(local)
@@ -216,10 +278,7 @@ pub(super) fn visit_change_set(
             collector.absorb(result?);
         }
     }
-    collector.findings[first_finding..].sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
-    });
-    collector.warnings[first_warning..].sort_by(|a, b| a.path.cmp(&b.path));
+    collector.sort_from(first_finding, first_warning);
     Ok(())
 }
 

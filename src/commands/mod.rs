@@ -21,6 +21,7 @@ mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
 mod progress;
+mod range_scan;
 mod rules;
 mod scan;
 

@@ -59,13 +59,18 @@ impl Progress {
 
     /// One more commit or file done, of `bytes` bytes.
     pub(super) fn step(&mut self, bytes: u64) {
+        self.advance(1, bytes);
+    }
+
+    /// `count` more commits or files done, of `bytes` bytes in all.
+    pub(super) fn advance(&mut self, count: u64, bytes: u64) {
         let Some(delay) = self.delay else {
             return;
         };
-        self.done += 1;
+        self.done += count;
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
         match &self.bar {
-            Some(bar) => bar.inc(1),
+            Some(bar) => bar.inc(count),
             None if self.started.elapsed() >= delay => self.bar = Some(self.show()),
             None => {}
         }

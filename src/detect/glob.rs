@@ -11,7 +11,55 @@ use regex::bytes::Regex;
 #[derive(Debug, Clone)]
 pub struct Glob {
     pattern: String,
-    regex: Regex,
+    matcher: Matcher,
+}
+
+/// How a glob is matched. Most patterns name a file (`.env`, `*.pem`, `credentials.*`): they
+/// are matched against each path segment without a regex, whose construction is most of a
+/// small commit's set-up time.
+#[derive(Debug, Clone)]
+enum Matcher {
+    /// A pattern without `/` and with at most one `*` (no `?`, `[` or `**`): some segment of
+    /// the path starts with `prefix` and, when there was a `*`, ends with `suffix` after it.
+    Segment {
+        prefix: String,
+        suffix: Option<String>,
+    },
+    Regex(Regex),
+}
+
+impl Matcher {
+    /// The segment matcher for `body`, when it is that simple.
+    fn segment(body: &str) -> Option<Matcher> {
+        if body.contains(['/', '?', '[']) {
+            return None;
+        }
+        match body.split_once('*') {
+            None => Some(Matcher::Segment {
+                prefix: body.to_string(),
+                suffix: None,
+            }),
+            Some((prefix, suffix)) if !suffix.contains('*') => Some(Matcher::Segment {
+                prefix: prefix.to_string(),
+                suffix: Some(suffix.to_string()),
+            }),
+            Some(_) => None,
+        }
+    }
+
+    fn is_match(&self, path: &str) -> bool {
+        match self {
+            Matcher::Regex(regex) => regex.is_match(path.as_bytes()),
+            Matcher::Segment { prefix, suffix } => path.split('/').any(|segment| match suffix {
+                None => segment == prefix,
+                Some(suffix) => {
+                    segment.len() >= prefix.len() + suffix.len()
+                        && segment.starts_with(prefix.as_str())
+                        && segment.ends_with(suffix.as_str())
+                }
+            }),
+        }
+    }
 }
 
 impl Glob {
@@ -28,6 +76,12 @@ impl Glob {
             return Err(format!("unsupported path pattern {pattern:?}"));
         }
         let directory = trimmed.ends_with('/');
+        if !directory && let Some(matcher) = Matcher::segment(trimmed) {
+            return Ok(Glob {
+                pattern: pattern.to_string(),
+                matcher,
+            });
+        }
         let body = trimmed.trim_end_matches('/');
         let anchored = body.starts_with('/') || body.contains('/');
         let body = body.trim_start_matches('/');
@@ -74,13 +128,13 @@ impl Glob {
         let regex = Regex::new(&regex).map_err(|e| format!("path pattern {pattern:?}: {e}"))?;
         Ok(Glob {
             pattern: pattern.to_string(),
-            regex,
+            matcher: Matcher::Regex(regex),
         })
     }
 
     /// True when `path` (relative to the repository root, `/`-separated) matches.
     pub fn is_match(&self, path: &str) -> bool {
-        self.regex.is_match(path.as_bytes())
+        self.matcher.is_match(path)
     }
 
     /// True when the pattern matches every path (`**`, `*`): refused for allowlists.
@@ -123,6 +177,62 @@ mod tests {
         for (pattern, path, expected) in cases {
             let glob = Glob::new(pattern).unwrap();
             assert_eq!(glob.is_match(path), expected, "{pattern} vs {path}");
+        }
+    }
+
+    /// The segment matcher agrees with the regex the same pattern compiles to.
+    #[test]
+    fn segment_patterns_match_as_their_regex() {
+        let patterns = [
+            ".env",
+            ".env.*",
+            "*.pem",
+            "credentials.*",
+            "*",
+            "a*b",
+            "é*",
+            "x",
+        ];
+        let paths = [
+            ".env",
+            "a/.env",
+            ".env/b",
+            "a/.env.local",
+            ".envx",
+            "x.pem",
+            "d/x.pem",
+            "x.pem.bak",
+            "credentials.json",
+            "ab",
+            "a",
+            "b",
+            "axb/c",
+            "a/b",
+            "é",
+            "dir/éa",
+            "x",
+            "y/x/z",
+            "",
+        ];
+        for pattern in patterns {
+            let fast = Glob::new(pattern).unwrap();
+            assert!(matches!(fast.matcher, Matcher::Segment { .. }), "{pattern}");
+            let regex = Regex::new(&format!(
+                "(?-u)^(?:.*/)?{}(?:/.*)?$",
+                regex::escape(pattern).replace("\\*", "[^/]*")
+            ))
+            .unwrap();
+            for path in paths {
+                assert_eq!(
+                    fast.is_match(path),
+                    regex.is_match(path.as_bytes()),
+                    "{pattern} vs {path}"
+                );
+            }
+        }
+        for pattern in ["a/b", "**", "a?", "[ab]", "a*b*c", "dir/"] {
+            let glob = Glob::new(pattern).unwrap();
+            assert!(matches!(glob.matcher, Matcher::Regex(_)), "{pattern}");
         }
     }
 

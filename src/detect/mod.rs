@@ -33,4 +33,4 @@ pub mod shape;
 pub mod variables;
 
 pub use lines::AddedLines;
-pub use scanner::Scanner;
+pub use scanner::{Hits, Scanner};

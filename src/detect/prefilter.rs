@@ -12,7 +12,10 @@
 //! chunk by chunk into a small buffer, the long keywords go through one automaton, and each short
 //! keyword (`r8_`, `hf_`, `sk-`, ...) through its own memmem search.
 
-use aho_corasick::{AhoCorasick, Input, MatchKind};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use memchr::memmem::Finder;
 
 use crate::detect::rules::Rule;
@@ -59,10 +62,17 @@ impl RuleMask {
 }
 
 /// The keyword automaton and, per keyword, the rules it makes candidates.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Prefilter {
     /// Keywords of four bytes or more, lowercase.
-    automaton: AhoCorasick,
+    long: Vec<String>,
+    /// Over them, built on first use: a contiguous NFA (cheap to build) for a small change, a
+    /// DFA (faster per byte, about 1.5 M instructions to build) once enough bytes were searched
+    /// to pay for it.
+    small_automaton: OnceLock<AhoCorasick>,
+    big_automaton: OnceLock<AhoCorasick>,
+    /// Bytes searched so far, by every thread.
+    searched: AtomicU64,
     /// Per pattern of the automaton: the rules it makes candidates.
     rules_of_long: Vec<RuleMask>,
     /// Shorter keywords, lowercase, each with its rules.
@@ -76,6 +86,23 @@ pub struct Prefilter {
 const LONG_KEYWORD: usize = 4;
 /// Bytes lowercased and searched at a time: small enough to stay in cache.
 const CHUNK: usize = 64 * 1024;
+/// Bytes searched with the cheap automaton before the fast one is built.
+const BIG_AFTER: u64 = 4 << 20;
+
+impl Clone for Prefilter {
+    fn clone(&self) -> Prefilter {
+        Prefilter {
+            long: self.long.clone(),
+            small_automaton: self.small_automaton.clone(),
+            big_automaton: self.big_automaton.clone(),
+            searched: AtomicU64::new(self.searched.load(Ordering::Relaxed)),
+            rules_of_long: self.rules_of_long.clone(),
+            short: self.short.clone(),
+            overlap: self.overlap,
+            rule_count: self.rule_count,
+        }
+    }
+}
 
 impl Prefilter {
     pub fn new(rules: &[Rule]) -> Prefilter {
@@ -100,7 +127,7 @@ impl Prefilter {
         let keywords = &keywords;
         for (i, long) in keywords.iter().enumerate() {
             for (j, short) in keywords.iter().enumerate() {
-                if i != j && long.contains(short.as_str()) {
+                if i != j && contains(long.as_bytes(), short.as_bytes()) {
                     rules_of_keyword[i].union_with(&owners[j]);
                 }
             }
@@ -116,12 +143,11 @@ impl Prefilter {
                 short.push((Finder::new(keyword.as_bytes()).into_owned(), mask));
             }
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&long)
-            .expect("keywords are plain literals of bounded size");
         Prefilter {
-            automaton,
+            long,
+            small_automaton: OnceLock::new(),
+            big_automaton: OnceLock::new(),
+            searched: AtomicU64::new(0),
             rules_of_long,
             short,
             overlap: keywords.iter().map(String::len).max().unwrap_or(1) - 1,
@@ -129,9 +155,28 @@ impl Prefilter {
         }
     }
 
+    /// The automaton for the next `bytes` bytes: the cheap one until enough bytes were
+    /// searched to pay for the fast one.
+    fn automaton(&self, bytes: usize) -> &AhoCorasick {
+        let before = self.searched.fetch_add(bytes as u64, Ordering::Relaxed);
+        let (slot, kind) = if before + bytes as u64 > BIG_AFTER {
+            (&self.big_automaton, AhoCorasickKind::DFA)
+        } else {
+            (&self.small_automaton, AhoCorasickKind::ContiguousNFA)
+        };
+        slot.get_or_init(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(kind))
+                .build(&self.long)
+                .expect("keywords are plain literals of bounded size")
+        })
+    }
+
     /// The rules whose keywords occur in `haystack` (ASCII case-insensitively).
     pub fn candidates(&self, haystack: &[u8]) -> RuleMask {
         let mut mask = RuleMask::empty(self.rule_count);
+        let automaton = self.automaton(haystack.len());
         let mut short_found = vec![false; self.short.len()];
         let mut lower = Vec::with_capacity(CHUNK.min(haystack.len()) + self.overlap);
         let mut start = 0;
@@ -142,7 +187,7 @@ impl Prefilter {
             let mut at = 0;
             while at < lower.len() {
                 let input = Input::new(&lower).span(at..lower.len());
-                let Some(found) = self.automaton.find(input) else {
+                let Some(found) = automaton.find(input) else {
                     break;
                 };
                 mask.union_with(&self.rules_of_long[found.pattern().as_usize()]);
@@ -161,6 +206,12 @@ impl Prefilter {
         }
         mask
     }
+}
+
+/// `needle` occurs in `haystack`: keywords are a few bytes long, too short for a substring
+/// searcher's set-up to pay off (a quarter of the prefilter's construction before).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.len() <= haystack.len() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -203,10 +254,32 @@ mod tests {
         }
     }
 
+    /// Both automata, the cheap one for small changes and the fast one for big ones.
+    fn both_automata(rules: &[Rule]) -> [Prefilter; 2] {
+        let big = Prefilter::new(rules);
+        big.searched.store(BIG_AFTER, Ordering::Relaxed);
+        [Prefilter::new(rules), big]
+    }
+
     #[test]
     fn brute_force_agrees_on_builtin_keywords() {
         let rules = RuleSet::builtin().unwrap().rules;
-        let prefilter = Prefilter::new(&rules);
+        for prefilter in both_automata(&rules) {
+            brute_force_agrees(&rules, &prefilter);
+            let kind = if prefilter.big_automaton.get().is_some() {
+                "big"
+            } else {
+                "small"
+            };
+            let built = [&prefilter.small_automaton, &prefilter.big_automaton]
+                .iter()
+                .filter(|a| a.get().is_some())
+                .count();
+            assert_eq!(built, 1, "only the {kind} automaton is built");
+        }
+    }
+
+    fn brute_force_agrees(rules: &[Rule], prefilter: &Prefilter) {
         let keywords: Vec<String> = rules
             .iter()
             .flat_map(|r| r.spec.keywords.iter().map(|k| k.to_ascii_lowercase()))

@@ -36,6 +36,18 @@ pub struct BlobScan {
     pub secrets: Vec<(String, Secret)>,
 }
 
+/// The matches of one blob that could become findings, whatever lines a change adds to it
+/// (from [`Scanner::hits`]).
+#[derive(Debug, Clone, Default)]
+pub struct Hits(Vec<Hit>);
+
+impl Hits {
+    /// True when no change to the blob can add a finding.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// A regex match that passed every filter, before overlaps are resolved.
 #[derive(Debug, Clone, Copy)]
 struct Hit {
@@ -97,6 +109,14 @@ impl Scanner {
         added: &AddedLines,
         candidates: &RuleMask,
     ) -> BlobScan {
+        let hits = self.hits(content, candidates);
+        self.scan_hits(path, content, added, &hits)
+    }
+
+    /// The candidate rules' matches in `content` that pass every filter that does not depend
+    /// on which lines are added. None means no change to this blob can add a finding, so its
+    /// lines need no diff; the same blob reached by many commits needs this only once.
+    pub fn hits(&self, content: &[u8], candidates: &RuleMask) -> Hits {
         let mut matches: Vec<(usize, usize, usize)> = Vec::new();
         for index in candidates.iter() {
             let rule = &self.rules.rules[index];
@@ -107,32 +127,49 @@ impl Scanner {
             }
         }
         matches.sort_unstable();
-
-        let mut enabled = Vec::new();
-        let mut disabled = Vec::new();
+        let mut hits = Vec::new();
         let mut cursor = LineCursor::default();
         let mut file_context: Vec<Option<bool>> = vec![None; self.rules.rules.len()];
         for (start, end, index) in matches {
-            let (line, line_start) = cursor.advance(content, start);
             let rule = &self.rules.rules[index];
-            if !added.contains(line)
-                || self
-                    .reject(rule, content, start, end, &mut file_context[index])
-                    .is_some()
+            if self
+                .reject(rule, content, start, end, &mut file_context[index])
+                .is_some()
             {
                 continue;
             }
-            let hit = Hit {
+            let (line, line_start) = cursor.advance(content, start);
+            hits.push(Hit {
                 rule: index,
                 start,
                 end,
                 line,
                 line_start,
-            };
-            if self.policy.disabled_by(rule.id()).is_some() {
-                disabled.push(hit);
+            });
+        }
+        Hits(hits)
+    }
+
+    /// [`Scanner::scan`] from the blob's [`Hits`]: those on an added line, resolved to one
+    /// finding per secret, minus what the policy and allow comments suppress.
+    pub fn scan_hits(
+        &self,
+        path: &str,
+        content: &[u8],
+        added: &AddedLines,
+        hits: &Hits,
+    ) -> BlobScan {
+        let mut enabled = Vec::new();
+        let mut disabled = Vec::new();
+        for hit in hits.0.iter().filter(|hit| added.contains(hit.line)) {
+            if self
+                .policy
+                .disabled_by(self.rules.rules[hit.rule].id())
+                .is_some()
+            {
+                disabled.push(*hit);
             } else {
-                enabled.push(hit);
+                enabled.push(*hit);
             }
         }
 

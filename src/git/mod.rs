@@ -23,6 +23,7 @@ mod history;
 pub mod index;
 mod index_file;
 mod line_diff;
+mod memo;
 mod split_index;
 mod staged;
 mod visit;
@@ -30,6 +31,7 @@ mod worktree;
 
 pub use history::{RefUpdate, parse_ref_updates};
 pub use line_diff::added_lines_between;
+pub use memo::{BlobMemo, Verdict};
 pub use visit::{Added, Change, ChangeSet, Entry, SkipReason, StagedStats, WalkOptions, is_binary};
 pub use worktree::unified_diff;
 

@@ -7,6 +7,7 @@ use git2::{FileMode, ObjectType, Oid, Tree};
 use serde::Serialize;
 
 use super::Repo;
+use super::memo::{BlobMemo, Verdict};
 use crate::detect::lines::AddedLines;
 use crate::error::{Error, Result};
 
@@ -21,7 +22,7 @@ pub struct StagedStats {
     pub added_lines: u64,
     pub bytes_scanned: u64,
     pub commits_scanned: u64,
-    /// Modified files with no rule keyword: no line diff was needed to clear them.
+    /// Modified files with no match of any rule: no line diff was needed to clear them.
     pub diffs_skipped: u64,
     pub binary_skipped: u64,
     pub too_large_skipped: u64,
@@ -64,6 +65,15 @@ pub enum Entry<'a> {
     Text {
         path: &'a str,
         content: &'a [u8],
+        added: Added<'a>,
+        /// The blob's id, when it is one (not a working-tree file).
+        id: Option<Oid>,
+    },
+    /// A text blob an earlier visit found clean (through a [`BlobMemo`]): not read again.
+    Clean {
+        path: &'a str,
+        size: u64,
+        lines: u64,
         added: Added<'a>,
     },
     /// A blob that is part of the change but not scanned.
@@ -146,11 +156,13 @@ pub struct ChangeSet {
 impl Repo {
     /// Hands one changed blob to `visit`: skipped (mode, size, binary), or its content with
     /// the lines it adds against `change.old` and `others` (a merge's other parents' trees).
+    /// A blob `memo` knows is not read: binary is skipped, clean is handed over as such.
     pub fn visit_change(
         &self,
         change: &Change,
         others: &[Tree<'_>],
         walk: WalkOptions,
+        memo: Option<&BlobMemo>,
         stats: &mut StagedStats,
         visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
@@ -176,9 +188,23 @@ impl Repo {
                 return visit(Entry::Skipped { path, reason });
             }
         }
-        let blob = self.repo.find_blob(id).map_err(unreadable())?;
-        let content = blob.content();
-        if !walk.scan_binary && is_binary(content) {
+        // A blob an earlier commit of the scan reached is known without reading it.
+        let known = memo.and_then(|memo| memo.get(id));
+        let blob = match known {
+            Some(_) => None,
+            None => Some(self.repo.find_blob(id).map_err(unreadable())?),
+        };
+        let content = blob.as_ref().map_or(&[][..], |blob| blob.content());
+        let binary = match known {
+            Some(verdict) => verdict == Verdict::Binary,
+            None => !walk.scan_binary && is_binary(content),
+        };
+        if binary {
+            if known.is_none()
+                && let Some(memo) = memo
+            {
+                memo.insert(id, Verdict::Binary);
+            }
             stats.binary_skipped += 1;
             return visit(Entry::Skipped {
                 path,
@@ -192,17 +218,27 @@ impl Repo {
         {
             return Ok(());
         }
-        visit(Entry::Text {
-            path: &path,
+        let added = Added {
+            repo: Some(self),
+            old: change.old,
+            others,
+            path: &change.path,
             content,
-            added: Added {
-                repo: Some(self),
-                old: change.old,
-                others,
-                path: &change.path,
+        };
+        match known {
+            Some(Verdict::Clean { size, lines }) => visit(Entry::Clean {
+                path: &path,
+                size,
+                lines,
+                added,
+            }),
+            _ => visit(Entry::Text {
+                path: &path,
                 content,
-            },
-        })
+                added,
+                id: Some(id),
+            }),
+        }
     }
 
     pub(super) fn visit_whole_blob(
@@ -291,6 +327,7 @@ pub(super) fn visit_content(
                 path: path.as_bytes(),
                 content,
             },
+            id: None,
         }),
     }
 }

@@ -149,7 +149,7 @@ pub fn summary_line(stats: &Stats, mode: Mode) -> String {
     );
     if s.diffs_skipped > 0 {
         line.push_str(&format!(
-            "; {} had no rule keyword, so needed no line diff",
+            "; {} could hold no secret, so needed no line diff",
             plural(s.diffs_skipped, "modified file")
         ));
     }

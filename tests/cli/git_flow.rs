@@ -37,7 +37,7 @@ fn clean_commit_passes_and_says_what_was_scanned() {
     run.assert_code(0);
     assert!(
         run.stdout.contains(
-            "scanned 1 file (22 bytes, 0 added lines; 1 modified file had no rule keyword"
+            "scanned 1 file (22 bytes, 0 added lines; 1 modified file could hold no secret"
         ),
         "{run:#?}"
     );

@@ -12,6 +12,7 @@ mod framework;
 mod git_flow;
 mod hardening;
 mod history;
+mod history_fast;
 mod index_formats;
 mod install;
 mod key_formats;

@@ -1,0 +1,229 @@
+//! What a range of commits adds (`scan-range`, `scan-push`), on all cores: the commits' change
+//! sets are computed in parallel, then their changed blobs are visited in parallel, each blob
+//! searched once however many commits reach it. The report is the same, byte for byte, as
+//! visiting one commit after another (`TOKENGUARD_TEST_PLAIN_HISTORY=1`, which the tests
+//! compare against): commits in range order, each commit's findings by path, line and column.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use git2::{Oid, Tree};
+
+use super::collect::{Collector, visit_change_set};
+use super::progress::Progress;
+use crate::error::{Error, Result};
+use crate::finding::Finding;
+use crate::git::{BlobMemo, ChangeSet, Repo, StagedStats, WalkOptions};
+use crate::report::Warning;
+
+/// Commits whose change sets are held at once: bounds memory on long histories (a change is
+/// a path and two ids) while giving every thread enough to do.
+const BATCH: usize = 512;
+
+/// Visits what each of `commits` adds, in their order.
+pub(super) fn visit_commits(
+    repo: &Repo,
+    commits: &[Oid],
+    walk: WalkOptions,
+    collector: &mut Collector<'_>,
+    progress: &mut Progress,
+) -> Result<()> {
+    if std::env::var_os("TOKENGUARD_TEST_PLAIN_HISTORY").is_some() {
+        for id in commits {
+            let before = collector.stats.bytes_scanned;
+            let set = repo.commit_changes(*id, &mut collector.stats)?;
+            visit_change_set(repo, &set, walk, Some(*id), collector)?;
+            progress.advance(1, collector.stats.bytes_scanned - before);
+        }
+        return Ok(());
+    }
+    let memo = BlobMemo::default();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    for batch in commits.chunks(BATCH) {
+        let before = collector.stats.bytes_scanned;
+        let sets = change_sets(batch, threads, &mut collector.stats)?;
+        visit_batch(batch, &sets, walk, &memo, threads, collector)?;
+        progress.advance(batch.len() as u64, collector.stats.bytes_scanned - before);
+    }
+    Ok(())
+}
+
+/// Runs `work` on `threads` threads, each with its own repository handle (libgit2 handles are
+/// not shared between threads), and returns what each returned.
+fn on_threads<T: Send>(threads: usize, work: impl Fn(&Repo) -> Result<T> + Sync) -> Vec<Result<T>> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let work = &work;
+                scope.spawn(move || work(&Repo::open()?))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// The first failure in range order (commit, then change), as a plain scan would meet it.
+#[derive(Default)]
+struct FirstError {
+    failed: AtomicBool,
+    error: Mutex<Option<((usize, usize), Error)>>,
+}
+
+impl FirstError {
+    fn record(&self, at: (usize, usize), error: Error) {
+        self.failed.store(true, Ordering::Relaxed);
+        let mut slot = self
+            .error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.as_ref().is_none_or(|(first, _)| at < *first) {
+            *slot = Some((at, error));
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    fn into_result(self) -> Result<()> {
+        let slot = self
+            .error
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.map_or(Ok(()), |(_, error)| Err(error))
+    }
+}
+
+/// Each commit's change set against its parents, computed in parallel.
+fn change_sets(batch: &[Oid], threads: usize, stats: &mut StagedStats) -> Result<Vec<ChangeSet>> {
+    let next = AtomicUsize::new(0);
+    let sets: Vec<Mutex<Option<ChangeSet>>> = batch.iter().map(|_| Mutex::new(None)).collect();
+    let first_error = FirstError::default();
+    let counts = on_threads(threads.min(batch.len()).max(1), |repo| {
+        let mut stats = StagedStats::default();
+        while !first_error.failed() {
+            let at = next.fetch_add(1, Ordering::Relaxed);
+            let Some(id) = batch.get(at) else { break };
+            match repo.commit_changes(*id, &mut stats) {
+                Ok(set) => *lock(&sets[at]) = Some(set),
+                Err(error) => first_error.record((at, 0), error),
+            }
+        }
+        Ok(stats)
+    });
+    for count in counts {
+        stats.add(&count?);
+    }
+    first_error.into_result()?;
+    Ok(sets
+        .into_iter()
+        .map(|set| {
+            set.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .unwrap_or_default()
+        })
+        .collect())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What the changes of one commit produced, in the order the commit's changes were visited.
+#[derive(Default)]
+struct CommitOutput {
+    findings: Vec<Finding>,
+    warnings: Vec<Warning>,
+}
+
+/// Visits every changed blob of the batch on all threads, then appends the findings and
+/// warnings to `collector` commit by commit, each commit's sorted as a plain visit sorts them.
+fn visit_batch(
+    batch: &[Oid],
+    sets: &[ChangeSet],
+    walk: WalkOptions,
+    memo: &BlobMemo,
+    threads: usize,
+    collector: &mut Collector<'_>,
+) -> Result<()> {
+    let items: Vec<(usize, usize)> = sets
+        .iter()
+        .enumerate()
+        .flat_map(|(commit, set)| (0..set.changes.len()).map(move |change| (commit, change)))
+        .collect();
+    let outputs: Vec<Mutex<CommitOutput>> = batch
+        .iter()
+        .map(|_| Mutex::new(CommitOutput::default()))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let first_error = FirstError::default();
+    let template = collector.fork();
+    let locals = on_threads(threads.min(items.len()).max(1), |repo| {
+        let mut local = template.fork().remembering(memo);
+        let mut skips = StagedStats::default();
+        // A merge's other parents' trees, for the commit they were last read for.
+        let mut others: Option<(usize, Vec<Tree<'_>>)> = None;
+        while !first_error.failed() {
+            let Some(&(commit, change)) = items.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let set = &sets[commit];
+            if others
+                .as_ref()
+                .is_none_or(|(for_commit, _)| *for_commit != commit)
+            {
+                match repo.trees(&set.other_parents) {
+                    Ok(trees) => others = Some((commit, trees)),
+                    Err(error) => {
+                        first_error.record((commit, change), error);
+                        break;
+                    }
+                }
+            }
+            let trees = others
+                .as_ref()
+                .map_or(&[][..], |(_, trees)| trees.as_slice());
+            let (findings, warnings) = (local.findings.len(), local.warnings.len());
+            let visited = repo.visit_change(
+                &set.changes[change],
+                trees,
+                walk,
+                Some(memo),
+                &mut skips,
+                &mut |entry| local.visit(entry, Some(batch[commit])),
+            );
+            if let Err(error) = visited {
+                first_error.record((commit, change), error);
+                break;
+            }
+            let mut output = lock(&outputs[commit]);
+            output.findings.extend(local.findings.drain(findings..));
+            output.warnings.extend(local.warnings.drain(warnings..));
+        }
+        local.stats.add(&skips);
+        Ok(local)
+    });
+    for local in locals {
+        collector.absorb(local?);
+    }
+    first_error.into_result()?;
+    for output in outputs {
+        let output = output
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (first_finding, first_warning) = (collector.findings.len(), collector.warnings.len());
+        collector.findings.extend(output.findings);
+        collector.warnings.extend(output.warnings);
+        collector.sort_from(first_finding, first_warning);
+    }
+    Ok(())
+}
