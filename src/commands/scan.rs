@@ -42,9 +42,13 @@ pub(super) fn tree(rev: &str, output: &ScanArgs, options: &ConfigOptions) -> Res
 }
 
 /// `scan-range`: what each commit of a range adds.
-pub(super) fn range(spec: &str, output: &ScanArgs, options: &ConfigOptions) -> Result<ExitStatus> {
+pub(super) fn range(
+    selection: &[String],
+    output: &ScanArgs,
+    options: &ConfigOptions,
+) -> Result<ExitStatus> {
     let repo = Repo::open()?;
-    let commits = repo.range_commits(spec)?;
+    let commits = repo.select_commits(selection)?;
     scan(
         &repo,
         Source::Commits(commits, Mode::History),
@@ -182,6 +186,7 @@ fn scan(
     } = settings;
     let scanner = Scanner::with_policy(rules, policy).keeping_secrets(verify);
     let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
+    let mut baseline = report::ShallowBaseline::default();
     match &source {
         Source::Staged => {
             let set = repo.staged_changes(&mut collector.stats)?;
@@ -203,9 +208,21 @@ fn scan(
             collector.stats.add(&stats);
         }
         Source::Commits(commits, _) => {
+            let boundaries = repo.shallow_boundaries()?;
             for id in commits {
+                let first_finding = collector.findings.len();
+                let lines_before = collector.stats.added_lines;
                 let set = repo.commit_changes(*id, &mut collector.stats)?;
                 visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
+                if boundaries.contains(id) {
+                    // Its parents were not fetched: its tree is a baseline, not what it added.
+                    for finding in &mut collector.findings[first_finding..] {
+                        finding.shallow_boundary = true;
+                    }
+                    baseline.lines += collector.stats.added_lines - lines_before;
+                    collector.stats.added_lines = lines_before;
+                    baseline.commits.push(id.to_string());
+                }
             }
         }
     }
@@ -220,6 +237,7 @@ fn scan(
         stats: report::Stats {
             staged: collector.stats,
             suppressed: collector.suppressed,
+            shallow: baseline,
         },
     };
 

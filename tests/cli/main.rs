@@ -15,6 +15,7 @@ mod memory;
 mod modes;
 mod output;
 mod pathological;
+mod ranges;
 mod rules;
 mod scan_files;
 mod verify;
