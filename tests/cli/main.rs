@@ -11,6 +11,7 @@ mod hardening;
 mod history;
 mod index_formats;
 mod install;
+mod managers;
 mod memory;
 mod modes;
 mod output;
