@@ -1,6 +1,8 @@
 //! Command-line interface: one clap-derive definition, nothing else.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -39,6 +41,89 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the process's arguments, with `scan-range`'s rev-list options set apart first
+    /// (see [`scan_range_argv`]).
+    pub fn parse_args() -> Cli {
+        Cli::parse_from(scan_range_argv(std::env::args_os().collect()))
+    }
+}
+
+/// `scan-range` takes git rev-list's options (`--all`, `--since=...`, `-n 5`) among its own
+/// flags, in any order; clap would hand everything after the first revision to the
+/// revisions, so tokenguard's own flags (and their values) are moved before a `--` and every
+/// other argument after it. Any other command's arguments are returned unchanged.
+pub fn scan_range_argv(args: Vec<OsString>) -> Vec<OsString> {
+    let mut command = Cli::command();
+    command.build();
+    let Some(position) = subcommand_position(&args, &command) else {
+        return args;
+    };
+    if args[position] != "scan-range" {
+        return args;
+    }
+    let Some(range) = command.find_subcommand("scan-range") else {
+        return args;
+    };
+    let (mut ours, mut revs) = (Vec::new(), Vec::new());
+    let mut rest = args[position + 1..].iter();
+    while let Some(arg) = rest.next() {
+        match own_flag(arg, range) {
+            Some(takes_value) => {
+                ours.push(arg.clone());
+                if takes_value {
+                    ours.extend(rest.next().cloned());
+                }
+            }
+            None => revs.push(arg.clone()),
+        }
+    }
+    let mut out = args[..=position].to_vec();
+    out.extend(ours);
+    out.push("--".into());
+    out.extend(revs);
+    out
+}
+
+/// Where the subcommand's name is: the first argument that is neither a global flag nor the
+/// value of one.
+fn subcommand_position(args: &[OsString], command: &clap::Command) -> Option<usize> {
+    let mut index = 1;
+    while let Some(arg) = args.get(index) {
+        match own_flag(arg, command) {
+            Some(true) => index += 2,
+            Some(false) => index += 1,
+            None => return Some(index),
+        }
+    }
+    None
+}
+
+/// Whether `arg` is one of `command`'s flags: `Some(true)` when its value is the next
+/// argument, `Some(false)` when it needs none (or carries it after `=`), `None` otherwise.
+fn own_flag(arg: &OsString, command: &clap::Command) -> Option<bool> {
+    let text = arg.to_str()?;
+    let takes_value = |a: &clap::Arg| a.get_num_args().is_some_and(|n| n.takes_values());
+    if let Some(long) = text.strip_prefix("--") {
+        let (name, inline_value) = match long.split_once('=') {
+            Some((name, _)) => (name, true),
+            None => (long, false),
+        };
+        let flag = command.get_arguments().find(|a| {
+            a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|x| x.contains(&name))
+        })?;
+        return Some(takes_value(flag) && !inline_value);
+    }
+    // A cluster of our short switches (`-v`, `-qv`); `-n5` or `-n` belongs to rev-list.
+    let shorts = text.strip_prefix('-').filter(|s| !s.is_empty())?;
+    let all_ours = shorts.chars().all(|c| {
+        command
+            .get_arguments()
+            .any(|a| a.get_short() == Some(c) && !takes_value(a))
+    });
+    all_ours.then_some(false)
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan what the commit being made would add (the index against HEAD); the pre-commit hook.
@@ -71,10 +156,20 @@ pub enum Command {
         #[command(flatten)]
         output: ScanArgs,
     },
-    /// Scan the lines each commit of a range adds (`A..B`; a single revision: its whole history).
-    #[command(after_help = "Example:\n  tokenguard scan-range origin/main..HEAD")]
+    /// Scan the lines each commit of a range adds, the commits selected as `git rev-list`
+    /// selects them (`A..B`, `A...B`, `--all`, `--since=...`, `^X`, several revisions; a single
+    /// revision: its whole history).
+    ///
+    /// In a shallow clone, a commit whose parents were not fetched has its whole tree scanned
+    /// as a baseline, and its findings say so: fetch the full history to see what each commit
+    /// adds.
+    #[command(
+        after_help = "Examples:\n  tokenguard scan-range origin/main..HEAD\n  tokenguard scan-range main...feature\n  tokenguard scan-range --all --since=2.weeks\n  tokenguard scan-range HEAD ^v1.0 --format json"
+    )]
     ScanRange {
-        range: String,
+        /// Revisions and rev-list options selecting the commits.
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true, value_name = "REVS")]
+        range: Vec<String>,
         #[command(flatten)]
         output: ScanArgs,
     },
@@ -265,7 +360,44 @@ pub enum ColorChoice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+
+    fn argv(text: &str) -> Vec<OsString> {
+        text.split_whitespace().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn scan_range_flags_and_rev_list_options_in_any_order() {
+        let cases = [
+            (
+                "tg scan-range --all --format json",
+                "tg scan-range --format json -- --all",
+            ),
+            (
+                "tg --color never scan-range a...b -v --since=2.weeks --format=sarif",
+                "tg --color never scan-range -v --format=sarif -- a...b --since=2.weeks",
+            ),
+            (
+                "tg scan-range HEAD -n 5 ^v1 -q --exit-zero",
+                "tg scan-range -q --exit-zero -- HEAD -n 5 ^v1",
+            ),
+            ("tg scan-staged -v", "tg scan-staged -v"),
+            (
+                "tg --config scan-range scan-tree",
+                "tg --config scan-range scan-tree",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(scan_range_argv(argv(input)), argv(expected), "{input}");
+        }
+        let cli = Cli::parse_from(scan_range_argv(argv(
+            "tg scan-range main...x --format json",
+        )));
+        let Command::ScanRange { range, output } = cli.command else {
+            panic!("not scan-range");
+        };
+        assert_eq!(range, ["main...x"]);
+        assert_eq!(output.format, ScanFormat::Json);
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

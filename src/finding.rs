@@ -60,6 +60,10 @@ pub struct Finding {
     /// The commit that adds the secret, for history and push scans.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The commit is a shallow clone's boundary: the secret is in its tree, but which commit
+    /// added it is unknown (its parents were not fetched).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shallow_boundary: bool,
     /// What the provider said, with `--verify` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<Status>,
@@ -97,6 +101,7 @@ impl Finding {
             secret_redacted: redact(secret),
             fingerprint: fingerprint(rule.id, secret),
             commit: None,
+            shallow_boundary: false,
             verification: None,
         }
     }

@@ -3,12 +3,11 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
 use tokenguard::report::Mode;
 
 fn main() -> ExitCode {
     tokenguard::install_panic_hook(None);
-    let cli = tokenguard::cli::Cli::parse();
+    let cli = tokenguard::cli::Cli::parse_args();
     let mode = tokenguard::commands::mode_of(&cli.command);
     tokenguard::install_panic_hook(mode);
     let note = Mode::error_note(mode);

@@ -1,8 +1,12 @@
 //! `tokenguard install` / `uninstall`: put the hook shim where git runs hooks, chain a hook
-//! that was already there, and record what was done so that uninstall reverses exactly that.
+//! that was already there, hand over to a hook manager that owns the hooks (husky: a line in
+//! its script; lefthook, the pre-commit framework, a tracked hooks directory: the exact
+//! snippet, nothing written), and record what was done so that uninstall reverses exactly that.
 //!
 //! Paths come from the git binary (`git rev-parse --git-path hooks` honours `core.hooksPath`
-//! and worktrees), as a user's own git would resolve them.
+//! and worktrees), as a user's own git would resolve them. Records live outside every hooks
+//! directory: a local install's in the repository's git directory, a global install's in the
+//! user's tokenguard config directory, so a template directory never copies one into a clone.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,12 +16,16 @@ use crate::cli::{HookKind, InstallArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 
+mod managers;
+
+use managers::{LEGACY_HUSKY_HEADER, Manager, Scene, script_line};
+
 const PRE_COMMIT_SHIM: &str = include_str!("../../hooks/pre-commit");
 const PRE_PUSH_SHIM: &str = include_str!("../../hooks/pre-push");
 /// Suffix of a hook that was in place before ours; our shim runs it first.
 const CHAINED_SUFFIX: &str = ".before-tokenguard";
-/// Suffix of the record of what install did, beside the hook.
-const MANIFEST_SUFFIX: &str = ".tokenguard-install";
+/// Suffix of the record older versions kept beside the hook (read, never written).
+const LEGACY_RECORD_SUFFIX: &str = ".tokenguard-install";
 
 fn shim(hook: HookKind) -> &'static str {
     match hook {
@@ -45,31 +53,104 @@ fn git(args: &[&str]) -> Result<Option<String>> {
         .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string()))
 }
 
-/// Where the hook goes, and the template directory install configured (to undo), if any.
-fn hooks_dir(args: &InstallArgs, configure: bool) -> Result<(PathBuf, Option<PathBuf>)> {
-    if !args.global {
-        let dir = git(&["rev-parse", "--path-format=absolute", "--git-path", "hooks"])?
-            .ok_or_else(|| {
-                Error::NotARepository(
-                    "tokenguard install (without --global) runs inside a repository".into(),
-                )
-            })?;
-        return Ok((PathBuf::from(dir), None));
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
     }
+}
+
+/// Where the hook goes and where the record of the install is kept.
+struct Target {
+    hooks_dir: PathBuf,
+    record: PathBuf,
+    /// The work tree's top level (local installs outside a bare repository).
+    workdir: Option<PathBuf>,
+    /// The template directory a global install configured (to undo), if any.
+    template: Option<PathBuf>,
+    /// `--global`: every repository of this user.
+    global: bool,
+}
+
+impl Target {
+    fn hook(&self, hook: HookKind) -> PathBuf {
+        self.hooks_dir.join(hook.file_name())
+    }
+
+    fn chained(&self, hook: HookKind) -> PathBuf {
+        self.hooks_dir
+            .join(format!("{}{CHAINED_SUFFIX}", hook.file_name()))
+    }
+
+    fn legacy_record(&self, hook: HookKind) -> PathBuf {
+        self.hooks_dir
+            .join(format!("{}{LEGACY_RECORD_SUFFIX}", hook.file_name()))
+    }
+}
+
+/// A local install's target: the repository's hooks directory, unless `core.hooksPath`
+/// comes from the global or system config (every repository's hooks: `--global` only).
+fn local_target(hook: HookKind, verb: &str) -> Result<Target> {
+    let not_a_repo = || {
+        Error::NotARepository(format!(
+            "tokenguard {verb} (without --global) runs inside a repository"
+        ))
+    };
+    let hooks_dir = git(&["rev-parse", "--path-format=absolute", "--git-path", "hooks"])?
+        .ok_or_else(not_a_repo)?;
+    let common = git(&["rev-parse", "--path-format=absolute", "--git-common-dir"])?
+        .ok_or_else(not_a_repo)?;
+    if let Some(scoped) = git(&["config", "--show-scope", "--get", "core.hooksPath"])? {
+        let (scope, value) = scoped.split_once('\t').unwrap_or(("", &scoped));
+        if scope == "global" || scope == "system" {
+            return Err(Error::Usage(format!(
+                "core.hooksPath is set in your {scope} git config ({value}), so every repository runs its hooks from there; `tokenguard {verb} --global` works on that directory, and a local {verb} would change every repository"
+            )));
+        }
+    }
+    let workdir = git(&["rev-parse", "--show-toplevel"])?
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from);
+    Ok(Target {
+        hooks_dir: PathBuf::from(hooks_dir),
+        record: PathBuf::from(common)
+            .join("tokenguard")
+            .join(format!("{}.install", hook.file_name())),
+        workdir,
+        template: None,
+        global: false,
+    })
+}
+
+/// A global install's target: the global core.hooksPath if set, else git's template
+/// directory (set as `init.templateDir` when `configure` and none is set yet).
+fn global_target(hook: HookKind, configure: bool) -> Result<Target> {
+    let home = std::env::var_os("HOME").ok_or_else(|| Error::Usage("HOME is not set".into()))?;
+    let config_dir = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from(&home).join(".config"), PathBuf::from)
+        .join("tokenguard");
+    let record = config_dir.join(format!("global-{}.install", hook.file_name()));
+    let target = |hooks_dir: PathBuf, template: Option<PathBuf>| Target {
+        hooks_dir,
+        record: record.clone(),
+        workdir: None,
+        template,
+        global: true,
+    };
     if let Some(dir) = git(&["config", "--global", "core.hooksPath"])? {
-        return Ok((expand_home(&dir), None));
+        return Ok(target(expand_home(&dir), None));
     }
     if let Some(dir) = git(&["config", "--global", "init.templateDir"])? {
-        return Ok((expand_home(&dir).join("hooks"), None));
+        return Ok(target(expand_home(&dir).join("hooks"), None));
     }
-    let home = std::env::var_os("HOME").ok_or_else(|| Error::Usage("HOME is not set".into()))?;
-    let template = PathBuf::from(home).join(".config/tokenguard/git-template");
+    let template = PathBuf::from(&home).join(".config/tokenguard/git-template");
     if configure {
         let value = template.display().to_string();
         git(&["config", "--global", "init.templateDir", &value])?
             .ok_or_else(|| Error::Usage("cannot set the global init.templateDir".into()))?;
     }
-    Ok((template.join("hooks"), Some(template)))
+    Ok(target(template.join("hooks"), Some(template)))
 }
 
 fn expand_home(path: &str) -> PathBuf {
@@ -79,34 +160,74 @@ fn expand_home(path: &str) -> PathBuf {
     }
 }
 
-pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
-    let (dir, template) = hooks_dir(args, true)?;
-    let write = |path: &Path, text: &str| {
-        std::fs::write(path, text).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })
+/// Whether git tracks a file in `dir` (a hooks directory inside the work tree).
+fn tracks_files_in(dir: &Path, workdir: Option<&Path>) -> Result<bool> {
+    let Some(relative) = workdir.and_then(|root| dir.strip_prefix(root).ok()) else {
+        return Ok(false);
     };
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Read {
-        path: dir.clone(),
-        source,
-    })?;
-    let hook = dir.join(args.hook.file_name());
-    let chained = PathBuf::from(format!("{}{CHAINED_SUFFIX}", hook.display()));
-    let manifest = PathBuf::from(format!("{}{MANIFEST_SUFFIX}", hook.display()));
+    let relative = relative.to_string_lossy();
+    let listed = git(&["ls-files", "--", &format!(":(top){relative}")])?;
+    Ok(listed.is_some_and(|files| !files.is_empty()))
+}
+
+pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
+    let target = if args.global {
+        global_target(args.hook, true)?
+    } else {
+        local_target(args.hook, "install")?
+    };
+    let hook = target.hook(args.hook);
+    let existing = std::fs::read_to_string(&hook).ok();
     let mut stdout = std::io::stdout().lock();
-    let mut record = String::new();
-    if let Some(template) = &template {
-        record.push_str(&format!("set-template-dir {}\n", template.display()));
-    }
-    match std::fs::read_to_string(&hook) {
-        Ok(existing) if existing.contains(&marker(args.hook)) => {
-            // Ours already: refresh it, keep the earlier record of what was chained.
-            if let Ok(previous) = std::fs::read_to_string(&manifest) {
-                record.push_str(&previous);
+    if !args.global {
+        let scene = Scene {
+            workdir: target.workdir.as_deref(),
+            hooks_dir: &target.hooks_dir,
+            existing_hook: existing.as_deref(),
+            hooks_dir_tracked: tracks_files_in(&target.hooks_dir, target.workdir.as_deref())?,
+        };
+        match managers::detect(&scene, args.hook) {
+            None => {}
+            Some(Manager::Husky { scripts, legacy }) => {
+                return install_into_husky(&target, &scripts, legacy, args.hook, &mut stdout);
+            }
+            Some(manager) => {
+                let (reason, snippet) = managers::refusal(&manager, args.hook);
+                write!(stdout, "{snippet}")?;
+                return Err(Error::Usage(format!(
+                    "{reason} (printed above; nothing was installed)"
+                )));
             }
         }
-        Ok(_) => {
+    }
+    install_shim(&target, args.hook, existing.as_deref(), &mut stdout)
+}
+
+/// Our shim at the hook's path, a different hook kept and run first.
+fn install_shim(
+    target: &Target,
+    hook_kind: HookKind,
+    existing: Option<&str>,
+    stdout: &mut impl Write,
+) -> Result<ExitStatus> {
+    let hook = target.hook(hook_kind);
+    let chained = target.chained(hook_kind);
+    std::fs::create_dir_all(&target.hooks_dir).map_err(io_error(&target.hooks_dir))?;
+    let mut record = String::new();
+    if let Some(template) = &target.template {
+        record.push_str(&format!("set-template-dir {}\n", template.display()));
+    }
+    // An earlier install's record stays: reinstalling refreshes the shim only. An older
+    // version's record beside the hook moves out of the hooks directory.
+    record.push_str(&read_record(target, hook_kind, &target.record));
+    let legacy = target.legacy_record(hook_kind);
+    if legacy.exists() {
+        record.push_str(&read_record(target, hook_kind, &legacy));
+        remove(&legacy)?;
+    }
+    match existing {
+        Some(text) if text.contains(&marker(hook_kind)) => {}
+        Some(_) => {
             if chained.exists() {
                 return Err(Error::Usage(format!(
                     "{} and {} both exist; merge them by hand",
@@ -114,10 +235,7 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
                     chained.display()
                 )));
             }
-            std::fs::rename(&hook, &chained).map_err(|source| Error::Read {
-                path: hook.clone(),
-                source,
-            })?;
+            std::fs::rename(&hook, &chained).map_err(io_error(&hook))?;
             record.push_str(&format!("chained {}\n", chained.display()));
             writeln!(
                 stdout,
@@ -125,53 +243,119 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
                 chained.display()
             )?;
         }
-        Err(_) => {}
+        None => {}
     }
-    write(&hook, shim(args.hook))?;
+    write_file(&hook, shim(hook_kind))?;
     set_executable(&hook)?;
     record.push_str(&format!("installed {}\n", hook.display()));
-    let mut lines: Vec<&str> = record.lines().collect();
-    lines.dedup();
-    write(&manifest, &(lines.join("\n") + "\n"))?;
+    write_record(&target.record, &record)?;
     writeln!(
         stdout,
         "installed the {} hook at {}",
-        args.hook.file_name(),
+        hook_kind.file_name(),
         hook.display()
     )?;
     Ok(ExitStatus::Clean)
 }
 
-pub fn uninstall(args: &InstallArgs) -> Result<ExitStatus> {
-    let (dir, _) = hooks_dir(args, false)?;
-    let hook = dir.join(args.hook.file_name());
-    let manifest = PathBuf::from(format!("{}{MANIFEST_SUFFIX}", hook.display()));
-    let mut stdout = std::io::stdout().lock();
-    let Ok(record) = std::fs::read_to_string(&manifest) else {
+/// husky runs `.husky/<hook>` (its dispatcher finds it by name): one line there, never a
+/// file in husky's own `_` directory, which husky rewrites.
+fn install_into_husky(
+    target: &Target,
+    scripts: &Path,
+    legacy: bool,
+    hook_kind: HookKind,
+    stdout: &mut impl Write,
+) -> Result<ExitStatus> {
+    let script = scripts.join(hook_kind.file_name());
+    let line = script_line(hook_kind);
+    let current = std::fs::read_to_string(&script).ok();
+    if current
+        .as_deref()
+        .is_some_and(|text| text.lines().any(|l| l.trim() == line))
+    {
         writeln!(
             stdout,
-            "nothing to uninstall: tokenguard did not install {}",
-            hook.display()
+            "husky already runs tokenguard: {} has `{line}`",
+            script.display()
         )?;
         return Ok(ExitStatus::Clean);
+    }
+    let mut record = std::fs::read_to_string(&target.record).unwrap_or_default();
+    let text = match &current {
+        Some(text) if text.is_empty() || text.ends_with('\n') => format!("{text}{line}\n"),
+        Some(text) => format!("{text}\n{line}\n"),
+        None => {
+            record.push_str(&format!("created {}\n", script.display()));
+            let header = if legacy { LEGACY_HUSKY_HEADER } else { "" };
+            format!("{header}{line}\n")
+        }
     };
+    std::fs::create_dir_all(scripts).map_err(io_error(scripts))?;
+    write_file(&script, &text)?;
+    if current.is_none() {
+        set_executable(&script)?;
+    }
+    record.push_str(&format!("appended {}\n", script.display()));
+    write_record(&target.record, &record)?;
+    writeln!(
+        stdout,
+        "husky runs the hooks here: added `{line}` to {}, which husky runs on {}; commit it so that every clone runs tokenguard",
+        script.display(),
+        hook_kind.file_name()
+    )?;
+    Ok(ExitStatus::Clean)
+}
+
+pub fn uninstall(args: &InstallArgs) -> Result<ExitStatus> {
+    let target = if args.global {
+        global_target(args.hook, false)?
+    } else {
+        local_target(args.hook, "uninstall")?
+    };
+    let hook = target.hook(args.hook);
+    let mut stdout = std::io::stdout().lock();
+    let legacy = target.legacy_record(args.hook);
+    let record = if target.record.exists() {
+        read_record(&target, args.hook, &target.record)
+    } else {
+        read_record(&target, args.hook, &legacy)
+    };
+    let remove_records = || -> Result<()> {
+        for path in [&target.record, &legacy] {
+            if path.exists() {
+                remove(path)?;
+            }
+        }
+        Ok(())
+    };
+    if record.is_empty() {
+        remove_records()?;
+        return uninstall_unrecorded(&target, args.hook, &mut stdout);
+    }
+    // The hook first: if it is no longer ours, nothing is undone.
+    let installed = record.lines().any(|l| l.starts_with("installed "));
     match std::fs::read_to_string(&hook) {
-        Ok(text) if !text.contains(&marker(args.hook)) => {
+        Ok(text) if installed && !text.contains(&marker(args.hook)) => {
             return Err(Error::Usage(format!(
                 "{} is no longer tokenguard's hook; remove it by hand",
                 hook.display()
             )));
         }
-        Ok(_) => remove(&hook)?,
-        Err(_) => {}
+        Ok(_) if installed => remove(&hook)?,
+        _ => {}
     }
+    let created: Vec<&str> = record
+        .lines()
+        .filter_map(|l| l.strip_prefix("created "))
+        .collect();
     for line in record.lines() {
         if let Some(chained) = line.strip_prefix("chained ") {
-            std::fs::rename(chained, &hook).map_err(|source| Error::Read {
-                path: PathBuf::from(chained),
-                source,
-            })?;
+            std::fs::rename(chained, &hook).map_err(io_error(Path::new(chained)))?;
             writeln!(stdout, "restored the previous hook {}", hook.display())?;
+        } else if let Some(script) = line.strip_prefix("appended ") {
+            let was_created = created.contains(&script);
+            remove_script_line(Path::new(script), args.hook, was_created, &mut stdout)?;
         } else if line.starts_with("set-template-dir ") {
             git(&["config", "--global", "--unset", "init.templateDir"])?;
             writeln!(
@@ -180,29 +364,135 @@ pub fn uninstall(args: &InstallArgs) -> Result<ExitStatus> {
             )?;
         }
     }
-    remove(&manifest)?;
-    writeln!(
-        stdout,
-        "uninstalled the {} hook from {}",
-        args.hook.file_name(),
-        dir.display()
-    )?;
+    remove_records()?;
+    if installed {
+        writeln!(
+            stdout,
+            "uninstalled the {} hook from {}",
+            args.hook.file_name(),
+            target.hooks_dir.display()
+        )?;
+    }
     Ok(ExitStatus::Clean)
 }
 
+/// No record here, but the hook may still be our shim: copied from the global template into
+/// this clone. Removing this copy touches nothing global.
+fn uninstall_unrecorded(
+    target: &Target,
+    hook_kind: HookKind,
+    stdout: &mut impl Write,
+) -> Result<ExitStatus> {
+    let hook = target.hook(hook_kind);
+    let ours = std::fs::read_to_string(&hook).is_ok_and(|t| t.contains(&marker(hook_kind)));
+    if !ours {
+        writeln!(
+            stdout,
+            "nothing to uninstall: tokenguard did not install {}",
+            hook.display()
+        )?;
+        return Ok(ExitStatus::Clean);
+    }
+    remove(&hook)?;
+    writeln!(
+        stdout,
+        "removed tokenguard's {} hook from {} (no install here recorded it: it came from a template directory; the global setup is left as is, `tokenguard uninstall --global` removes it)",
+        hook_kind.file_name(),
+        target.hooks_dir.display()
+    )?;
+    let chained = target.chained(hook_kind);
+    if chained.exists() {
+        std::fs::rename(&chained, &hook).map_err(io_error(&chained))?;
+        writeln!(stdout, "restored the previous hook {}", hook.display())?;
+    }
+    Ok(ExitStatus::Clean)
+}
+
+/// Takes our line out of a husky script again; a script install created and that holds
+/// nothing else goes.
+fn remove_script_line(
+    script: &Path,
+    hook_kind: HookKind,
+    was_created: bool,
+    stdout: &mut impl Write,
+) -> Result<()> {
+    let line = script_line(hook_kind);
+    let Ok(text) = std::fs::read_to_string(script) else {
+        return Ok(());
+    };
+    let mut lines: Vec<&str> = text.lines().collect();
+    let Some(at) = lines.iter().rposition(|l| l.trim() == line) else {
+        writeln!(
+            stdout,
+            "{} no longer has `{line}`; left as it is",
+            script.display()
+        )?;
+        return Ok(());
+    };
+    lines.remove(at);
+    let rest = lines.join("\n");
+    let leftover = rest.trim().is_empty() || rest.trim() == LEGACY_HUSKY_HEADER.trim();
+    if was_created && leftover {
+        remove(script)?;
+        writeln!(
+            stdout,
+            "removed {}, which install had created",
+            script.display()
+        )?;
+    } else {
+        let ending = if text.ends_with('\n') && !rest.is_empty() {
+            "\n"
+        } else {
+            ""
+        };
+        write_file(script, &format!("{rest}{ending}"))?;
+        writeln!(stdout, "removed `{line}` from {}", script.display())?;
+    }
+    Ok(())
+}
+
+/// The lines of a record that concern this target. A template directory copied an older
+/// version's record into every clone, naming the template's own files and its
+/// `init.templateDir`: a local uninstall must act on none of those.
+fn read_record(target: &Target, hook_kind: HookKind, path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let ours = |recorded: &str| {
+        let recorded = Path::new(recorded);
+        recorded == target.hook(hook_kind) || recorded == target.chained(hook_kind)
+    };
+    text.lines()
+        .filter(|line| match line.split_once(' ') {
+            Some(("installed" | "chained", recorded)) => ours(recorded),
+            Some(("set-template-dir", _)) => target.global,
+            Some(("appended" | "created", _)) => true,
+            _ => false,
+        })
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+fn write_record(path: &Path, record: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    }
+    let mut lines: Vec<&str> = Vec::new();
+    for line in record.lines() {
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    write_file(path, &(lines.join("\n") + "\n"))
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(io_error(path))
+}
+
 fn remove(path: &Path) -> Result<()> {
-    std::fs::remove_file(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::remove_file(path).map_err(io_error(path))
 }
 
 fn set_executable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|source| {
-        Error::Read {
-            path: path.to_path_buf(),
-            source,
-        }
-    })
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(io_error(path))
 }

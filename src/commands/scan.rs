@@ -43,9 +43,13 @@ pub(super) fn tree(rev: &str, output: &ScanArgs, options: &ConfigOptions) -> Res
 }
 
 /// `scan-range`: what each commit of a range adds.
-pub(super) fn range(spec: &str, output: &ScanArgs, options: &ConfigOptions) -> Result<ExitStatus> {
+pub(super) fn range(
+    selection: &[String],
+    output: &ScanArgs,
+    options: &ConfigOptions,
+) -> Result<ExitStatus> {
     let repo = Repo::open()?;
-    let commits = repo.range_commits(spec)?;
+    let commits = repo.select_commits(selection)?;
     scan(
         &repo,
         Source::Commits(commits, Mode::History),
@@ -204,6 +208,7 @@ fn scan(
     } = settings;
     let scanner = Scanner::with_policy(rules, policy).keeping_secrets(verify);
     let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
+    let mut baseline = report::ShallowBaseline::default();
     let mut progress = progress_for(&source, output)?;
     match &source {
         Source::Staged => {
@@ -232,7 +237,36 @@ fn scan(
             collector.stats.add(&stats);
         }
         Source::Commits(commits, _) => {
-            super::range_scan::visit_commits(repo, commits, walk, &mut collector, &mut progress)?;
+            let boundaries = repo.shallow_boundaries()?;
+            if boundaries.is_empty() {
+                super::range_scan::visit_commits(
+                    repo,
+                    commits,
+                    walk,
+                    &mut collector,
+                    &mut progress,
+                )?;
+            } else {
+                // A shallow clone: commit by commit, so that each boundary commit's tree is
+                // counted as a baseline rather than as what it added.
+                for id in commits {
+                    let first_finding = collector.findings.len();
+                    let lines_before = collector.stats.added_lines;
+                    let before = collector.stats.bytes_scanned;
+                    let set = repo.commit_changes(*id, &mut collector.stats)?;
+                    visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
+                    progress.step(collector.stats.bytes_scanned - before);
+                    if boundaries.contains(id) {
+                        // Its parents were not fetched: its tree is a baseline, not what it added.
+                        for finding in &mut collector.findings[first_finding..] {
+                            finding.shallow_boundary = true;
+                        }
+                        baseline.lines += collector.stats.added_lines - lines_before;
+                        collector.stats.added_lines = lines_before;
+                        baseline.commits.push(id.to_string());
+                    }
+                }
+            }
         }
     }
     progress.finish();
@@ -247,6 +281,7 @@ fn scan(
         stats: report::Stats {
             staged: collector.stats,
             suppressed: collector.suppressed,
+            shallow: baseline,
         },
     };
 

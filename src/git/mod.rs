@@ -1,6 +1,6 @@
 //! Git access: the only code that uses git2 or reads git's files. It answers one question per
 //! command: what the commit being made adds (`staged`), what a range of commits or a push adds
-//! (`history`), which files a tree or a path holds (`files`), and how two blobs differ
+//! (`history`), which commits a history scan selects (`range`, git's own rev-list), which files a tree or a path holds (`files`), and how two blobs differ
 //! (`line_diff`); each answer is handed over blob by blob (`visit`), with the line numbers a
 //! change adds computed on request.
 //!
@@ -24,6 +24,7 @@ pub mod index;
 mod index_file;
 mod line_diff;
 mod memo;
+mod range;
 mod split_index;
 mod staged;
 mod visit;

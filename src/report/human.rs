@@ -6,7 +6,7 @@ use std::io::Write;
 use colored::Colorize;
 
 use super::path::quote;
-use super::{Mode, Outcome, plural, summary_line};
+use super::{Mode, Outcome, plural, shallow_note, summary_line};
 use crate::detect::rules::RuleSet;
 use crate::finding::Finding;
 use crate::finding::Status;
@@ -46,11 +46,12 @@ pub fn write(
         } else {
             "tokenguard: no secrets found.".green()
         };
-        return writeln!(
+        writeln!(
             out,
             "{verdict} {}",
             summary_line(&outcome.stats, outcome.mode)
-        );
+        )?;
+        return write_shallow_note(out, outcome);
     }
     let count = outcome.findings.len() as u64;
     let headline = match outcome.mode {
@@ -104,7 +105,15 @@ pub fn write(
         Mode::Server | Mode::History | Mode::Files => {}
     }
     writeln!(out)?;
-    writeln!(out, "{}", summary_line(&outcome.stats, outcome.mode))
+    writeln!(out, "{}", summary_line(&outcome.stats, outcome.mode))?;
+    write_shallow_note(out, outcome)
+}
+
+fn write_shallow_note(out: &mut impl Write, outcome: &Outcome) -> std::io::Result<()> {
+    match shallow_note(&outcome.stats) {
+        Some(note) => writeln!(out, "{}", note.yellow()),
+        None => Ok(()),
+    }
 }
 
 fn blocked_what(mode: Mode) -> &'static str {
@@ -137,11 +146,11 @@ fn write_finding(out: &mut impl Write, finding: &Finding) -> std::io::Result<()>
         finding.provider,
         format!("{:?}", finding.severity).to_lowercase().red()
     )?;
-    let commit = finding
-        .commit
-        .as_deref()
-        .map(|c| format!("  commit {c}"))
-        .unwrap_or_default();
+    let commit = match (finding.commit.as_deref(), finding.shallow_boundary) {
+        (Some(c), false) => format!("  commit {c}"),
+        (Some(c), true) => format!("  in the tree of commit {c} (shallow boundary)"),
+        (None, _) => String::new(),
+    };
     writeln!(
         out,
         "      secret {}  fingerprint {}{commit}",

@@ -110,6 +110,38 @@ pub struct Stats {
     pub staged: StagedStats,
     /// Findings that something allowed, counted by what allowed them.
     pub suppressed: BTreeMap<String, usize>,
+    #[serde(flatten)]
+    pub shallow: ShallowBaseline,
+}
+
+/// A shallow clone's boundary commits in a history or push scan: their parents were not
+/// fetched, so what they added is unknown and their whole trees were scanned instead.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ShallowBaseline {
+    /// The boundary commits scanned, whole ids.
+    #[serde(rename = "shallow_boundaries")]
+    pub commits: Vec<String>,
+    /// Lines of their trees (not counted as added lines).
+    #[serde(rename = "baseline_lines")]
+    pub lines: u64,
+}
+
+/// What a report says after its summary when shallow boundaries were scanned: what was read,
+/// what it means for the findings, and how to get a scan of what each commit adds.
+pub fn shallow_note(stats: &Stats) -> Option<String> {
+    let shallow = &stats.shallow;
+    let (first, rest) = shallow.commits.split_first()?;
+    let which = match rest.len() {
+        0 => format!("commit {first} is"),
+        more => format!("commit {first} and {} are", plural(more as u64, "other")),
+    };
+    Some(format!(
+        "note: shallow clone: {which} a boundary whose parents were not fetched, so what it \
+         added is unknown; its whole tree ({}) was scanned as a baseline, and a finding there \
+         may come from an earlier commit. To scan what each commit adds, fetch the full history \
+         (git fetch --unshallow; in CI, actions/checkout with fetch-depth: 0).",
+        plural(shallow.lines, "line")
+    ))
 }
 
 impl Outcome {

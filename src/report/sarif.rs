@@ -111,6 +111,9 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
             if let Some(commit) = &finding.commit {
                 properties.insert("commit".into(), json!(commit));
             }
+            if finding.shallow_boundary {
+                properties.insert("shallowBoundary".into(), json!(true));
+            }
             if let Some(status) = &finding.verification {
                 properties.insert("verification".into(), json!(status));
             }

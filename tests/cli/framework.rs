@@ -207,3 +207,40 @@ fn framework_rust_hook_builds_tokenguard_and_blocks() {
     let run = pre_commit(&repo, &["run"]);
     assert_eq!(run.code, Some(0), "{run:#?}");
 }
+
+#[test]
+fn install_in_a_framework_repository_prints_the_entry_that_works() {
+    let repo = TestRepo::new();
+    std::fs::remove_file(repo.path().join(".git/hooks/pre-commit")).unwrap();
+    repo.add(".pre-commit-config.yaml", "repos: []\n");
+    let run = repo.tokenguard(&["install"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("pre-commit framework"), "{run:#?}");
+    assert!(!repo.path().join(".git/hooks/pre-commit").exists());
+
+    // The printed entry, pasted under `repos:`, is what the framework runs.
+    repo.add(".pre-commit-config.yaml", format!("repos:\n{}", run.stdout));
+    let install = pre_commit(&repo, &["install"]);
+    assert_eq!(install.code, Some(0), "{install:#?}");
+    let framework_hook = repo.path().join(".git/hooks/pre-commit");
+    let generated = std::fs::read(&framework_hook).unwrap();
+    // With the framework's hook in place, install still refuses and never renames it.
+    repo.tokenguard(&["install"]).assert_code(2);
+    assert_eq!(std::fs::read(&framework_hook).unwrap(), generated);
+    assert!(
+        !repo
+            .path()
+            .join(".git/hooks/pre-commit.before-tokenguard")
+            .exists()
+    );
+
+    repo.add(
+        "a.env",
+        format!("REPLICATE_API_TOKEN={}\n", replicate_token(102)),
+    );
+    let run = commit_through_framework(&repo);
+    assert_ne!(run.code, Some(0), "{run:#?}");
+    assert!(run.all().contains("replicate-api-token"), "{run:#?}");
+    repo.git(&["rm", "-q", "--cached", "a.env"]);
+    commit_through_framework(&repo).assert_code(0);
+}
