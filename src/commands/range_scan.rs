@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use git2::{Oid, Tree};
 
 use super::collect::{Collector, visit_change_set};
+use super::progress::Progress;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::git::{BlobMemo, ChangeSet, Repo, StagedStats, WalkOptions};
@@ -25,19 +26,28 @@ pub(super) fn visit_commits(
     commits: &[Oid],
     walk: WalkOptions,
     collector: &mut Collector<'_>,
+    progress: &mut Progress,
 ) -> Result<()> {
     if std::env::var_os("TOKENGUARD_TEST_PLAIN_HISTORY").is_some() {
         for id in commits {
+            let before = collector.stats.bytes_scanned;
             let set = repo.commit_changes(*id, &mut collector.stats)?;
             visit_change_set(repo, &set, walk, Some(*id), collector)?;
+            progress.step(collector.stats.bytes_scanned - before);
         }
         return Ok(());
     }
     let memo = BlobMemo::default();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     for batch in commits.chunks(BATCH) {
+        let before = collector.stats.bytes_scanned;
         let sets = change_sets(batch, threads, &mut collector.stats)?;
         visit_batch(batch, &sets, walk, &memo, threads, collector)?;
+        // Progress moves a batch at a time: its bytes with its first commit.
+        progress.step(collector.stats.bytes_scanned - before);
+        for _ in 1..batch.len() {
+            progress.step(0);
+        }
     }
     Ok(())
 }
