@@ -8,6 +8,7 @@
 #
 #   benches/bench.sh            # every case
 #   RUNS=5 benches/bench.sh     # fewer runs
+#   TOKENGUARD=path benches/bench.sh  # time that binary (default: build this checkout's)
 #   HISTORY="/path/a.git /path/b.git" benches/bench.sh
 #                               # histories to scan (default: huggingface/accelerate and
 #                               # openai/openai-python, cloned bare once into
@@ -24,8 +25,13 @@ for tool in hyperfine /usr/bin/time; do
     fi
     command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install hyperfine time)" >&2; exit 1; }
 done
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/tokenguard"
+# TOKENGUARD=path times that binary instead of building this checkout's release binary.
+if [ -n "${TOKENGUARD:-}" ]; then
+    bin=$TOKENGUARD
+else
+    cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+    bin="$root/target/release/tokenguard"
+fi
 # No background gc or maintenance: the benchmark copies repositories and must not race them.
 printf '[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n' >"$work/gitconfig"
 export GIT_CONFIG_GLOBAL="$work/gitconfig" GIT_CONFIG_NOSYSTEM=1
@@ -36,7 +42,8 @@ if [ ! -f "$cache/.done" ]; then
     mkdir -p "$cache/dl" "$cache/src"
     for pkg in transformers langchain-community litellm openai anthropic huggingface_hub \
         replicate truss langchain-core mistralai cohere wandb llama-index-core; do
-        pip download --quiet --no-deps --no-binary :all: -d "$cache/dl" "$pkg" 2>/dev/null ||
+        # Wheels first: an sdist may need its build backend installed just to be downloaded.
+        pip download --quiet --no-deps --only-binary :all: -d "$cache/dl" "$pkg" 2>/dev/null ||
             pip download --quiet --no-deps -d "$cache/dl" "$pkg"
     done
     for archive in "$cache"/dl/*; do
@@ -146,7 +153,7 @@ for repo in $HISTORY; do
     rss=$(peak_rss "$bin" scan-range HEAD)
     largest=$(git rev-list --objects HEAD | awk '{print $1}' |
         git cat-file --batch-check='%(objecttype) %(objectsize)' | awk '$1 == "blob" {print $2}' | sort -n | tail -1)
-    blobs=$(git rev-list --objects HEAD | git cat-file --batch-check='%(objecttype)' | grep -c blob)
+    blobs=$(git rev-list --objects HEAD | awk '{print $1}' | git cat-file --batch-check='%(objecttype)' | grep -c blob || true)
     echo "history $name $commits $work/$name.json - $rss $largest $blobs" >>"$results"
 done
 

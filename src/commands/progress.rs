@@ -107,6 +107,9 @@ impl Progress {
             .with_finish(ProgressFinish::AndClear);
         bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
         // Keeps the clock moving while one big commit or file takes its time.
+        // Drawn at once (before the steady tick, which makes `tick` a no-op): a range scan
+        // steps a whole batch of commits at a time.
+        bar.tick();
         bar.enable_steady_tick(Duration::from_millis(200));
         bar
     }
