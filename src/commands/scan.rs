@@ -65,7 +65,7 @@ pub(super) fn push(
 }
 
 /// What a scan reads.
-enum Source {
+pub(super) enum Source {
     /// The commit being made.
     Staged,
     /// Files, whole.
@@ -159,6 +159,42 @@ fn scan(
     output: &ScanArgs,
     options: &ConfigOptions,
 ) -> Result<ExitStatus> {
+    let (outcome, scanner) = gather(repo, source, output.verify, output.verify_timeout, options)?;
+    let status = if outcome.blocks() && !output.exit_zero {
+        ExitStatus::Blocked
+    } else {
+        ExitStatus::Clean
+    };
+    let mut stdout = std::io::stdout().lock();
+    let written = match output.format {
+        ScanFormat::Human => {
+            let options = report::human::Options {
+                quiet: output.quiet,
+                verbose: output.verbose,
+            };
+            report::human::write(&mut stdout, &outcome, scanner.rules(), options)
+        }
+        ScanFormat::Json => report::json::write(&mut stdout, &outcome),
+        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
+    }
+    .and_then(|()| stdout.flush());
+    match written {
+        // A reader that stopped early (`| head`) does not change what was found.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
+        Err(err) => Err(err.into()),
+        Ok(()) => Ok(status),
+    }
+}
+
+/// Reads `source` with the settings of `options`, scans it and, with `verify` (or `verify`
+/// in the user config), checks what was found; the scanner comes back for the report.
+pub(super) fn gather(
+    repo: &Repo,
+    source: Source,
+    verify: bool,
+    verify_timeout: f64,
+    options: &ConfigOptions,
+) -> Result<(Outcome, Scanner)> {
     let settings = settings_for(options, repo.workdir())?;
     let mode = match &source {
         Source::Staged => Mode::Commit,
@@ -173,7 +209,7 @@ fn scan(
         scan_binary: settings.scan.scan_binary,
     };
     let block_sensitive = settings.scan.block_sensitive_files;
-    let verify = output.verify || settings.scan.verify;
+    let verify = verify || settings.scan.verify;
     let Settings {
         rules,
         policy,
@@ -210,7 +246,7 @@ fn scan(
         }
     }
     if verify {
-        let timeout = std::time::Duration::from_secs_f64(output.verify_timeout.clamp(0.1, 120.0));
+        let timeout = std::time::Duration::from_secs_f64(verify_timeout.clamp(0.1, 120.0));
         check_liveness(&mut collector, &scanner, timeout);
     }
     let outcome = Outcome {
@@ -222,29 +258,5 @@ fn scan(
             suppressed: collector.suppressed,
         },
     };
-
-    let status = if outcome.blocks() && !output.exit_zero {
-        ExitStatus::Blocked
-    } else {
-        ExitStatus::Clean
-    };
-    let mut stdout = std::io::stdout().lock();
-    let written = match output.format {
-        ScanFormat::Human => {
-            let options = report::human::Options {
-                quiet: output.quiet,
-                verbose: output.verbose,
-            };
-            report::human::write(&mut stdout, &outcome, scanner.rules(), options)
-        }
-        ScanFormat::Json => report::json::write(&mut stdout, &outcome),
-        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
-    }
-    .and_then(|()| stdout.flush());
-    match written {
-        // A reader that stopped early (`| head`) does not change what was found.
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
-        Err(err) => Err(err.into()),
-        Ok(()) => Ok(status),
-    }
+    Ok((outcome, scanner))
 }

@@ -17,4 +17,5 @@ mod output;
 mod pathological;
 mod rules;
 mod scan_files;
+mod suppression;
 mod verify;
