@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::scan::{Source, gather};
+use super::scan::{Checks, Source, gather};
 use crate::cli::BaselineArgs;
 use crate::config::{self, ConfigOptions, IGNORE_FILE};
 use crate::error::{Error, Result};
@@ -38,13 +38,12 @@ pub(super) fn run(args: &BaselineArgs, options: &ConfigOptions) -> Result<ExitSt
     };
     // A malformed ignore file is reported, not appended to.
     let known = config::parse_ignore_file(&existing, &path)?;
-    let (outcome, _) = gather(
-        &repo,
-        Source::Tree(args.rev.clone()),
-        args.verify,
-        args.verify_timeout,
-        options,
-    )?;
+    let checks = Checks {
+        verify: args.verify,
+        verify_timeout: args.verify_timeout,
+        quiet: false,
+    };
+    let (outcome, _) = gather(&repo, Source::Tree(args.rev.clone()), checks, options)?;
     let mut stdout = std::io::stdout().lock();
     let live: Vec<&Finding> = outcome
         .findings

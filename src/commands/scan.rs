@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::collect::{Collector, check_liveness, visit_change_set};
+use super::progress::{Progress, Work};
 use super::settings_for;
 use crate::cli::{ScanArgs, ScanFormat};
 use crate::config::{ConfigOptions, Settings};
@@ -153,13 +154,39 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
     Ok(Source::Commits(commits, mode))
 }
 
+/// Progress for the long scans (files, commits) when run by hand: never for the commit being
+/// made (the hook's quiet path, and small by nature), under the pre-commit framework (which
+/// captures stderr) or with `-q`.
+fn progress_for(source: &Source, quiet: bool) -> Result<Progress> {
+    let work = match source {
+        Source::Commits(commits, _) => Work::Commits(commits.len() as u64),
+        Source::Staged | Source::Paths(_) | Source::Tree(_) => Work::Files,
+    };
+    let framework = std::env::var_os("PRE_COMMIT").is_some_and(|v| !v.is_empty());
+    let wanted = !quiet && !framework && !matches!(source, Source::Staged);
+    Progress::new(work, wanted)
+}
+
+/// The size of a blob a walk hands over, for the progress line.
+fn entry_bytes(entry: &crate::git::Entry<'_>) -> u64 {
+    match entry {
+        crate::git::Entry::Text { content, .. } => content.len() as u64,
+        crate::git::Entry::Skipped { .. } => 0,
+    }
+}
+
 fn scan(
     repo: &Repo,
     source: Source,
     output: &ScanArgs,
     options: &ConfigOptions,
 ) -> Result<ExitStatus> {
-    let (outcome, scanner) = gather(repo, source, output.verify, output.verify_timeout, options)?;
+    let checks = Checks {
+        verify: output.verify,
+        verify_timeout: output.verify_timeout,
+        quiet: output.quiet,
+    };
+    let (outcome, scanner) = gather(repo, source, checks, options)?;
     let status = if outcome.blocks() && !output.exit_zero {
         ExitStatus::Blocked
     } else {
@@ -186,15 +213,27 @@ fn scan(
     }
 }
 
+/// How a scan runs besides what it reads: the live check and the progress line.
+pub(super) struct Checks {
+    pub(super) verify: bool,
+    pub(super) verify_timeout: f64,
+    /// No progress line (`-q`).
+    pub(super) quiet: bool,
+}
+
 /// Reads `source` with the settings of `options`, scans it and, with `verify` (or `verify`
 /// in the user config), checks what was found; the scanner comes back for the report.
 pub(super) fn gather(
     repo: &Repo,
     source: Source,
-    verify: bool,
-    verify_timeout: f64,
+    checks: Checks,
     options: &ConfigOptions,
 ) -> Result<(Outcome, Scanner)> {
+    let Checks {
+        verify,
+        verify_timeout,
+        quiet,
+    } = checks;
     let settings = settings_for(options, repo.workdir())?;
     let mode = match &source {
         Source::Staged => Mode::Commit,
@@ -218,6 +257,7 @@ pub(super) fn gather(
     } = settings;
     let scanner = Scanner::with_policy(rules, policy).keeping_secrets(verify);
     let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
+    let mut progress = progress_for(&source, quiet)?;
     match &source {
         Source::Staged => {
             let set = repo.staged_changes(&mut collector.stats)?;
@@ -230,21 +270,30 @@ pub(super) fn gather(
                 paths.clone()
             };
             let mut stats = StagedStats::default();
-            repo.walk_paths(&paths, walk, &mut stats, |e| collector.visit(e, None))?;
+            repo.walk_paths(&paths, walk, &mut stats, |e| {
+                progress.step(entry_bytes(&e));
+                collector.visit(e, None)
+            })?;
             collector.stats.add(&stats);
         }
         Source::Tree(rev) => {
             let mut stats = StagedStats::default();
-            repo.walk_tree(rev, walk, &mut stats, |e| collector.visit(e, None))?;
+            repo.walk_tree(rev, walk, &mut stats, |e| {
+                progress.step(entry_bytes(&e));
+                collector.visit(e, None)
+            })?;
             collector.stats.add(&stats);
         }
         Source::Commits(commits, _) => {
             for id in commits {
+                let before = collector.stats.bytes_scanned;
                 let set = repo.commit_changes(*id, &mut collector.stats)?;
                 visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
+                progress.step(collector.stats.bytes_scanned - before);
             }
         }
     }
+    progress.finish();
     if verify {
         let timeout = std::time::Duration::from_secs_f64(verify_timeout.clamp(0.1, 120.0));
         check_liveness(&mut collector, &scanner, timeout);
