@@ -198,6 +198,12 @@ pub enum Command {
     Config(ConfigArgs),
     /// Add a finding's fingerprint to .tokenguardignore, with the reason it is not a secret.
     Ignore(IgnoreArgs),
+    /// Adopt tokenguard on an existing repository: record every finding `scan-tree` reports
+    /// today in .tokenguardignore, so that CI passes on today's tree and anything new blocks.
+    #[command(
+        after_help = "Example:\n  tokenguard baseline --reason \"fixtures and revoked demo tokens, reviewed\" --verify"
+    )]
+    Baseline(BaselineArgs),
     /// Print a shell completion script, generated from this command line.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -226,6 +232,22 @@ pub struct FixArgs {
     /// Write the fix: the files, .env (mode 0600) and .gitignore, and update the index.
     #[arg(long)]
     pub apply: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BaselineArgs {
+    /// The tree whose findings are recorded.
+    #[arg(default_value = "HEAD")]
+    pub rev: String,
+    /// Why today's findings are accepted; kept beside each fingerprint.
+    #[arg(long)]
+    pub reason: String,
+    /// Ask each provider first, and record nothing if any token is live (see scan --verify).
+    #[arg(long)]
+    pub verify: bool,
+    /// Seconds one live check may take.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub verify_timeout: f64,
 }
 
 const COMPLETIONS_HELP: &str = "\

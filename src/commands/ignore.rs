@@ -9,10 +9,12 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 
 pub(super) fn run(args: &IgnoreArgs) -> Result<ExitStatus> {
-    if !config::is_fingerprint(&args.fingerprint) {
+    // Reports print lower case; a fingerprint copied from elsewhere may be upper case.
+    let fingerprint = args.fingerprint.trim().to_ascii_lowercase();
+    if !config::is_fingerprint(&fingerprint) {
         return Err(Error::Usage(format!(
             "{:?} is not a fingerprint: copy the 32 hex digits a report prints next to a finding",
-            args.fingerprint
+            config::redact_secret_shaped(&args.fingerprint)
         )));
     }
     let root = repository_root().ok_or_else(|| {
@@ -28,30 +30,25 @@ pub(super) fn run(args: &IgnoreArgs) -> Result<ExitStatus> {
     };
     let mut stdout = std::io::stdout().lock();
     // A malformed ignore file is reported, not appended to.
-    if config::parse_ignore_file(&existing, &path)?.contains(&args.fingerprint) {
-        writeln!(
-            stdout,
-            "{} is already in {}",
-            args.fingerprint,
-            path.display()
-        )?;
+    if config::parse_ignore_file(&existing, &path)?.contains(&fingerprint) {
+        writeln!(stdout, "{fingerprint} is already in {}", path.display())?;
         return Ok(ExitStatus::Clean);
     }
-    let reason = args.reason.replace(['\n', '\r'], " ");
+    // The file is committed: a token pasted into the reason must not go with it.
+    let reason = config::redact_secret_shaped(&args.reason.replace(['\n', '\r'], " "));
     let separator = if existing.is_empty() || existing.ends_with('\n') {
         ""
     } else {
         "\n"
     };
-    let text = format!("{existing}{separator}{}  # {reason}\n", args.fingerprint);
+    let text = format!("{existing}{separator}{fingerprint}  # {reason}\n");
     std::fs::write(&path, text).map_err(|source| Error::Read {
         path: path.clone(),
         source,
     })?;
     writeln!(
         stdout,
-        "added {} to {} ({reason})",
-        args.fingerprint,
+        "added {fingerprint} to {} ({reason})",
         path.display()
     )?;
     Ok(ExitStatus::Clean)

@@ -13,6 +13,7 @@ use crate::exit::ExitStatus;
 use crate::git::Repo;
 use crate::report::Mode;
 
+mod baseline;
 mod collect;
 mod config_show;
 mod docs;
@@ -43,6 +44,7 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::Rules(args) => rules::run(args, &options),
         Command::Config(args) => config_show::run(args, &options),
         Command::Ignore(args) => ignore::run(args),
+        Command::Baseline(args) => baseline::run(args, &options),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
         Command::Fix(args) => fix::run(args, &options),
@@ -98,7 +100,9 @@ pub fn mode_of(command: &Command) -> Option<Mode> {
             _ => Mode::Push,
         }),
         Command::ScanRange { .. } => Some(Mode::History),
-        Command::ScanFiles { .. } | Command::ScanTree { .. } => Some(Mode::Files),
+        Command::ScanFiles { .. } | Command::ScanTree { .. } | Command::Baseline(_) => {
+            Some(Mode::Files)
+        }
         Command::Install(_)
         | Command::Uninstall(_)
         | Command::Rules(_)

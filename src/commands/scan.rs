@@ -70,7 +70,7 @@ pub(super) fn push(
 }
 
 /// What a scan reads.
-enum Source {
+pub(super) enum Source {
     /// The commit being made.
     Staged,
     /// Files, whole.
@@ -161,13 +161,13 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
 /// Progress for the long scans (files, commits) when run by hand: never for the commit being
 /// made (the hook's quiet path, and small by nature), under the pre-commit framework (which
 /// captures stderr) or with `-q`.
-fn progress_for(source: &Source, output: &ScanArgs) -> Result<Progress> {
+fn progress_for(source: &Source, quiet: bool) -> Result<Progress> {
     let work = match source {
         Source::Commits(commits, _) => Work::Commits(commits.len() as u64),
         Source::Staged | Source::Paths(_) | Source::Tree(_) => Work::Files,
     };
     let framework = std::env::var_os("PRE_COMMIT").is_some_and(|v| !v.is_empty());
-    let wanted = !output.quiet && !framework && !matches!(source, Source::Staged);
+    let wanted = !quiet && !framework && !matches!(source, Source::Staged);
     Progress::new(work, wanted)
 }
 
@@ -185,6 +185,67 @@ fn scan(
     output: &ScanArgs,
     options: &ConfigOptions,
 ) -> Result<ExitStatus> {
+    let checks = Checks {
+        verify: output.verify,
+        verify_timeout: output.verify_timeout,
+        quiet: output.quiet,
+    };
+    let (outcome, scanner) = gather(repo, source, checks, options)?;
+    let status = if outcome.blocks() && !output.exit_zero {
+        ExitStatus::Blocked
+    } else {
+        ExitStatus::Clean
+    };
+    let mut stdout = std::io::stdout().lock();
+    let written = match output.format {
+        ScanFormat::Human => {
+            let options = report::human::Options {
+                quiet: output.quiet,
+                verbose: output.verbose,
+                suggest_fix: outcome.mode == Mode::Commit
+                    && outcome
+                        .findings
+                        .iter()
+                        .any(|f| super::fix::fixable(&f.path)),
+            };
+            report::human::write(&mut stdout, &outcome, scanner.rules(), options)
+        }
+        ScanFormat::Json => report::json::write(&mut stdout, &outcome),
+        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
+    }
+    .and_then(|()| stdout.flush());
+    // The process ends after the report: freeing the compiled rules, automata and regexes one
+    // by one costs more than a small commit's whole scan takes (0.6 M instructions).
+    std::mem::forget(scanner);
+    match written {
+        // A reader that stopped early (`| head`) does not change what was found.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
+        Err(err) => Err(err.into()),
+        Ok(()) => Ok(status),
+    }
+}
+
+/// How a scan runs besides what it reads: the live check and the progress line.
+pub(super) struct Checks {
+    pub(super) verify: bool,
+    pub(super) verify_timeout: f64,
+    /// No progress line (`-q`).
+    pub(super) quiet: bool,
+}
+
+/// Reads `source` with the settings of `options`, scans it and, with `verify` (or `verify`
+/// in the user config), checks what was found; the scanner comes back for the report.
+pub(super) fn gather(
+    repo: &Repo,
+    source: Source,
+    checks: Checks,
+    options: &ConfigOptions,
+) -> Result<(Outcome, Scanner)> {
+    let Checks {
+        verify,
+        verify_timeout,
+        quiet,
+    } = checks;
     let settings = settings_for(options, repo.workdir())?;
     let mode = match &source {
         Source::Staged => Mode::Commit,
@@ -199,7 +260,7 @@ fn scan(
         scan_binary: settings.scan.scan_binary,
     };
     let block_sensitive = settings.scan.block_sensitive_files;
-    let verify = output.verify || settings.scan.verify;
+    let verify = verify || settings.scan.verify;
     let Settings {
         rules,
         policy,
@@ -209,7 +270,7 @@ fn scan(
     let scanner = Scanner::with_policy(rules, policy).keeping_secrets(verify);
     let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
     let mut baseline = report::ShallowBaseline::default();
-    let mut progress = progress_for(&source, output)?;
+    let mut progress = progress_for(&source, quiet)?;
     match &source {
         Source::Staged => {
             let set = repo.staged_changes(&mut collector.stats)?;
@@ -271,7 +332,7 @@ fn scan(
     }
     progress.finish();
     if verify {
-        let timeout = std::time::Duration::from_secs_f64(output.verify_timeout.clamp(0.1, 120.0));
+        let timeout = std::time::Duration::from_secs_f64(verify_timeout.clamp(0.1, 120.0));
         check_liveness(&mut collector, &scanner, timeout);
     }
     let outcome = Outcome {
@@ -284,38 +345,5 @@ fn scan(
             shallow: baseline,
         },
     };
-
-    let status = if outcome.blocks() && !output.exit_zero {
-        ExitStatus::Blocked
-    } else {
-        ExitStatus::Clean
-    };
-    let mut stdout = std::io::stdout().lock();
-    let written = match output.format {
-        ScanFormat::Human => {
-            let options = report::human::Options {
-                quiet: output.quiet,
-                verbose: output.verbose,
-                suggest_fix: outcome.mode == Mode::Commit
-                    && outcome
-                        .findings
-                        .iter()
-                        .any(|f| super::fix::fixable(&f.path)),
-            };
-            report::human::write(&mut stdout, &outcome, scanner.rules(), options)
-        }
-        ScanFormat::Json => report::json::write(&mut stdout, &outcome),
-        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
-    }
-    .and_then(|()| stdout.flush());
-    // The process ends after the report: freeing the compiled rules, automata and regexes one
-    // by one costs more than a small commit's whole scan takes (0.6 M instructions).
-    std::mem::forget(scanner);
-    std::mem::forget(sensitive);
-    match written {
-        // A reader that stopped early (`| head`) does not change what was found.
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
-        Err(err) => Err(err.into()),
-        Ok(()) => Ok(status),
-    }
+    Ok((outcome, scanner))
 }

@@ -21,22 +21,25 @@ pub fn read_ignore_file(path: &Path) -> Result<Vec<String>> {
 pub fn parse_ignore_file(text: &str, path: &Path) -> Result<Vec<String>> {
     let mut fingerprints = Vec::new();
     for (index, line) in text.lines().enumerate() {
-        let content = line.split('#').next().unwrap_or("").trim();
-        if content.is_empty() {
+        let written = line.split('#').next().unwrap_or("").trim();
+        if written.is_empty() {
             continue;
         }
-        if !is_fingerprint(content) {
-            let column = line.find(content).unwrap_or(0) + 1;
+        // Either case, as `tokenguard ignore` accepts it; reports print lower case.
+        let content = written.to_ascii_lowercase();
+        if !is_fingerprint(&content) {
+            let column = line.find(written).unwrap_or(0) + 1;
             return Err(Error::Config {
                 path: path.display().to_string(),
                 line: index + 1,
                 column,
                 message: format!(
-                    "not a fingerprint (32 hex digits, then an optional # reason): {content:?}"
+                    "not a fingerprint (32 hex digits, then an optional # reason): {:?}",
+                    super::redact_secret_shaped(written)
                 ),
             });
         }
-        fingerprints.push(content.to_string());
+        fingerprints.push(content);
     }
     Ok(fingerprints)
 }

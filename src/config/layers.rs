@@ -254,7 +254,8 @@ pub(super) fn parse_size(size: &ByteSize) -> std::result::Result<u64, String> {
     let number: u64 = number
         .parse()
         .map_err(|_| format!("bad size {text:?} (write bytes, or e.g. \"10MB\")"))?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+    let written = unit.trim();
+    let factor: u64 = match written.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "kb" => 1_000,
         "kib" => 1 << 10,
@@ -262,9 +263,9 @@ pub(super) fn parse_size(size: &ByteSize) -> std::result::Result<u64, String> {
         "mib" => 1 << 20,
         "gb" => 1_000_000_000,
         "gib" => 1 << 30,
-        other => {
+        _ => {
             return Err(format!(
-                "unknown size unit {other:?} (B, KB, KiB, MB, MiB, GB, GiB)"
+                "unknown size unit {written:?} (B, KB, KiB, MB, MiB, GB, GiB)"
             ));
         }
     };

@@ -6,12 +6,16 @@
 //! This stage reads only configuration files; it never reads a repository's content, never
 //! matches a token and never prints.
 
+/// Allowlists judged by what they match: generated tokens, lines and paths.
+pub mod guard;
 mod ignore;
 mod layers;
+mod redact;
 mod settings;
 
 pub use ignore::{IGNORE_FILE, is_fingerprint, parse_ignore_file, read_ignore_file};
 pub use layers::{
     ConfigOptions, Layer, LayerKind, REPO_CONFIG, line_column, load_layers, settings_from_text,
 };
+pub use redact::redact_secret_shaped;
 pub use settings::{ScanSettings, SensitiveMatcher, Settings, Sourced};

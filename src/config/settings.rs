@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use regex::bytes::RegexBuilder;
 use toml::Spanned;
 
+use super::guard::{self, Samples};
 use super::ignore::{IGNORE_FILE, read_ignore_file};
 use super::layers::{AllowRegex, Layer, LayerKind, RuleSpans, parse_size};
+use super::redact::redact_secret_shaped;
 use crate::detect::glob::Glob;
-use crate::detect::policy::{AllowList, Policy};
+use crate::detect::policy::{AllowList, Policy, Target};
 use crate::detect::rules::RuleSet;
 use crate::error::{Error, Result};
 
@@ -60,9 +62,19 @@ impl Settings {
             })
         };
 
-        for layer in layers {
+        // Tokens of every rule, drawn when the first allow regex needs judging (again after
+        // a layer adds custom rules, so that theirs count too).
+        let mut samples: Option<Samples> = None;
+        let mut last_disable = None;
+        for (index, layer) in layers.iter().enumerate() {
             let origin = layer.label();
             add_custom_rules(layer, &mut rules)?;
+            if !layer.file.rules.is_empty() {
+                samples = None;
+            }
+            for name in layer.file.providers.keys() {
+                note("providers", name.clone(), &origin);
+            }
             for spec in &layer.file.rules {
                 note("rules", spec.id.clone(), &origin);
             }
@@ -74,6 +86,7 @@ impl Settings {
                     ));
                 }
                 policy.disabled.insert(id.get_ref().clone(), origin.clone());
+                last_disable = Some((index, id.span().start));
                 note("disable", id.get_ref().clone(), &origin);
             }
             let section = &layer.file.scan;
@@ -114,31 +127,23 @@ impl Settings {
                 note("scan.timeout", seconds.to_string(), &origin);
             }
             let allow = &layer.file.allow;
+            let mut judge = Judge {
+                rules: &rules,
+                samples: &mut samples,
+                only_rule: None,
+            };
             extend_allow_list(
                 layer,
                 &mut policy.global,
-                &allow.paths,
-                &allow.values,
-                &allow.regexes,
+                (&allow.paths, &allow.values, &allow.regexes),
+                &mut judge,
             )?;
-            for entry in allow.paths.iter().map(|p| p.get_ref()) {
-                note("allow.paths", entry.clone(), &origin);
-            }
-            for value in &allow.values {
-                note(
-                    "allow.values",
-                    crate::finding::redact(value.as_bytes()),
-                    &origin,
-                );
-            }
-            for regex in &allow.regexes {
-                note(
-                    "allow.regexes",
-                    format!("{} (against the {:?})", regex.regex.get_ref(), regex.target)
-                        .to_lowercase(),
-                    &origin,
-                );
-            }
+            note_allow_list(
+                &mut note,
+                "allow",
+                (&allow.paths, &allow.values, &allow.regexes),
+                &origin,
+            );
             for per_rule in &allow.rule {
                 let id = per_rule.id.get_ref();
                 if !rules.rules.iter().any(|r| r.id() == id) {
@@ -148,24 +153,36 @@ impl Settings {
                     ));
                 }
                 let list = policy.per_rule.entry(id.clone()).or_default();
+                let mut judge = Judge {
+                    rules: &rules,
+                    samples: &mut samples,
+                    only_rule: Some(id),
+                };
                 extend_allow_list(
                     layer,
                     list,
-                    &per_rule.paths,
-                    &per_rule.values,
-                    &per_rule.regexes,
+                    (&per_rule.paths, &per_rule.values, &per_rule.regexes),
+                    &mut judge,
                 )?;
-                note(
+                note_allow_list(
+                    &mut note,
                     &format!("allow.rule.{id}"),
-                    format!(
-                        "{} paths, {} values, {} regexes",
-                        per_rule.paths.len(),
-                        per_rule.values.len(),
-                        per_rule.regexes.len()
-                    ),
+                    (&per_rule.paths, &per_rule.values, &per_rule.regexes),
                     &origin,
                 );
             }
+        }
+        // Every rule off is the hook off, however it is written.
+        if let Some((index, offset)) = last_disable
+            && rules
+                .rules
+                .iter()
+                .all(|rule| policy.disabled.contains_key(rule.id()))
+        {
+            return Err(layers[index].error_at(
+                offset,
+                "disable lists every rule; that would turn the hook off (uninstall it instead: tokenguard uninstall)",
+            ));
         }
 
         if let Some(path) = ignore_file.filter(|p| p.is_file()) {
@@ -246,23 +263,75 @@ fn add_custom_rules(layer: &Layer, rules: &mut RuleSet) -> Result<()> {
     Err(layer.error_at(offset, message))
 }
 
+/// One layer's allow list as written: paths, values, regexes.
+type AllowEntries<'a> = (&'a [Spanned<String>], &'a [String], &'a [AllowRegex]);
+
+/// What allow regexes are judged against (see [`guard`]).
+struct Judge<'a> {
+    rules: &'a RuleSet,
+    samples: &'a mut Option<Samples>,
+    /// The rule a per-rule list belongs to.
+    only_rule: Option<&'a str>,
+}
+
+/// Records an allow list for `tokenguard config`: every entry as written (case kept), with
+/// secret-shaped text redacted.
+fn note_allow_list(
+    note: &mut impl FnMut(&str, String, &str),
+    key: &str,
+    (paths, values, regexes): AllowEntries<'_>,
+    origin: &str,
+) {
+    for path in paths {
+        note(
+            &format!("{key}.paths"),
+            redact_secret_shaped(path.get_ref()),
+            origin,
+        );
+    }
+    for value in values {
+        note(
+            &format!("{key}.values"),
+            crate::finding::redact(value.as_bytes()),
+            origin,
+        );
+    }
+    for regex in regexes {
+        let target = match regex.target {
+            Target::Secret => "secret",
+            Target::Line => "line",
+        };
+        note(
+            &format!("{key}.regexes"),
+            format!(
+                "{} (against the {target})",
+                redact_secret_shaped(regex.regex.get_ref())
+            ),
+            origin,
+        );
+    }
+}
+
 fn extend_allow_list(
     layer: &Layer,
     list: &mut AllowList,
-    paths: &[Spanned<String>],
-    values: &[String],
-    regexes: &[AllowRegex],
+    (paths, values, regexes): AllowEntries<'_>,
+    judge: &mut Judge<'_>,
 ) -> Result<()> {
     let origin = layer.label();
     for path in paths {
+        let shown = redact_secret_shaped(path.get_ref());
         let glob = Glob::new(path.get_ref()).map_err(|m| layer.error_at(path.span().start, m))?;
         if glob.matches_everything() {
             return Err(layer.error_at(
                 path.span().start,
-                format!(
-                    "allow path {:?} matches every file; that would turn the hook off",
-                    path.get_ref()
-                ),
+                format!("allow path {shown:?} matches every file; that would turn the hook off"),
+            ));
+        }
+        if let Some(why) = guard::judge_glob(&glob) {
+            return Err(layer.error_at(
+                path.span().start,
+                format!("allow path {shown:?} is too broad: it {why}"),
             ));
         }
         list.paths.push((glob, origin.clone()));
@@ -271,27 +340,43 @@ fn extend_allow_list(
         if value.len() < 8 {
             return Err(layer.error_at(
                 0,
-                format!("allow value {value:?} is too short to name one secret (8 bytes at least)"),
+                format!(
+                    "allow value {:?} is too short to name one secret (8 bytes at least)",
+                    crate::finding::redact(value.as_bytes())
+                ),
             ));
         }
         list.values.push((value.clone(), origin.clone()));
     }
     for entry in regexes {
         let pattern = entry.regex.get_ref();
+        let shown = redact_secret_shaped(pattern);
         let regex = RegexBuilder::new(pattern)
             .size_limit(1 << 20)
             .build()
             .map_err(|e| {
                 layer.error_at(
                     entry.regex.span().start,
-                    format!("invalid regex: {}", e.to_string().replace('\n', " ")),
+                    format!(
+                        "invalid regex: {}",
+                        redact_secret_shaped(&e.to_string().replace('\n', " "))
+                    ),
                 )
             })?;
         // A regex that matches the empty string (`.*`, `^`, `x?`) matches every input.
         if regex.is_match(b"") {
             return Err(layer.error_at(
                 entry.regex.span().start,
-                format!("allow regex {pattern:?} matches everything; that would turn the hook off"),
+                format!("allow regex {shown:?} matches everything; that would turn the hook off"),
+            ));
+        }
+        let samples = judge
+            .samples
+            .get_or_insert_with(|| Samples::new(judge.rules));
+        if let Some(why) = samples.judge_regex(judge.rules, &regex, entry.target, judge.only_rule) {
+            return Err(layer.error_at(
+                entry.regex.span().start,
+                format!("allow regex {shown:?} is too broad: it {why}"),
             ));
         }
         list.regexes.push((regex, entry.target, origin.clone()));

@@ -7,6 +7,8 @@
 //! This stage never reads a repository or a file, knows nothing of git or the command line,
 //! and never prints: callers hand it bytes and the line numbers to look at.
 
+/// Where an inline directive counts: a comment on the secret's logical line.
+pub mod directive;
 /// Rule examples expanded into cases, and the catalog self-check.
 pub mod examples;
 /// References, entropy and inline allow comments.

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::detect::directive;
 use crate::detect::filter::{self, Rejection};
 use crate::detect::lines::AddedLines;
 use crate::detect::policy::Policy;
@@ -191,7 +192,8 @@ impl Scanner {
             let line_end = memchr::memchr(b'\n', &content[hit.start..])
                 .map_or(content.len(), |i| hit.start + i);
             let line = &content[hit.line_start..line_end];
-            if self.directive_allows(rule, line, previous_line(content, hit.line_start)) {
+            let at = hit.start - hit.line_start;
+            if self.directive_allows(rule, line, at, previous_line(content, hit.line_start)) {
                 *scan
                     .suppressed
                     .entry(INLINE_DIRECTIVE.to_string())
@@ -229,17 +231,25 @@ impl Scanner {
         scan
     }
 
-    /// True when an inline directive allows `rule` here: a same-line marker on `line`, or a
-    /// next-line marker on the line before it.
-    fn directive_allows(&self, rule: &Rule, line: &[u8], previous: Option<&[u8]>) -> bool {
+    /// True when an inline directive allows `rule` here: a same-line marker in a comment on
+    /// the secret's logical line (byte `at` of `line`), or a next-line marker on the logical
+    /// line before it.
+    fn directive_allows(
+        &self,
+        rule: &Rule,
+        line: &[u8],
+        at: usize,
+        previous: Option<&[u8]>,
+    ) -> bool {
         let is_rule_id = |word: &[u8]| self.rules.rules.iter().any(|r| r.id().as_bytes() == word);
-        let allows = |text: &[u8], markers: &[String]| {
+        let allows = |logical: directive::LogicalLine<'_>, markers: &[String]| {
             markers
                 .iter()
-                .any(|marker| filter::marker_allows(text, marker, rule.id(), is_rule_id))
+                .any(|marker| directive::allows(logical, marker, rule.id(), &is_rule_id))
         };
-        allows(line, &self.rules.allow.same_line)
-            || previous.is_some_and(|prev| allows(prev, &self.rules.allow.next_line))
+        allows(directive::around(line, at), &self.rules.allow.same_line)
+            || directive::before(line, at, previous)
+                .is_some_and(|prev| allows(prev, &self.rules.allow.next_line))
     }
 
     /// Why a match of `rule` at `start..end` is not a finding, if it is not.

@@ -32,7 +32,7 @@ pub fn write_human(
         writeln!(out, "  (no config file: none found, or --no-config)")?;
     }
     if let Some(root) = root {
-        writeln!(out, "  repository   {}", root.display())?;
+        writeln!(out, "repository: {}", root.display())?;
     }
     writeln!(out, "scan:")?;
     let scan = [
@@ -47,6 +47,14 @@ pub fn write_human(
         (
             "scan.block_sensitive_files",
             settings.scan.block_sensitive_files.to_string(),
+        ),
+        ("scan.verify", settings.scan.verify.to_string()),
+        (
+            "scan.timeout",
+            settings
+                .scan
+                .timeout
+                .map_or("none (no limit)".to_string(), |s| format!("{s} s")),
         ),
     ];
     for (key, value) in scan {

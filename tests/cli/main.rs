@@ -25,4 +25,5 @@ mod progress;
 mod ranges;
 mod rules;
 mod scan_files;
+mod suppression;
 mod verify;

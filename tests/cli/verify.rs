@@ -415,3 +415,40 @@ fn the_overall_budget_holds_for_fifty_thousand_distinct_tokens() {
     // At most a few connections per concurrent slot: the budget stopped the rest.
     assert!(server.connections.load(Ordering::SeqCst) < 100);
 }
+
+#[test]
+fn baseline_with_verify_refuses_to_record_a_live_token() {
+    let live = replicate_token(140);
+    let revoked = replicate_token(141);
+    let server = mock(HashMap::from([
+        (live.clone(), Reply::Status(200, LIVE_BODY)),
+        (revoked.clone(), Reply::Status(401, "{}")),
+    ]));
+    let repo = TestRepo::new();
+    repo.add("a.env", format!("REPLICATE_API_TOKEN={live}\n"));
+    repo.add("b.env", format!("REPLICATE_API_TOKEN={revoked}\n"));
+    repo.commit_unchecked(&[]);
+    let baseline = |args: &[&str]| {
+        let output = repo
+            .command(BIN, &repo.path())
+            .arg("baseline")
+            .args(args)
+            .env("TOKENGUARD_TEST_VERIFY_BASE", &server.base)
+            .output()
+            .unwrap();
+        Run::from(output)
+    };
+    let run = baseline(&["--reason", "adopting", "--verify"]);
+    run.assert_code(1);
+    assert!(run.stdout.contains("refusing to record 1"), "{run:#?}");
+    assert!(run.stdout.contains("a.env:1:21"), "{run:#?}");
+    assert!(!run.all().contains(&live[3..]), "{run:#?}");
+    assert!(!repo.path().join(".tokenguardignore").exists());
+
+    // Once the live token is gone from the tree, the revoked one is recorded.
+    repo.git(&["rm", "-q", "a.env"]);
+    repo.commit_unchecked(&[]);
+    let run = baseline(&["--reason", "revoked", "--verify"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("recorded 1 finding(s)"), "{run:#?}");
+}
