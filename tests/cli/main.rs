@@ -20,3 +20,4 @@ mod progress;
 mod rules;
 mod scan_files;
 mod verify;
+mod wheel;
