@@ -216,14 +216,16 @@ fn framework_python_hook_builds_this_checkout_with_maturin_and_blocks() {
     assert_eq!(run.code, Some(0), "{run:#?}");
 }
 
-/// `PATH` without any directory that holds a Rust compiler or a `tokenguard`.
+/// `PATH` without the directories that hold a Rust toolchain (rustup's, cargo's) or a
+/// `tokenguard`; system directories stay, git and Python live there.
 fn path_without_compiler() -> String {
     let path = std::env::var("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .filter(|dir| {
-            ["cargo", "rustc", "tokenguard"]
-                .iter()
-                .all(|tool| !dir.join(tool).exists())
+            dir.join("git").exists()
+                || ["cargo", "rustc", "tokenguard"]
+                    .iter()
+                    .all(|tool| !dir.join(tool).exists())
         })
         .map(|dir| dir.to_string_lossy().into_owned())
         .collect::<Vec<_>>()
@@ -254,7 +256,11 @@ fn framework_local_python_hook_installs_the_wheel_without_a_compiler() {
         format!("REPLICATE_API_TOKEN={}\n", replicate_token(177)),
     );
     let path = path_without_compiler();
-    let extra = [("PIP_FIND_LINKS", PathBuf::from(links))];
+    // pip may only install tokenguard-hook from a wheel: building it would need a compiler.
+    let extra = [
+        ("PIP_FIND_LINKS", PathBuf::from(links)),
+        ("PIP_ONLY_BINARY", PathBuf::from("tokenguard-hook")),
+    ];
     let run = pre_commit(&repo, &["run"], &path, &extra);
     assert_eq!(run.code, Some(1), "{run:#?}");
     assert!(run.all().contains("replicate-api-token"), "{run:#?}");
