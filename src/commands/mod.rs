@@ -124,9 +124,14 @@ pub fn start_watchdog(seconds: f64, mode: Option<Mode>) {
         let limit = std::time::Duration::from_secs_f64(seconds.max(0.0));
         std::thread::spawn(move || {
             std::thread::sleep(limit);
+            // A progress line may be on the terminal: the message starts on a clean line.
+            let clear = match std::io::stderr().is_terminal() {
+                true => "\r\x1b[2K",
+                false => "",
+            };
             let _ = writeln!(
                 std::io::stderr(),
-                "tokenguard: error: the scan took longer than its timeout of {seconds}s (--timeout, or timeout under [scan]){}",
+                "{clear}tokenguard: error: the scan took longer than its timeout of {seconds}s (--timeout, or timeout under [scan]){}",
                 Mode::error_note(mode)
             );
             std::process::exit(ExitStatus::Error as i32);

@@ -27,3 +27,4 @@ mod rules;
 mod scan_files;
 mod suppression;
 mod verify;
+mod wheel;
