@@ -175,6 +175,7 @@ fn progress_for(source: &Source, quiet: bool) -> Result<Progress> {
 fn entry_bytes(entry: &crate::git::Entry<'_>) -> u64 {
     match entry {
         crate::git::Entry::Text { content, .. } => content.len() as u64,
+        crate::git::Entry::Clean { size, .. } => *size,
         crate::git::Entry::Skipped { .. } => 0,
     }
 }
