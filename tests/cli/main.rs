@@ -3,6 +3,7 @@
 mod catalog;
 mod config;
 mod content;
+mod docs;
 mod fix;
 mod fix_staging;
 mod fixture;
@@ -17,6 +18,7 @@ mod memory;
 mod modes;
 mod output;
 mod pathological;
+mod progress;
 mod rules;
 mod scan_files;
 mod verify;
