@@ -16,6 +16,7 @@ use crate::report::Mode;
 mod collect;
 mod config_show;
 mod docs;
+mod fix;
 mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
@@ -43,6 +44,7 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::Ignore(args) => ignore::run(args),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
+        Command::Fix(args) => fix::run(args, &options),
     }
 }
 
@@ -102,7 +104,8 @@ pub fn mode_of(command: &Command) -> Option<Mode> {
         | Command::Config(_)
         | Command::Ignore(_)
         | Command::Completions { .. }
-        | Command::Man { .. } => None,
+        | Command::Man { .. }
+        | Command::Fix(_) => None,
     }
 }
 

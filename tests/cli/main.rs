@@ -4,6 +4,8 @@ mod catalog;
 mod config;
 mod content;
 mod docs;
+mod fix;
+mod fix_staging;
 mod fixture;
 mod formats;
 mod framework;
