@@ -37,6 +37,10 @@ pub(super) fn rewrite(
             return Err("it is not inside a string literal".to_string());
         }
         Place::Literal(lit) => {
+            if let Some(from) = fallback_start(line, &lit, at, end - start, var, syntax) {
+                // `os.getenv("X", "secret")` -> `os.getenv("X")`: the code reads X already.
+                return Ok(vec![edit(from, lit.end, String::new())]);
+            }
             let (from, to, text) = match syntax {
                 Syntax::Python => python_literal(line, &lit, at, end - start, var)?,
                 Syntax::JavaScript => js_literal(line, &lit, at, end - start, var),
@@ -49,6 +53,43 @@ pub(super) fn rewrite(
         edits.extend(import_os(content));
     }
     Ok(edits)
+}
+
+/// Where a fallback value starts when the literal is only that: the default of
+/// `getenv("X", …)` / `environ.get("X", …)` in Python, or the right side of
+/// `process.env.X || …` / `?? …` in JavaScript, for the variable `var` itself.
+fn fallback_start(
+    line: &str,
+    lit: &Literal,
+    at: usize,
+    len: usize,
+    var: &str,
+    syntax: Syntax,
+) -> Option<usize> {
+    if lit.content_start != at || lit.content_end != at + len || lit.prefix.contains(['b', 'f']) {
+        return None;
+    }
+    let before = line[..lit.start].trim_end();
+    match syntax {
+        Syntax::Python => {
+            let head = before.strip_suffix(',')?.trim_end();
+            let head = head
+                .strip_suffix(&format!("\"{var}\""))
+                .or_else(|| head.strip_suffix(&format!("'{var}'")))?
+                .trim_end();
+            (head.ends_with("getenv(") || head.ends_with("environ.get(")).then(|| before.len() - 1)
+        }
+        Syntax::JavaScript => {
+            let head = before
+                .strip_suffix("||")
+                .or_else(|| before.strip_suffix("??"))?;
+            let reads = head.trim_end();
+            (reads.ends_with(&format!("process.env.{var}"))
+                || reads.ends_with(&format!("process.env[\"{var}\"]")))
+            .then_some(reads.len())
+        }
+        Syntax::Shell => None,
+    }
 }
 
 /// Python: the replacement of part of `line` (from, to, text).
@@ -238,6 +279,14 @@ mod tests {
                 "import sys, os\nc(key=os.environ[\"TOKEN\"])\n",
             ),
             ("x = 1  # SECRET\n", "x = 1  # $TOKEN\n"),
+            (
+                "import os\nt = os.getenv(\"TOKEN\", \"SECRET\")\n",
+                "import os\nt = os.getenv(\"TOKEN\")\n",
+            ),
+            (
+                "import os\nt = os.environ.get('OTHER', 'SECRET')\n",
+                "import os\nt = os.environ.get('OTHER', os.environ[\"TOKEN\"])\n",
+            ),
         ];
         for (before, after) in cases {
             assert_eq!(fixed(before, Syntax::Python).unwrap(), after, "{before}");

@@ -213,7 +213,9 @@ fn name_in_code(family: Family, before: &str) -> Option<String> {
         "environ[",
         "setdefault(",
         "getenv(",
+        "environ.get(",
         "env.get(",
+        "process.env.",
         "ENV.fetch(",
     ] {
         if let Some(at) = trimmed.rfind(marker) {
@@ -223,7 +225,15 @@ fn name_in_code(family: Family, before: &str) -> Option<String> {
                 .take_while(|&b| is_identifier_byte(b))
                 .map(char::from)
                 .collect();
-            if !name.is_empty() {
+            // Only when the secret is what that variable is set to or defaults to:
+            // nothing but quotes, brackets and operators between the name and the secret.
+            let between = &rest[name.len()..];
+            let allowed = if marker == "process.env." {
+                " |?"
+            } else {
+                "\"'] ,=:"
+            };
+            if !name.is_empty() && between.chars().all(|c| allowed.contains(c)) {
                 return Some(name);
             }
         }
@@ -398,6 +408,27 @@ mod tests {
                 "OPENAI_ADMIN_KEY",
             ),
             (Family::Shell, "export SVC_TOKEN=", "x", false, "SVC_TOKEN"),
+            (
+                Family::Python,
+                "k = os.environ.get(\"MY_KEY\", \"",
+                "x",
+                false,
+                "MY_KEY",
+            ),
+            (
+                Family::JavaScript,
+                "k = process.env.MY_KEY ?? \"",
+                "x",
+                false,
+                "MY_KEY",
+            ),
+            (
+                Family::JavaScript,
+                "h(process.env.A, \"",
+                "openai-admin-key",
+                false,
+                "OPENAI_ADMIN_KEY",
+            ),
             (
                 Family::Compose,
                 "      - OPENAI_API_KEY=",
