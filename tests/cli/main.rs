@@ -3,6 +3,7 @@
 mod catalog;
 mod config;
 mod content;
+mod docs;
 mod fixture;
 mod formats;
 mod framework;
@@ -16,6 +17,7 @@ mod memory;
 mod modes;
 mod output;
 mod pathological;
+mod progress;
 mod rules;
 mod scan_files;
 mod verify;
