@@ -12,7 +12,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=${PACKAGES:-"replicate truss huggingface_hub openai anthropic transformers langchain
   langchain-core langchain-community litellm cohere mistralai groq together wandb pinecone
   langsmith voyageai elevenlabs deepgram-sdk assemblyai llama-index-core modal fal-client
-  google-generativeai"}
+  google-generativeai sagemaker databricks-sdk kaggle tavily-python qdrant-client
+  weaviate-client chromadb google-cloud-aiplatform azure-ai-inference dashscope"}
 
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 bin="$root/target/release/tokenguard"
