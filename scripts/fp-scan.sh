@@ -22,7 +22,8 @@ work=$(mktemp -d)
 mkdir -p "$work/dl" "$work/repo"
 
 for pkg in $packages; do
-    pip download --quiet --no-deps --no-binary :all: -d "$work/dl" "$pkg" 2>/dev/null ||
+    # Source only for the package itself: its build tools (maturin, ...) come as wheels.
+    pip download --quiet --no-deps --no-binary "$pkg" -d "$work/dl" "$pkg" 2>/dev/null ||
         pip download --quiet --no-deps -d "$work/dl" "$pkg" 2>/dev/null ||
         echo "could not download $pkg" >&2
 done
