@@ -12,7 +12,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=${PACKAGES:-"replicate truss huggingface_hub openai anthropic transformers langchain
   langchain-core langchain-community litellm cohere mistralai groq together wandb pinecone
   langsmith voyageai elevenlabs deepgram-sdk assemblyai llama-index-core modal fal-client
-  google-generativeai"}
+  google-generativeai sagemaker databricks-sdk kaggle tavily-python qdrant-client
+  weaviate-client chromadb google-cloud-aiplatform azure-ai-inference dashscope"}
 
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 bin="$root/target/release/tokenguard"
@@ -21,7 +22,8 @@ work=$(mktemp -d)
 mkdir -p "$work/dl" "$work/repo"
 
 for pkg in $packages; do
-    pip download --quiet --no-deps --no-binary :all: -d "$work/dl" "$pkg" 2>/dev/null ||
+    # Source only for the package itself: its build tools (maturin, ...) come as wheels.
+    pip download --quiet --no-deps --no-binary "$pkg" -d "$work/dl" "$pkg" 2>/dev/null ||
         pip download --quiet --no-deps -d "$work/dl" "$pkg" 2>/dev/null ||
         echo "could not download $pkg" >&2
 done

@@ -139,6 +139,12 @@ pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) 
     }
 }
 
+/// True when a context keyword sits on the secret's own line(s).
+pub fn context_on_line(content: &[u8], start: usize, end: usize, context: &Context) -> bool {
+    let line = lines_before(content, start, 0)..lines_after(content, end, 0);
+    context.keywords.is_match(&content[line])
+}
+
 /// Start of the line `lines` lines above the one holding `offset` (0 at the top).
 fn lines_before(content: &[u8], offset: usize, lines: usize) -> usize {
     let mut newlines = memchr::memrchr_iter(b'\n', &content[..offset]);

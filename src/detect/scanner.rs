@@ -57,6 +57,10 @@ struct Hit {
     end: usize,
     line: u64,
     line_start: usize,
+    /// The rule needs no context, needs it anywhere in the file, or found it on the
+    /// secret's own line: when providers' context windows overlap, the one named on the
+    /// line wins.
+    near: bool,
 }
 
 impl Hit {
@@ -67,6 +71,7 @@ impl Hit {
         end: usize::MAX,
         line: 0,
         line_start: 0,
+        near: false,
     };
 }
 
@@ -146,6 +151,10 @@ impl Scanner {
                 end,
                 line,
                 line_start,
+                near: rule.context().is_none_or(|context| {
+                    context.side == Side::File
+                        || filter::context_on_line(content, start, end, context)
+                }),
             });
         }
         Hits(hits)
@@ -291,14 +300,22 @@ impl Scanner {
     }
 
     /// One secret is reported once: among overlapping hits a specific rule beats a fallback,
-    /// then the higher confidence wins, then the rule listed first in the rules file.
+    /// then a rule whose context is on the secret's line (or that needs none), then the higher
+    /// confidence, then the longer match (`uuid:secret` over its hex tail), then the rule
+    /// listed first in the rules file.
     /// Hits are first cut into clusters of mutually overlapping spans (in position order),
     /// so that a blob with many secrets costs time linear in their number.
     fn most_specific(&self, mut hits: Vec<Hit>) -> Vec<Hit> {
         hits.sort_by_key(|hit| (hit.start, hit.end));
         let priority = |hit: &Hit| {
             let spec = &self.rules.rules[hit.rule].spec;
-            (spec.fallback, std::cmp::Reverse(spec.confidence), hit.rule)
+            (
+                spec.fallback,
+                !hit.near,
+                std::cmp::Reverse(spec.confidence),
+                std::cmp::Reverse(hit.end - hit.start),
+                hit.rule,
+            )
         };
         let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
         let mut cluster: Vec<Hit> = Vec::new();

@@ -136,24 +136,36 @@ fn name_keywords(name: &str) -> Vec<String> {
     }
 }
 
-/// An SDK call that takes the credential: `Together(api_key=` or `new OpenAI({apiKey:`.
+/// An SDK call that takes the credential: `Together(api_key=`, `new OpenAI({apiKey:`, or
+/// `AzureKeyCredential(` for a first positional argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct SdkArg {
     /// What is called, as written (`wandb.login`).
     call: String,
     /// The keyword argument or object key (`api_key`).
     argument: String,
-    /// `=` for keyword arguments, `:` for object keys.
+    /// `=` for keyword arguments, `:` for object keys, `(` for the first positional argument.
     operator: char,
 }
 
 impl SdkArg {
     fn parse(text: &str) -> Option<SdkArg> {
         let (call, rest) = text.split_once('(')?;
+        let call = call.trim_start_matches("new ").trim();
+        if call.is_empty() {
+            return None;
+        }
+        if rest.is_empty() {
+            // `AzureKeyCredential(`: the credential is the first positional argument.
+            return Some(SdkArg {
+                call: call.to_string(),
+                argument: String::new(),
+                operator: '(',
+            });
+        }
         let operator = rest.chars().last().filter(|c| *c == '=' || *c == ':')?;
         let argument = rest[..rest.len() - 1].trim_start_matches(['{', ' ']).trim();
-        let call = call.trim_start_matches("new ").trim();
-        if call.is_empty() || argument.is_empty() {
+        if argument.is_empty() {
             return None;
         }
         Some(SdkArg {
@@ -166,6 +178,9 @@ impl SdkArg {
     /// The call, then anything but parentheses up to the argument (it need not come first,
     /// and the call may span lines), then a quoted literal: an unquoted value is a variable.
     fn pattern(&self) -> String {
+        if self.operator == '(' {
+            return format!(r#"(?-u:\b){}\([ \t\r\n]*["'`]"#, regex::escape(&self.call));
+        }
         format!(
             r#"(?-u:\b){}\([ \t\r\n]*\{{?(?-u:[^()]){{0,200}}?(?-u:\b){}[ \t]*{}[ \t]*["'`]"#,
             regex::escape(&self.call),
@@ -181,6 +196,7 @@ impl SdkArg {
 
     fn example(&self, value: &str) -> String {
         match self.operator {
+            '(' => format!("credential = {}(\"{value}\")", self.call),
             ':' => format!(
                 "const client = new {}({{ {}: \"{value}\" }});",
                 self.call, self.argument
@@ -219,10 +235,11 @@ fn examples(names: &[&str], calls: &[SdkArg]) -> Examples {
     for call in calls {
         positive.push(call.example("{token}"));
         negative.push(call.example("{placeholder}"));
-        negative.push(format!(
-            "client = {}({}=os.environ[\"KEY_2024_ABCDEFGH\"])",
-            call.call, call.argument
-        ));
+        let reference = "os.environ[\"KEY_2024_ABCDEFGH\"]";
+        negative.push(match call.operator {
+            '(' => format!("credential = {}({reference})", call.call),
+            _ => format!("client = {}({}={reference})", call.call, call.argument),
+        });
     }
     Examples {
         // 27 characters: no format rule has that length, so only this rule may claim it.
@@ -245,7 +262,7 @@ mod tests {
             ("Together(api_key=", Some(("Together", "api_key", '='))),
             ("wandb.login(key=", Some(("wandb.login", "key", '='))),
             ("new OpenAI({apiKey:", Some(("OpenAI", "apiKey", ':'))),
-            ("Together(", None),
+            ("AzureKeyCredential(", Some(("AzureKeyCredential", "", '('))),
             ("api_key=", None),
         ];
         for (text, expected) in cases {

@@ -3,6 +3,7 @@
 mod catalog;
 mod config;
 mod content;
+mod corpus;
 mod docs;
 mod fix;
 mod fix_staging;
