@@ -256,9 +256,21 @@ impl RuleSet {
     /// [`placeholder::is_placeholder`]): the rule's keywords, shape literals and provider's
     /// names are the fixed parts a placeholder keeps around its filler.
     pub fn is_placeholder(&self, rule: &Rule, secret: &[u8]) -> bool {
-        let parts = rule
-            .fixed_parts
-            .get_or_init(|| placeholder::fixed_parts(&rule.spec, self.provider(rule)));
+        let parts = rule.fixed_parts.get_or_init(|| {
+            let mut parts = placeholder::fixed_parts(&rule.spec, self.provider(rule));
+            if rule.spec.id == crate::detect::variables::rule_id(&rule.spec.provider) {
+                // A provider's variable may hold another vendor's placeholder
+                // (`HF_TOKEN=r8_YOUR_REPLICATE_API_TOKEN_HERE`): every vendor's names count.
+                for other in &self.rules {
+                    parts.extend(other.spec.keywords.iter().cloned());
+                }
+                for provider in self.providers.values() {
+                    parts.push(provider.name.clone());
+                    parts.extend(provider.env_vars.iter().cloned());
+                }
+            }
+            parts
+        });
         placeholder::is_placeholder(secret, &self.placeholders, parts, &rule.spec.placeholders)
     }
 
