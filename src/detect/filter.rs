@@ -125,6 +125,16 @@ pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) 
             start.saturating_sub(window)..start,
             end..end.saturating_add(window).min(content.len()),
         ),
+        // A very long line is minified code or data, not lines a person wrote: there the
+        // provider's name can be anywhere, so only the bytes right around the secret count.
+        Window::Lines(_)
+            if lines_after(content, end, 0) - lines_before(content, start, 0) > LONG_LINE =>
+        {
+            (
+                start.saturating_sub(LONG_LINE_WINDOW)..start,
+                end..end.saturating_add(LONG_LINE_WINDOW).min(content.len()),
+            )
+        }
         Window::Lines(lines) => (
             lines_before(content, start, lines)..start,
             end..lines_after(content, end, lines),
@@ -138,6 +148,11 @@ pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) 
         Side::File => context.keywords.is_match(content),
     }
 }
+
+/// Lines longer than this (minified JavaScript, tokenizer data) do not count as lines for
+/// context windows; [`LONG_LINE_WINDOW`] bytes on each side do instead.
+const LONG_LINE: usize = 1000;
+const LONG_LINE_WINDOW: usize = 64;
 
 /// True when a context keyword sits on the secret's own line(s).
 pub fn context_on_line(content: &[u8], start: usize, end: usize, context: &Context) -> bool {

@@ -10,8 +10,10 @@ use crate::detect::schema::{
     Confidence, ContextMode, Examples, Filters, Provider, RuleSpec, Severity,
 };
 
-/// A literal value: what keys are made of, 16 to 256 characters.
-const VALUE: &str = r#"([A-Za-z0-9_\-.+/=]{16,256})(?:[\\"'`,;#})\]\s]|$)"#;
+/// A literal value: what keys are made of, 16 to 256 characters. No `/`: a model id
+/// (`hexgrad/Kokoro-82M`) passed next to a variable name is no key, and keys with `/` in them
+/// (AWS secrets) have rules of their own.
+const VALUE: &str = r#"([A-Za-z0-9_\-.+=]{16,256})(?:[\\"'`,;#})\]\s]|$)"#;
 
 /// After a variable name: an optional closing quote or bracket (`"X":`, `["X"] =`), then an
 /// assignment in any of the usual syntaxes (`=`, `:`, `:=`, `=>`, a typed declaration, the

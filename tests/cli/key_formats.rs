@@ -111,4 +111,10 @@ fn context_counts_lines_and_provider_hosts() {
     // Four lines away is outside the three-line window: nothing names the service.
     let far = format!("# baseten\n\n\n\nAPI_KEY = \"{baseten}\"\n");
     assert!(rules_found("client.py", &far).is_empty(), "{far}");
+    // A minified line is no line of code: the name 2 KB away on it does not count.
+    let minified = format!(
+        "var p=\"baseten\";{}var k={{key:\"{baseten}\"}};\n",
+        "x".repeat(2000)
+    );
+    assert!(rules_found("bundle.js", &minified).is_empty());
 }
