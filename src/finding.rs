@@ -57,6 +57,10 @@ pub struct Finding {
     pub column: u64,
     pub secret_redacted: String,
     pub fingerprint: String,
+    /// How the secret was hidden, when it was found through a decoded view
+    /// ("base64-encoded", "URL-encoded", "UTF-16LE", "UTF-16BE").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
     /// The commit that adds the secret, for history and push scans.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
@@ -96,9 +100,18 @@ impl Finding {
             column: location.column,
             secret_redacted: redact(secret),
             fingerprint: fingerprint(rule.id, secret),
+            encoding: None,
             commit: None,
             verification: None,
         }
+    }
+}
+
+impl Finding {
+    /// What a reader needs besides path, line and column to find the secret: how it was
+    /// encoded. Empty for a plain secret in a file.
+    pub fn notes(&self) -> Vec<String> {
+        self.encoding.iter().cloned().collect()
     }
 }
 

@@ -180,7 +180,11 @@ fn scan(
         sensitive,
         ..
     } = settings;
-    let scanner = Scanner::with_policy(rules, policy).keeping_secrets(verify);
+    // Benchmarks only: the same scan without the decoding layer, to measure what it costs.
+    let decoding = std::env::var_os("TOKENGUARD_MEASURE_WITHOUT_DECODING").is_none();
+    let scanner = Scanner::with_policy(rules, policy)
+        .keeping_secrets(verify)
+        .with_decoding(decoding);
     let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
     match &source {
         Source::Staged => {

@@ -2,8 +2,10 @@
 //! added line and survives the filters; overlapping matches resolve to the most specific rule.
 //! No I/O: bytes in, findings out.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use crate::detect::decode::{self, View};
 use crate::detect::filter::{self, Rejection};
 use crate::detect::lines::AddedLines;
 use crate::detect::policy::Policy;
@@ -23,6 +25,23 @@ pub struct Scanner {
     policy: Policy,
     /// Keep each finding's secret for the opt-in live check (`--verify`) and nothing else.
     keep_secrets: bool,
+    /// Look through escapes and encodings too (off only to measure what that costs).
+    decoding: bool,
+}
+
+/// Which rules can match a blob: in the blob itself, and in each decoded view of it that
+/// holds a rule keyword.
+#[derive(Debug)]
+pub struct Candidates {
+    plain: RuleMask,
+    views: Vec<(View, RuleMask)>,
+}
+
+impl Candidates {
+    /// No rule can match: the blob cannot add a finding.
+    pub fn is_empty(&self) -> bool {
+        self.plain.is_empty() && self.views.is_empty()
+    }
 }
 
 /// What scanning one blob produced.
@@ -36,7 +55,8 @@ pub struct BlobScan {
     pub secrets: Vec<(String, Secret)>,
 }
 
-/// A regex match that passed every filter, before overlaps are resolved.
+/// A regex match that passed every filter, before overlaps are resolved. `start..end` is its
+/// span in the blob, `view_start..view_end` in the view it was found in (view 0: the blob).
 #[derive(Debug, Clone, Copy)]
 struct Hit {
     rule: usize,
@@ -44,6 +64,10 @@ struct Hit {
     end: usize,
     line: u64,
     line_start: usize,
+    column: u64,
+    view: usize,
+    view_start: usize,
+    view_end: usize,
 }
 
 impl Hit {
@@ -54,8 +78,15 @@ impl Hit {
         end: usize::MAX,
         line: 0,
         line_start: 0,
+        column: 0,
+        view: 0,
+        view_start: 0,
+        view_end: 0,
     };
 }
+
+/// A regex match before the filters: blob span, rule, view and view span.
+type RawMatch = (usize, usize, usize, usize, usize, usize);
 
 impl Scanner {
     /// A scanner with the built-in policy: nothing disabled or allowed beyond the rules.
@@ -70,7 +101,15 @@ impl Scanner {
             prefilter,
             policy,
             keep_secrets: false,
+            decoding: true,
         }
+    }
+
+    /// Turns the decoding layer off: only to measure what it costs
+    /// (`TOKENGUARD_MEASURE_WITHOUT_DECODING`).
+    pub fn with_decoding(mut self, decoding: bool) -> Scanner {
+        self.decoding = decoding;
+        self
     }
 
     /// Keeps the secrets of findings for `--verify`.
@@ -83,26 +122,87 @@ impl Scanner {
         &self.rules
     }
 
-    /// Rules that could match `content`: a blob with none cannot add a finding.
-    pub fn candidates(&self, content: &[u8]) -> RuleMask {
-        self.prefilter.candidates(content)
+    /// Rules that could match `content` or one of its decoded views: a blob with none cannot
+    /// add a finding.
+    pub fn candidates(&self, content: &[u8]) -> Candidates {
+        let plain = self.prefilter.candidates(content);
+        let mut views = Vec::new();
+        if self.decoding {
+            let decoded = match decode::utf16(content) {
+                Some(view) => vec![view],
+                None => decode::encoded_views(content),
+            };
+            for view in decoded {
+                let mask = self.prefilter.candidates(&view.text);
+                if !mask.is_empty() {
+                    views.push((view, mask));
+                }
+            }
+        }
+        Candidates { plain, views }
     }
 
     /// Scans `content` (the whole staged blob, so context on unchanged lines still counts) and
-    /// reports secrets that start on an added line, unless something allows them.
+    /// its decoded views, and reports secrets that start on an added line, unless something
+    /// allows them.
     pub fn scan(
         &self,
         path: &str,
         content: &[u8],
         added: &AddedLines,
-        candidates: &RuleMask,
+        candidates: &Candidates,
     ) -> BlobScan {
-        let mut matches: Vec<(usize, usize, usize)> = Vec::new();
-        for index in candidates.iter() {
-            let rule = &self.rules.rules[index];
-            for caps in rule.regex().captures_iter(content) {
-                if let Some(secret) = caps.get(1) {
-                    matches.push((secret.start(), secret.end(), index));
+        // View 0 is the blob with its escapes masked (same offsets); then the decoded views.
+        let mask = |text: &'_ [u8]| -> Vec<u8> {
+            match decode::mask_escapes(text) {
+                Cow::Borrowed(_) => Vec::new(),
+                Cow::Owned(masked) => masked,
+            }
+        };
+        let masked_blob = if self.decoding {
+            decode::mask_escapes(content)
+        } else {
+            Cow::Borrowed(content)
+        };
+        let masked_views: Vec<Vec<u8>> = candidates
+            .views
+            .iter()
+            .map(|(v, _)| mask(&v.text))
+            .collect();
+        let texts: Vec<&[u8]> = std::iter::once(&*masked_blob)
+            .chain(
+                candidates
+                    .views
+                    .iter()
+                    .zip(&masked_views)
+                    .map(|((view, _), masked)| {
+                        if masked.is_empty() {
+                            &view.text[..]
+                        } else {
+                            &masked[..]
+                        }
+                    }),
+            )
+            .collect();
+        let view_of = |index: usize| (index > 0).then(|| &candidates.views[index - 1].0);
+
+        let mut matches: Vec<RawMatch> = Vec::new();
+        let masks =
+            std::iter::once(&candidates.plain).chain(candidates.views.iter().map(|(_, m)| m));
+        for (view_index, mask) in masks.enumerate() {
+            let text = texts[view_index];
+            for index in mask.iter() {
+                for caps in self.rules.rules[index].regex().captures_iter(text) {
+                    let Some(secret) = caps.get(1) else { continue };
+                    let (vs, ve) = (secret.start(), secret.end());
+                    let (start, end) = match view_of(view_index) {
+                        None => (vs, ve),
+                        Some(view) if view.is_decoded(vs) => {
+                            (view.original(vs), view.original_end(ve))
+                        }
+                        Some(_) => continue,
+                    };
+                    matches.push((start, end, index, view_index, vs, ve));
                 }
             }
         }
@@ -112,12 +212,20 @@ impl Scanner {
         let mut disabled = Vec::new();
         let mut cursor = LineCursor::default();
         let mut file_context: Vec<Option<bool>> = vec![None; self.rules.rules.len()];
-        for (start, end, index) in matches {
+        for (start, end, index, view_index, vs, ve) in matches {
             let (line, line_start) = cursor.advance(content, start);
             let rule = &self.rules.rules[index];
+            let text = texts[view_index];
+            let column = match view_of(view_index) {
+                Some(view) if view.is_whole_blob() => {
+                    let view_line_start = memchr::memrchr(b'\n', &text[..vs]).map_or(0, |i| i + 1);
+                    (view.original(vs) - view.original(view_line_start) + 1) as u64
+                }
+                _ => (start - line_start + 1) as u64,
+            };
             if !added.contains(line)
                 || self
-                    .reject(rule, content, start, end, &mut file_context[index])
+                    .reject(rule, text, vs, ve, content, &mut file_context[index])
                     .is_some()
             {
                 continue;
@@ -128,6 +236,10 @@ impl Scanner {
                 end,
                 line,
                 line_start,
+                column,
+                view: view_index,
+                view_start: vs,
+                view_end: ve,
             };
             if self.policy.disabled_by(rule.id()).is_some() {
                 disabled.push(hit);
@@ -150,11 +262,21 @@ impl Scanner {
         }
         for hit in kept {
             let rule = &self.rules.rules[hit.rule];
-            let secret = &content[hit.start..hit.end];
-            let line_end = memchr::memchr(b'\n', &content[hit.start..])
-                .map_or(content.len(), |i| hit.start + i);
-            let line = &content[hit.line_start..line_end];
-            if self.directive_allows(rule, line, previous_line(content, hit.line_start)) {
+            let text = texts[hit.view];
+            let secret = &text[hit.view_start..hit.view_end];
+            let line = &content[line_bounds(content, hit.start)];
+            let view_bounds = line_bounds(text, hit.view_start);
+            let view_line = &text[view_bounds.clone()];
+            // A directive counts on the blob's line, and on the decoded line (a UTF-16 file).
+            let allowed_inline =
+                self.directive_allows(rule, line, previous_line(content, hit.line_start))
+                    || (hit.view > 0
+                        && self.directive_allows(
+                            rule,
+                            view_line,
+                            previous_line(text, view_bounds.start),
+                        ));
+            if allowed_inline {
                 *scan
                     .suppressed
                     .entry(INLINE_DIRECTIVE.to_string())
@@ -162,9 +284,10 @@ impl Scanner {
                 continue;
             }
             let fingerprint = finding::fingerprint(rule.id(), secret);
+            let policy_line = if hit.view > 0 { view_line } else { line };
             if let Some(origin) =
                 self.policy
-                    .allowed_by(rule.id(), path, secret, line, &fingerprint)
+                    .allowed_by(rule.id(), path, secret, policy_line, &fingerprint)
             {
                 *scan.suppressed.entry(origin.to_string()).or_default() += 1;
                 continue;
@@ -180,9 +303,10 @@ impl Scanner {
             let location = Location {
                 path,
                 line: hit.line,
-                column: (hit.start - hit.line_start + 1) as u64,
+                column: hit.column,
             };
-            let finding = Finding::new(info, location, secret);
+            let mut finding = Finding::new(info, location, secret);
+            finding.encoding = view_of(hit.view).map(|view| view.encoding.label().to_string());
             if self.keep_secrets {
                 scan.secrets
                     .push((finding.fingerprint.clone(), Secret(secret.to_vec())));
@@ -208,12 +332,15 @@ impl Scanner {
     /// Why a match of `rule` at `start..end` is not a finding, if it is not.
     /// `file_context` caches, per rule, whether a file-wide context keyword is present: a
     /// blob with many matches must not be searched once per match.
+    /// `content` is the text the match was found in (the blob or a decoded view), `blob` the
+    /// whole blob, where a file-wide context keyword may sit.
     fn reject(
         &self,
         rule: &Rule,
         content: &[u8],
         start: usize,
         end: usize,
+        blob: &[u8],
         file_context: &mut Option<bool>,
     ) -> Option<Rejection> {
         let secret = &content[start..end];
@@ -234,7 +361,8 @@ impl Scanner {
         if let Some(context) = rule.context() {
             let found = match context.side {
                 Side::File => {
-                    *file_context.get_or_insert_with(|| context.keywords.is_match(content))
+                    *file_context.get_or_insert_with(|| context.keywords.is_match(blob))
+                        || context.keywords.is_match(content)
                 }
                 _ => filter::has_context(content, start, end, context),
             };
@@ -251,9 +379,15 @@ impl Scanner {
     /// so that a blob with many secrets costs time linear in their number.
     fn most_specific(&self, mut hits: Vec<Hit>) -> Vec<Hit> {
         hits.sort_by_key(|hit| (hit.start, hit.end));
+        // A plain match beats the same secret seen again through a decoded view.
         let priority = |hit: &Hit| {
             let spec = &self.rules.rules[hit.rule].spec;
-            (spec.fallback, std::cmp::Reverse(spec.confidence), hit.rule)
+            (
+                spec.fallback,
+                std::cmp::Reverse(spec.confidence),
+                hit.view > 0,
+                hit.rule,
+            )
         };
         let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
         let mut cluster: Vec<Hit> = Vec::new();
@@ -285,6 +419,13 @@ impl Scanner {
 
 fn overlaps(a: &Hit, b: &Hit) -> bool {
     a.start < b.end && b.start < a.end
+}
+
+/// The bounds of the line `at` sits on, without its newline.
+fn line_bounds(content: &[u8], at: usize) -> std::ops::Range<usize> {
+    let start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &content[at..]).map_or(content.len(), |i| at + i);
+    start..end
 }
 
 /// The line before the one starting at `line_start`, if there is one.

@@ -178,7 +178,7 @@ impl Repo {
         }
         let blob = self.repo.find_blob(id).map_err(unreadable())?;
         let content = blob.content();
-        if !walk.scan_binary && is_binary(content) {
+        if !walk.scan_binary && is_binary_not_text(content) {
             stats.binary_skipped += 1;
             return visit(Entry::Skipped {
                 path,
@@ -258,7 +258,7 @@ pub(super) fn skip_reason(size: u64, content: &[u8], walk: WalkOptions) -> Optio
     if let Some(limit) = walk.max_file_size.filter(|limit| size > *limit) {
         return Some(SkipReason::TooLarge { size, limit });
     }
-    (!walk.scan_binary && is_binary(content)).then_some(SkipReason::Binary)
+    (!walk.scan_binary && is_binary_not_text(content)).then_some(SkipReason::Binary)
 }
 
 pub(super) fn visit_content(
@@ -302,6 +302,12 @@ fn tree_blob(tree: &Tree<'_>, path: &[u8]) -> Option<Oid> {
         .get_path(Path::new(std::ffi::OsStr::from_bytes(path)))
         .ok()?;
     (entry.kind() == Some(ObjectType::Blob)).then(|| entry.id())
+}
+
+/// Binary by git's test, and not UTF-16 text (which git calls binary too, but which the
+/// scanner decodes: PowerShell scripts, Notepad "Unicode" files, `.reg` exports).
+fn is_binary_not_text(content: &[u8]) -> bool {
+    is_binary(content) && crate::detect::decode::utf16_encoding(content).is_none()
 }
 
 /// Git's own test: a NUL byte within the first 8000 bytes.

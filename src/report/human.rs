@@ -121,9 +121,15 @@ fn write_finding(out: &mut impl Write, finding: &Finding) -> std::io::Result<()>
         Some(Status::Invalid) => format!("  {}", "invalid (provider refused it)".green()),
         Some(Status::Unknown(reason)) => format!("  {}", format!("unknown: {reason}").yellow()),
     };
+    let notes = finding.notes();
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", notes.join(", "))
+    };
     writeln!(
         out,
-        "  {}  {}  {}  {}{status}",
+        "  {}  {}  {}  {}{notes}{status}",
         format!(
             "{}:{}:{}",
             quote(&finding.path),

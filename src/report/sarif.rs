@@ -93,8 +93,11 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
                 "ruleId": finding.rule_id,
                 "level": level(finding.severity),
                 "message": {"text": format!(
-                    "{} secret {} ({}); revoke and rotate it, then remove it.",
-                    finding.provider, finding.secret_redacted, finding.rule_id
+                    "{} secret {} ({}{}); revoke and rotate it, then remove it.",
+                    finding.provider,
+                    finding.secret_redacted,
+                    finding.rule_id,
+                    finding.notes().iter().map(|n| format!(", {n}")).collect::<String>()
                 )},
                 "locations": [{
                     "physicalLocation": {
@@ -110,6 +113,9 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
             let mut properties = serde_json::Map::new();
             if let Some(commit) = &finding.commit {
                 properties.insert("commit".into(), json!(commit));
+            }
+            if let Some(encoding) = &finding.encoding {
+                properties.insert("encoding".into(), json!(encoding));
             }
             if let Some(status) = &finding.verification {
                 properties.insert("verification".into(), json!(status));

@@ -3,6 +3,7 @@
 mod catalog;
 mod config;
 mod content;
+mod decoding;
 mod fixture;
 mod formats;
 mod framework;
