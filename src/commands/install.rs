@@ -14,6 +14,17 @@ use crate::exit::ExitStatus;
 
 const PRE_COMMIT_SHIM: &str = include_str!("../../hooks/pre-commit");
 const PRE_PUSH_SHIM: &str = include_str!("../../hooks/pre-push");
+const COMMIT_MSG_SHIM: &str = include_str!("../../hooks/commit-msg");
+
+/// The hooks `install` sets up without `--hook`: every client-side way a token enters history
+/// that a hook can see. pre-commit checks the staged change, commit-msg the message, and
+/// pre-push every commit about to leave the machine, which also covers commits that no
+/// pre-commit hook saw (`git rebase -i`, `cherry-pick`, `revert`, `am`, `merge` without edits).
+const DEFAULT_HOOKS: [HookKind; 3] = [HookKind::PreCommit, HookKind::CommitMsg, HookKind::PrePush];
+
+fn hooks(args: &InstallArgs) -> Vec<HookKind> {
+    args.hook.map_or(DEFAULT_HOOKS.to_vec(), |hook| vec![hook])
+}
 /// Suffix of a hook that was in place before ours; our shim runs it first.
 const CHAINED_SUFFIX: &str = ".before-tokenguard";
 /// Suffix of the record of what install did, beside the hook.
@@ -23,6 +34,7 @@ fn shim(hook: HookKind) -> &'static str {
     match hook {
         HookKind::PreCommit => PRE_COMMIT_SHIM,
         HookKind::PrePush => PRE_PUSH_SHIM,
+        HookKind::CommitMsg => COMMIT_MSG_SHIM,
     }
 }
 
@@ -81,6 +93,14 @@ fn expand_home(path: &str) -> PathBuf {
 
 pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
     let (dir, template) = hooks_dir(args, true)?;
+    for hook in hooks(args) {
+        install_one(hook, &dir, template.as_deref())?;
+    }
+    Ok(ExitStatus::Clean)
+}
+
+fn install_one(kind: HookKind, dir: &Path, template: Option<&Path>) -> Result<()> {
+    let dir = dir.to_path_buf();
     let write = |path: &Path, text: &str| {
         std::fs::write(path, text).map_err(|source| Error::Read {
             path: path.to_path_buf(),
@@ -91,16 +111,16 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
         path: dir.clone(),
         source,
     })?;
-    let hook = dir.join(args.hook.file_name());
+    let hook = dir.join(kind.file_name());
     let chained = PathBuf::from(format!("{}{CHAINED_SUFFIX}", hook.display()));
     let manifest = PathBuf::from(format!("{}{MANIFEST_SUFFIX}", hook.display()));
     let mut stdout = std::io::stdout().lock();
     let mut record = String::new();
-    if let Some(template) = &template {
+    if let Some(template) = template {
         record.push_str(&format!("set-template-dir {}\n", template.display()));
     }
     match std::fs::read_to_string(&hook) {
-        Ok(existing) if existing.contains(&marker(args.hook)) => {
+        Ok(existing) if existing.contains(&marker(kind)) => {
             // Ours already: refresh it, keep the earlier record of what was chained.
             if let Ok(previous) = std::fs::read_to_string(&manifest) {
                 record.push_str(&previous);
@@ -127,7 +147,7 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
         }
         Err(_) => {}
     }
-    write(&hook, shim(args.hook))?;
+    write(&hook, shim(kind))?;
     set_executable(&hook)?;
     record.push_str(&format!("installed {}\n", hook.display()));
     let mut lines: Vec<&str> = record.lines().collect();
@@ -136,15 +156,22 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
     writeln!(
         stdout,
         "installed the {} hook at {}",
-        args.hook.file_name(),
+        kind.file_name(),
         hook.display()
     )?;
-    Ok(ExitStatus::Clean)
+    Ok(())
 }
 
 pub fn uninstall(args: &InstallArgs) -> Result<ExitStatus> {
     let (dir, _) = hooks_dir(args, false)?;
-    let hook = dir.join(args.hook.file_name());
+    for hook in hooks(args) {
+        uninstall_one(hook, &dir)?;
+    }
+    Ok(ExitStatus::Clean)
+}
+
+fn uninstall_one(kind: HookKind, dir: &Path) -> Result<()> {
+    let hook = dir.join(kind.file_name());
     let manifest = PathBuf::from(format!("{}{MANIFEST_SUFFIX}", hook.display()));
     let mut stdout = std::io::stdout().lock();
     let Ok(record) = std::fs::read_to_string(&manifest) else {
@@ -153,10 +180,10 @@ pub fn uninstall(args: &InstallArgs) -> Result<ExitStatus> {
             "nothing to uninstall: tokenguard did not install {}",
             hook.display()
         )?;
-        return Ok(ExitStatus::Clean);
+        return Ok(());
     };
     match std::fs::read_to_string(&hook) {
-        Ok(text) if !text.contains(&marker(args.hook)) => {
+        Ok(text) if !text.contains(&marker(kind)) => {
             return Err(Error::Usage(format!(
                 "{} is no longer tokenguard's hook; remove it by hand",
                 hook.display()
@@ -184,10 +211,10 @@ pub fn uninstall(args: &InstallArgs) -> Result<ExitStatus> {
     writeln!(
         stdout,
         "uninstalled the {} hook from {}",
-        args.hook.file_name(),
+        kind.file_name(),
         dir.display()
     )?;
-    Ok(ExitStatus::Clean)
+    Ok(())
 }
 
 fn remove(path: &Path) -> Result<()> {

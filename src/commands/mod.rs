@@ -18,6 +18,7 @@ mod config_show;
 mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
+mod message;
 mod rules;
 mod scan;
 
@@ -34,6 +35,7 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::ScanTree { rev, output } => scan::tree(rev, output, &options),
         Command::ScanRange { range, output } => scan::range(range, output, &options),
         Command::ScanPush { remote, output, .. } => scan::push(remote.as_deref(), output, &options),
+        Command::ScanMessage { file, output } => message::message(file, output, &options),
         Command::Install(args) => install::install(args),
         Command::Uninstall(args) => install::uninstall(args),
         Command::Rules(args) => rules::run(args, &options),
@@ -91,6 +93,7 @@ pub fn mode_of(command: &Command) -> Option<Mode> {
             _ => Mode::Push,
         }),
         Command::ScanRange { .. } => Some(Mode::History),
+        Command::ScanMessage { .. } => Some(Mode::Message),
         Command::ScanFiles { .. } | Command::ScanTree { .. } => Some(Mode::Files),
         Command::Install(_)
         | Command::Uninstall(_)

@@ -11,7 +11,8 @@ use crate::config::{ConfigOptions, Settings};
 use crate::detect::Scanner;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::git::{Repo, StagedStats, WalkOptions, parse_ref_updates};
+use crate::finding::Part;
+use crate::git::{Repo, StagedStats, TagMessage, WalkOptions, parse_ref_updates};
 use crate::report::{self, Mode, Outcome};
 
 /// `scan-staged`: what the commit being made adds.
@@ -45,9 +46,10 @@ pub(super) fn tree(rev: &str, output: &ScanArgs, options: &ConfigOptions) -> Res
 pub(super) fn range(spec: &str, output: &ScanArgs, options: &ConfigOptions) -> Result<ExitStatus> {
     let repo = Repo::open()?;
     let commits = repo.range_commits(spec)?;
+    let tags = repo.tags_on(&commits)?;
     scan(
         &repo,
-        Source::Commits(commits, Mode::History),
+        Source::Commits(commits, tags, Mode::History),
         output,
         options,
     )
@@ -72,8 +74,8 @@ enum Source {
     Paths(Vec<PathBuf>),
     /// Every file of a tree, whole.
     Tree(String),
-    /// What each commit adds.
-    Commits(Vec<git2::Oid>, Mode),
+    /// What each commit adds, its message, and the messages of annotated tags on them.
+    Commits(Vec<git2::Oid>, Vec<TagMessage>, Mode),
 }
 
 /// `scan-staged` as a hook and under the pre-commit framework: the framework's pre-push stage
@@ -84,6 +86,7 @@ fn staged_source(repo: &Repo, paths: &[PathBuf]) -> Result<Source> {
     if let Some((from, to)) = framework_refs() {
         return Ok(Source::Commits(
             framework_range(repo, &from, &to)?,
+            Vec::new(),
             Mode::Push,
         ));
     }
@@ -124,6 +127,7 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
     if let Some((from, to)) = framework_refs() {
         return Ok(Source::Commits(
             framework_range(repo, &from, &to)?,
+            Vec::new(),
             Mode::Push,
         ));
     }
@@ -150,7 +154,8 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
             }
         }
     }
-    Ok(Source::Commits(commits, mode))
+    let tags = repo.pushed_tags(&updates);
+    Ok(Source::Commits(commits, tags, mode))
 }
 
 fn scan(
@@ -163,7 +168,7 @@ fn scan(
     let mode = match &source {
         Source::Staged => Mode::Commit,
         Source::Paths(_) | Source::Tree(_) => Mode::Files,
-        Source::Commits(_, mode) => *mode,
+        Source::Commits(_, _, mode) => *mode,
     };
     if let Some(seconds) = settings.scan.timeout {
         super::start_watchdog(seconds, Some(mode));
@@ -206,10 +211,15 @@ fn scan(
             repo.walk_tree(rev, walk, &mut stats, |e| collector.visit(e, None))?;
             collector.stats.add(&stats);
         }
-        Source::Commits(commits, _) => {
+        Source::Commits(commits, tags, _) => {
             for id in commits {
                 let set = repo.commit_changes(*id, &mut collector.stats)?;
                 visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
+                let message = repo.commit_message(*id)?;
+                collector.visit_message(&message, Part::CommitMessage, Some(*id), None);
+            }
+            for tag in tags {
+                collector.visit_message(&tag.message, Part::TagMessage, None, Some(&tag.name));
             }
         }
     }
@@ -227,6 +237,15 @@ fn scan(
         },
     };
 
+    write_outcome(outcome, output, &scanner)
+}
+
+/// Writes the report in the format asked for; the exit status follows from the outcome.
+pub(super) fn write_outcome(
+    outcome: Outcome,
+    output: &ScanArgs,
+    scanner: &Scanner,
+) -> Result<ExitStatus> {
     let status = if outcome.blocks() && !output.exit_zero {
         ExitStatus::Blocked
     } else {

@@ -316,6 +316,46 @@ impl Scanner {
         scan
     }
 
+    /// `text` (a path, a symlink's target) with every secret a rule finds in it redacted,
+    /// whatever the policy allows: for printing a path anywhere.
+    pub fn redact_text(&self, text: &str) -> String {
+        let bytes = text.as_bytes();
+        let candidates = self.prefilter.candidates(bytes);
+        if candidates.is_empty() {
+            return text.to_string();
+        }
+        let masked = decode::mask_escapes(bytes);
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for index in candidates.iter() {
+            let rule = &self.rules.rules[index];
+            let mut file_context = None;
+            for caps in rule.regex().captures_iter(&masked) {
+                let Some(secret) = caps.get(1) else { continue };
+                let (start, end) = (secret.start(), secret.end());
+                if self
+                    .reject(rule, &masked, start, end, bytes, &mut file_context)
+                    .is_none()
+                {
+                    spans.push((start, end));
+                }
+            }
+        }
+        spans.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (start, end) in spans {
+            // Spans come from byte regexes: cut only at character boundaries.
+            if start < at || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                continue;
+            }
+            out.push_str(&text[at..start]);
+            out.push_str(&finding::redact(&bytes[start..end]));
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+
     /// True when an inline directive allows `rule` here: a same-line marker on `line`, or a
     /// next-line marker on the line before it.
     fn directive_allows(&self, rule: &Rule, line: &[u8], previous: Option<&[u8]>) -> bool {

@@ -27,7 +27,7 @@ mod split_index;
 mod staged;
 mod visit;
 
-pub use history::{RefUpdate, parse_ref_updates};
+pub use history::{RefUpdate, TagMessage, parse_ref_updates};
 pub use line_diff::added_lines_between;
 pub use visit::{Added, Change, ChangeSet, Entry, SkipReason, StagedStats, WalkOptions, is_binary};
 

@@ -21,6 +21,8 @@ pub struct StagedStats {
     pub added_lines: u64,
     pub bytes_scanned: u64,
     pub commits_scanned: u64,
+    /// Commit and tag messages scanned.
+    pub messages_scanned: u64,
     /// Modified files with no rule keyword: no line diff was needed to clear them.
     pub diffs_skipped: u64,
     pub binary_skipped: u64,
@@ -38,6 +40,7 @@ impl StagedStats {
         self.added_lines += other.added_lines;
         self.bytes_scanned += other.bytes_scanned;
         self.commits_scanned += other.commits_scanned;
+        self.messages_scanned += other.messages_scanned;
         self.diffs_skipped += other.diffs_skipped;
         self.binary_skipped += other.binary_skipped;
         self.too_large_skipped += other.too_large_skipped;
@@ -133,6 +136,11 @@ pub struct Change {
     pub id: Oid,
     pub mode: FileMode,
     pub old: Option<Oid>,
+    /// The path is new to the commit (an added, renamed or copied file): its name is part of
+    /// what the commit adds.
+    pub new_path: bool,
+    /// Only the name is new (a pure move): the content adds nothing.
+    pub path_only: bool,
 }
 
 /// What one commit (being made, or made) adds: its changed paths, and for a merge the trees
@@ -203,6 +211,15 @@ impl Repo {
                 content,
             },
         })
+    }
+
+    /// A blob's bytes (a symlink's target path).
+    pub fn blob_bytes(&self, id: Oid) -> Result<Vec<u8>> {
+        let blob = self
+            .repo
+            .find_blob(id)
+            .map_err(Error::git(format!("cannot read the blob {id}")))?;
+        Ok(blob.content().to_vec())
     }
 
     pub(super) fn visit_whole_blob(

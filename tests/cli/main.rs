@@ -4,6 +4,7 @@ mod catalog;
 mod config;
 mod content;
 mod decoding;
+mod entry_points;
 mod fixture;
 mod formats;
 mod framework;
