@@ -113,7 +113,32 @@ pub enum Command {
     Config(ConfigArgs),
     /// Add a finding's fingerprint to .tokenguardignore, with the reason it is not a secret.
     Ignore(IgnoreArgs),
+    /// Print a shell completion script, generated from this command line.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a directory.
+    #[command(after_help = MAN_HELP)]
+    Man {
+        /// Write tokenguard.1 and a tokenguard-COMMAND.1 page per command into DIR instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
+
+const COMPLETIONS_HELP: &str = "\
+Install (the directory each shell loads completions from):
+  tokenguard completions bash > ~/.local/share/bash-completion/completions/tokenguard
+  tokenguard completions zsh  > ~/.zfunc/_tokenguard   # with fpath+=(~/.zfunc) before compinit
+  tokenguard completions fish > ~/.config/fish/completions/tokenguard.fish";
+
+const MAN_HELP: &str = "\
+Examples:
+  tokenguard man | man -l -
+  tokenguard man > ~/.local/share/man/man1/tokenguard.1
+  tokenguard man --dir /usr/local/share/man/man1";
 
 #[derive(Debug, clap::Args)]
 pub struct ConfigArgs {

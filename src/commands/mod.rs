@@ -15,10 +15,12 @@ use crate::report::Mode;
 
 mod collect;
 mod config_show;
+mod docs;
 mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
 mod message;
+mod progress;
 mod rules;
 mod scan;
 
@@ -41,6 +43,8 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::Rules(args) => rules::run(args, &options),
         Command::Config(args) => config_show::run(args, &options),
         Command::Ignore(args) => ignore::run(args),
+        Command::Completions { shell } => docs::completions(*shell),
+        Command::Man { dir } => docs::man(dir.as_deref()),
     }
 }
 
@@ -99,7 +103,9 @@ pub fn mode_of(command: &Command) -> Option<Mode> {
         | Command::Uninstall(_)
         | Command::Rules(_)
         | Command::Config(_)
-        | Command::Ignore(_) => None,
+        | Command::Ignore(_)
+        | Command::Completions { .. }
+        | Command::Man { .. } => None,
     }
 }
 

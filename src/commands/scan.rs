@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::collect::{Collector, check_liveness, visit_change_set};
+use super::progress::{Progress, Work};
 use super::settings_for;
 use crate::cli::{ScanArgs, ScanFormat};
 use crate::config::{ConfigOptions, Settings};
@@ -158,6 +159,27 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
     Ok(Source::Commits(commits, tags, mode))
 }
 
+/// Progress for the long scans (files, commits) when run by hand: never for the commit being
+/// made (the hook's quiet path, and small by nature), under the pre-commit framework (which
+/// captures stderr) or with `-q`.
+fn progress_for(source: &Source, output: &ScanArgs) -> Result<Progress> {
+    let work = match source {
+        Source::Commits(commits, _, _) => Work::Commits(commits.len() as u64),
+        Source::Staged | Source::Paths(_) | Source::Tree(_) => Work::Files,
+    };
+    let framework = std::env::var_os("PRE_COMMIT").is_some_and(|v| !v.is_empty());
+    let wanted = !output.quiet && !framework && !matches!(source, Source::Staged);
+    Progress::new(work, wanted)
+}
+
+/// The size of a blob a walk hands over, for the progress line.
+fn entry_bytes(entry: &crate::git::Entry<'_>) -> u64 {
+    match entry {
+        crate::git::Entry::Text { content, .. } => content.len() as u64,
+        crate::git::Entry::Skipped { .. } => 0,
+    }
+}
+
 fn scan(
     repo: &Repo,
     source: Source,
@@ -191,6 +213,7 @@ fn scan(
         .keeping_secrets(verify)
         .with_decoding(decoding);
     let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
+    let mut progress = progress_for(&source, output)?;
     match &source {
         Source::Staged => {
             let set = repo.staged_changes(&mut collector.stats)?;
@@ -203,26 +226,35 @@ fn scan(
                 paths.clone()
             };
             let mut stats = StagedStats::default();
-            repo.walk_paths(&paths, walk, &mut stats, |e| collector.visit(e, None))?;
+            repo.walk_paths(&paths, walk, &mut stats, |e| {
+                progress.step(entry_bytes(&e));
+                collector.visit(e, None)
+            })?;
             collector.stats.add(&stats);
         }
         Source::Tree(rev) => {
             let mut stats = StagedStats::default();
-            repo.walk_tree(rev, walk, &mut stats, |e| collector.visit(e, None))?;
+            repo.walk_tree(rev, walk, &mut stats, |e| {
+                progress.step(entry_bytes(&e));
+                collector.visit(e, None)
+            })?;
             collector.stats.add(&stats);
         }
         Source::Commits(commits, tags, _) => {
             for id in commits {
+                let before = collector.stats.bytes_scanned;
                 let set = repo.commit_changes(*id, &mut collector.stats)?;
                 visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
                 let message = repo.commit_message(*id)?;
                 collector.visit_message(&message, Part::CommitMessage, Some(*id), None);
+                progress.step(collector.stats.bytes_scanned - before);
             }
             for tag in tags {
                 collector.visit_message(&tag.message, Part::TagMessage, None, Some(&tag.name));
             }
         }
     }
+    progress.finish();
     if verify {
         let timeout = std::time::Duration::from_secs_f64(output.verify_timeout.clamp(0.1, 120.0));
         check_liveness(&mut collector, &scanner, timeout);

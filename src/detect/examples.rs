@@ -29,8 +29,7 @@ pub fn sample_for(set: &RuleSet, rule: &Rule, seed: u64) -> Result<Sample, Strin
         .find(|sample| {
             let token = sample.token.as_bytes();
             filter::check_filters(token, &rule.spec.filters).is_ok()
-                && !filter::is_placeholder(token, &set.placeholders)
-                && !filter::is_rule_placeholder(token, &rule.spec.placeholders)
+                && !set.is_placeholder(rule, token)
         })
         .ok_or_else(|| format!("shape {:?} never passes the rule's filters", examples.shape))
 }

@@ -1,7 +1,7 @@
-//! Filters applied after a regex matched: context, entropy, character classes, placeholders,
-//! references and inline allow comments. Pure functions over bytes.
+//! Filters applied after a regex matched: context, entropy, character classes, references
+//! and inline allow comments. Pure functions over bytes.
 
-use crate::detect::rules::{Context, Filters, PlaceholderSpec, ReferenceSpec, Side};
+use crate::detect::rules::{Context, Filters, ReferenceSpec, Side};
 
 /// Why a regex match is not reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,48 +104,6 @@ pub fn looks_like_identifier(value: &[u8]) -> bool {
     covered as f64 >= IDENTIFIER_WORD_SHARE * value.len() as f64
 }
 
-/// True for documentation placeholders: known words, known literals, long runs of one
-/// character (`xxxxxx`) or of consecutive characters (`123456`, `abcdef`).
-pub fn is_placeholder(secret: &[u8], spec: &PlaceholderSpec) -> bool {
-    let lower = secret.to_ascii_lowercase();
-    if spec
-        .words
-        .iter()
-        .any(|w| memchr::memmem::find(&lower, w.to_ascii_lowercase().as_bytes()).is_some())
-    {
-        return true;
-    }
-    if spec.literals.iter().any(|l| l.as_bytes() == secret) {
-        return true;
-    }
-    longest_run(secret, |a, b| a == b) >= spec.max_run
-        || longest_run(secret, |a, b| a.wrapping_add(1) == b) >= spec.max_sequence
-        || longest_run(secret, |a, b| b.wrapping_add(1) == a) >= spec.max_sequence
-}
-
-/// Length of the longest run in which each byte relates to the one before by `step`.
-fn longest_run(bytes: &[u8], step: impl Fn(u8, u8) -> bool) -> usize {
-    let mut best = usize::from(!bytes.is_empty());
-    let mut current = best;
-    for pair in bytes.windows(2) {
-        current = if pair[0].is_ascii_alphanumeric() && step(pair[0], pair[1]) {
-            current + 1
-        } else {
-            1
-        };
-        best = best.max(current);
-    }
-    best
-}
-
-/// True when the rule's own placeholder list names the value.
-pub fn is_rule_placeholder(secret: &[u8], placeholders: &[String]) -> bool {
-    let lower = secret.to_ascii_lowercase();
-    placeholders
-        .iter()
-        .any(|p| memchr::memmem::find(&lower, p.to_ascii_lowercase().as_bytes()).is_some())
-}
-
 /// True when the byte right before `start` is one the rule says cannot precede a secret.
 pub fn is_preceded_by(content: &[u8], start: usize, bytes: &str) -> bool {
     start > 0 && bytes.as_bytes().contains(&content[start - 1])
@@ -217,25 +175,6 @@ mod tests {
     }
 
     #[test]
-    fn placeholders() {
-        let spec = RuleSet::builtin().unwrap().placeholders;
-        let cases: [(&str, bool); 9] = [
-            ("r8_xxxxxxxxxxxxxxxxxxxx", true),
-            ("YOUR_TOKEN_HERE", true),
-            ("my-Example-Key-123", true),
-            ("abcdefgh.1234567890ABCDEFGHIJKL1234567890", true),
-            ("k000000k", true),
-            ("key123456", true),
-            ("zyxwvu", true),
-            ("q8Zr2LmP0vXy7TbN", false),
-            ("aab123", false),
-        ];
-        for (value, expected) in cases {
-            assert_eq!(is_placeholder(value.as_bytes(), &spec), expected, "{value}");
-        }
-    }
-
-    #[test]
     fn references() {
         let spec = RuleSet::builtin().unwrap().references;
         let cases = [
@@ -296,7 +235,6 @@ mod tests {
         assert!(is_preceded_by(b"x@abc", 2, "@/"));
         assert!(!is_preceded_by(b"x=abc", 2, "@/"));
         assert!(!is_preceded_by(b"abc", 0, "@/"));
-        assert!(is_rule_placeholder(b"esecret_YOUR_KEY", &["your".into()]));
     }
 
     #[test]

@@ -11,12 +11,14 @@
 pub mod decode;
 /// Rule examples expanded into cases, and the catalog self-check.
 pub mod examples;
-/// Placeholders, references, entropy and inline allow comments.
+/// References, entropy and inline allow comments.
 pub mod filter;
 /// Gitignore-like path globs for path allowlists.
 pub mod glob;
 /// Line numbers a change adds to a blob, and line arithmetic over bytes.
 pub mod lines;
+/// Documentation placeholders: whole-body shapes (`xxxx`, `YOUR_KEY`, `A1B2C3`).
+pub mod placeholder;
 /// What the configuration allows: disabled rules, allowlists, ignored fingerprints.
 pub mod policy;
 /// Aho-Corasick keyword prefilter: which rules can match a blob at all.

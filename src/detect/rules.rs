@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
+use crate::detect::placeholder;
 pub use crate::detect::schema::*;
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
@@ -35,6 +36,8 @@ pub struct Rule {
     pub spec: RuleSpec,
     regex: OnceLock<Regex>,
     context: OnceLock<Option<Context>>,
+    /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
+    fixed_parts: OnceLock<Vec<String>>,
 }
 
 impl Rule {
@@ -236,6 +239,16 @@ impl RuleSet {
         }
     }
 
+    /// True when `secret`, found by `rule`, is a documentation placeholder (see
+    /// [`placeholder::is_placeholder`]): the rule's keywords, shape literals and provider's
+    /// names are the fixed parts a placeholder keeps around its filler.
+    pub fn is_placeholder(&self, rule: &Rule, secret: &[u8]) -> bool {
+        let parts = rule
+            .fixed_parts
+            .get_or_init(|| placeholder::fixed_parts(&rule.spec, self.provider(rule)));
+        placeholder::is_placeholder(secret, &self.placeholders, parts, &rule.spec.placeholders)
+    }
+
     /// The provider a rule points at; validated at compile time.
     pub fn provider(&self, rule: &Rule) -> &Provider {
         &self.providers[&rule.spec.provider]
@@ -298,6 +311,7 @@ fn compile_rule(spec: RuleSpec, eager: bool) -> std::result::Result<Rule, RulePr
         spec,
         regex: OnceLock::new(),
         context: OnceLock::new(),
+        fixed_parts: OnceLock::new(),
     };
     if eager && let Err(message) = rule.build_now() {
         return fail(&message);

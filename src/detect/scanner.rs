@@ -387,9 +387,7 @@ impl Scanner {
         if let Err(rejection) = filter::check_filters(secret, &rule.spec.filters) {
             return Some(rejection);
         }
-        if filter::is_placeholder(secret, &self.rules.placeholders)
-            || filter::is_rule_placeholder(secret, &rule.spec.placeholders)
-        {
+        if self.rules.is_placeholder(rule, secret) {
             return Some(Rejection::Placeholder);
         }
         if filter::is_preceded_by(content, start, &rule.spec.filters.not_preceded_by) {
@@ -525,7 +523,7 @@ mod tests {
             .map(|s| shape.generate(s))
             .find(|sample| {
                 filter::check_filters(sample.token.as_bytes(), &rule.spec.filters).is_ok()
-                    && !filter::is_placeholder(sample.token.as_bytes(), &scanner.rules.placeholders)
+                    && !scanner.rules.is_placeholder(rule, sample.token.as_bytes())
             })
             .unwrap()
     }

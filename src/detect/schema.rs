@@ -38,11 +38,19 @@ pub struct NamedTemplate {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceholderSpec {
-    pub words: Vec<String>,
+    /// Words documentation fills a value with (`your`, `api`, `key`, `here`, `example`).
+    pub fillers: Vec<String>,
+    /// Vendors' documented example values, exactly.
     #[serde(default)]
     pub literals: Vec<String>,
-    pub max_run: usize,
-    pub max_sequence: usize,
+    /// A value that opens or closes with one of these (`<`...`>`) names a token, it is none.
+    pub wrappers: Vec<(String, String)>,
+    /// Characters in a counting chain (`xxx`, `123`, `cba`, one of `a1b2c3`'s halves).
+    pub min_chain: usize,
+    /// Characters of a body outside filler and chains that a placeholder may still have:
+    /// this many, or this share of the body if larger.
+    pub max_stray: usize,
+    pub max_stray_share: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -211,7 +219,7 @@ pub struct RuleSpec {
     pub context: Option<ContextSpec>,
     #[serde(default)]
     pub filters: Filters,
-    /// Values (case-insensitive substrings) that mark this rule's placeholders.
+    /// This rule's documented placeholder values (whole values, any case).
     #[serde(default)]
     pub placeholders: Vec<String>,
     pub verify: Option<VerifySpec>,

@@ -113,6 +113,14 @@ impl Shape {
         Ok(Shape { segments })
     }
 
+    /// The shape's fixed text (`r8_`, `T3BlbkFJ`), which placeholders may keep.
+    pub fn literals(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Literal(text) => Some(text.as_str()),
+            Segment::Random { .. } => None,
+        })
+    }
+
     /// Generates a token deterministically from `seed`; ranged segments take a length that
     /// varies with the seed.
     pub fn generate(&self, seed: u64) -> Sample {
