@@ -33,4 +33,36 @@ if [ ! -x "$tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
 fi
 export TOKENGUARD_SARIF_MULTITOOL="$multitool"
 
+# The Python wheel. The build tools' wheels (maturin, and setuptools for the pre-commit
+# framework's placeholder package) are downloaded once into target/ci-tools/wheels, so the
+# tests install everything with pip --no-index. The wheel is built from this checkout with the
+# dev profile: the binary `cargo test` builds anyway, relinked stripped (a release build would
+# add minutes; the release workflow builds those).
+wheels="$tools/wheels"
+maturin_version=1.16.0
+if ! ls "$wheels"/maturin-$maturin_version-*.whl >/dev/null 2>&1 || ! ls "$wheels"/wheel-*.whl >/dev/null 2>&1; then
+    python3 -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
+        --dest "$wheels" "maturin==$maturin_version" "setuptools==80.9.0" "wheel==0.45.1"
+fi
+if [ ! -x "$tools/maturin/bin/maturin" ]; then
+    python3 -m venv "$tools/maturin"
+    "$tools/maturin/bin/pip" install --quiet --disable-pip-version-check --no-index \
+        --find-links "$wheels" "maturin==$maturin_version"
+fi
+started=$(date +%s)
+rm -rf target/test-wheel
+"$tools/maturin/bin/maturin" build --quiet --locked --profile dev --out target/test-wheel
+# The framework's build of this package from its own clone compiles with the dev profile too,
+# into a target directory of its own (sharing target/ would replace the artifacts the running
+# tests use), seeded once from this one so that only tokenguard itself is compiled there.
+pep517_target="$tools/pep517-target"
+if [ ! -d "$pep517_target/debug" ]; then
+    mkdir -p "$pep517_target/debug"
+    tar -C target/debug --exclude='deps/*tokenguard-*' --exclude='deps/cli-*' \
+        -cf - .fingerprint build deps | tar -C "$pep517_target/debug" -xf -
+fi
+echo "test.sh: wheel built in $(( $(date +%s) - started ))s: $(ls target/test-wheel)"
+TOKENGUARD_TEST_WHEEL=$(ls "$root"/target/test-wheel/*.whl)
+export TOKENGUARD_TEST_WHEEL TOKENGUARD_TEST_PIP_WHEELS="$wheels" TOKENGUARD_TEST_PEP517_TARGET="$pep517_target"
+
 cargo test --locked "$@"

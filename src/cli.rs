@@ -126,6 +126,21 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<std::path::PathBuf>,
     },
+    /// Replace each staged secret with a read of an environment variable and move the value
+    /// to an ignored .env (a preview; --apply writes).
+    #[command(
+        after_help = "Examples:\n  tokenguard fix                 preview the fix of what is staged\n  tokenguard fix --apply         write it (re-stages files whose working tree equalled the index)\n  tokenguard fix app.py --apply  fix the named files as they are on disk"
+    )]
+    Fix(FixArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FixArgs {
+    /// Files or directories to fix as they are on disk (default: what is staged).
+    pub paths: Vec<std::path::PathBuf>,
+    /// Write the fix: the files, .env (mode 0600) and .gitignore, and update the index.
+    #[arg(long)]
+    pub apply: bool,
 }
 
 const COMPLETIONS_HELP: &str = "\

@@ -24,7 +24,7 @@ pub(super) struct Collector<'a> {
     pub(super) suppressed: BTreeMap<String, usize>,
     pub(super) stats: StagedStats,
     /// Only with `--verify`: the secrets of the findings, by fingerprint.
-    secrets: Vec<(String, crate::finding::Secret)>,
+    pub(super) secrets: Vec<(String, crate::finding::Secret)>,
 }
 
 impl<'a> Collector<'a> {

@@ -16,6 +16,7 @@ use crate::report::Mode;
 mod collect;
 mod config_show;
 mod docs;
+mod fix;
 mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
@@ -45,6 +46,7 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::Ignore(args) => ignore::run(args),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
+        Command::Fix(args) => fix::run(args, &options),
     }
 }
 
@@ -105,7 +107,8 @@ pub fn mode_of(command: &Command) -> Option<Mode> {
         | Command::Config(_)
         | Command::Ignore(_)
         | Command::Completions { .. }
-        | Command::Man { .. } => None,
+        | Command::Man { .. }
+        | Command::Fix(_) => None,
     }
 }
 
@@ -119,9 +122,14 @@ pub fn start_watchdog(seconds: f64, mode: Option<Mode>) {
         let limit = std::time::Duration::from_secs_f64(seconds.max(0.0));
         std::thread::spawn(move || {
             std::thread::sleep(limit);
+            // A progress line may be on the terminal: the message starts on a clean line.
+            let clear = match std::io::stderr().is_terminal() {
+                true => "\r\x1b[2K",
+                false => "",
+            };
             let _ = writeln!(
                 std::io::stderr(),
-                "tokenguard: error: the scan took longer than its timeout of {seconds}s (--timeout, or timeout under [scan]){}",
+                "{clear}tokenguard: error: the scan took longer than its timeout of {seconds}s (--timeout, or timeout under [scan]){}",
                 Mode::error_note(mode)
             );
             std::process::exit(ExitStatus::Error as i32);

@@ -289,6 +289,11 @@ pub(super) fn write_outcome(
             let options = report::human::Options {
                 quiet: output.quiet,
                 verbose: output.verbose,
+                suggest_fix: outcome.mode == Mode::Commit
+                    && outcome
+                        .findings
+                        .iter()
+                        .any(|f| super::fix::fixable(&f.path)),
             };
             report::human::write(&mut stdout, &outcome, scanner.rules(), options)
         }

@@ -26,10 +26,12 @@ mod line_diff;
 mod split_index;
 mod staged;
 mod visit;
+mod worktree;
 
 pub use history::{RefUpdate, TagMessage, parse_ref_updates};
 pub use line_diff::added_lines_between;
 pub use visit::{Added, Change, ChangeSet, Entry, SkipReason, StagedStats, WalkOptions, is_binary};
+pub use worktree::unified_diff;
 
 /// The repository, opened as git opens it for a hook.
 pub struct Repo {

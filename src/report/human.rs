@@ -39,6 +39,8 @@ pub struct Options {
     pub quiet: bool,
     /// Also every skipped file and why.
     pub verbose: bool,
+    /// `tokenguard fix` can replace at least one of the secrets by itself: name it first.
+    pub suggest_fix: bool,
 }
 
 pub fn write(
@@ -97,7 +99,7 @@ pub fn write(
     for finding in &outcome.findings {
         write_finding(out, finding)?;
     }
-    write_remediation(out, outcome, rules)?;
+    write_remediation(out, outcome, rules, switches.suggest_fix)?;
     writeln!(out)?;
     writeln!(
         out,
@@ -178,6 +180,7 @@ fn write_remediation(
     out: &mut impl Write,
     outcome: &Outcome,
     rules: &RuleSet,
+    suggest_fix: bool,
 ) -> std::io::Result<()> {
     let providers: BTreeSet<&str> = outcome
         .findings
@@ -226,14 +229,28 @@ fn write_remediation(
                 "{}",
                 "The secret is only staged: it has not entered git history. To fix it:".bold()
             )?;
-            writeln!(out, "  1. {replace}")?;
+            let mut step = 1;
+            if suggest_fix {
+                writeln!(
+                    out,
+                    "  1. Let tokenguard do it: {} shows the change and what is left to do by hand, {} writes it (the value goes to an ignored .env, the file is re-staged).",
+                    "tokenguard fix".cyan(),
+                    "tokenguard fix --apply".cyan()
+                )?;
+                writeln!(out, "  2. Or by hand: {replace}")?;
+                step = 2;
+            } else {
+                writeln!(out, "  1. {replace}")?;
+            }
             writeln!(
                 out,
-                "  2. Stage the fixed file again: git add {path}   (or unstage it: git restore --staged {path})"
+                "  {}. Stage the fixed file again: git add {path}   (or unstage it: git restore --staged {path})",
+                step + 1
             )?;
             writeln!(
                 out,
-                "  3. If the token was ever shared, pushed, pasted or logged anywhere, treat it as leaked and rotate it:"
+                "  {}. If the token was ever shared, pushed, pasted or logged anywhere, treat it as leaked and rotate it:",
+                step + 2
             )?;
         }
         Mode::Message => {

@@ -10,6 +10,8 @@ use crate::finding::Finding;
 use crate::git::StagedStats;
 
 pub mod config;
+/// What `tokenguard fix` changes.
+pub mod fix;
 pub mod human;
 pub mod json;
 /// How a path looks on a terminal (git's quoting).

@@ -10,7 +10,7 @@ const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
 /// A hook repository made from this checkout's files (as they are now), committed, so that
 /// pre-commit can clone it; returns its path and commit.
-fn hook_repository(repo: &TestRepo, files: &[&str]) -> (PathBuf, String) {
+pub(crate) fn hook_repository(repo: &TestRepo, files: &[&str]) -> (PathBuf, String) {
     let dir = repo.root().join("hook-repo");
     std::fs::create_dir_all(&dir).unwrap();
     repo.git_in(&dir, &["init", "-q", "-b", "main"]);
@@ -31,7 +31,7 @@ fn hook_repository(repo: &TestRepo, files: &[&str]) -> (PathBuf, String) {
 }
 
 /// Every file of this checkout that git tracks or would add, plus the ones the build needs.
-fn project_files() -> Vec<String> {
+pub(crate) fn project_files() -> Vec<String> {
     let output = Command::new("git")
         .args([
             "-C",
@@ -117,7 +117,7 @@ fn pre_commit(repo: &TestRepo, args: &[&str]) -> Run {
     run
 }
 
-fn configure(repo: &TestRepo, hook_repo: &Path, rev: &str, id: &str) {
+pub(crate) fn configure(repo: &TestRepo, hook_repo: &Path, rev: &str, id: &str) {
     repo.add(
         ".pre-commit-config.yaml",
         format!(

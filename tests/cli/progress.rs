@@ -151,3 +151,32 @@ fn a_bad_progress_delay_is_one_line_and_exit_2() {
         assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
     }
 }
+
+#[test]
+fn a_timeout_on_a_terminal_starts_its_message_on_a_clean_line() {
+    let repo = history(3, 1);
+    let run = in_terminal(
+        &repo,
+        "\"$TOKENGUARD\" --timeout 0 scan-range HEAD > report.txt",
+        NOW,
+    );
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("\r\x1b[2Ktokenguard: error: the scan took longer than its timeout"),
+        "{run:#?}"
+    );
+    // Piped, the message is the plain line.
+    let run = repo
+        .command(BIN, &repo.path())
+        .args(["--timeout", "0", "scan-range", "HEAD"])
+        .output()
+        .map(Run::from)
+        .unwrap();
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .starts_with("tokenguard: error: the scan took longer than its timeout"),
+        "{run:#?}"
+    );
+}

@@ -1,0 +1,225 @@
+//! The report of `tokenguard fix`: per file the unified diff (secrets already redacted by the
+//! caller) and what happens to the index, then what goes into `.env` and `.gitignore`, the
+//! steps left to the user, and how to rotate.
+
+use std::io::Write;
+
+use colored::Colorize;
+
+use super::path::quote;
+
+/// Everything a fix did, or would do in a preview. Plain data: no secret in it.
+#[derive(Debug, Default)]
+pub struct FixReport {
+    /// False for the preview: nothing was written.
+    pub applied: bool,
+    pub files: Vec<FileChange>,
+    pub env_files: Vec<EnvChange>,
+    /// Patterns added to the top-level `.gitignore`.
+    pub ignored: Vec<String>,
+    /// Staged `.env`-style files taken out of the next commit (their content kept on disk),
+    /// and whether HEAD still tracks them.
+    pub unstaged: Vec<(String, bool)>,
+    pub manual: Vec<ManualStep>,
+    /// Providers of the secrets: name and where to revoke.
+    pub providers: Vec<(String, String)>,
+}
+
+/// One file whose secrets are replaced.
+#[derive(Debug)]
+pub struct FileChange {
+    pub path: String,
+    /// The reads that replace the secrets (`os.environ["X"]`), for the headline.
+    pub reads: Vec<String>,
+    /// The unified diff, secrets redacted; empty when the working tree is already fixed.
+    pub diff: String,
+    pub staging: Staging,
+    /// Advice beside the edit (the build secret of a Dockerfile, the Actions secret).
+    pub notes: Vec<String>,
+}
+
+/// What happens to the index for a fixed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staging {
+    /// The working tree equalled the index: the fixed file is staged again.
+    Restaged,
+    /// The index holds changes the working tree does not (partial staging): only the working
+    /// tree is fixed, the user stages the fix.
+    StageHunk,
+    /// Not staged at all (`fix PATHS` on a file that is not in the index).
+    NotStaged,
+}
+
+/// Values appended to one `.env` file.
+#[derive(Debug)]
+pub struct EnvChange {
+    pub path: String,
+    /// `NAME=value` lines, the value redacted.
+    pub lines: Vec<String>,
+    /// The file did not exist: it is created with mode 0600.
+    pub created: bool,
+}
+
+/// A finding tokenguard does not fix by itself.
+#[derive(Debug)]
+pub struct ManualStep {
+    /// `path:line`.
+    pub location: String,
+    pub rule_id: String,
+    pub variable: String,
+    pub reason: String,
+}
+
+impl FixReport {
+    /// True when nothing is left for the user to do for the commit to pass.
+    pub fn complete(&self) -> bool {
+        self.manual.is_empty() && self.files.iter().all(|f| f.staging != Staging::StageHunk)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.files.is_empty()
+            && self.env_files.is_empty()
+            && self.ignored.is_empty()
+            && self.unstaged.is_empty()
+            && self.manual.is_empty()
+    }
+}
+
+pub fn write(out: &mut impl Write, report: &FixReport, scope: &str) -> std::io::Result<()> {
+    if report.is_empty() {
+        return writeln!(
+            out,
+            "{} {scope}",
+            "tokenguard fix: nothing to fix: no secret in".green()
+        );
+    }
+    let (will, headline) = if report.applied {
+        ("", "tokenguard fix: applied".bold())
+    } else {
+        (
+            "would ",
+            "tokenguard fix: preview, nothing written (run `tokenguard fix --apply` to write it)"
+                .bold(),
+        )
+    };
+    writeln!(out, "{headline}")?;
+    for file in &report.files {
+        writeln!(out)?;
+        let path = quote(&file.path);
+        let staging = match (file.staging, report.applied) {
+            (Staging::Restaged, true) => "re-staged".to_string(),
+            (Staging::Restaged, false) => "to be re-staged".to_string(),
+            (Staging::StageHunk, _) => format!(
+                "not re-staged: the staged version differs from the working tree, so stage the fix yourself: git add -p {path}"
+            ),
+            (Staging::NotStaged, _) => "not staged".to_string(),
+        };
+        if file.diff.is_empty() {
+            writeln!(
+                out,
+                "{}: already fixed in the working tree; {staging}",
+                path.bold()
+            )?;
+            continue;
+        }
+        writeln!(
+            out,
+            "{}: the secret {}read from {}; {staging}",
+            path.bold(),
+            if report.applied {
+                "is now "
+            } else {
+                "would be "
+            },
+            file.reads.join(", ")
+        )?;
+        for line in file.diff.lines() {
+            let line = match line.as_bytes().first() {
+                Some(b'+') if !line.starts_with("+++") => line.green(),
+                Some(b'-') if !line.starts_with("---") => line.red(),
+                _ => line.normal(),
+            };
+            writeln!(out, "  {line}")?;
+        }
+        for note in &file.notes {
+            writeln!(out, "  note: {note}")?;
+        }
+    }
+    if !report.env_files.is_empty() || !report.ignored.is_empty() || !report.unstaged.is_empty() {
+        writeln!(out)?;
+    }
+    for env in &report.env_files {
+        let created = if env.created {
+            " (a new file, mode 0600)"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "{}: {will}append {}{created}",
+            quote(&env.path).bold(),
+            env.lines.join(", ")
+        )?;
+    }
+    for pattern in &report.ignored {
+        writeln!(
+            out,
+            "{}: {will}add {pattern} (commit it too: git add .gitignore)",
+            ".gitignore".bold()
+        )?;
+    }
+    for (path, tracked) in &report.unstaged {
+        let path = quote(path);
+        writeln!(
+            out,
+            "{}: {will}unstage it; the file stays on disk with its content",
+            path.bold()
+        )?;
+        if *tracked {
+            writeln!(
+                out,
+                "  HEAD already tracks it: stop tracking it with git rm --cached {path}, and rotate what its history holds"
+            )?;
+        }
+    }
+    if !report.manual.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", "Left to you:".yellow().bold())?;
+        for step in &report.manual {
+            writeln!(
+                out,
+                "  {}  {}  {} (the value {}kept in .env as {})",
+                quote(&step.location).bold(),
+                step.rule_id.yellow(),
+                step.reason,
+                if report.applied { "is " } else { "would be " },
+                step.variable
+            )?;
+        }
+    }
+    writeln!(out)?;
+    if !report.env_files.is_empty() {
+        writeln!(
+            out,
+            "The secret {}moved to .env, which git ignores. Load it into the environment before running the code: \
+             `set -a; . ./.env; set +a` (shell), python-dotenv's load_dotenv(), `node --env-file=.env` (Node 20+); \
+             docker compose reads the .env beside the compose file by itself.",
+            if report.applied { "was " } else { "would be " }
+        )?;
+    }
+    if !report.applied {
+        writeln!(out, "Nothing was written. To do it: tokenguard fix --apply")?;
+    } else if report.files.iter().any(|f| f.staging == Staging::Restaged) {
+        writeln!(out, "Commit again: the hook checks the fixed version.")?;
+    }
+    if !report.providers.is_empty() {
+        writeln!(
+            out,
+            "If the token was ever shared, pushed, pasted or logged anywhere, treat it as leaked and rotate it:"
+        )?;
+        for (name, url) in &report.providers {
+            writeln!(out, "  - {name}: {url}")?;
+        }
+    }
+    Ok(())
+}
