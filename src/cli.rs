@@ -185,6 +185,16 @@ pub enum Command {
         #[command(flatten)]
         output: ScanArgs,
     },
+    /// Scan a commit message file: the commit-msg hook (git passes the file).
+    #[command(
+        after_help = "Example:\n  .git/hooks/commit-msg:   exec tokenguard scan-message \"$1\""
+    )]
+    ScanMessage {
+        /// The file holding the message (git passes .git/COMMIT_EDITMSG).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        output: ScanArgs,
+    },
     /// Install the hook shim into this repository (or, with --global, for every repository).
     #[command(
         after_help = "Examples:\n  tokenguard install\n  tokenguard install --hook pre-push\n  tokenguard install --global"
@@ -313,8 +323,9 @@ pub enum ScanFormat {
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
     /// Which hook to install.
-    #[arg(long, value_enum, default_value_t = HookKind::PreCommit)]
-    pub hook: HookKind,
+    /// One hook only; without it: pre-commit, commit-msg and pre-push.
+    #[arg(long, value_enum)]
+    pub hook: Option<HookKind>,
     /// For every repository of this user: the global core.hooksPath if one is set, else git's
     /// template directory (init.templateDir), used by `git init` and `git clone`.
     #[arg(long)]
@@ -324,6 +335,7 @@ pub struct InstallArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HookKind {
     PreCommit,
+    CommitMsg,
     PrePush,
 }
 
@@ -331,6 +343,7 @@ impl HookKind {
     pub fn file_name(self) -> &'static str {
         match self {
             HookKind::PreCommit => "pre-commit",
+            HookKind::CommitMsg => "commit-msg",
             HookKind::PrePush => "pre-push",
         }
     }

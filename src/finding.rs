@@ -37,6 +37,45 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Which part of a commit a secret is in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Part {
+    /// A file's content (line and column in the file).
+    #[default]
+    Content,
+    /// The file's path itself (column: the byte in the path).
+    Path,
+    /// A symlink's target (column: the byte in the target).
+    SymlinkTarget,
+    /// A commit's message (line and column in the message).
+    CommitMessage,
+    /// An annotated tag's message (line and column in the message).
+    TagMessage,
+}
+
+impl Part {
+    fn is_content(&self) -> bool {
+        *self == Part::Content
+    }
+
+    /// How a report names it: "file name", "commit message", ...
+    pub fn label(self) -> &'static str {
+        match self {
+            Part::Content => "file content",
+            Part::Path => "file name",
+            Part::SymlinkTarget => "symlink target",
+            Part::CommitMessage => "commit message",
+            Part::TagMessage => "tag message",
+        }
+    }
+
+    /// A commit or tag message, not a file.
+    pub fn is_message(self) -> bool {
+        matches!(self, Part::CommitMessage | Part::TagMessage)
+    }
+}
+
 /// Characters of a secret shown at most, whatever its length.
 const SHOWN_PREFIX_MAX: usize = 6;
 
@@ -50,13 +89,22 @@ pub struct Finding {
     pub provider: String,
     pub severity: Severity,
     pub confidence: Confidence,
+    /// The file's path, redacted where it holds a secret; empty for a message.
     pub path: String,
+    /// Where the secret is when not in a file's content: the path, a symlink's target, a
+    /// commit or tag message.
+    #[serde(skip_serializing_if = "Part::is_content")]
+    pub part: Part,
     /// 1-based line in the staged file.
     pub line: u64,
     /// 1-based column in bytes, as ripgrep and compilers count.
     pub column: u64,
     pub secret_redacted: String,
     pub fingerprint: String,
+    /// How the secret was hidden, when it was found through a decoded view
+    /// ("base64-encoded", "URL-encoded", "UTF-16LE", "UTF-16BE").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
     /// The commit that adds the secret, for history and push scans.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
@@ -64,6 +112,9 @@ pub struct Finding {
     /// added it is unknown (its parents were not fetched).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub shallow_boundary: bool,
+    /// The annotated tag whose message holds the secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// What the provider said, with `--verify` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<Status>,
@@ -96,14 +147,29 @@ impl Finding {
             severity: rule.severity,
             confidence: rule.confidence,
             path: location.path.to_string(),
+            part: Part::Content,
             line: location.line,
             column: location.column,
             secret_redacted: redact(secret),
             fingerprint: fingerprint(rule.id, secret),
+            encoding: None,
             commit: None,
             shallow_boundary: false,
+            tag: None,
             verification: None,
         }
+    }
+}
+
+impl Finding {
+    /// What a reader needs besides path, line and column to find the secret: how it was
+    /// encoded. Empty for a plain secret in a file.
+    pub fn notes(&self) -> Vec<String> {
+        let part = matches!(self.part, Part::Path | Part::SymlinkTarget)
+            .then(|| self.part.label().to_string());
+        part.into_iter()
+            .chain(self.encoding.iter().cloned())
+            .collect()
     }
 }
 

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::config::SensitiveMatcher;
-use crate::detect::Scanner;
 use crate::detect::lines;
+use crate::detect::{AddedLines, Scanner};
 use crate::error::Result;
-use crate::finding::Finding;
+use crate::finding::{Finding, Part};
 use crate::git::{BlobMemo, ChangeSet, Entry, Repo, SkipReason, StagedStats, Verdict, WalkOptions};
 use crate::report::{Mode, Warning, WarningKind};
 use crate::verify;
@@ -89,11 +89,92 @@ impl<'a> Collector<'a> {
         self.secrets.extend(other.secrets);
     }
 
+    /// A secret in a file's name or a symlink's target: the commit adds it like content.
+    /// `path` is the file's path (allowlists apply to it), `shown` its redacted form.
+    pub(super) fn visit_name(
+        &mut self,
+        name: &str,
+        path: &str,
+        shown: &str,
+        part: Part,
+        commit: Option<git2::Oid>,
+    ) {
+        let candidates = self.scanner.candidates(name.as_bytes());
+        if candidates.is_empty() {
+            return;
+        }
+        let scan = self
+            .scanner
+            .scan(path, name.as_bytes(), &AddedLines::All, &candidates);
+        for (origin, count) in scan.suppressed {
+            *self.suppressed.entry(origin).or_insert(0) += count;
+        }
+        for mut finding in scan.findings {
+            finding.part = part;
+            finding.path = shown.to_string();
+            finding.commit = commit.map(|c| c.to_string());
+            self.findings.push(finding);
+        }
+        self.secrets.extend(scan.secrets);
+    }
+
+    /// A commit or tag message, scanned whole like a new file.
+    pub(super) fn visit_message(
+        &mut self,
+        text: &[u8],
+        part: Part,
+        commit: Option<git2::Oid>,
+        tag: Option<&str>,
+    ) {
+        self.stats.messages_scanned += 1;
+        self.stats.bytes_scanned += text.len() as u64;
+        let candidates = self.scanner.candidates(text);
+        if candidates.is_empty() {
+            return;
+        }
+        let scan = self.scanner.scan("", text, &AddedLines::All, &candidates);
+        for (origin, count) in scan.suppressed {
+            *self.suppressed.entry(origin).or_insert(0) += count;
+        }
+        for mut finding in scan.findings {
+            finding.part = part;
+            finding.commit = commit.map(|c| c.to_string());
+            finding.tag = tag.map(str::to_string);
+            self.findings.push(finding);
+        }
+        self.secrets.extend(scan.secrets);
+    }
+
+    /// The names a change adds: a new path, and a symlink's target.
+    pub(super) fn visit_names(
+        &mut self,
+        repo: &Repo,
+        change: &crate::git::Change,
+        commit: Option<git2::Oid>,
+    ) -> Result<()> {
+        let path = String::from_utf8_lossy(&change.path);
+        let shown = self.scanner.redact_text(&path);
+        if change.new_path {
+            self.visit_name(&path, &path, &shown, Part::Path, commit);
+        }
+        if change.mode == git2::FileMode::Link {
+            let target = repo.blob_bytes(change.id)?;
+            let target = String::from_utf8_lossy(&target);
+            self.visit_name(&target, &path, &shown, Part::SymlinkTarget, commit);
+        }
+        Ok(())
+    }
+
     pub(super) fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) -> Result<()> {
         let path = match &entry {
             Entry::Text { path, .. } | Entry::Clean { path, .. } => path.to_string(),
             Entry::Skipped { path, .. } => path.clone(),
         };
+        // Every path this scan prints is redacted where it holds a secret.
+        let shown = self.scanner.redact_text(&path);
+        if self.mode == Mode::Files {
+            self.visit_name(&path, &path, &shown, Part::Path, commit);
+        }
         // A .env-style file matters when a commit adds it, not in every file of a tree; a
         // symlink or submodule of that name holds no credentials.
         let by_mode = matches!(
@@ -107,7 +188,7 @@ impl<'a> Collector<'a> {
             self.warnings.push(Warning {
                 kind: WarningKind::SensitiveFile,
                 message: "a file that holds credentials by convention is staged; keep it out of git (add it to .gitignore and `git restore --staged` it)".to_string(),
-                path: path.clone(),
+                path: shown.clone(),
                 blocks: self.block_sensitive,
             });
         }
@@ -126,7 +207,7 @@ impl<'a> Collector<'a> {
                 self.count_undiffed(&added, lines);
                 return Ok(());
             }
-            Entry::Skipped { path, reason } => {
+            Entry::Skipped { reason, .. } => {
                 let (kind, message) = match reason {
                     SkipReason::TooLarge { size, limit } => (
                         WarningKind::TooLarge,
@@ -149,7 +230,7 @@ impl<'a> Collector<'a> {
                 };
                 self.warnings.push(Warning {
                     kind,
-                    path,
+                    path: shown,
                     message,
                     blocks: false,
                 });
@@ -159,16 +240,14 @@ impl<'a> Collector<'a> {
         self.stats.files_scanned += 1;
         self.stats.bytes_scanned += content.len() as u64;
         // No match that could be a finding, whatever the change adds: no line diff needed.
-        let hits = self
-            .scanner
-            .hits(content, &self.scanner.candidates(content));
+        let hits = self.scanner.hits(content, self.scanner.candidates(content));
         if hits.is_empty()
             && let (Some(memo), Some(id)) = (self.memo, id)
         {
             let (size, lines) = (content.len() as u64, lines::line_count(content));
             memo.insert(id, Verdict::Clean { size, lines });
         }
-        self.record(path, content, added, &hits, commit)
+        self.record((path, &shown), content, added, &hits, commit)
     }
 
     /// Counts a blob that needed no line diff: all its lines when it is new, else one diff
@@ -181,9 +260,10 @@ impl<'a> Collector<'a> {
     }
 
     /// The findings of one blob from its [`Hits`]: the line diff only when there are hits.
+    /// `path` is the file's path (allowlists apply to it) and its printed, redacted form.
     fn record(
         &mut self,
-        path: &str,
+        (path, shown): (&str, &str),
         content: &[u8],
         added: crate::git::Added<'_>,
         hits: &crate::detect::Hits,
@@ -203,6 +283,7 @@ impl<'a> Collector<'a> {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
         for mut finding in blob.findings {
+            finding.path = shown.to_string();
             finding.commit = commit.map(|c| c.to_string());
             self.findings.push(finding);
         }
@@ -230,7 +311,7 @@ pub(super) fn visit_change_set(
     if threads < 2 || set.changes.len() < PARALLEL_MIN_CHANGES {
         let others = repo.trees(&set.other_parents)?;
         let mut skips = StagedStats::default();
-        for change in &set.changes {
+        for change in set.changes.iter().filter(|c| !c.path_only) {
             repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
                 collector.visit(entry, commit)
             })?;
@@ -251,6 +332,9 @@ pub(super) fn visit_change_set(
                         while let Some(change) =
                             set.changes.get(next.fetch_add(1, Ordering::Relaxed))
                         {
+                            if change.path_only {
+                                continue;
+                            }
                             repo.visit_change(
                                 change,
                                 &others,
@@ -277,6 +361,9 @@ pub(super) fn visit_change_set(
         for result in results {
             collector.absorb(result?);
         }
+    }
+    for change in &set.changes {
+        collector.visit_names(repo, change, commit)?;
     }
     collector.sort_from(first_finding, first_warning);
     Ok(())

@@ -22,6 +22,17 @@ use managers::{LEGACY_HUSKY_HEADER, Manager, Scene, script_line};
 
 const PRE_COMMIT_SHIM: &str = include_str!("../../hooks/pre-commit");
 const PRE_PUSH_SHIM: &str = include_str!("../../hooks/pre-push");
+const COMMIT_MSG_SHIM: &str = include_str!("../../hooks/commit-msg");
+
+/// The hooks `install` sets up without `--hook`: every client-side way a token enters history
+/// that a hook can see. pre-commit checks the staged change, commit-msg the message, and
+/// pre-push every commit about to leave the machine, which also covers commits that no
+/// pre-commit hook saw (`git rebase -i`, `cherry-pick`, `revert`, `am`, `merge` without edits).
+const DEFAULT_HOOKS: [HookKind; 3] = [HookKind::PreCommit, HookKind::CommitMsg, HookKind::PrePush];
+
+fn hooks(args: &InstallArgs) -> Vec<HookKind> {
+    args.hook.map_or(DEFAULT_HOOKS.to_vec(), |hook| vec![hook])
+}
 /// Suffix of a hook that was in place before ours; our shim runs it first.
 const CHAINED_SUFFIX: &str = ".before-tokenguard";
 /// Suffix of the record older versions kept beside the hook (read, never written).
@@ -31,6 +42,7 @@ fn shim(hook: HookKind) -> &'static str {
     match hook {
         HookKind::PreCommit => PRE_COMMIT_SHIM,
         HookKind::PrePush => PRE_PUSH_SHIM,
+        HookKind::CommitMsg => COMMIT_MSG_SHIM,
     }
 }
 
@@ -171,36 +183,53 @@ fn tracks_files_in(dir: &Path, workdir: Option<&Path>) -> Result<bool> {
 }
 
 pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
-    let target = if args.global {
-        global_target(args.hook, true)?
-    } else {
-        local_target(args.hook, "install")?
-    };
-    let hook = target.hook(args.hook);
-    let existing = std::fs::read_to_string(&hook).ok();
     let mut stdout = std::io::stdout().lock();
-    if !args.global {
-        let scene = Scene {
-            workdir: target.workdir.as_deref(),
-            hooks_dir: &target.hooks_dir,
-            existing_hook: existing.as_deref(),
-            hooks_dir_tracked: tracks_files_in(&target.hooks_dir, target.workdir.as_deref())?,
+    // Every hook's target and manager first: a manager that owns the hooks gets its snippet
+    // for all of them, and nothing is written.
+    let mut plans = Vec::new();
+    let mut refused: Vec<(Manager, HookKind)> = Vec::new();
+    for hook_kind in hooks(args) {
+        let target = if args.global {
+            global_target(hook_kind, true)?
+        } else {
+            local_target(hook_kind, "install")?
         };
-        match managers::detect(&scene, args.hook) {
-            None => {}
-            Some(Manager::Husky { scripts, legacy }) => {
-                return install_into_husky(&target, &scripts, legacy, args.hook, &mut stdout);
+        let existing = std::fs::read_to_string(target.hook(hook_kind)).ok();
+        let manager = if args.global {
+            None
+        } else {
+            let scene = Scene {
+                workdir: target.workdir.as_deref(),
+                hooks_dir: &target.hooks_dir,
+                existing_hook: existing.as_deref(),
+                hooks_dir_tracked: tracks_files_in(&target.hooks_dir, target.workdir.as_deref())?,
+            };
+            managers::detect(&scene, hook_kind)
+        };
+        match manager {
+            Some(manager) if !matches!(manager, Manager::Husky { .. }) => {
+                refused.push((manager, hook_kind));
             }
-            Some(manager) => {
-                let (reason, snippet) = managers::refusal(&manager, args.hook);
-                write!(stdout, "{snippet}")?;
-                return Err(Error::Usage(format!(
-                    "{reason} (printed above; nothing was installed)"
-                )));
-            }
+            manager => plans.push((target, hook_kind, existing, manager)),
         }
     }
-    install_shim(&target, args.hook, existing.as_deref(), &mut stdout)
+    if let Some((manager, _)) = refused.first() {
+        let kinds: Vec<HookKind> = refused.iter().map(|(_, kind)| *kind).collect();
+        let (reason, snippet) = managers::refusal(manager, &kinds);
+        write!(stdout, "{snippet}")?;
+        return Err(Error::Usage(format!(
+            "{reason} (printed above; nothing was installed)"
+        )));
+    }
+    for (target, hook_kind, existing, manager) in plans {
+        match manager {
+            Some(Manager::Husky { scripts, legacy }) => {
+                install_into_husky(&target, &scripts, legacy, hook_kind, &mut stdout)?
+            }
+            _ => install_shim(&target, hook_kind, existing.as_deref(), &mut stdout)?,
+        };
+    }
+    Ok(ExitStatus::Clean)
 }
 
 /// Our shim at the hook's path, a different hook kept and run first.
@@ -308,18 +337,26 @@ fn install_into_husky(
 }
 
 pub fn uninstall(args: &InstallArgs) -> Result<ExitStatus> {
-    let target = if args.global {
-        global_target(args.hook, false)?
+    for hook_kind in hooks(args) {
+        uninstall_one(args.global, hook_kind)?;
+    }
+    Ok(ExitStatus::Clean)
+}
+
+/// Reverses what the recorded install of one hook did, and only that.
+fn uninstall_one(global: bool, hook_kind: HookKind) -> Result<ExitStatus> {
+    let target = if global {
+        global_target(hook_kind, false)?
     } else {
-        local_target(args.hook, "uninstall")?
+        local_target(hook_kind, "uninstall")?
     };
-    let hook = target.hook(args.hook);
+    let hook = target.hook(hook_kind);
     let mut stdout = std::io::stdout().lock();
-    let legacy = target.legacy_record(args.hook);
+    let legacy = target.legacy_record(hook_kind);
     let record = if target.record.exists() {
-        read_record(&target, args.hook, &target.record)
+        read_record(&target, hook_kind, &target.record)
     } else {
-        read_record(&target, args.hook, &legacy)
+        read_record(&target, hook_kind, &legacy)
     };
     let remove_records = || -> Result<()> {
         for path in [&target.record, &legacy] {
@@ -331,12 +368,12 @@ pub fn uninstall(args: &InstallArgs) -> Result<ExitStatus> {
     };
     if record.is_empty() {
         remove_records()?;
-        return uninstall_unrecorded(&target, args.hook, &mut stdout);
+        return uninstall_unrecorded(&target, hook_kind, &mut stdout);
     }
     // The hook first: if it is no longer ours, nothing is undone.
     let installed = record.lines().any(|l| l.starts_with("installed "));
     match std::fs::read_to_string(&hook) {
-        Ok(text) if installed && !text.contains(&marker(args.hook)) => {
+        Ok(text) if installed && !text.contains(&marker(hook_kind)) => {
             return Err(Error::Usage(format!(
                 "{} is no longer tokenguard's hook; remove it by hand",
                 hook.display()
@@ -355,7 +392,7 @@ pub fn uninstall(args: &InstallArgs) -> Result<ExitStatus> {
             writeln!(stdout, "restored the previous hook {}", hook.display())?;
         } else if let Some(script) = line.strip_prefix("appended ") {
             let was_created = created.contains(&script);
-            remove_script_line(Path::new(script), args.hook, was_created, &mut stdout)?;
+            remove_script_line(Path::new(script), hook_kind, was_created, &mut stdout)?;
         } else if line.starts_with("set-template-dir ") {
             git(&["config", "--global", "--unset", "init.templateDir"])?;
             writeln!(
@@ -369,7 +406,7 @@ pub fn uninstall(args: &InstallArgs) -> Result<ExitStatus> {
         writeln!(
             stdout,
             "uninstalled the {} hook from {}",
-            args.hook.file_name(),
+            hook_kind.file_name(),
             target.hooks_dir.display()
         )?;
     }

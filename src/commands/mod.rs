@@ -21,6 +21,7 @@ mod fix;
 mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
+mod message;
 mod progress;
 mod range_scan;
 mod rules;
@@ -39,6 +40,7 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::ScanTree { rev, output } => scan::tree(rev, output, &options),
         Command::ScanRange { range, output } => scan::range(range, output, &options),
         Command::ScanPush { remote, output, .. } => scan::push(remote.as_deref(), output, &options),
+        Command::ScanMessage { file, output } => message::message(file, output, &options),
         Command::Install(args) => install::install(args),
         Command::Uninstall(args) => install::uninstall(args),
         Command::Rules(args) => rules::run(args, &options),
@@ -100,6 +102,7 @@ pub fn mode_of(command: &Command) -> Option<Mode> {
             _ => Mode::Push,
         }),
         Command::ScanRange { .. } => Some(Mode::History),
+        Command::ScanMessage { .. } => Some(Mode::Message),
         Command::ScanFiles { .. } | Command::ScanTree { .. } | Command::Baseline(_) => {
             Some(Mode::Files)
         }

@@ -12,7 +12,7 @@ use git2::{Oid, Tree};
 use super::collect::{Collector, visit_change_set};
 use super::progress::Progress;
 use crate::error::{Error, Result};
-use crate::finding::Finding;
+use crate::finding::{Finding, Part};
 use crate::git::{BlobMemo, ChangeSet, Repo, StagedStats, WalkOptions};
 use crate::report::Warning;
 
@@ -33,6 +33,8 @@ pub(super) fn visit_commits(
             let before = collector.stats.bytes_scanned;
             let set = repo.commit_changes(*id, &mut collector.stats)?;
             visit_change_set(repo, &set, walk, Some(*id), collector)?;
+            let message = repo.commit_message(*id)?;
+            collector.visit_message(&message, Part::CommitMessage, Some(*id), None);
             progress.advance(1, collector.stats.bytes_scanned - before);
         }
         return Ok(());
@@ -42,7 +44,7 @@ pub(super) fn visit_commits(
     for batch in commits.chunks(BATCH) {
         let before = collector.stats.bytes_scanned;
         let sets = change_sets(batch, threads, &mut collector.stats)?;
-        visit_batch(batch, &sets, walk, &memo, threads, collector)?;
+        visit_batch(repo, batch, &sets, walk, &memo, threads, collector)?;
         progress.advance(batch.len() as u64, collector.stats.bytes_scanned - before);
     }
     Ok(())
@@ -148,6 +150,7 @@ struct CommitOutput {
 /// Visits every changed blob of the batch on all threads, then appends the findings and
 /// warnings to `collector` commit by commit, each commit's sorted as a plain visit sorts them.
 fn visit_batch(
+    repo: &Repo,
     batch: &[Oid],
     sets: &[ChangeSet],
     walk: WalkOptions,
@@ -158,7 +161,12 @@ fn visit_batch(
     let items: Vec<(usize, usize)> = sets
         .iter()
         .enumerate()
-        .flat_map(|(commit, set)| (0..set.changes.len()).map(move |change| (commit, change)))
+        .flat_map(|(commit, set)| {
+            // A pure move adds only a name, which is read below with the commit's other names.
+            (0..set.changes.len())
+                .filter(|&change| !set.changes[change].path_only)
+                .map(move |change| (commit, change))
+        })
         .collect();
     let outputs: Vec<Mutex<CommitOutput>> = batch
         .iter()
@@ -216,14 +224,19 @@ fn visit_batch(
         collector.absorb(local?);
     }
     first_error.into_result()?;
-    for output in outputs {
+    for ((output, set), id) in outputs.into_iter().zip(sets).zip(batch) {
         let output = output
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (first_finding, first_warning) = (collector.findings.len(), collector.warnings.len());
         collector.findings.extend(output.findings);
         collector.warnings.extend(output.warnings);
+        for change in &set.changes {
+            collector.visit_names(repo, change, Some(*id))?;
+        }
         collector.sort_from(first_finding, first_warning);
+        let message = repo.commit_message(*id)?;
+        collector.visit_message(&message, Part::CommitMessage, Some(*id), None);
     }
     Ok(())
 }

@@ -12,7 +12,8 @@ use crate::config::{ConfigOptions, Settings};
 use crate::detect::Scanner;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::git::{Repo, StagedStats, WalkOptions, parse_ref_updates};
+use crate::finding::Part;
+use crate::git::{Repo, StagedStats, TagMessage, WalkOptions, parse_ref_updates};
 use crate::report::{self, Mode, Outcome};
 
 /// `scan-staged`: what the commit being made adds.
@@ -50,9 +51,10 @@ pub(super) fn range(
 ) -> Result<ExitStatus> {
     let repo = Repo::open()?;
     let commits = repo.select_commits(selection)?;
+    let tags = repo.tags_on(&commits)?;
     scan(
         &repo,
-        Source::Commits(commits, Mode::History),
+        Source::Commits(commits, tags, Mode::History),
         output,
         options,
     )
@@ -77,8 +79,8 @@ pub(super) enum Source {
     Paths(Vec<PathBuf>),
     /// Every file of a tree, whole.
     Tree(String),
-    /// What each commit adds.
-    Commits(Vec<git2::Oid>, Mode),
+    /// What each commit adds, its message, and the messages of annotated tags on them.
+    Commits(Vec<git2::Oid>, Vec<TagMessage>, Mode),
 }
 
 /// `scan-staged` as a hook and under the pre-commit framework: the framework's pre-push stage
@@ -89,6 +91,7 @@ fn staged_source(repo: &Repo, paths: &[PathBuf]) -> Result<Source> {
     if let Some((from, to)) = framework_refs() {
         return Ok(Source::Commits(
             framework_range(repo, &from, &to)?,
+            Vec::new(),
             Mode::Push,
         ));
     }
@@ -129,6 +132,7 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
     if let Some((from, to)) = framework_refs() {
         return Ok(Source::Commits(
             framework_range(repo, &from, &to)?,
+            Vec::new(),
             Mode::Push,
         ));
     }
@@ -155,7 +159,8 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
             }
         }
     }
-    Ok(Source::Commits(commits, mode))
+    let tags = repo.pushed_tags(&updates);
+    Ok(Source::Commits(commits, tags, mode))
 }
 
 /// Progress for the long scans (files, commits) when run by hand: never for the commit being
@@ -163,7 +168,7 @@ fn push_source(repo: &Repo, remote: Option<&str>) -> Result<Source> {
 /// captures stderr) or with `-q`.
 fn progress_for(source: &Source, quiet: bool) -> Result<Progress> {
     let work = match source {
-        Source::Commits(commits, _) => Work::Commits(commits.len() as u64),
+        Source::Commits(commits, _, _) => Work::Commits(commits.len() as u64),
         Source::Staged | Source::Paths(_) | Source::Tree(_) => Work::Files,
     };
     let framework = std::env::var_os("PRE_COMMIT").is_some_and(|v| !v.is_empty());
@@ -192,6 +197,19 @@ fn scan(
         quiet: output.quiet,
     };
     let (outcome, scanner) = gather(repo, source, checks, options)?;
+    let status = write_outcome(outcome, output, &scanner);
+    // The process ends after the report: freeing the compiled rules, automata and regexes one
+    // by one costs more than a small commit's whole scan takes (0.6 M instructions).
+    std::mem::forget(scanner);
+    status
+}
+
+/// Writes the report in the format asked for; the exit status follows from the outcome.
+pub(super) fn write_outcome(
+    outcome: Outcome,
+    output: &ScanArgs,
+    scanner: &Scanner,
+) -> Result<ExitStatus> {
     let status = if outcome.blocks() && !output.exit_zero {
         ExitStatus::Blocked
     } else {
@@ -215,9 +233,6 @@ fn scan(
         ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
     }
     .and_then(|()| stdout.flush());
-    // The process ends after the report: freeing the compiled rules, automata and regexes one
-    // by one costs more than a small commit's whole scan takes (0.6 M instructions).
-    std::mem::forget(scanner);
     match written {
         // A reader that stopped early (`| head`) does not change what was found.
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
@@ -251,7 +266,7 @@ pub(super) fn gather(
     let mode = match &source {
         Source::Staged => Mode::Commit,
         Source::Paths(_) | Source::Tree(_) => Mode::Files,
-        Source::Commits(_, mode) => *mode,
+        Source::Commits(_, _, mode) => *mode,
     };
     if let Some(seconds) = settings.scan.timeout {
         super::start_watchdog(seconds, Some(mode));
@@ -268,7 +283,11 @@ pub(super) fn gather(
         sensitive,
         ..
     } = settings;
-    let scanner = Scanner::with_policy(rules, policy).keeping_secrets(verify);
+    // Benchmarks only: the same scan without the decoding layer, to measure what it costs.
+    let decoding = std::env::var_os("TOKENGUARD_MEASURE_WITHOUT_DECODING").is_none();
+    let scanner = Scanner::with_policy(rules, policy)
+        .keeping_secrets(verify)
+        .with_decoding(decoding);
     let mut collector = Collector::new(&sensitive, block_sensitive, &scanner, mode);
     let mut baseline = report::ShallowBaseline::default();
     let mut progress = progress_for(&source, quiet)?;
@@ -298,7 +317,7 @@ pub(super) fn gather(
             })?;
             collector.stats.add(&stats);
         }
-        Source::Commits(commits, _) => {
+        Source::Commits(commits, tags, _) => {
             let boundaries = repo.shallow_boundaries()?;
             if boundaries.is_empty() {
                 super::range_scan::visit_commits(
@@ -317,7 +336,6 @@ pub(super) fn gather(
                     let before = collector.stats.bytes_scanned;
                     let set = repo.commit_changes(*id, &mut collector.stats)?;
                     visit_change_set(repo, &set, walk, Some(*id), &mut collector)?;
-                    progress.step(collector.stats.bytes_scanned - before);
                     if boundaries.contains(id) {
                         // Its parents were not fetched: its tree is a baseline, not what it added.
                         for finding in &mut collector.findings[first_finding..] {
@@ -327,7 +345,13 @@ pub(super) fn gather(
                         collector.stats.added_lines = lines_before;
                         baseline.commits.push(id.to_string());
                     }
+                    let message = repo.commit_message(*id)?;
+                    collector.visit_message(&message, Part::CommitMessage, Some(*id), None);
+                    progress.step(collector.stats.bytes_scanned - before);
                 }
+            }
+            for tag in tags {
+                collector.visit_message(&tag.message, Part::TagMessage, None, Some(&tag.name));
             }
         }
     }

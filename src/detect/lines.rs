@@ -77,8 +77,54 @@ pub fn line_count(content: &[u8]) -> u64 {
     }
 }
 
+/// The bounds of the line `at` sits on, without its newline.
+pub(crate) fn line_bounds(content: &[u8], at: usize) -> std::ops::Range<usize> {
+    let start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &content[at..]).map_or(content.len(), |i| at + i);
+    start..end
+}
+
+/// The line before the one starting at `line_start`, if there is one.
+pub(crate) fn previous_line(content: &[u8], line_start: usize) -> Option<&[u8]> {
+    let end = line_start.checked_sub(1)?;
+    let start = memchr::memrchr(b'\n', &content[..end]).map_or(0, |i| i + 1);
+    Some(&content[start..end])
+}
+
+/// Turns increasing byte offsets into 1-based line numbers with one pass over the content.
+#[derive(Debug, Default)]
+pub(crate) struct LineCursor {
+    offset: usize,
+    line: u64,
+    line_start: usize,
+}
+
+impl LineCursor {
+    /// Line number and line start of `offset`; offsets must not decrease.
+    pub(crate) fn advance(&mut self, content: &[u8], offset: usize) -> (u64, usize) {
+        if self.line == 0 {
+            self.line = 1;
+        }
+        for newline in memchr::memchr_iter(b'\n', &content[self.offset..offset]) {
+            self.line += 1;
+            self.line_start = self.offset + newline + 1;
+        }
+        self.offset = offset;
+        (self.line, self.line_start)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn line_cursor_counts_crlf_and_long_lines() {
+        let content = b"ab\r\ncd\r\n\r\nxyz";
+        let mut cursor = LineCursor::default();
+        assert_eq!(cursor.advance(content, 1), (1, 0));
+        assert_eq!(cursor.advance(content, 4), (2, 4));
+        assert_eq!(cursor.advance(content, 11), (4, 10));
+    }
+
     use super::*;
 
     #[test]

@@ -63,6 +63,14 @@ impl Rule {
         })
     }
 
+    /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
+    /// breaks): it runs on the blob as written, not on the view with escapes masked.
+    pub fn reads_escapes(&self) -> bool {
+        ["\\\\n", "\\\\t", "\\\\r", "\\\\u"]
+            .iter()
+            .any(|escape| self.spec.regex.contains(escape))
+    }
+
     pub fn context(&self) -> Option<&Context> {
         self.context
             .get_or_init(|| {

@@ -2,11 +2,13 @@
 //! added line and survives the filters; overlapping matches resolve to the most specific rule.
 //! No I/O: bytes in, findings out.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use crate::detect::decode::{self, View};
 use crate::detect::directive;
 use crate::detect::filter::{self, Rejection};
-use crate::detect::lines::AddedLines;
+use crate::detect::lines::{AddedLines, LineCursor, line_bounds, previous_line};
 use crate::detect::policy::Policy;
 use crate::detect::prefilter::{Prefilter, RuleMask};
 use crate::detect::rules::{Rule, RuleSet, Side};
@@ -24,6 +26,23 @@ pub struct Scanner {
     policy: Policy,
     /// Keep each finding's secret for the opt-in live check (`--verify`) and nothing else.
     keep_secrets: bool,
+    /// Look through escapes and encodings too (off only to measure what that costs).
+    decoding: bool,
+}
+
+/// Which rules can match a blob: in the blob itself, and in each decoded view of it that
+/// holds a rule keyword.
+#[derive(Debug, Clone)]
+pub struct Candidates {
+    plain: RuleMask,
+    views: Vec<(View, RuleMask)>,
+}
+
+impl Candidates {
+    /// No rule can match: the blob cannot add a finding.
+    pub fn is_empty(&self) -> bool {
+        self.plain.is_empty() && self.views.is_empty()
+    }
 }
 
 /// What scanning one blob produced.
@@ -38,18 +57,42 @@ pub struct BlobScan {
 }
 
 /// The matches of one blob that could become findings, whatever lines a change adds to it
-/// (from [`Scanner::hits`]).
+/// (from [`Scanner::hits`]), with the texts they were found in.
 #[derive(Debug, Clone, Default)]
-pub struct Hits(Vec<Hit>);
+pub struct Hits {
+    hits: Vec<Hit>,
+    /// The blob with its escapes masked (same offsets), when masking changed it.
+    masked: Option<Vec<u8>>,
+    /// The decoded views, each with its escapes masked where that changed it.
+    views: Vec<(View, Option<Vec<u8>>)>,
+}
 
 impl Hits {
     /// True when no change to the blob can add a finding.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.hits.is_empty()
+    }
+
+    /// The text `rule` runs on in view `index` (0: the blob, masked unless the rule reads
+    /// escapes).
+    fn text<'a>(&'a self, content: &'a [u8], index: usize, rule: &Rule) -> &'a [u8] {
+        match index {
+            0 if rule.reads_escapes() => content,
+            0 => self.masked.as_deref().unwrap_or(content),
+            _ => {
+                let (view, masked) = &self.views[index - 1];
+                masked.as_deref().unwrap_or(&view.text)
+            }
+        }
+    }
+
+    fn view(&self, index: usize) -> Option<&View> {
+        (index > 0).then(|| &self.views[index - 1].0)
     }
 }
 
-/// A regex match that passed every filter, before overlaps are resolved.
+/// A regex match that passed every filter, before overlaps are resolved. `start..end` is its
+/// span in the blob, `view_start..view_end` in the view it was found in (view 0: the blob).
 #[derive(Debug, Clone, Copy)]
 struct Hit {
     rule: usize,
@@ -57,6 +100,10 @@ struct Hit {
     end: usize,
     line: u64,
     line_start: usize,
+    column: u64,
+    view: usize,
+    view_start: usize,
+    view_end: usize,
     /// The rule needs no context, needs it anywhere in the file, or found it on the
     /// secret's own line: when providers' context windows overlap, the one named on the
     /// line wins.
@@ -71,9 +118,16 @@ impl Hit {
         end: usize::MAX,
         line: 0,
         line_start: 0,
+        column: 0,
+        view: 0,
+        view_start: 0,
+        view_end: 0,
         near: false,
     };
 }
+
+/// A regex match before the filters: blob span, rule, view and view span.
+type RawMatch = (usize, usize, usize, usize, usize, usize);
 
 impl Scanner {
     /// A scanner with the built-in policy: nothing disabled or allowed beyond the rules.
@@ -88,7 +142,15 @@ impl Scanner {
             prefilter,
             policy,
             keep_secrets: false,
+            decoding: true,
         }
+    }
+
+    /// Turns the decoding layer off: only to measure what it costs
+    /// (`TOKENGUARD_MEASURE_WITHOUT_DECODING`).
+    pub fn with_decoding(mut self, decoding: bool) -> Scanner {
+        self.decoding = decoding;
+        self
     }
 
     /// Keeps the secrets of findings for `--verify`.
@@ -101,34 +163,90 @@ impl Scanner {
         &self.rules
     }
 
-    /// Rules that could match `content`: a blob with none cannot add a finding.
-    pub fn candidates(&self, content: &[u8]) -> RuleMask {
-        self.prefilter.candidates(content)
+    /// Rules that could match `content` or one of its decoded views: a blob with none cannot
+    /// add a finding.
+    pub fn candidates(&self, content: &[u8]) -> Candidates {
+        let plain = self.prefilter.candidates(content);
+        let mut views = Vec::new();
+        if self.decoding {
+            let decoded = match decode::utf16(content) {
+                Some(view) => vec![view],
+                None => decode::encoded_views(content),
+            };
+            for view in decoded {
+                let mask = self.prefilter.candidates(&view.text);
+                if !mask.is_empty() {
+                    views.push((view, mask));
+                }
+            }
+        }
+        Candidates { plain, views }
     }
 
     /// Scans `content` (the whole staged blob, so context on unchanged lines still counts) and
-    /// reports secrets that start on an added line, unless something allows them.
+    /// its decoded views, and reports secrets that start on an added line, unless something
+    /// allows them.
     pub fn scan(
         &self,
         path: &str,
         content: &[u8],
         added: &AddedLines,
-        candidates: &RuleMask,
+        candidates: &Candidates,
     ) -> BlobScan {
-        let hits = self.hits(content, candidates);
+        let hits = self.hits(content, candidates.clone());
         self.scan_hits(path, content, added, &hits)
     }
 
-    /// The candidate rules' matches in `content` that pass every filter that does not depend
-    /// on which lines are added. None means no change to this blob can add a finding, so its
-    /// lines need no diff; the same blob reached by many commits needs this only once.
-    pub fn hits(&self, content: &[u8], candidates: &RuleMask) -> Hits {
-        let mut matches: Vec<(usize, usize, usize)> = Vec::new();
-        for index in candidates.iter() {
-            let rule = &self.rules.rules[index];
-            for caps in rule.regex().captures_iter(content) {
-                if let Some(secret) = caps.get(1) {
-                    matches.push((secret.start(), secret.end(), index));
+    /// The candidate rules' matches in `content` and its decoded views that pass every filter
+    /// that does not depend on which lines are added. None means no change to this blob can
+    /// add a finding, so its lines need no diff; the same blob reached by many commits needs
+    /// this only once.
+    pub fn hits(&self, content: &[u8], candidates: Candidates) -> Hits {
+        if candidates.is_empty() {
+            return Hits::default();
+        }
+        let masked = if self.decoding {
+            match decode::mask_escapes(content) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(masked) => Some(masked),
+            }
+        } else {
+            None
+        };
+        let Candidates { plain, views } = candidates;
+        let (views, view_masks): (Vec<View>, Vec<RuleMask>) = views.into_iter().unzip();
+        let views = views
+            .into_iter()
+            .map(|view| {
+                let masked = match decode::mask_escapes(&view.text) {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(masked) => Some(masked),
+                };
+                (view, masked)
+            })
+            .collect();
+        let mut found = Hits {
+            hits: Vec::new(),
+            masked,
+            views,
+        };
+        let mut matches: Vec<RawMatch> = Vec::new();
+        for (view_index, mask) in std::iter::once(&plain).chain(&view_masks).enumerate() {
+            for index in mask.iter() {
+                let rule = &self.rules.rules[index];
+                let text = found.text(content, view_index, rule);
+                for caps in rule.regex().captures_iter(text) {
+                    let Some(secret) = caps.get(1) else { continue };
+                    let (vs, ve) = (secret.start(), secret.end());
+                    let (start, end) = match found.view(view_index) {
+                        None => (vs, ve),
+                        Some(view) if view.is_decoded(vs) => {
+                            (view.original(vs), view.original_end(ve))
+                        }
+                        // The bytes around a decoded run are the blob's own: found there already.
+                        Some(_) => continue,
+                    };
+                    matches.push((start, end, index, view_index, vs, ve));
                 }
             }
         }
@@ -136,28 +254,44 @@ impl Scanner {
         let mut hits = Vec::new();
         let mut cursor = LineCursor::default();
         let mut file_context: Vec<Option<bool>> = vec![None; self.rules.rules.len()];
-        for (start, end, index) in matches {
+        for (start, end, index, view_index, vs, ve) in matches {
             let rule = &self.rules.rules[index];
+            let text = found.text(content, view_index, rule);
+            let blob = (view_index > 0).then_some(content);
             if self
-                .reject(rule, content, start, end, &mut file_context[index])
+                .reject(rule, text, vs, ve, blob, &mut file_context[index])
                 .is_some()
             {
                 continue;
             }
             let (line, line_start) = cursor.advance(content, start);
+            let column = match found.view(view_index) {
+                Some(view) if view.is_whole_blob() => {
+                    let view_line_start = memchr::memrchr(b'\n', &text[..vs]).map_or(0, |i| i + 1);
+                    (view.original(vs) - view.original(view_line_start) + 1) as u64
+                }
+                _ => (start - line_start + 1) as u64,
+            };
             hits.push(Hit {
                 rule: index,
                 start,
                 end,
                 line,
                 line_start,
+                column,
+                view: view_index,
+                view_start: vs,
+                view_end: ve,
                 near: rule.context().is_none_or(|context| {
-                    context.side == Side::File
-                        || filter::context_on_line(content, start, end, context)
+                    context.side == Side::File || filter::context_on_line(text, vs, ve, context)
                 }),
             });
         }
-        Hits(hits)
+        found.hits = hits;
+        if found.hits.is_empty() {
+            return Hits::default();
+        }
+        found
     }
 
     /// [`Scanner::scan`] from the blob's [`Hits`]: those on an added line, resolved to one
@@ -171,7 +305,7 @@ impl Scanner {
     ) -> BlobScan {
         let mut enabled = Vec::new();
         let mut disabled = Vec::new();
-        for hit in hits.0.iter().filter(|hit| added.contains(hit.line)) {
+        for hit in hits.hits.iter().filter(|hit| added.contains(hit.line)) {
             if self
                 .policy
                 .disabled_by(self.rules.rules[hit.rule].id())
@@ -197,12 +331,23 @@ impl Scanner {
         }
         for hit in kept {
             let rule = &self.rules.rules[hit.rule];
-            let secret = &content[hit.start..hit.end];
-            let line_end = memchr::memchr(b'\n', &content[hit.start..])
-                .map_or(content.len(), |i| hit.start + i);
-            let line = &content[hit.line_start..line_end];
+            let text = hits.text(content, hit.view, rule);
+            let secret = &text[hit.view_start..hit.view_end];
+            let line = &content[line_bounds(content, hit.start)];
             let at = hit.start - hit.line_start;
-            if self.directive_allows(rule, line, at, previous_line(content, hit.line_start)) {
+            let view_bounds = line_bounds(text, hit.view_start);
+            let view_line = &text[view_bounds.clone()];
+            // A directive counts on the blob's line, and on the decoded line (a UTF-16 file).
+            let allowed_inline =
+                self.directive_allows(rule, line, at, previous_line(content, hit.line_start))
+                    || (hit.view > 0
+                        && self.directive_allows(
+                            rule,
+                            view_line,
+                            hit.view_start - view_bounds.start,
+                            previous_line(text, view_bounds.start),
+                        ));
+            if allowed_inline {
                 *scan
                     .suppressed
                     .entry(INLINE_DIRECTIVE.to_string())
@@ -210,9 +355,10 @@ impl Scanner {
                 continue;
             }
             let fingerprint = finding::fingerprint(rule.id(), secret);
+            let policy_line = if hit.view > 0 { view_line } else { line };
             if let Some(origin) =
                 self.policy
-                    .allowed_by(rule.id(), path, secret, line, &fingerprint)
+                    .allowed_by(rule.id(), path, secret, policy_line, &fingerprint)
             {
                 *scan.suppressed.entry(origin.to_string()).or_default() += 1;
                 continue;
@@ -228,9 +374,12 @@ impl Scanner {
             let location = Location {
                 path,
                 line: hit.line,
-                column: (hit.start - hit.line_start + 1) as u64,
+                column: hit.column,
             };
-            let finding = Finding::new(info, location, secret);
+            let mut finding = Finding::new(info, location, secret);
+            finding.encoding = hits
+                .view(hit.view)
+                .map(|view| view.encoding.label().to_string());
             if self.keep_secrets {
                 scan.secrets
                     .push((finding.fingerprint.clone(), Secret(secret.to_vec())));
@@ -238,6 +387,46 @@ impl Scanner {
             scan.findings.push(finding);
         }
         scan
+    }
+
+    /// `text` (a path, a symlink's target) with every secret a rule finds in it redacted,
+    /// whatever the policy allows: for printing a path anywhere.
+    pub fn redact_text(&self, text: &str) -> String {
+        let bytes = text.as_bytes();
+        let candidates = self.prefilter.candidates(bytes);
+        if candidates.is_empty() {
+            return text.to_string();
+        }
+        let masked = decode::mask_escapes(bytes);
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for index in candidates.iter() {
+            let rule = &self.rules.rules[index];
+            let mut file_context = None;
+            for caps in rule.regex().captures_iter(&masked) {
+                let Some(secret) = caps.get(1) else { continue };
+                let (start, end) = (secret.start(), secret.end());
+                if self
+                    .reject(rule, &masked, start, end, None, &mut file_context)
+                    .is_none()
+                {
+                    spans.push((start, end));
+                }
+            }
+        }
+        spans.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (start, end) in spans {
+            // Spans come from byte regexes: cut only at character boundaries.
+            if start < at || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                continue;
+            }
+            out.push_str(&text[at..start]);
+            out.push_str(&finding::redact(&bytes[start..end]));
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        out
     }
 
     /// True when an inline directive allows `rule` here: a same-line marker in a comment on
@@ -264,12 +453,15 @@ impl Scanner {
     /// Why a match of `rule` at `start..end` is not a finding, if it is not.
     /// `file_context` caches, per rule, whether a file-wide context keyword is present: a
     /// blob with many matches must not be searched once per match.
+    /// `content` is the text the match was found in; `blob`, for a decoded view, the whole
+    /// blob, where a file-wide context keyword may sit too.
     fn reject(
         &self,
         rule: &Rule,
         content: &[u8],
         start: usize,
         end: usize,
+        blob: Option<&[u8]>,
         file_context: &mut Option<bool>,
     ) -> Option<Rejection> {
         let secret = &content[start..end];
@@ -287,9 +479,13 @@ impl Scanner {
         }
         if let Some(context) = rule.context() {
             let found = match context.side {
-                Side::File => {
-                    *file_context.get_or_insert_with(|| context.keywords.is_match(content))
-                }
+                Side::File => match blob {
+                    None => *file_context.get_or_insert_with(|| context.keywords.is_match(content)),
+                    Some(blob) => {
+                        *file_context.get_or_insert_with(|| context.keywords.is_match(blob))
+                            || context.keywords.is_match(content)
+                    }
+                },
                 _ => filter::has_context(content, start, end, context),
             };
             if !found {
@@ -301,8 +497,9 @@ impl Scanner {
 
     /// One secret is reported once: among overlapping hits a specific rule beats a fallback,
     /// then a rule whose context is on the secret's line (or that needs none), then the higher
-    /// confidence, then the longer match (`uuid:secret` over its hex tail), then the rule
-    /// listed first in the rules file.
+    /// confidence, then a plain match over the same secret seen through a decoded view, then
+    /// the longer match (`uuid:secret` over its hex tail), then the rule listed first in the
+    /// rules file.
     /// Hits are first cut into clusters of mutually overlapping spans (in position order),
     /// so that a blob with many secrets costs time linear in their number.
     fn most_specific(&self, mut hits: Vec<Hit>) -> Vec<Hit> {
@@ -313,6 +510,7 @@ impl Scanner {
                 spec.fallback,
                 !hit.near,
                 std::cmp::Reverse(spec.confidence),
+                hit.view > 0,
                 std::cmp::Reverse(hit.end - hit.start),
                 hit.rule,
             )
@@ -347,36 +545,6 @@ impl Scanner {
 
 fn overlaps(a: &Hit, b: &Hit) -> bool {
     a.start < b.end && b.start < a.end
-}
-
-/// The line before the one starting at `line_start`, if there is one.
-fn previous_line(content: &[u8], line_start: usize) -> Option<&[u8]> {
-    let end = line_start.checked_sub(1)?;
-    let start = memchr::memrchr(b'\n', &content[..end]).map_or(0, |i| i + 1);
-    Some(&content[start..end])
-}
-
-/// Turns increasing byte offsets into 1-based line numbers with one pass over the content.
-#[derive(Debug, Default)]
-struct LineCursor {
-    offset: usize,
-    line: u64,
-    line_start: usize,
-}
-
-impl LineCursor {
-    /// Line number and line start of `offset`; offsets must not decrease.
-    fn advance(&mut self, content: &[u8], offset: usize) -> (u64, usize) {
-        if self.line == 0 {
-            self.line = 1;
-        }
-        for newline in memchr::memchr_iter(b'\n', &content[self.offset..offset]) {
-            self.line += 1;
-            self.line_start = self.offset + newline + 1;
-        }
-        self.offset = offset;
-        (self.line, self.line_start)
-    }
 }
 
 #[cfg(test)]
@@ -483,14 +651,5 @@ mod tests {
             assert_eq!(scan.findings.len(), 1, "{marker}");
             assert_eq!(scan.findings[0].line, 2);
         }
-    }
-
-    #[test]
-    fn line_cursor_counts_crlf_and_long_lines() {
-        let content = b"ab\r\ncd\r\n\r\nxyz";
-        let mut cursor = LineCursor::default();
-        assert_eq!(cursor.advance(content, 1), (1, 0));
-        assert_eq!(cursor.advance(content, 4), (2, 4));
-        assert_eq!(cursor.advance(content, 11), (4, 10));
     }
 }

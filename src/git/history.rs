@@ -16,7 +16,75 @@ pub struct RefUpdate {
     pub old: Oid,
 }
 
+/// An annotated tag a push or range adds: its name and message.
+#[derive(Debug, Clone)]
+pub struct TagMessage {
+    pub name: String,
+    pub id: Oid,
+    pub message: Vec<u8>,
+}
+
 impl Repo {
+    /// A commit's message, as git stores it.
+    pub fn commit_message(&self, id: Oid) -> Result<Vec<u8>> {
+        let commit = self
+            .repo
+            .find_commit(id)
+            .map_err(Error::git(format!("cannot read commit {id}")))?;
+        Ok(commit.message_raw_bytes().to_vec())
+    }
+
+    /// The annotated tags among ref updates that create or move a tag (a lightweight tag has
+    /// no message of its own).
+    pub fn pushed_tags(&self, updates: &[RefUpdate]) -> Vec<TagMessage> {
+        updates
+            .iter()
+            .filter(|update| update.new != update.old && !update.new.is_zero())
+            .filter_map(|update| {
+                let tag = self.repo.find_tag(update.new).ok()?;
+                let name = update
+                    .local_ref
+                    .strip_prefix("refs/tags/")
+                    .unwrap_or(&update.local_ref);
+                Some(TagMessage {
+                    name: name.to_string(),
+                    id: tag.id(),
+                    message: tag.message_bytes().unwrap_or_default().to_vec(),
+                })
+            })
+            .collect()
+    }
+
+    /// The annotated tags that point at one of `commits` (for a range scan).
+    pub fn tags_on(&self, commits: &[Oid]) -> Result<Vec<TagMessage>> {
+        let commits: std::collections::HashSet<Oid> = commits.iter().copied().collect();
+        let mut tags = Vec::new();
+        let names = self
+            .repo
+            .tag_names(None)
+            .map_err(Error::git("cannot list the tags"))?;
+        for name in names.iter() {
+            let Ok(Some(name)) = name else { continue };
+            let Ok(reference) = self.repo.find_reference(&format!("refs/tags/{name}")) else {
+                continue;
+            };
+            let Some(tag) = reference
+                .target()
+                .and_then(|id| self.repo.find_tag(id).ok())
+            else {
+                continue;
+            };
+            if commits.contains(&tag.target_id()) {
+                tags.push(TagMessage {
+                    name: name.to_string(),
+                    id: tag.id(),
+                    message: tag.message_bytes().unwrap_or_default().to_vec(),
+                });
+            }
+        }
+        Ok(tags)
+    }
+
     /// What one commit added against its parents (all of them, for a merge).
     pub fn commit_changes(&self, id: Oid, stats: &mut StagedStats) -> Result<ChangeSet> {
         let commit = self

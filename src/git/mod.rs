@@ -30,7 +30,7 @@ mod staged;
 mod visit;
 mod worktree;
 
-pub use history::{RefUpdate, parse_ref_updates};
+pub use history::{RefUpdate, TagMessage, parse_ref_updates};
 pub use line_diff::added_lines_between;
 pub use memo::{BlobMemo, Verdict};
 pub use visit::{Added, Change, ChangeSet, Entry, SkipReason, StagedStats, WalkOptions, is_binary};

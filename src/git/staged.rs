@@ -151,6 +151,8 @@ impl Repo {
                 id: new_file.id(),
                 mode: new_file.mode(),
                 old,
+                new_path: matches!(status, Delta::Added | Delta::Renamed | Delta::Copied),
+                path_only: false,
             });
         }
         Ok(changes)
@@ -190,12 +192,14 @@ impl Repo {
         // A blob that disappears in one place and appears in another is a pure move.
         let mut deleted = diff.deleted;
         let mut changes = Vec::with_capacity(diff.changes.len());
-        for change in diff.changes {
+        for mut change in diff.changes {
             if change.old.is_none()
                 && let Some(at) = deleted.iter().position(|(_, id)| *id == change.id)
             {
+                // Only its name is new: that is scanned, its content is not.
                 deleted.swap_remove(at);
-                continue;
+                change.old = Some(change.id);
+                change.path_only = true;
             }
             changes.push(change);
         }
@@ -314,7 +318,9 @@ impl Repo {
             let entry = &entries[i];
             let id =
                 Oid::from_bytes(&entry.oid).map_err(Error::git("bad object id in the index"))?;
-            let old = match in_head.remove(rest) {
+            let in_head_before = in_head.remove(rest);
+            let new_path = in_head_before.is_none();
+            let old = match in_head_before {
                 Some((old, mode)) if mode == TREE_MODE => {
                     self.collect_deleted(&entry.path, old, diff)?;
                     None
@@ -335,6 +341,8 @@ impl Repo {
                 id,
                 mode: filemode(entry.mode),
                 old,
+                new_path,
+                path_only: false,
             });
             i += 1;
         }
@@ -479,8 +487,16 @@ mod fast_path_tests {
         let mut stats = StagedStats::default();
         let fast = repo.fast_changes(head.as_ref(), &mut stats).unwrap();
         let fast = fast.expect("no edited renames here: the fast path applies");
+        // A pure move is kept for its new name only; libgit2 reports no content for it.
+        let moved: Vec<String> = fast
+            .iter()
+            .filter(|c| c.path_only)
+            .map(|c| String::from_utf8_lossy(&c.path).into_owned())
+            .collect();
+        assert_eq!(moved, ["d3/moved.txt"]);
         let mut fast: Vec<(String, Oid, Option<Oid>)> = fast
             .into_iter()
+            .filter(|c| !c.path_only)
             .map(|c| (String::from_utf8_lossy(&c.path).into_owned(), c.id, c.old))
             .collect();
         fast.sort();

@@ -22,6 +22,8 @@ pub struct StagedStats {
     pub added_lines: u64,
     pub bytes_scanned: u64,
     pub commits_scanned: u64,
+    /// Commit and tag messages scanned.
+    pub messages_scanned: u64,
     /// Modified files with no match of any rule: no line diff was needed to clear them.
     pub diffs_skipped: u64,
     pub binary_skipped: u64,
@@ -39,6 +41,7 @@ impl StagedStats {
         self.added_lines += other.added_lines;
         self.bytes_scanned += other.bytes_scanned;
         self.commits_scanned += other.commits_scanned;
+        self.messages_scanned += other.messages_scanned;
         self.diffs_skipped += other.diffs_skipped;
         self.binary_skipped += other.binary_skipped;
         self.too_large_skipped += other.too_large_skipped;
@@ -143,6 +146,11 @@ pub struct Change {
     pub id: Oid,
     pub mode: FileMode,
     pub old: Option<Oid>,
+    /// The path is new to the commit (an added, renamed or copied file): its name is part of
+    /// what the commit adds.
+    pub new_path: bool,
+    /// Only the name is new (a pure move): the content adds nothing.
+    pub path_only: bool,
 }
 
 /// What one commit (being made, or made) adds: its changed paths, and for a merge the trees
@@ -197,7 +205,7 @@ impl Repo {
         let content = blob.as_ref().map_or(&[][..], |blob| blob.content());
         let binary = match known {
             Some(verdict) => verdict == Verdict::Binary,
-            None => !walk.scan_binary && is_binary(content),
+            None => !walk.scan_binary && is_binary_not_text(content),
         };
         if binary {
             if known.is_none()
@@ -239,6 +247,15 @@ impl Repo {
                 id: Some(id),
             }),
         }
+    }
+
+    /// A blob's bytes (a symlink's target path).
+    pub fn blob_bytes(&self, id: Oid) -> Result<Vec<u8>> {
+        let blob = self
+            .repo
+            .find_blob(id)
+            .map_err(Error::git(format!("cannot read the blob {id}")))?;
+        Ok(blob.content().to_vec())
     }
 
     pub(super) fn visit_whole_blob(
@@ -294,7 +311,7 @@ pub(super) fn skip_reason(size: u64, content: &[u8], walk: WalkOptions) -> Optio
     if let Some(limit) = walk.max_file_size.filter(|limit| size > *limit) {
         return Some(SkipReason::TooLarge { size, limit });
     }
-    (!walk.scan_binary && is_binary(content)).then_some(SkipReason::Binary)
+    (!walk.scan_binary && is_binary_not_text(content)).then_some(SkipReason::Binary)
 }
 
 pub(super) fn visit_content(
@@ -339,6 +356,12 @@ fn tree_blob(tree: &Tree<'_>, path: &[u8]) -> Option<Oid> {
         .get_path(Path::new(std::ffi::OsStr::from_bytes(path)))
         .ok()?;
     (entry.kind() == Some(ObjectType::Blob)).then(|| entry.id())
+}
+
+/// Binary by git's test, and not UTF-16 text (which git calls binary too, but which the
+/// scanner decodes: PowerShell scripts, Notepad "Unicode" files, `.reg` exports).
+fn is_binary_not_text(content: &[u8]) -> bool {
+    is_binary(content) && crate::detect::decode::utf16_encoding(content).is_none()
 }
 
 /// Git's own test: a NUL byte within the first 8000 bytes.

@@ -8,8 +8,29 @@ use colored::Colorize;
 use super::path::quote;
 use super::{Mode, Outcome, plural, shallow_note, summary_line};
 use crate::detect::rules::RuleSet;
-use crate::finding::Finding;
 use crate::finding::Status;
+use crate::finding::{Finding, Part};
+
+/// Where a finding is, as a reader looks for it: `path:line:column` in a file, the path
+/// itself for a name, the message for a commit or tag message.
+fn location(finding: &Finding) -> String {
+    match finding.part {
+        Part::Content => format!(
+            "{}:{}:{}",
+            quote(&finding.path),
+            finding.line,
+            finding.column
+        ),
+        Part::Path | Part::SymlinkTarget => quote(&finding.path).to_string(),
+        Part::CommitMessage => format!("commit message:{}:{}", finding.line, finding.column),
+        Part::TagMessage => format!(
+            "tag {} message:{}:{}",
+            quote(finding.tag.as_deref().unwrap_or("")),
+            finding.line,
+            finding.column
+        ),
+    }
+}
 
 /// How much the human report says.
 #[derive(Debug, Clone, Copy, Default)]
@@ -69,6 +90,10 @@ pub fn write(
         ),
         Mode::History => format!("{} added in the scanned commits", plural(count, "secret")),
         Mode::Files => format!("{} in the scanned files", plural(count, "secret")),
+        Mode::Message => format!(
+            "commit blocked: {} in the commit message",
+            plural(count, "secret")
+        ),
     };
     writeln!(out, "{}", format!("tokenguard: {headline}").red().bold())?;
     writeln!(out)?;
@@ -91,7 +116,7 @@ pub fn write(
         "tokenguard ignore FINGERPRINT --reason \"...\"".cyan()
     )?;
     match outcome.mode {
-        Mode::Commit => writeln!(
+        Mode::Commit | Mode::Message => writeln!(
             out,
             "To commit anyway, deliberately: {}",
             "git commit --no-verify".cyan()
@@ -118,7 +143,7 @@ fn write_shallow_note(out: &mut impl Write, outcome: &Outcome) -> std::io::Resul
 
 fn blocked_what(mode: Mode) -> &'static str {
     match mode {
-        Mode::Commit => "commit blocked",
+        Mode::Commit | Mode::Message => "commit blocked",
         Mode::Push => "push blocked",
         Mode::Server => "push rejected",
         Mode::History | Mode::Files => "blocked",
@@ -132,16 +157,16 @@ fn write_finding(out: &mut impl Write, finding: &Finding) -> std::io::Result<()>
         Some(Status::Invalid) => format!("  {}", "invalid (provider refused it)".green()),
         Some(Status::Unknown(reason)) => format!("  {}", format!("unknown: {reason}").yellow()),
     };
+    let notes = finding.notes();
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", notes.join(", "))
+    };
     writeln!(
         out,
-        "  {}  {}  {}  {}{status}",
-        format!(
-            "{}:{}:{}",
-            quote(&finding.path),
-            finding.line,
-            finding.column
-        )
-        .bold(),
+        "  {}  {}  {}  {}{notes}{status}",
+        location(finding).bold(),
         finding.rule_id.yellow(),
         finding.provider,
         format!("{:?}", finding.severity).to_lowercase().red()
@@ -237,6 +262,18 @@ fn write_remediation(
                 step + 2
             )?;
         }
+        Mode::Message => {
+            writeln!(
+                out,
+                "{}",
+                "The commit was not made: the token is only in the message you wrote. To fix it:"
+                    .bold()
+            )?;
+            writeln!(
+                out,
+                "  If the token was ever shared, pushed, pasted or logged anywhere, treat it as leaked and rotate it:"
+            )?;
+        }
         Mode::Push => {
             let commit = first.commit.as_deref().unwrap_or("COMMIT");
             writeln!(
@@ -289,6 +326,7 @@ fn write_remediation(
             )?;
         }
     }
+    write_part_steps(out, outcome)?;
     for key in providers {
         let Some(provider) = rules.providers.get(key) else {
             continue;
@@ -298,6 +336,39 @@ fn write_remediation(
         for step in &provider.steps {
             writeln!(out, "    - {step}")?;
         }
+    }
+    Ok(())
+}
+
+/// What to do about a secret outside a file's content: in a name, a commit or tag message.
+fn write_part_steps(out: &mut impl Write, outcome: &Outcome) -> std::io::Result<()> {
+    let has = |part: Part| outcome.findings.iter().find(|f| f.part == part);
+    if has(Part::Path).is_some() || has(Part::SymlinkTarget).is_some() {
+        writeln!(
+            out,
+            "  A token in a file name or a symlink's target: rename the file (git mv) or point the link elsewhere (ln -sfn), so that no name holds it; for commits already made, rewrite them as above."
+        )?;
+    }
+    if let Some(finding) = has(Part::CommitMessage) {
+        if outcome.mode == Mode::Message {
+            writeln!(
+                out,
+                "  The token is in the commit message, and the commit was not made: write the message again without it (git commit -e -F .git/COMMIT_EDITMSG starts from what you wrote)."
+            )?;
+        } else {
+            let commit = finding.commit.as_deref().unwrap_or("COMMIT");
+            writeln!(
+                out,
+                "  A token in a commit message: reword that commit (git rebase -i {commit}^, mark it reword) and push again."
+            )?;
+        }
+    }
+    if let Some(finding) = has(Part::TagMessage) {
+        let tag = quote(finding.tag.as_deref().unwrap_or("TAG"));
+        writeln!(
+            out,
+            "  A token in a tag message: delete the tag and tag again with a clean message (git tag -d {tag}, then git tag -a {tag} COMMIT); a tag already on a remote must be deleted there too (git push --delete origin {tag})."
+        )?;
     }
     Ok(())
 }

@@ -36,6 +36,8 @@ pub enum Mode {
     History,
     /// Files as they are (the secret is in the tree or the worktree).
     Files,
+    /// The message of the commit being made (commit-msg hook): the commit is not made.
+    Message,
 }
 
 impl Mode {
@@ -44,7 +46,7 @@ impl Mode {
     /// config, ignore), where an error blocks nothing.
     pub fn error_note(mode: Option<Mode>) -> &'static str {
         match mode {
-            Some(Mode::Commit) => {
+            Some(Mode::Commit | Mode::Message) => {
                 " (commit blocked; to commit anyway, deliberately: git commit --no-verify)"
             }
             Some(Mode::Push) => {
@@ -169,6 +171,9 @@ fn plural(count: u64, noun: &str) -> String {
 /// (`Mode::Files`) have lines, not added lines.
 pub fn summary_line(stats: &Stats, mode: Mode) -> String {
     let s = &stats.staged;
+    if mode == Mode::Message {
+        return format!("scanned the commit message ({} bytes)", s.bytes_scanned);
+    }
     let lines = match mode {
         Mode::Files => "line",
         _ => "added line",
@@ -186,6 +191,9 @@ pub fn summary_line(stats: &Stats, mode: Mode) -> String {
         ));
     }
     line.push(')');
+    if s.messages_scanned > 0 {
+        line.push_str(&format!(" and {}", plural(s.messages_scanned, "message")));
+    }
     if s.commits_scanned > 0 {
         line = format!("{line} in {}", plural(s.commits_scanned, "commit"));
     }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::Outcome;
 use crate::detect::rules::{RuleSet, Severity};
+use crate::finding::Part;
 
 /// GitHub's scale for `security-severity` (critical >= 9.0, high >= 7.0, medium >= 4.0).
 fn security_severity(severity: Severity) -> &'static str {
@@ -93,8 +94,11 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
                 "ruleId": finding.rule_id,
                 "level": level(finding.severity),
                 "message": {"text": format!(
-                    "{} secret {} ({}); revoke and rotate it, then remove it.",
-                    finding.provider, finding.secret_redacted, finding.rule_id
+                    "{} secret {} ({}{}); revoke and rotate it, then remove it.",
+                    finding.provider,
+                    finding.secret_redacted,
+                    finding.rule_id,
+                    finding.notes().iter().map(|n| format!(", {n}")).collect::<String>()
                 )},
                 "locations": [{
                     "physicalLocation": {
@@ -107,12 +111,42 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
             if let Some(index) = index {
                 result["ruleIndex"] = json!(index);
             }
+            match finding.part {
+                Part::Content => {}
+                // A name has no line: the location is the file itself.
+                Part::Path | Part::SymlinkTarget => {
+                    result["locations"][0]["physicalLocation"]
+                        .as_object_mut()
+                        .map(|location| location.remove("region"));
+                }
+                // A message is no file: a logical location names the commit or tag.
+                Part::CommitMessage | Part::TagMessage => {
+                    let name = match (&finding.tag, &finding.commit) {
+                        (Some(tag), _) => format!("tag {tag} message"),
+                        (None, Some(commit)) => format!("commit {commit} message"),
+                        (None, None) => "commit message".to_string(),
+                    };
+                    result["locations"] = json!([{
+                        "logicalLocations": [{"name": name, "kind": "object"}],
+                        "message": {"text": format!("line {}, column {}", finding.line, finding.column)},
+                    }]);
+                }
+            }
             let mut properties = serde_json::Map::new();
             if let Some(commit) = &finding.commit {
                 properties.insert("commit".into(), json!(commit));
             }
             if finding.shallow_boundary {
                 properties.insert("shallowBoundary".into(), json!(true));
+            }
+            if finding.part != Part::Content {
+                properties.insert("part".into(), json!(finding.part));
+            }
+            if let Some(tag) = &finding.tag {
+                properties.insert("tag".into(), json!(tag));
+            }
+            if let Some(encoding) = &finding.encoding {
+                properties.insert("encoding".into(), json!(encoding));
             }
             if let Some(status) = &finding.verification {
                 properties.insert("verification".into(), json!(status));

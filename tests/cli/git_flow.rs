@@ -281,16 +281,19 @@ fn git_dir_and_work_tree_from_the_environment_are_honoured() {
     assert_eq!(run.status.code(), Some(1), "{run:?}");
 }
 
+/// A symlink's blob is its target path: not content, but a name the commit adds (issue 13).
 #[test]
-fn symlink_target_is_not_content() {
+fn symlink_target_is_scanned_as_a_name_not_as_content() {
     let repo = TestRepo::new();
     let token = replicate_token(16);
     std::os::unix::fs::symlink(format!("/tmp/{token}"), repo.path().join("link")).unwrap();
     repo.git(&["add", "link"]);
     let report = repo.scan_json();
-    assert!(findings(&report).is_empty(), "{report}");
+    assert_eq!(findings(&report).len(), 1, "{report}");
+    assert_eq!(report["findings"][0]["part"], "symlink-target", "{report}");
     assert_eq!(report["stats"]["symlinks_skipped"], 1);
-    repo.commit(&[]).assert_code(0);
+    assert_eq!(report["stats"]["files_scanned"], 0);
+    assert_ne!(repo.commit(&[]).code, Some(0));
 }
 
 #[test]

@@ -222,7 +222,7 @@ fn lefthook_is_refused_with_the_snippet_for_its_config_format() {
     write_executable(&hook, &lefthook_hook("pre-commit"));
     let hooks_before = snapshot(&repo.path().join(".git/hooks"));
 
-    let run = repo.tokenguard(&["install"]);
+    let run = repo.tokenguard(&["install", "--hook", "pre-commit"]);
     run.assert_code(2);
     assert!(run.stderr.contains("lefthook"), "{run:#?}");
     assert_eq!(run.stderr.lines().count(), 1, "one line: {run:#?}");
@@ -230,6 +230,17 @@ fn lefthook_is_refused_with_the_snippet_for_its_config_format() {
         run.stdout,
         "pre-commit:\n  commands:\n    tokenguard:\n      run: tokenguard scan-staged\n"
     );
+    // The default set: a section for each of its hooks, still nothing written.
+    let run = repo.tokenguard(&["install"]);
+    run.assert_code(2);
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {run:#?}");
+    for section in [
+        "pre-commit:\n  commands:\n    tokenguard:\n      run: tokenguard scan-staged\n",
+        "commit-msg:\n  commands:\n    tokenguard:\n      run: tokenguard scan-message {1}\n",
+        "pre-push:\n  commands:\n    tokenguard:\n      run: tokenguard scan-push {1} {2}\n",
+    ] {
+        assert!(run.stdout.contains(section), "{section}: {run:#?}");
+    }
     assert_eq!(snapshot(&repo.path().join(".git/hooks")), hooks_before);
     assert!(!repo.path().join(".git/tokenguard").exists(), "no record");
 
@@ -269,7 +280,13 @@ fn a_tracked_hooks_directory_and_a_name_dispatcher_are_refused_untouched() {
     let run = repo.tokenguard(&["install"]);
     run.assert_code(2);
     assert!(run.stderr.contains("git tracks"), "{run:#?}");
-    assert_eq!(run.stdout, "tokenguard scan-staged || exit $?\n");
+    for line in [
+        "/.githooks/pre-commit\ntokenguard scan-staged || exit $?\n",
+        "/.githooks/commit-msg\ntokenguard scan-message \"$1\" || exit $?\n",
+        "/.githooks/pre-push\ntokenguard scan-push \"$@\" || exit $?\n",
+    ] {
+        assert!(run.stdout.contains(line), "{line}: {run:#?}");
+    }
     assert_eq!(snapshot(&repo.path().join(".githooks")), before);
 
     // A hook that runs scripts by its own name would run nothing once renamed.
@@ -295,11 +312,12 @@ fn records_stay_out_of_the_hooks_directory() {
     let repo = fresh_repo_without_hook();
     repo.git(&["config", "core.hooksPath", "githooks"]);
     repo.tokenguard(&["install"]).assert_code(0);
-    let files: Vec<String> = std::fs::read_dir(repo.path().join("githooks"))
+    let mut files: Vec<String> = std::fs::read_dir(repo.path().join("githooks"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(files, ["pre-commit"]);
+    files.sort();
+    assert_eq!(files, ["commit-msg", "pre-commit", "pre-push"]);
     assert!(
         repo.path()
             .join(".git/tokenguard/pre-commit.install")
@@ -322,7 +340,11 @@ fn a_local_uninstall_in_a_fresh_clone_leaves_the_global_install_alone() {
     let template = template_dir();
     assert!(!template.is_empty());
     let template_files = snapshot(Path::new(&template));
-    assert_eq!(template_files.len(), 1, "only the shim: {template_files:?}");
+    assert_eq!(
+        template_files.len(),
+        3,
+        "only the shims of the default set: {template_files:?}"
+    );
 
     // A new repository gets the shim from the template; uninstalling it there removes that
     // copy and nothing global.

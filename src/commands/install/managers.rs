@@ -133,6 +133,8 @@ pub fn script_line(hook: HookKind) -> &'static str {
         HookKind::PreCommit => "tokenguard scan-staged",
         // pre-push: git's arguments (remote name, URL) and its ref lines on stdin.
         HookKind::PrePush => "tokenguard scan-push \"$@\"",
+        // commit-msg: git's one argument, the file holding the message.
+        HookKind::CommitMsg => "tokenguard scan-message \"$1\"",
     }
 }
 
@@ -140,10 +142,11 @@ pub fn script_line(hook: HookKind) -> &'static str {
 pub const LEGACY_HUSKY_HEADER: &str =
     "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\n\n";
 
-/// Why tokenguard will not put its shim there, and exactly what to add instead.
-pub fn refusal(manager: &Manager, hook: HookKind) -> (String, String) {
-    let hook_name = hook.file_name();
-    match manager {
+/// Why tokenguard will not put its shims for `hooks` there, and exactly what to add instead.
+pub fn refusal(manager: &Manager, hooks: &[HookKind]) -> (String, String) {
+    let names: Vec<&str> = hooks.iter().map(|hook| hook.file_name()).collect();
+    let hook_names = names.join(", ");
+    let (reason, snippet) = match manager {
         Manager::Lefthook { config } => {
             let file = config
                 .as_deref()
@@ -151,38 +154,62 @@ pub fn refusal(manager: &Manager, hook: HookKind) -> (String, String) {
                 .map_or("lefthook.yml".into(), |n| n.to_string_lossy().into_owned());
             (
                 format!(
-                    "this repository's hooks are managed by lefthook ({file}): lefthook rewrites the {hook_name} hook and would never run a tokenguard shim; add tokenguard to {file}, then run `lefthook install`:"
+                    "this repository's hooks are managed by lefthook ({file}): lefthook rewrites the {hook_names} hooks and would never run a tokenguard shim; add tokenguard to {file}, then run `lefthook install`:"
                 ),
-                lefthook_snippet(&file, hook),
+                hooks
+                    .iter()
+                    .map(|hook| lefthook_snippet(&file, *hook))
+                    .collect::<String>(),
             )
         }
-        Manager::Framework => (
-            format!(
-                "this repository's hooks are managed by the pre-commit framework ({FRAMEWORK_CONFIG}): it owns the {hook_name} hook; add this entry under `repos:` in {FRAMEWORK_CONFIG}, then run `pre-commit install{}`:",
-                match hook {
-                    HookKind::PreCommit => "",
-                    HookKind::PrePush => " --hook-type pre-push",
-                }
-            ),
-            FRAMEWORK_SNIPPET.to_string(),
-        ),
+        Manager::Framework => {
+            // `--hook-type` replaces the default (pre-commit) rather than adding to it.
+            let types = if hooks == [HookKind::PreCommit] {
+                String::new()
+            } else {
+                names
+                    .iter()
+                    .map(|name| format!(" --hook-type {name}"))
+                    .collect()
+            };
+            (
+                format!(
+                    "this repository's hooks are managed by the pre-commit framework ({FRAMEWORK_CONFIG}): it owns the {hook_names} hooks; add this entry under `repos:` in {FRAMEWORK_CONFIG}, then run `pre-commit install{types}`:"
+                ),
+                FRAMEWORK_SNIPPET.to_string(),
+            )
+        }
         Manager::TrackedHooksDir { dir } => (
             format!(
-                "core.hooksPath is {}, a directory git tracks: tokenguard writes nothing there; add this line to {}/{hook_name} (a shell script, executable) and commit it:",
-                dir.display(),
+                "core.hooksPath is {}, a directory git tracks: tokenguard writes nothing there; add these lines to the scripts named (shell scripts, executable) and commit them:",
                 dir.display()
             ),
-            format!("{} || exit $?\n", script_line(hook)),
+            script_lines(dir, hooks),
         ),
         Manager::NameDispatcher { hook: path } => (
             format!(
-                "{} runs scripts chosen by its own file name, so tokenguard will not rename it; add this line to the script it runs for {hook_name}:",
+                "{} runs scripts chosen by its own file name, so tokenguard will not rename it; add these lines to the scripts it runs for {hook_names}:",
                 path.display()
             ),
-            format!("{} || exit $?\n", script_line(hook)),
+            script_lines(path.parent().unwrap_or(path), hooks),
         ),
         Manager::Husky { .. } => (String::new(), String::new()),
-    }
+    };
+    (reason, snippet)
+}
+
+/// For each hook, the script's path as a comment and the line that runs tokenguard.
+fn script_lines(dir: &Path, hooks: &[HookKind]) -> String {
+    hooks
+        .iter()
+        .map(|hook| {
+            format!(
+                "# {}\n{} || exit $?\n",
+                dir.join(hook.file_name()).display(),
+                script_line(*hook)
+            )
+        })
+        .collect()
 }
 
 /// lefthook's configuration for our hook, in the format of the user's file.
@@ -191,6 +218,7 @@ fn lefthook_snippet(file: &str, hook: HookKind) -> String {
     let (run, stdin) = match hook {
         HookKind::PreCommit => ("tokenguard scan-staged", false),
         HookKind::PrePush => ("tokenguard scan-push {1} {2}", true),
+        HookKind::CommitMsg => ("tokenguard scan-message {1}", false),
     };
     if file.ends_with(".toml") {
         let stdin = if stdin { "use_stdin = true\n" } else { "" };
@@ -219,6 +247,11 @@ const FRAMEWORK_SNIPPET: &str = "  - repo: local
         language: system
         pass_filenames: false
         stages: [pre-commit, pre-merge-commit, pre-push, manual]
+      - id: tokenguard-message
+        name: tokenguard (commit message)
+        entry: tokenguard scan-message
+        language: system
+        stages: [commit-msg]
 ";
 
 #[cfg(test)]

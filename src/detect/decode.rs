@@ -1,0 +1,571 @@
+//! The decoding layer: other views of a blob in which a token hidden by an encoding shows as
+//! plain text, each with a map from its offsets back to the blob's.
+//!
+//! - String escapes (`\n`, `\t`, `\"`, `\uXXXX`, ...) and URL escapes of separators (`%0A`)
+//!   are masked with spaces of the same length, so the escape's letter no longer glues onto
+//!   the token after it: offsets stay the blob's own.
+//! - A UTF-16 blob (a byte-order mark, or ASCII with every other byte NUL) is decoded one byte
+//!   per code unit, so an offset maps back linearly.
+//! - Runs of URL escapes and of base64 (standard or URL-safe) are decoded one level, each into
+//!   a small window with up to [`WINDOW_CONTEXT`] bytes of its line on either side (the
+//!   context a rule may need, `REPLICATE_API_TOKEN: <base64>`). Base64 that does not decode to
+//!   text (images, hashes, random keys) is dropped after its first few bytes.
+//!
+//! Nothing here knows rules: the scanner asks for views and runs its prefilter over them.
+
+use std::borrow::Cow;
+
+/// Bytes of the original line kept on each side of a decoded run: more than any rule's
+/// context window.
+pub const WINDOW_CONTEXT: usize = 128;
+
+/// Shortest base64 run worth decoding: the base64 of the shortest token (20 bytes) is 28
+/// characters; runs of 24 hold anything of 18 bytes or more.
+const MIN_BASE64_RUN: usize = 24;
+
+/// Decoded bytes looked at before a whole run is decoded, and how many of them must be text.
+const BASE64_PROBE_BYTES: usize = 48;
+const MIN_TEXT_SHARE: f64 = 0.95;
+
+/// How a view was decoded from the blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Base64,
+    Url,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl Encoding {
+    /// How a report names it: "base64-encoded", "URL-encoded", "UTF-16LE".
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64-encoded",
+            Encoding::Url => "URL-encoded",
+            Encoding::Utf16Le => "UTF-16LE",
+            Encoding::Utf16Be => "UTF-16BE",
+        }
+    }
+}
+
+/// A decoded view of a blob.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub text: Vec<u8>,
+    pub encoding: Encoding,
+    map: Map,
+}
+
+#[derive(Debug, Clone)]
+enum Map {
+    /// The whole blob, one view byte per `stride` blob bytes after `base` (UTF-16).
+    Linear { base: usize, stride: usize },
+    /// A window: original bytes, the decoded run, original bytes.
+    Window {
+        /// View offsets where the decoded run starts and ends.
+        decoded: (usize, usize),
+        /// Blob offset of the window's first byte and of the byte after the run.
+        before_start: usize,
+        after_start: usize,
+        run: RunMap,
+    },
+}
+
+#[derive(Debug, Clone)]
+enum RunMap {
+    /// Each 3 decoded bytes come from 4 characters starting at the run's offset.
+    Base64 { run_start: usize },
+    /// The blob offset of each decoded byte, and last the offset just past the run.
+    Exact(Vec<usize>),
+}
+
+impl View {
+    /// True when `at` lies in what was decoded (not in the original bytes around a window):
+    /// only there can a view find what the blob itself does not show.
+    pub fn is_decoded(&self, at: usize) -> bool {
+        match &self.map {
+            Map::Linear { .. } => true,
+            Map::Window { decoded, .. } => decoded.0 <= at && at < decoded.1,
+        }
+    }
+
+    /// True when the view covers the whole blob line by line (its lines are the blob's).
+    pub fn is_whole_blob(&self) -> bool {
+        matches!(self.map, Map::Linear { .. })
+    }
+
+    /// The blob offset of view offset `at`.
+    pub fn original(&self, at: usize) -> usize {
+        match &self.map {
+            Map::Linear { base, stride } => base + at * stride,
+            Map::Window {
+                decoded,
+                before_start,
+                after_start,
+                run,
+            } => {
+                if at < decoded.0 {
+                    before_start + at
+                } else if at >= decoded.1 {
+                    after_start + (at - decoded.1)
+                } else {
+                    let inside = at - decoded.0;
+                    match run {
+                        RunMap::Base64 { run_start } => run_start + inside / 3 * 4,
+                        RunMap::Exact(origins) => origins[inside],
+                    }
+                }
+            }
+        }
+    }
+
+    /// The blob offset just past view offset `end` (exclusive): the end of the span a match
+    /// ending there covers in the blob.
+    pub fn original_end(&self, end: usize) -> usize {
+        match &self.map {
+            Map::Linear { base, stride } => base + end * stride,
+            Map::Window {
+                decoded,
+                before_start,
+                after_start,
+                run,
+            } => {
+                if end <= decoded.0 {
+                    before_start + end
+                } else if end > decoded.1 {
+                    after_start + (end - decoded.1)
+                } else {
+                    let inside = end - decoded.0;
+                    match run {
+                        RunMap::Base64 { run_start } => run_start + inside.div_ceil(3) * 4,
+                        RunMap::Exact(origins) => origins[inside],
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `content` with every string escape that ends in a letter or digit (`\n`, `\t`, `\u00e9`)
+/// and every URL escape of a separator (`%0A`) replaced by spaces of the same length, so that
+/// the escape's last character no longer glues onto a token right after it. Escapes of
+/// punctuation (`\"`, `\\`) are separators already and stay. Borrowed when nothing changes.
+///
+/// ```
+/// use tokenguard::detect::decode::mask_escapes;
+/// assert_eq!(&*mask_escapes(br#""a:\nb\u00e9 %0Ac\"""#), &br#""a:  b          c\"""#[..]);
+/// ```
+pub fn mask_escapes(content: &[u8]) -> Cow<'_, [u8]> {
+    let mut masked: Option<Vec<u8>> = None;
+    let mut at = 0;
+    while let Some(found) = memchr::memchr2(b'\\', b'%', &content[at..]) {
+        let start = at + found;
+        let (len, mask) = escape_at(content, start);
+        if mask {
+            masked.get_or_insert_with(|| content.to_vec())[start..start + len].fill(b' ');
+        }
+        at = start + len.max(1);
+    }
+    masked.map_or(Cow::Borrowed(content), Cow::Owned)
+}
+
+/// The length of the escape at `start` (0: none), and whether it is masked.
+fn escape_at(content: &[u8], start: usize) -> (usize, bool) {
+    if content[start] == b'%' {
+        return match url_escape(content, start) {
+            Some(byte) if !is_token_byte(byte) => (3, true),
+            _ => (0, false),
+        };
+    }
+    let hex_after = |len: usize| {
+        content
+            .get(start + 2..start + 2 + len)
+            .is_some_and(is_hex_run)
+    };
+    match content.get(start + 1) {
+        Some(b'n' | b't' | b'r' | b'b' | b'f' | b'v' | b'0') => (2, true),
+        Some(b'u') if hex_after(4) => (6, true),
+        Some(b'x') if hex_after(2) => (4, true),
+        // `\\` is one backslash: the character after it is not escaped.
+        Some(b'\\' | b'"' | b'\'' | b'/') => (2, false),
+        _ => (0, false),
+    }
+}
+
+fn is_hex_run(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// A byte that can be part of a token: letters, digits and the separators tokens use.
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'+' | b'/' | b'=' | b'.')
+}
+
+/// The byte a `%XX` at `start` stands for.
+fn url_escape(content: &[u8], start: usize) -> Option<u8> {
+    let hex = content.get(start + 1..start + 3)?;
+    let digit = |b: u8| (b as char).to_digit(16);
+    Some((digit(hex[0])? * 16 + digit(hex[1])?) as u8)
+}
+
+/// The UTF-16 decoding of `content`, when it is UTF-16: a byte-order mark, or ASCII text
+/// with every other byte NUL. One view byte per code unit: ASCII as is, anything else a space.
+pub fn utf16(content: &[u8]) -> Option<View> {
+    let (encoding, base) = utf16_encoding(content)?;
+    let units = content[base..].chunks_exact(2);
+    let text = units
+        .map(|pair| {
+            let unit = match encoding {
+                Encoding::Utf16Le => u16::from_le_bytes([pair[0], pair[1]]),
+                _ => u16::from_be_bytes([pair[0], pair[1]]),
+            };
+            if unit < 0x80 { unit as u8 } else { b' ' }
+        })
+        .collect();
+    Some(View {
+        text,
+        encoding,
+        map: Map::Linear { base, stride: 2 },
+    })
+}
+
+/// UTF-16 LE or BE, and the length of the byte-order mark; `None` for anything else.
+pub fn utf16_encoding(content: &[u8]) -> Option<(Encoding, usize)> {
+    // ASCII in UTF-16 has NULs: a mark without one is a Latin-1 text that starts with "ÿþ".
+    memchr::memchr(0, &content[..content.len().min(8000)])?;
+    match content {
+        // FF FE 00 00 is UTF-32 LE's mark.
+        [0xFF, 0xFE, 0, 0, ..] => None,
+        [0xFF, 0xFE, ..] => Some((Encoding::Utf16Le, 2)),
+        [0xFE, 0xFF, ..] => Some((Encoding::Utf16Be, 2)),
+        _ => {
+            let probe = &content[..content.len().min(4096) & !1];
+            let units = probe.len() / 2;
+            if units < 8 {
+                return None;
+            }
+            let nul_at = |parity: usize| probe.iter().skip(parity).step_by(2).filter(|b| **b == 0);
+            let (even, odd) = (nul_at(0).count(), nul_at(1).count());
+            let mostly = |n: usize| n * 10 >= units * 9;
+            let rarely = |n: usize| n * 10 <= units;
+            if mostly(odd) && rarely(even) {
+                Some((Encoding::Utf16Le, 0))
+            } else if mostly(even) && rarely(odd) {
+                Some((Encoding::Utf16Be, 0))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Decoded windows over `content`: each run of URL escapes that hides a token byte, and each
+/// base64 run that decodes to text.
+pub fn encoded_views(content: &[u8]) -> Vec<View> {
+    let mut views = url_views(content);
+    views.extend(base64_views(content));
+    views
+}
+
+/// Windows around whitespace-free runs holding a `%XX` of a token byte (which never needs
+/// escaping, so it hides something), fully URL-decoded.
+fn url_views(content: &[u8]) -> Vec<View> {
+    let mut views = Vec::new();
+    let mut at = 0;
+    while let Some(found) = memchr::memchr(b'%', &content[at..]) {
+        let start = at + found;
+        if !url_escape(content, start).is_some_and(is_token_byte) {
+            at = start + 1;
+            continue;
+        }
+        let is_space = |b: &u8| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<');
+        let run_start = content[..start]
+            .iter()
+            .rposition(is_space)
+            .map_or(0, |i| i + 1);
+        let run_end = content[start..]
+            .iter()
+            .position(is_space)
+            .map_or(content.len(), |i| start + i);
+        let mut decoded = Vec::with_capacity(run_end - run_start);
+        let mut origins = Vec::with_capacity(run_end - run_start);
+        let mut i = run_start;
+        while i < run_end {
+            match url_escape(content, i).filter(|_| content[i] == b'%' && i + 3 <= run_end) {
+                Some(byte) => {
+                    decoded.push(if is_token_byte(byte) { byte } else { b' ' });
+                    origins.push(i);
+                    i += 3;
+                }
+                None => {
+                    decoded.push(content[i]);
+                    origins.push(i);
+                    i += 1;
+                }
+            }
+        }
+        origins.push(run_end);
+        views.push(window(
+            content,
+            run_start,
+            run_end,
+            decoded,
+            RunMap::Exact(origins),
+            Encoding::Url,
+        ));
+        at = run_end;
+    }
+    views
+}
+
+/// The value of a base64 character, standard (`+/`) or URL-safe (`-_`).
+fn base64_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'A'..=b'Z' => Some(byte - b'A'),
+        b'a'..=b'z' => Some(byte - b'a' + 26),
+        b'0'..=b'9' => Some(byte - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    }
+}
+
+/// Windows around base64 runs that decode to text. Runs are found by probing every
+/// [`MIN_BASE64_RUN`]-th byte (any long enough run covers a probe), so ordinary text costs a
+/// fraction of a pass.
+fn base64_views(content: &[u8]) -> Vec<View> {
+    let is_base64 = |b: u8| base64_value(b).is_some();
+    let mut views = Vec::new();
+    let mut probe = MIN_BASE64_RUN - 1;
+    let mut run_floor = 0;
+    while probe < content.len() {
+        if !is_base64(content[probe]) {
+            probe += MIN_BASE64_RUN;
+            continue;
+        }
+        let start = content[run_floor..probe]
+            .iter()
+            .rposition(|b| !is_base64(*b))
+            .map_or(run_floor, |i| run_floor + i + 1);
+        let mut end = content[probe..]
+            .iter()
+            .position(|b| !is_base64(*b))
+            .map_or(content.len(), |i| probe + i);
+        // Padding belongs to the run.
+        end += content[end..]
+            .iter()
+            .take(2)
+            .take_while(|b| **b == b'=')
+            .count();
+        if end - start >= MIN_BASE64_RUN
+            && let Some(decoded) = decode_base64_text(&content[start..end])
+        {
+            views.push(window(
+                content,
+                start,
+                end,
+                decoded,
+                RunMap::Base64 { run_start: start },
+                Encoding::Base64,
+            ));
+        }
+        run_floor = end;
+        probe = end + MIN_BASE64_RUN;
+    }
+    views
+}
+
+/// The decoding of a base64 run when it is text; `None` for binary (an image, a hash, a key).
+fn decode_base64_text(run: &[u8]) -> Option<Vec<u8>> {
+    let probe = decode_base64(&run[..run.len().min(BASE64_PROBE_BYTES / 3 * 4)]);
+    if !is_text(&probe) {
+        return None;
+    }
+    let decoded = decode_base64(run);
+    is_text(&decoded).then_some(decoded)
+}
+
+/// Mostly printable ASCII and whitespace.
+fn is_text(bytes: &[u8]) -> bool {
+    let printable = bytes
+        .iter()
+        .filter(|b| matches!(b, 0x20..=0x7E | b'\t' | b'\n' | b'\r'))
+        .count();
+    !bytes.is_empty() && printable as f64 >= bytes.len() as f64 * MIN_TEXT_SHARE
+}
+
+/// Lenient base64: both alphabets, no padding needed, a trailing partial group dropped.
+fn decode_base64(run: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(run.len() / 4 * 3 + 2);
+    for group in run.chunks(4) {
+        let values: Vec<u32> = group
+            .iter()
+            .filter_map(|b| base64_value(*b).map(u32::from))
+            .collect();
+        let bits = values.iter().fold(0u32, |acc, v| acc << 6 | v) << (6 * (4 - values.len()));
+        let bytes = [(bits >> 16) as u8, (bits >> 8) as u8, bits as u8];
+        out.extend_from_slice(&bytes[..values.len().saturating_sub(1)]);
+    }
+    out
+}
+
+/// A view made of the run's line around it (at most [`WINDOW_CONTEXT`] bytes each side)
+/// with the decoded run in its place. Newlines in the decoded run become spaces: the window
+/// stands for one line of the blob.
+fn window(
+    content: &[u8],
+    start: usize,
+    end: usize,
+    mut decoded: Vec<u8>,
+    run: RunMap,
+    encoding: Encoding,
+) -> View {
+    let floor = start.saturating_sub(WINDOW_CONTEXT);
+    let before_start =
+        memchr::memrchr(b'\n', &content[floor..start]).map_or(floor, |i| floor + i + 1);
+    let ceiling = (end + WINDOW_CONTEXT).min(content.len());
+    let after_end = memchr::memchr(b'\n', &content[end..ceiling]).map_or(ceiling, |i| end + i);
+    for byte in &mut decoded {
+        if *byte == b'\n' || *byte == b'\r' {
+            *byte = b' ';
+        }
+    }
+    let mut text = content[before_start..start].to_vec();
+    let decoded_range = (text.len(), text.len() + decoded.len());
+    text.extend_from_slice(&decoded);
+    text.extend_from_slice(&content[end..after_end]);
+    View {
+        text,
+        encoding,
+        map: Map::Window {
+            decoded: decoded_range,
+            before_start,
+            after_start: end,
+            run,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode_base64(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for group in bytes.chunks(3) {
+            let mut buf = [0u8; 3];
+            buf[..group.len()].copy_from_slice(group);
+            let bits = u32::from(buf[0]) << 16 | u32::from(buf[1]) << 8 | u32::from(buf[2]);
+            for i in 0..=group.len() {
+                out.push(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize] as char);
+            }
+            out.extend(std::iter::repeat_n('=', 3 - group.len()));
+        }
+        out
+    }
+
+    #[test]
+    fn escapes_are_masked_in_place() {
+        let cases: [(&[u8], &[u8]); 7] = [
+            (br"a\nb", b"a  b"),
+            (br"a\\nb", br"a\\nb"),
+            (br#"x=\"tok\""#, br#"x=\"tok\""#),
+            (br"q=%0Ab%41", b"q=   b%41"),
+            (br"\u00e9z", b"      z"),
+            (b"100% sure", b"100% sure"),
+            (br"\q", br"\q"),
+        ];
+        for (input, expected) in cases {
+            let masked = mask_escapes(input);
+            assert_eq!(&*masked, expected, "{}", String::from_utf8_lossy(input));
+            assert_eq!(masked.len(), input.len());
+        }
+        assert!(matches!(mask_escapes(b"plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn utf16_is_recognised_and_mapped() {
+        let text = "key = value\nnext line\n";
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, encoding, base) in [(&le, Encoding::Utf16Le, 2), (&be, Encoding::Utf16Be, 0)] {
+            let view = utf16(bytes).unwrap();
+            assert_eq!(view.encoding, encoding);
+            assert_eq!(view.text, text.as_bytes());
+            assert_eq!(view.original(6), base + 12);
+            assert_eq!(view.original_end(11), base + 22);
+        }
+        let not_utf16: [&[u8]; 3] = [
+            b"plain text here, long enough",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+            &[0xFF, 0xFE, 0, 0, 0x41, 0, 0, 0],
+        ];
+        for bytes in not_utf16 {
+            assert!(utf16(bytes).is_none(), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn base64_text_is_decoded_with_its_line_around() {
+        let secret = "user:some-credential-value-0123456789";
+        let encoded = encode_base64(secret.as_bytes());
+        let content = format!("first\nauth: {encoded}  # note\nlast\n");
+        let views = encoded_views(content.as_bytes());
+        assert_eq!(views.len(), 1);
+        let view = &views[0];
+        assert_eq!(view.encoding, Encoding::Base64);
+        assert_eq!(
+            String::from_utf8_lossy(&view.text),
+            format!("auth: {secret}  # note")
+        );
+        let at = view.text.windows(4).position(|w| w == b"some").unwrap();
+        assert!(view.is_decoded(at));
+        // "some" starts at decoded byte 5: inside the second group of four characters.
+        assert_eq!(view.original(at), content.find(&encoded).unwrap() + 4);
+        assert!(!view.is_decoded(0));
+    }
+
+    #[test]
+    fn random_base64_hex_and_identifiers_are_not_decoded() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let random: Vec<u8> = (0..3000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let image = format!("data:image/png;base64,{}", encode_base64(&random));
+        let hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let ident = "some_really_long_python_identifier_name_here = 1";
+        for text in [image.as_str(), hash, ident] {
+            assert!(base64_views(text.as_bytes()).is_empty(), "{text:.40}");
+        }
+    }
+
+    #[test]
+    fn url_escaped_runs_are_decoded() {
+        let content = b"see https://x.test/?k=%72%38%5Fabc&z=1 end";
+        let views = encoded_views(content);
+        assert_eq!(views.len(), 1);
+        let view = &views[0];
+        assert_eq!(view.encoding, Encoding::Url);
+        let text = String::from_utf8_lossy(&view.text);
+        assert!(text.contains("?k=r8_abc&z=1 end"), "{text}");
+        let at = view.text.windows(3).position(|w| w == b"r8_").unwrap();
+        assert_eq!(view.original(at), 22);
+        assert_eq!(view.original_end(at + 6), 34);
+    }
+
+    #[test]
+    fn base64_decoding_is_lenient() {
+        assert_eq!(decode_base64(b"aGVsbG8"), b"hello");
+        assert_eq!(decode_base64(b"aGVsbG8-_w"), b"hello>\xff");
+        assert_eq!(encode_base64(b"hello"), "aGVsbG8=");
+    }
+}
