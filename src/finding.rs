@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::detect::notebook::CellLocation;
 use crate::detect::rules::{Confidence, Severity};
 
 /// What the provider said about a token (`--verify`).
@@ -99,6 +100,9 @@ pub struct Finding {
     pub line: u64,
     /// 1-based column in bytes, as ripgrep and compilers count.
     pub column: u64,
+    /// In a Jupyter notebook: the cell (and output) and the line in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<CellLocation>,
     pub secret_redacted: String,
     pub fingerprint: String,
     /// How the secret was hidden, when it was found through a decoded view
@@ -150,6 +154,7 @@ impl Finding {
             part: Part::Content,
             line: location.line,
             column: location.column,
+            cell: None,
             secret_redacted: redact(secret),
             fingerprint: fingerprint(rule.id, secret),
             encoding: None,

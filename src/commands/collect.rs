@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::config::SensitiveMatcher;
 use crate::detect::lines;
+use crate::detect::notebook::Notebook;
 use crate::detect::{AddedLines, Scanner};
 use crate::error::Result;
 use crate::finding::{Finding, Part};
@@ -282,14 +283,27 @@ impl<'a> Collector<'a> {
         for (origin, count) in blob.suppressed {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
+        let notebook = (!blob.findings.is_empty() && is_notebook(path))
+            .then(|| Notebook::parse(content))
+            .flatten();
         for mut finding in blob.findings {
             finding.path = shown.to_string();
             finding.commit = commit.map(|c| c.to_string());
+            finding.cell = notebook.as_ref().and_then(|notebook| {
+                let offset = lines::offset_of(content, finding.line, finding.column)?;
+                notebook.locate(content, offset)
+            });
             self.findings.push(finding);
         }
         self.secrets.extend(blob.secrets);
         Ok(())
     }
+}
+
+/// A Jupyter notebook, by its extension (as Jupyter and GitHub tell them).
+fn is_notebook(path: &str) -> bool {
+    path.rsplit_once('.')
+        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("ipynb"))
 }
 
 /// Below this many changed files one thread does it all: threads cost more than they save.

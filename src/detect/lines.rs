@@ -77,6 +77,17 @@ pub fn line_count(content: &[u8]) -> u64 {
     }
 }
 
+/// The byte offset of 1-based `line` and byte `column` in `content`, if it lies inside.
+pub fn offset_of(content: &[u8], line: u64, column: u64) -> Option<usize> {
+    let skip = usize::try_from(line.checked_sub(1)?).ok()?;
+    let line_start = match skip {
+        0 => 0,
+        n => memchr::memchr_iter(b'\n', content).nth(n - 1)? + 1,
+    };
+    let offset = line_start.checked_add(usize::try_from(column.checked_sub(1)?).ok()?)?;
+    (offset < content.len()).then_some(offset)
+}
+
 /// The bounds of the line `at` sits on, without its newline.
 pub(crate) fn line_bounds(content: &[u8], at: usize) -> std::ops::Range<usize> {
     let start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |i| i + 1);
@@ -157,6 +168,28 @@ mod tests {
         );
         assert_eq!(AddedLines::All.intersect(&b), b);
         assert!(a.intersect(&AddedLines::from_ranges(vec![])).is_empty());
+    }
+
+    #[test]
+    fn offsets_of_lines_and_columns() {
+        let content = b"ab\ncde\n\nf";
+        let cases = [
+            ((1, 1), Some(0)),
+            ((1, 2), Some(1)),
+            ((2, 3), Some(5)),
+            ((4, 1), Some(8)),
+            ((4, 2), None),
+            ((5, 1), None),
+            ((0, 1), None),
+            ((1, 0), None),
+        ];
+        for ((line, column), expected) in cases {
+            assert_eq!(
+                offset_of(content, line, column),
+                expected,
+                "{line}:{column}"
+            );
+        }
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub mod filter;
 pub mod glob;
 /// Line numbers a change adds to a blob, and line arithmetic over bytes.
 pub mod lines;
+/// Which cell, output and line of a Jupyter notebook a byte is in.
+pub mod notebook;
 /// Documentation placeholders: whole-body shapes (`xxxx`, `YOUR_KEY`, `A1B2C3`).
 pub mod placeholder;
 /// What the configuration allows: disabled rules, allowlists, ignored fingerprints.

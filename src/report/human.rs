@@ -15,12 +15,18 @@ use crate::finding::{Finding, Part};
 /// itself for a name, the message for a commit or tag message.
 fn location(finding: &Finding) -> String {
     match finding.part {
-        Part::Content => format!(
-            "{}:{}:{}",
-            quote(&finding.path),
-            finding.line,
-            finding.column
-        ),
+        Part::Content => {
+            let cell = finding
+                .cell
+                .as_ref()
+                .map_or(String::new(), |cell| format!(" ({cell})"));
+            format!(
+                "{}:{}:{}{cell}",
+                quote(&finding.path),
+                finding.line,
+                finding.column
+            )
+        }
         Part::Path | Part::SymlinkTarget => quote(&finding.path).to_string(),
         Part::CommitMessage => format!("commit message:{}:{}", finding.line, finding.column),
         Part::TagMessage => format!(
@@ -362,6 +368,21 @@ fn write_part_steps(out: &mut impl Write, outcome: &Outcome) -> std::io::Result<
                 "  A token in a commit message: reword that commit (git rebase -i {commit}^, mark it reword) and push again."
             )?;
         }
+    }
+    if let Some(finding) = outcome
+        .findings
+        .iter()
+        .find(|f| f.cell.as_ref().is_some_and(|cell| cell.output.is_some()))
+    {
+        let path = quote(&finding.path);
+        let then = match outcome.mode {
+            Mode::Commit => "stage the notebook again",
+            _ => "commit that, and rewrite the commits that added the output as above",
+        };
+        writeln!(
+            out,
+            "  A token in a notebook's output: it was displayed, so rotate it (below) whatever else you do. Clear the outputs (jupyter nbconvert --clear-output --inplace {path}, or nbstripout {path}; nbstripout --install clears them on every commit from then on), fix the code that printed it, and {then}."
+        )?;
     }
     if let Some(finding) = has(Part::TagMessage) {
         let tag = quote(finding.tag.as_deref().unwrap_or("TAG"));

@@ -94,11 +94,12 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
                 "ruleId": finding.rule_id,
                 "level": level(finding.severity),
                 "message": {"text": format!(
-                    "{} secret {} ({}{}); revoke and rotate it, then remove it.",
+                    "{} secret {} ({}{}){}; revoke and rotate it, then remove it.",
                     finding.provider,
                     finding.secret_redacted,
                     finding.rule_id,
-                    finding.notes().iter().map(|n| format!(", {n}")).collect::<String>()
+                    finding.notes().iter().map(|n| format!(", {n}")).collect::<String>(),
+                    finding.cell.as_ref().map_or(String::new(), |cell| format!(" in notebook {cell}"))
                 )},
                 "locations": [{
                     "physicalLocation": {
@@ -147,6 +148,9 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
             }
             if let Some(encoding) = &finding.encoding {
                 properties.insert("encoding".into(), json!(encoding));
+            }
+            if let Some(cell) = &finding.cell {
+                properties.insert("cell".into(), json!(cell));
             }
             if let Some(status) = &finding.verification {
                 properties.insert("verification".into(), json!(status));

@@ -22,6 +22,7 @@ mod key_formats;
 mod managers;
 mod memory;
 mod modes;
+mod notebooks;
 mod output;
 mod pathological;
 mod progress;
