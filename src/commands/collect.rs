@@ -291,7 +291,9 @@ impl<'a> Collector<'a> {
             finding.commit = commit.map(|c| c.to_string());
             finding.cell = notebook.as_ref().and_then(|notebook| {
                 let offset = lines::offset_of(content, finding.line, finding.column)?;
-                notebook.locate(content, offset)
+                let mut cell = notebook.locate(content, offset)?;
+                cell.redact_names(|name| self.scanner.redact_text(name));
+                Some(cell)
             });
             self.findings.push(finding);
         }

@@ -66,6 +66,33 @@ impl fmt::Display for CellLocation {
     }
 }
 
+impl CellLocation {
+    /// Passes every name taken from the notebook (kind, output type, field) through
+    /// `redact`: a crafted notebook can put a token where a name is expected.
+    pub fn redact_names(&mut self, redact: impl Fn(&str) -> String) {
+        self.kind = redact(&self.kind);
+        self.field = redact(&self.field);
+        if let Some(output) = &mut self.output {
+            output.output_type = redact(&output.output_type);
+        }
+    }
+}
+
+/// A name from the notebook as a report may print it: the characters of cell types, output
+/// types and MIME types, else `unknown`, so a crafted notebook cannot put terminal escapes
+/// or line breaks into a report.
+fn printable(name: &str) -> String {
+    let plain = (1..=100).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-+./".contains(&b));
+    if plain {
+        name.to_string()
+    } else {
+        "unknown".to_string()
+    }
+}
+
 /// A notebook's layout: the byte spans of its cells, their fields and outputs.
 #[derive(Debug, Default)]
 pub struct Notebook {
@@ -128,7 +155,7 @@ impl Notebook {
         let cell = &self.cells[position];
         let mut location = CellLocation {
             index: position as u64 + 1,
-            kind: cell.kind.clone(),
+            kind: printable(&cell.kind),
             output: None,
             field: String::new(),
             line: None,
@@ -142,14 +169,14 @@ impl Notebook {
                 let output = &cell.outputs[i];
                 location.output = Some(OutputLocation {
                     index: i as u64 + 1,
-                    output_type: output.output_type.clone(),
+                    output_type: printable(&output.output_type),
                 });
                 &output.fields
             }
             None => &cell.fields,
         };
         if let Some(field) = fields.iter().find(|field| field.span.contains(&offset)) {
-            location.field = field.name.clone();
+            location.field = printable(&field.name);
             location.line = field
                 .strings
                 .as_deref()
@@ -231,22 +258,25 @@ impl Reader<'_> {
         self.eat(b'"')?;
         let start = self.at;
         loop {
-            match *self.bytes.get(self.at)? {
-                b'"' => break,
-                b'\\' => {
-                    let escape = *self.bytes.get(self.at + 1)?;
-                    self.at += match escape {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
-                        b'u' => {
-                            let hex = self.bytes.get(self.at + 2..self.at + 6)?;
-                            hex.iter().all(u8::is_ascii_hexdigit).then_some(6)?
-                        }
-                        _ => return None,
-                    };
-                }
-                byte if byte < 0x20 => return None,
-                _ => self.at += 1,
+            // Jump over plain text to the next quote or escape: notebooks are mostly strings.
+            let plain = memchr::memchr2(b'"', b'\\', &self.bytes[self.at..])?;
+            let run = &self.bytes[self.at..self.at + plain];
+            if run.iter().any(|&b| b < 0x20) {
+                return None;
             }
+            self.at += plain;
+            if self.bytes[self.at] == b'"' {
+                break;
+            }
+            // A backslash: the escapes JSON allows, nothing else.
+            self.at += match *self.bytes.get(self.at + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
+                b'u' => {
+                    let hex = self.bytes.get(self.at + 2..self.at + 6)?;
+                    hex.iter().all(u8::is_ascii_hexdigit).then_some(6)?
+                }
+                _ => return None,
+            };
         }
         let end = self.at;
         self.at += 1;
@@ -255,6 +285,10 @@ impl Reader<'_> {
 
     /// A string's decoded value (keys, `cell_type`, `output_type`: short).
     fn decoded(&self, contents: Range<usize>) -> Option<String> {
+        let raw = &self.bytes[contents.clone()];
+        if !raw.contains(&b'\\') {
+            return std::str::from_utf8(raw).ok().map(str::to_string);
+        }
         serde_json::from_slice(&self.bytes[contents.start - 1..contents.end + 1]).ok()
     }
 
@@ -603,6 +637,19 @@ mod tests {
         assert_eq!(
             at(text, "OUT").as_deref(),
             Some("cell 2, output 1 (unknown), line 1")
+        );
+    }
+
+    #[test]
+    fn names_from_the_notebook_are_printable() {
+        let text = r#"{"cells": [{"cell_type": "\u001b[2J", "source": "SECRET", "outputs": [{"output_type": "a\nb", "data": {"text/plain\r": "OUT"}}]}]}"#;
+        assert_eq!(
+            at(text, "SECRET").as_deref(),
+            Some("cell 1, unknown, line 1")
+        );
+        assert_eq!(
+            at(text, "OUT").as_deref(),
+            Some("cell 1, output 1 (unknown, unknown), line 1")
         );
     }
 

@@ -367,3 +367,28 @@ fn a_clean_notebook_with_look_alikes_passes() {
     assert!(repo.head().is_some());
     repo.tokenguard(&["scan-tree"]).assert_code(0);
 }
+
+#[test]
+fn a_token_where_a_notebook_has_names_is_redacted_there_too() {
+    let repo = TestRepo::new();
+    let as_type = replicate_token(508);
+    let as_mime = replicate_token(509);
+    let outputs = vec![
+        json!({"output_type": as_type, "text": ["x\n"]}),
+        json!({"output_type": "display_data", "data": {as_mime.clone(): "y"}, "metadata": {}}),
+    ];
+    repo.add("crafted.ipynb", pretty(vec![code("show()", outputs)]));
+    let run = repo.commit(&[]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("(cell 1, output 1 (r8_"), "{run:#?}");
+    assert!(
+        run.stderr.contains("(cell 1, output 2 (display_data, r8_"),
+        "{run:#?}"
+    );
+    for format in ["human", "json", "sarif"] {
+        let out = repo.tokenguard(&["scan-staged", "--format", format]);
+        out.assert_code(1);
+        assert_hidden(&out, &as_type);
+        assert_hidden(&out, &as_mime);
+    }
+}
