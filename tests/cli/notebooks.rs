@@ -213,6 +213,15 @@ fn json_and_sarif_carry_the_cell() {
         "{sarif}"
     );
 
+    // scan-files reads the notebook from disk and names the cell the same way.
+    let files = repo.tokenguard(&["scan-files", "demo.ipynb", "--format", "json"]);
+    files.assert_code(1);
+    assert_eq!(
+        files.json()["findings"][0]["cell"]["index"],
+        3,
+        "{files:#?}"
+    );
+
     // An output's finding says which output.
     let outputs = vec![stream(&format!("token={token}\n"))];
     repo.add("out.ipynb", pretty(vec![code("show()", outputs)]));
@@ -346,6 +355,9 @@ fn a_clean_notebook_with_look_alikes_passes() {
         )),
         json!({
             "data": {
+                "application/vnd.jupyter.widget-view+json": {
+                    "model_id": hex(6, 32), "version_major": 2, "version_minor": 0
+                },
                 "image/png": base64(&image),
                 "text/plain": ["<Figure size 640x480 with 1 Axes>"]
             },
