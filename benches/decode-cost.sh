@@ -22,8 +22,6 @@ done
 find "$work/repo" -path "$work/repo/.git" -prune -o \( -name __pycache__ -prune -exec rm -rf {} + \)
 find "$work/repo" -path "$work/repo/.git" -prune -o \( -type l -o -name '*.pyc' -o -name '*.so' -o -size +2M \) -type f -delete
 find "$work/repo" -path "$work/repo/.git" -prune -o -type l -delete
-for _ in 1; do
-done
 git -C "$work/repo" add -A
 files=$(git -C "$work/repo" ls-files | wc -l)
 bytes=$(git -C "$work/repo" ls-files -z | (cd "$work/repo" && xargs -0 cat) | wc -c)

@@ -318,16 +318,51 @@ fn url_views(content: &[u8]) -> Vec<View> {
     views
 }
 
+/// Marks bytes that are no base64 character in [`BASE64_VALUES`].
+const NOT_BASE64: u8 = 0xFF;
+
+/// The value of each byte as a base64 character, standard (`+/`) or URL-safe (`-_`): a table,
+/// since every byte of a blob may be looked up.
+const BASE64_VALUES: [u8; 256] = {
+    let mut table = [NOT_BASE64; 256];
+    let mut i = 0;
+    while i < 26 {
+        table[b'A' as usize + i] = i as u8;
+        table[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        table[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    table[b'+' as usize] = 62;
+    table[b'-' as usize] = 62;
+    table[b'/' as usize] = 63;
+    table[b'_' as usize] = 63;
+    table
+};
+
 /// The value of a base64 character, standard (`+/`) or URL-safe (`-_`).
 fn base64_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'A'..=b'Z' => Some(byte - b'A'),
-        b'a'..=b'z' => Some(byte - b'a' + 26),
-        b'0'..=b'9' => Some(byte - b'0' + 52),
-        b'+' | b'-' => Some(62),
-        b'/' | b'_' => Some(63),
-        _ => None,
+    let value = BASE64_VALUES[byte as usize];
+    (value != NOT_BASE64).then_some(value)
+}
+
+/// True when a run can be base64 of text: encoded text of this length holds upper and lower
+/// case letters and digits (all three missing from 24+ characters has odds below one in a
+/// thousand), while identifiers (`snake_case`, `CONSTANT_CASE`), words and paths lack one.
+fn mixes_letters_and_digits(run: &[u8]) -> bool {
+    let (mut upper, mut lower, mut digit) = (false, false, false);
+    for byte in run {
+        upper |= byte.is_ascii_uppercase();
+        lower |= byte.is_ascii_lowercase();
+        digit |= byte.is_ascii_digit();
+        if upper && lower && digit {
+            return true;
+        }
     }
+    false
 }
 
 /// Windows around base64 runs that decode to text. Runs are found by probing every
@@ -358,6 +393,7 @@ fn base64_views(content: &[u8]) -> Vec<View> {
             .take_while(|b| **b == b'=')
             .count();
         if end - start >= MIN_BASE64_RUN
+            && mixes_letters_and_digits(&content[start..end])
             && let Some(decoded) = decode_base64_text(&content[start..end])
         {
             views.push(window(
@@ -398,13 +434,14 @@ fn is_text(bytes: &[u8]) -> bool {
 fn decode_base64(run: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(run.len() / 4 * 3 + 2);
     for group in run.chunks(4) {
-        let values: Vec<u32> = group
-            .iter()
-            .filter_map(|b| base64_value(*b).map(u32::from))
-            .collect();
-        let bits = values.iter().fold(0u32, |acc, v| acc << 6 | v) << (6 * (4 - values.len()));
+        let (mut bits, mut count) = (0u32, 0usize);
+        for value in group.iter().filter_map(|b| base64_value(*b)) {
+            bits = bits << 6 | u32::from(value);
+            count += 1;
+        }
+        bits <<= 6 * (4 - count);
         let bytes = [(bits >> 16) as u8, (bits >> 8) as u8, bits as u8];
-        out.extend_from_slice(&bytes[..values.len().saturating_sub(1)]);
+        out.extend_from_slice(&bytes[..count.saturating_sub(1)]);
     }
     out
 }

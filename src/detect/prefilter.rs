@@ -2,15 +2,16 @@
 //!
 //! Keywords overlap (`api_token` ends `replicate_api_token`'s name, a short prefix can start a
 //! longer one), and a plain leftmost search reports one match per position, so it could hide a
-//! rule behind another. Two steps keep every rule visible: the search restarts one byte after the
-//! start of each match (so every position that starts a keyword is seen, with its longest
-//! keyword), and each keyword also stands for every shorter keyword it contains.
+//! rule behind another. Only the minimal keywords (those holding no other keyword) are searched
+//! for, the search restarting one byte after the start of each match, so every one that occurs
+//! is seen; a longer keyword is then looked for in the chunk where a keyword inside it was found.
 //!
 //! Speed: keywords match ASCII case-insensitively, but aho-corasick's SIMD prefilter only
 //! engages for case-sensitive patterns of four bytes or more (measured over source text:
 //! 5.6 GB/s against 0.6 GB/s with case folding or 3-byte patterns). So the blob is lowercased
-//! chunk by chunk into a small buffer, the long keywords go through one automaton, and each short
-//! keyword (`r8_`, `hf_`, `sk-`, ...) through its own memmem search.
+//! chunk by chunk into a small buffer, the long keywords go through a few automata of a few dozen
+//! patterns each (past that the SIMD prefilter gives up), and each short keyword (`r8_`, `hf_`,
+//! `sk-`, ...) through its own memmem search.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -61,42 +62,54 @@ impl RuleMask {
     }
 }
 
-/// The keyword automaton and, per keyword, the rules it makes candidates.
+/// The keyword automata and, per keyword, the rules it makes candidates.
 #[derive(Debug)]
 pub struct Prefilter {
-    /// Keywords of four bytes or more, lowercase.
-    long: Vec<String>,
-    /// Over them, built on first use: a contiguous NFA (cheap to build) for a small change, a
-    /// DFA (faster per byte, about 1.5 M instructions to build) once enough bytes were searched
-    /// to pay for it.
-    small_automaton: OnceLock<AhoCorasick>,
-    big_automaton: OnceLock<AhoCorasick>,
+    /// The minimal keywords of four bytes or more, lowercase, in groups of at most
+    /// [`GROUP`]: one automaton per group keeps aho-corasick's SIMD prefilter engaged.
+    groups: Vec<Vec<String>>,
+    /// Over them, built on first use: contiguous NFAs (cheap to build) for a small change,
+    /// DFAs (faster per byte, more to build) once enough bytes were searched to pay for them.
+    small_automata: OnceLock<Vec<AhoCorasick>>,
+    big_automata: OnceLock<Vec<AhoCorasick>>,
     /// Bytes searched so far, by every thread.
     searched: AtomicU64,
-    /// Per pattern of the automaton: the rules it makes candidates.
-    rules_of_long: Vec<RuleMask>,
-    /// Shorter keywords, lowercase, each with its rules.
-    short: Vec<(Finder<'static>, RuleMask)>,
+    /// Per group and pattern: what finding that keyword means.
+    long_found: Vec<Vec<Found>>,
+    /// Shorter minimal keywords, lowercase, each with what finding it means.
+    short: Vec<(Finder<'static>, Found)>,
     /// Bytes a chunk shares with the next, so that no keyword is cut in two.
     overlap: usize,
     rule_count: usize,
 }
 
-/// Keywords this long or longer go through the automaton.
+/// What finding a minimal keyword means: its own rules, and the longer keywords that contain
+/// it, each checked where it was found (a longer keyword's text always holds the minimal one).
+#[derive(Debug, Clone)]
+struct Found {
+    rules: RuleMask,
+    containing: Vec<(Finder<'static>, RuleMask)>,
+}
+
+/// Keywords this long or longer go through the automata.
 const LONG_KEYWORD: usize = 4;
+/// Patterns per automaton: aho-corasick's SIMD (Teddy) prefilter takes a few dozen patterns;
+/// past that it falls back to a plain automaton walk (measured over ML source text with the
+/// catalog's 136 minimal keywords: 0.4 GB/s in one automaton, 0.8 GB/s in four).
+const GROUP: usize = 40;
 /// Bytes lowercased and searched at a time: small enough to stay in cache.
 const CHUNK: usize = 64 * 1024;
-/// Bytes searched with the cheap automaton before the fast one is built.
+/// Bytes searched with the cheap automata before the fast ones are built.
 const BIG_AFTER: u64 = 4 << 20;
 
 impl Clone for Prefilter {
     fn clone(&self) -> Prefilter {
         Prefilter {
-            long: self.long.clone(),
-            small_automaton: self.small_automaton.clone(),
-            big_automaton: self.big_automaton.clone(),
+            groups: self.groups.clone(),
+            small_automata: self.small_automata.clone(),
+            big_automata: self.big_automata.clone(),
             searched: AtomicU64::new(self.searched.load(Ordering::Relaxed)),
-            rules_of_long: self.rules_of_long.clone(),
+            long_found: self.long_found.clone(),
             short: self.short.clone(),
             overlap: self.overlap,
             rule_count: self.rule_count,
@@ -122,81 +135,110 @@ impl Prefilter {
                 owners[slot].insert(index);
             }
         }
-        // A longer keyword implies every keyword it contains.
-        let mut rules_of_keyword = owners.clone();
-        let keywords = &keywords;
-        for (i, long) in keywords.iter().enumerate() {
-            for (j, short) in keywords.iter().enumerate() {
-                if i != j && contains(long.as_bytes(), short.as_bytes()) {
-                    rules_of_keyword[i].union_with(&owners[j]);
-                }
-            }
-        }
+        // Only minimal keywords (holding no other keyword) are searched for: a longer keyword
+        // is checked where a minimal one inside it was found.
+        let inside =
+            |long: &str, short: &str| long != short && contains(long.as_bytes(), short.as_bytes());
+        let minimal: Vec<usize> = (0..keywords.len())
+            .filter(|&i| !keywords.iter().any(|other| inside(&keywords[i], other)))
+            .collect();
+        let found_for = |m: usize| Found {
+            rules: owners[m].clone(),
+            containing: (0..keywords.len())
+                .filter(|&i| inside(&keywords[i], &keywords[m]))
+                .map(|i| {
+                    (
+                        Finder::new(keywords[i].as_bytes()).into_owned(),
+                        owners[i].clone(),
+                    )
+                })
+                .collect(),
+        };
         let mut long = Vec::new();
-        let mut rules_of_long = Vec::new();
+        let mut long_found = Vec::new();
         let mut short = Vec::new();
-        for (keyword, mask) in keywords.iter().zip(rules_of_keyword) {
-            if keyword.len() >= LONG_KEYWORD {
-                long.push(keyword.clone());
-                rules_of_long.push(mask);
+        for m in minimal {
+            if keywords[m].len() >= LONG_KEYWORD {
+                long.push(keywords[m].clone());
+                long_found.push(found_for(m));
             } else {
-                short.push((Finder::new(keyword.as_bytes()).into_owned(), mask));
+                short.push((
+                    Finder::new(keywords[m].as_bytes()).into_owned(),
+                    found_for(m),
+                ));
             }
         }
         Prefilter {
-            long,
-            small_automaton: OnceLock::new(),
-            big_automaton: OnceLock::new(),
+            groups: long.chunks(GROUP).map(<[String]>::to_vec).collect(),
+            small_automata: OnceLock::new(),
+            big_automata: OnceLock::new(),
             searched: AtomicU64::new(0),
-            rules_of_long,
+            long_found: long_found.chunks(GROUP).map(<[Found]>::to_vec).collect(),
             short,
             overlap: keywords.iter().map(String::len).max().unwrap_or(1) - 1,
             rule_count: rules.len(),
         }
     }
 
-    /// The automaton for the next `bytes` bytes: the cheap one until enough bytes were
-    /// searched to pay for the fast one.
-    fn automaton(&self, bytes: usize) -> &AhoCorasick {
+    /// The automata for the next `bytes` bytes: the cheap ones until enough bytes were
+    /// searched to pay for the fast ones.
+    fn automata(&self, bytes: usize) -> &[AhoCorasick] {
         let before = self.searched.fetch_add(bytes as u64, Ordering::Relaxed);
         let (slot, kind) = if before + bytes as u64 > BIG_AFTER {
-            (&self.big_automaton, AhoCorasickKind::DFA)
+            (&self.big_automata, AhoCorasickKind::DFA)
         } else {
-            (&self.small_automaton, AhoCorasickKind::ContiguousNFA)
+            (&self.small_automata, AhoCorasickKind::ContiguousNFA)
         };
         slot.get_or_init(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .kind(Some(kind))
-                .build(&self.long)
-                .expect("keywords are plain literals of bounded size")
+            self.groups
+                .iter()
+                .map(|group| {
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::LeftmostLongest)
+                        .kind(Some(kind))
+                        .build(group)
+                        .expect("keywords are plain literals of bounded size")
+                })
+                .collect()
         })
     }
 
     /// The rules whose keywords occur in `haystack` (ASCII case-insensitively).
     pub fn candidates(&self, haystack: &[u8]) -> RuleMask {
         let mut mask = RuleMask::empty(self.rule_count);
-        let automaton = self.automaton(haystack.len());
-        let mut short_found = vec![false; self.short.len()];
+        let automata = self.automata(haystack.len());
+        // Per keyword, whether it was found (and its longer keywords checked) in this chunk.
+        let mut long_seen: Vec<Vec<bool>> =
+            self.groups.iter().map(|g| vec![false; g.len()]).collect();
+        let mut short_seen = vec![false; self.short.len()];
         let mut lower = Vec::with_capacity(CHUNK.min(haystack.len()) + self.overlap);
         let mut start = 0;
         while start < haystack.len() {
             let end = (start + CHUNK + self.overlap).min(haystack.len());
             lower.clear();
             lower.extend(haystack[start..end].iter().map(u8::to_ascii_lowercase));
-            let mut at = 0;
-            while at < lower.len() {
-                let input = Input::new(&lower).span(at..lower.len());
-                let Some(found) = automaton.find(input) else {
-                    break;
-                };
-                mask.union_with(&self.rules_of_long[found.pattern().as_usize()]);
-                at = found.start() + 1;
+            long_seen.iter_mut().for_each(|seen| seen.fill(false));
+            for ((automaton, found), seen) in
+                automata.iter().zip(&self.long_found).zip(&mut long_seen)
+            {
+                let mut at = 0;
+                while at < lower.len() {
+                    let input = Input::new(&lower).span(at..lower.len());
+                    let Some(hit) = automaton.find(input) else {
+                        break;
+                    };
+                    let pattern = hit.pattern().as_usize();
+                    if !seen[pattern] {
+                        seen[pattern] = true;
+                        found[pattern].mark(&lower, &mut mask);
+                    }
+                    at = hit.start() + 1;
+                }
             }
-            for ((finder, rules), found) in self.short.iter().zip(&mut short_found) {
-                if !*found && finder.find(&lower).is_some() {
-                    *found = true;
-                    mask.union_with(rules);
+            for ((finder, found), seen) in self.short.iter().zip(&mut short_seen) {
+                if !*seen && finder.find(&lower).is_some() {
+                    *seen = found.containing.is_empty();
+                    found.mark(&lower, &mut mask);
                 }
             }
             if end == haystack.len() {
@@ -205,6 +247,18 @@ impl Prefilter {
             start += CHUNK;
         }
         mask
+    }
+}
+
+impl Found {
+    /// Adds the keyword's rules, and those of each longer keyword holding it that `text` has.
+    fn mark(&self, text: &[u8], mask: &mut RuleMask) {
+        mask.union_with(&self.rules);
+        for (finder, rules) in &self.containing {
+            if finder.find(text).is_some() {
+                mask.union_with(rules);
+            }
+        }
     }
 }
 
@@ -266,15 +320,15 @@ mod tests {
         let rules = RuleSet::builtin().unwrap().rules;
         let [small, big] = both_automata(&rules);
         brute_force_agrees(&rules, &small);
-        assert!(small.small_automaton.get().is_some());
+        assert!(small.small_automata.get().is_some());
         // The brute force itself searches enough bytes to cross to the big automaton once
         // the catalog has many keywords; before that point only the small one exists.
         let crossed = small.searched.load(Ordering::Relaxed) > BIG_AFTER;
-        assert_eq!(small.big_automaton.get().is_some(), crossed);
+        assert_eq!(small.big_automata.get().is_some(), crossed);
         brute_force_agrees(&rules, &big);
-        assert!(big.big_automaton.get().is_some());
+        assert!(big.big_automata.get().is_some());
         assert!(
-            big.small_automaton.get().is_none(),
+            big.small_automata.get().is_none(),
             "only the big automaton is built"
         );
     }
