@@ -137,15 +137,24 @@ impl Prefilter {
         }
         // Only minimal keywords (holding no other keyword) are searched for: a longer keyword
         // is checked where a minimal one inside it was found.
-        let inside =
-            |long: &str, short: &str| long != short && contains(long.as_bytes(), short.as_bytes());
+        // holds[i]: the keywords inside keyword i, found once (start-up pays for it).
+        let holds: Vec<Vec<usize>> = keywords
+            .iter()
+            .map(|long| {
+                (0..keywords.len())
+                    .filter(|&j| {
+                        *long != keywords[j] && contains(long.as_bytes(), keywords[j].as_bytes())
+                    })
+                    .collect()
+            })
+            .collect();
         let minimal: Vec<usize> = (0..keywords.len())
-            .filter(|&i| !keywords.iter().any(|other| inside(&keywords[i], other)))
+            .filter(|&i| holds[i].is_empty())
             .collect();
         let found_for = |m: usize| Found {
             rules: owners[m].clone(),
             containing: (0..keywords.len())
-                .filter(|&i| inside(&keywords[i], &keywords[m]))
+                .filter(|&i| holds[i].contains(&m))
                 .map(|i| {
                     (
                         Finder::new(keywords[i].as_bytes()).into_owned(),
@@ -265,7 +274,13 @@ impl Found {
 /// `needle` occurs in `haystack`: keywords are a few bytes long, too short for a substring
 /// searcher's set-up to pay off (a quarter of the prefilter's construction before).
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.len() <= haystack.len() && haystack.windows(needle.len()).any(|w| w == needle)
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    needle.len() <= haystack.len()
+        && haystack
+            .windows(needle.len())
+            .any(|w| w[0] == first && w == needle)
 }
 
 #[cfg(test)]
