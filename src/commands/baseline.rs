@@ -31,13 +31,7 @@ pub(super) fn run(args: &BaselineArgs, options: &ConfigOptions) -> Result<ExitSt
             )
         })?;
     let path = root.join(IGNORE_FILE);
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => return Err(Error::Read { path, source }),
-    };
-    // A malformed ignore file is reported, not appended to.
-    let known = config::parse_ignore_file(&existing, &path)?;
+    let (existing, known) = config::ignore_file_for_append(&path)?;
     let checks = Checks {
         verify: args.verify,
         verify_timeout: args.verify_timeout,

@@ -335,44 +335,21 @@ pub(super) fn visit_change_set(
         collector.stats.add(&skips);
     } else {
         let next = AtomicUsize::new(0);
-        let locals: Vec<Collector<'_>> = (0..threads).map(|_| collector.fork()).collect();
-        let results: Vec<Result<Collector<'_>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = locals
-                .into_iter()
-                .map(|mut local| {
-                    let next = &next;
-                    scope.spawn(move || {
-                        let repo = Repo::open()?;
-                        let others = repo.trees(&set.other_parents)?;
-                        let mut skips = StagedStats::default();
-                        while let Some(change) =
-                            set.changes.get(next.fetch_add(1, Ordering::Relaxed))
-                        {
-                            if change.path_only {
-                                continue;
-                            }
-                            repo.visit_change(
-                                change,
-                                &others,
-                                walk,
-                                None,
-                                &mut skips,
-                                &mut |entry| local.visit(entry, commit),
-                            )?;
-                        }
-                        local.stats.add(&skips);
-                        Ok(local)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
+        let template = collector.fork();
+        let results = on_threads(threads, |repo| {
+            let mut local = template.fork();
+            let others = repo.trees(&set.other_parents)?;
+            let mut skips = StagedStats::default();
+            while let Some(change) = set.changes.get(next.fetch_add(1, Ordering::Relaxed)) {
+                if change.path_only {
+                    continue;
+                }
+                repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
+                    local.visit(entry, commit)
+                })?;
+            }
+            local.stats.add(&skips);
+            Ok(local)
         });
         for result in results {
             collector.absorb(result?);
@@ -383,6 +360,30 @@ pub(super) fn visit_change_set(
     }
     collector.sort_from(first_finding, first_warning);
     Ok(())
+}
+
+/// Runs `work` on `threads` threads, each with its own repository handle (libgit2 handles are
+/// not shared between threads), and returns what each returned.
+pub(super) fn on_threads<T: Send>(
+    threads: usize,
+    work: impl Fn(&Repo) -> Result<T> + Sync,
+) -> Vec<Result<T>> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let work = &work;
+                scope.spawn(move || work(&Repo::open()?))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// `--verify`: asks each provider about the found tokens (one request per distinct secret),

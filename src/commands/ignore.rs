@@ -23,14 +23,9 @@ pub(super) fn run(args: &IgnoreArgs) -> Result<ExitStatus> {
         )
     })?;
     let path = root.join(IGNORE_FILE);
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => return Err(Error::Read { path, source }),
-    };
+    let (existing, known) = config::ignore_file_for_append(&path)?;
     let mut stdout = std::io::stdout().lock();
-    // A malformed ignore file is reported, not appended to.
-    if config::parse_ignore_file(&existing, &path)?.contains(&fingerprint) {
+    if known.contains(&fingerprint) {
         writeln!(stdout, "{fingerprint} is already in {}", path.display())?;
         return Ok(ExitStatus::Clean);
     }

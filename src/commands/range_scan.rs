@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use git2::{Oid, Tree};
 
-use super::collect::{Collector, visit_change_set};
+use super::collect::{Collector, on_threads, visit_change_set};
 use super::progress::Progress;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Part};
@@ -48,27 +48,6 @@ pub(super) fn visit_commits(
         progress.advance(batch.len() as u64, collector.stats.bytes_scanned - before);
     }
     Ok(())
-}
-
-/// Runs `work` on `threads` threads, each with its own repository handle (libgit2 handles are
-/// not shared between threads), and returns what each returned.
-fn on_threads<T: Send>(threads: usize, work: impl Fn(&Repo) -> Result<T> + Sync) -> Vec<Result<T>> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let work = &work;
-                scope.spawn(move || work(&Repo::open()?))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
 }
 
 /// The first failure in range order (commit, then change), as a plain scan would meet it.

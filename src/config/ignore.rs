@@ -16,6 +16,23 @@ pub fn read_ignore_file(path: &Path) -> Result<Vec<String>> {
     parse_ignore_file(&text, path)
 }
 
+/// The ignore file's text, empty when there is none yet, and the fingerprints it holds: what
+/// a command that appends to it starts from. A malformed file is an error, never appended to.
+pub fn ignore_file_for_append(path: &Path) -> Result<(String, Vec<String>)> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(Error::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let known = parse_ignore_file(&text, path)?;
+    Ok((text, known))
+}
+
 /// Parses an ignore file's text: one fingerprint per line, an optional `# reason` after it;
 /// `path` names the file in errors.
 pub fn parse_ignore_file(text: &str, path: &Path) -> Result<Vec<String>> {

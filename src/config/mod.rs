@@ -13,7 +13,9 @@ mod layers;
 mod redact;
 mod settings;
 
-pub use ignore::{IGNORE_FILE, is_fingerprint, parse_ignore_file, read_ignore_file};
+pub use ignore::{
+    IGNORE_FILE, ignore_file_for_append, is_fingerprint, parse_ignore_file, read_ignore_file,
+};
 pub use layers::{
     ConfigOptions, Layer, LayerKind, REPO_CONFIG, line_column, load_layers, settings_from_text,
 };

@@ -5,13 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::fixture::{BIN, Run, TestRepo, replicate_token};
-
-fn bare(repo: &TestRepo, name: &str) -> PathBuf {
-    let path = repo.root().join(name);
-    repo.git(&["init", "-q", "--bare", "-b", "main", path.to_str().unwrap()]);
-    path
-}
+use crate::fixture::{Run, TestRepo, replicate_token};
 
 /// A repository with the default hook set installed (pre-commit, commit-msg, pre-push) and a
 /// bare remote holding one clean commit.
@@ -25,18 +19,8 @@ fn with_default_hooks() -> (TestRepo, PathBuf) {
             "{hook}: {install:#?}"
         );
     }
-    let remote = bare(&repo, "remote.git");
-    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    repo.add("a.txt", "a\n");
-    repo.commit(&[]).assert_code(0);
-    repo.git(&["push", "-q", "origin", "main"]);
+    let remote = repo.with_origin("remote.git", false);
     (repo, remote)
-}
-
-fn push(repo: &TestRepo, args: &[&str]) -> Run {
-    let mut full = vec!["push", "-q", "origin"];
-    full.extend_from_slice(args);
-    repo.git_in(&repo.path(), &full)
 }
 
 #[track_caller]
@@ -215,7 +199,7 @@ fn pre_push_catches_cherry_picks_rebases_and_tags_that_no_pre_commit_saw() {
     let side = repo.head().unwrap();
     repo.git(&["checkout", "-q", "main"]);
     repo.git(&["cherry-pick", &side]);
-    let run = push(&repo, &["main"]);
+    let run = repo.push(&["main"]);
     assert_ne!(run.code, Some(0), "{run:#?}");
     assert!(run.all().contains("push blocked"), "{run:#?}");
     assert_hidden(&run, &token);
@@ -223,30 +207,19 @@ fn pre_push_catches_cherry_picks_rebases_and_tags_that_no_pre_commit_saw() {
 
     // An annotated tag whose message holds a token.
     repo.git(&["tag", "-a", "v2", "-m", &format!("release with {token}")]);
-    let run = push(&repo, &["v2"]);
+    let run = repo.push(&["v2"]);
     assert_ne!(run.code, Some(0), "{run:#?}");
     assert!(run.all().contains("tag v2 message:1:14"), "{run:#?}");
     assert!(run.all().contains("git tag -d v2"), "{run:#?}");
     assert_hidden(&run, &token);
     repo.git(&["tag", "-d", "v2"]);
-    push(&repo, &["main"]).assert_code(0);
+    repo.push(&["main"]).assert_code(0);
 }
 
 #[test]
 fn pre_receive_rejects_tokens_in_messages_and_names() {
     let repo = TestRepo::new();
-    let server = bare(&repo, "server.git");
-    let hook = server.join("hooks/pre-receive");
-    std::fs::write(&hook, format!("#!/bin/sh\nexec \"{BIN}\" scan-push\n")).unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&hook)
-        .status()
-        .unwrap();
-    repo.git(&["remote", "add", "origin", server.to_str().unwrap()]);
-    repo.add("a.txt", "a\n");
-    repo.commit(&[]).assert_code(0);
-    repo.git(&["push", "-q", "origin", "main"]);
+    let server = repo.with_origin("server.git", true);
     let token = replicate_token(404);
     repo.add("b.txt", "b\n");
     repo.git(&["commit", "-q", "--no-verify", "-m", &format!("ci: {token}")]);

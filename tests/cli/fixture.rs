@@ -113,6 +113,37 @@ impl TestRepo {
         run
     }
 
+    /// `git init --bare` of `name` beside the repository.
+    pub fn bare_beside(&self, name: &str) -> PathBuf {
+        let path = self.root().join(name);
+        self.git(&["init", "-q", "--bare", "-b", "main", path.to_str().unwrap()]);
+        path
+    }
+
+    /// A bare remote `origin` beside the repository holding one clean commit of main; with
+    /// `pre_receive`, the remote runs `tokenguard scan-push` on every push it receives.
+    pub fn with_origin(&self, name: &str, pre_receive: bool) -> PathBuf {
+        let remote = self.bare_beside(name);
+        if pre_receive {
+            let hook = remote.join("hooks/pre-receive");
+            std::fs::write(&hook, format!("#!/bin/sh\nexec \"{BIN}\" scan-push\n")).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        self.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+        self.add("a.txt", "a\n");
+        self.commit(&[]).assert_code(0);
+        self.git(&["push", "-q", "origin", "main"]);
+        remote
+    }
+
+    /// `git push -q origin ARGS`, whatever its exit status.
+    pub fn push(&self, args: &[&str]) -> Run {
+        let mut full = vec!["push", "-q", "origin"];
+        full.extend_from_slice(args);
+        self.git_in(&self.path(), &full)
+    }
+
     /// Runs git in `dir`, whatever its exit status.
     pub fn git_in(&self, dir: &Path, args: &[&str]) -> Run {
         Run::from(

@@ -49,30 +49,13 @@ fn scan_range_reports_the_commit_that_adds_each_secret() {
     assert!(human.stdout.contains("in 3 commits"), "{human:#?}");
 }
 
-/// `git init --bare` of `name` beside the repository.
-fn bare_repository(repo: &TestRepo, name: &str) -> std::path::PathBuf {
-    let path = repo.root().join(name);
-    repo.git(&["init", "-q", "--bare", "-b", "main", path.to_str().unwrap()]);
-    path
-}
-
 /// A bare remote with main pushed, and a clone with the pre-push hook installed.
 fn remote_and_clone() -> (TestRepo, std::path::PathBuf) {
     let repo = TestRepo::new();
-    let remote = bare_repository(&repo, "remote.git");
-    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    repo.add("a.txt", "a\n");
-    repo.commit(&[]).assert_code(0);
-    repo.git(&["push", "-q", "origin", "main"]);
+    let remote = repo.with_origin("remote.git", false);
     repo.tokenguard(&["install", "--hook", "pre-push"])
         .assert_code(0);
     (repo, remote)
-}
-
-fn push(repo: &TestRepo, args: &[&str]) -> crate::fixture::Run {
-    let mut full = vec!["push", "-q", "origin"];
-    full.extend_from_slice(args);
-    repo.git_in(&repo.path(), &full)
 }
 
 #[test]
@@ -86,7 +69,7 @@ fn pre_push_new_branch_update_force_push_and_delete() {
         format!("REPLICATE_API_TOKEN={}\n", replicate_token(71)),
     );
     repo.commit_unchecked(&[]);
-    let run = push(&repo, &["feature"]);
+    let run = repo.push(&["feature"]);
     assert_ne!(run.code, Some(0), "{run:#?}");
     assert!(run.all().contains("push blocked"), "{run:#?}");
     assert!(run.all().contains("git rebase -i"), "{run:#?}");
@@ -95,23 +78,23 @@ fn pre_push_new_branch_update_force_push_and_delete() {
     repo.git(&["checkout", "-q", "main"]);
     repo.add("a.txt", "a\nb\n");
     repo.commit(&[]).assert_code(0);
-    push(&repo, &["main"]).assert_code(0);
+    repo.push(&["main"]).assert_code(0);
     repo.add("c.py", format!("KEY = '{}'\n", replicate_token(72)));
     repo.commit_unchecked(&[]);
-    assert_ne!(push(&repo, &["main"]).code, Some(0));
+    assert_ne!(repo.push(&["main"]).code, Some(0));
 
     // Force push that rewrites the pushed tip: the rewritten commit is scanned.
     repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
     repo.add("a.txt", format!("a\nb2 {}\n", replicate_token(73)));
     repo.commit_unchecked(&["--amend"]);
-    assert_ne!(push(&repo, &["--force", "main"]).code, Some(0));
+    assert_ne!(repo.push(&["--force", "main"]).code, Some(0));
     repo.add("a.txt", "a\nb2\n");
     repo.commit_unchecked(&["--amend"]);
-    push(&repo, &["--force", "main"]).assert_code(0);
+    repo.push(&["--force", "main"]).assert_code(0);
 
     // Deleting a branch adds nothing.
     repo.git(&["push", "-q", "--no-verify", "origin", "feature"]);
-    push(&repo, &["--delete", "feature"]).assert_code(0);
+    repo.push(&["--delete", "feature"]).assert_code(0);
 }
 
 #[test]
@@ -125,35 +108,24 @@ fn pre_push_does_not_report_what_the_remote_already_has() {
     repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
     repo.add("a.txt", "a\nclean\n");
     repo.commit(&[]).assert_code(0);
-    push(&repo, &["main"]).assert_code(0);
+    repo.push(&["main"]).assert_code(0);
     // A new branch from there: only its own commits count.
     repo.git(&["checkout", "-q", "-b", "topic"]);
     repo.add("t.txt", "t\n");
     repo.commit(&[]).assert_code(0);
-    push(&repo, &["topic"]).assert_code(0);
+    repo.push(&["topic"]).assert_code(0);
 }
 
 #[test]
 fn pre_receive_in_a_bare_repository() {
     let repo = TestRepo::new();
-    let server = bare_repository(&repo, "server.git");
-    let hook = server.join("hooks/pre-receive");
-    std::fs::write(&hook, format!("#!/bin/sh\nexec \"{BIN}\" scan-push\n")).unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&hook)
-        .status()
-        .unwrap();
-    repo.git(&["remote", "add", "origin", server.to_str().unwrap()]);
-    repo.add("a.txt", "a\n");
-    repo.commit(&[]).assert_code(0);
-    push(&repo, &["main"]).assert_code(0);
+    let server = repo.with_origin("server.git", true);
     repo.add(
         "b.env",
         format!("REPLICATE_API_TOKEN={}\n", replicate_token(75)),
     );
     repo.commit_unchecked(&[]);
-    let run = push(&repo, &["main"]);
+    let run = repo.push(&["main"]);
     assert_ne!(run.code, Some(0), "the server refuses it: {run:#?}");
     assert!(run.all().contains("replicate-api-token"), "{run:#?}");
     // Worded for a server: rejected, how to fix the pushed commits, no client-side bypass.

@@ -3,12 +3,10 @@
 //! to a local bare remote (pre-push) and a server's pre-receive hook; a token in an output
 //! brings the advice to clear outputs.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 
 use crate::decoding::{base64, hf_token};
-use crate::fixture::{BIN, Run, TestRepo, replicate_token};
+use crate::fixture::{Run, TestRepo, replicate_token};
 
 /// A notebook as Jupyter writes it: one-space indent, one JSON string per source line.
 fn pretty(cells: Vec<Value>) -> String {
@@ -240,22 +238,12 @@ fn json_and_sarif_carry_the_cell() {
     );
 }
 
-fn bare(repo: &TestRepo, name: &str) -> PathBuf {
-    let path = repo.root().join(name);
-    repo.git(&["init", "-q", "--bare", "-b", "main", path.to_str().unwrap()]);
-    path
-}
-
 #[test]
 fn a_push_with_a_notebook_token_is_blocked_by_the_pre_push_hook() {
     let repo = TestRepo::new();
     repo.tokenguard(&["install"]).assert_code(0);
     assert!(repo.path().join(".git/hooks/pre-push").exists());
-    let remote = bare(&repo, "remote.git");
-    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    repo.add("a.txt", "a\n");
-    repo.commit(&[]).assert_code(0);
-    repo.git(&["push", "-q", "origin", "main"]);
+    repo.with_origin("remote.git", false);
     // Committed without the hook, as a cherry-pick or rebase would.
     let token = replicate_token(506);
     let outputs = vec![stream(&format!("Using {token}\n"))];
@@ -286,18 +274,7 @@ fn a_push_with_a_notebook_token_is_blocked_by_the_pre_push_hook() {
 #[test]
 fn a_pre_receive_hook_rejects_a_notebook_token() {
     let repo = TestRepo::new();
-    let server = bare(&repo, "server.git");
-    let hook = server.join("hooks/pre-receive");
-    std::fs::write(&hook, format!("#!/bin/sh\nexec \"{BIN}\" scan-push\n")).unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&hook)
-        .status()
-        .unwrap();
-    repo.git(&["remote", "add", "origin", server.to_str().unwrap()]);
-    repo.add("a.txt", "a\n");
-    repo.commit(&[]).assert_code(0);
-    repo.git(&["push", "-q", "origin", "main"]);
+    let server = repo.with_origin("server.git", true);
     let token = replicate_token(507);
     repo.add("demo.ipynb", notebook_with_token_in_source(&token));
     repo.commit_unchecked(&[]);
