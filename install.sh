@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds and installs the tokenguard binary (cargo install --locked), then installs the
-# pre-commit hook into a git repository (the one this is run in, or the one given as argument)
-# and runs a first scan of what is staged there.
+# hooks (pre-commit, commit-msg, pre-push) into a git repository (the one this is run in, or the
+# one given as argument) and runs a first scan of what is staged there.
 #
 #   ./install.sh                 # build, install, hook the repository around the current dir
 #   ./install.sh path/to/repo    # hook that repository instead
