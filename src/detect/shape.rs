@@ -187,18 +187,25 @@ impl Sample {
             .replace("{token_long}", &self.long)
             .replace("{token}", &self.token)
             .replace("{body}", &self.body);
-        while let Some(start) = out.find("{repeat:") {
-            let Some(len) = out[start..].find('}') else {
-                break;
-            };
-            let spec = &out[start + "{repeat:".len()..start + len];
-            let expanded = match spec.rsplit_once(':') {
-                Some((ch, n)) => ch.repeat(n.parse().unwrap_or(0)),
-                None => String::new(),
-            };
-            out.replace_range(start..start + len + 1, &expanded);
-        }
+        expand_each(&mut out, "{repeat:", |spec| match spec.rsplit_once(':') {
+            Some((ch, n)) => ch.repeat(n.parse().unwrap_or(0)),
+            None => String::new(),
+        });
+        // Vendors' documented example values, kept in lower case in the rules file so that the
+        // file itself never holds a token-shaped literal.
+        expand_each(&mut out, "{upper:", str::to_ascii_uppercase);
         out
+    }
+}
+
+/// Replaces each `{NAME:SPEC}` (`opening` is `{NAME:`) in `out` by `expand(SPEC)`.
+fn expand_each(out: &mut String, opening: &str, expand: impl Fn(&str) -> String) {
+    while let Some(start) = out.find(opening) {
+        let Some(len) = out[start..].find('}') else {
+            break;
+        };
+        let expanded = expand(&out[start + opening.len()..start + len]);
+        out.replace_range(start..start + len + 1, &expanded);
     }
 }
 

@@ -2,8 +2,9 @@
 //! public ML code, with every token generated at run time. A marker `@@rule-id@@` is replaced
 //! by a fresh token of that rule's shape (`@@rule-id|SHAPE@@`: of SHAPE, for a variant of the
 //! format) and must be found by exactly that rule on that line; `@@fill|SHAPE@@` is random
-//! filler of SHAPE (model version hashes, ids) that must stay quiet, as must every line without
-//! a marker. The test reports recall and false positives per provider.
+//! filler of SHAPE (model version hashes, ids) and `@@upper|text@@` a vendor's documented
+//! example (kept in lower case in the file), both of which must stay quiet, as must every line
+//! without a marker. The test reports recall and false positives per provider.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -54,6 +55,9 @@ fn expand(set: &RuleSet, path: &str, template: &str, seed: &mut u64) -> (String,
         if name == "fill" {
             let shape = Shape::parse(shape.expect("fill needs a shape")).unwrap();
             out.push_str(&shape.generate(*seed).token);
+        } else if name == "upper" {
+            // A vendor's documented example, kept in lower case in the corpus file.
+            out.push_str(&shape.expect("upper needs a text").to_ascii_uppercase());
         } else {
             let rule = set
                 .rules
