@@ -81,7 +81,7 @@ fn prefilter_and_rules_with_a_token_every_64_kib(bencher: divan::Bencher) {
     bencher.counter(BytesCount::new(text.len())).bench(|| {
         let candidates = scanner.candidates(divan::black_box(&text));
         scanner
-            .scan("bench.py", &text, &AddedLines::All, &candidates)
+            .scan("bench.py", &text, &AddedLines::All, candidates)
             .findings
             .len()
     });

@@ -106,7 +106,7 @@ impl<'a> Collector<'a> {
         }
         let scan = self
             .scanner
-            .scan(path, name.as_bytes(), &AddedLines::All, &candidates);
+            .scan(path, name.as_bytes(), &AddedLines::All, candidates);
         for (origin, count) in scan.suppressed {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
@@ -133,7 +133,7 @@ impl<'a> Collector<'a> {
         if candidates.is_empty() {
             return;
         }
-        let scan = self.scanner.scan("", text, &AddedLines::All, &candidates);
+        let scan = self.scanner.scan("", text, &AddedLines::All, candidates);
         for (origin, count) in scan.suppressed {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }

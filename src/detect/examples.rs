@@ -134,7 +134,7 @@ fn judge(scanner: &Scanner, rule: &Rule, case: &Case) -> Option<String> {
     let text = case.text.as_bytes();
     let candidates = scanner.candidates(text);
     let found = scanner
-        .scan("example", text, &AddedLines::All, &candidates)
+        .scan("example", text, &AddedLines::All, candidates)
         .findings;
     let ids: Vec<&str> = found.iter().map(|f| f.rule_id.as_str()).collect();
     if case.positive {

@@ -48,6 +48,8 @@ pub struct Rule {
     context: OnceLock<Option<Context>>,
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
     fixed_parts: OnceLock<Vec<String>>,
+    /// See [`Rule::reads_escapes`]; asked for every match, so decided once.
+    reads_escapes: bool,
 }
 
 impl Rule {
@@ -66,9 +68,7 @@ impl Rule {
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
     /// breaks): it runs on the blob as written, not on the view with escapes masked.
     pub fn reads_escapes(&self) -> bool {
-        ["\\\\n", "\\\\t", "\\\\r", "\\\\u"]
-            .iter()
-            .any(|escape| self.spec.regex.contains(escape))
+        self.reads_escapes
     }
 
     pub fn context(&self) -> Option<&Context> {
@@ -362,12 +362,16 @@ fn compile_rule(
             _ => {}
         }
     }
+    let reads_escapes = ["\\\\n", "\\\\t", "\\\\r", "\\\\u"]
+        .iter()
+        .any(|escape| spec.regex.contains(escape));
     let rule = Rule {
         spec,
         host,
         regex: OnceLock::new(),
         context: OnceLock::new(),
         fixed_parts: OnceLock::new(),
+        reads_escapes,
     };
     if eager && let Err(message) = rule.build_now() {
         return fail(&message);

@@ -191,9 +191,9 @@ impl Scanner {
         path: &str,
         content: &[u8],
         added: &AddedLines,
-        candidates: &Candidates,
+        candidates: Candidates,
     ) -> BlobScan {
-        let hits = self.hits(content, candidates.clone());
+        let hits = self.hits(content, candidates);
         self.scan_hits(path, content, added, &hits)
     }
 
@@ -582,7 +582,7 @@ mod tests {
     fn scan_all(scanner: &Scanner, text: &str) -> Vec<Finding> {
         let candidates = scanner.candidates(text.as_bytes());
         scanner
-            .scan("f", text.as_bytes(), &AddedLines::All, &candidates)
+            .scan("f", text.as_bytes(), &AddedLines::All, candidates)
             .findings
     }
 
@@ -594,12 +594,12 @@ mod tests {
         let candidates = scanner.candidates(text.as_bytes());
         let on_line_2 = AddedLines::from_ranges(vec![(2, 2)]);
         let on_line_3 = AddedLines::from_ranges(vec![(3, 3)]);
-        let found = scanner.scan("f", text.as_bytes(), &on_line_2, &candidates);
+        let found = scanner.scan("f", text.as_bytes(), &on_line_2, candidates.clone());
         assert_eq!(found.findings.len(), 1);
         assert_eq!((found.findings[0].line, found.findings[0].column), (2, 8));
         assert!(
             scanner
-                .scan("f", text.as_bytes(), &on_line_3, &candidates)
+                .scan("f", text.as_bytes(), &on_line_3, candidates)
                 .findings
                 .is_empty()
         );
@@ -613,7 +613,7 @@ mod tests {
         let candidates = scanner.candidates(text.as_bytes());
         let added = AddedLines::from_ranges(vec![(2, 2)]);
         let findings = scanner
-            .scan("f", text.as_bytes(), &added, &candidates)
+            .scan("f", text.as_bytes(), &added, candidates)
             .findings;
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].rule_id, "baseten-api-key");
@@ -646,7 +646,7 @@ mod tests {
         ] {
             let text = format!("x = \"{token}\" {marker}\ny = \"{token}\"\n");
             let candidates = scanner.candidates(text.as_bytes());
-            let scan = scanner.scan("f", text.as_bytes(), &AddedLines::All, &candidates);
+            let scan = scanner.scan("f", text.as_bytes(), &AddedLines::All, candidates);
             assert_eq!(scan.suppressed[INLINE_DIRECTIVE], 1, "{marker}");
             assert_eq!(scan.findings.len(), 1, "{marker}");
             assert_eq!(scan.findings[0].line, 2);

@@ -134,7 +134,7 @@ fn find_in_paths(
         if candidates.is_empty() {
             continue;
         }
-        let scan = scanner.scan(&path, &content, &AddedLines::All, &candidates);
+        let scan = scanner.scan(&path, &content, &AddedLines::All, candidates);
         found.extend(pair_secrets(scan.findings, scan.secrets));
     }
     Ok(found)
