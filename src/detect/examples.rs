@@ -4,7 +4,7 @@
 
 use crate::detect::filter;
 use crate::detect::lines::AddedLines;
-use crate::detect::rules::{ContextMode, Problem, Rule, RuleSet};
+use crate::detect::rules::{ContextMode, Problem, Rule, RuleSet, literal_form};
 use crate::detect::scanner::Scanner;
 use crate::detect::shape::{Sample, Shape};
 
@@ -146,6 +146,9 @@ fn judge(scanner: &Scanner, rule: &Rule, case: &Case) -> Option<String> {
             .any(|k| lower.contains(&k.to_ascii_lowercase()))
         {
             return Some("holds none of the rule's keywords".to_string());
+        }
+        if !rule.may_match(&literal_form(text)) {
+            return Some("holds none of the rule's literals".to_string());
         }
         if ids != [rule.id()] {
             return Some(format!("expected exactly [{}], found {ids:?}", rule.id()));

@@ -21,6 +21,8 @@ pub mod glob;
 pub mod lines;
 /// Which cell, output and line of a Jupyter notebook a byte is in.
 pub mod notebook;
+/// Keyword search for small changes: a table of first byte pairs, nothing to build.
+pub mod pair_search;
 /// Documentation placeholders: whole-body shapes (`xxxx`, `YOUR_KEY`, `A1B2C3`).
 pub mod placeholder;
 /// What the configuration allows: disabled rules, allowlists, ignored fingerprints.

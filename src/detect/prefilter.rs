@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use memchr::memmem::Finder;
 
+use crate::detect::pair_search::PairIndex;
 use crate::detect::rules::Rule;
 
 /// A set of rule indices.
@@ -62,25 +63,38 @@ impl RuleMask {
     }
 }
 
-/// The keyword automata and, per keyword, the rules it makes candidates.
+/// The keyword search: a pair table for small changes, automata over the minimal keywords
+/// for big ones.
 #[derive(Debug)]
 pub struct Prefilter {
-    /// The minimal keywords of four bytes or more, lowercase, in groups of at most
-    /// [`GROUP`]: one automaton per group keeps aho-corasick's SIMD prefilter engaged.
-    groups: Vec<Vec<String>>,
-    /// Over them, built on first use: contiguous NFAs (cheap to build) for a small change,
+    /// Every keyword, for the first [`PAIRS_UNTIL`] bytes searched: nothing to build.
+    pairs: PairIndex,
+    /// Every keyword (lowercase) and the rules it makes candidates.
+    keywords: Vec<String>,
+    owners: Vec<RuleMask>,
+    /// The minimal keywords, worked out when a change is big enough to need the automata.
+    plan: OnceLock<Plan>,
+    /// Over them, built on first use: contiguous NFAs (cheap to build) for a middling change,
     /// DFAs (faster per byte, more to build) once enough bytes were searched to pay for them.
     small_automata: OnceLock<Vec<AhoCorasick>>,
     big_automata: OnceLock<Vec<AhoCorasick>>,
     /// Bytes searched so far, by every thread.
     searched: AtomicU64,
+    rule_count: usize,
+}
+
+/// What the automata search for, and what finding each keyword means.
+#[derive(Debug, Clone)]
+struct Plan {
+    /// The minimal keywords of four bytes or more, lowercase, in groups of at most
+    /// [`GROUP`]: one automaton per group keeps aho-corasick's SIMD prefilter engaged.
+    groups: Vec<Vec<String>>,
     /// Per group and pattern: what finding that keyword means.
     long_found: Vec<Vec<Found>>,
     /// Shorter minimal keywords, lowercase, each with what finding it means.
     short: Vec<(Finder<'static>, Found)>,
     /// Bytes a chunk shares with the next, so that no keyword is cut in two.
     overlap: usize,
-    rule_count: usize,
 }
 
 /// What finding a minimal keyword means: its own rules, and the longer keywords that contain
@@ -99,107 +113,150 @@ const LONG_KEYWORD: usize = 4;
 const GROUP: usize = 40;
 /// Bytes lowercased and searched at a time: small enough to stay in cache.
 const CHUNK: usize = 64 * 1024;
+/// Bytes searched with the pair table before the automata are built: about what searching
+/// with the table costs by the time building the cheap automata (about 1.5 ms with the
+/// catalog's keywords) would have paid off.
+const PAIRS_UNTIL: u64 = 256 << 10;
 /// Bytes searched with the cheap automata before the fast ones are built.
 const BIG_AFTER: u64 = 4 << 20;
+
+/// Which search the next bytes get.
+enum Tier {
+    Pairs,
+    Small,
+    Big,
+}
 
 impl Clone for Prefilter {
     fn clone(&self) -> Prefilter {
         Prefilter {
-            groups: self.groups.clone(),
+            pairs: self.pairs.clone(),
+            keywords: self.keywords.clone(),
+            owners: self.owners.clone(),
+            plan: self.plan.clone(),
             small_automata: self.small_automata.clone(),
             big_automata: self.big_automata.clone(),
             searched: AtomicU64::new(self.searched.load(Ordering::Relaxed)),
-            long_found: self.long_found.clone(),
-            short: self.short.clone(),
-            overlap: self.overlap,
             rule_count: self.rule_count,
         }
     }
 }
 
 impl Prefilter {
+    /// Collects the keywords; everything else is built when a search needs it.
     pub fn new(rules: &[Rule]) -> Prefilter {
-        let mut keywords: Vec<String> = Vec::new();
-        let mut owners: Vec<RuleMask> = Vec::new();
-        for (index, rule) in rules.iter().enumerate() {
-            for keyword in &rule.spec.keywords {
-                let keyword = keyword.to_ascii_lowercase();
-                let slot = match keywords.iter().position(|k| *k == keyword) {
-                    Some(slot) => slot,
-                    None => {
-                        keywords.push(keyword);
-                        owners.push(RuleMask::empty(rules.len()));
-                        keywords.len() - 1
-                    }
-                };
-                owners[slot].insert(index);
-            }
-        }
-        // Only minimal keywords (holding no other keyword) are searched for: a longer keyword
-        // is checked where a minimal one inside it was found.
-        // holds[i]: the keywords inside keyword i, found once (start-up pays for it).
-        let holds: Vec<Vec<usize>> = keywords
+        let mut uses: Vec<(String, usize)> = rules
             .iter()
-            .map(|long| {
-                (0..keywords.len())
-                    .filter(|&j| {
-                        *long != keywords[j] && contains(long.as_bytes(), keywords[j].as_bytes())
-                    })
-                    .collect()
+            .enumerate()
+            .flat_map(|(index, rule)| {
+                rule.spec
+                    .keywords
+                    .iter()
+                    .map(move |k| (k.to_ascii_lowercase(), index))
             })
             .collect();
-        let minimal: Vec<usize> = (0..keywords.len())
-            .filter(|&i| holds[i].is_empty())
-            .collect();
-        let found_for = |m: usize| Found {
-            rules: owners[m].clone(),
-            containing: (0..keywords.len())
-                .filter(|&i| holds[i].contains(&m))
-                .map(|i| {
-                    (
-                        Finder::new(keywords[i].as_bytes()).into_owned(),
-                        owners[i].clone(),
-                    )
-                })
-                .collect(),
-        };
-        let mut long = Vec::new();
-        let mut long_found = Vec::new();
-        let mut short = Vec::new();
-        for m in minimal {
-            if keywords[m].len() >= LONG_KEYWORD {
-                long.push(keywords[m].clone());
-                long_found.push(found_for(m));
-            } else {
-                short.push((
-                    Finder::new(keywords[m].as_bytes()).into_owned(),
-                    found_for(m),
-                ));
+        uses.sort_unstable();
+        let mut keywords: Vec<String> = Vec::new();
+        let mut owners: Vec<RuleMask> = Vec::new();
+        for (keyword, index) in uses {
+            if keywords.last() != Some(&keyword) {
+                keywords.push(keyword);
+                owners.push(RuleMask::empty(rules.len()));
             }
+            owners.last_mut().expect("pushed above").insert(index);
         }
+        let pairs = PairIndex::new(
+            keywords
+                .iter()
+                .map(|k| k.as_bytes().to_vec())
+                .zip(owners.iter().cloned())
+                .collect(),
+        );
         Prefilter {
-            groups: long.chunks(GROUP).map(<[String]>::to_vec).collect(),
+            pairs,
+            keywords,
+            owners,
+            plan: OnceLock::new(),
             small_automata: OnceLock::new(),
             big_automata: OnceLock::new(),
             searched: AtomicU64::new(0),
-            long_found: long_found.chunks(GROUP).map(<[Found]>::to_vec).collect(),
-            short,
-            overlap: keywords.iter().map(String::len).max().unwrap_or(1) - 1,
             rule_count: rules.len(),
         }
     }
 
-    /// The automata for the next `bytes` bytes: the cheap ones until enough bytes were
-    /// searched to pay for the fast ones.
-    fn automata(&self, bytes: usize) -> &[AhoCorasick] {
-        let before = self.searched.fetch_add(bytes as u64, Ordering::Relaxed);
-        let (slot, kind) = if before + bytes as u64 > BIG_AFTER {
-            (&self.big_automata, AhoCorasickKind::DFA)
+    /// Only minimal keywords (holding no other keyword) are searched for by the automata: a
+    /// longer keyword is checked where a minimal one inside it was found.
+    fn plan(&self) -> &Plan {
+        self.plan.get_or_init(|| {
+            let keywords = &self.keywords;
+            // holds[i]: the keywords inside keyword i.
+            let holds: Vec<Vec<usize>> = keywords
+                .iter()
+                .map(|long| {
+                    (0..keywords.len())
+                        .filter(|&j| {
+                            *long != keywords[j]
+                                && contains(long.as_bytes(), keywords[j].as_bytes())
+                        })
+                        .collect()
+                })
+                .collect();
+            let found_for = |m: usize| Found {
+                rules: self.owners[m].clone(),
+                containing: (0..keywords.len())
+                    .filter(|&i| holds[i].contains(&m))
+                    .map(|i| {
+                        (
+                            Finder::new(keywords[i].as_bytes()).into_owned(),
+                            self.owners[i].clone(),
+                        )
+                    })
+                    .collect(),
+            };
+            let mut long = Vec::new();
+            let mut long_found = Vec::new();
+            let mut short = Vec::new();
+            for m in (0..keywords.len()).filter(|&i| holds[i].is_empty()) {
+                if keywords[m].len() >= LONG_KEYWORD {
+                    long.push(keywords[m].clone());
+                    long_found.push(found_for(m));
+                } else {
+                    short.push((
+                        Finder::new(keywords[m].as_bytes()).into_owned(),
+                        found_for(m),
+                    ));
+                }
+            }
+            Plan {
+                groups: long.chunks(GROUP).map(<[String]>::to_vec).collect(),
+                long_found: long_found.chunks(GROUP).map(<[Found]>::to_vec).collect(),
+                short,
+                overlap: keywords.iter().map(String::len).max().unwrap_or(1) - 1,
+            }
+        })
+    }
+
+    /// The search for the next `bytes` bytes: the pair table while little was searched, then
+    /// the cheap automata, then the fast ones once enough bytes were searched to pay for them.
+    fn tier(&self, bytes: usize) -> Tier {
+        let after = self.searched.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
+        if after <= PAIRS_UNTIL {
+            Tier::Pairs
+        } else if after <= BIG_AFTER {
+            Tier::Small
         } else {
-            (&self.small_automata, AhoCorasickKind::ContiguousNFA)
-        };
+            Tier::Big
+        }
+    }
+
+    fn automata<'a>(
+        &'a self,
+        slot: &'a OnceLock<Vec<AhoCorasick>>,
+        kind: AhoCorasickKind,
+    ) -> &'a [AhoCorasick] {
         slot.get_or_init(|| {
-            self.groups
+            self.plan()
+                .groups
                 .iter()
                 .map(|group| {
                     AhoCorasick::builder()
@@ -215,20 +272,28 @@ impl Prefilter {
     /// The rules whose keywords occur in `haystack` (ASCII case-insensitively).
     pub fn candidates(&self, haystack: &[u8]) -> RuleMask {
         let mut mask = RuleMask::empty(self.rule_count);
-        let automata = self.automata(haystack.len());
+        let automata = match self.tier(haystack.len()) {
+            Tier::Pairs => {
+                self.pairs.mark(&haystack.to_ascii_lowercase(), &mut mask);
+                return mask;
+            }
+            Tier::Small => self.automata(&self.small_automata, AhoCorasickKind::ContiguousNFA),
+            Tier::Big => self.automata(&self.big_automata, AhoCorasickKind::DFA),
+        };
+        let plan = self.plan();
         // Per keyword, whether it was found (and its longer keywords checked) in this chunk.
         let mut long_seen: Vec<Vec<bool>> =
-            self.groups.iter().map(|g| vec![false; g.len()]).collect();
-        let mut short_seen = vec![false; self.short.len()];
-        let mut lower = Vec::with_capacity(CHUNK.min(haystack.len()) + self.overlap);
+            plan.groups.iter().map(|g| vec![false; g.len()]).collect();
+        let mut short_seen = vec![false; plan.short.len()];
+        let mut lower = Vec::with_capacity(CHUNK.min(haystack.len()) + plan.overlap);
         let mut start = 0;
         while start < haystack.len() {
-            let end = (start + CHUNK + self.overlap).min(haystack.len());
+            let end = (start + CHUNK + plan.overlap).min(haystack.len());
             lower.clear();
             lower.extend(haystack[start..end].iter().map(u8::to_ascii_lowercase));
             long_seen.iter_mut().for_each(|seen| seen.fill(false));
             for ((automaton, found), seen) in
-                automata.iter().zip(&self.long_found).zip(&mut long_seen)
+                automata.iter().zip(&plan.long_found).zip(&mut long_seen)
             {
                 let mut at = 0;
                 while at < lower.len() {
@@ -244,7 +309,7 @@ impl Prefilter {
                     at = hit.start() + 1;
                 }
             }
-            for ((finder, found), seen) in self.short.iter().zip(&mut short_seen) {
+            for ((finder, found), seen) in plan.short.iter().zip(&mut short_seen) {
                 if !*seen && finder.find(&lower).is_some() {
                     *seen = found.containing.is_empty();
                     found.mark(&lower, &mut mask);
@@ -323,24 +388,32 @@ mod tests {
         }
     }
 
-    /// Both automata, the cheap one for small changes and the fast one for big ones.
-    fn both_automata(rules: &[Rule]) -> [Prefilter; 2] {
+    /// The three searches: the pair table for small changes, the cheap automata for middling
+    /// ones and the fast ones for big ones.
+    fn every_tier(rules: &[Rule]) -> [Prefilter; 3] {
+        let small = Prefilter::new(rules);
+        small.searched.store(PAIRS_UNTIL, Ordering::Relaxed);
         let big = Prefilter::new(rules);
         big.searched.store(BIG_AFTER, Ordering::Relaxed);
-        [Prefilter::new(rules), big]
+        [Prefilter::new(rules), small, big]
     }
 
     #[test]
     fn brute_force_agrees_on_builtin_keywords() {
         let rules = RuleSet::builtin().unwrap().rules;
-        let [small, big] = both_automata(&rules);
-        brute_force_agrees(&rules, &small);
+        let [pairs, small, big] = every_tier(&rules);
+        brute_force_agrees(&rules, &pairs, true);
+        assert!(
+            pairs.plan.get().is_none(),
+            "nothing built for a small change"
+        );
+        brute_force_agrees(&rules, &small, false);
         assert!(small.small_automata.get().is_some());
         // The brute force itself searches enough bytes to cross to the big automaton once
         // the catalog has many keywords; before that point only the small one exists.
         let crossed = small.searched.load(Ordering::Relaxed) > BIG_AFTER;
         assert_eq!(small.big_automata.get().is_some(), crossed);
-        brute_force_agrees(&rules, &big);
+        brute_force_agrees(&rules, &big, false);
         assert!(big.big_automata.get().is_some());
         assert!(
             big.small_automata.get().is_none(),
@@ -348,7 +421,8 @@ mod tests {
         );
     }
 
-    fn brute_force_agrees(rules: &[Rule], prefilter: &Prefilter) {
+    /// `small_changes`: every text is searched as a change of its own, on the pair table.
+    fn brute_force_agrees(rules: &[Rule], prefilter: &Prefilter, small_changes: bool) {
         let keywords: Vec<String> = rules
             .iter()
             .flat_map(|r| r.spec.keywords.iter().map(|k| k.to_ascii_lowercase()))
@@ -373,6 +447,9 @@ mod tests {
                         })
                         .map(|(i, _)| i)
                         .collect();
+                    if small_changes {
+                        prefilter.searched.store(0, Ordering::Relaxed);
+                    }
                     let got: Vec<usize> = prefilter.candidates(text.as_bytes()).iter().collect();
                     assert_eq!(got, expected, "{text}");
                 }

@@ -14,7 +14,8 @@ use regex::bytes::{Regex, RegexBuilder};
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
 pub const BUILTIN_RULES: &str = include_str!("../../config/rules.toml");
 
-/// The same rules, decoded by build.rs and serialized with postcard: what start-up reads.
+/// The same rules, decoded by build.rs with the credential-variable rules generated, and
+/// serialized with postcard: what start-up reads.
 const BUILTIN_RULES_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.postcard"));
 
 /// Compiled regexes larger than this are rejected: a rule must stay cheap to build.
@@ -65,6 +66,17 @@ impl Rule {
         })
     }
 
+    /// False when `literal_text` (a text in [`literal_form`]) holds none of the rule's
+    /// [`RuleSpec::literals`], so that no match can be in it.
+    pub fn may_match(&self, literal_text: &[u8]) -> bool {
+        self.spec.literals.is_empty()
+            || self
+                .spec
+                .literals
+                .iter()
+                .any(|l| memchr::memmem::find(literal_text, l.as_bytes()).is_some())
+    }
+
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
     /// breaks): it runs on the blob as written, not on the view with escapes masked.
     pub fn reads_escapes(&self) -> bool {
@@ -100,6 +112,14 @@ impl Rule {
         let _ = self.context.set(context);
         Ok(())
     }
+}
+
+/// `text` as [`RuleSpec::literals`] are written: lowercase, without `_`, `.` and `-`.
+pub fn literal_form(text: &[u8]) -> Vec<u8> {
+    text.iter()
+        .filter(|b| !matches!(b, b'_' | b'.' | b'-'))
+        .map(u8::to_ascii_lowercase)
+        .collect()
 }
 
 fn build_regex(pattern: &str) -> std::result::Result<Regex, regex::Error> {
@@ -145,7 +165,7 @@ impl RuleSet {
                 path: origin.to_string(),
                 message: format!("cannot decode the embedded rules: {err}"),
             })?;
-        RuleSet::compile(file, false).map_err(|problems| first_error(problems, origin))
+        RuleSet::compile_generated(file, false).map_err(|problems| first_error(problems, origin))
     }
 
     /// Parses and compiles a rules file; `origin` names it in errors. The first problem found
@@ -165,10 +185,19 @@ impl RuleSet {
         })
     }
 
+    /// Generates the credential-variable rules of `file`'s providers, then compiles.
     fn compile(mut file: RulesFile, eager: bool) -> std::result::Result<RuleSet, Vec<Problem>> {
-        let mut problems = Vec::new();
         file.rules
             .extend(crate::detect::variables::generate(&file.providers));
+        RuleSet::compile_generated(file, eager)
+    }
+
+    /// Compiles a rules file whose credential-variable rules are already in it.
+    fn compile_generated(
+        file: RulesFile,
+        eager: bool,
+    ) -> std::result::Result<RuleSet, Vec<Problem>> {
+        let mut problems = Vec::new();
         if file.schema != 1 {
             problems.push(Problem {
                 rule_id: None,
@@ -338,6 +367,13 @@ fn compile_rule(
     }
     if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < 2) {
         return fail("needs keywords of at least 2 bytes (they gate the regex)");
+    }
+    if spec
+        .literals
+        .iter()
+        .any(|l| l.is_empty() || literal_form(l.as_bytes()) != l.as_bytes())
+    {
+        return fail("literals must be lowercase, without '_', '.' or '-', and not empty");
     }
     if let Some(verify) = &spec.verify
         && let Err(message) = check_verify(verify)

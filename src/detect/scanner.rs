@@ -11,7 +11,7 @@ use crate::detect::filter::{self, Rejection};
 use crate::detect::lines::{AddedLines, LineCursor, line_bounds, previous_line};
 use crate::detect::policy::Policy;
 use crate::detect::prefilter::{Prefilter, RuleMask};
-use crate::detect::rules::{Rule, RuleSet, Side};
+use crate::detect::rules::{Rule, RuleSet, Side, literal_form};
 use crate::finding::Secret;
 use crate::finding::{self, Finding, Location, RuleInfo};
 
@@ -129,6 +129,28 @@ impl Hit {
 /// A regex match before the filters: blob span, rule, view and view span.
 type RawMatch = (usize, usize, usize, usize, usize, usize);
 
+/// The last text searched in [`literal_form`], kept while rules with literals take turns on it.
+#[derive(Default)]
+struct LiteralText<'a> {
+    of: Option<&'a [u8]>,
+    form: Vec<u8>,
+}
+
+impl<'a> LiteralText<'a> {
+    /// Whether `rule` may match in `text`: its literals are looked for before its regex is
+    /// compiled or run, since a vendor's name alone makes its generated rule a candidate.
+    fn allows(&mut self, rule: &Rule, text: &'a [u8]) -> bool {
+        if rule.spec.literals.is_empty() {
+            return true;
+        }
+        if !self.of.is_some_and(|of| std::ptr::eq(of, text)) {
+            self.form = literal_form(text);
+            self.of = Some(text);
+        }
+        rule.may_match(&self.form)
+    }
+}
+
 impl Scanner {
     /// A scanner with the built-in policy: nothing disabled or allowed beyond the rules.
     pub fn new(rules: RuleSet) -> Scanner {
@@ -231,10 +253,14 @@ impl Scanner {
             views,
         };
         let mut matches: Vec<RawMatch> = Vec::new();
+        let mut literal_text = LiteralText::default();
         for (view_index, mask) in std::iter::once(&plain).chain(&view_masks).enumerate() {
             for index in mask.iter() {
                 let rule = &self.rules.rules[index];
                 let text = found.text(content, view_index, rule);
+                if !literal_text.allows(rule, text) {
+                    continue;
+                }
                 for caps in rule.regex().captures_iter(text) {
                     let Some(secret) = caps.get(1) else { continue };
                     let (vs, ve) = (secret.start(), secret.end());
@@ -399,8 +425,12 @@ impl Scanner {
         }
         let masked = decode::mask_escapes(bytes);
         let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut literal_text = LiteralText::default();
         for index in candidates.iter() {
             let rule = &self.rules.rules[index];
+            if !literal_text.allows(rule, &masked) {
+                continue;
+            }
             let mut file_context = None;
             for caps in rule.regex().captures_iter(&masked) {
                 let Some(secret) = caps.get(1) else { continue };

@@ -232,6 +232,11 @@ pub struct RuleSpec {
     #[serde(default)]
     pub fallback: bool,
     pub keywords: Vec<String>,
+    /// Texts one of which every match holds, compared lowercase with `_`, `.` and `-`
+    /// dropped (`anthropicapikey`, `anthropic(`): a rule whose keywords are common words (a
+    /// vendor's name) is neither compiled nor run for a text that holds none. Empty: no check.
+    #[serde(default)]
+    pub literals: Vec<String>,
     pub regex: String,
     pub context: Option<ContextSpec>,
     /// Where the format comes from: vendor docs, SDK source, or a scanner's rule.

@@ -24,6 +24,38 @@ const ASSIGNMENT: &str = r#"(?:\\?["'])?\]?[ \t]*(?::[ \t]*[&'A-Za-z_<>]{1,24}[ 
 /// `HF_TOKEN` must not match inside `SHELF_TOKEN`, nor `CO_API_KEY` inside `DECO_API_KEY`.
 const DISTINCT_WORD: usize = 4;
 
+/// `text` as a regex matching it literally: every byte regex syntax gives a meaning is
+/// escaped (the regex crate's own list; this module also runs in build.rs, without it).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '.'
+                | '+'
+                | '*'
+                | '?'
+                | '('
+                | ')'
+                | '|'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '^'
+                | '$'
+                | '#'
+                | '&'
+                | '-'
+                | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The generated rule of every provider that asks for one, in provider order.
 pub fn generate(providers: &BTreeMap<String, Provider>) -> Vec<RuleSpec> {
     providers
@@ -69,6 +101,10 @@ fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
     keywords.extend(calls.iter().map(|c| c.keyword()));
     keywords.sort();
     keywords.dedup();
+    let mut literals: Vec<String> = names.iter().map(|n| literal(n)).collect();
+    literals.extend(calls.iter().map(|c| literal(&format!("{}(", c.call))));
+    literals.sort();
+    literals.dedup();
     Some(RuleSpec {
         id: rule_id(key),
         provider: key.to_string(),
@@ -80,6 +116,7 @@ fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
         confidence: Confidence::Medium,
         fallback: true,
         keywords,
+        literals,
         regex,
         context: None,
         sources: vec![provider.docs.clone()],
@@ -95,13 +132,22 @@ fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
     })
 }
 
+/// What every match of a name or call holds, in the form [`RuleSpec::literals`] compares:
+/// `TOGETHER_API_KEY` -> `togetherapikey`, `genai.configure(` -> `genaiconfigure(`.
+fn literal(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '_' | '.' | '-'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// `TOGETHER_API_KEY` -> `together[_.-]?api[_.-]?key`, matched case-insensitively, so that
 /// `togetherApiKey`, `together.api_key` and `together-api-key` count too.
 fn name_pattern(name: &str) -> String {
     let parts: Vec<String> = name
         .split('_')
         .filter(|p| !p.is_empty())
-        .map(regex::escape)
+        .map(escape)
         .collect();
     let body = parts.join("[_.-]?");
     if name.split('_').next().unwrap_or_default().len() < DISTINCT_WORD {
@@ -116,7 +162,7 @@ fn flag_pattern(name: &str) -> String {
     let parts: Vec<String> = name
         .split('_')
         .filter(|p| !p.is_empty())
-        .map(|p| regex::escape(&p.to_ascii_lowercase()))
+        .map(|p| escape(&p.to_ascii_lowercase()))
         .collect();
     parts.join("[_-]")
 }
@@ -183,13 +229,13 @@ impl SdkArg {
     /// memory over a history that compiles the whole catalog, and slower compiles).
     fn pattern(&self) -> String {
         if self.operator == '(' {
-            return format!(r#"(?-u:\b){}\([ \t\r\n]*["'`]"#, regex::escape(&self.call));
+            return format!(r#"(?-u:\b){}\([ \t\r\n]*["'`]"#, escape(&self.call));
         }
         format!(
             r#"(?-u:\b){}\([ \t\r\n]*\{{?(?-u:[^()])*?(?-u:\b){}[ \t]*{}[ \t]*["'`]"#,
-            regex::escape(&self.call),
-            regex::escape(&self.argument),
-            regex::escape(&self.operator.to_string()),
+            escape(&self.call),
+            escape(&self.argument),
+            escape(&self.operator.to_string()),
         )
     }
 
@@ -259,6 +305,13 @@ fn examples(names: &[&str], calls: &[SdkArg]) -> Examples {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_agrees_with_the_regex_crate() {
+        let every_ascii: String = (0x20u8..0x7F).map(char::from).collect();
+        assert_eq!(escape(&every_ascii), regex::escape(&every_ascii));
+        assert_eq!(escape("genai.configure"), r"genai\.configure");
+    }
 
     #[test]
     fn sdk_arguments_parse() {
