@@ -46,10 +46,12 @@ impl PairIndex {
                 continue;
             }
             let (start, end) = self.by_first[first];
-            for index in start as usize..end as usize {
-                let (keyword, rules) = &self.keywords[index];
-                if !seen[index] && keyword[1] == second && lower[at..].starts_with(keyword) {
-                    seen[index] = true;
+            let range = start as usize..end as usize;
+            for ((keyword, rules), seen) in
+                self.keywords[range.clone()].iter().zip(&mut seen[range])
+            {
+                if !*seen && keyword[1] == second && lower[at..].starts_with(keyword) {
+                    *seen = true;
                     mask.union_with(rules);
                 }
             }
