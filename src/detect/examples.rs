@@ -4,7 +4,7 @@
 
 use crate::detect::filter;
 use crate::detect::lines::AddedLines;
-use crate::detect::rules::{ContextMode, Problem, Rule, RuleSet, literal_form};
+use crate::detect::rules::{ContextMode, Problem, Rule, RuleSet};
 use crate::detect::scanner::Scanner;
 use crate::detect::shape::{Sample, Shape};
 
@@ -147,7 +147,7 @@ fn judge(scanner: &Scanner, rule: &Rule, case: &Case) -> Option<String> {
         {
             return Some("holds none of the rule's keywords".to_string());
         }
-        if !rule.may_match(&literal_form(text)) {
+        if !rule.may_match(&text.to_ascii_lowercase()) {
             return Some("holds none of the rule's literals".to_string());
         }
         if ids != [rule.id()] {

@@ -66,15 +66,10 @@ impl Rule {
         })
     }
 
-    /// False when `literal_text` (a text in [`literal_form`]) holds none of the rule's
-    /// [`RuleSpec::literals`], so that no match can be in it.
-    pub fn may_match(&self, literal_text: &[u8]) -> bool {
-        self.spec.literals.is_empty()
-            || self
-                .spec
-                .literals
-                .iter()
-                .any(|l| memchr::memmem::find(literal_text, l.as_bytes()).is_some())
+    /// False when `lower` (a text in lowercase) holds none of the rule's
+    /// [`RuleSpec::literals`] (see [`holds_literal`]), so that no match can be in it.
+    pub fn may_match(&self, lower: &[u8]) -> bool {
+        self.spec.literals.is_empty() || self.spec.literals.iter().any(|l| holds_literal(lower, l))
     }
 
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
@@ -114,12 +109,29 @@ impl Rule {
     }
 }
 
-/// `text` as [`RuleSpec::literals`] are written: lowercase, without `_`, `.` and `-`.
-pub fn literal_form(text: &[u8]) -> Vec<u8> {
-    text.iter()
-        .filter(|b| !matches!(b, b'_' | b'.' | b'-'))
-        .map(u8::to_ascii_lowercase)
-        .collect()
+/// Whether `lower` (a text in lowercase) holds `literal`'s words (`_` between them) in
+/// order, each right after the one before or one `_`, `.` or `-` after it: `anthropic_api_key`
+/// is in `anthropic_api_key`, `anthropicapikey` and `anthropic.api-key`, as the generated
+/// rules' `anthropic[_.-]?api[_.-]?key` would match them.
+pub fn holds_literal(lower: &[u8], literal: &str) -> bool {
+    let mut words = literal.split('_').map(str::as_bytes);
+    let first = words.next().unwrap_or_default();
+    let rest: Vec<&[u8]> = words.collect();
+    memchr::memmem::find_iter(lower, first).any(|at| {
+        let mut next = at + first.len();
+        rest.iter().all(|word| {
+            if lower
+                .get(next)
+                .is_some_and(|b| matches!(b, b'_' | b'.' | b'-'))
+                && !lower[next..].starts_with(word)
+            {
+                next += 1;
+            }
+            let found = lower[next..].starts_with(word);
+            next += word.len();
+            found
+        })
+    })
 }
 
 fn build_regex(pattern: &str) -> std::result::Result<Regex, regex::Error> {
@@ -368,12 +380,11 @@ fn compile_rule(
     if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < 2) {
         return fail("needs keywords of at least 2 bytes (they gate the regex)");
     }
-    if spec
-        .literals
-        .iter()
-        .any(|l| l.is_empty() || literal_form(l.as_bytes()) != l.as_bytes())
-    {
-        return fail("literals must be lowercase, without '_', '.' or '-', and not empty");
+    if spec.literals.iter().any(|l| {
+        l.split('_')
+            .any(|w| w.is_empty() || w.contains(['.', '-']) || w.to_ascii_lowercase() != w)
+    }) {
+        return fail("literals must be lowercase words joined by '_', without '.' or '-'");
     }
     if let Some(verify) = &spec.verify
         && let Err(message) = check_verify(verify)
@@ -475,6 +486,39 @@ fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_are_words_with_one_separator_or_none_between() {
+        for text in [
+            "anthropic_api_key=",
+            "x anthropicapikey",
+            "anthropic.api-key",
+            "anthropic-api_key",
+        ] {
+            assert!(
+                holds_literal(text.as_bytes(), "anthropic_api_key"),
+                "{text}"
+            );
+        }
+        for text in [
+            "anthropic__api_key",
+            "anthropic api key",
+            "anthropic_api",
+            "anthropic",
+            "",
+        ] {
+            assert!(
+                !holds_literal(text.as_bytes(), "anthropic_api_key"),
+                "{text}"
+            );
+        }
+        assert!(holds_literal(
+            b"genai.configure(api_key=",
+            "genai_configure("
+        ));
+        assert!(holds_literal(b"x = anthropic(", "anthropic("));
+        assert!(!holds_literal(b"anthropic.", "anthropic("));
+    }
 
     fn builtin() -> RuleSet {
         RuleSet::builtin().expect("built-in rules compile")

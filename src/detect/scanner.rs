@@ -11,7 +11,7 @@ use crate::detect::filter::{self, Rejection};
 use crate::detect::lines::{AddedLines, LineCursor, line_bounds, previous_line};
 use crate::detect::policy::Policy;
 use crate::detect::prefilter::{Prefilter, RuleMask};
-use crate::detect::rules::{Rule, RuleSet, Side, literal_form};
+use crate::detect::rules::{Rule, RuleSet, Side};
 use crate::finding::Secret;
 use crate::finding::{self, Finding, Location, RuleInfo};
 
@@ -129,11 +129,12 @@ impl Hit {
 /// A regex match before the filters: blob span, rule, view and view span.
 type RawMatch = (usize, usize, usize, usize, usize, usize);
 
-/// The last text searched in [`literal_form`], kept while rules with literals take turns on it.
+/// The last text searched for literals, lowercased, kept while rules with literals take turns
+/// on it.
 #[derive(Default)]
 struct LiteralText<'a> {
     of: Option<&'a [u8]>,
-    form: Vec<u8>,
+    lower: Vec<u8>,
 }
 
 impl<'a> LiteralText<'a> {
@@ -144,10 +145,11 @@ impl<'a> LiteralText<'a> {
             return true;
         }
         if !self.of.is_some_and(|of| std::ptr::eq(of, text)) {
-            self.form = literal_form(text);
+            self.lower.clear();
+            self.lower.extend(text.iter().map(u8::to_ascii_lowercase));
             self.of = Some(text);
         }
-        rule.may_match(&self.form)
+        rule.may_match(&self.lower)
     }
 }
 

@@ -232,9 +232,10 @@ pub struct RuleSpec {
     #[serde(default)]
     pub fallback: bool,
     pub keywords: Vec<String>,
-    /// Texts one of which every match holds, compared lowercase with `_`, `.` and `-`
-    /// dropped (`anthropicapikey`, `anthropic(`): a rule whose keywords are common words (a
-    /// vendor's name) is neither compiled nor run for a text that holds none. Empty: no check.
+    /// Texts one of which every match holds, as lowercase words joined by `_`
+    /// (`anthropic_api_key`, `genai_configure(`), compared without case and with nothing or one
+    /// of `_`, `.`, `-` between words: a rule whose keywords are common words (a vendor's name)
+    /// is neither compiled nor run for a text that holds none. Empty: no check.
     #[serde(default)]
     pub literals: Vec<String>,
     pub regex: String,

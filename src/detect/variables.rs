@@ -132,13 +132,14 @@ fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
     })
 }
 
-/// What every match of a name or call holds, in the form [`RuleSpec::literals`] compares:
-/// `TOGETHER_API_KEY` -> `togetherapikey`, `genai.configure(` -> `genaiconfigure(`.
+/// What every match of a name or call holds, as [`RuleSpec::literals`] are written:
+/// `TOGETHER_API_KEY` -> `together_api_key`, `genai.configure(` -> `genai_configure(`.
 fn literal(text: &str) -> String {
-    text.chars()
-        .filter(|c| !matches!(c, '_' | '.' | '-'))
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    text.to_ascii_lowercase()
+        .split(['_', '.', '-'])
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// `TOGETHER_API_KEY` -> `together[_.-]?api[_.-]?key`, matched case-insensitively, so that
