@@ -10,9 +10,10 @@
 //! the caller falls back to libgit2. The format: git's Documentation/gitformat-index.txt.
 //!
 //! The trailing checksum is not verified, as git itself does not verify it when it reads the
-//! index for a commit (only `git fsck` does): hashing a large index cost more than the rest of
-//! a small commit's scan (1 MB: 29 M instructions of 43 M), and what is scanned must be what
-//! git commits. A truncated or malformed index still fails the parse, closed.
+//! index for a commit (only `git fsck` does): hashing the 1.4 MB index of an 8,000-file
+//! repository takes about 0.7 ms even with the CPU's SHA instructions, a tenth of a small
+//! commit's whole scan there, and what is scanned must be what git commits. A truncated or
+//! malformed index still fails the parse, closed.
 
 /// Object ids in the index are SHA-1 here (SHA-256 repositories fall back to libgit2).
 const OID_LEN: usize = 20;
