@@ -4,7 +4,7 @@
 
 use crate::detect::filter;
 use crate::detect::lines::AddedLines;
-use crate::detect::rules::{ContextMode, Problem, Rule, RuleSet};
+use crate::detect::rules::{ContextMode, Examples, Problem, Rule, RuleSet, builtin_example_lines};
 use crate::detect::scanner::Scanner;
 use crate::detect::shape::{Sample, Shape};
 
@@ -75,14 +75,15 @@ pub fn cases(set: &RuleSet, rule: &Rule, sample: &Sample) -> Vec<Case> {
             });
         }
     }
-    for (i, template) in examples.positive.iter().enumerate() {
+    let (positive, negative) = example_lines(rule, examples);
+    for (i, template) in positive.iter().enumerate() {
         cases.push(Case {
             name: format!("positive[{i}]"),
             text: fill(template),
             positive: true,
         });
     }
-    for (i, template) in examples.negative.iter().enumerate() {
+    for (i, template) in negative.iter().enumerate() {
         cases.push(Case {
             name: format!("negative[{i}]"),
             text: fill(template),
@@ -109,7 +110,7 @@ pub fn check(scanner: &Scanner) -> Vec<Problem> {
             problem("has no examples (shape and positive lines)".to_string());
             continue;
         };
-        if examples.contexts == ContextMode::Own && examples.positive.is_empty() {
+        if examples.contexts == ContextMode::Own && example_lines(rule, examples).0.is_empty() {
             problem("contexts = \"own\" needs positive lines".to_string());
         }
         for seed in SEEDS {
@@ -157,6 +158,19 @@ fn judge(scanner: &Scanner, rule: &Rule, case: &Case) -> Option<String> {
         return Some("a negative example was found".to_string());
     }
     None
+}
+
+/// A rule's positive and negative lines: a built-in rule's are kept apart from its spec
+/// ([`builtin_example_lines`]); a rule from a file has them in its spec.
+fn example_lines<'a>(rule: &Rule, examples: &'a Examples) -> (&'a [String], &'a [String]) {
+    match builtin_example_lines(rule.id()) {
+        Some((positive, negative))
+            if examples.positive.is_empty() && examples.negative.is_empty() =>
+        {
+            (positive, negative)
+        }
+        _ => (&examples.positive, &examples.negative),
+    }
 }
 
 /// `REPLICATE_API_TOKEN` -> `replicateApiToken`.

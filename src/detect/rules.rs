@@ -18,6 +18,29 @@ pub const BUILTIN_RULES: &str = include_str!("../../config/rules.toml");
 /// serialized with postcard: what start-up reads.
 const BUILTIN_RULES_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.postcard"));
 
+/// The built-in rules' positive and negative example lines, taken out of the rules by build.rs
+/// (see [`builtin_example_lines`]).
+const BUILTIN_EXAMPLE_LINES: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/example-lines.postcard"));
+
+/// Per built-in rule id, its positive and negative example lines: kept apart from what
+/// start-up decodes, since only `rules check`, the configuration guards and tests read them.
+pub fn builtin_example_lines(id: &str) -> Option<&'static (Vec<String>, Vec<String>)> {
+    type Lines = BTreeMap<String, (Vec<String>, Vec<String>)>;
+    static LINES: OnceLock<Lines> = OnceLock::new();
+    LINES
+        .get_or_init(|| {
+            // Written by build.rs from the same schema in the same build: it always decodes
+            // (a test checks every rule's lines are here).
+            postcard::from_bytes::<Vec<(String, Vec<String>, Vec<String>)>>(BUILTIN_EXAMPLE_LINES)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(id, positive, negative)| (id, (positive, negative)))
+                .collect()
+        })
+        .get(id)
+}
+
 /// Compiled regexes larger than this are rejected: a rule must stay cheap to build.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
@@ -534,8 +557,18 @@ mod tests {
 
     #[test]
     fn embedded_binary_rules_equal_the_toml() {
-        let from_binary = builtin();
+        let mut from_binary = builtin();
         let from_toml = RuleSet::from_toml(BUILTIN_RULES, "t").unwrap();
+        // The example lines are kept apart: put back, every rule's are there.
+        for rule in &mut from_binary.rules {
+            let id = rule.id().to_string();
+            if let Some(examples) = &mut rule.spec.examples {
+                assert!(examples.positive.is_empty() && examples.negative.is_empty());
+                let (positive, negative) = builtin_example_lines(&id).expect("lines kept");
+                examples.positive = positive.clone();
+                examples.negative = negative.clone();
+            }
+        }
         let ids = |set: &RuleSet| {
             set.rules
                 .iter()
