@@ -27,7 +27,7 @@ pub mod pair_search;
 pub mod placeholder;
 /// What the configuration allows: disabled rules, allowlists, ignored fingerprints.
 pub mod policy;
-/// Aho-Corasick keyword prefilter: which rules can match a blob at all.
+/// Keyword prefilter (pair table, then Aho-Corasick): which rules can match a blob at all.
 pub mod prefilter;
 /// Built-in rules (`config/rules.toml`) parsed, validated and compiled.
 pub mod rules;

@@ -1,4 +1,6 @@
-//! Aho-Corasick over every rule keyword: which rules could match a blob at all.
+//! The keyword search that decides which rules could match a blob at all: a table of the
+//! keywords' first two bytes while little was searched (a small commit builds nothing), then
+//! Aho-Corasick automata, which cost more to build than a small change takes to search.
 //!
 //! Keywords overlap (`api_token` ends `replicate_api_token`'s name, a short prefix can start a
 //! longer one), and a plain leftmost search reports one match per position, so it could hide a
