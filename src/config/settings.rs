@@ -244,7 +244,7 @@ fn add_custom_rules(layer: &Layer, rules: &mut RuleSet) -> Result<()> {
     // never a repository's (or an environment variable's).
     if !matches!(layer.kind, LayerKind::User | LayerKind::CommandLine) {
         for spec in &mut specs {
-            spec.verify = None;
+            spec.verify = None.into();
         }
     }
     let result = rules.extend(layer.file.providers.clone(), specs);

@@ -1,5 +1,5 @@
-//! The keyword search that decides which rules could match a blob at all: a table of the
-//! keywords' first two bytes while little was searched (a small commit builds nothing), then
+//! The keyword search that decides which rules could match a blob at all: tables of the
+//! keywords' first three bytes while little was searched (a small commit builds nothing), then
 //! Aho-Corasick automata, which cost more to build than a small change takes to search.
 //!
 //! Keywords overlap (`api_token` ends `replicate_api_token`'s name, a short prefix can start a
@@ -15,6 +15,7 @@
 //! patterns each (past that the SIMD prefilter gives up), and each short keyword (`r8_`, `hf_`,
 //! `sk-`, ...) through its own memmem search.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -65,7 +66,7 @@ impl RuleMask {
     }
 }
 
-/// The keyword search: a pair table for small changes, automata over the minimal keywords
+/// The keyword search: a first-bytes table for small changes, automata over the minimal keywords
 /// for big ones.
 #[derive(Debug)]
 pub struct Prefilter {
@@ -147,33 +148,27 @@ impl Clone for Prefilter {
 impl Prefilter {
     /// Collects the keywords; everything else is built when a search needs it.
     pub fn new(rules: &[Rule]) -> Prefilter {
-        let mut uses: Vec<(String, usize)> = rules
+        let mut uses: Vec<(Cow<str>, usize)> = rules
             .iter()
             .enumerate()
             .flat_map(|(index, rule)| {
                 rule.spec
                     .keywords
                     .iter()
-                    .map(move |k| (k.to_ascii_lowercase(), index))
+                    .map(move |k| (lowercase(k), index))
             })
             .collect();
         uses.sort_unstable();
         let mut keywords: Vec<String> = Vec::new();
         let mut owners: Vec<RuleMask> = Vec::new();
         for (keyword, index) in uses {
-            if keywords.last() != Some(&keyword) {
-                keywords.push(keyword);
+            if keywords.last().map(String::as_str) != Some(&*keyword) {
+                keywords.push(keyword.into_owned());
                 owners.push(RuleMask::empty(rules.len()));
             }
             owners.last_mut().expect("pushed above").insert(index);
         }
-        let pairs = PairIndex::new(
-            keywords
-                .iter()
-                .map(|k| k.as_bytes().to_vec())
-                .zip(owners.iter().cloned())
-                .collect(),
-        );
+        let pairs = PairIndex::new(&keywords);
         Prefilter {
             pairs,
             keywords,
@@ -276,7 +271,9 @@ impl Prefilter {
         let mut mask = RuleMask::empty(self.rule_count);
         let automata = match self.tier(haystack.len()) {
             Tier::Pairs => {
-                self.pairs.mark(&haystack.to_ascii_lowercase(), &mut mask);
+                let lower = haystack.to_ascii_lowercase();
+                self.pairs
+                    .mark(&self.keywords, &self.owners, &lower, &mut mask);
                 return mask;
             }
             Tier::Small => self.automata(&self.small_automata, AhoCorasickKind::ContiguousNFA),
@@ -335,6 +332,15 @@ impl Found {
                 mask.union_with(rules);
             }
         }
+    }
+}
+
+/// The keyword in lower case, copied only when it has upper-case letters (most have none).
+fn lowercase(keyword: &str) -> Cow<'_, str> {
+    if keyword.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(keyword.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(keyword)
     }
 }
 

@@ -73,7 +73,7 @@ pub struct Rule {
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
     fixed_parts: OnceLock<Vec<String>>,
     /// See [`Rule::reads_escapes`]; asked for every match, so decided once.
-    reads_escapes: bool,
+    reads_escapes: OnceLock<bool>,
 }
 
 impl Rule {
@@ -98,7 +98,11 @@ impl Rule {
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
     /// breaks): it runs on the blob as written, not on the view with escapes masked.
     pub fn reads_escapes(&self) -> bool {
-        self.reads_escapes
+        *self.reads_escapes.get_or_init(|| {
+            ["\\\\n", "\\\\t", "\\\\r", "\\\\u"]
+                .iter()
+                .any(|escape| self.spec.regex.contains(escape))
+        })
     }
 
     pub fn context(&self) -> Option<&Context> {
@@ -409,7 +413,9 @@ fn compile_rule(
     }) {
         return fail("literals must be lowercase words joined by '_', without '.' or '-'");
     }
-    if let Some(verify) = &spec.verify
+    // Only a verify spec read from a file is checked here: the built-in ones stay encoded
+    // until `--verify` reads them, and `rules check` and the tests check them from the TOML.
+    if let Some(Some(verify)) = spec.verify.if_decoded()
         && let Err(message) = check_verify(verify)
     {
         return fail(&message);
@@ -432,16 +438,13 @@ fn compile_rule(
             _ => {}
         }
     }
-    let reads_escapes = ["\\\\n", "\\\\t", "\\\\r", "\\\\u"]
-        .iter()
-        .any(|escape| spec.regex.contains(escape));
     let rule = Rule {
         spec,
         host,
         regex: OnceLock::new(),
         context: OnceLock::new(),
         fixed_parts: OnceLock::new(),
-        reads_escapes,
+        reads_escapes: OnceLock::new(),
     };
     if eager && let Err(message) = rule.build_now() {
         return fail(&message);

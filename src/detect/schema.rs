@@ -3,8 +3,121 @@
 //! into a compact binary at build time, so that start-up does not parse TOML.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, Error as _, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A field that only reports, `rules` and `--verify` read (remediation steps, sources, a
+/// verify spec) or that is read only when its rule is compiled (the regex). In the built-in
+/// binary it stays encoded until first read: decoding every rule's strings at start-up cost a
+/// small commit a sixth of its instructions, mostly in allocation. In TOML and JSON it is the
+/// value itself.
+pub struct Lazy<T> {
+    encoded: Option<Box<[u8]>>,
+    value: OnceLock<T>,
+}
+
+impl<T: DeserializeOwned + Default> Lazy<T> {
+    /// The value if it was already decoded (or never encoded): for checks that must not
+    /// decode what nobody reads.
+    pub fn if_decoded(&self) -> Option<&T> {
+        self.value.get()
+    }
+}
+
+impl<T: DeserializeOwned + Default> Deref for Lazy<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // The bytes were written by build.rs from the same types; should they not decode, the
+        // field reads as empty and the rule fails its compile check (an empty regex has no
+        // secret group), so nothing passes silently.
+        self.value.get_or_init(|| {
+            self.encoded
+                .as_deref()
+                .and_then(|bytes| postcard::from_bytes(bytes).ok())
+                .unwrap_or_default()
+        })
+    }
+}
+
+impl<T> From<T> for Lazy<T> {
+    fn from(value: T) -> Lazy<T> {
+        Lazy {
+            encoded: None,
+            value: OnceLock::from(value),
+        }
+    }
+}
+
+impl<T: Default> Default for Lazy<T> {
+    fn default() -> Lazy<T> {
+        Lazy::from(T::default())
+    }
+}
+
+impl<T: Clone> Clone for Lazy<T> {
+    fn clone(&self) -> Lazy<T> {
+        Lazy {
+            encoded: self.encoded.clone(),
+            value: self.value.clone(),
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Default + fmt::Debug> fmt::Debug for Lazy<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: DeserializeOwned + Default + fmt::Display> fmt::Display for Lazy<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: Serialize + DeserializeOwned + Default> Serialize for Lazy<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            return (**self).serialize(serializer);
+        }
+        let bytes = postcard::to_allocvec(&**self).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_bytes(&bytes)
+    }
+}
+
+impl<'de, T: DeserializeOwned + Default> Deserialize<'de> for Lazy<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Lazy<T>, D::Error> {
+        if deserializer.is_human_readable() {
+            return T::deserialize(deserializer).map(Lazy::from);
+        }
+        struct Bytes;
+        impl Visitor<'_> for Bytes {
+            type Value = Box<[u8]>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an encoded field")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Box<[u8]>, E> {
+                Ok(bytes.into())
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, bytes: Vec<u8>) -> Result<Box<[u8]>, E> {
+                Ok(bytes.into())
+            }
+        }
+        let encoded = deserializer.deserialize_bytes(Bytes)?;
+        if encoded.is_empty() {
+            return Err(D::Error::custom("an encoded field is empty"));
+        }
+        Ok(Lazy {
+            encoded: Some(encoded),
+            value: OnceLock::new(),
+        })
+    }
+}
 
 /// The rules file as written.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -90,7 +203,7 @@ pub struct Provider {
     /// The API host, used by example contexts (`{host}`).
     pub host: String,
     pub env_vars: Vec<String>,
-    pub steps: Vec<String>,
+    pub steps: Lazy<Vec<String>>,
     /// More variable names that hold this provider's credential, besides `env_vars`.
     #[serde(default)]
     pub variables: Vec<String>,
@@ -225,7 +338,7 @@ pub struct Examples {
 pub struct RuleSpec {
     pub id: String,
     pub provider: String,
-    pub description: String,
+    pub description: Lazy<String>,
     pub severity: Severity,
     pub confidence: Confidence,
     /// A catch-all rule (a variable name, a generic scheme) that yields to specific ones.
@@ -238,16 +351,41 @@ pub struct RuleSpec {
     /// is neither compiled nor run for a text that holds none. Empty: no check.
     #[serde(default)]
     pub literals: Vec<String>,
-    pub regex: String,
+    pub regex: Lazy<String>,
     pub context: Option<ContextSpec>,
     /// Where the format comes from: vendor docs, SDK source, or a scanner's rule.
     #[serde(default)]
-    pub sources: Vec<String>,
+    pub sources: Lazy<Vec<String>>,
     #[serde(default)]
     pub filters: Filters,
     /// This rule's documented placeholder values (whole values, any case).
     #[serde(default)]
     pub placeholders: Vec<String>,
-    pub verify: Option<VerifySpec>,
+    #[serde(default)]
+    pub verify: Lazy<Option<VerifySpec>>,
     pub examples: Option<Examples>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lazy_field_stays_encoded_in_the_binary_form_until_read() {
+        let steps: Lazy<Vec<String>> = vec!["revoke".to_string(), "rotate".to_string()].into();
+        let bytes = postcard::to_allocvec(&steps).unwrap();
+        let decoded: Lazy<Vec<String>> = postcard::from_bytes(&bytes).unwrap();
+        assert!(decoded.if_decoded().is_none(), "nothing decoded at load");
+        assert_eq!(*decoded, ["revoke", "rotate"]);
+        assert!(decoded.if_decoded().is_some());
+        // Text formats hold the value itself.
+        let json = serde_json::to_string(&steps).unwrap();
+        assert_eq!(json, r#"["revoke","rotate"]"#);
+        let back: Lazy<Vec<String>> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.if_decoded().map(Vec::len), Some(2));
+        // Bytes that are no encoding of the field read as empty, never as something else.
+        let garbage: Lazy<Option<VerifySpec>> =
+            postcard::from_bytes(&[3, 0xff, 0xff, 0xff]).unwrap();
+        assert!(garbage.is_none());
+    }
 }

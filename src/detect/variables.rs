@@ -111,15 +111,16 @@ fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
         description: format!(
             "High-entropy literal assigned to a {} credential variable or SDK argument",
             provider.name
-        ),
+        )
+        .into(),
         severity: Severity::High,
         confidence: Confidence::Medium,
         fallback: true,
         keywords,
         literals,
-        regex,
+        regex: regex.into(),
         context: None,
-        sources: vec![provider.docs.clone()],
+        sources: vec![provider.docs.clone()].into(),
         filters: Filters {
             entropy: Some(3.5),
             min_digits: 2,
@@ -127,7 +128,7 @@ fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
             ..Filters::default()
         },
         placeholders: Vec::new(),
-        verify: None,
+        verify: None.into(),
         examples: Some(examples(&names, &calls)),
     })
 }

@@ -339,7 +339,7 @@ fn write_remediation(
         };
         writeln!(out)?;
         writeln!(out, "  {} ({})", provider.name.bold(), provider.docs)?;
-        for step in &provider.steps {
+        for step in provider.steps.iter() {
             writeln!(out, "    - {step}")?;
         }
     }

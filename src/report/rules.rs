@@ -107,7 +107,7 @@ pub fn write_checks_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::
     writeln!(out, "| rule | request | credential sent as | live when |")?;
     writeln!(out, "|---|---|---|---|")?;
     for rule in &rules.rules {
-        let Some(verify) = &rule.spec.verify else {
+        let Some(verify) = &*rule.spec.verify else {
             continue;
         };
         let credential: Vec<String> = verify

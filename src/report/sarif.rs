@@ -63,7 +63,7 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
                 rule.spec.description,
                 provider.env_vars.join(", ")
             );
-            for step in &provider.steps {
+            for step in provider.steps.iter() {
                 help.push_str(&format!("- {step}\n"));
             }
             json!({
