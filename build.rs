@@ -29,7 +29,7 @@ fn main() {
     // and tests read them, and decoding them cost a tenth of a small commit's scan.
     let mut lines: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
     for rule in &mut rules.rules {
-        if let Some(examples) = &mut rule.examples {
+        if let Some(examples) = &mut *rule.examples {
             let positive = std::mem::take(&mut examples.positive);
             let negative = std::mem::take(&mut examples.negative);
             lines.push((rule.id.clone(), positive, negative));

@@ -7,7 +7,11 @@
 # and run as root, else `apt-get install hyperfine time`.
 #
 #   benches/bench.sh            # every case
-#   RUNS=5 benches/bench.sh     # fewer runs
+#   RUNS=5 benches/bench.sh     # fewer runs of the big cases and histories (default 10)
+#   QUICK_RUNS=200 benches/bench.sh  # runs of the small and tiny cases (default 1000)
+#   ROUNDS=5 benches/bench.sh   # the runs are split into rounds, tokenguard and git taking
+#                               # turns, so that a slow minute on a shared machine weighs
+#                               # on both sides of a ratio (default 5); medians are over all
 #   TOKENGUARD=path benches/bench.sh  # time that binary (default: build this checkout's)
 #   HISTORY="/path/a.git /path/b.git" benches/bench.sh
 #                               # histories to scan (default: huggingface/accelerate and
@@ -16,6 +20,12 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-10}
+quick_runs=${QUICK_RUNS:-1000}
+rounds=${ROUNDS:-5}
+per_round() { # total runs -> runs per round
+    local n=$(( $1 / rounds ))
+    echo $(( n > 0 ? n : 1 ))
+}
 cache="$root/target/bench-cache"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -133,34 +143,45 @@ peak_rss() { # command...: peak RSS in kB
 for case in small tiny modified large; do
     cd "$work/$case"
     "$bin" scan-staged >/dev/null || true  # warm the page cache; the corpus has findings
-    # `git diff --cached --quiet` exits 1 when something is staged: -i keeps that from aborting.
-    hyperfine -N -i --warmup 2 --runs "$runs" --export-json "$work/$case.json" \
-        "git diff --cached --quiet" "$bin scan-staged" >/dev/null 2>&1
-    hyperfine -i --warmup 1 --runs "$runs" --export-json "$work/$case-out.json" \
-        "git diff --cached > /dev/null" >/dev/null 2>&1
+    case $case in small|tiny) n=$(per_round "$quick_runs") ;; *) n=$(per_round "$runs") ;; esac
+    for round in $(seq "$rounds"); do
+        # `git diff --cached --quiet` exits 1 when something is staged: -i keeps that from
+        # aborting.
+        hyperfine -N -i --warmup 2 --runs "$n" --export-json "$work/$case.$round.json" \
+            "git diff --cached --quiet" "$bin scan-staged" >/dev/null 2>&1
+        hyperfine -i --warmup 1 --runs "$n" --export-json "$work/$case-out.$round.json" \
+            "git diff --cached > /dev/null" >/dev/null 2>&1
+    done
     rss=$(peak_rss "$bin" scan-staged)
     largest=$(git ls-files -s | awk '{print $2}' | git cat-file --batch-check='%(objectsize)' | sort -n | tail -1)
     files=$(git ls-files | wc -l)
-    echo "staged $case $files $work/$case.json $work/$case-out.json $rss $largest" >>"$results"
+    echo "staged $case $files $work/$case $work/$case-out $rss $largest" >>"$results"
 done
 for repo in $HISTORY; do
     name=$(basename "$repo" .git)
     commits=$(git -C "$repo" rev-list --count HEAD)
     cd "$repo"
     "$bin" scan-range HEAD >/dev/null || true
-    hyperfine -i --warmup 1 --runs "$runs" --export-json "$work/$name.json" \
-        "git log -p HEAD > /dev/null" "$bin scan-range HEAD > /dev/null" >/dev/null 2>&1
+    for round in $(seq "$rounds"); do
+        hyperfine -i --warmup 1 --runs "$(per_round "$runs")" --export-json "$work/$name.$round.json" \
+            "git log -p HEAD > /dev/null" "$bin scan-range HEAD > /dev/null" >/dev/null 2>&1
+    done
     rss=$(peak_rss "$bin" scan-range HEAD)
     largest=$(git rev-list --objects HEAD | awk '{print $1}' |
         git cat-file --batch-check='%(objecttype) %(objectsize)' | awk '$1 == "blob" {print $2}' | sort -n | tail -1)
     blobs=$(git rev-list --objects HEAD | awk '{print $1}' | git cat-file --batch-check='%(objecttype)' | grep -c blob || true)
-    echo "history $name $commits $work/$name.json - $rss $largest $blobs" >>"$results"
+    echo "history $name $commits $work/$name - $rss $largest $blobs" >>"$results"
 done
 
-python3 - "$results" "$runs" <<'PY'
-import json, sys
-def medians(path):
-    return {r["command"]: r["median"] for r in json.load(open(path))["results"]}
+python3 - "$results" "$runs" "$quick_runs" "$rounds" <<'PY'
+import glob, json, statistics, sys
+def medians(prefix):
+    """Per command, the median of its runs in every round."""
+    times = {}
+    for path in glob.glob(f"{prefix}.*.json"):
+        for r in json.load(open(path))["results"]:
+            times.setdefault(r["command"], []).extend(r["times"])
+    return {command: statistics.median(t) for command, t in times.items()}
 def ms(seconds):
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 staged, history = [], []
@@ -189,9 +210,9 @@ for line in open(sys.argv[1]):
         # The bound the README states for history: 64 MB, 56 MB for the compiled catalog,
         # twice the largest blob per thread, and 64 bytes per distinct blob remembered.
         bound = 64 + 56 + 2 * 2 * int(largest) / 2**20 + 64 * blobs / 2**20
-        history.append(f"| {case}: {int(count):,} commits | {ms(log)} | {ms(ours)} | {ours / log:.2f}x "
+        history.append(f"| {case.replace('+', '/')}: {int(count):,} commits | {ms(log)} | {ms(ours)} | {ours / log:.2f}x "
                        f"| {rss_mb:.1f} MB (bound {bound:.0f}) | {largest_mb:.2f} MB |")
-print(f"medians of {sys.argv[2]} runs, same run")
+print(f"medians of {sys.argv[2]} runs ({sys.argv[3]} for small and tiny) in {sys.argv[4]} rounds, same run")
 print()
 print("| case | `diff --quiet` | `diff > /dev/null` | tokenguard | vs quiet | vs diff | peak RSS | largest blob |")
 print("|---|---|---|---|---|---|---|---|")

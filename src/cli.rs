@@ -45,7 +45,36 @@ impl Cli {
     /// Parses the process's arguments, with `scan-range`'s rev-list options set apart first
     /// (see [`scan_range_argv`]).
     pub fn parse_args() -> Cli {
-        Cli::parse_from(scan_range_argv(std::env::args_os().collect()))
+        let args: Vec<OsString> = std::env::args_os().collect();
+        if let [_, command] = args.as_slice()
+            && command == "scan-staged"
+        {
+            return Cli::hook();
+        }
+        Cli::parse_from(scan_range_argv(args))
+    }
+
+    /// `tokenguard scan-staged` and nothing else, as the pre-commit hook runs it: clap's
+    /// command is not built for it (a sixth of a small commit's start-up). A test checks that
+    /// this is what clap makes of those arguments.
+    fn hook() -> Cli {
+        Cli {
+            color: ColorChoice::Auto,
+            config: None,
+            no_config: false,
+            timeout: None,
+            command: Command::ScanStaged {
+                paths: Vec::new(),
+                output: ScanArgs {
+                    format: ScanFormat::Human,
+                    quiet: false,
+                    verbose: false,
+                    exit_zero: false,
+                    verify: false,
+                    verify_timeout: 5.0,
+                },
+            },
+        }
     }
 }
 
@@ -402,6 +431,12 @@ mod tests {
 
     fn argv(text: &str) -> Vec<OsString> {
         text.split_whitespace().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_hooks_arguments_parse_as_clap_parses_them() {
+        let by_clap = Cli::try_parse_from(argv("tokenguard scan-staged")).unwrap();
+        assert_eq!(format!("{:?}", Cli::hook()), format!("{by_clap:?}"));
     }
 
     #[test]

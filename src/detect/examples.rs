@@ -36,7 +36,7 @@ pub fn sample_for(set: &RuleSet, rule: &Rule, seed: u64) -> Result<Sample, Strin
 
 /// Every case of `rule` for one sample token.
 pub fn cases(set: &RuleSet, rule: &Rule, sample: &Sample) -> Vec<Case> {
-    let Some(examples) = &rule.spec.examples else {
+    let Some(examples) = &*rule.spec.examples else {
         return Vec::new();
     };
     let provider = set.provider(rule);
@@ -106,7 +106,7 @@ pub fn check(scanner: &Scanner) -> Vec<Problem> {
                 message,
             })
         };
-        let Some(examples) = &rule.spec.examples else {
+        let Some(examples) = &*rule.spec.examples else {
             problem("has no examples (shape and positive lines)".to_string());
             continue;
         };

@@ -21,14 +21,16 @@ pub mod glob;
 pub mod lines;
 /// Which cell, output and line of a Jupyter notebook a byte is in.
 pub mod notebook;
-/// Keyword search for small changes: a table of first byte pairs, nothing to build.
+/// Keyword search for small changes: tables of the keywords' first bytes, nothing to build.
 pub mod pair_search;
 /// Documentation placeholders: whole-body shapes (`xxxx`, `YOUR_KEY`, `A1B2C3`).
 pub mod placeholder;
 /// What the configuration allows: disabled rules, allowlists, ignored fingerprints.
 pub mod policy;
-/// Keyword prefilter (pair table, then Aho-Corasick): which rules can match a blob at all.
+/// Keyword prefilter (first-bytes tables, then Aho-Corasick): which rules can match a blob at all.
 pub mod prefilter;
+/// The run of one byte class every match of a regex holds, looked for before the regex runs.
+pub mod required_run;
 /// Built-in rules (`config/rules.toml`) parsed, validated and compiled.
 pub mod rules;
 /// Candidate rules' regexes over a blob, restricted to added lines.

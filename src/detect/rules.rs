@@ -6,9 +6,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::detect::placeholder;
+use crate::detect::required_run::RequiredRun;
 pub use crate::detect::schema::*;
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
+use memchr::memmem::Finder;
 use regex::bytes::{Regex, RegexBuilder};
 
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
@@ -74,9 +76,27 @@ pub struct Rule {
     fixed_parts: OnceLock<Vec<String>>,
     /// See [`Rule::reads_escapes`]; asked for every match, so decided once.
     reads_escapes: OnceLock<bool>,
+    /// See [`Rule::may_hold_a_match`].
+    required_run: OnceLock<Option<RequiredRun>>,
+    /// See [`Rule::may_match`].
+    literal_groups: OnceLock<Vec<LiteralGroup>>,
 }
 
 impl Rule {
+    /// A rule whose regex, context and the rest are built on first use.
+    fn new(spec: RuleSpec, host: String) -> Rule {
+        Rule {
+            spec,
+            host,
+            regex: OnceLock::new(),
+            context: OnceLock::new(),
+            fixed_parts: OnceLock::new(),
+            reads_escapes: OnceLock::new(),
+            required_run: OnceLock::new(),
+            literal_groups: OnceLock::new(),
+        }
+    }
+
     pub fn id(&self) -> &str {
         &self.spec.id
     }
@@ -92,7 +112,21 @@ impl Rule {
     /// False when `lower` (a text in lowercase) holds none of the rule's
     /// [`RuleSpec::literals`] (see [`holds_literal`]), so that no match can be in it.
     pub fn may_match(&self, lower: &[u8]) -> bool {
-        self.spec.literals.is_empty() || self.spec.literals.iter().any(|l| holds_literal(lower, l))
+        self.spec.literals.is_empty()
+            || self
+                .literal_groups
+                .get_or_init(|| LiteralGroup::of(&self.spec.literals))
+                .iter()
+                .any(|group| group.is_in(lower))
+    }
+
+    /// False when `text` lacks the run of one byte class that every match of the regex holds
+    /// (see [`RequiredRun`]): checked before the regex is compiled or run.
+    pub fn may_hold_a_match(&self, text: &[u8]) -> bool {
+        self.required_run
+            .get_or_init(|| RequiredRun::of(&self.spec.regex))
+            .as_ref()
+            .is_none_or(|run| run.is_in(text))
     }
 
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
@@ -141,23 +175,64 @@ impl Rule {
 /// is in `anthropic_api_key`, `anthropicapikey` and `anthropic.api-key`, as the generated
 /// rules' `anthropic[_.-]?api[_.-]?key` would match them.
 pub fn holds_literal(lower: &[u8], literal: &str) -> bool {
-    let mut words = literal.split('_').map(str::as_bytes);
-    let first = words.next().unwrap_or_default();
-    let rest: Vec<&[u8]> = words.collect();
-    memchr::memmem::find_iter(lower, first).any(|at| {
-        let mut next = at + first.len();
-        rest.iter().all(|word| {
-            if lower
-                .get(next)
-                .is_some_and(|b| matches!(b, b'_' | b'.' | b'-'))
-                && !lower[next..].starts_with(word)
+    LiteralGroup::of(std::slice::from_ref(&literal.to_string()))[0].is_in(lower)
+}
+
+/// A rule's literals that open with the same word (`openai_api_key`, `openai_key`): the word
+/// is searched once and each literal's other words compared where it occurs. A literal at a
+/// time, the generated rules' dozen literals each crossed the whole text, a tenth of a
+/// 150 MB first commit.
+#[derive(Debug, Clone)]
+struct LiteralGroup {
+    first: Finder<'static>,
+    /// Per literal, its words after the first.
+    rests: Vec<Vec<Vec<u8>>>,
+}
+
+impl LiteralGroup {
+    fn of(literals: &[String]) -> Vec<LiteralGroup> {
+        let mut groups: Vec<LiteralGroup> = Vec::new();
+        for literal in literals {
+            let mut words = literal.split('_').map(|w| w.as_bytes().to_vec());
+            let first = words.next().unwrap_or_default();
+            let rest: Vec<Vec<u8>> = words.collect();
+            match groups
+                .iter_mut()
+                .find(|g| g.first.needle() == first.as_slice())
             {
-                next += 1;
+                Some(group) => group.rests.push(rest),
+                None => groups.push(LiteralGroup {
+                    first: Finder::new(&first).into_owned(),
+                    rests: vec![rest],
+                }),
             }
-            let found = lower[next..].starts_with(word);
-            next += word.len();
-            found
+        }
+        groups
+    }
+
+    fn is_in(&self, lower: &[u8]) -> bool {
+        let length = self.first.needle().len();
+        self.first.find_iter(lower).any(|at| {
+            self.rests
+                .iter()
+                .any(|rest| words_follow(lower, at + length, rest))
         })
+    }
+}
+
+/// Whether `rest`'s words follow from `next` on, with nothing or one of `_ . -` before each.
+fn words_follow(lower: &[u8], mut next: usize, rest: &[Vec<u8>]) -> bool {
+    rest.iter().all(|word| {
+        if lower
+            .get(next)
+            .is_some_and(|b| matches!(b, b'_' | b'.' | b'-'))
+            && !lower[next..].starts_with(word)
+        {
+            next += 1;
+        }
+        let found = lower.get(next..).is_some_and(|tail| tail.starts_with(word));
+        next += word.len();
+        found
     })
 }
 
@@ -176,7 +251,7 @@ pub struct RuleSet {
     pub references: ReferenceSpec,
     pub allow: AllowSpec,
     pub sensitive_files: SensitiveFiles,
-    pub examples: ExampleContexts,
+    pub examples: Lazy<ExampleContexts>,
 }
 
 /// One thing wrong with a rules file, named by rule id where it concerns one rule.
@@ -204,7 +279,30 @@ impl RuleSet {
                 path: origin.to_string(),
                 message: format!("cannot decode the embedded rules: {err}"),
             })?;
-        RuleSet::compile_generated(file, false).map_err(|problems| first_error(problems, origin))
+        Ok(RuleSet::trusted(file))
+    }
+
+    /// The built-in rules as they are, without [`compile_rule`]'s checks: the test suite and
+    /// `tokenguard rules check` run every check on the same TOML, and repeating them cost a
+    /// small commit a tenth of its instructions (mostly allocation for the literals' words).
+    fn trusted(file: RulesFile) -> RuleSet {
+        let rules = file
+            .rules
+            .into_iter()
+            .map(|spec| {
+                let host = host_of(&file.providers, &spec.provider);
+                Rule::new(spec, host)
+            })
+            .collect();
+        RuleSet {
+            rules,
+            providers: file.providers,
+            placeholders: file.placeholders,
+            references: file.references,
+            allow: file.allow,
+            sensitive_files: file.sensitive_files,
+            examples: file.examples,
+        }
     }
 
     /// Parses and compiles a rules file; `origin` names it in errors. The first problem found
@@ -438,14 +536,7 @@ fn compile_rule(
             _ => {}
         }
     }
-    let rule = Rule {
-        spec,
-        host,
-        regex: OnceLock::new(),
-        context: OnceLock::new(),
-        fixed_parts: OnceLock::new(),
-        reads_escapes: OnceLock::new(),
-    };
+    let rule = Rule::new(spec, host);
     if eager && let Err(message) = rule.build_now() {
         return fail(&message);
     }
@@ -565,7 +656,7 @@ mod tests {
         // The example lines are kept apart: put back, every rule's are there.
         for rule in &mut from_binary.rules {
             let id = rule.id().to_string();
-            if let Some(examples) = &mut rule.spec.examples {
+            if let Some(examples) = &mut *rule.spec.examples {
                 assert!(examples.positive.is_empty() && examples.negative.is_empty());
                 let (positive, negative) = builtin_example_lines(&id).expect("lines kept");
                 examples.positive = positive.clone();

@@ -260,7 +260,7 @@ impl Scanner {
             for index in mask.iter() {
                 let rule = &self.rules.rules[index];
                 let text = found.text(content, view_index, rule);
-                if !literal_text.allows(rule, text) {
+                if !literal_text.allows(rule, text) || !rule.may_hold_a_match(text) {
                     continue;
                 }
                 for caps in rule.regex().captures_iter(text) {

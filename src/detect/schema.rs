@@ -4,14 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
 use serde::de::{DeserializeOwned, Error as _, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A field that only reports, `rules` and `--verify` read (remediation steps, sources, a
-/// verify spec) or that is read only when its rule is compiled (the regex). In the built-in
+/// A field that only reports, `rules`, `--verify` and the tests read (remediation steps,
+/// sources, a verify spec, examples) or that is read only when a rule is compiled or matches
+/// (the regex, placeholder values). In the built-in
 /// binary it stays encoded until first read: decoding every rule's strings at start-up cost a
 /// small commit a sixth of its instructions, mostly in allocation. In TOML and JSON it is the
 /// value itself.
@@ -41,6 +42,14 @@ impl<T: DeserializeOwned + Default> Deref for Lazy<T> {
                 .and_then(|bytes| postcard::from_bytes(bytes).ok())
                 .unwrap_or_default()
         })
+    }
+}
+
+impl<T: DeserializeOwned + Default> DerefMut for Lazy<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        let _ = &**self;
+        self.encoded = None;
+        self.value.get_mut().expect("decoded just above")
     }
 }
 
@@ -128,13 +137,13 @@ pub struct RulesFile {
     pub references: ReferenceSpec,
     pub allow: AllowSpec,
     pub sensitive_files: SensitiveFiles,
-    pub examples: ExampleContexts,
+    pub examples: Lazy<ExampleContexts>,
     pub providers: BTreeMap<String, Provider>,
     pub rules: Vec<RuleSpec>,
 }
 
 /// The contexts every rule must match in, and the lines it must miss (see `config/rules.toml`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExampleContexts {
     pub contexts: Vec<NamedTemplate>,
@@ -198,19 +207,19 @@ pub struct SensitiveFiles {
 #[serde(deny_unknown_fields)]
 pub struct Provider {
     pub name: String,
-    pub docs: String,
-    pub revoke_url: String,
+    pub docs: Lazy<String>,
+    pub revoke_url: Lazy<String>,
     /// The API host, used by example contexts (`{host}`).
     pub host: String,
     pub env_vars: Vec<String>,
     pub steps: Lazy<Vec<String>>,
     /// More variable names that hold this provider's credential, besides `env_vars`.
     #[serde(default)]
-    pub variables: Vec<String>,
+    pub variables: Lazy<Vec<String>>,
     /// SDK calls that take the credential, written as called: `Together(api_key=`,
     /// `wandb.login(key=`, `new OpenAI({apiKey:`.
     #[serde(default)]
-    pub sdk_args: Vec<String>,
+    pub sdk_args: Lazy<Vec<String>>,
     /// Whether a credential-variable rule is generated from the names above (built-in rules).
     #[serde(default = "yes")]
     pub variable_rule: bool,
@@ -360,10 +369,11 @@ pub struct RuleSpec {
     pub filters: Filters,
     /// This rule's documented placeholder values (whole values, any case).
     #[serde(default)]
-    pub placeholders: Vec<String>,
+    pub placeholders: Lazy<Vec<String>>,
     #[serde(default)]
     pub verify: Lazy<Option<VerifySpec>>,
-    pub examples: Option<Examples>,
+    #[serde(default)]
+    pub examples: Lazy<Option<Examples>>,
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
     let names: Vec<&str> = provider
         .env_vars
         .iter()
-        .chain(&provider.variables)
+        .chain(provider.variables.iter())
         .map(String::as_str)
         .collect();
     let calls: Vec<SdkArg> = provider
@@ -120,16 +120,16 @@ fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
         literals,
         regex: regex.into(),
         context: None,
-        sources: vec![provider.docs.clone()].into(),
+        sources: vec![provider.docs.to_string()].into(),
         filters: Filters {
             entropy: Some(3.5),
             min_digits: 2,
             reject_identifiers: true,
             ..Filters::default()
         },
-        placeholders: Vec::new(),
+        placeholders: Vec::new().into(),
         verify: None.into(),
-        examples: Some(examples(&names, &calls)),
+        examples: Some(examples(&names, &calls)).into(),
     })
 }
 

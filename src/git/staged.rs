@@ -189,6 +189,11 @@ impl Repo {
             &entries,
             &mut diff,
         )?;
+        // A command reads the index once and ends soon after: freeing every path and cache
+        // tree node one by one cost a commit in an 8,266-file repository a sixth of its
+        // instructions (1.8 M of 10.6 M).
+        std::mem::forget(entries);
+        std::mem::forget(parsed.cache_tree);
         // A blob that disappears in one place and appears in another is a pure move.
         let mut deleted = diff.deleted;
         let mut changes = Vec::with_capacity(diff.changes.len());

@@ -387,7 +387,7 @@ fn plan_fix(
         if let Some(provider) = rules.providers.get(&item.finding.provider_key)
             && !provider.revoke_url.is_empty()
         {
-            providers.insert((provider.name.clone(), provider.revoke_url.clone()));
+            providers.insert((provider.name.clone(), provider.revoke_url.to_string()));
         }
     }
     report.providers = providers.into_iter().collect();
