@@ -285,15 +285,19 @@ impl RuleSet {
     /// The built-in rules as they are, without [`compile_rule`]'s checks: the test suite and
     /// `tokenguard rules check` run every check on the same TOML, and repeating them cost a
     /// small commit a tenth of its instructions (mostly allocation for the literals' words).
-    fn trusted(file: RulesFile) -> RuleSet {
-        let rules = file
-            .rules
+    fn trusted(mut file: RulesFile) -> RuleSet {
+        let rules = std::mem::take(&mut file.rules)
             .into_iter()
             .map(|spec| {
                 let host = host_of(&file.providers, &spec.provider);
                 Rule::new(spec, host)
             })
             .collect();
+        RuleSet::around(rules, file)
+    }
+
+    /// The compiled `rules` with the rest of `file` (whose rules were taken out).
+    fn around(rules: Vec<Rule>, file: RulesFile) -> RuleSet {
         RuleSet {
             rules,
             providers: file.providers,
@@ -331,7 +335,7 @@ impl RuleSet {
 
     /// Compiles a rules file whose credential-variable rules are already in it.
     fn compile_generated(
-        file: RulesFile,
+        mut file: RulesFile,
         eager: bool,
     ) -> std::result::Result<RuleSet, Vec<Problem>> {
         let mut problems = Vec::new();
@@ -342,8 +346,9 @@ impl RuleSet {
             });
         }
         let mut seen = HashSet::new();
-        let mut rules = Vec::with_capacity(file.rules.len());
-        for spec in file.rules {
+        let specs = std::mem::take(&mut file.rules);
+        let mut rules = Vec::with_capacity(specs.len());
+        for spec in specs {
             let mut problem = |message: String| {
                 problems.push(Problem {
                     rule_id: Some(spec.id.clone()),
@@ -368,15 +373,7 @@ impl RuleSet {
         if !problems.is_empty() {
             return Err(problems);
         }
-        Ok(RuleSet {
-            rules,
-            providers: file.providers,
-            placeholders: file.placeholders,
-            references: file.references,
-            allow: file.allow,
-            sensitive_files: file.sensitive_files,
-            examples: file.examples,
-        })
+        Ok(RuleSet::around(rules, file))
     }
 
     /// Adds a configuration layer's providers and custom rules, validated like the built-in
