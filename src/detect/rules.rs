@@ -110,12 +110,12 @@ impl Rule {
     }
 
     /// False when `lower` (a text in lowercase) holds none of the rule's
-    /// [`RuleSpec::literals`] (see [`holds_literal`]), so that no match can be in it.
+    /// [`RuleSpec::literals`] (see [`LiteralGroup`]), so that no match can be in it.
     pub fn may_match(&self, lower: &[u8]) -> bool {
         self.spec.literals.is_empty()
             || self
                 .literal_groups
-                .get_or_init(|| LiteralGroup::of(&self.spec.literals))
+                .get_or_init(|| LiteralGroup::of(self.spec.literals.iter().map(String::as_str)))
                 .iter()
                 .any(|group| group.is_in(lower))
     }
@@ -170,14 +170,11 @@ impl Rule {
     }
 }
 
-/// Whether `lower` (a text in lowercase) holds `literal`'s words (`_` between them) in
-/// order, each right after the one before or one `_`, `.` or `-` after it: `anthropic_api_key`
-/// is in `anthropic_api_key`, `anthropicapikey` and `anthropic.api-key`, as the generated
-/// rules' `anthropic[_.-]?api[_.-]?key` would match them.
-pub fn holds_literal(lower: &[u8], literal: &str) -> bool {
-    LiteralGroup::of(std::slice::from_ref(&literal.to_string()))[0].is_in(lower)
-}
-
+/// A text (in lowercase) holds a literal when it has the literal's words (`_` between them)
+/// in order, each right after the one before or one `_`, `.` or `-` after it:
+/// `anthropic_api_key` is in `anthropic_api_key`, `anthropicapikey` and `anthropic.api-key`,
+/// as the generated rules' `anthropic[_.-]?api[_.-]?key` would match them.
+///
 /// A rule's literals that open with the same word (`openai_api_key`, `openai_key`): the word
 /// is searched once and each literal's other words compared where it occurs. A literal at a
 /// time, the generated rules' dozen literals each crossed the whole text, a tenth of a
@@ -190,7 +187,7 @@ struct LiteralGroup {
 }
 
 impl LiteralGroup {
-    fn of(literals: &[String]) -> Vec<LiteralGroup> {
+    fn of<'a>(literals: impl IntoIterator<Item = &'a str>) -> Vec<LiteralGroup> {
         let mut groups: Vec<LiteralGroup> = Vec::new();
         for literal in literals {
             let mut words = literal.split('_').map(|w| w.as_bytes().to_vec());
@@ -600,6 +597,23 @@ fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn holds_literal(lower: &[u8], literal: &str) -> bool {
+        LiteralGroup::of([literal])[0].is_in(lower)
+    }
+
+    #[test]
+    fn literals_sharing_a_first_word_are_one_search_that_finds_each() {
+        let groups = LiteralGroup::of(["openai_api_key", "openai_key", "openai(", "azure_openai"]);
+        assert_eq!(groups.len(), 3, "openai, openai( and azure");
+        let holds = |text: &str| groups.iter().any(|g| g.is_in(text.as_bytes()));
+        for text in ["x openai_key=", "openai.api-key", "openai(", "azure-openai"] {
+            assert!(holds(text), "{text}");
+        }
+        for text in ["openai_secret", "openai", "azure_key", ""] {
+            assert!(!holds(text), "{text}");
+        }
+    }
 
     #[test]
     fn literals_are_words_with_one_separator_or_none_between() {

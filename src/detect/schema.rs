@@ -21,7 +21,7 @@ pub struct Lazy<T> {
     value: OnceLock<T>,
 }
 
-impl<T: DeserializeOwned + Default> Lazy<T> {
+impl<T> Lazy<T> {
     /// The value if it was already decoded (or never encoded): for checks that must not
     /// decode what nobody reads.
     pub fn if_decoded(&self) -> Option<&T> {
