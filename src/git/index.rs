@@ -38,6 +38,9 @@ pub struct IndexEntry {
     pub stage: u8,
     /// `git add -N`: in the index but not part of the next commit.
     pub intent_to_add: bool,
+    /// The file's size when git last hashed it (the stat data's low 32 bits); `None` for an
+    /// entry made from a tree, which no file on disk stands behind.
+    pub size: Option<u32>,
 }
 
 impl IndexEntry {
@@ -133,6 +136,7 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
             .get(at..at + STAT_LEN + OID_LEN + 2)
             .ok_or_else(|| corrupt("index entry runs past the end"))?;
         let mode = be32(&fixed[24..28]);
+        let size = be32(&fixed[36..40]);
         let mut oid = [0u8; OID_LEN];
         oid.copy_from_slice(&fixed[STAT_LEN..STAT_LEN + OID_LEN]);
         let flags = u16::from_be_bytes([fixed[STAT_LEN + OID_LEN], fixed[STAT_LEN + OID_LEN + 1]]);
@@ -186,6 +190,7 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
             oid,
             stage: ((flags & FLAG_STAGE_MASK) >> 12) as u8,
             intent_to_add: extended & EXTENDED_INTENT_TO_ADD != 0,
+            size: Some(size),
         });
     }
 

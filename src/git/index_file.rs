@@ -116,6 +116,7 @@ impl Repo {
                     oid,
                     stage: 0,
                     intent_to_add: false,
+                    size: None,
                 });
             }
             TreeWalkResult::Ok

@@ -6,8 +6,9 @@
 //!
 //! The new side of `scan-staged` is the index git is committing from (`GIT_INDEX_FILE` during
 //! `git commit -a`, `git commit <paths>` and `--amend`) and the old side HEAD's tree, or the
-//! empty tree on the first commit. Working-tree files are read only for untracked paths named
-//! on the `scan-files` command line.
+//! empty tree on the first commit. Working-tree files are read for untracked paths named on
+//! the `scan-files` command line, and in place of a staged blob when their bytes hash to its
+//! id (`disk_blob`), which is cheaper than inflating the object and the same bytes.
 //!
 //! This stage never matches a rule, never reads the configuration and never prints.
 
@@ -17,6 +18,7 @@ use git2::{ErrorCode, Repository, Tree};
 
 use crate::error::{Error, Result};
 
+mod disk_blob;
 mod files;
 mod history;
 /// git's index file and its cache tree, read directly.

@@ -153,6 +153,7 @@ impl Repo {
                 old,
                 new_path: matches!(status, Delta::Added | Delta::Renamed | Delta::Copied),
                 path_only: false,
+                staged_size: None,
             });
         }
         Ok(changes)
@@ -348,6 +349,7 @@ impl Repo {
                 old,
                 new_path,
                 path_only: false,
+                staged_size: entry.size,
             });
             i += 1;
         }

@@ -6,8 +6,8 @@ use std::path::Path;
 use git2::{FileMode, ObjectType, Oid, Tree};
 use serde::Serialize;
 
-use super::Repo;
 use super::memo::{BlobMemo, Verdict};
+use super::{Repo, disk_blob};
 use crate::detect::lines::AddedLines;
 use crate::error::{Error, Result};
 
@@ -126,6 +126,21 @@ impl Added<'_> {
     }
 }
 
+/// A blob's bytes, from the object database or from the working-tree file that holds them.
+enum BlobBytes<'repo> {
+    Object(git2::Blob<'repo>),
+    Disk(Vec<u8>),
+}
+
+impl BlobBytes<'_> {
+    fn content(&self) -> &[u8] {
+        match self {
+            BlobBytes::Object(blob) => blob.content(),
+            BlobBytes::Disk(bytes) => bytes,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipReason {
     Binary,
@@ -151,6 +166,9 @@ pub struct Change {
     pub new_path: bool,
     /// Only the name is new (a pure move): the content adds nothing.
     pub path_only: bool,
+    /// The size the index recorded for the working-tree file (a staged change read from the
+    /// index file): that file may hold the blob's bytes, cheaper to read than the object.
+    pub staged_size: Option<u32>,
 }
 
 /// What one commit (being made, or made) adds: its changed paths, and for a merge the trees
@@ -200,9 +218,9 @@ impl Repo {
         let known = memo.and_then(|memo| memo.get(id));
         let blob = match known {
             Some(_) => None,
-            None => Some(self.repo.find_blob(id).map_err(unreadable())?),
+            None => Some(self.staged_blob(change, walk.max_file_size.is_some())?),
         };
-        let content = blob.as_ref().map_or(&[][..], |blob| blob.content());
+        let content = blob.as_ref().map_or(&[][..], BlobBytes::content);
         let binary = match known {
             Some(verdict) => verdict == Verdict::Binary,
             None => !walk.scan_binary && is_binary_not_text(content),
@@ -247,6 +265,33 @@ impl Repo {
                 id: Some(id),
             }),
         }
+    }
+
+    /// The bytes of a change's blob: its working-tree file when that holds exactly them, else
+    /// the object. A missing object fails the scan either way, as it would fail the commit;
+    /// `exists_checked` says the caller has read its header already.
+    fn staged_blob(&self, change: &Change, exists_checked: bool) -> Result<BlobBytes<'_>> {
+        let id = change.id;
+        let unreadable = || {
+            let path = String::from_utf8_lossy(&change.path);
+            Error::git(format!("cannot read the blob {id} of {path}"))
+        };
+        if let (Some(size), Some(workdir)) = (change.staged_size, self.repo.workdir())
+            && (exists_checked || self.object_exists(id)?)
+            && let Some(bytes) = disk_blob::read_if_staged(workdir, &change.path, id, size)
+        {
+            return Ok(BlobBytes::Disk(bytes));
+        }
+        let blob = self.repo.find_blob(id).map_err(unreadable())?;
+        Ok(BlobBytes::Object(blob))
+    }
+
+    fn object_exists(&self, id: Oid) -> Result<bool> {
+        let odb = self
+            .repo
+            .odb()
+            .map_err(Error::git("cannot open the object database"))?;
+        Ok(odb.exists(id))
     }
 
     /// A blob's bytes (a symlink's target path).

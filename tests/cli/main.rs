@@ -5,6 +5,7 @@ mod config;
 mod content;
 mod corpus;
 mod decoding;
+mod disk_reads;
 mod docs;
 mod entry_points;
 mod fix;
