@@ -7,6 +7,9 @@
 //! their vendor; the check reads a fraction of its bytes, and a text that fails it needs no
 //! compiled regex either.
 
+use std::ops::Range;
+
+use regex::bytes::{Captures, Regex};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// Shorter runs are too common in code (identifiers, numbers) to rule a text out.
@@ -17,6 +20,20 @@ const WORTH_CHECKING: u32 = 16;
 pub struct RequiredRun {
     members: [bool; 256],
     length: usize,
+    /// The longest match the regex can make, in bytes, when it has a bound: every match then
+    /// lies within this many bytes of a run, and the regex need only look there.
+    reach: Option<usize>,
+}
+
+/// Where a regex's matches can be in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Regions {
+    /// Nowhere: the text holds no run.
+    None,
+    /// Anywhere: the regex has no bound on its length.
+    Whole,
+    /// Within these disjoint ranges, in order: each run and `reach` bytes on either side.
+    Windows(Vec<Range<usize>>),
 }
 
 impl RequiredRun {
@@ -29,11 +46,69 @@ impl RequiredRun {
             .build()
             .parse(pattern)
             .ok()?;
-        longest(&hir)
+        let run = longest(&hir)?;
+        Some(RequiredRun {
+            reach: hir.properties().maximum_len(),
+            ..run
+        })
+    }
+
+    /// Where in `text` the regex can match. Every match holds `length` members in a row, so
+    /// it overlaps a maximal run of members at least that long, and it is at most `reach`
+    /// bytes long, so it lies within `reach` bytes of that run. Windows that overlap are
+    /// merged: a match never crosses from one window into another, so searching each window
+    /// from its start finds what one search over the whole text finds.
+    pub fn regions(&self, text: &[u8]) -> Regions {
+        let Some(reach) = self.reach else {
+            return if self.is_in(text) {
+                Regions::Whole
+            } else {
+                Regions::None
+            };
+        };
+        let mut windows: Vec<Range<usize>> = Vec::new();
+        let mut from = 0;
+        while let Some(run) = self.next_run(text, from) {
+            let window = run.start.saturating_sub(reach)..(run.end + reach).min(text.len());
+            match windows.last_mut() {
+                Some(last) if window.start <= last.end => last.end = window.end,
+                _ => windows.push(window),
+            }
+            from = run.end;
+        }
+        if windows.is_empty() {
+            Regions::None
+        } else {
+            Regions::Windows(windows)
+        }
+    }
+
+    /// The next maximal run of at least `length` members that starts at or after `from`
+    /// (0, or a run's end: a non-member).
+    fn next_run(&self, text: &[u8], from: usize) -> Option<Range<usize>> {
+        // The first window found starts the run: the search only ever moves a window's start
+        // to just past a non-member.
+        let start = from + self.first_window(&text[from..])?;
+        let end = text[start + self.length..]
+            .iter()
+            .position(|&b| !self.members[usize::from(b)])
+            .map_or(text.len(), |i| start + self.length + i);
+        Some(start..end)
+    }
+
+    /// True when matches have a bounded length, so that [`RequiredRun::regions`] gives
+    /// windows rather than the whole text.
+    pub fn has_reach(&self) -> bool {
+        self.reach.is_some()
     }
 
     /// Whether `text` holds `length` member bytes in a row.
     pub fn is_in(&self, text: &[u8]) -> bool {
+        self.first_window(text).is_some()
+    }
+
+    /// The start of the first `length` member bytes in a row in `text`.
+    fn first_window(&self, text: &[u8]) -> Option<usize> {
         let length = self.length;
         // The window is text[end - length..end].
         let mut end = length;
@@ -49,11 +124,47 @@ impl RequiredRun {
             {
                 // A run must start after the last outsider.
                 Some(outsider) => end = start + outsider + 1 + length,
-                None => return true,
+                None => return Some(start),
             }
         }
-        false
+        None
     }
+}
+
+/// The matches of `regex` in `text`, the same as one search over all of it finds, looked for
+/// only in the [`RequiredRun::regions`] of `run` (read from the regex's pattern); `regex` is
+/// not asked for when the text cannot match.
+pub fn captures<'t, 'r>(
+    run: Option<&RequiredRun>,
+    regex: impl FnOnce() -> &'r Regex,
+    text: &'t [u8],
+) -> Vec<Captures<'t>> {
+    let regions = run.map_or(Regions::Whole, |run| run.regions(text));
+    let windows = match regions {
+        Regions::None => return Vec::new(),
+        Regions::Whole => return regex().captures_iter(text).collect(),
+        Regions::Windows(windows) => windows,
+    };
+    let regex = regex();
+    let mut found = Vec::new();
+    for window in windows {
+        // The search sees everything before the window (`^`, a word boundary at its start)
+        // and stops at its end, which is at least a run's length past the end of any match
+        // (a match starts a run's length before the run's end at the latest), so a boundary
+        // at a match's end sees the same next character as in the whole text.
+        let haystack = &text[..window.end];
+        let mut at = window.start;
+        while let Some(caps) = regex.captures_at(haystack, at) {
+            let whole = caps.get(0).expect("group 0 is the whole match");
+            // As the iterator does: past an empty match, one byte on.
+            at = whole.end().max(whole.start() + 1);
+            found.push(caps);
+            if at >= window.end {
+                break;
+            }
+        }
+    }
+    found
 }
 
 /// The longest class run that every match of `hir` holds.
@@ -95,7 +206,11 @@ fn run_of(class: &Class, length: usize) -> Option<RequiredRun> {
             }
         }
     }
-    Some(RequiredRun { members, length })
+    Some(RequiredRun {
+        members,
+        length,
+        reach: None,
+    })
 }
 
 #[cfg(test)]
@@ -134,6 +249,77 @@ mod tests {
                 expected,
                 "{pattern}"
             );
+        }
+    }
+
+    /// Random texts rich in runs, against patterns that put the run at a match's start, end
+    /// and middle, anchor at the text's ends and lines, and need a word boundary after the
+    /// run: the windowed search finds what the whole-text search finds.
+    #[test]
+    fn windows_find_what_the_whole_text_search_finds() {
+        let patterns = [
+            r"(?-u:\b)([a-f0-9]{16})(?-u:[^\n]){0,10}(?-u:\b)",
+            r"\b([a-f0-9]{16})\b",
+            r"(?:^|[^a-z0-9])([a-z0-9]{16})(?:[^a-z0-9]|$)",
+            r"(?i:key|token)(?-u:[^\n]){0,8}?(?-u:\b)([a-f0-9]{16})(?-u:\b)",
+            r"(?m:^)k([0-9a-f]{16})x?(?m:$)",
+            r"([a-f]{16}) ([0-9]{16})",
+            r"(?s:.){0,5}([a-f0-9]{16})\b",
+        ];
+        let pieces: [&[u8]; 14] = [
+            b"a",
+            b"0",
+            b"f9",
+            b"0123456789",
+            b"abcdef",
+            b" ",
+            b"\n",
+            b"\nk",
+            b"key",
+            b"Token",
+            "é".as_bytes(),
+            b"_",
+            b"x",
+            b"k",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        for pattern in patterns {
+            let regex = Regex::new(pattern).unwrap();
+            let run = RequiredRun::of(pattern).expect("a run of 16");
+            assert!(run.has_reach(), "{pattern}");
+            let mut matched = 0;
+            for _ in 0..20_000 {
+                let mut text = Vec::new();
+                for _ in 0..next(30) {
+                    let piece = pieces[next(pieces.len())];
+                    // Runs of one piece, long enough now and then to hold a match.
+                    for _ in 0..if next(2) == 0 { next(24) } else { 1 } {
+                        text.extend_from_slice(piece);
+                    }
+                }
+                let whole: Vec<_> = regex.captures_iter(&text).collect();
+                let windowed = captures(Some(&run), || &regex, &text);
+                let spans = |found: &[Captures<'_>]| -> Vec<Vec<Option<(usize, usize)>>> {
+                    found
+                        .iter()
+                        .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+                        .collect()
+                };
+                assert_eq!(
+                    spans(&windowed),
+                    spans(&whole),
+                    "{pattern} on {:?}",
+                    String::from_utf8_lossy(&text)
+                );
+                matched += whole.len();
+            }
+            assert!(matched >= 5, "{pattern}: {matched} matches");
         }
     }
 

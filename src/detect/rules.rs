@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::detect::placeholder;
-use crate::detect::required_run::RequiredRun;
+use crate::detect::required_run::{self, RequiredRun};
 pub use crate::detect::schema::*;
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::{Captures, Regex, RegexBuilder};
 
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
 pub const BUILTIN_RULES: &str = include_str!("../../config/rules.toml");
@@ -120,13 +120,16 @@ impl Rule {
                 .any(|group| group.is_in(lower))
     }
 
-    /// False when `text` lacks the run of one byte class that every match of the regex holds
-    /// (see [`RequiredRun`]): checked before the regex is compiled or run.
-    pub fn may_hold_a_match(&self, text: &[u8]) -> bool {
-        self.required_run
-            .get_or_init(|| RequiredRun::of(&self.spec.regex))
-            .as_ref()
-            .is_none_or(|run| run.is_in(text))
+    /// The regex's matches in `text`, the same as one search over all of it finds. A rule
+    /// whose matches hold a run of one byte class (see [`RequiredRun`]) is searched only
+    /// around such runs, and a text without one needs no compiled regex at all: the rules
+    /// whose regexes open with common words (`key`, `token`) or have no literal ran at 0.2 to
+    /// 0.5 GB/s over whole files that name their vendor, a fifth of a large commit's time.
+    pub fn captures<'t>(&self, text: &'t [u8]) -> Vec<Captures<'t>> {
+        let run = self
+            .required_run
+            .get_or_init(|| RequiredRun::of(&self.spec.regex));
+        required_run::captures(run.as_ref(), || self.regex(), text)
     }
 
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
@@ -773,5 +776,96 @@ mod tests {
         );
         let err = first_problem(&text);
         assert!(err.contains("replicate-api-token"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod windowed_search_tests {
+    use super::*;
+    use crate::detect::examples;
+
+    /// Every group's (start, end), for comparing two searches.
+    type Spans = Vec<Vec<Option<(usize, usize)>>>;
+
+    fn spans(found: &[Captures<'_>]) -> Spans {
+        found
+            .iter()
+            .map(|caps| {
+                caps.iter()
+                    .map(|m| m.map(|m| (m.start(), m.end())))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Surroundings that put runs of every class near a token, other tokens next to it,
+    /// non-ASCII characters at window edges and matches at both ends of the text.
+    fn variants(text: &str, token: &str) -> Vec<String> {
+        let hex = "0123456789abcdef".repeat(5);
+        let alnum = "aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0z".repeat(3);
+        let runs = [
+            hex.as_str(),
+            alnum.as_str(),
+            "é日本—ü",
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ];
+        let mut out = vec![
+            text.to_string(),
+            token.to_string(),
+            format!("{text}{text}"),
+            format!("{text} {text}\n{text}"),
+            format!("{token}{token}"),
+            format!("{token}\n{token} {token}"),
+            format!("é{token}é"),
+            format!("_{token}_"),
+        ];
+        for (i, run) in runs.iter().enumerate() {
+            out.push(format!("{run}\n{text}\n{run}"));
+            out.push(format!("{run}{text}{run}"));
+            out.push(format!("{run} {token} {}", runs[(i + 1) % runs.len()]));
+            out.push(format!("{text}\n{}\n{run}{token}", "y".repeat(300)));
+        }
+        out
+    }
+
+    /// For every built-in rule and every example of it, in every variant: the windowed search
+    /// finds exactly the matches, with the same spans and secrets, that one search over the
+    /// whole text finds.
+    #[test]
+    fn searching_around_runs_finds_what_the_whole_text_search_finds() {
+        let set = RuleSet::builtin().unwrap();
+        let mut windowed_rules = 0;
+        let mut compared = 0;
+        for rule in &set.rules {
+            let run = RequiredRun::of(&rule.spec.regex);
+            if run.as_ref().is_some_and(|run| run.has_reach()) {
+                windowed_rules += 1;
+            }
+            for seed in examples::SEEDS {
+                let Ok(sample) = examples::sample_for(&set, rule, seed) else {
+                    continue;
+                };
+                for case in examples::cases(&set, rule, &sample) {
+                    for text in variants(&case.text, &sample.token) {
+                        let whole: Vec<Captures<'_>> =
+                            rule.regex().captures_iter(text.as_bytes()).collect();
+                        let windowed = rule.captures(text.as_bytes());
+                        assert_eq!(
+                            spans(&windowed),
+                            spans(&whole),
+                            "{} on {:?}",
+                            rule.id(),
+                            case.name
+                        );
+                        compared += whole.len();
+                    }
+                }
+            }
+        }
+        assert!(
+            windowed_rules > 40,
+            "{windowed_rules} rules searched by window"
+        );
+        assert!(compared > 10_000, "{compared} matches compared");
     }
 }

@@ -260,10 +260,10 @@ impl Scanner {
             for index in mask.iter() {
                 let rule = &self.rules.rules[index];
                 let text = found.text(content, view_index, rule);
-                if !literal_text.allows(rule, text) || !rule.may_hold_a_match(text) {
+                if !literal_text.allows(rule, text) {
                     continue;
                 }
-                for caps in rule.regex().captures_iter(text) {
+                for caps in rule.captures(text) {
                     let Some(secret) = caps.get(1) else { continue };
                     let (vs, ve) = (secret.start(), secret.end());
                     let (start, end) = match found.view(view_index) {
