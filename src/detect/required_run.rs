@@ -25,6 +25,53 @@ pub struct RequiredRun {
     reach: Option<usize>,
 }
 
+/// The maximal runs of each class met in one text, found once for the rules that need that
+/// class: the catalog's rules share a few classes (hex digits, letters and digits), and runs
+/// are looked for through the whole text. Each class keeps the runs at least as long as the
+/// shortest any rule asked for; a rule asking for shorter ones has them looked for again.
+#[derive(Debug, Default)]
+pub struct ClassRuns<'t> {
+    text: Option<&'t [u8]>,
+    /// Per class: the length looked for, and the runs found at least that long.
+    found: Vec<([bool; 256], usize, Vec<Range<usize>>)>,
+}
+
+impl<'t> ClassRuns<'t> {
+    fn of(&mut self, run: &RequiredRun, text: &'t [u8]) -> &[Range<usize>] {
+        if !self.text.is_some_and(|seen| std::ptr::eq(seen, text)) {
+            self.text = Some(text);
+            self.found.clear();
+        }
+        let known = self
+            .found
+            .iter()
+            .position(|(members, _, _)| *members == run.members);
+        let at = match known {
+            Some(at) if self.found[at].1 <= run.length => at,
+            _ => {
+                let mut runs = Vec::new();
+                let mut from = 0;
+                while let Some(found) = run.next_run(text, from) {
+                    from = found.end;
+                    runs.push(found);
+                }
+                let entry = (run.members, run.length, runs);
+                match known {
+                    Some(at) => {
+                        self.found[at] = entry;
+                        at
+                    }
+                    None => {
+                        self.found.push(entry);
+                        self.found.len() - 1
+                    }
+                }
+            }
+        };
+        &self.found[at].2
+    }
+}
+
 /// Where a regex's matches can be in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Regions {
@@ -58,7 +105,7 @@ impl RequiredRun {
     /// bytes long, so it lies within `reach` bytes of that run. Windows that overlap are
     /// merged: a match never crosses from one window into another, so searching each window
     /// from its start finds what one search over the whole text finds.
-    pub fn regions(&self, text: &[u8]) -> Regions {
+    pub fn regions<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Regions {
         let Some(reach) = self.reach else {
             return if self.is_in(text) {
                 Regions::Whole
@@ -67,14 +114,15 @@ impl RequiredRun {
             };
         };
         let mut windows: Vec<Range<usize>> = Vec::new();
-        let mut from = 0;
-        while let Some(run) = self.next_run(text, from) {
+        for run in runs.of(self, text) {
+            if run.len() < self.length {
+                continue;
+            }
             let window = run.start.saturating_sub(reach)..(run.end + reach).min(text.len());
             match windows.last_mut() {
                 Some(last) if window.start <= last.end => last.end = window.end,
                 _ => windows.push(window),
             }
-            from = run.end;
         }
         if windows.is_empty() {
             Regions::None
@@ -138,8 +186,9 @@ pub fn captures<'t, 'r>(
     run: Option<&RequiredRun>,
     regex: impl FnOnce() -> &'r Regex,
     text: &'t [u8],
+    runs: &mut ClassRuns<'t>,
 ) -> Vec<Captures<'t>> {
-    let regions = run.map_or(Regions::Whole, |run| run.regions(text));
+    let regions = run.map_or(Regions::Whole, |run| run.regions(text, runs));
     let windows = match regions {
         Regions::None => return Vec::new(),
         Regions::Whole => return regex().captures_iter(text).collect(),
@@ -304,7 +353,7 @@ mod tests {
                     }
                 }
                 let whole: Vec<_> = regex.captures_iter(&text).collect();
-                let windowed = captures(Some(&run), || &regex, &text);
+                let windowed = captures(Some(&run), || &regex, &text, &mut ClassRuns::default());
                 let spans = |found: &[Captures<'_>]| -> Vec<Vec<Option<(usize, usize)>>> {
                     found
                         .iter()

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::detect::placeholder;
-use crate::detect::required_run::{self, RequiredRun};
+use crate::detect::required_run::{self, ClassRuns, RequiredRun};
 pub use crate::detect::schema::*;
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
@@ -125,11 +125,12 @@ impl Rule {
     /// around such runs, and a text without one needs no compiled regex at all: the rules
     /// whose regexes open with common words (`key`, `token`) or have no literal ran at 0.2 to
     /// 0.5 GB/s over whole files that name their vendor, a fifth of a large commit's time.
-    pub fn captures<'t>(&self, text: &'t [u8]) -> Vec<Captures<'t>> {
+    /// `runs` keeps the runs found in `text` for the next rule of the same class.
+    pub fn captures<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Vec<Captures<'t>> {
         let run = self
             .required_run
             .get_or_init(|| RequiredRun::of(&self.spec.regex));
-        required_run::captures(run.as_ref(), || self.regex(), text)
+        required_run::captures(run.as_ref(), || self.regex(), text, runs)
     }
 
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
@@ -849,7 +850,7 @@ mod windowed_search_tests {
                     for text in variants(&case.text, &sample.token) {
                         let whole: Vec<Captures<'_>> =
                             rule.regex().captures_iter(text.as_bytes()).collect();
-                        let windowed = rule.captures(text.as_bytes());
+                        let windowed = rule.captures(text.as_bytes(), &mut ClassRuns::default());
                         assert_eq!(
                             spans(&windowed),
                             spans(&whole),

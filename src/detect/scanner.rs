@@ -11,6 +11,7 @@ use crate::detect::filter::{self, Rejection};
 use crate::detect::lines::{AddedLines, LineCursor, line_bounds, previous_line};
 use crate::detect::policy::Policy;
 use crate::detect::prefilter::{Prefilter, RuleMask};
+use crate::detect::required_run::ClassRuns;
 use crate::detect::rules::{Rule, RuleSet, Side};
 use crate::finding::Secret;
 use crate::finding::{self, Finding, Location, RuleInfo};
@@ -256,6 +257,7 @@ impl Scanner {
         };
         let mut matches: Vec<RawMatch> = Vec::new();
         let mut literal_text = LiteralText::default();
+        let mut class_runs = ClassRuns::default();
         for (view_index, mask) in std::iter::once(&plain).chain(&view_masks).enumerate() {
             for index in mask.iter() {
                 let rule = &self.rules.rules[index];
@@ -263,7 +265,7 @@ impl Scanner {
                 if !literal_text.allows(rule, text) {
                     continue;
                 }
-                for caps in rule.captures(text) {
+                for caps in rule.captures(text, &mut class_runs) {
                     let Some(secret) = caps.get(1) else { continue };
                     let (vs, ve) = (secret.start(), secret.end());
                     let (start, end) = match found.view(view_index) {
