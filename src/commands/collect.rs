@@ -73,8 +73,15 @@ impl<'a> Collector<'a> {
     /// Puts the findings from `first_finding` on and the warnings from `first_warning` on (one
     /// change set's) in a stable order: path, line, column; whatever thread found them.
     pub(super) fn sort_from(&mut self, first_finding: usize, first_warning: usize) {
+        // A file's content before its name, whichever thread found which first.
         self.findings[first_finding..].sort_by(|a, b| {
-            (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+            (&a.path, a.line, a.column, &a.rule_id, a.part as u8).cmp(&(
+                &b.path,
+                b.line,
+                b.column,
+                &b.rule_id,
+                b.part as u8,
+            ))
         });
         self.warnings[first_warning..].sort_by(|a, b| a.path.cmp(&b.path));
     }
@@ -327,10 +334,13 @@ pub(super) fn visit_change_set(
     if threads < 2 || set.changes.len() < PARALLEL_MIN_CHANGES {
         let others = repo.trees(&set.other_parents)?;
         let mut skips = StagedStats::default();
-        for change in set.changes.iter().filter(|c| !c.path_only) {
-            repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
-                collector.visit(entry, commit)
-            })?;
+        for change in &set.changes {
+            if !change.path_only {
+                repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
+                    collector.visit(entry, commit)
+                })?;
+            }
+            collector.visit_names(repo, change, commit)?;
         }
         collector.stats.add(&skips);
     } else {
@@ -341,12 +351,12 @@ pub(super) fn visit_change_set(
             let others = repo.trees(&set.other_parents)?;
             let mut skips = StagedStats::default();
             while let Some(change) = set.changes.get(next.fetch_add(1, Ordering::Relaxed)) {
-                if change.path_only {
-                    continue;
+                if !change.path_only {
+                    repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
+                        local.visit(entry, commit)
+                    })?;
                 }
-                repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
-                    local.visit(entry, commit)
-                })?;
+                local.visit_names(repo, change, commit)?;
             }
             local.stats.add(&skips);
             Ok(local)
@@ -354,9 +364,6 @@ pub(super) fn visit_change_set(
         for result in results {
             collector.absorb(result?);
         }
-    }
-    for change in &set.changes {
-        collector.visit_names(repo, change, commit)?;
     }
     collector.sort_from(first_finding, first_warning);
     Ok(())
