@@ -98,12 +98,11 @@ impl<'a> Collector<'a> {
     }
 
     /// A secret in a file's name or a symlink's target: the commit adds it like content.
-    /// `path` is the file's path (allowlists apply to it), `shown` its redacted form.
+    /// `path` is the file's path (allowlists apply to it; a finding shows it redacted).
     pub(super) fn visit_name(
         &mut self,
         name: &str,
         path: &str,
-        shown: &str,
         part: Part,
         commit: Option<git2::Oid>,
     ) {
@@ -117,9 +116,15 @@ impl<'a> Collector<'a> {
         for (origin, count) in scan.suppressed {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
+        // Redacting runs the rules over the path again: only for a path that has a finding.
+        let shown = if scan.findings.is_empty() {
+            String::new()
+        } else {
+            self.scanner.redact_text(path)
+        };
         for mut finding in scan.findings {
             finding.part = part;
-            finding.path = shown.to_string();
+            finding.path = shown.clone();
             finding.commit = commit.map(|c| c.to_string());
             self.findings.push(finding);
         }
@@ -161,14 +166,13 @@ impl<'a> Collector<'a> {
         commit: Option<git2::Oid>,
     ) -> Result<()> {
         let path = String::from_utf8_lossy(&change.path);
-        let shown = self.scanner.redact_text(&path);
         if change.new_path {
-            self.visit_name(&path, &path, &shown, Part::Path, commit);
+            self.visit_name(&path, &path, Part::Path, commit);
         }
         if change.mode == git2::FileMode::Link {
             let target = repo.blob_bytes(change.id)?;
             let target = String::from_utf8_lossy(&target);
-            self.visit_name(&target, &path, &shown, Part::SymlinkTarget, commit);
+            self.visit_name(&target, &path, Part::SymlinkTarget, commit);
         }
         Ok(())
     }
@@ -181,7 +185,7 @@ impl<'a> Collector<'a> {
         // Every path this scan prints is redacted where it holds a secret.
         let shown = self.scanner.redact_text(&path);
         if self.mode == Mode::Files {
-            self.visit_name(&path, &path, &shown, Part::Path, commit);
+            self.visit_name(&path, &path, Part::Path, commit);
         }
         // A .env-style file matters when a commit adds it, not in every file of a tree; a
         // symlink or submodule of that name holds no credentials.
