@@ -142,7 +142,7 @@ peak_rss() { # command...: peak RSS in kB
 }
 for case in small tiny modified large; do
     cd "$work/$case"
-    "$bin" scan-staged >/dev/null || true  # warm the page cache; the corpus has findings
+    "$bin" scan-staged >/dev/null || true  # warm the page cache (a corpus with findings exits 1)
     case $case in small|tiny) n=$(per_round "$quick_runs") ;; *) n=$(per_round "$runs") ;; esac
     for round in $(seq "$rounds"); do
         # `git diff --cached --quiet` exits 1 when something is staged: -i keeps that from
