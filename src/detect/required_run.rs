@@ -74,7 +74,7 @@ impl<'t> ClassRuns<'t> {
 
 /// Where a regex's matches can be in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Regions {
+enum Regions {
     /// Nowhere: the text holds no run.
     None,
     /// Anywhere: the regex has no bound on its length.
@@ -105,7 +105,7 @@ impl RequiredRun {
     /// bytes long, so it lies within `reach` bytes of that run. Windows that overlap are
     /// merged: a match never crosses from one window into another, so searching each window
     /// from its start finds what one search over the whole text finds.
-    pub fn regions<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Regions {
+    fn regions<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Regions {
         let Some(reach) = self.reach else {
             return if self.is_in(text) {
                 Regions::Whole
@@ -146,7 +146,8 @@ impl RequiredRun {
 
     /// True when matches have a bounded length, so that [`RequiredRun::regions`] gives
     /// windows rather than the whole text.
-    pub fn has_reach(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn has_reach(&self) -> bool {
         self.reach.is_some()
     }
 
@@ -180,7 +181,7 @@ impl RequiredRun {
 }
 
 /// The matches of `regex` in `text`, the same as one search over all of it finds, looked for
-/// only in the [`RequiredRun::regions`] of `run` (read from the regex's pattern); `regex` is
+/// only in the regions of `run` (`RequiredRun::regions`) (read from the regex's pattern); `regex` is
 /// not asked for when the text cannot match.
 pub fn captures<'t, 'r>(
     run: Option<&RequiredRun>,
@@ -214,6 +215,22 @@ pub fn captures<'t, 'r>(
         }
     }
     found
+}
+
+/// Every group's (start, end) of each match, for comparing two searches in tests.
+#[cfg(test)]
+pub(crate) type Spans = Vec<Vec<Option<(usize, usize)>>>;
+
+#[cfg(test)]
+pub(crate) fn spans(found: &[Captures<'_>]) -> Spans {
+    found
+        .iter()
+        .map(|caps| {
+            caps.iter()
+                .map(|m| m.map(|m| (m.start(), m.end())))
+                .collect()
+        })
+        .collect()
 }
 
 /// The longest class run that every match of `hir` holds.
@@ -354,12 +371,6 @@ mod tests {
                 }
                 let whole: Vec<_> = regex.captures_iter(&text).collect();
                 let windowed = captures(Some(&run), || &regex, &text, &mut ClassRuns::default());
-                let spans = |found: &[Captures<'_>]| -> Vec<Vec<Option<(usize, usize)>>> {
-                    found
-                        .iter()
-                        .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
-                        .collect()
-                };
                 assert_eq!(
                     spans(&windowed),
                     spans(&whole),

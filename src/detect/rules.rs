@@ -76,7 +76,7 @@ pub struct Rule {
     fixed_parts: OnceLock<Vec<String>>,
     /// See [`Rule::reads_escapes`]; asked for every match, so decided once.
     reads_escapes: OnceLock<bool>,
-    /// See [`Rule::may_hold_a_match`].
+    /// See [`Rule::captures`].
     required_run: OnceLock<Option<RequiredRun>>,
     /// See [`Rule::may_match`].
     literal_groups: OnceLock<Vec<LiteralGroup>>,
@@ -784,20 +784,7 @@ mod tests {
 mod windowed_search_tests {
     use super::*;
     use crate::detect::examples;
-
-    /// Every group's (start, end), for comparing two searches.
-    type Spans = Vec<Vec<Option<(usize, usize)>>>;
-
-    fn spans(found: &[Captures<'_>]) -> Spans {
-        found
-            .iter()
-            .map(|caps| {
-                caps.iter()
-                    .map(|m| m.map(|m| (m.start(), m.end())))
-                    .collect()
-            })
-            .collect()
-    }
+    use crate::detect::required_run::spans;
 
     /// Surroundings that put runs of every class near a token, other tokens next to it,
     /// non-ASCII characters at window edges and matches at both ends of the text.
