@@ -181,8 +181,8 @@ impl RequiredRun {
 }
 
 /// The matches of `regex` in `text`, the same as one search over all of it finds, looked for
-/// only in the regions of `run` (`RequiredRun::regions`) (read from the regex's pattern); `regex` is
-/// not asked for when the text cannot match.
+/// only where `run` (read from the regex's pattern) allows them; `regex` is not asked for when
+/// the text cannot match.
 pub fn captures<'t, 'r>(
     run: Option<&RequiredRun>,
     regex: impl FnOnce() -> &'r Regex,
