@@ -275,6 +275,10 @@ pub struct FixArgs {
     /// Write the fix: the files, .env (mode 0600) and .gitignore, and update the index.
     #[arg(long)]
     pub apply: bool,
+    /// When .env already holds another value under the variable's name, put the new one in
+    /// its place (the old line stays in the file as a comment).
+    #[arg(long)]
+    pub replace_env: bool,
 }
 
 #[derive(Debug, clap::Args)]

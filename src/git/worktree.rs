@@ -22,6 +22,13 @@ impl Repo {
         Ok(status.success())
     }
 
+    /// True when the staged version of `path` is HEAD's (nothing of it is staged).
+    pub fn index_matches_head(&self, path: &str) -> Result<bool> {
+        Ok(self
+            .git(&["diff", "--cached", "--quiet", "--"], path)?
+            .success())
+    }
+
     /// True when the index has an entry for `path` (stage 0).
     pub fn is_staged(&self, path: &str) -> Result<bool> {
         let index = self

@@ -17,6 +17,8 @@ pub struct FixReport {
     pub env_files: Vec<EnvChange>,
     /// Patterns added to the top-level `.gitignore`.
     pub ignored: Vec<String>,
+    /// The changed `.gitignore` is staged with the fix.
+    pub gitignore_staged: bool,
     /// Staged `.env`-style files taken out of the next commit (their content kept on disk),
     /// and whether HEAD still tracks them.
     pub unstaged: Vec<(String, bool)>,
@@ -58,6 +60,8 @@ pub struct EnvChange {
     pub lines: Vec<String>,
     /// The file did not exist: it is created with mode 0600.
     pub created: bool,
+    /// Old values under the same names, kept as comments (`--replace-env`).
+    pub replaced: usize,
 }
 
 /// A finding tokenguard does not fix by itself.
@@ -66,7 +70,8 @@ pub struct ManualStep {
     /// `path:line`.
     pub location: String,
     pub rule_id: String,
-    pub variable: String,
+    /// Where the value is kept meanwhile (`.env as HF_TOKEN`), if it is.
+    pub kept: Option<String>,
     pub reason: String,
 }
 
@@ -93,7 +98,16 @@ pub fn write(out: &mut impl Write, report: &FixReport, scope: &str) -> std::io::
             "tokenguard fix: nothing to fix: no secret in".green()
         );
     }
-    let (will, headline) = if report.applied {
+    let writes = !(report.files.is_empty()
+        && report.env_files.is_empty()
+        && report.ignored.is_empty()
+        && report.unstaged.is_empty());
+    let (will, headline) = if report.applied && !writes {
+        (
+            "",
+            "tokenguard fix: nothing written: every step is left to you".bold(),
+        )
+    } else if report.applied {
         ("", "tokenguard fix: applied".bold())
     } else {
         (
@@ -150,9 +164,14 @@ pub fn write(out: &mut impl Write, report: &FixReport, scope: &str) -> std::io::
     }
     for env in &report.env_files {
         let created = if env.created {
-            " (a new file, mode 0600)"
+            " (a new file, mode 0600)".to_string()
+        } else if env.replaced > 0 {
+            format!(
+                " (replacing {} old value(s), kept as comments)",
+                env.replaced
+            )
         } else {
-            ""
+            String::new()
         };
         writeln!(
             out,
@@ -162,9 +181,14 @@ pub fn write(out: &mut impl Write, report: &FixReport, scope: &str) -> std::io::
         )?;
     }
     for pattern in &report.ignored {
+        let staged = match (report.gitignore_staged, report.applied) {
+            (true, true) => "staged with the fix",
+            (true, false) => "to be staged with the fix",
+            (false, _) => "commit it too: git add .gitignore",
+        };
         writeln!(
             out,
-            "{}: {will}add {pattern} (commit it too: git add .gitignore)",
+            "{}: {will}add {pattern} ({staged})",
             ".gitignore".bold()
         )?;
     }
@@ -186,25 +210,38 @@ pub fn write(out: &mut impl Write, report: &FixReport, scope: &str) -> std::io::
         writeln!(out)?;
         writeln!(out, "{}", "Left to you:".yellow().bold())?;
         for step in &report.manual {
+            let kept = match &step.kept {
+                Some(kept) => format!(
+                    " (the value {}kept in {kept})",
+                    if report.applied { "is " } else { "would be " }
+                ),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "  {}  {}  {} (the value {}kept in .env as {})",
+                "  {}  {}  {}{kept}",
                 quote(&step.location).bold(),
                 step.rule_id.yellow(),
                 step.reason,
-                if report.applied { "is " } else { "would be " },
-                step.variable
             )?;
         }
     }
     writeln!(out)?;
-    if !report.env_files.is_empty() {
+    if let Some(first) = report.env_files.first() {
+        let names: Vec<&str> = report.env_files.iter().map(|e| e.path.as_str()).collect();
+        let env = first.path.rsplit('/').next().unwrap_or(&first.path);
+        let compose = if env == ".env" {
+            "docker compose reads the .env beside the compose file by itself.".to_string()
+        } else {
+            format!("docker compose reads only .env by itself: add --env-file {env}.")
+        };
         writeln!(
             out,
-            "The secret {}moved to .env, which git ignores. Load it into the environment before running the code: \
-             `set -a; . ./.env; set +a` (shell), python-dotenv's load_dotenv(), `node --env-file=.env` (Node 20+); \
-             docker compose reads the .env beside the compose file by itself.",
-            if report.applied { "was " } else { "would be " }
+            "The secret {}moved to {}, which git ignores. Load it into the environment before running the code: \
+             `set -a; . ./{env}; set +a` (shell), python-dotenv's load_dotenv(\"{env}\"), `node --env-file={env}` (Node 20+); \
+             {compose}",
+            if report.applied { "was " } else { "would be " },
+            names.join(", ")
         )?;
     }
     if !report.applied {

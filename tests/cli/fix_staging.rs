@@ -36,7 +36,7 @@ fn partially_staged_file_is_fixed_in_the_worktree_and_left_to_stage() {
     assert!(run.stdout.contains("git add -p app.py"), "{run:#?}");
     assert_eq!(
         read(&repo, "app.py"),
-        "import os\nTOKEN = os.environ[\"TOKEN\"]\nprint('start')\nprint('unstaged work')\n"
+        "import os\nTOKEN = os.environ[\"REPLICATE_API_TOKEN\"]\nprint('start')\nprint('unstaged work')\n"
     );
     assert!(
         staged(&repo, "app.py").contains(&secret),
@@ -82,7 +82,10 @@ fn staged_env_is_unstaged_kept_and_ignored() {
     assert!(status.contains("!! .env"), "{status}");
     assert_eq!(repo.commit(&[]).code, Some(0));
     let tree = repo.git(&["ls-tree", "-r", "--name-only", "HEAD"]).stdout;
-    assert_eq!(tree, "main.py\n");
+    assert_eq!(
+        tree, ".gitignore\nmain.py\n",
+        "the .gitignore fix is staged too"
+    );
 }
 
 #[test]
@@ -103,14 +106,26 @@ fn existing_env_and_gitignore_lose_nothing_and_a_second_run_changes_nothing() {
         "predict.py",
         format!("import replicate\nreplicate.Client(api_token=\"{secret}\")\n"),
     );
+    // The name holds another value (an older token): nothing is numbered or lost, the user
+    // chooses.
+    let env_before = read(&repo, ".env");
     let run = repo.tokenguard(&["fix", "--apply"]);
+    run.assert_code(1);
+    assert_no_secret(&run, &secret);
+    assert!(run.stdout.contains("--replace-env"), "{run:#?}");
+    assert!(!run.all().contains("REPLICATE_API_TOKEN_2"), "{run:#?}");
+    assert_eq!(read(&repo, ".env"), env_before);
+    assert!(
+        read(&repo, "predict.py").contains(&secret),
+        "left for the user"
+    );
+    let run = repo.tokenguard(&["fix", "--apply", "--replace-env"]);
     run.assert_code(0);
     assert_no_secret(&run, &secret);
-    // The name is taken by another value: the secret gets the next free one.
     assert_eq!(
         read(&repo, ".env"),
         format!(
-            "DATABASE_URL=postgres://localhost/db\nREPLICATE_API_TOKEN=an-older-value\nREPLICATE_API_TOKEN_2={secret}\n"
+            "DATABASE_URL=postgres://localhost/db\n# replaced by tokenguard fix: REPLICATE_API_TOKEN=an-older-value\nREPLICATE_API_TOKEN={secret}\n"
         )
     );
     let mode = std::fs::metadata(repo.path().join(".env"))
@@ -118,10 +133,10 @@ fn existing_env_and_gitignore_lose_nothing_and_a_second_run_changes_nothing() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o640, "an existing .env keeps its mode");
-    assert!(read(&repo, "predict.py").contains("os.environ[\"REPLICATE_API_TOKEN_2\"]"));
+    assert!(read(&repo, "predict.py").contains("os.environ[\"REPLICATE_API_TOKEN\"]"));
     assert_eq!(read(&repo, ".gitignore"), "target/\n*.log\n.env\n");
     assert!(
-        staged(&repo, "predict.py").contains("REPLICATE_API_TOKEN_2"),
+        staged(&repo, "predict.py").contains("REPLICATE_API_TOKEN"),
         "re-staged"
     );
 
@@ -163,7 +178,7 @@ fn fix_paths_fixes_files_on_disk() {
     assert!(run.stdout.contains("not staged"), "{run:#?}");
     assert_eq!(
         read(&repo, "tools/sync.py"),
-        "import os\nKEY = os.environ[\"KEY\"]\n"
+        "import os\nKEY = os.environ[\"REPLICATE_API_TOKEN\"]\n"
     );
     let index = repo.git(&["ls-files"]).stdout;
     assert_eq!(index, "", "fix PATHS stages nothing that was not staged");

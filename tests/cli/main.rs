@@ -10,6 +10,7 @@ mod docs;
 mod entry_points;
 mod fix;
 mod fix_staging;
+mod fix_trust;
 mod fixture;
 mod formats;
 mod framework;

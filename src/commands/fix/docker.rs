@@ -5,16 +5,27 @@
 //! an edit.
 
 use super::code;
-use super::literal::Syntax;
+use super::literal::{Place, Syntax};
 use super::plan::{Edit, line_bounds};
+use super::tokens;
 
 /// The edits for a secret at `start..end` of a Dockerfile, and the note to print beside them.
+/// `heredoc`: the secret is in the body of a heredoc (`Some(quoted)`).
 pub(super) fn rewrite(
     content: &str,
     start: usize,
     end: usize,
     var: &str,
+    heredoc: Option<bool>,
 ) -> Result<(Vec<Edit>, Option<String>), String> {
+    if heredoc.is_some() {
+        return Err(format!(
+            "it is in a heredoc (RUN <<EOT ... EOT): Docker expands ${{...}} in an unquoted one \
+             at build time, before a build secret is mounted, and a quoted one is passed on as \
+             it is; remove the value by hand and read it from a build secret \
+             (RUN --mount=type=secret,id={var},env={var} <<'EOT', then \"${{{var}}}\" in the script)"
+        ));
+    }
     let instruction_start = instruction_start(content, start);
     let instruction = &content[instruction_start..];
     let keyword: String = instruction
@@ -51,9 +62,21 @@ pub(super) fn rewrite(
                 .to_string(),
         );
     }
-    let mut edits = code::rewrite(content, start, end, var, Syntax::Shell)?;
-    let mount = format!("--mount=type=secret,id={var},env={var}");
+    // The command is shell: read it alone, from just after RUN to the end of the line.
     let (_, line_end) = line_bounds(content, start);
+    let command = &content[after_run..line_end];
+    let place = tokens::places(
+        command,
+        Syntax::Shell,
+        &[(start - after_run, end - after_run)],
+    )
+    .remove(0)
+    .map(|place| match place {
+        Place::Literal(lit) => Place::Literal(lit.shifted(after_run)),
+        other => other,
+    });
+    let mut edits = code::rewrite_at(content, start, end, var, Syntax::Shell, place)?;
+    let mount = format!("--mount=type=secret,id={var},env={var}");
     if !content[instruction_start..line_end].contains(&mount) {
         edits.push(Edit {
             start: after_run,
@@ -90,7 +113,7 @@ mod tests {
 
     fn fixed(content: &str) -> Result<String, String> {
         let start = content.find("SECRET").unwrap();
-        let (edits, _) = rewrite(content, start, start + 6, "TOKEN")?;
+        let (edits, _) = rewrite(content, start, start + 6, "TOKEN", None)?;
         Ok(apply_edits(content, &edits))
     }
 

@@ -23,6 +23,9 @@ pub(super) enum Place {
     Comment,
     /// Outside any literal or comment (a bare shell word).
     Bare,
+    /// In the body of a shell heredoc; `quoted`: its delimiter is quoted, so the shell
+    /// expands nothing in it.
+    Heredoc { quoted: bool },
 }
 
 /// One string literal on a line, as byte offsets into the line.
@@ -38,6 +41,34 @@ pub(super) struct Literal {
     /// Where the content starts and ends (inside the quotes).
     pub content_start: usize,
     pub content_end: usize,
+    /// A Python triple-quoted string.
+    pub triple: bool,
+    /// A shell `$'…'` string (backslash escapes, no expansion).
+    pub ansi_c: bool,
+}
+
+impl Literal {
+    /// The same literal with every offset moved by `delta` bytes back.
+    pub(super) fn shifted_back(&self, delta: usize) -> Literal {
+        Literal {
+            start: self.start - delta,
+            end: self.end - delta,
+            content_start: self.content_start - delta,
+            content_end: self.content_end - delta,
+            ..self.clone()
+        }
+    }
+
+    /// Moved `delta` bytes forward.
+    pub(super) fn shifted(&self, delta: usize) -> Literal {
+        Literal {
+            start: self.start + delta,
+            end: self.end + delta,
+            content_start: self.content_start + delta,
+            content_end: self.content_end + delta,
+            ..self.clone()
+        }
+    }
 }
 
 /// What encloses `line[at..at + len]`; `None` when the line cannot be read (an unclosed or
@@ -85,6 +116,8 @@ pub(super) fn place_of(line: &str, at: usize, len: usize, syntax: Syntax) -> Opt
                 quote: quote as char,
                 content_start: open + 1,
                 content_end: close,
+                triple: false,
+                ansi_c: false,
             }));
         }
         if at < close + 1 && at + len > close {

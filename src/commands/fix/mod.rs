@@ -6,6 +6,7 @@
 //! the staged one, so partial staging (`git add -p`) is respected.
 
 use std::collections::{BTreeMap, BTreeSet};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -16,20 +17,25 @@ use crate::config::ConfigOptions;
 use crate::detect::{AddedLines, Scanner};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::finding::{Finding, redact};
-use crate::git::{Entry, Repo, StagedStats, WalkOptions, unified_diff};
+use crate::finding::Finding;
+use crate::git::{Entry, Repo, StagedStats, WalkOptions};
 use crate::report::Mode;
-use crate::report::fix::{EnvChange, FileChange, FixReport, ManualStep, Staging};
 
+mod check;
 mod code;
 mod config_files;
 mod docker;
+mod envfile;
 mod literal;
 mod notebook;
+mod paths;
 mod plan;
+mod planner;
+mod tokens;
 mod writer;
 
-use plan::{EnvFile, Family, Rewrite};
+use plan::Family;
+use planner::{Fix, Planner};
 
 /// Whether `tokenguard fix` can replace a secret in this file by itself (the blocked-commit
 /// report names it as the first remedy then).
@@ -38,7 +44,7 @@ pub(super) fn fixable(path: &str) -> bool {
 }
 
 /// One secret found, with what the fix needs to know about it.
-struct Found {
+pub(super) struct Found {
     finding: Finding,
     secret: Vec<u8>,
 }
@@ -65,7 +71,8 @@ pub(super) fn run(args: &FixArgs, options: &ConfigOptions) -> Result<ExitStatus>
             Vec::new(),
         )
     };
-    let fix = plan_fix(&repo, &root, &scanner, &found, &staged_dotenv, staged_mode)?;
+    let fix = Planner::new(&repo, &root, &scanner, staged_mode, args.replace_env)
+        .plan(&found, &staged_dotenv)?;
     if args.apply {
         apply(&repo, &root, &fix)?;
     }
@@ -156,273 +163,14 @@ fn pair_secrets(
         .collect()
 }
 
-/// What a fix writes, and the report of it.
-struct Fix {
-    /// Files to replace: path, new content, whether to re-stage.
-    writes: Vec<(String, String, bool)>,
-    /// `.env` files: path relative to the root, full new content.
-    env_writes: Vec<(String, String)>,
-    gitignore: Option<String>,
-    unstage: Vec<String>,
-    report: FixReport,
-}
-
-fn plan_fix(
-    repo: &Repo,
-    root: &Path,
-    scanner: &Scanner,
-    found: &[Found],
-    staged_dotenv: &[String],
-    staged_mode: bool,
-) -> Result<Fix> {
-    let rules = scanner.rules();
-    let mut report = FixReport::default();
-    let mut env_files: BTreeMap<String, (EnvFile, String, bool)> = BTreeMap::new();
-    let mut writes = Vec::new();
-    let secrets: Vec<&[u8]> = found.iter().map(|f| f.secret.as_slice()).collect();
-    let redact_all = |text: &str| redact_in(text, &secrets);
-
-    let mut by_path: BTreeMap<&str, Vec<&Found>> = BTreeMap::new();
-    for item in found {
-        by_path.entry(&item.finding.path).or_default().push(item);
-    }
-    let mut dotenv_files: BTreeSet<String> = staged_dotenv.iter().cloned().collect();
-    for (path, items) in by_path {
-        let bytes = std::fs::read(root.join(path)).ok();
-        let family = Family::of(path, bytes.as_deref().unwrap_or(b""));
-        if family == Family::DotEnv {
-            dotenv_files.insert(path.to_string());
-            continue;
-        }
-        let manual =
-            |report: &mut FixReport, item: &Found, line: u64, variable: &str, reason: String| {
-                report.manual.push(ManualStep {
-                    location: format!("{}:{line}", item.finding.path),
-                    rule_id: item.finding.rule_id.clone(),
-                    variable: variable.to_string(),
-                    reason: redact_all(&reason),
-                });
-            };
-        let Some(content) = bytes.and_then(|b| String::from_utf8(b).ok()) else {
-            for item in items {
-                manual(
-                    &mut report,
-                    item,
-                    item.finding.line,
-                    "-",
-                    "the file is missing from the working tree or is not UTF-8 text: fix it by hand".into(),
-                );
-            }
-            continue;
-        };
-        // The .env a value goes to: beside a compose file (compose reads that one), else at
-        // the top of the worktree.
-        let env_path = match (family, path.rsplit_once('/')) {
-            (Family::Compose, Some((dir, _))) => format!("{dir}/.env"),
-            _ => ".env".to_string(),
-        };
-        let (env, _, _) = match env_files.entry(env_path.clone()) {
-            std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::btree_map::Entry::Vacant(entry) => {
-                let full = root.join(&env_path);
-                let text = writer::read_or_empty(&full)?;
-                let existed = full.exists();
-                entry.insert((EnvFile::parse(&text), text, existed))
-            }
-        };
-        let mut edits = Vec::new();
-        let mut reads = BTreeSet::new();
-        let mut notes = BTreeSet::new();
-        let mut manual_here = Vec::new();
-        let mut seen_secrets = BTreeSet::new();
-        for item in &items {
-            if !seen_secrets.insert(item.secret.clone()) {
-                continue;
-            }
-            let Ok(secret) = std::str::from_utf8(&item.secret) else {
-                manual(
-                    &mut report,
-                    item,
-                    item.finding.line,
-                    "-",
-                    "the secret is not UTF-8 text".into(),
-                );
-                continue;
-            };
-            let rule = rules.rules.iter().find(|r| r.id() == item.finding.rule_id);
-            let provider_vars = rule
-                .map(|r| rules.provider(r).env_vars.clone())
-                .unwrap_or_default();
-            let generic = item.finding.provider_key == "generic";
-            for (start, _) in content.match_indices(secret) {
-                let end = start + secret.len();
-                let wanted = plan::variable_name(
-                    family,
-                    &content,
-                    start,
-                    &provider_vars,
-                    &item.finding.rule_id,
-                    generic,
-                );
-                let var = env.assign(&wanted, secret);
-                match plan::rewrite(family, &content, start, end, &var) {
-                    Rewrite::Edits { edits: e, note } => {
-                        edits.extend(e);
-                        reads.insert(family.read_of(&var));
-                        notes.extend(note);
-                    }
-                    Rewrite::Manual(reason) => {
-                        let line = content[..start].matches('\n').count() as u64 + 1;
-                        manual_here.push((item, line, var, reason));
-                    }
-                }
-            }
-        }
-        let mut fixed = plan::apply_edits(&content, &edits);
-        if family == Family::Notebook
-            && fixed != content
-            && serde_json::from_str::<serde_json::Value>(&fixed).is_err()
-        {
-            for item in &items {
-                manual(
-                    &mut report,
-                    item,
-                    item.finding.line,
-                    "-",
-                    "the fixed notebook would not be valid JSON: fix the cell by hand".into(),
-                );
-            }
-            fixed = content.clone();
-            edits.clear();
-        }
-        for (item, line, var, reason) in manual_here {
-            manual(&mut report, item, line, &var, reason);
-        }
-        let present = items.iter().any(|item| {
-            !item.secret.is_empty()
-                && content
-                    .as_bytes()
-                    .windows(item.secret.len())
-                    .any(|w| w == item.secret)
-        });
-        if edits.is_empty() && present {
-            // Only manual steps for this file.
-            continue;
-        }
-        let staging = if !staged_mode && !repo.is_staged(path)? {
-            Staging::NotStaged
-        } else if repo.worktree_matches_index(path)? {
-            Staging::Restaged
-        } else {
-            Staging::StageHunk
-        };
-        let diff = unified_diff(path, content.as_bytes(), fixed.as_bytes())?;
-        // From the `---` line on: the `diff --git` and `index` lines name buffers, not commits.
-        let diff = redact_all(diff.find("\n--- ").map_or(&diff[..], |at| &diff[at + 1..]));
-        report.files.push(FileChange {
-            path: path.to_string(),
-            reads: reads.into_iter().collect(),
-            diff,
-            staging,
-            notes: notes.into_iter().collect(),
-        });
-        if fixed != content {
-            writes.push((path.to_string(), fixed, staging == Staging::Restaged));
-        }
-    }
-
-    let mut env_writes = Vec::new();
-    let mut to_ignore: Vec<String> = Vec::new();
-    for (env_path, (env, text, existed)) in env_files {
-        if !env.added.is_empty() {
-            let lines: Vec<String> = env
-                .added
-                .iter()
-                .map(|(name, value)| writer::env_line(name, value))
-                .collect();
-            report.env_files.push(EnvChange {
-                path: env_path.clone(),
-                lines: lines.iter().map(|l| redact_all(l)).collect(),
-                created: !existed,
-            });
-            env_writes.push((env_path.clone(), writer::appended(&text, &lines)));
-        }
-        if !repo.is_ignored(&env_path)? {
-            to_ignore.push(".env".to_string());
-        }
-    }
-    let unstage: Vec<String> = if staged_mode {
-        dotenv_files.iter().cloned().collect()
-    } else {
-        dotenv_files
-            .iter()
-            .filter(|p| repo.is_staged(p).unwrap_or(false) && !repo.head_has(p).unwrap_or(true))
-            .cloned()
-            .collect()
-    };
-    for path in &dotenv_files {
-        if !repo.is_ignored(path)? {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            to_ignore.push(if name == ".env" {
-                ".env".to_string()
-            } else {
-                format!("/{path}")
-            });
-        }
-    }
-    for path in &unstage {
-        report.unstaged.push((path.clone(), repo.head_has(path)?));
-    }
-    to_ignore.sort();
-    to_ignore.dedup();
-    let gitignore = if to_ignore.is_empty() {
-        None
-    } else {
-        let text = writer::read_or_empty(&root.join(".gitignore"))?;
-        report.ignored = to_ignore.clone();
-        Some(writer::appended(&text, &to_ignore))
-    };
-    let mut providers: BTreeSet<(String, String)> = BTreeSet::new();
-    for item in found {
-        if let Some(provider) = rules.providers.get(&item.finding.provider_key)
-            && !provider.revoke_url.is_empty()
-        {
-            providers.insert((provider.name.clone(), provider.revoke_url.to_string()));
-        }
-    }
-    report.providers = providers.into_iter().collect();
-    Ok(Fix {
-        writes,
-        env_writes,
-        gitignore,
-        unstage,
-        report,
-    })
-}
-
-/// Every occurrence of a secret in `text` replaced by its redacted form.
-fn redact_in(text: &str, secrets: &[&[u8]]) -> String {
-    let mut text = text.to_string();
-    let mut sorted: Vec<&[u8]> = secrets.to_vec();
-    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for secret in sorted {
-        if let Ok(secret) = std::str::from_utf8(secret)
-            && !secret.is_empty()
-        {
-            text = text.replace(secret, &redact(secret.as_bytes()));
-        }
-    }
-    text
-}
-
 /// Writes a planned fix: `.gitignore` and `.env` first (the value is safe before it leaves the
 /// code), then the files, then the index.
 fn apply(repo: &Repo, root: &Path, fix: &Fix) -> Result<()> {
-    if let Some(text) = &fix.gitignore {
-        writer::write_atomic(&root.join(".gitignore"), text.as_bytes(), 0o644)?;
+    if let Some((target, text, _)) = &fix.gitignore {
+        writer::write_atomic(target, text.as_bytes(), 0o644)?;
     }
-    for (path, text) in &fix.env_writes {
-        writer::write_atomic(&root.join(path), text.as_bytes(), writer::ENV_MODE)?;
+    for (target, text) in &fix.env_writes {
+        writer::write_atomic(target, text.as_bytes(), writer::ENV_MODE)?;
     }
     for (path, text, _) in &fix.writes {
         writer::write_atomic(&root.join(path), text.as_bytes(), 0o644)?;
@@ -434,6 +182,9 @@ fn apply(repo: &Repo, root: &Path, fix: &Fix) -> Result<()> {
         if *restage {
             repo.stage(path)?;
         }
+    }
+    if let Some((_, _, true)) = &fix.gitignore {
+        repo.stage(".gitignore")?;
     }
     Ok(())
 }

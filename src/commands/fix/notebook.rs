@@ -49,13 +49,14 @@ pub(super) fn rewrite(
             text: format!("${var}"),
         }]);
     }
-    let python = code::rewrite(&decoded, at, at + secret.len(), var, Syntax::Python)?;
-    let (imports, edits): (Vec<Edit>, Vec<Edit>) = python
-        .into_iter()
-        .partition(|e| e.start == e.end && e.text == "import os\n");
+    let edits = match magic_edit(&decoded, at, at + secret.len(), var) {
+        Some(edit) => vec![edit],
+        None => code::rewrite(&decoded, at, at + secret.len(), var, Syntax::Python)?,
+    };
+    let needs_os = edits.iter().any(|e| e.text.contains("os.environ"));
     let mut fixed = apply_edits(&decoded, &edits);
     let mut out = Vec::new();
-    if !imports.is_empty() && !imports_os(content) {
+    if needs_os && !imports_os(content) {
         match source_array_start(content, token_start) {
             Some(bracket) => out.push(import_element(content, bracket, token_start)),
             None => fixed = format!("import os\n{fixed}"),
@@ -68,6 +69,28 @@ pub(super) fn rewrite(
         text: encoded,
     });
     Ok(out)
+}
+
+/// IPython's own lines: `!command … secret` reads `$$X` (IPython turns `$$` into the `$` the
+/// shell expands; a lone `$X` would be a Python variable), and `%env X=secret` goes, as
+/// the environment sets X.
+fn magic_edit(line: &str, start: usize, end: usize, var: &str) -> Option<Edit> {
+    let code = line.trim_start();
+    let indent = line.len() - code.len();
+    if code.starts_with('!') {
+        return Some(Edit {
+            start,
+            end,
+            text: format!("$${var}"),
+        });
+    }
+    let setting = code.strip_prefix("%env")?.trim_start();
+    let stop = line[end..].find('\n').map_or(line.len(), |i| end + i);
+    setting.starts_with(var).then(|| Edit {
+        start: indent,
+        end: stop,
+        text: format!("# {var} comes from the environment (.env)"),
+    })
 }
 
 /// The nearest JSON key before `at` (`"source": [` -> `source`).

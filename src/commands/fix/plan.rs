@@ -1,9 +1,7 @@
 //! The planner: which language family a file belongs to, which variable name a secret gets,
 //! and the edits that replace each occurrence (or the manual step when none is safe).
 
-use std::collections::BTreeMap;
-
-use super::literal::{Syntax, is_identifier_byte};
+use super::literal::{Place, Syntax, is_identifier_byte};
 use super::{code, config_files, docker, notebook};
 
 /// One replacement in a file: `content[start..end]` becomes `text`.
@@ -117,6 +115,17 @@ pub(super) enum Rewrite {
     Manual(String),
 }
 
+/// What the whole-file tokenizer found around one occurrence.
+#[derive(Debug, Clone)]
+pub(super) enum Context {
+    /// Source code: the enclosing literal or comment (`None`: across an edge).
+    Code(Option<Place>),
+    /// A Dockerfile: `Some(quoted)` inside a heredoc's body.
+    Dockerfile(Option<bool>),
+    /// Files read line by line (notebooks, configuration).
+    Unread,
+}
+
 /// The edits for the secret at `content[start..end]`, read from `var`.
 pub(super) fn rewrite(
     family: Family,
@@ -124,16 +133,23 @@ pub(super) fn rewrite(
     start: usize,
     end: usize,
     var: &str,
+    context: Context,
 ) -> Rewrite {
+    let code = |syntax| match context.clone() {
+        Context::Code(place) => code::rewrite_at(content, start, end, var, syntax, place),
+        _ => code::rewrite(content, start, end, var, syntax),
+    };
     let result = match family {
-        Family::Python => {
-            code::rewrite(content, start, end, var, Syntax::Python).map(|e| (e, None))
+        Family::Python => code(Syntax::Python).map(|e| (e, None)),
+        Family::JavaScript => code(Syntax::JavaScript).map(|e| (e, None)),
+        Family::Shell => code(Syntax::Shell).map(|e| (e, None)),
+        Family::Dockerfile => {
+            let heredoc = match context {
+                Context::Dockerfile(heredoc) => heredoc,
+                _ => None,
+            };
+            docker::rewrite(content, start, end, var, heredoc)
         }
-        Family::JavaScript => {
-            code::rewrite(content, start, end, var, Syntax::JavaScript).map(|e| (e, None))
-        }
-        Family::Shell => code::rewrite(content, start, end, var, Syntax::Shell).map(|e| (e, None)),
-        Family::Dockerfile => docker::rewrite(content, start, end, var),
         Family::Notebook => notebook::rewrite(content, start, end, var).map(|e| (e, None)),
         Family::Compose => Ok((
             config_files::replace(start, end, &Family::Compose.read_of(var)),
@@ -168,11 +184,41 @@ pub(super) fn variable_name(
     let (line_start, _) = line_bounds(content, start);
     let before = &content[line_start..start];
     let from_code = name_in_code(family, before);
+    let documented = !generic && !provider_vars.is_empty();
     match from_code {
+        Some(name) if provider_vars.contains(&name) => name,
+        Some(name) if documented && is_generic_name(&name) => provider_var(provider_vars, rule_id),
         Some(name) if is_env_name(&name) => name,
         Some(name) if generic => name.to_ascii_uppercase(),
         _ => provider_var(provider_vars, rule_id),
     }
+}
+
+/// A name that says nothing about whose token it is (`TOKEN`, `API_KEY`, `HF`): the
+/// provider's documented variable, which its SDK reads, says more.
+fn is_generic_name(name: &str) -> bool {
+    const GENERIC: [&str; 18] = [
+        "TOKEN",
+        "KEY",
+        "API_KEY",
+        "APIKEY",
+        "API_TOKEN",
+        "SECRET",
+        "SECRET_KEY",
+        "ACCESS_TOKEN",
+        "AUTH_TOKEN",
+        "AUTH",
+        "BEARER",
+        "PASSWORD",
+        "NEW",
+        "OLD",
+        "NEW_TOKEN",
+        "OLD_TOKEN",
+        "CLIENT",
+        "VALUE",
+    ];
+    let upper = name.to_ascii_uppercase();
+    upper.len() <= 2 || GENERIC.contains(&upper.as_str())
 }
 
 /// The provider's env var that shares most words with the rule id (`openai-admin-key` ->
@@ -291,63 +337,6 @@ pub(super) fn apply_edits(content: &str, edits: &[Edit]) -> String {
     out
 }
 
-/// The values a `.env` file holds, by name, and what this run adds to it.
-#[derive(Debug, Default)]
-pub(super) struct EnvFile {
-    existing: BTreeMap<String, String>,
-    /// Names and values to append, in order.
-    pub added: Vec<(String, String)>,
-}
-
-impl EnvFile {
-    pub(super) fn parse(text: &str) -> EnvFile {
-        let mut existing = BTreeMap::new();
-        for line in text.lines() {
-            let line = line.trim();
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            if let Some((name, value)) = line.split_once('=') {
-                let value = value.trim();
-                let value = value
-                    .strip_prefix('"')
-                    .and_then(|v| v.strip_suffix('"'))
-                    .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
-                    .unwrap_or(value);
-                existing.insert(name.trim().to_string(), value.to_string());
-            }
-        }
-        EnvFile {
-            existing,
-            added: Vec::new(),
-        }
-    }
-
-    /// The name `secret` is kept under: `wanted` when it is free or already holds this very
-    /// value, else `wanted_2`, `wanted_3`... (another value under the same name is never
-    /// overwritten).
-    pub(super) fn assign(&mut self, wanted: &str, secret: &str) -> String {
-        for n in 1.. {
-            let name = if n == 1 {
-                wanted.to_string()
-            } else {
-                format!("{wanted}_{n}")
-            };
-            let held = self
-                .existing
-                .get(&name)
-                .or_else(|| self.added.iter().find(|(k, _)| *k == name).map(|(_, v)| v));
-            match held {
-                Some(value) if value == secret => return name,
-                Some(_) => continue,
-                None => {
-                    self.added.push((name.clone(), secret.to_string()));
-                    return name;
-                }
-            }
-        }
-        unreachable!("some numbered name is free")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,7 +381,20 @@ mod tests {
                 false,
                 "HF_TOKEN",
             ),
-            (Family::Python, "TOKEN: str = \"", "x", false, "TOKEN"),
+            (
+                Family::Python,
+                "TOKEN: str = \"",
+                "x",
+                false,
+                "OPENAI_API_KEY",
+            ),
+            (
+                Family::Python,
+                "SVC_TOKEN: str = \"",
+                "x",
+                false,
+                "SVC_TOKEN",
+            ),
             (
                 Family::Python,
                 "client = OpenAI(api_key=\"",
@@ -400,6 +402,22 @@ mod tests {
                 false,
                 "OPENAI_API_KEY",
             ),
+        ];
+        for (family, before, rule, generic, expected) in cases {
+            let content = format!("{before}SECRET\"");
+            let start = before.len();
+            assert_eq!(
+                variable_name(family, &content, start, &vars, rule, generic),
+                expected,
+                "{before}"
+            );
+        }
+    }
+
+    #[test]
+    fn javascript_compose_and_config_names() {
+        let vars = vec!["OPENAI_API_KEY".to_string(), "OPENAI_ADMIN_KEY".to_string()];
+        let cases = [
             (
                 Family::JavaScript,
                 "const key = \"",
@@ -467,22 +485,6 @@ mod tests {
                 "{before}"
             );
         }
-    }
-
-    #[test]
-    fn env_file_never_overwrites_and_never_duplicates() {
-        let mut env = EnvFile::parse("export A=one\nB='two'\n# comment\n");
-        assert_eq!(env.assign("B", "two"), "B");
-        assert_eq!(env.assign("A", "other"), "A_2");
-        assert_eq!(env.assign("A", "other"), "A_2");
-        assert_eq!(env.assign("C", "three"), "C");
-        assert_eq!(
-            env.added,
-            vec![
-                ("A_2".to_string(), "other".to_string()),
-                ("C".to_string(), "three".to_string())
-            ]
-        );
     }
 
     #[test]
