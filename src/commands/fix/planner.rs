@@ -182,14 +182,17 @@ impl<'a> Planner<'a> {
             }
         }
         let mut fixed = plan::apply_edits(&content, &planned.edits);
-        if fixed != content
-            && let Err(reason) = check::still_parses(family, path, &content, &fixed)
-        {
-            for (item, line) in std::mem::take(&mut planned.edited) {
-                planned.manual.push((item, line, None, reason.clone()));
+        if fixed != content {
+            match check::still_parses(family, path, &content, &fixed) {
+                Ok(unchecked) => planned.notes.extend(unchecked),
+                Err(reason) => {
+                    for (item, line) in std::mem::take(&mut planned.edited) {
+                        planned.manual.push((item, line, None, reason.clone()));
+                    }
+                    fixed = content.clone();
+                    planned.edits.clear();
+                }
             }
-            fixed = content.clone();
-            planned.edits.clear();
         }
         let left = !planned.manual.is_empty();
         for (item, line, kept, reason) in planned.manual {

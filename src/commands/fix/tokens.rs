@@ -121,7 +121,7 @@ fn close_quote(
         match bytes[i] {
             b'\\' if escapes => i += 2,
             b'\n' if stop_at_newline => return i,
-            _ if bytes[i..].starts_with(quote) => return i,
+            b if b == quote[0] && bytes[i..].starts_with(quote) => return i,
             _ => i += 1,
         }
     }
