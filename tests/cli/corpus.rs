@@ -20,7 +20,7 @@ const MARK: &str = "@@";
 /// Where a token was planted: path, line and the rule that must report it.
 type Expected = (String, u64, String);
 
-fn corpus_dir() -> PathBuf {
+pub fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
@@ -37,7 +37,12 @@ fn token_for(set: &RuleSet, rule: &Rule, shape: &str, seed: u64) -> String {
 }
 
 /// Expands the markers of one file; returns the text and the tokens it must yield.
-fn expand(set: &RuleSet, path: &str, template: &str, seed: &mut u64) -> (String, Vec<Expected>) {
+pub fn expand(
+    set: &RuleSet,
+    path: &str,
+    template: &str,
+    seed: &mut u64,
+) -> (String, Vec<Expected>) {
     let mut out = String::new();
     let mut expected = Vec::new();
     let mut rest = template;
@@ -77,7 +82,7 @@ fn expand(set: &RuleSet, path: &str, template: &str, seed: &mut u64) -> (String,
 
 /// `dot.env` in the corpus is `.env` in the scanned repository (so that this repository does
 /// not hold files its own hook warns about).
-fn staged_name(name: &str) -> String {
+pub fn staged_name(name: &str) -> String {
     match name.strip_prefix("dot.") {
         Some(rest) => format!(".{rest}"),
         None => name.to_string(),

@@ -9,6 +9,7 @@ mod disk_reads;
 mod docs;
 mod entry_points;
 mod fix;
+mod fix_corpus;
 mod fix_staging;
 mod fix_trust;
 mod fixture;
