@@ -126,7 +126,10 @@ pub fn write(out: &mut impl Write, report: &FixReport, scope: &str) -> std::io::
             (Staging::StageHunk, _) => format!(
                 "not re-staged: the staged version differs from the working tree, so stage the fix yourself: git add -p {path}"
             ),
-            (Staging::NotStaged, _) => "not staged".to_string(),
+            (Staging::NotStaged, _) => {
+                "not staged: git commit -a, git commit PATH or git add takes the fixed file"
+                    .to_string()
+            }
         };
         if file.diff.is_empty() {
             writeln!(
