@@ -30,14 +30,24 @@ pub(super) enum Conflict {
 impl EnvFile {
     pub(super) fn parse(text: &str) -> EnvFile {
         let mut existing = BTreeMap::new();
-        for (index, line) in text.lines().enumerate() {
+        let mut lines = text.lines().enumerate();
+        while let Some((index, line)) = lines.next() {
             let line = line.trim();
             let line = line.strip_prefix("export ").unwrap_or(line);
             if line.starts_with('#') {
                 continue;
             }
             if let Some((name, value)) = line.split_once('=') {
-                let value = value.trim();
+                let mut value = value.trim().to_string();
+                // A quoted value may go on over lines (a PEM key): up to its closing quote.
+                if let Some(quote) = value.chars().next().filter(|q| *q == '\'' || *q == '"') {
+                    while value.len() < 2 || !value.ends_with(quote) {
+                        let Some((_, more)) = lines.next() else { break };
+                        value.push('\n');
+                        value.push_str(more);
+                    }
+                }
+                let value = value.as_str();
                 let value = value
                     .strip_prefix('"')
                     .and_then(|v| v.strip_suffix('"'))
@@ -129,6 +139,9 @@ mod tests {
     fn a_name_is_never_numbered_and_no_value_is_lost() {
         let mut env = EnvFile::parse("export A=one\nB='two'\n# C=old\n");
         assert_eq!(env.assign("B", "two", false), Ok(()));
+        let pem = EnvFile::parse("K='-----BEGIN-----\nabc\n-----END-----'\nL=1\n");
+        assert_eq!(pem.existing["K"].0, "-----BEGIN-----\nabc\n-----END-----");
+        assert_eq!(pem.existing["L"].0, "1");
         assert_eq!(env.assign("A", "other", false), Err(Conflict::InFile));
         assert_eq!(env.assign("C", "three", false), Ok(()));
         assert_eq!(env.assign("C", "four", true), Err(Conflict::InThisRun));
