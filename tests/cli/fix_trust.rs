@@ -364,3 +364,24 @@ fn a_second_run_changes_nothing_after_a_manual_step() {
     repo.tokenguard(&["fix", "--apply"]).assert_code(1);
     assert_eq!(snapshot(&repo), before);
 }
+
+#[test]
+fn the_gitignore_fix_is_staged_unless_it_holds_unstaged_edits() {
+    let repo = TestRepo::new();
+    repo.add(".gitignore", "*.log\n");
+    repo.commit_unchecked(&[]);
+    repo.write(".gitignore", "*.log\ntarget/\n");
+    let secret = replicate_token(426);
+    repo.add(
+        "app.py",
+        format!("import os\nREPLICATE_API_TOKEN = \"{secret}\"\n"),
+    );
+    let out = apply(&repo, &secret, 0);
+    assert!(out.contains("git add .gitignore"), "{out}");
+    let staged = repo.git(&["show", ":.gitignore"]).stdout;
+    assert_eq!(
+        staged, "*.log\n",
+        "the user's unstaged edit is not swept in"
+    );
+    assert_eq!(read(&repo, ".gitignore"), "*.log\ntarget/\n.env\n");
+}
