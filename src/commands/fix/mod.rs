@@ -31,6 +31,7 @@ mod notebook;
 mod paths;
 mod plan;
 mod planner;
+mod redaction;
 mod tokens;
 mod writer;
 

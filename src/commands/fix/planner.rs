@@ -11,10 +11,10 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use super::envfile::{Conflict, EnvFile};
 use super::literal::Syntax;
 use super::plan::{self, Context, Edit, Family, Rewrite};
-use super::{Found, check, code, paths, tokens, writer};
+use super::{Found, check, code, paths, redaction, tokens, writer};
 use crate::detect::Scanner;
 use crate::error::Result;
-use crate::finding::{Part, redact};
+use crate::finding::Part;
 use crate::git::{Repo, unified_diff};
 use crate::report::fix::{EnvChange, FileChange, FixReport, ManualStep, Staging};
 
@@ -422,7 +422,7 @@ impl<'a> Planner<'a> {
         }
         self.report.providers = providers.into_iter().collect();
         let secrets: Vec<&[u8]> = found.iter().map(|f| f.secret.as_slice()).collect();
-        redact_report(&mut self.report, self.scanner, &secrets);
+        redaction::redact_report(&mut self.report, self.scanner, &secrets);
         Ok(Fix {
             writes: self.writes,
             env_writes,
@@ -532,43 +532,6 @@ impl LineIndex {
 
     fn line_of(&self, at: usize) -> u64 {
         self.starts.partition_point(|&s| s <= at) as u64
-    }
-}
-
-/// Every text the report prints with each secret of this fix, and whatever else a rule
-/// matches (a baselined, allowed or committed token in a diff's context), redacted.
-fn redact_report(report: &mut FixReport, scanner: &Scanner, secrets: &[&[u8]]) {
-    let known: Vec<&[u8]> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
-    let searcher = AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(&known)
-        .ok();
-    let redact_text = |text: &mut String| {
-        if let Some(searcher) = &searcher {
-            let mut out = String::with_capacity(text.len());
-            let mut at = 0;
-            for m in searcher.find_iter(text.as_bytes()) {
-                out.push_str(&text[at..m.start()]);
-                out.push_str(&redact(known[m.pattern().as_usize()]));
-                at = m.end();
-            }
-            out.push_str(&text[at..]);
-            *text = out;
-        }
-        *text = scanner.redact_text(text);
-    };
-    for file in &mut report.files {
-        redact_text(&mut file.path);
-        redact_text(&mut file.diff);
-        file.notes.iter_mut().for_each(redact_text);
-    }
-    for env in &mut report.env_files {
-        env.lines.iter_mut().for_each(redact_text);
-    }
-    for step in &mut report.manual {
-        redact_text(&mut step.location);
-        redact_text(&mut step.reason);
-        step.kept.iter_mut().for_each(redact_text);
     }
 }
 
