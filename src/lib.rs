@@ -26,6 +26,8 @@ pub mod exit;
 pub mod finding;
 /// The only git code: what a commit, range or push adds, blob by blob.
 pub mod git;
+/// The one redactor of printed text.
+pub mod redact;
 /// Human, JSON and SARIF reports, written to any `impl Write`.
 pub mod report;
 /// The opt-in live check of found tokens (`--verify`).
@@ -33,4 +35,3 @@ pub mod verify;
 
 pub use commands::{install_panic_hook, run};
 pub use exit::ExitStatus;
-pub use finding::redact_secrets;

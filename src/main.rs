@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             // One line with the deliberate way out, where the mode has one: a hook that cannot
             // decide blocks. Errors can quote a config file or a path, so secrets in them are
             // redacted too.
-            let message = tokenguard::redact_secrets(&err.to_string());
+            let message = tokenguard::redact::message(&err.to_string());
             let message = tokenguard::report::path::escape_controls(&message);
             let _ = writeln!(stderr, "tokenguard: error: {message}{note}");
             tokenguard::ExitStatus::Error

@@ -14,7 +14,7 @@ use crate::finding::{Finding, Status};
 use crate::git::Repo;
 
 pub(super) fn run(args: &BaselineArgs, options: &ConfigOptions) -> Result<ExitStatus> {
-    let reason = config::redact_secret_shaped(&args.reason.replace(['\n', '\r'], " "));
+    let reason = crate::redact::message(&args.reason.replace(['\n', '\r'], " "));
     if reason.trim().is_empty() {
         return Err(Error::Usage(
             "--reason must say why today's findings are accepted (it is kept in .tokenguardignore)"

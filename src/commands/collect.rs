@@ -11,6 +11,7 @@ use crate::detect::{AddedLines, Scanner};
 use crate::error::Result;
 use crate::finding::{Finding, Part};
 use crate::git::{BlobMemo, ChangeSet, Entry, Repo, SkipReason, StagedStats, Verdict, WalkOptions};
+use crate::redact::Redactor;
 use crate::report::{Mode, Warning, WarningKind};
 use crate::verify;
 
@@ -120,7 +121,7 @@ impl<'a> Collector<'a> {
         let shown = if scan.findings.is_empty() {
             String::new()
         } else {
-            self.scanner.redact_text(path)
+            Redactor::new(self.scanner).redact(path)
         };
         for mut finding in scan.findings {
             finding.part = part;
@@ -183,7 +184,7 @@ impl<'a> Collector<'a> {
             Entry::Skipped { path, .. } => path.clone(),
         };
         // Every path this scan prints is redacted where it holds a secret.
-        let shown = self.scanner.redact_text(&path);
+        let shown = Redactor::new(self.scanner).redact(&path);
         if self.mode == Mode::Files {
             self.visit_name(&path, &path, Part::Path, commit);
         }
@@ -303,7 +304,7 @@ impl<'a> Collector<'a> {
             finding.cell = notebook.as_ref().and_then(|notebook| {
                 let offset = lines::offset_of(content, finding.line, finding.column)?;
                 let mut cell = notebook.locate(content, offset)?;
-                cell.redact_names(|name| self.scanner.redact_text(name));
+                cell.redact_names(|name| Redactor::new(self.scanner).redact(name));
                 Some(cell)
             });
             self.findings.push(finding);

@@ -419,16 +419,15 @@ impl Scanner {
         scan
     }
 
-    /// `text` (a path, a symlink's target) with every secret a rule finds in it redacted,
-    /// whatever the policy allows: for printing a path anywhere.
-    pub fn redact_text(&self, text: &str) -> String {
-        let bytes = text.as_bytes();
-        let candidates = self.prefilter.candidates(bytes);
+    /// Where a rule finds a secret in `text`, through the filters but whatever the policy
+    /// allows: what [`crate::redact::Redactor`] replaces in printed text.
+    pub fn secret_spans(&self, text: &[u8]) -> Vec<std::ops::Range<usize>> {
+        let candidates = self.prefilter.candidates(text);
         if candidates.is_empty() {
-            return text.to_string();
+            return Vec::new();
         }
-        let masked = decode::mask_escapes(bytes);
-        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let masked = decode::mask_escapes(text);
+        let mut spans = Vec::new();
         let mut literal_text = LiteralText::default();
         for index in candidates.iter() {
             let rule = &self.rules.rules[index];
@@ -443,24 +442,11 @@ impl Scanner {
                     .reject(rule, &masked, start, end, None, &mut file_context)
                     .is_none()
                 {
-                    spans.push((start, end));
+                    spans.push(start..end);
                 }
             }
         }
-        spans.sort_unstable();
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for (start, end) in spans {
-            // Spans come from byte regexes: cut only at character boundaries.
-            if start < at || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
-                continue;
-            }
-            out.push_str(&text[at..start]);
-            out.push_str(&finding::redact(&bytes[start..end]));
-            at = end;
-        }
-        out.push_str(&text[at..]);
-        out
+        spans
     }
 
     /// True when an inline directive allows `rule` here: a same-line marker in a comment on

@@ -16,8 +16,9 @@ use crate::config::ConfigOptions;
 use crate::detect::{AddedLines, Scanner};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::finding::{Finding, redact};
+use crate::finding::Finding;
 use crate::git::{Entry, Repo, StagedStats, WalkOptions, unified_diff};
+use crate::redact::Redactor;
 use crate::report::Mode;
 use crate::report::fix::{EnvChange, FileChange, FixReport, ManualStep, Staging};
 
@@ -179,8 +180,10 @@ fn plan_fix(
     let mut report = FixReport::default();
     let mut env_files: BTreeMap<String, (EnvFile, String, bool)> = BTreeMap::new();
     let mut writes = Vec::new();
-    let secrets: Vec<&[u8]> = found.iter().map(|f| f.secret.as_slice()).collect();
-    let redact_all = |text: &str| redact_in(text, &secrets);
+    // The diff's context lines can hold other secrets (older lines, allowed ones): every rule
+    // match is redacted, besides the secrets being moved.
+    let redactor = Redactor::new(scanner).with_known(found.iter().map(|f| &f.secret));
+    let redact_all = |text: &str| redactor.redact(text);
 
     let mut by_path: BTreeMap<&str, Vec<&Found>> = BTreeMap::new();
     for item in found {
@@ -398,21 +401,6 @@ fn plan_fix(
         unstage,
         report,
     })
-}
-
-/// Every occurrence of a secret in `text` replaced by its redacted form.
-fn redact_in(text: &str, secrets: &[&[u8]]) -> String {
-    let mut text = text.to_string();
-    let mut sorted: Vec<&[u8]> = secrets.to_vec();
-    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for secret in sorted {
-        if let Ok(secret) = std::str::from_utf8(secret)
-            && !secret.is_empty()
-        {
-            text = text.replace(secret, &redact(secret.as_bytes()));
-        }
-    }
-    text
 }
 
 /// Writes a planned fix: `.gitignore` and `.env` first (the value is safe before it leaves the
