@@ -30,6 +30,8 @@ pub mod git;
 pub mod redact;
 /// Human, JSON and SARIF reports, written to any `impl Write`.
 pub mod report;
+/// The pipeline: settings -> scanner, a source's entries -> collector -> outcome.
+pub mod scan;
 /// The opt-in live check of found tokens (`--verify`).
 pub mod verify;
 

@@ -5,13 +5,13 @@
 
 use std::io::Write;
 
-use super::scan::{Checks, Source, gather};
 use crate::cli::BaselineArgs;
 use crate::config::{self, ConfigOptions, IGNORE_FILE};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::finding::{Finding, Status};
 use crate::git::Repo;
+use crate::scan::{Checks, Source, gather};
 
 pub(super) fn run(args: &BaselineArgs, options: &ConfigOptions) -> Result<ExitStatus> {
     let reason = crate::redact::message(&args.reason.replace(['\n', '\r'], " "));

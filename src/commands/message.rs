@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use super::collect::Collector;
-use super::scan::write_outcome;
 use super::settings_for;
 use crate::cli::ScanArgs;
 use crate::config::ConfigOptions;
@@ -14,6 +12,8 @@ use crate::exit::ExitStatus;
 use crate::finding::Part;
 use crate::git::Repo;
 use crate::report::{self, Mode, Outcome};
+use crate::scan::collect::Collector;
+use crate::scan::write_outcome;
 
 /// The line `git commit -v` puts above the diff it shows; git drops it and all below.
 const SCISSORS: &[u8] = b"------------------------ >8 ------------------------";

@@ -14,7 +14,6 @@ use crate::git::Repo;
 use crate::report::Mode;
 
 mod baseline;
-mod collect;
 mod config_show;
 mod docs;
 mod fix;
@@ -22,10 +21,8 @@ mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
 mod message;
-mod progress;
-mod range_scan;
 mod rules;
-mod scan;
+use crate::scan;
 
 /// Runs one command and returns how the process should exit.
 pub fn run(cli: &Cli) -> Result<ExitStatus> {
@@ -65,8 +62,16 @@ fn configure_color(choice: ColorChoice) {
     colored::control::set_override(enabled);
 }
 
+/// Whether `tokenguard fix` can fix a finding in `path` (the report suggests it).
+pub(crate) fn fixable(path: &str) -> bool {
+    fix::fixable(path)
+}
+
 /// Settings for a repository rooted at `workdir` (config layers and the ignore file there).
-fn settings_for(options: &ConfigOptions, workdir: Option<&std::path::Path>) -> Result<Settings> {
+pub(crate) fn settings_for(
+    options: &ConfigOptions,
+    workdir: Option<&std::path::Path>,
+) -> Result<Settings> {
     let layers = config::load_layers(options, workdir)?;
     let ignore_file = match options.no_config {
         true => None,

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::collect::{Collector, visit_change_set};
 use super::settings_for;
 use crate::cli::FixArgs;
 use crate::config::ConfigOptions;
@@ -21,6 +20,7 @@ use crate::git::{Entry, Repo, StagedStats, WalkOptions, unified_diff};
 use crate::redact::Redactor;
 use crate::report::Mode;
 use crate::report::fix::{EnvChange, FileChange, FixReport, ManualStep, Staging};
+use crate::scan::collect::{Collector, visit_change_set};
 
 mod code;
 mod config_files;

@@ -4,10 +4,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::collect::{Collector, check_liveness, visit_change_set};
-use super::progress::{Progress, Work};
-use super::settings_for;
 use crate::cli::{ScanArgs, ScanFormat};
+use crate::commands::settings_for;
 use crate::config::{ConfigOptions, Settings};
 use crate::detect::Scanner;
 use crate::error::{Error, Result};
@@ -15,9 +13,15 @@ use crate::exit::ExitStatus;
 use crate::finding::Part;
 use crate::git::{Repo, StagedStats, TagMessage, WalkOptions, parse_ref_updates};
 use crate::report::{self, Mode, Outcome};
+use collect::{Collector, check_liveness, visit_change_set};
+use progress::{Progress, Work};
+
+pub(crate) mod collect;
+mod history;
+mod progress;
 
 /// `scan-staged`: what the commit being made adds.
-pub(super) fn staged(
+pub(crate) fn staged(
     paths: &[PathBuf],
     output: &ScanArgs,
     options: &ConfigOptions,
@@ -28,7 +32,7 @@ pub(super) fn staged(
 }
 
 /// `scan-files`: named files and directories, whole.
-pub(super) fn files(
+pub(crate) fn files(
     paths: &[PathBuf],
     output: &ScanArgs,
     options: &ConfigOptions,
@@ -38,13 +42,13 @@ pub(super) fn files(
 }
 
 /// `scan-tree`: every file of a tree, whole.
-pub(super) fn tree(rev: &str, output: &ScanArgs, options: &ConfigOptions) -> Result<ExitStatus> {
+pub(crate) fn tree(rev: &str, output: &ScanArgs, options: &ConfigOptions) -> Result<ExitStatus> {
     let repo = Repo::open()?;
     scan(&repo, Source::Tree(rev.to_string()), output, options)
 }
 
 /// `scan-range`: what each commit of a range adds.
-pub(super) fn range(
+pub(crate) fn range(
     selection: &[String],
     output: &ScanArgs,
     options: &ConfigOptions,
@@ -61,7 +65,7 @@ pub(super) fn range(
 }
 
 /// `scan-push`: what a push (or a receive) adds.
-pub(super) fn push(
+pub(crate) fn push(
     remote: Option<&str>,
     output: &ScanArgs,
     options: &ConfigOptions,
@@ -72,7 +76,7 @@ pub(super) fn push(
 }
 
 /// What a scan reads.
-pub(super) enum Source {
+pub(crate) enum Source {
     /// The commit being made.
     Staged,
     /// Files, whole.
@@ -205,7 +209,7 @@ fn scan(
 }
 
 /// Writes the report in the format asked for; the exit status follows from the outcome.
-pub(super) fn write_outcome(
+pub(crate) fn write_outcome(
     outcome: Outcome,
     output: &ScanArgs,
     scanner: &Scanner,
@@ -225,7 +229,7 @@ pub(super) fn write_outcome(
                     && outcome
                         .findings
                         .iter()
-                        .any(|f| super::fix::fixable(&f.path)),
+                        .any(|f| crate::commands::fixable(&f.path)),
             };
             report::human::write(&mut stdout, &outcome, scanner.rules(), options)
         }
@@ -242,16 +246,16 @@ pub(super) fn write_outcome(
 }
 
 /// How a scan runs besides what it reads: the live check and the progress line.
-pub(super) struct Checks {
-    pub(super) verify: bool,
-    pub(super) verify_timeout: f64,
+pub(crate) struct Checks {
+    pub(crate) verify: bool,
+    pub(crate) verify_timeout: f64,
     /// No progress line (`-q`).
-    pub(super) quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// Reads `source` with the settings of `options`, scans it and, with `verify` (or `verify`
 /// in the user config), checks what was found; the scanner comes back for the report.
-pub(super) fn gather(
+pub(crate) fn gather(
     repo: &Repo,
     source: Source,
     checks: Checks,
@@ -269,7 +273,7 @@ pub(super) fn gather(
         Source::Commits(_, _, mode) => *mode,
     };
     if let Some(seconds) = settings.scan.timeout {
-        super::start_watchdog(seconds, Some(mode));
+        crate::commands::start_watchdog(seconds, Some(mode));
     }
     let walk = WalkOptions {
         max_file_size: settings.scan.max_file_size,
@@ -320,13 +324,7 @@ pub(super) fn gather(
         Source::Commits(commits, tags, _) => {
             let boundaries = repo.shallow_boundaries()?;
             if boundaries.is_empty() {
-                super::range_scan::visit_commits(
-                    repo,
-                    commits,
-                    walk,
-                    &mut collector,
-                    &mut progress,
-                )?;
+                history::visit_commits(repo, commits, walk, &mut collector, &mut progress)?;
             } else {
                 // A shallow clone: commit by commit, so that each boundary commit's tree is
                 // counted as a baseline rather than as what it added.

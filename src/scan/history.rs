@@ -21,7 +21,7 @@ use crate::report::Warning;
 const BATCH: usize = 512;
 
 /// Visits what each of `commits` adds, in their order.
-pub(super) fn visit_commits(
+pub(crate) fn visit_commits(
     repo: &Repo,
     commits: &[Oid],
     walk: WalkOptions,
