@@ -86,7 +86,7 @@ fn exit_on(err: &clap::Error) -> ! {
         err.exit();
     }
     let plain = err.render().to_string();
-    let redacted = crate::redact::message(&plain);
+    let redacted = crate::redact::typed(&plain);
     if redacted == plain {
         err.exit();
     }

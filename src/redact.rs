@@ -7,13 +7,13 @@
 //! - every occurrence of a known secret (a fix's findings);
 //! - every match of the scanner's rules, through the same filters a scan applies but without
 //!   the policy: an allowed secret is still a secret;
-//! - in messages, which quote what a person typed (configuration values, arguments, reasons),
-//!   also every word that looks random in any letter case, since a `(?i)` regex or a
-//!   lowercased token escapes the rules. Object ids and fingerprints stay whole there: messages
-//!   name them, and only a whole id can be looked up.
+//! - in what a person typed (configuration values, arguments, reasons), also every word that
+//!   looks random in any letter case, since a `(?i)` regex or a lowercased token escapes the
+//!   rules.
 //!
-//! Paths and content keep words that merely look random (hashed bundle names are common), so
-//! they get the first two layers only.
+//! Errors and typed text keep object ids and fingerprints whole: they name them, and only a
+//! whole id can be looked up. Paths, content and errors keep words that merely look random
+//! (hashed bundle names, revision ranges), so they get the first two layers only.
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -28,6 +28,14 @@ const SHOWN_PREFIX_MAX: usize = 6;
 const MIN_LEN: usize = 16;
 /// Entropy (bits per byte) above which a mixed word of letters and digits reads as random.
 const MIN_ENTROPY: f64 = 3.0;
+
+/// Which rule matches a redactor leaves whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Nothing,
+    /// Object ids and fingerprints, which messages name.
+    Ids,
+}
 
 /// The redactor of one run: its rules and the secrets it knows.
 #[derive(Debug, Clone)]
@@ -59,27 +67,36 @@ impl<'a> Redactor<'a> {
     /// Text taken from a repository (a path, a symlink's target, a notebook's names, a diff):
     /// known secrets and rule matches redacted.
     pub fn redact(&self, text: &str) -> String {
-        let mut spans = self.known_spans(text);
-        if let Some(scanner) = self.scanner {
-            spans.extend(scanner.secret_spans(text.as_bytes()));
-        }
+        splice(text, self.spans(text, Keep::Nothing))
+    }
+
+    /// An error or warning: known secrets and rule matches redacted, object ids and
+    /// fingerprints kept whole.
+    pub fn redact_message(&self, text: &str) -> String {
+        splice(text, self.spans(text, Keep::Ids))
+    }
+
+    /// What a person typed (an argument, a reason, a configuration value): also every word
+    /// that looks random, in any letter case.
+    pub fn redact_typed(&self, text: &str) -> String {
+        let mut spans = self.spans(text, Keep::Ids);
+        spans.extend(random_words(text));
         splice(text, spans)
     }
 
-    /// A message (an error, an argument, a reason, a configuration value): also every word
-    /// that looks random; object ids and fingerprints stay whole.
-    pub fn redact_message(&self, text: &str) -> String {
+    fn spans(&self, text: &str, keep: Keep) -> Vec<Range<usize>> {
         let mut spans = self.known_spans(text);
         if let Some(scanner) = self.scanner {
             spans.extend(
                 scanner
                     .secret_spans(text.as_bytes())
                     .into_iter()
-                    .filter(|span| !is_object_id_or_fingerprint(&text[span.clone()])),
+                    .filter(|span| {
+                        keep == Keep::Nothing || !is_object_id_or_fingerprint(&text[span.clone()])
+                    }),
             );
         }
-        spans.extend(random_words(text));
-        splice(text, spans)
+        spans
     }
 
     fn known_spans(&self, text: &str) -> Vec<Range<usize>> {
@@ -117,16 +134,22 @@ impl Redactor<'static> {
     }
 }
 
-/// A message (an error, an argument, a reason) redacted with the built-in rules: for the
-/// places that print before or without a scanner.
+/// An error message, redacted with the built-in rules: for the places that print before or
+/// without a scanner.
 pub fn message(text: &str) -> String {
     Redactor::builtin().redact_message(text)
+}
+
+/// What a person typed (an argument, a reason), redacted with the built-in rules and the
+/// random-word shape.
+pub fn typed(text: &str) -> String {
+    Redactor::builtin().redact_typed(text)
 }
 
 /// A configuration value quoted while the configuration is read: random-looking words only,
 /// without compiling any rule (this runs on every scan with allowlists).
 pub fn config_value(text: &str) -> String {
-    Redactor::without_rules().redact_message(text)
+    Redactor::without_rules().redact_typed(text)
 }
 
 /// The printed form of one secret: a short prefix and the length, enough to find the token,
@@ -280,7 +303,7 @@ mod tests {
         // Letters of one case only: no shape rule catches it, the Hugging Face rule does.
         let token = format!("hf_{}", &"qwertyuiopasdfghjklzxcvbnm".repeat(2)[..34]);
         assert_eq!(config_value(&token), token, "the shape alone misses it");
-        let redacted = message(&format!("revoked {token}"));
+        let redacted = typed(&format!("revoked {token}"));
         assert!(!redacted.contains(&token[3..]), "{redacted}");
     }
 

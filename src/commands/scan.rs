@@ -1,0 +1,135 @@
+//! The scan commands (`scan-staged`, `scan-files`, `scan-tree`, `scan-range`, `scan-push`):
+//! each picks a [`Source`], runs the pipeline ([`crate::scan`]) and writes the report.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::settings_for;
+use crate::cli::{ScanArgs, ScanFormat};
+use crate::config::ConfigOptions;
+use crate::detect::Scanner;
+use crate::error::Result;
+use crate::exit::ExitStatus;
+use crate::git::Repo;
+use crate::report::{self, Mode, Outcome};
+use crate::scan::{Checks, Environment, Source, gather};
+
+/// `scan-staged`: what the commit being made adds.
+pub(super) fn staged(
+    paths: &[PathBuf],
+    output: &ScanArgs,
+    options: &ConfigOptions,
+    env: &Environment,
+) -> Result<ExitStatus> {
+    let repo = Repo::open()?;
+    let source = Source::staged(&repo, paths, env)?;
+    scan(&repo, &source, output, options, env)
+}
+
+/// `scan-files`: named files and directories, whole.
+pub(super) fn files(
+    paths: &[PathBuf],
+    output: &ScanArgs,
+    options: &ConfigOptions,
+    env: &Environment,
+) -> Result<ExitStatus> {
+    let repo = Repo::open()?;
+    scan(&repo, &Source::Paths(paths.to_vec()), output, options, env)
+}
+
+/// `scan-tree`: every file of a tree, whole.
+pub(super) fn tree(
+    rev: &str,
+    output: &ScanArgs,
+    options: &ConfigOptions,
+    env: &Environment,
+) -> Result<ExitStatus> {
+    let repo = Repo::open()?;
+    scan(&repo, &Source::Tree(rev.to_string()), output, options, env)
+}
+
+/// `scan-range`: what each commit of a range adds.
+pub(super) fn range(
+    selection: &[String],
+    output: &ScanArgs,
+    options: &ConfigOptions,
+    env: &Environment,
+) -> Result<ExitStatus> {
+    let repo = Repo::open()?;
+    let source = Source::range(&repo, selection)?;
+    scan(&repo, &source, output, options, env)
+}
+
+/// `scan-push`: what a push (or a receive) adds.
+pub(super) fn push(
+    remote: Option<&str>,
+    output: &ScanArgs,
+    options: &ConfigOptions,
+    env: &Environment,
+) -> Result<ExitStatus> {
+    let repo = Repo::open()?;
+    let source = Source::push(&repo, remote, env)?;
+    scan(&repo, &source, output, options, env)
+}
+
+/// Settings, then the pipeline over `source`, then the report.
+fn scan(
+    repo: &Repo,
+    source: &Source,
+    output: &ScanArgs,
+    options: &ConfigOptions,
+    env: &Environment,
+) -> Result<ExitStatus> {
+    let settings = settings_for(options, repo.workdir())?;
+    if let Some(seconds) = settings.scan.timeout {
+        super::start_watchdog(seconds, Some(source.mode()));
+    }
+    let checks = Checks {
+        verify: output.verify,
+        verify_timeout: output.verify_timeout,
+        quiet: output.quiet,
+    };
+    let (outcome, scanner) = gather(repo, source, checks, settings, env)?;
+    let status = write_outcome(outcome, output, &scanner);
+    // The process ends after the report: freeing the compiled rules, automata and regexes one
+    // by one costs more than a small commit's whole scan takes (0.6 M instructions).
+    std::mem::forget(scanner);
+    status
+}
+
+/// Writes the report in the format asked for; the exit status follows from the outcome.
+pub(super) fn write_outcome(
+    outcome: Outcome,
+    output: &ScanArgs,
+    scanner: &Scanner,
+) -> Result<ExitStatus> {
+    let status = if outcome.blocks() && !output.exit_zero {
+        ExitStatus::Blocked
+    } else {
+        ExitStatus::Clean
+    };
+    let mut stdout = std::io::stdout().lock();
+    let written = match output.format {
+        ScanFormat::Human => {
+            let options = report::human::Options {
+                quiet: output.quiet,
+                verbose: output.verbose,
+                suggest_fix: outcome.mode == Mode::Commit
+                    && outcome
+                        .findings
+                        .iter()
+                        .any(|f| super::fix::fixable(&f.path)),
+            };
+            report::human::write(&mut stdout, &outcome, scanner.rules(), options)
+        }
+        ScanFormat::Json => report::json::write(&mut stdout, &outcome),
+        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
+    }
+    .and_then(|()| stdout.flush());
+    match written {
+        // A reader that stopped early (`| head`) does not change what was found.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
+        Err(err) => Err(err.into()),
+        Ok(()) => Ok(status),
+    }
+}
