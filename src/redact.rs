@@ -2,8 +2,9 @@
 //! output, ignore reasons, fix previews, argument errors) passes through here, so what counts
 //! as a secret in output does not depend on which path printed it.
 //!
-//! A [`Redactor`] is built once from the run's [`Scanner`] (or the built-in rules where no
-//! configuration is loaded yet) plus the secrets a run already knows, and replaces:
+//! A [`Redactor`](crate::redact::Redactor) is built once from the run's
+//! [`Scanner`](crate::detect::Scanner) (or the built-in rules where no configuration is loaded
+//! yet) plus the secrets a run already knows, and replaces:
 //! - every occurrence of a known secret (a fix's findings);
 //! - every match of the scanner's rules, through the same filters a scan applies but without
 //!   the policy: an allowed secret is still a secret;

@@ -272,7 +272,8 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// The findings of one blob from its [`Hits`]: the line diff only when there are hits.
+    /// The findings of one blob from its [`Hits`](crate::detect::Hits): the line diff only when
+    /// there are hits.
     /// `path` is the file's path (allowlists apply to it) and its printed, redacted form.
     fn record(
         &mut self,

@@ -1,5 +1,6 @@
-//! The pipeline, from settings to an outcome. A command picks a [`Source`] and a report; this
-//! stage does everything in between, in this order:
+//! The pipeline, from settings to an outcome. A command picks a
+//! [`Source`](crate::scan::Source) and a report; this stage does everything in between, in
+//! this order:
 //!
 //! ```text
 //! Settings -> Setup (scanner, walk options, sensitive-file matcher), built once
@@ -9,7 +10,8 @@
 //!   -> optional live check -> Outcome (findings, warnings, statistics)
 //! ```
 //!
-//! The process environment is read once into an [`Environment`] by the caller.
+//! The process environment is read once into an [`Environment`](crate::scan::Environment) by
+//! the caller.
 
 use crate::config::{SensitiveMatcher, Settings};
 use crate::detect::Scanner;
