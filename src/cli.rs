@@ -51,7 +51,7 @@ impl Cli {
         {
             return Cli::hook();
         }
-        Cli::parse_from(scan_range_argv(args))
+        Cli::try_parse_from(scan_range_argv(args)).unwrap_or_else(|err| exit_on(&err))
     }
 
     /// `tokenguard scan-staged` and nothing else, as the pre-commit hook runs it: clap's
@@ -76,6 +76,22 @@ impl Cli {
             },
         }
     }
+}
+
+/// Ends the process on an argument error the way clap does, except that an argument holding
+/// a secret (a token pasted in the wrong place) is never echoed: the message then goes
+/// through the redactor, without colour.
+fn exit_on(err: &clap::Error) -> ! {
+    if !err.use_stderr() {
+        err.exit();
+    }
+    let plain = err.render().to_string();
+    let redacted = crate::redact::typed(&plain);
+    if redacted == plain {
+        err.exit();
+    }
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), redacted.as_bytes());
+    std::process::exit(err.exit_code());
 }
 
 /// `scan-range` takes git rev-list's options (`--all`, `--since=...`, `-n 5`) among its own

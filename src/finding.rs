@@ -1,5 +1,5 @@
 //! A finding as reported. The secret itself never leaves this module: a finding keeps only a
-//! redacted form and a fingerprint.
+//! redacted form (from [`crate::redact`]) and a fingerprint.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -77,9 +77,6 @@ impl Part {
     }
 }
 
-/// Characters of a secret shown at most, whatever its length.
-const SHOWN_PREFIX_MAX: usize = 6;
-
 /// One secret on one added line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -155,7 +152,7 @@ impl Finding {
             line: location.line,
             column: location.column,
             cell: None,
-            secret_redacted: redact(secret),
+            secret_redacted: crate::redact::secret(secret),
             fingerprint: fingerprint(rule.id, secret),
             encoding: None,
             commit: None,
@@ -178,22 +175,6 @@ impl Finding {
     }
 }
 
-/// A short prefix and the length: enough to find the token, too little to use it.
-///
-/// ```
-/// assert_eq!(tokenguard::finding::redact(b"abcdefghijklmnopqrstuvwxyz0123456789"), "abcdef…(36 chars)");
-/// ```
-pub fn redact(secret: &[u8]) -> String {
-    // At most a quarter of the secret, and only printable ASCII.
-    let shown: String = secret
-        .iter()
-        .take((secret.len() / 4).min(SHOWN_PREFIX_MAX))
-        .take_while(|b| b.is_ascii_graphic())
-        .map(|&b| b as char)
-        .collect();
-    format!("{shown}…({} chars)", secret.len())
-}
-
 /// A stable identifier of (rule, secret): the same wherever the secret moves, and revealing
 /// nothing about it (128 bits of SHA-256).
 pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
@@ -208,80 +189,9 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
         .collect()
 }
 
-/// A git object id (40 or 64 hex digits) or a fingerprint (32): never a secret in an error,
-/// and needed whole to look the object up.
-fn is_object_id_or_fingerprint(text: &str) -> bool {
-    matches!(text.len(), 32 | 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// Replaces every string a built-in rule's regex matches (its secret group) with the redacted
-/// form: for error messages, which can quote a config file or a path. Object ids and
-/// fingerprints stay whole: errors name them, and only a whole id can be looked up.
-pub fn redact_secrets(text: &str) -> String {
-    let Ok(rules) = crate::detect::rules::RuleSet::builtin() else {
-        return text.to_string();
-    };
-    let mut spans: Vec<(usize, usize)> = rules
-        .rules
-        .iter()
-        .flat_map(|rule| {
-            rule.regex()
-                .captures_iter(text.as_bytes())
-                .filter_map(|caps| caps.get(1).map(|m| (m.start(), m.end())))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    spans.sort_unstable();
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for (start, end) in spans {
-        if start < at {
-            continue;
-        }
-        let (Some(before), Some(secret)) = (text.get(at..start), text.get(start..end)) else {
-            continue;
-        };
-        if is_object_id_or_fingerprint(secret) {
-            continue;
-        }
-        out.push_str(before);
-        out.push_str(&redact(secret.as_bytes()));
-        at = end;
-    }
-    out.push_str(&text[at..]);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_shows_at_most_a_quarter_and_six_characters() {
-        // Built at run time: no token-shaped literal in the source.
-        let replicate_shaped = format!("r8_{}", &"0123456789".repeat(4)[..37]);
-        let cases: [(&[u8], &str); 4] = [
-            (replicate_shaped.as_bytes(), "r8_012…(40 chars)"),
-            (b"abcdefgh", "ab…(8 chars)"),
-            (b"abc", "…(3 chars)"),
-            (b"ab\xffcdefghijklmnop", "ab…(17 chars)"),
-        ];
-        for (secret, expected) in cases {
-            assert_eq!(redact(secret), expected);
-        }
-    }
-
-    #[test]
-    fn errors_keep_object_ids_and_fingerprints_whole() {
-        let id = "3e757656cf36eca53338e520d134963a44f793f8";
-        let fingerprint = "939328f0f6332011c07122531155054f";
-        let token = format!("r8_{}", &"aB3dE5gH7j".repeat(4)[..37]);
-        let text = format!("cannot read the blob {id} ({fingerprint}) near {token}");
-        let redacted = redact_secrets(&text);
-        assert!(redacted.contains(id), "{redacted}");
-        assert!(redacted.contains(fingerprint), "{redacted}");
-        assert!(!redacted.contains(&token), "{redacted}");
-    }
 
     #[test]
     fn fingerprint_depends_on_rule_and_secret_only() {

@@ -3,11 +3,13 @@
 //! The folders are the stages of one pipeline, in the order data flows through them:
 //!
 //! ```text
-//! git (what a commit, range or push adds) -> detect (prefilter -> rule regexes -> filters)
-//!   -> findings -> report + exit status
+//! config (layers, policy) -> scan::Setup (one scanner) -> scan::Source (staged, files, tree,
+//!   commits + tags) -> git (what each adds, blob by blob) -> detect (prefilter -> rule
+//!   regexes -> filters -> overlaps -> suppressions) -> findings -> redact -> report + exit
 //! ```
 //!
-//! `commands` drives the pipeline for each command; `config` says what the user allows.
+//! `commands` picks a source and a report for each command; `scan` drives everything between;
+//! `redact` is the one place printed text loses its secrets.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 /// Command-line definition (clap).
@@ -26,11 +28,14 @@ pub mod exit;
 pub mod finding;
 /// The only git code: what a commit, range or push adds, blob by blob.
 pub mod git;
+/// The one redactor of printed text.
+pub mod redact;
 /// Human, JSON and SARIF reports, written to any `impl Write`.
 pub mod report;
+/// The pipeline: settings -> scanner once, a source's entries -> collector -> outcome.
+pub mod scan;
 /// The opt-in live check of found tokens (`--verify`).
 pub mod verify;
 
 pub use commands::{install_panic_hook, run};
 pub use exit::ExitStatus;
-pub use finding::redact_secrets;

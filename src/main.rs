@@ -8,7 +8,8 @@ use tokenguard::report::Mode;
 fn main() -> ExitCode {
     tokenguard::install_panic_hook(None);
     let cli = tokenguard::cli::Cli::parse_args();
-    let mode = tokenguard::commands::mode_of(&cli.command);
+    let env = tokenguard::scan::Environment::read();
+    let mode = tokenguard::commands::mode_of(&cli.command, &env);
     tokenguard::install_panic_hook(mode);
     let note = Mode::error_note(mode);
     if let Some(seconds) = cli.timeout {
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
         if let Ok(message) = std::env::var("TOKENGUARD_TEST_PANIC") {
             panic!("{message}");
         }
-        tokenguard::run(&cli)
+        tokenguard::run(&cli, &env)
     });
     let status = match outcome {
         Ok(Ok(status)) => status,
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
             // One line with the deliberate way out, where the mode has one: a hook that cannot
             // decide blocks. Errors can quote a config file or a path, so secrets in them are
             // redacted too.
-            let message = tokenguard::redact_secrets(&err.to_string());
+            let message = tokenguard::redact::message(&err.to_string());
             let message = tokenguard::report::path::escape_controls(&message);
             let _ = writeln!(stderr, "tokenguard: error: {message}{note}");
             tokenguard::ExitStatus::Error

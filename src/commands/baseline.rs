@@ -5,16 +5,21 @@
 
 use std::io::Write;
 
-use super::scan::{Checks, Source, gather};
+use super::settings_for;
 use crate::cli::BaselineArgs;
 use crate::config::{self, ConfigOptions, IGNORE_FILE};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::finding::{Finding, Status};
 use crate::git::Repo;
+use crate::scan::{Checks, Environment, Source, gather};
 
-pub(super) fn run(args: &BaselineArgs, options: &ConfigOptions) -> Result<ExitStatus> {
-    let reason = config::redact_secret_shaped(&args.reason.replace(['\n', '\r'], " "));
+pub(super) fn run(
+    args: &BaselineArgs,
+    options: &ConfigOptions,
+    env: &Environment,
+) -> Result<ExitStatus> {
+    let reason = crate::redact::typed(&args.reason.replace(['\n', '\r'], " "));
     if reason.trim().is_empty() {
         return Err(Error::Usage(
             "--reason must say why today's findings are accepted (it is kept in .tokenguardignore)"
@@ -37,7 +42,12 @@ pub(super) fn run(args: &BaselineArgs, options: &ConfigOptions) -> Result<ExitSt
         verify_timeout: args.verify_timeout,
         quiet: false,
     };
-    let (outcome, _) = gather(&repo, Source::Tree(args.rev.clone()), checks, options)?;
+    let settings = settings_for(options, repo.workdir())?;
+    if let Some(seconds) = settings.scan.timeout {
+        super::start_watchdog(seconds, Some(crate::report::Mode::Files));
+    }
+    let source = Source::Tree(args.rev.clone());
+    let (outcome, _) = gather(&repo, &source, checks, settings, env)?;
     let mut stdout = std::io::stdout().lock();
     let live: Vec<&Finding> = outcome
         .findings

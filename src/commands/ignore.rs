@@ -14,7 +14,7 @@ pub(super) fn run(args: &IgnoreArgs) -> Result<ExitStatus> {
     if !config::is_fingerprint(&fingerprint) {
         return Err(Error::Usage(format!(
             "{:?} is not a fingerprint: copy the 32 hex digits a report prints next to a finding",
-            config::redact_secret_shaped(&args.fingerprint)
+            crate::redact::typed(&args.fingerprint)
         )));
     }
     let root = repository_root().ok_or_else(|| {
@@ -30,7 +30,7 @@ pub(super) fn run(args: &IgnoreArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Clean);
     }
     // The file is committed: a token pasted into the reason must not go with it.
-    let reason = config::redact_secret_shaped(&args.reason.replace(['\n', '\r'], " "));
+    let reason = crate::redact::typed(&args.reason.replace(['\n', '\r'], " "));
     let separator = if existing.is_empty() || existing.ends_with('\n') {
         ""
     } else {

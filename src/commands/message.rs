@@ -3,17 +3,17 @@
 
 use std::path::Path;
 
-use super::collect::Collector;
 use super::scan::write_outcome;
 use super::settings_for;
 use crate::cli::ScanArgs;
 use crate::config::ConfigOptions;
-use crate::detect::Scanner;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::finding::Part;
 use crate::git::Repo;
 use crate::report::{self, Mode, Outcome};
+use crate::scan::collect::Collector;
+use crate::scan::{Environment, Setup};
 
 /// The line `git commit -v` puts above the diff it shows; git drops it and all below.
 const SCISSORS: &[u8] = b"------------------------ >8 ------------------------";
@@ -22,6 +22,7 @@ pub(super) fn message(
     file: &Path,
     output: &ScanArgs,
     options: &ConfigOptions,
+    env: &Environment,
 ) -> Result<ExitStatus> {
     let repo = Repo::open()?;
     let settings = settings_for(options, repo.workdir())?;
@@ -29,9 +30,8 @@ pub(super) fn message(
         path: file.to_path_buf(),
         source,
     })?;
-    let decoding = std::env::var_os("TOKENGUARD_MEASURE_WITHOUT_DECODING").is_none();
-    let scanner = Scanner::with_policy(settings.rules, settings.policy).with_decoding(decoding);
-    let mut collector = Collector::new(&settings.sensitive, false, &scanner, Mode::Message);
+    let setup = Setup::new(settings, env, false);
+    let mut collector = Collector::new(&setup.sensitive, false, &setup.scanner, Mode::Message);
     collector.visit_message(before_scissors(&text), Part::CommitMessage, None, None);
     let outcome = Outcome {
         mode: Mode::Message,
@@ -43,7 +43,7 @@ pub(super) fn message(
             shallow: report::ShallowBaseline::default(),
         },
     };
-    write_outcome(outcome, output, &scanner)
+    write_outcome(outcome, output, &setup.scanner)
 }
 
 /// The message without what `git commit -v` shows below its scissors line.

@@ -12,9 +12,9 @@ use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::git::Repo;
 use crate::report::Mode;
+use crate::scan::Environment;
 
 mod baseline;
-mod collect;
 mod config_show;
 mod docs;
 mod fix;
@@ -22,31 +22,31 @@ mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
 mod message;
-mod progress;
-mod range_scan;
 mod rules;
 mod scan;
 
 /// Runs one command and returns how the process should exit.
-pub fn run(cli: &Cli) -> Result<ExitStatus> {
+pub fn run(cli: &Cli, env: &Environment) -> Result<ExitStatus> {
     configure_color(cli.color);
     let options = ConfigOptions {
         config: cli.config.clone(),
         no_config: cli.no_config,
     };
     match &cli.command {
-        Command::ScanStaged { paths, output } => scan::staged(paths, output, &options),
-        Command::ScanFiles { paths, output } => scan::files(paths, output, &options),
-        Command::ScanTree { rev, output } => scan::tree(rev, output, &options),
-        Command::ScanRange { range, output } => scan::range(range, output, &options),
-        Command::ScanPush { remote, output, .. } => scan::push(remote.as_deref(), output, &options),
-        Command::ScanMessage { file, output } => message::message(file, output, &options),
+        Command::ScanStaged { paths, output } => scan::staged(paths, output, &options, env),
+        Command::ScanFiles { paths, output } => scan::files(paths, output, &options, env),
+        Command::ScanTree { rev, output } => scan::tree(rev, output, &options, env),
+        Command::ScanRange { range, output } => scan::range(range, output, &options, env),
+        Command::ScanPush { remote, output, .. } => {
+            scan::push(remote.as_deref(), output, &options, env)
+        }
+        Command::ScanMessage { file, output } => message::message(file, output, &options, env),
         Command::Install(args) => install::install(args),
         Command::Uninstall(args) => install::uninstall(args),
         Command::Rules(args) => rules::run(args, &options),
         Command::Config(args) => config_show::run(args, &options),
         Command::Ignore(args) => ignore::run(args),
-        Command::Baseline(args) => baseline::run(args, &options),
+        Command::Baseline(args) => baseline::run(args, &options, env),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
         Command::Fix(args) => fix::run(args, &options),
@@ -66,7 +66,10 @@ fn configure_color(choice: ColorChoice) {
 }
 
 /// Settings for a repository rooted at `workdir` (config layers and the ignore file there).
-fn settings_for(options: &ConfigOptions, workdir: Option<&std::path::Path>) -> Result<Settings> {
+pub(crate) fn settings_for(
+    options: &ConfigOptions,
+    workdir: Option<&std::path::Path>,
+) -> Result<Settings> {
     let layers = config::load_layers(options, workdir)?;
     let ignore_file = match options.no_config {
         true => None,
@@ -84,14 +87,9 @@ fn repository_root() -> Option<PathBuf> {
 
 /// What a command is for, which decides how its errors are worded: the commit, push, server,
 /// history or files scan; `None` for the setup commands.
-pub fn mode_of(command: &Command) -> Option<Mode> {
-    let framework_push = || {
-        ["PRE_COMMIT", "PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"]
-            .iter()
-            .all(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
-    };
+pub fn mode_of(command: &Command, env: &Environment) -> Option<Mode> {
     match command {
-        Command::ScanStaged { .. } if framework_push() => Some(Mode::Push),
+        Command::ScanStaged { .. } if env.framework_refs.is_some() => Some(Mode::Push),
         Command::ScanStaged { .. } => Some(Mode::Commit),
         Command::ScanPush {
             remote: Some(_), ..

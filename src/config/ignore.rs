@@ -52,7 +52,7 @@ pub fn parse_ignore_file(text: &str, path: &Path) -> Result<Vec<String>> {
                 column,
                 message: format!(
                     "not a fingerprint (32 hex digits, then an optional # reason): {:?}",
-                    super::redact_secret_shaped(written)
+                    crate::redact::config_value(written)
                 ),
             });
         }

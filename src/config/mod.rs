@@ -10,7 +10,6 @@
 pub mod guard;
 mod ignore;
 mod layers;
-mod redact;
 mod settings;
 
 pub use ignore::{
@@ -19,5 +18,4 @@ pub use ignore::{
 pub use layers::{
     ConfigOptions, Layer, LayerKind, REPO_CONFIG, line_column, load_layers, settings_from_text,
 };
-pub use redact::redact_secret_shaped;
 pub use settings::{ScanSettings, SensitiveMatcher, Settings, Sourced};

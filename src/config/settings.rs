@@ -10,11 +10,11 @@ use toml::Spanned;
 use super::guard::{self, Samples};
 use super::ignore::{IGNORE_FILE, read_ignore_file};
 use super::layers::{AllowRegex, Layer, LayerKind, RuleSpans, parse_size};
-use super::redact::redact_secret_shaped;
 use crate::detect::glob::Glob;
 use crate::detect::policy::{AllowList, Policy, Target};
 use crate::detect::rules::RuleSet;
 use crate::error::{Error, Result};
+use crate::redact;
 
 /// Scan options after merging: the highest layer that sets one wins.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -285,14 +285,14 @@ fn note_allow_list(
     for path in paths {
         note(
             &format!("{key}.paths"),
-            redact_secret_shaped(path.get_ref()),
+            redact::config_value(path.get_ref()),
             origin,
         );
     }
     for value in values {
         note(
             &format!("{key}.values"),
-            crate::finding::redact(value.as_bytes()),
+            crate::redact::secret(value.as_bytes()),
             origin,
         );
     }
@@ -305,7 +305,7 @@ fn note_allow_list(
             &format!("{key}.regexes"),
             format!(
                 "{} (against the {target})",
-                redact_secret_shaped(regex.regex.get_ref())
+                redact::config_value(regex.regex.get_ref())
             ),
             origin,
         );
@@ -320,7 +320,7 @@ fn extend_allow_list(
 ) -> Result<()> {
     let origin = layer.label();
     for path in paths {
-        let shown = redact_secret_shaped(path.get_ref());
+        let shown = redact::config_value(path.get_ref());
         let glob = Glob::new(path.get_ref()).map_err(|m| layer.error_at(path.span().start, m))?;
         if glob.matches_everything() {
             return Err(layer.error_at(
@@ -342,7 +342,7 @@ fn extend_allow_list(
                 0,
                 format!(
                     "allow value {:?} is too short to name one secret (8 bytes at least)",
-                    crate::finding::redact(value.as_bytes())
+                    crate::redact::secret(value.as_bytes())
                 ),
             ));
         }
@@ -350,7 +350,7 @@ fn extend_allow_list(
     }
     for entry in regexes {
         let pattern = entry.regex.get_ref();
-        let shown = redact_secret_shaped(pattern);
+        let shown = redact::config_value(pattern);
         let regex = RegexBuilder::new(pattern)
             .size_limit(1 << 20)
             .build()
@@ -359,7 +359,7 @@ fn extend_allow_list(
                     entry.regex.span().start,
                     format!(
                         "invalid regex: {}",
-                        redact_secret_shaped(&e.to_string().replace('\n', " "))
+                        redact::config_value(&e.to_string().replace('\n', " "))
                     ),
                 )
             })?;

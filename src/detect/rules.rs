@@ -1,4 +1,4 @@
-//! Rule data: `config/rules.toml` parsed, validated and compiled once into a [`RuleSet`].
+//! Rule data: `config/rules.toml` parsed, validated and compiled once into a `RuleSet`.
 //!
 //! No token regex lives in Rust code; this module only knows the schema.
 
@@ -110,7 +110,7 @@ impl Rule {
     }
 
     /// False when `lower` (a text in lowercase) holds none of the rule's
-    /// [`RuleSpec::literals`] (see [`LiteralGroup`]), so that no match can be in it.
+    /// [`RuleSpec::literals`] (see `LiteralGroup`), so that no match can be in it.
     pub fn may_match(&self, lower: &[u8]) -> bool {
         self.spec.literals.is_empty()
             || self

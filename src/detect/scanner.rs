@@ -57,6 +57,13 @@ pub struct BlobScan {
     pub secrets: Vec<(String, Secret)>,
 }
 
+impl BlobScan {
+    /// One more finding suppressed by `origin`.
+    fn count_suppressed(&mut self, origin: &str) {
+        *self.suppressed.entry(origin.to_string()).or_default() += 1;
+    }
+}
+
 /// The matches of one blob that could become findings, whatever lines a change adds to it
 /// (from [`Scanner::hits`]), with the texts they were found in.
 #[derive(Debug, Clone, Default)]
@@ -74,37 +81,73 @@ impl Hits {
         self.hits.is_empty()
     }
 
-    /// The text `rule` runs on in view `index` (0: the blob, masked unless the rule reads
-    /// escapes).
-    fn text<'a>(&'a self, content: &'a [u8], index: usize, rule: &Rule) -> &'a [u8] {
-        match index {
-            0 if rule.reads_escapes() => content,
-            0 => self.masked.as_deref().unwrap_or(content),
-            _ => {
-                let (view, masked) = &self.views[index - 1];
+    /// The text `rule` runs on in `view` (the blob masked unless the rule reads escapes).
+    fn text<'a>(&'a self, content: &'a [u8], view: ViewId, rule: &Rule) -> &'a [u8] {
+        match view {
+            ViewId::Blob if rule.reads_escapes() => content,
+            ViewId::Blob => self.masked.as_deref().unwrap_or(content),
+            ViewId::Decoded(index) => {
+                let (view, masked) = &self.views[index];
                 masked.as_deref().unwrap_or(&view.text)
             }
         }
     }
 
-    fn view(&self, index: usize) -> Option<&View> {
-        (index > 0).then(|| &self.views[index - 1].0)
+    /// The decoded view a match was found in; `None` for the blob itself.
+    fn view(&self, view: ViewId) -> Option<&View> {
+        match view {
+            ViewId::Blob => None,
+            ViewId::Decoded(index) => Some(&self.views[index].0),
+        }
     }
 }
 
-/// A regex match that passed every filter, before overlaps are resolved. `start..end` is its
-/// span in the blob, `view_start..view_end` in the view it was found in (view 0: the blob).
-#[derive(Debug, Clone, Copy)]
-struct Hit {
-    rule: usize,
+/// A byte range in the text it was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Span {
     start: usize,
     end: usize,
+}
+
+impl Span {
+    fn overlaps(&self, other: &Span) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+}
+
+/// Which text a match was found in: the blob itself, or one of its decoded views (an index
+/// into [`Hits::views`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ViewId {
+    Blob,
+    Decoded(usize),
+}
+
+/// A rule's regex match before the filters. Ordered by its place in the blob, then rule and
+/// view, which is the order hits are located in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RawMatch {
+    /// The secret in the blob (for a decoded view: the encoded bytes it came from).
+    span: Span,
+    /// Index of the rule in the rule set.
+    rule: usize,
+    view: ViewId,
+    /// The secret in the view it was found in (the same as `span` in the blob).
+    view_span: Span,
+}
+
+/// A match that passed every filter that does not depend on which lines are added, with its
+/// place in the blob; before overlaps are resolved.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    found: RawMatch,
     line: u64,
     line_start: usize,
     column: u64,
-    view: usize,
-    view_start: usize,
-    view_end: usize,
     /// The rule needs no context, needs it anywhere in the file, or found it on the
     /// secret's own line: when providers' context windows overlap, the one named on the
     /// line wins.
@@ -112,23 +155,14 @@ struct Hit {
 }
 
 impl Hit {
-    /// Closes the last cluster in [`Scanner::most_specific`].
-    const SENTINEL: Hit = Hit {
-        rule: usize::MAX,
-        start: usize::MAX,
-        end: usize::MAX,
-        line: 0,
-        line_start: 0,
-        column: 0,
-        view: 0,
-        view_start: 0,
-        view_end: 0,
-        near: false,
-    };
-}
+    fn rule(&self) -> usize {
+        self.found.rule
+    }
 
-/// A regex match before the filters: blob span, rule, view and view span.
-type RawMatch = (usize, usize, usize, usize, usize, usize);
+    fn span(&self) -> Span {
+        self.found.span
+    }
+}
 
 /// The last text searched for literals, lowercased, kept while rules with literals take turns
 /// on it.
@@ -255,73 +289,103 @@ impl Scanner {
             masked,
             views,
         };
-        let mut matches: Vec<RawMatch> = Vec::new();
+        let mut matches = self.collect(content, &plain, &view_masks, &found);
+        matches.sort_unstable();
+        found.hits = self.locate(content, matches, &found);
+        if found.hits.is_empty() {
+            return Hits::default();
+        }
+        found
+    }
+
+    /// Step 1, collect: every candidate rule's regex over the blob and its decoded views. A
+    /// match in a view is mapped back to the blob's bytes; bytes around a decoded run are the
+    /// blob's own and were searched there already.
+    fn collect(
+        &self,
+        content: &[u8],
+        plain: &RuleMask,
+        view_masks: &[RuleMask],
+        found: &Hits,
+    ) -> Vec<RawMatch> {
+        let mut matches = Vec::new();
         let mut literal_text = LiteralText::default();
         let mut class_runs = ClassRuns::default();
-        for (view_index, mask) in std::iter::once(&plain).chain(&view_masks).enumerate() {
-            for index in mask.iter() {
-                let rule = &self.rules.rules[index];
-                let text = found.text(content, view_index, rule);
+        let views = std::iter::once((ViewId::Blob, plain)).chain(
+            view_masks
+                .iter()
+                .enumerate()
+                .map(|(index, mask)| (ViewId::Decoded(index), mask)),
+        );
+        for (view_id, mask) in views {
+            for rule_index in mask.iter() {
+                let rule = &self.rules.rules[rule_index];
+                let text = found.text(content, view_id, rule);
                 if !literal_text.allows(rule, text) {
                     continue;
                 }
                 for caps in rule.captures(text, &mut class_runs) {
                     let Some(secret) = caps.get(1) else { continue };
-                    let (vs, ve) = (secret.start(), secret.end());
-                    let (start, end) = match found.view(view_index) {
-                        None => (vs, ve),
-                        Some(view) if view.is_decoded(vs) => {
-                            (view.original(vs), view.original_end(ve))
-                        }
-                        // The bytes around a decoded run are the blob's own: found there already.
+                    let view_span = Span {
+                        start: secret.start(),
+                        end: secret.end(),
+                    };
+                    let span = match found.view(view_id) {
+                        None => view_span,
+                        Some(view) if view.is_decoded(view_span.start) => Span {
+                            start: view.original(view_span.start),
+                            end: view.original_end(view_span.end),
+                        },
                         Some(_) => continue,
                     };
-                    matches.push((start, end, index, view_index, vs, ve));
+                    matches.push(RawMatch {
+                        span,
+                        rule: rule_index,
+                        view: view_id,
+                        view_span,
+                    });
                 }
             }
         }
-        matches.sort_unstable();
+        matches
+    }
+
+    /// Step 2, locate: the filters that do not depend on added lines, then each surviving
+    /// match's line and column (`matches` in blob order, so one cursor walks the lines).
+    fn locate(&self, content: &[u8], matches: Vec<RawMatch>, found: &Hits) -> Vec<Hit> {
         let mut hits = Vec::new();
         let mut cursor = LineCursor::default();
         let mut file_context: Vec<Option<bool>> = vec![None; self.rules.rules.len()];
-        for (start, end, index, view_index, vs, ve) in matches {
-            let rule = &self.rules.rules[index];
-            let text = found.text(content, view_index, rule);
-            let blob = (view_index > 0).then_some(content);
+        for raw in matches {
+            let rule = &self.rules.rules[raw.rule];
+            let text = found.text(content, raw.view, rule);
+            let blob = (raw.view != ViewId::Blob).then_some(content);
+            let Span { start: vs, end: ve } = raw.view_span;
             if self
-                .reject(rule, text, vs, ve, blob, &mut file_context[index])
+                .reject(rule, text, vs, ve, blob, &mut file_context[raw.rule])
                 .is_some()
             {
                 continue;
             }
-            let (line, line_start) = cursor.advance(content, start);
-            let column = match found.view(view_index) {
+            let (line, line_start) = cursor.advance(content, raw.span.start);
+            let column = match found.view(raw.view) {
                 Some(view) if view.is_whole_blob() => {
                     let view_line_start = memchr::memrchr(b'\n', &text[..vs]).map_or(0, |i| i + 1);
                     (view.original(vs) - view.original(view_line_start) + 1) as u64
                 }
-                _ => (start - line_start + 1) as u64,
+                _ => (raw.span.start - line_start + 1) as u64,
             };
             hits.push(Hit {
-                rule: index,
-                start,
-                end,
+                found: raw,
                 line,
                 line_start,
                 column,
-                view: view_index,
-                view_start: vs,
-                view_end: ve,
                 near: rule.context().is_none_or(|context| {
                     context.side == Side::File || filter::context_on_line(text, vs, ve, context)
                 }),
             });
         }
-        found.hits = hits;
-        if found.hits.is_empty() {
-            return Hits::default();
-        }
-        found
+        hits
     }
 
     /// [`Scanner::scan`] from the blob's [`Hits`]: those on an added line, resolved to one
@@ -336,80 +400,29 @@ impl Scanner {
         let mut enabled = Vec::new();
         let mut disabled = Vec::new();
         for hit in hits.hits.iter().filter(|hit| added.contains(hit.line)) {
-            if self
-                .policy
-                .disabled_by(self.rules.rules[hit.rule].id())
-                .is_some()
-            {
-                disabled.push(*hit);
-            } else {
-                enabled.push(*hit);
+            match self.policy.disabled_by(self.rules.rules[hit.rule()].id()) {
+                Some(_) => disabled.push(*hit),
+                None => enabled.push(*hit),
             }
         }
-
         let mut scan = BlobScan::default();
         let kept = self.most_specific(enabled);
         // A disabled rule's secret counts as suppressed only when no enabled rule reports it.
         for hit in self.most_specific(disabled) {
-            if !kept.iter().any(|k| overlaps(k, &hit)) {
-                let origin = self.policy.disabled_by(self.rules.rules[hit.rule].id());
-                *scan
-                    .suppressed
-                    .entry(origin.unwrap_or_default().to_string())
-                    .or_default() += 1;
+            if !kept.iter().any(|k| k.span().overlaps(&hit.span())) {
+                let origin = self.policy.disabled_by(self.rules.rules[hit.rule()].id());
+                scan.count_suppressed(origin.unwrap_or_default());
             }
         }
         for hit in kept {
-            let rule = &self.rules.rules[hit.rule];
-            let text = hits.text(content, hit.view, rule);
-            let secret = &text[hit.view_start..hit.view_end];
-            let line = &content[line_bounds(content, hit.start)];
-            let at = hit.start - hit.line_start;
-            let view_bounds = line_bounds(text, hit.view_start);
-            let view_line = &text[view_bounds.clone()];
-            // A directive counts on the blob's line, and on the decoded line (a UTF-16 file).
-            let allowed_inline =
-                self.directive_allows(rule, line, at, previous_line(content, hit.line_start))
-                    || (hit.view > 0
-                        && self.directive_allows(
-                            rule,
-                            view_line,
-                            hit.view_start - view_bounds.start,
-                            previous_line(text, view_bounds.start),
-                        ));
-            if allowed_inline {
-                *scan
-                    .suppressed
-                    .entry(INLINE_DIRECTIVE.to_string())
-                    .or_default() += 1;
+            let rule = &self.rules.rules[hit.rule()];
+            let text = hits.text(content, hit.found.view, rule);
+            let secret = &text[hit.found.view_span.start..hit.found.view_span.end];
+            if let Some(origin) = self.suppressed_by(path, content, text, &hit) {
+                scan.count_suppressed(&origin);
                 continue;
             }
-            let fingerprint = finding::fingerprint(rule.id(), secret);
-            let policy_line = if hit.view > 0 { view_line } else { line };
-            if let Some(origin) =
-                self.policy
-                    .allowed_by(rule.id(), path, secret, policy_line, &fingerprint)
-            {
-                *scan.suppressed.entry(origin.to_string()).or_default() += 1;
-                continue;
-            }
-            let provider = self.rules.provider(rule);
-            let info = RuleInfo {
-                id: rule.id(),
-                provider_key: &rule.spec.provider,
-                provider: &provider.name,
-                severity: rule.spec.severity,
-                confidence: rule.spec.confidence,
-            };
-            let location = Location {
-                path,
-                line: hit.line,
-                column: hit.column,
-            };
-            let mut finding = Finding::new(info, location, secret);
-            finding.encoding = hits
-                .view(hit.view)
-                .map(|view| view.encoding.label().to_string());
+            let finding = self.build_finding(path, &hit, secret, hits.view(hit.found.view));
             if self.keep_secrets {
                 scan.secrets
                     .push((finding.fingerprint.clone(), Secret(secret.to_vec())));
@@ -419,16 +432,70 @@ impl Scanner {
         scan
     }
 
-    /// `text` (a path, a symlink's target) with every secret a rule finds in it redacted,
-    /// whatever the policy allows: for printing a path anywhere.
-    pub fn redact_text(&self, text: &str) -> String {
-        let bytes = text.as_bytes();
-        let candidates = self.prefilter.candidates(bytes);
-        if candidates.is_empty() {
-            return text.to_string();
+    /// Step 4, suppress: what allows a resolved hit, if anything: an inline directive on the
+    /// blob's line or the decoded line (a UTF-16 file), then the policy (allowlists, the
+    /// ignore file). `text` is the view the hit was found in.
+    fn suppressed_by(&self, path: &str, content: &[u8], text: &[u8], hit: &Hit) -> Option<String> {
+        let rule = &self.rules.rules[hit.rule()];
+        let RawMatch {
+            span, view_span, ..
+        } = hit.found;
+        let secret = &text[view_span.start..view_span.end];
+        let line = &content[line_bounds(content, span.start)];
+        let at = span.start - hit.line_start;
+        let view_bounds = line_bounds(text, view_span.start);
+        let view_line = &text[view_bounds.clone()];
+        let decoded = hit.found.view != ViewId::Blob;
+        let allowed_inline =
+            self.directive_allows(rule, line, at, previous_line(content, hit.line_start))
+                || (decoded
+                    && self.directive_allows(
+                        rule,
+                        view_line,
+                        view_span.start - view_bounds.start,
+                        previous_line(text, view_bounds.start),
+                    ));
+        if allowed_inline {
+            return Some(INLINE_DIRECTIVE.to_string());
         }
-        let masked = decode::mask_escapes(bytes);
-        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let fingerprint = finding::fingerprint(rule.id(), secret);
+        let policy_line = if decoded { view_line } else { line };
+        self.policy
+            .allowed_by(rule.id(), path, secret, policy_line, &fingerprint)
+            .map(str::to_string)
+    }
+
+    /// Step 5, the finding of a hit nothing suppressed, with the encoding of the `view` it
+    /// was found through.
+    fn build_finding(&self, path: &str, hit: &Hit, secret: &[u8], view: Option<&View>) -> Finding {
+        let rule = &self.rules.rules[hit.rule()];
+        let provider = self.rules.provider(rule);
+        let info = RuleInfo {
+            id: rule.id(),
+            provider_key: &rule.spec.provider,
+            provider: &provider.name,
+            severity: rule.spec.severity,
+            confidence: rule.spec.confidence,
+        };
+        let location = Location {
+            path,
+            line: hit.line,
+            column: hit.column,
+        };
+        let mut finding = Finding::new(info, location, secret);
+        finding.encoding = view.map(|view| view.encoding.label().to_string());
+        finding
+    }
+
+    /// Where a rule finds a secret in `text`, through the filters but whatever the policy
+    /// allows: what [`crate::redact::Redactor`] replaces in printed text.
+    pub fn secret_spans(&self, text: &[u8]) -> Vec<std::ops::Range<usize>> {
+        let candidates = self.prefilter.candidates(text);
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let masked = decode::mask_escapes(text);
+        let mut spans = Vec::new();
         let mut literal_text = LiteralText::default();
         for index in candidates.iter() {
             let rule = &self.rules.rules[index];
@@ -443,24 +510,11 @@ impl Scanner {
                     .reject(rule, &masked, start, end, None, &mut file_context)
                     .is_none()
                 {
-                    spans.push((start, end));
+                    spans.push(start..end);
                 }
             }
         }
-        spans.sort_unstable();
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for (start, end) in spans {
-            // Spans come from byte regexes: cut only at character boundaries.
-            if start < at || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
-                continue;
-            }
-            out.push_str(&text[at..start]);
-            out.push_str(&finding::redact(&bytes[start..end]));
-            at = end;
-        }
-        out.push_str(&text[at..]);
-        out
+        spans
     }
 
     /// True when an inline directive allows `rule` here: a same-line marker in a comment on
@@ -537,48 +591,50 @@ impl Scanner {
     /// Hits are first cut into clusters of mutually overlapping spans (in position order),
     /// so that a blob with many secrets costs time linear in their number.
     fn most_specific(&self, mut hits: Vec<Hit>) -> Vec<Hit> {
-        hits.sort_by_key(|hit| (hit.start, hit.end));
+        hits.sort_by_key(|hit| (hit.span().start, hit.span().end));
+        let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+        let mut cluster: Vec<Hit> = Vec::new();
+        let mut cluster_end = 0;
+        for hit in hits {
+            if !cluster.is_empty() && hit.span().start >= cluster_end {
+                self.keep_best_of(&mut cluster, &mut kept);
+            }
+            cluster_end = match cluster.is_empty() {
+                true => hit.span().end,
+                false => cluster_end.max(hit.span().end),
+            };
+            cluster.push(hit);
+        }
+        self.keep_best_of(&mut cluster, &mut kept);
+        kept
+    }
+
+    /// Step 3 for one cluster of overlapping hits: the best first, then every hit that
+    /// overlaps none kept so far; appended to `kept` in position order, `cluster` emptied.
+    fn keep_best_of(&self, cluster: &mut Vec<Hit>, kept: &mut Vec<Hit>) {
         let priority = |hit: &Hit| {
-            let spec = &self.rules.rules[hit.rule].spec;
+            let spec = &self.rules.rules[hit.rule()].spec;
             (
                 spec.fallback,
                 !hit.near,
                 std::cmp::Reverse(spec.confidence),
-                hit.view > 0,
-                std::cmp::Reverse(hit.end - hit.start),
-                hit.rule,
+                hit.found.view != ViewId::Blob,
+                std::cmp::Reverse(hit.span().len()),
+                hit.rule(),
             )
         };
-        let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
-        let mut cluster: Vec<Hit> = Vec::new();
-        let mut cluster_end = 0;
-        for hit in hits.into_iter().chain(std::iter::once(Hit::SENTINEL)) {
-            if !cluster.is_empty() && hit.start >= cluster_end {
-                cluster.sort_by_key(priority);
-                let first_kept = kept.len();
-                for candidate in cluster.drain(..) {
-                    if !kept[first_kept..].iter().any(|k| overlaps(k, &candidate)) {
-                        kept.push(candidate);
-                    }
-                }
-                kept[first_kept..].sort_by_key(|hit| (hit.start, hit.rule));
+        cluster.sort_by_key(priority);
+        let first_kept = kept.len();
+        for candidate in cluster.drain(..) {
+            if !kept[first_kept..]
+                .iter()
+                .any(|k| k.span().overlaps(&candidate.span()))
+            {
+                kept.push(candidate);
             }
-            if hit.rule == usize::MAX {
-                break;
-            }
-            cluster_end = if cluster.is_empty() {
-                hit.end
-            } else {
-                cluster_end.max(hit.end)
-            };
-            cluster.push(hit);
         }
-        kept
+        kept[first_kept..].sort_by_key(|hit| (hit.span().start, hit.rule()));
     }
-}
-
-fn overlaps(a: &Hit, b: &Hit) -> bool {
-    a.start < b.end && b.start < a.end
 }
 
 #[cfg(test)]

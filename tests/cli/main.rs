@@ -30,6 +30,7 @@ mod output;
 mod pathological;
 mod progress;
 mod ranges;
+mod redaction;
 mod rules;
 mod scan_files;
 mod suppression;

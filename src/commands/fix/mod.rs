@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::collect::{Collector, visit_change_set};
+use crate::scan::collect::{Collector, visit_change_set};
 use super::settings_for;
 use crate::cli::FixArgs;
 use crate::config::ConfigOptions;

@@ -1,36 +1,17 @@
 //! The last step of planning a fix: every text the report will print (diffs with their
-//! context lines, `.env` lines, reasons, notes, paths) redacted, with the fix's own secrets
-//! and with whatever else a rule matches. The one place the fix calls the scanner's
-//! redaction.
-
-use aho_corasick::{AhoCorasick, MatchKind};
+//! context lines, `.env` lines, reasons, notes, paths) redacted by the one redactor, with the
+//! fix's own secrets known to it and whatever else a rule matches.
 
 use crate::detect::Scanner;
-use crate::finding::redact;
+use crate::redact::Redactor;
 use crate::report::fix::FixReport;
 
 /// Every text the report prints with each secret of this fix, and whatever else a rule
 /// matches (a baselined, allowed or committed token in a diff's context), redacted.
 pub(super) fn redact_report(report: &mut FixReport, scanner: &Scanner, secrets: &[&[u8]]) {
-    let known: Vec<&[u8]> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
-    let searcher = AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(&known)
-        .ok();
-    let redact_text = |text: &mut String| {
-        if let Some(searcher) = &searcher {
-            let mut out = String::with_capacity(text.len());
-            let mut at = 0;
-            for m in searcher.find_iter(text.as_bytes()) {
-                out.push_str(&text[at..m.start()]);
-                out.push_str(&redact(known[m.pattern().as_usize()]));
-                at = m.end();
-            }
-            out.push_str(&text[at..]);
-            *text = out;
-        }
-        *text = scanner.redact_text(text);
-    };
+    let redactor =
+        Redactor::new(scanner).with_known(secrets.iter().copied().filter(|s| !s.is_empty()));
+    let redact_text = |text: &mut String| *text = redactor.redact(text);
     for file in &mut report.files {
         redact_text(&mut file.path);
         redact_text(&mut file.diff);

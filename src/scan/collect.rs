@@ -11,27 +11,28 @@ use crate::detect::{AddedLines, Scanner};
 use crate::error::Result;
 use crate::finding::{Finding, Part};
 use crate::git::{BlobMemo, ChangeSet, Entry, Repo, SkipReason, StagedStats, Verdict, WalkOptions};
+use crate::redact::Redactor;
 use crate::report::{Mode, Warning, WarningKind};
 use crate::verify;
 
 /// Accumulates what a scan finds, over any source; one per thread, merged at the end.
-pub(super) struct Collector<'a> {
+pub(crate) struct Collector<'a> {
     sensitive: &'a SensitiveMatcher,
     block_sensitive: bool,
     scanner: &'a Scanner,
     mode: Mode,
-    pub(super) findings: Vec<Finding>,
-    pub(super) warnings: Vec<Warning>,
-    pub(super) suppressed: BTreeMap<String, usize>,
-    pub(super) stats: StagedStats,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) warnings: Vec<Warning>,
+    pub(crate) suppressed: BTreeMap<String, usize>,
+    pub(crate) stats: StagedStats,
     /// Only with `--verify`: the secrets of the findings, by fingerprint.
-    pub(super) secrets: Vec<(String, crate::finding::Secret)>,
+    pub(crate) secrets: Vec<(String, crate::finding::Secret)>,
     /// Where blobs found clean are remembered, when many commits may reach the same blob.
     memo: Option<&'a BlobMemo>,
 }
 
 impl<'a> Collector<'a> {
-    pub(super) fn new(
+    pub(crate) fn new(
         sensitive: &'a SensitiveMatcher,
         block_sensitive: bool,
         scanner: &'a Scanner,
@@ -52,13 +53,13 @@ impl<'a> Collector<'a> {
     }
 
     /// Remembers in `memo` every blob found clean, and trusts what it holds.
-    pub(super) fn remembering(mut self, memo: &'a BlobMemo) -> Collector<'a> {
+    pub(crate) fn remembering(mut self, memo: &'a BlobMemo) -> Collector<'a> {
         self.memo = Some(memo);
         self
     }
 
     /// An empty collector with the same settings, for another thread.
-    pub(super) fn fork(&self) -> Collector<'a> {
+    pub(crate) fn fork(&self) -> Collector<'a> {
         Collector {
             memo: self.memo,
             ..Collector::new(
@@ -72,7 +73,7 @@ impl<'a> Collector<'a> {
 
     /// Puts the findings from `first_finding` on and the warnings from `first_warning` on (one
     /// change set's) in a stable order: path, line, column; whatever thread found them.
-    pub(super) fn sort_from(&mut self, first_finding: usize, first_warning: usize) {
+    pub(crate) fn sort_from(&mut self, first_finding: usize, first_warning: usize) {
         // A file's content before its name, whichever thread found which first.
         self.findings[first_finding..].sort_by(|a, b| {
             (&a.path, a.line, a.column, &a.rule_id, a.part as u8).cmp(&(
@@ -87,7 +88,7 @@ impl<'a> Collector<'a> {
     }
 
     /// Adds another collector's counts and secrets, and its findings and warnings at the end.
-    pub(super) fn absorb(&mut self, other: Collector<'_>) {
+    pub(crate) fn absorb(&mut self, other: Collector<'_>) {
         self.findings.extend(other.findings);
         self.warnings.extend(other.warnings);
         for (origin, count) in other.suppressed {
@@ -99,7 +100,7 @@ impl<'a> Collector<'a> {
 
     /// A secret in a file's name or a symlink's target: the commit adds it like content.
     /// `path` is the file's path (allowlists apply to it; a finding shows it redacted).
-    pub(super) fn visit_name(
+    pub(crate) fn visit_name(
         &mut self,
         name: &str,
         path: &str,
@@ -120,7 +121,7 @@ impl<'a> Collector<'a> {
         let shown = if scan.findings.is_empty() {
             String::new()
         } else {
-            self.scanner.redact_text(path)
+            Redactor::new(self.scanner).redact(path)
         };
         for mut finding in scan.findings {
             finding.part = part;
@@ -132,7 +133,7 @@ impl<'a> Collector<'a> {
     }
 
     /// A commit or tag message, scanned whole like a new file.
-    pub(super) fn visit_message(
+    pub(crate) fn visit_message(
         &mut self,
         text: &[u8],
         part: Part,
@@ -159,7 +160,7 @@ impl<'a> Collector<'a> {
     }
 
     /// The names a change adds: a new path, and a symlink's target.
-    pub(super) fn visit_names(
+    pub(crate) fn visit_names(
         &mut self,
         repo: &Repo,
         change: &crate::git::Change,
@@ -177,13 +178,13 @@ impl<'a> Collector<'a> {
         Ok(())
     }
 
-    pub(super) fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) -> Result<()> {
+    pub(crate) fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) -> Result<()> {
         let path = match &entry {
             Entry::Text { path, .. } | Entry::Clean { path, .. } => path.to_string(),
             Entry::Skipped { path, .. } => path.clone(),
         };
         // Every path this scan prints is redacted where it holds a secret.
-        let shown = self.scanner.redact_text(&path);
+        let shown = Redactor::new(self.scanner).redact(&path);
         if self.mode == Mode::Files {
             self.visit_name(&path, &path, Part::Path, commit);
         }
@@ -271,7 +272,8 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// The findings of one blob from its [`Hits`]: the line diff only when there are hits.
+    /// The findings of one blob from its [`Hits`](crate::detect::Hits): the line diff only when
+    /// there are hits.
     /// `path` is the file's path (allowlists apply to it) and its printed, redacted form.
     fn record(
         &mut self,
@@ -303,7 +305,7 @@ impl<'a> Collector<'a> {
             finding.cell = notebook.as_ref().and_then(|notebook| {
                 let offset = lines::offset_of(content, finding.line, finding.column)?;
                 let mut cell = notebook.locate(content, offset)?;
-                cell.redact_names(|name| self.scanner.redact_text(name));
+                cell.redact_names(|name| Redactor::new(self.scanner).redact(name));
                 Some(cell)
             });
             self.findings.push(finding);
@@ -325,7 +327,7 @@ const PARALLEL_MIN_CHANGES: usize = 16;
 /// Visits every change of a set, on all cores when the set is large: each thread opens its
 /// own handle on the repository (libgit2 handles are not shared between threads) and takes
 /// the next change from a shared counter. Findings keep a stable order (path, line, column).
-pub(super) fn visit_change_set(
+pub(crate) fn visit_change_set(
     repo: &Repo,
     set: &ChangeSet,
     walk: WalkOptions,
@@ -375,7 +377,7 @@ pub(super) fn visit_change_set(
 
 /// Runs `work` on `threads` threads, each with its own repository handle (libgit2 handles are
 /// not shared between threads), and returns what each returned.
-pub(super) fn on_threads<T: Send>(
+pub(crate) fn on_threads<T: Send>(
     threads: usize,
     work: impl Fn(&Repo) -> Result<T> + Sync,
 ) -> Vec<Result<T>> {
@@ -399,7 +401,7 @@ pub(super) fn on_threads<T: Send>(
 
 /// `--verify`: asks each provider about the found tokens (one request per distinct secret),
 /// records the answer on each finding, and puts live tokens first.
-pub(super) fn check_liveness(
+pub(crate) fn check_liveness(
     collector: &mut Collector<'_>,
     scanner: &Scanner,
     timeout: std::time::Duration,

@@ -14,12 +14,12 @@ use crate::error::{Error, Result};
 
 /// Seconds before progress appears; git's `GIT_PROGRESS_DELAY` works the same way and also
 /// defaults to 2 (git's progress.c, `start_delayed_progress`). 0 shows it at once.
-pub(super) const DELAY_VARIABLE: &str = "TOKENGUARD_PROGRESS_DELAY";
+pub(crate) const DELAY_VARIABLE: &str = "TOKENGUARD_PROGRESS_DELAY";
 const DEFAULT_DELAY: Duration = Duration::from_secs(2);
 
 /// What is being counted.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Work {
+pub(crate) enum Work {
     /// Commits, whose number is known before the first one is read.
     Commits(u64),
     /// Files, whose number is known only at the end.
@@ -27,7 +27,7 @@ pub(super) enum Work {
 }
 
 /// A progress line that may never appear: inert until its delay has passed.
-pub(super) struct Progress {
+pub(crate) struct Progress {
     work: Work,
     /// `None` when progress is off (not a terminal, `-q`, a hook's quiet path).
     delay: Option<Duration>,
@@ -39,7 +39,7 @@ pub(super) struct Progress {
 
 impl Progress {
     /// Progress for `work`, if `wanted` and stderr is a terminal that can redraw a line.
-    pub(super) fn new(work: Work, wanted: bool) -> Result<Progress> {
+    pub(crate) fn new(work: Work, wanted: bool) -> Result<Progress> {
         let delay = if wanted {
             Some(delay_from_env()?)
         } else {
@@ -58,12 +58,12 @@ impl Progress {
     }
 
     /// One more commit or file done, of `bytes` bytes.
-    pub(super) fn step(&mut self, bytes: u64) {
+    pub(crate) fn step(&mut self, bytes: u64) {
         self.advance(1, bytes);
     }
 
     /// `count` more commits or files done, of `bytes` bytes in all.
-    pub(super) fn advance(&mut self, count: u64, bytes: u64) {
+    pub(crate) fn advance(&mut self, count: u64, bytes: u64) {
         let Some(delay) = self.delay else {
             return;
         };
@@ -115,7 +115,7 @@ impl Progress {
     }
 
     /// Clears the line before the report is written.
-    pub(super) fn finish(self) {
+    pub(crate) fn finish(self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -1,9 +1,10 @@
-//! What a range of commits adds (`scan-range`, `scan-push`), on all cores: the commits' change
-//! sets are computed in parallel, then their changed blobs are visited in parallel, each blob
-//! searched once however many commits reach it. The report is the same, byte for byte, as
+//! What a range of commits adds (`scan-range`, `scan-push`), one [`visit_commit`] each, on
+//! all cores: the commits' change sets are computed in parallel, then their changed blobs are
+//! visited in parallel, each blob searched once however many commits reach it. The report is the same, byte for byte, as
 //! visiting one commit after another (`TOKENGUARD_TEST_PLAIN_HISTORY=1`, which the tests
 //! compare against): commits in range order, each commit's findings by path, line and column.
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -14,31 +15,108 @@ use super::progress::Progress;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Part};
 use crate::git::{BlobMemo, ChangeSet, Repo, StagedStats, WalkOptions};
-use crate::report::Warning;
+use crate::report::{ShallowBaseline, Warning};
 
 /// Commits whose change sets are held at once: bounds memory on long histories (a change is
 /// a path and two ids) while giving every thread enough to do.
 const BATCH: usize = 512;
+
+/// How a range's commits are visited.
+pub(super) enum Order<'a> {
+    /// Change sets and blobs on all cores, each blob searched once.
+    Parallel,
+    /// Commit by commit on one thread: the reference the tests compare the parallel visit
+    /// with (`TOKENGUARD_TEST_PLAIN_HISTORY`).
+    Plain,
+    /// A shallow clone: commit by commit, so that each boundary commit's tree is counted as a
+    /// baseline rather than as what it added.
+    Shallow(&'a HashSet<Oid>, &'a mut ShallowBaseline),
+}
 
 /// Visits what each of `commits` adds, in their order.
 pub(super) fn visit_commits(
     repo: &Repo,
     commits: &[Oid],
     walk: WalkOptions,
+    order: Order<'_>,
     collector: &mut Collector<'_>,
     progress: &mut Progress,
 ) -> Result<()> {
-    if std::env::var_os("TOKENGUARD_TEST_PLAIN_HISTORY").is_some() {
-        for id in commits {
-            let before = collector.stats.bytes_scanned;
-            let set = repo.commit_changes(*id, &mut collector.stats)?;
-            visit_change_set(repo, &set, walk, Some(*id), collector)?;
-            let message = repo.commit_message(*id)?;
-            collector.visit_message(&message, Part::CommitMessage, Some(*id), None);
-            progress.advance(1, collector.stats.bytes_scanned - before);
-        }
-        return Ok(());
+    let mut boundaries = match order {
+        Order::Parallel => return visit_in_parallel(repo, commits, walk, collector, progress),
+        Order::Plain => None,
+        Order::Shallow(boundaries, baseline) => Some((boundaries, baseline)),
+    };
+    for id in commits {
+        let before = collector.stats.bytes_scanned;
+        let set = repo.commit_changes(*id, &mut collector.stats)?;
+        let boundary = match &mut boundaries {
+            Some((ids, baseline)) if ids.contains(id) => Some(&mut **baseline),
+            _ => None,
+        };
+        visit_commit(
+            repo,
+            *id,
+            Content::Unvisited(&set, walk),
+            boundary,
+            collector,
+        )?;
+        progress.advance(1, collector.stats.bytes_scanned - before);
     }
+    Ok(())
+}
+
+/// A commit's changed blobs: still to visit, or visited already (on other threads).
+pub(super) enum Content<'s> {
+    Unvisited(&'s ChangeSet, WalkOptions),
+    Visited(&'s ChangeSet, CommitOutput),
+}
+
+/// One commit: what its blobs add, the names it adds and its message, in that order, each
+/// change set's findings sorted by path, line and column. A shallow clone's `boundary` commit
+/// (its parents were not fetched) counts what its tree holds as a baseline instead.
+pub(super) fn visit_commit(
+    repo: &Repo,
+    id: Oid,
+    content: Content<'_>,
+    boundary: Option<&mut ShallowBaseline>,
+    collector: &mut Collector<'_>,
+) -> Result<()> {
+    let first_finding = collector.findings.len();
+    let lines_before = collector.stats.added_lines;
+    match content {
+        Content::Unvisited(set, walk) => visit_change_set(repo, set, walk, Some(id), collector)?,
+        Content::Visited(set, output) => {
+            let first_warning = collector.warnings.len();
+            collector.findings.extend(output.findings);
+            collector.warnings.extend(output.warnings);
+            for change in &set.changes {
+                collector.visit_names(repo, change, Some(id))?;
+            }
+            collector.sort_from(first_finding, first_warning);
+        }
+    }
+    if let Some(baseline) = boundary {
+        for finding in &mut collector.findings[first_finding..] {
+            finding.shallow_boundary = true;
+        }
+        baseline.lines += collector.stats.added_lines - lines_before;
+        collector.stats.added_lines = lines_before;
+        baseline.commits.push(id.to_string());
+    }
+    let message = repo.commit_message(id)?;
+    collector.visit_message(&message, Part::CommitMessage, Some(id), None);
+    Ok(())
+}
+
+/// [`visit_commits`] on all cores, batch by batch.
+fn visit_in_parallel(
+    repo: &Repo,
+    commits: &[Oid],
+    walk: WalkOptions,
+    collector: &mut Collector<'_>,
+    progress: &mut Progress,
+) -> Result<()> {
     let memo = BlobMemo::default();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     for batch in commits.chunks(BATCH) {
@@ -121,7 +199,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// What the changes of one commit produced, in the order the commit's changes were visited.
 #[derive(Default)]
-struct CommitOutput {
+pub(super) struct CommitOutput {
     findings: Vec<Finding>,
     warnings: Vec<Warning>,
 }
@@ -207,15 +285,7 @@ fn visit_batch(
         let output = output
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (first_finding, first_warning) = (collector.findings.len(), collector.warnings.len());
-        collector.findings.extend(output.findings);
-        collector.warnings.extend(output.warnings);
-        for change in &set.changes {
-            collector.visit_names(repo, change, Some(*id))?;
-        }
-        collector.sort_from(first_finding, first_warning);
-        let message = repo.commit_message(*id)?;
-        collector.visit_message(&message, Part::CommitMessage, Some(*id), None);
+        visit_commit(repo, *id, Content::Visited(set, output), None, collector)?;
     }
     Ok(())
 }
