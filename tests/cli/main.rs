@@ -30,6 +30,7 @@ mod progress;
 mod ranges;
 mod rules;
 mod scan_files;
+mod scissors;
 mod suppression;
 mod verify;
 mod wheel;
