@@ -19,6 +19,7 @@ mod history;
 mod history_fast;
 mod index_formats;
 mod install;
+mod json_escapes;
 mod key_formats;
 mod managers;
 mod memory;
