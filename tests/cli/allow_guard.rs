@@ -136,3 +136,58 @@ fn narrow_lists_still_pass_together() {
     let run = repo.tokenguard(&["scan-staged"]);
     assert_eq!(run.code, Some(1), "{text}\n{run:#?}");
 }
+
+#[test]
+fn a_brace_glob_allows_each_alternative_and_a_broad_one_is_refused() {
+    let repo = TestRepo::new();
+    for (i, path) in ["fixtures/a.json", "fixtures/b.ipynb", "fixtures/c.py"]
+        .iter()
+        .enumerate()
+    {
+        let line = format!("{{\"key\": \"{}\"}}\n", replicate_token(2940 + i as u64));
+        repo.add(path, line);
+    }
+    repo.write(
+        ".tokenguard.toml",
+        "[allow]\npaths = [\"fixtures/*.{json,ipynb}\"]\n",
+    );
+    let report = repo.scan_json();
+    let paths: Vec<String> = crate::fixture::findings(&report)
+        .into_iter()
+        .map(|f| f.1)
+        .collect();
+    assert_eq!(paths, ["fixtures/c.py"], "{report:#}");
+    // `**/*.{py,ipynb}` is every notebook and Python file: too broad, not silently nothing.
+    assert_refused(&repo, "[allow]\npaths = [\"**/*.{py,ipynb}\"]\n");
+    repo.write(
+        ".tokenguard.toml",
+        "[allow]\npaths = [\"fixtures/*.{json\"]\n",
+    );
+    let run = repo.tokenguard(&["scan-staged"]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stderr.contains(".tokenguard.toml:2:") && run.stderr.contains("unclosed '{'"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn an_inline_allow_naming_an_unknown_rule_allows_nothing() {
+    let repo = TestRepo::new();
+    let token = replicate_token(2945);
+    repo.add(
+        "app.py",
+        format!("key = \"{token}\"  # tokenguard:allow hf-token\n"),
+    );
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stderr.contains("replicate-api-token"), "{run:#?}");
+    // The right id, or a reason, still allows it.
+    for comment in [
+        "tokenguard:allow replicate-api-token",
+        "tokenguard:allow test fixture",
+    ] {
+        repo.add("app.py", format!("key = \"{token}\"  # {comment}\n"));
+        repo.tokenguard(&["scan-staged"]).assert_code(0);
+    }
+}
