@@ -22,6 +22,7 @@ mod index_formats;
 mod install;
 mod json_escapes;
 mod key_formats;
+mod leak_shapes;
 mod managers;
 mod memory;
 mod modes;
