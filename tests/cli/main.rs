@@ -30,6 +30,7 @@ mod notebooks;
 mod output;
 mod pathological;
 mod progress;
+mod quiet_displays;
 mod ranges;
 mod rules;
 mod scan_files;
