@@ -182,6 +182,17 @@ fn an_inline_allow_naming_an_unknown_rule_allows_nothing() {
     let run = repo.commit(&[]);
     assert_eq!(run.code, Some(1), "{run:#?}");
     assert!(run.stderr.contains("replicate-api-token"), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("`tokenguard:allow hf-token` names no rule, so it allows nothing")
+            && run.stderr.contains("the closest rule id is `")
+            && run
+                .stderr
+                .contains("the secret on line 1 is a `replicate-api-token`"),
+        "{run:#?}"
+    );
+    let json = repo.tokenguard(&["scan-staged", "--format", "json"]).json();
+    assert_eq!(json["warnings"][0]["kind"], "unknown-rule-id", "{json:#}");
     // The right id, or a reason, still allows it.
     for comment in [
         "tokenguard:allow replicate-api-token",
