@@ -82,6 +82,14 @@ fn leak_shapes_of_the_held_out_corpus_are_blocked() {
             ),
             "exa-api-key",
         ),
+        (
+            "cmd/sync/main_wandb.go",
+            format!(
+                "package main\n\n// Syncs runs to api.wandb.ai.\nfunc sync(req *http.Request) {{\n\treq.Header.Set(\"Content-Type\", \"application/json\")\n\treq.Header.Set(\"Authorization\", \"Bearer {}\")\n}}\n",
+                generated("[hex:40]", 9)
+            ),
+            "wandb-bearer-key",
+        ),
     ];
     let repo = TestRepo::new();
     for (path, content, _) in &cases {
