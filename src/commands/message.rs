@@ -15,9 +15,6 @@ use crate::report::{self, Mode, Outcome};
 use crate::scan::collect::Collector;
 use crate::scan::{Environment, Setup};
 
-/// The line `git commit -v` puts above the diff it shows; git drops it and all below.
-const SCISSORS: &[u8] = b"------------------------ >8 ------------------------";
-
 pub(super) fn message(
     file: &Path,
     output: &ScanArgs,
@@ -32,7 +29,7 @@ pub(super) fn message(
     })?;
     let setup = Setup::new(settings, env, false);
     let mut collector = Collector::new(&setup.sensitive, false, &setup.scanner, Mode::Message);
-    collector.visit_message(before_scissors(&text), Part::CommitMessage, None, None);
+    collector.visit_message(recorded_part(&repo, &text), Part::CommitMessage, None, None);
     let outcome = Outcome {
         mode: Mode::Message,
         findings: collector.findings,
@@ -46,27 +43,12 @@ pub(super) fn message(
     write_outcome(outcome, output, &setup.scanner)
 }
 
-/// The message without what `git commit -v` shows below its scissors line.
-fn before_scissors(text: &[u8]) -> &[u8] {
-    let mut at = 0;
-    for line in text.split_inclusive(|b| *b == b'\n') {
-        let body = line.strip_suffix(b"\n").unwrap_or(line);
-        if body.len() > 2 && body[1] == b' ' && body[2..] == *SCISSORS {
-            return &text[..at];
-        }
-        at += line.len();
+/// What git records of the message: all of it, unless git put its scissors block into an
+/// editor (`git commit -v`), below which it drops everything.
+fn recorded_part<'a>(repo: &Repo, text: &'a [u8]) -> &'a [u8] {
+    // Most messages hold no scissors: no need to ask git for its comment character.
+    if crate::git::message_had_no_editor() || memchr::memmem::find(text, b">8").is_none() {
+        return text;
     }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_verbose_diff_is_not_part_of_the_message() {
-        let text = b"subject\n\nbody\n# ------------------------ >8 ------------------------\n# Do not modify\ndiff --git a/x b/x\n";
-        assert_eq!(before_scissors(text), b"subject\n\nbody\n");
-        assert_eq!(before_scissors(b"just a subject"), b"just a subject");
-    }
+    crate::git::before_git_scissors(text, &repo.comment_char())
 }

@@ -1,32 +1,83 @@
-//! Guards on allowlists, which judge a pattern by what it matches, never by its text: each
-//! allow regex is tried against tokens of every rule (drawn from the rules' own example
-//! shapes) and the typical lines they sit in, each path glob against typical repository
-//! paths. A pattern that would suppress a large share of them turns the hook off, so it is an
-//! error, reported by the caller at its `file:line:column`.
+//! Guards on allowlists, which judge patterns by what they match, never by their text. The
+//! allow regexes of one config file are judged together (the global list, and for each
+//! `[[allow.rule]]` that rule's list with the global one), so that a shape split over several
+//! regexes counts as the whole it covers. They are tried against tokens of every rule, drawn
+//! fresh on every run from the rules' own example shapes (nothing fixed to probe for), and
+//! the lines such tokens sit in (assignments with and without spaces, dict keys, env lines,
+//! headers, CLI flags, the rules' example contexts); each path glob against typical
+//! repository paths. Patterns that would suppress a measurable share of them turn the hook
+//! off, so they are an error, reported by the caller at its `file:line:column`.
+
+use std::hash::{BuildHasher, Hasher};
 
 use regex::bytes::Regex;
 
-use crate::detect::examples;
+use crate::detect::filter;
 use crate::detect::glob::Glob;
 use crate::detect::policy::Target;
-use crate::detect::rules::RuleSet;
+use crate::detect::rules::{Rule, RuleSet, builtin_example_lines};
+use crate::detect::shape::{Sample, Shape};
 
-/// Tokens drawn per rule.
-const SEEDS: [u64; 4] = [101, 202, 303, 404];
+/// Tokens drawn per rule, and lines built around them: enough that a list hiding 2% of a
+/// rule's tokens shows as 8 hits on average, while one that hides none shows none.
+pub const SAMPLES_PER_RULE: usize = 400;
 
-/// Tokens per rule whose example lines are drawn too (only for line regexes: building every
-/// context's text costs more than drawing tokens).
-const LINE_SEEDS: usize = 2;
+/// Allow regexes that together match this share of one rule's sampled tokens (or lines) turn
+/// that rule off in part: an allowlist names known values, which random tokens never are.
+const RULE_SHARE: f64 = 0.02;
 
-/// A regex that matches this share of one rule's sampled tokens (or lines) turns that rule off.
-const RULE_SHARE: f64 = 0.5;
+/// Fewer hits than this are chance, whatever the share.
+const MIN_HITS: usize = 3;
 
-/// A regex that matches any sampled token (or line) of this many rules matches token shapes,
+/// Regexes that match any sampled token (or line) of this many rules match token shapes,
 /// not a known value: random tokens of different providers share nothing else.
 const MAX_RULES_TOUCHED: usize = 3;
 
 /// A glob that matches this share of the typical paths allows whole file types or trees.
 const MAX_PATH_SHARE: f64 = 0.15;
+
+/// Lines a token sits in beside the rules' example contexts: how real leaks are written.
+const LINE_TEMPLATES: &[&str] = &[
+    "{var} = \"{token}\"",
+    "    {var} = \"{token}\"",
+    "{var} = \"{token}\"  # from the dashboard",
+    "{var} = \"{token}\",",
+    "{var}=\"{token}\"",
+    "{var} = '{token}'",
+    "{var}='{token}'",
+    "{lower} = \"{token}\"",
+    "{lower}=\"{token}\"",
+    "    {lower} = '{token}'",
+    "{var}={token}",
+    "export {var}={token}",
+    "export {var}=\"{token}\"",
+    "set {var}={token}",
+    "$env:{var} = \"{token}\"",
+    "ENV {var} {token}",
+    "{var}: {token}",
+    "  {var}: \"{token}\"",
+    "\"{var}\": \"{token}\",",
+    "\"{lower}\": \"{token}\"",
+    "{'{lower}': '{token}'}",
+    "    \"{lower}\":\"{token}\",",
+    "  {camel}: \"{token}\",",
+    "const {camel} = \"{token}\";",
+    "let {camel} = '{token}'",
+    "{camel} := \"{token}\"",
+    "os.environ[\"{var}\"] = \"{token}\"",
+    "os.environ.setdefault(\"{var}\", \"{token}\")",
+    "client = Client(api_key=\"{token}\")",
+    "client = Client(token='{token}')",
+    "Authorization: Bearer {token}",
+    "-H \"Authorization: Bearer {token}\"",
+    "headers = {\"Authorization\": \"Bearer {token}\"}",
+    "x-api-key: {token}",
+    "--api-key {token}",
+    "--api-key=\"{token}\"",
+    "--token {token}",
+    "--token={token}",
+    "curl https://{host}/v1 -H 'Authorization: Token {token}'",
+];
 
 /// Paths of a typical repository of ML code: sources in several languages, notebooks,
 /// configuration, documentation, CI, and a few fixtures.
@@ -97,107 +148,272 @@ pub const TYPICAL_PATHS: &[&str] = &[
 #[derive(Debug)]
 pub struct Samples {
     rules: Vec<RuleSamples>,
+    /// Per rule, lines holding its tokens: built on first use, by the first line regex.
+    lines: std::cell::OnceCell<Vec<Vec<Vec<u8>>>>,
 }
 
 #[derive(Debug)]
 struct RuleSamples {
     id: String,
     secrets: Vec<Vec<u8>>,
-    /// Drawn on first use, by the first line regex.
-    lines: std::cell::OnceCell<Vec<Vec<u8>>>,
-    samples: Vec<crate::detect::shape::Sample>,
+    samples: Vec<Sample>,
     rule: usize,
+    /// Where this rule's line draws start.
+    seed: u64,
+}
+
+/// A small random stream (SplitMix64): the seeds of tokens, which template and which name a
+/// line sample takes.
+struct Draw(u64);
+
+impl Draw {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A seed nobody can know in advance: the standard library's per-process random hash keys.
+fn fresh_seed() -> u64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(std::process::id().into());
+    hasher.finish()
+}
+
+/// `f` over `items` on every core: drawing tens of thousands of samples is the guard's cost.
+fn on_all_cores<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunk = items.len().div_ceil(cores).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<T>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a sampling thread does not panic"))
+            .collect()
+    })
 }
 
 impl Samples {
-    /// Draws tokens of each rule that has examples, and the lines of its example contexts
-    /// that hold them.
+    /// Draws [`SAMPLES_PER_RULE`] fresh tokens of each rule that has examples.
     pub fn new(set: &RuleSet) -> Samples {
-        let mut rules = Vec::new();
-        for (index, rule) in set.rules.iter().enumerate() {
-            let samples: Vec<_> = SEEDS
-                .iter()
-                .filter_map(|&seed| examples::sample_for(set, rule, seed).ok())
-                .collect();
-            if !samples.is_empty() {
-                rules.push(RuleSamples {
-                    id: rule.id().to_string(),
-                    secrets: samples
-                        .iter()
-                        .map(|s| s.token.as_bytes().to_vec())
-                        .collect(),
-                    lines: std::cell::OnceCell::new(),
-                    samples,
-                    rule: index,
-                });
+        Samples::with_seed(set, fresh_seed())
+    }
+
+    /// The same draw for the same seed: for tests.
+    pub fn with_seed(set: &RuleSet, seed: u64) -> Samples {
+        let mut draw = Draw(seed);
+        let seeds: Vec<(usize, u64)> = (0..set.rules.len()).map(|i| (i, draw.next())).collect();
+        let rules = on_all_cores(&seeds, |&(index, seed)| {
+            let rule = &set.rules[index];
+            let samples = draw_tokens(rule, &mut Draw(seed));
+            RuleSamples {
+                id: rule.id().to_string(),
+                secrets: samples
+                    .iter()
+                    .map(|s| s.token.as_bytes().to_vec())
+                    .collect(),
+                samples,
+                rule: index,
+                seed: seed.rotate_left(17),
             }
+        });
+        let rules = rules
+            .into_iter()
+            .filter(|r| !r.samples.is_empty())
+            .collect();
+        Samples {
+            rules,
+            lines: std::cell::OnceCell::new(),
         }
-        Samples { rules }
     }
 
-    /// The lines of a rule's example contexts that hold its sampled tokens.
-    fn lines<'a>(&self, set: &RuleSet, rule: &'a RuleSamples) -> &'a [Vec<u8>] {
-        rule.lines.get_or_init(|| {
-            let mut lines = Vec::new();
-            for sample in rule.samples.iter().take(LINE_SEEDS) {
-                for case in examples::cases(set, &set.rules[rule.rule], sample) {
-                    let line = case.text.lines().find(|l| l.contains(&sample.token));
-                    if let (true, Some(line)) = (case.positive, line) {
-                        lines.push(line.as_bytes().to_vec());
-                    }
-                }
-            }
-            lines
-        })
+    /// Lines holding each rule's sampled tokens, one per token, each in a context and under
+    /// a variable name drawn at random.
+    fn lines(&self, set: &RuleSet) -> &[Vec<Vec<u8>>] {
+        self.lines
+            .get_or_init(|| on_all_cores(&self.rules, |rule| rule_lines(set, rule)))
     }
 
-    /// Why `regex` is too broad for an allowlist, if it is. `only_rule`: the list belongs to
-    /// that rule, so only its samples count.
-    pub fn judge_regex(
+    /// Why `regexes`, taken together (a sample is hidden when any of them matches it), are
+    /// too broad for an allowlist, if they are. `only_rule`: the list applies to that rule
+    /// only, so only its samples count.
+    pub fn judge(
         &self,
         set: &RuleSet,
-        regex: &Regex,
+        regexes: &[&Regex],
         target: Target,
         only_rule: Option<&str>,
     ) -> Option<String> {
+        if regexes.is_empty() {
+            return None;
+        }
         let what = match target {
             Target::Secret => "tokens",
             Target::Line => "lines with tokens",
         };
         let mut touched = Vec::new();
         let mut turned_off = Vec::new();
-        for rule in &self.rules {
+        for (index, rule) in self.rules.iter().enumerate() {
             if only_rule.is_some_and(|id| id != rule.id) {
                 continue;
             }
             let inputs = match target {
                 Target::Secret => &rule.secrets[..],
-                Target::Line => self.lines(set, rule),
+                Target::Line => &self.lines(set)[index][..],
             };
-            let hits = inputs.iter().filter(|input| regex.is_match(input)).count();
+            let hits = inputs
+                .iter()
+                .filter(|input| regexes.iter().any(|regex| regex.is_match(input)))
+                .count();
             if hits > 0 {
                 touched.push(rule.id.as_str());
             }
-            if hits as f64 >= RULE_SHARE * inputs.len() as f64 && hits > 0 {
-                turned_off.push(rule.id.as_str());
+            let share = hits as f64 / inputs.len().max(1) as f64;
+            if hits >= MIN_HITS && share >= RULE_SHARE {
+                turned_off.push((rule.id.as_str(), share));
             }
         }
         let advice = "an allowlist names known non-secrets (a fixture value, a mock line), not the shape of a token; to turn a rule off, list it in `disable`";
         if touched.len() >= MAX_RULES_TOUCHED && only_rule.is_none() {
             return Some(format!(
-                "matches generated {what} of {} rules ({}): {advice}",
+                "match{} generated {what} of {} rules ({}): {advice}",
+                if regexes.len() == 1 { "es" } else { "" },
                 touched.len(),
                 examples_of(&touched)
             ));
         }
         if !turned_off.is_empty() {
+            let shares: Vec<String> = turned_off
+                .iter()
+                .map(|(id, share)| format!("{:.0}% of {id}", share * 100.0))
+                .collect();
+            let names: Vec<&str> = shares.iter().map(String::as_str).collect();
             return Some(format!(
-                "matches most generated {what} of {}: {advice}",
-                examples_of(&turned_off)
+                "match{} {} of {} fresh random {what} per rule: {advice}",
+                if regexes.len() == 1 { "es" } else { "" },
+                examples_of(&names),
+                SAMPLES_PER_RULE
             ));
         }
         None
     }
+}
+
+/// The lines of one rule's samples (see [`Samples::lines`]).
+fn rule_lines(set: &RuleSet, rule: &RuleSamples) -> Vec<Vec<u8>> {
+    let spec = &set.rules[rule.rule];
+    let templates = line_templates(set, spec);
+    let names = variable_names(set, spec);
+    let host = &set.provider(spec).host;
+    let mut draw = Draw(rule.seed);
+    rule.samples
+        .iter()
+        .filter_map(|sample| {
+            let template = templates[draw.below(templates.len())];
+            let var = &names[draw.below(names.len())];
+            let text = template
+                .replace("{var}", var)
+                .replace("{lower}", &var.to_ascii_lowercase())
+                .replace("{camel}", &camel_case(var))
+                .replace("{host}", host);
+            // Templates other than the rule's own name only the token.
+            let text = match text.contains("{token}") && !text.contains("{body}") {
+                true => text.replace("{token}", &sample.token),
+                false => sample.fill(&text),
+            };
+            let line = text.lines().find(|l| l.contains(&sample.token))?;
+            Some(line.as_bytes().to_vec())
+        })
+        .collect()
+}
+
+/// [`SAMPLES_PER_RULE`] tokens of the rule's example shape that pass its filters, as real
+/// tokens do (none when the rule has no examples). Unlike the examples' own sampler this
+/// skips the placeholder check: a random token is no placeholder, and the check costs more
+/// than the rest of the guard.
+fn draw_tokens(rule: &Rule, draw: &mut Draw) -> Vec<Sample> {
+    let Some(shape) = rule
+        .spec
+        .examples
+        .as_ref()
+        .and_then(|e| Shape::parse(&e.shape).ok())
+    else {
+        return Vec::new();
+    };
+    (0..SAMPLES_PER_RULE)
+        .filter_map(|_| {
+            let seed = draw.next() >> 1;
+            (seed..seed + 64)
+                .map(|s| shape.generate(s))
+                .find(|s| filter::check_filters(s.token.as_bytes(), &rule.spec.filters).is_ok())
+        })
+        .collect()
+}
+
+/// Every context a line sample may take: the rules file's example contexts, the rule's own
+/// example lines and [`LINE_TEMPLATES`].
+fn line_templates<'a>(set: &'a RuleSet, rule: &'a Rule) -> Vec<&'a str> {
+    let mut templates: Vec<&str> = set
+        .examples
+        .contexts
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect();
+    if let Some(examples) = &*rule.spec.examples {
+        let own = match builtin_example_lines(rule.id()) {
+            Some((positive, _)) if examples.positive.is_empty() => positive,
+            _ => &examples.positive,
+        };
+        templates.extend(own.iter().map(String::as_str));
+    }
+    templates.extend(LINE_TEMPLATES);
+    templates
+}
+
+/// Names a token is assigned to: the provider's variables, the rule's example variable, and
+/// the generic `PROVIDER_TOKEN` / `PROVIDER_KEY` / `API_KEY` spellings.
+fn variable_names(set: &RuleSet, rule: &Rule) -> Vec<String> {
+    let provider = set.provider(rule);
+    let stem = rule.spec.provider.to_ascii_uppercase().replace('-', "_");
+    let mut names: Vec<String> = provider.env_vars.clone();
+    names.extend(provider.variables.iter().cloned());
+    if let Some(var) = rule.spec.examples.as_ref().and_then(|e| e.var.clone()) {
+        names.push(var);
+    }
+    names.extend([
+        format!("{stem}_TOKEN"),
+        format!("{stem}_KEY"),
+        format!("{stem}_API_KEY"),
+        "API_KEY".to_string(),
+        "TOKEN".to_string(),
+    ]);
+    names
+}
+
+/// `REPLICATE_API_TOKEN` -> `replicateApiToken`.
+fn camel_case(var: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in var.split('_').filter(|p| !p.is_empty()).enumerate() {
+        let lower = part.to_ascii_lowercase();
+        let mut chars = lower.chars();
+        if i > 0
+            && let Some(first) = chars.next()
+        {
+            out.push(first.to_ascii_uppercase());
+        }
+        out.extend(chars);
+    }
+    out
 }
 
 /// Why `glob` is too broad for a path allowlist, if it is.
@@ -256,7 +472,7 @@ mod tests {
             let regex = Regex::new(pattern).unwrap();
             assert!(
                 samples
-                    .judge_regex(&set, &regex, Target::Secret, None)
+                    .judge(&set, &[&regex], Target::Secret, None)
                     .is_some(),
                 "{pattern}"
             );
@@ -264,9 +480,7 @@ mod tests {
         for pattern in ["=", "\"", r"\s", "[:=]", "key", "(?i)token|key|secret"] {
             let regex = Regex::new(pattern).unwrap();
             assert!(
-                samples
-                    .judge_regex(&set, &regex, Target::Line, None)
-                    .is_some(),
+                samples.judge(&set, &[&regex], Target::Line, None).is_some(),
                 "{pattern}"
             );
         }
@@ -279,11 +493,36 @@ mod tests {
         for (pattern, target) in narrow {
             let regex = Regex::new(pattern).unwrap();
             assert_eq!(
-                samples.judge_regex(&set, &regex, target, None),
+                samples.judge(&set, &[&regex], target, None),
                 None,
                 "{pattern}"
             );
         }
+    }
+
+    #[test]
+    fn regexes_are_judged_together() {
+        let set = RuleSet::builtin().unwrap();
+        let samples = Samples::with_seed(&set, 29);
+        let split: Vec<Regex> = ["A-P", "Q-Z", "a-p", "q-z", "0-9"]
+            .iter()
+            .map(|part| Regex::new(&format!("^r8_[{part}]")).unwrap())
+            .collect();
+        let all: Vec<&Regex> = split.iter().collect();
+        let id = Some("replicate-api-token");
+        let why = samples.judge(&set, &all, Target::Secret, id).unwrap();
+        assert!(
+            why.starts_with("match 100% of replicate-api-token"),
+            "{why}"
+        );
+        // Fresh draws differ; the same seed draws the same.
+        let again = Samples::with_seed(&set, 29);
+        assert_eq!(samples.rules[0].secrets, again.rules[0].secrets);
+        assert_ne!(
+            samples.rules[0].secrets,
+            Samples::new(&set).rules[0].secrets
+        );
+        assert_eq!(samples.rules[0].secrets.len(), SAMPLES_PER_RULE);
     }
 
     #[test]
@@ -292,11 +531,11 @@ mod tests {
         let regex = Regex::new("^AIza").unwrap();
         assert!(
             samples
-                .judge_regex(&set, &regex, Target::Secret, Some("google-api-key"))
+                .judge(&set, &[&regex], Target::Secret, Some("google-api-key"))
                 .is_some()
         );
         assert_eq!(
-            samples.judge_regex(&set, &regex, Target::Secret, Some("replicate-api-token")),
+            samples.judge(&set, &[&regex], Target::Secret, Some("replicate-api-token")),
             None
         );
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use regex::bytes::RegexBuilder;
+use regex::bytes::{Regex, RegexBuilder};
 use toml::Spanned;
 
 use super::guard::{self, Samples};
@@ -131,6 +131,7 @@ impl Settings {
                 rules: &rules,
                 samples: &mut samples,
                 only_rule: None,
+                compiled: Vec::new(),
             };
             extend_allow_list(
                 layer,
@@ -138,6 +139,8 @@ impl Settings {
                 (&allow.paths, &allow.values, &allow.regexes),
                 &mut judge,
             )?;
+            judge.judge_together(layer)?;
+            let global_regexes = judge.compiled;
             note_allow_list(
                 &mut note,
                 "allow",
@@ -157,6 +160,7 @@ impl Settings {
                     rules: &rules,
                     samples: &mut samples,
                     only_rule: Some(id),
+                    compiled: global_regexes.clone(),
                 };
                 extend_allow_list(
                     layer,
@@ -164,6 +168,7 @@ impl Settings {
                     (&per_rule.paths, &per_rule.values, &per_rule.regexes),
                     &mut judge,
                 )?;
+                judge.judge_together(layer)?;
                 note_allow_list(
                     &mut note,
                     &format!("allow.rule.{id}"),
@@ -272,6 +277,44 @@ struct Judge<'a> {
     samples: &'a mut Option<Samples>,
     /// The rule a per-rule list belongs to.
     only_rule: Option<&'a str>,
+    /// The regexes of this layer that apply to the list, with their offsets in the file: a
+    /// per-rule list counts the layer's global regexes too.
+    compiled: Vec<(Regex, Target, usize)>,
+}
+
+impl Judge<'_> {
+    /// Judges the list's regexes together, per target: regexes that each pass may still hide
+    /// every token between them (a first-character class split in five).
+    fn judge_together(&mut self, layer: &Layer) -> Result<()> {
+        for target in [Target::Secret, Target::Line] {
+            let regexes: Vec<&Regex> = self
+                .compiled
+                .iter()
+                .filter(|(_, t, _)| *t == target)
+                .map(|(regex, _, _)| regex)
+                .collect();
+            if regexes.len() < 2 {
+                continue;
+            }
+            let samples = self.samples.get_or_insert_with(|| Samples::new(self.rules));
+            if let Some(why) = samples.judge(self.rules, &regexes, target, self.only_rule) {
+                let last = self.compiled.iter().rfind(|(_, t, _)| *t == target);
+                let offset = last.map_or(0, |(_, _, offset)| *offset);
+                return Err(layer.error_at(
+                    offset,
+                    format!(
+                        "the {} allow regexes against the {} here are too broad together: they {why}",
+                        regexes.len(),
+                        match target {
+                            Target::Secret => "secret",
+                            Target::Line => "line",
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Records an allow list for `tokenguard config`: every entry as written (case kept), with
@@ -373,12 +416,15 @@ fn extend_allow_list(
         let samples = judge
             .samples
             .get_or_insert_with(|| Samples::new(judge.rules));
-        if let Some(why) = samples.judge_regex(judge.rules, &regex, entry.target, judge.only_rule) {
+        if let Some(why) = samples.judge(judge.rules, &[&regex], entry.target, judge.only_rule) {
             return Err(layer.error_at(
                 entry.regex.span().start,
                 format!("allow regex {shown:?} is too broad: it {why}"),
             ));
         }
+        judge
+            .compiled
+            .push((regex.clone(), entry.target, entry.regex.span().start));
         list.regexes.push((regex, entry.target, origin.clone()));
     }
     Ok(())

@@ -170,6 +170,12 @@ pub fn mask_escapes(content: &[u8]) -> Cow<'_, [u8]> {
 }
 
 /// The length of the escape at `start` (0: none), and whether it is masked.
+///
+/// A run of backslashes before an escape letter is one escape, whatever its length: each
+/// level of string nesting doubles it (Python's `"\n"` in a notebook cell is stored `\\n`, and
+/// once more inside a JSON string held by JSON), and the letter escapes at the level where
+/// the run has halved to one backslash. An even run before anything else is escaped
+/// backslashes, which separate already.
 fn escape_at(content: &[u8], start: usize) -> (usize, bool) {
     if content[start] == b'%' {
         return match url_escape(content, start) {
@@ -177,18 +183,31 @@ fn escape_at(content: &[u8], start: usize) -> (usize, bool) {
             _ => (0, false),
         };
     }
-    let hex_after = |len: usize| {
-        content
-            .get(start + 2..start + 2 + len)
-            .is_some_and(is_hex_run)
-    };
-    match content.get(start + 1) {
-        Some(b'n' | b't' | b'r' | b'b' | b'f' | b'v' | b'0') => (2, true),
-        Some(b'u') if hex_after(4) => (6, true),
-        Some(b'x') if hex_after(2) => (4, true),
-        // `\\` is one backslash: the character after it is not escaped.
-        Some(b'\\' | b'"' | b'\'' | b'/') => (2, false),
-        _ => (0, false),
+    let run = content[start..].iter().take_while(|b| **b == b'\\').count();
+    match letter_escape_len(content, start + run) {
+        Some(len) => (run + len, true),
+        // An odd run escapes the punctuation after it (`\"`): the pair stays one unit.
+        None if run % 2 == 1
+            && content
+                .get(start + run)
+                .is_some_and(|b| b.is_ascii_punctuation()) =>
+        {
+            (run + 1, false)
+        }
+        None => (run, false),
+    }
+}
+
+/// The length of the escape letter at `at` and the hex digits it takes (`n`: 1, `u00e9`: 5),
+/// when it is one that ends in a letter or digit.
+fn letter_escape_len(content: &[u8], at: usize) -> Option<usize> {
+    let hex_after = |len: usize| content.get(at + 1..at + 1 + len).is_some_and(is_hex_run);
+    match content.get(at)? {
+        b'n' | b't' | b'r' | b'b' | b'f' | b'v' | b'a' | b'0' => Some(1),
+        b'u' if hex_after(4) => Some(5),
+        b'U' if hex_after(8) => Some(9),
+        b'x' if hex_after(2) => Some(3),
+        _ => None,
     }
 }
 
@@ -544,14 +563,22 @@ mod tests {
 
     #[test]
     fn escapes_are_masked_in_place() {
-        let cases: [(&[u8], &[u8]); 7] = [
+        let cases: [(&[u8], &[u8]); 13] = [
             (br"a\nb", b"a  b"),
-            (br"a\\nb", br"a\\nb"),
+            // Python's `\n` inside a JSON string, and once more in JSON held by JSON.
+            (br"a\\nb", b"a   b"),
+            (br"a\\\\tb", b"a     b"),
+            (br"a\\u00e9b", b"a       b"),
+            (br"a\\x41b\\\\U0001F600c", b"a     b             c"),
+            // Escaped backslashes before anything else stay, and so does an escaped quote.
+            (br"a\\\\c\\", br"a\\\\c\\"),
+            (br#"\\\"x"#, br#"\\\"x"#),
             (br#"x=\"tok\""#, br#"x=\"tok\""#),
             (br"q=%0Ab%41", b"q=   b%41"),
             (br"\u00e9z", b"      z"),
             (b"100% sure", b"100% sure"),
             (br"\q", br"\q"),
+            (br"\\q", br"\\q"),
         ];
         for (input, expected) in cases {
             let masked = mask_escapes(input);

@@ -84,6 +84,57 @@ pub fn allows(
     filter::marker_allows(&logical.text[comment..], marker, rule_id, is_rule_id)
 }
 
+/// The rule ids written after a marker on `text` (a line, or the one before it) that no rule
+/// has, each with the closest id there is: such a marker allows nothing (see
+/// [`filter::marker_allows`]), and the user needs to hear why the commit is still blocked.
+///
+/// ```
+/// use tokenguard::detect::directive::unknown_rule_ids;
+/// let ids = ["huggingface-user-token", "replicate-api-token"];
+/// let found = unknown_rule_ids(b"x = 1  # tokenguard:allow replicate-token", &["tokenguard:allow"], &ids);
+/// assert_eq!(found, [("replicate-token".to_string(), "replicate-api-token".to_string())]);
+/// ```
+pub fn unknown_rule_ids(text: &[u8], markers: &[&str], ids: &[&str]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for marker in markers {
+        for at in memchr::memmem::find_iter(text, marker.as_bytes()) {
+            let rest = &text[at + marker.len()..];
+            if rest.first() != Some(&b' ') {
+                continue;
+            }
+            let word: String = rest
+                .iter()
+                .skip_while(|b| **b == b' ')
+                .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'-')
+                .map(|b| *b as char)
+                .collect();
+            if filter::looks_like_rule_id(word.as_bytes()) && !ids.contains(&word.as_str()) {
+                let closest = ids.iter().min_by_key(|id| edit_distance(&word, id));
+                if let Some(closest) = closest {
+                    found.push((word, closest.to_string()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Levenshtein distance: how many single-character edits turn `a` into `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
 /// Where the first comment starts: an opener at the start or after whitespace, with the quotes
 /// of the code before it balanced (so not inside a string literal).
 fn comment_start(logical: LogicalLine<'_>) -> Option<usize> {

@@ -174,7 +174,9 @@ fn lines_after(content: &[u8], offset: usize, lines: usize) -> usize {
 
 /// True when `text` carries `marker` as a whole word (`tokenguard:allow` is not the start of
 /// `tokenguard:allow-next-line`) that applies to `rule_id`: a rule id right after the marker
-/// (`is_rule_id` tells) limits it to that rule; any other word is a reason.
+/// (`is_rule_id` tells) limits it to that rule, and so does a word written like one (lower
+/// case with a hyphen, `hf-token`) that names no rule: it allows nothing, rather than every
+/// rule on the line. Any other word is a reason.
 pub fn marker_allows(
     text: &[u8],
     marker: &str,
@@ -195,8 +197,14 @@ pub fn marker_allows(
             .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'-')
             .copied()
             .collect();
-        !is_rule_id(&word) || word == rule_id.as_bytes()
+        let names_a_rule = is_rule_id(&word) || looks_like_rule_id(&word);
+        !names_a_rule || word == rule_id.as_bytes()
     })
+}
+
+/// A word written as rule ids are: lower-case words joined by hyphens (`hf-token`).
+pub fn looks_like_rule_id(word: &[u8]) -> bool {
+    word.contains(&b'-') && !word.starts_with(b"-") && !word.ends_with(b"-")
 }
 
 #[cfg(test)]
@@ -294,7 +302,7 @@ mod tests {
     #[test]
     fn allow_markers() {
         let is_rule = |word: &[u8]| word == b"rule-a" || word == b"rule-b";
-        let cases: [(&[u8], &str, bool); 7] = [
+        let cases: [(&[u8], &str, bool); 9] = [
             (b"x = 1 # tokenguard:allow", "tokenguard:allow", true),
             (
                 b"x = 1 // pragma: allowlist secret",
@@ -310,6 +318,13 @@ mod tests {
             ),
             (b"# tokenguard:allow rule-b", "tokenguard:allow", false),
             (b"# tokenguard:allow test fixture", "tokenguard:allow", true),
+            // An unknown rule id allows nothing.
+            (b"# tokenguard:allow hf-token", "tokenguard:allow", false),
+            (
+                b"# tokenguard:allow rule-c: fixture",
+                "tokenguard:allow",
+                false,
+            ),
         ];
         for (text, marker, expected) in cases {
             assert_eq!(

@@ -1,6 +1,7 @@
 //! Gitignore-like path globs for `[allow] paths`, compiled to byte regexes.
 //!
-//! `*` matches within one path segment, `**` across segments, `?` one byte, `[...]` a class.
+//! `*` matches within one path segment, `**` across segments, `?` one byte, `[...]` a class,
+//! `{a,b}` either alternative (as in git's and editors' globs: `*.{py,ipynb}`).
 //! A pattern without `/` (other than a trailing one) matches the file name at any depth; a
 //! leading `/` anchors it at the repository root; a trailing `/` matches everything below a
 //! directory.
@@ -31,7 +32,7 @@ enum Matcher {
 impl Matcher {
     /// The segment matcher for `body`, when it is that simple.
     fn segment(body: &str) -> Option<Matcher> {
-        if body.contains(['/', '?', '[']) {
+        if body.contains(['/', '?', '[', '{']) {
             return None;
         }
         match body.split_once('*') {
@@ -90,9 +91,16 @@ impl Glob {
             regex.push_str("(?:.*/)?");
         }
         let bytes = body.as_bytes();
+        let mut open_braces = Vec::new();
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {
+                b'{' => {
+                    open_braces.push(i);
+                    regex.push_str("(?:");
+                }
+                b',' if !open_braces.is_empty() => regex.push('|'),
+                b'}' if open_braces.pop().is_some() => regex.push(')'),
                 b'*' if bytes.get(i + 1) == Some(&b'*') => {
                     let slash_follows = bytes.get(i + 2) == Some(&b'/');
                     regex.push_str(if slash_follows { "(?:.*/)?" } else { ".*" });
@@ -123,6 +131,12 @@ impl Glob {
                 }
             }
             i += 1;
+        }
+        if let Some(&at) = open_braces.last() {
+            return Err(format!(
+                "unclosed '{{' at byte {} of path pattern {pattern:?}",
+                at + 1
+            ));
         }
         regex.push_str(if directory { "/.*$" } else { "(?:/.*)?$" });
         let regex = Regex::new(&regex).map_err(|e| format!("path pattern {pattern:?}: {e}"))?;
@@ -173,6 +187,15 @@ mod tests {
             ("file[0-9].txt", "file7.txt", true),
             ("file[!0-9].txt", "file7.txt", false),
             ("dossier é/*.env", "dossier é/clé.env", true),
+            ("**/*.{py,ipynb}", "nb/a.ipynb", true),
+            ("**/*.{py,ipynb}", "a.py", true),
+            ("**/*.{py,ipynb}", "a.pyc", false),
+            ("*.{json,yaml}", "deep/x.yaml", true),
+            ("tests/{fixtures,data}/", "tests/data/k.txt", true),
+            ("tests/{fixtures,data}/", "tests/unit/k.txt", false),
+            ("{a,b{c,d}}.txt", "bd.txt", true),
+            ("{a,b{c,d}}.txt", "b.txt", false),
+            ("a,b}.txt", "a,b}.txt", true),
         ];
         for (pattern, path, expected) in cases {
             let glob = Glob::new(pattern).unwrap();
@@ -234,6 +257,12 @@ mod tests {
             let glob = Glob::new(pattern).unwrap();
             assert!(matches!(glob.matcher, Matcher::Regex(_)), "{pattern}");
         }
+    }
+
+    #[test]
+    fn an_unclosed_brace_is_an_error_with_its_position() {
+        let err = Glob::new("src/*.{py,ipynb").unwrap_err();
+        assert!(err.contains("unclosed '{' at byte 7"), "{err}");
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub fn is_placeholder(
     fixed_parts: &[String],
     rule_placeholders: &[String],
 ) -> bool {
+    if is_truncated_display(secret) {
+        return true;
+    }
     if spec.literals.iter().any(|l| l.as_bytes() == secret)
         || rule_placeholders
             .iter()
@@ -77,6 +80,14 @@ pub fn is_placeholder(
         .max_stray
         .max((alnum.len() as f64 * spec.max_stray_share) as usize);
     stray <= allowed
+}
+
+/// True when `secret` shows a key cut short with an ellipsis (`sk-ant-api03-Ab3-x...q7rzAA`,
+/// `sk-proj-Hq2Lx9...`): how dashboards, logs and docs display a key they hide. No token
+/// format holds two dots in a row, nor `…`.
+fn is_truncated_display(secret: &[u8]) -> bool {
+    memchr::memmem::find(secret, b"..").is_some()
+        || memchr::memmem::find(secret, "…".as_bytes()).is_some()
 }
 
 /// The secret without the longest fixed part it starts with (`r8_`, `sk-proj-`).
@@ -241,6 +252,27 @@ mod tests {
         ),
         ("anyscale-endpoints-key", "esecret_YOUR_API_KEY"),
     ];
+
+    #[test]
+    fn truncated_displays_and_counting_mocks_are_placeholders() {
+        let set = RuleSet::builtin().unwrap();
+        let cases = [
+            (
+                "anthropic-credential-variable",
+                "sk-ant-api03-Ab3-x...q7rzAA",
+            ),
+            ("openai-credential-variable", "sk-proj-Hq2Lx9..."),
+            ("openai-credential-variable", "sk-proj-Hq2Lx9\u{2026}q7rz"),
+            ("github-token", "ghp_mock12345678901234567890"),
+        ];
+        for (rule_id, value) in cases {
+            let rule = set.rules.iter().find(|r| r.id() == rule_id).unwrap();
+            assert!(
+                set.is_placeholder(rule, value.as_bytes()),
+                "{rule_id} {value}"
+            );
+        }
+    }
 
     #[test]
     fn documented_placeholders_are_dropped() {

@@ -27,6 +27,7 @@ mod index_file;
 mod line_diff;
 mod memo;
 mod range;
+mod scissors;
 mod split_index;
 mod staged;
 mod visit;
@@ -35,6 +36,7 @@ mod worktree;
 pub use history::{RefUpdate, TagMessage, parse_ref_updates};
 pub use line_diff::added_lines_between;
 pub use memo::{BlobMemo, Verdict};
+pub use scissors::{CommentChar, before_git_scissors, message_had_no_editor};
 pub use visit::{Added, Change, ChangeSet, Entry, SkipReason, StagedStats, WalkOptions, is_binary};
 pub use worktree::unified_diff;
 

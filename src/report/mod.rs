@@ -94,6 +94,8 @@ pub enum WarningKind {
     Submodule,
     /// Listed with `-v` only: a symlink's blob is its target path.
     Symlink,
+    /// An inline allow names a rule id that does not exist, so it allows nothing.
+    UnknownRuleId,
 }
 
 impl WarningKind {

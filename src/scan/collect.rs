@@ -300,6 +300,7 @@ impl<'a> Collector<'a> {
             .then(|| Notebook::parse(content))
             .flatten();
         for mut finding in blob.findings {
+            self.warn_unknown_rule_ids(content, &finding, shown);
             finding.path = shown.to_string();
             finding.commit = commit.map(|c| c.to_string());
             finding.cell = notebook.as_ref().and_then(|notebook| {
@@ -312,6 +313,47 @@ impl<'a> Collector<'a> {
         }
         self.secrets.extend(blob.secrets);
         Ok(())
+    }
+}
+
+impl Collector<'_> {
+    /// Warns of an inline allow on a finding's line (or the line before) that names no rule:
+    /// it allows nothing, and says which rule id was probably meant.
+    fn warn_unknown_rule_ids(&mut self, content: &[u8], finding: &Finding, shown: &str) {
+        let line = finding.line;
+        let rules = self.scanner.rules();
+        let ids: Vec<&str> = rules.rules.iter().map(|r| r.id()).collect();
+        let markers: Vec<&str> = (rules.allow.same_line.iter())
+            .chain(&rules.allow.next_line)
+            .map(String::as_str)
+            .collect();
+        for number in line.saturating_sub(1).max(1)..=line {
+            let Some(start) = lines::offset_of(content, number, 1) else {
+                continue;
+            };
+            let end = memchr::memchr(b'\n', &content[start..]).map_or(content.len(), |i| start + i);
+            let found =
+                crate::detect::directive::unknown_rule_ids(&content[start..end], &markers, &ids);
+            for (written, closest) in found {
+                let message = format!(
+                    "line {number}: `tokenguard:allow {}` names no rule, so it allows nothing; the closest rule id is `{closest}`, and the secret on line {line} is a `{}` (`tokenguard rules` lists the ids)",
+                    Redactor::new(self.scanner).redact(&written),
+                    finding.rule_id
+                );
+                if !self
+                    .warnings
+                    .iter()
+                    .any(|w| w.path == shown && w.message == message)
+                {
+                    self.warnings.push(Warning {
+                        kind: WarningKind::UnknownRuleId,
+                        path: shown.to_string(),
+                        message,
+                        blocks: false,
+                    });
+                }
+            }
+        }
     }
 }
 

@@ -51,7 +51,7 @@ fn a_token_in_a_commit_message_is_blocked_by_the_commit_msg_hook() {
     std::fs::write(
         &file,
         format!(
-            "clean subject\n# ------------------------ >8 ------------------------\n+{token}\n"
+            "clean subject\n# ------------------------ >8 ------------------------\n# Do not modify or remove the line above.\n# Everything below it will be ignored.\n+{token}\n"
         ),
     )
     .unwrap();

@@ -1,5 +1,6 @@
 //! End-to-end tests: real git repositories in temporary directories, the real hook and binary.
 
+mod allow_guard;
 mod catalog;
 mod config;
 mod content;
@@ -21,7 +22,9 @@ mod history;
 mod history_fast;
 mod index_formats;
 mod install;
+mod json_escapes;
 mod key_formats;
+mod leak_shapes;
 mod managers;
 mod memory;
 mod modes;
@@ -29,10 +32,12 @@ mod notebooks;
 mod output;
 mod pathological;
 mod progress;
+mod quiet_displays;
 mod ranges;
 mod redaction;
 mod rules;
 mod scan_files;
+mod scissors;
 mod suppression;
 mod verify;
 mod wheel;
