@@ -30,6 +30,7 @@ mod progress;
 mod ranges;
 mod rules;
 mod scan_files;
+mod snapshots;
 mod suppression;
 mod verify;
 mod wheel;
