@@ -42,8 +42,9 @@ pub(super) fn message(
             suppressed: collector.suppressed,
             shallow: report::ShallowBaseline::default(),
         },
+        detail: settings.output.detail,
     };
-    write_outcome(outcome, output, &scanner)
+    write_outcome(outcome, output, &scanner, Some(file))
 }
 
 /// The message without what `git commit -v` shows below its scissors line.

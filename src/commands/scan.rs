@@ -197,7 +197,7 @@ fn scan(
         quiet: output.quiet,
     };
     let (outcome, scanner) = gather(repo, source, checks, options)?;
-    let status = write_outcome(outcome, output, &scanner);
+    let status = write_outcome(outcome, output, &scanner, None);
     // The process ends after the report: freeing the compiled rules, automata and regexes one
     // by one costs more than a small commit's whole scan takes (0.6 M instructions).
     std::mem::forget(scanner);
@@ -205,10 +205,12 @@ fn scan(
 }
 
 /// Writes the report in the format asked for; the exit status follows from the outcome.
+/// `message_file` is the commit message `scan-message` read, which the advice names.
 pub(super) fn write_outcome(
     outcome: Outcome,
     output: &ScanArgs,
     scanner: &Scanner,
+    message_file: Option<&std::path::Path>,
 ) -> Result<ExitStatus> {
     let status = if outcome.blocks() && !output.exit_zero {
         ExitStatus::Blocked
@@ -221,13 +223,14 @@ pub(super) fn write_outcome(
             let options = report::human::Options {
                 quiet: output.quiet,
                 verbose: output.verbose,
-                suggest_fix: outcome.mode == Mode::Commit
-                    && outcome
-                        .findings
-                        .iter()
-                        .any(|f| super::fix::fixable(&f.path)),
+                fixable: (outcome.findings.iter())
+                    .map(|f| super::fix::fixable(&f.path))
+                    .collect(),
             };
-            report::human::write(&mut stdout, &outcome, scanner.rules(), options)
+            let context = report::context::Context::from_process(message_file, outcome.detail);
+            let ids = outcome.findings.iter().map(|f| f.rule_id.as_str());
+            let catalog = report::catalog::Catalog::of_rules(scanner.rules(), ids);
+            report::human::write(&mut stdout, &outcome, &catalog, &options, &context)
         }
         ScanFormat::Json => report::json::write(&mut stdout, &outcome),
         ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
@@ -276,6 +279,7 @@ pub(super) fn gather(
         scan_binary: settings.scan.scan_binary,
     };
     let block_sensitive = settings.scan.block_sensitive_files;
+    let detail = settings.output.detail;
     let verify = verify || settings.scan.verify;
     let Settings {
         rules,
@@ -369,6 +373,7 @@ pub(super) fn gather(
             suppressed: collector.suppressed,
             shallow: baseline,
         },
+        detail,
     };
     Ok((outcome, scanner))
 }

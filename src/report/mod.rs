@@ -9,7 +9,10 @@ use serde::Serialize;
 use crate::finding::Finding;
 use crate::git::StagedStats;
 
+mod advice;
+pub mod catalog;
 pub mod config;
+pub mod context;
 /// What `tokenguard fix` changes.
 pub mod fix;
 pub mod human;
@@ -19,6 +22,7 @@ pub mod path;
 pub mod rules;
 
 pub mod sarif;
+pub mod wrap;
 
 /// What was scanned, which decides what the remediation says.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -40,25 +44,91 @@ pub enum Mode {
     Message,
 }
 
+/// Everything a report says differently for one mode, in one place.
+#[derive(Debug)]
+pub struct Wording {
+    /// The headline after "tokenguard: ", around the count of secrets.
+    pub headline: (&'static str, &'static str),
+    /// What a blocking warning did: "commit blocked".
+    pub blocked: &'static str,
+    /// The deliberate way past the check, when there is one on this side.
+    pub bypass: Option<&'static str>,
+    /// The same for the pre-commit framework, which skips a hook by its id.
+    pub framework_bypass: Option<&'static str>,
+    /// Appended to an error's one-line message: what the failure means for the command.
+    pub error_note: &'static str,
+    /// Before a provider's revoke page: when to rotate.
+    pub rotate: &'static str,
+}
+
+const COMMIT: Wording = Wording {
+    headline: ("commit blocked: ", " in the staged change"),
+    blocked: "commit blocked",
+    bypass: Some("git commit --no-verify"),
+    framework_bypass: Some("SKIP=tokenguard git commit"),
+    error_note: " (commit blocked; to commit anyway, deliberately: git commit --no-verify)",
+    rotate: "if it ever left this machine:",
+};
+
+const MESSAGE: Wording = Wording {
+    headline: ("commit blocked: ", " in the commit message"),
+    framework_bypass: Some("SKIP=tokenguard-message git commit"),
+    ..COMMIT
+};
+
+const PUSH: Wording = Wording {
+    headline: ("push blocked: ", " in the commits being pushed"),
+    blocked: "push blocked",
+    bypass: Some("git push --no-verify"),
+    framework_bypass: Some("SKIP=tokenguard git push"),
+    error_note: " (push blocked; to push anyway, deliberately: git push --no-verify)",
+    rotate: "if it was ever shared, pasted or logged:",
+};
+
+/// A server-side hook cannot be skipped from the client.
+const SERVER: Wording = Wording {
+    headline: ("push rejected: ", " in the pushed commits"),
+    blocked: "push rejected",
+    bypass: None,
+    framework_bypass: None,
+    error_note: " (push rejected: the server's tokenguard hook could not check it; \
+                 ask the server's administrator)",
+    rotate: "now: it left your machine in this push:",
+};
+
+/// History and files block nothing.
+const HISTORY: Wording = Wording {
+    headline: ("", " added in the scanned commits"),
+    blocked: "blocked",
+    bypass: None,
+    framework_bypass: None,
+    error_note: " (scan not completed)",
+    rotate: "now if it was ever pushed or shared:",
+};
+
+const FILES: Wording = Wording {
+    headline: ("", " in the scanned files"),
+    ..HISTORY
+};
+
 impl Mode {
+    /// How this mode's report is worded.
+    pub fn wording(self) -> &'static Wording {
+        match self {
+            Mode::Commit => &COMMIT,
+            Mode::Message => &MESSAGE,
+            Mode::Push => &PUSH,
+            Mode::Server => &SERVER,
+            Mode::History => &HISTORY,
+            Mode::Files => &FILES,
+        }
+    }
+
     /// What an error means for the command that failed, appended to its one-line message:
     /// the deliberate way out where one exists. `None` is a setup command (install, rules,
     /// config, ignore), where an error blocks nothing.
     pub fn error_note(mode: Option<Mode>) -> &'static str {
-        match mode {
-            Some(Mode::Commit | Mode::Message) => {
-                " (commit blocked; to commit anyway, deliberately: git commit --no-verify)"
-            }
-            Some(Mode::Push) => {
-                " (push blocked; to push anyway, deliberately: git push --no-verify)"
-            }
-            Some(Mode::Server) => {
-                " (push rejected: the server's tokenguard hook could not check it; \
-                 ask the server's administrator)"
-            }
-            Some(Mode::History | Mode::Files) => " (scan not completed)",
-            None => "",
-        }
+        mode.map_or("", |mode| mode.wording().error_note)
     }
 }
 
@@ -70,6 +140,8 @@ pub struct Outcome {
     /// Findings' neighbours: staged `.env` files, files over the size limit.
     pub warnings: Vec<Warning>,
     pub stats: Stats,
+    /// How much the human report says (the configuration's `[output] detail`).
+    pub detail: context::Detail,
 }
 
 /// Something worth saying that is not a finding: a staged `.env`-style file, a file skipped

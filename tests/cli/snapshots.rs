@@ -30,6 +30,8 @@ fn settings(repo: &TestRepo, secrets: &[&str]) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
+    // Colour codes first, as visible marks that keep word boundaries for the filters below.
+    settings.add_filter("\x1b\\[([0-9;]*)m", "⟨$1⟩");
     let root = repo.root().to_string_lossy().into_owned();
     settings.add_filter(&regex::escape(&root), "[TMP]");
     for secret in secrets {
@@ -46,7 +48,6 @@ fn settings(repo: &TestRepo, secrets: &[&str]) -> insta::Settings {
         &regex::escape(&format!("\"{}\"", env!("CARGO_PKG_VERSION"))),
         "\"[VERSION]\"",
     );
-    settings.add_filter("\x1b", "␛");
     settings
 }
 
