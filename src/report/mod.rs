@@ -13,6 +13,7 @@ mod advice;
 pub mod catalog;
 pub mod config;
 pub mod context;
+pub mod explain;
 /// What `tokenguard fix` changes.
 pub mod fix;
 pub mod human;

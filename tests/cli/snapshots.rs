@@ -489,3 +489,19 @@ fn main_errors() {
     text += &render(&repo.tokenguard(&["scan-staged", "--no-such-option"]));
     snapshot(&repo, "main_errors", &[], &text);
 }
+
+#[test]
+fn explain_a_rule_and_a_fingerprint() {
+    let repo = TestRepo::new();
+    let secret = r8(9024);
+    repo.add("app.py", format!("TOKEN = \"{secret}\"\n"));
+    let report = repo.scan_json();
+    let fingerprint = report["findings"][0]["fingerprint"].as_str().unwrap();
+    let mut text = String::from("##### explain replicate-api-token\n");
+    text += &on_every_screen(&repo, BIN, &["explain", "replicate-api-token"]);
+    text += "##### explain FINGERPRINT (staged)\n";
+    text += &render(&repo.tokenguard(&["explain", fingerprint]));
+    text += "##### explain an unknown rule\n";
+    text += &render(&repo.tokenguard(&["explain", "no-such-rule"]));
+    snapshot(&repo, "explain_a_rule_and_a_fingerprint", &[&secret], &text);
+}
