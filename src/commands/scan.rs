@@ -232,8 +232,15 @@ pub(super) fn write_outcome(
             let catalog = report::catalog::Catalog::of_rules(scanner.rules(), ids);
             report::human::write(&mut stdout, &outcome, &catalog, &options, &context)
         }
-        ScanFormat::Json => report::json::write(&mut stdout, &outcome),
-        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
+        ScanFormat::Json => {
+            let ids = outcome.findings.iter().map(|f| f.rule_id.as_str());
+            let catalog = report::catalog::Catalog::of_rules(scanner.rules(), ids);
+            report::json::write(&mut stdout, &outcome, &catalog)
+        }
+        ScanFormat::Sarif => {
+            let catalog = report::catalog::Catalog::whole(scanner.rules());
+            report::sarif::write(&mut stdout, &outcome, &catalog)
+        }
     }
     .and_then(|()| stdout.flush());
     match written {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::detect::rules::{Confidence, RuleSet, Severity};
 
 /// What a report says about a provider.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct ProviderView<'a> {
     pub name: &'a str,
     pub docs: &'a str,
