@@ -55,6 +55,9 @@ pub struct Context {
     /// The pre-commit framework runs tokenguard (`PRE_COMMIT` is set): it skips a hook with
     /// `SKIP=<hook id>`.
     pub framework: bool,
+    /// A git hook runs tokenguard (git sets `GIT_INDEX_FILE` for pre-commit and commit-msg),
+    /// or the framework does: a blocked scan blocks a commit. By hand, it blocks nothing.
+    pub hook: bool,
     /// Columns to wrap to; `None`: no wrapping (not a terminal).
     pub width: Option<usize>,
     pub detail: Detail,
@@ -71,6 +74,7 @@ impl Context {
             index: CommitIndex::from_index_file(var("GIT_INDEX_FILE").as_deref()),
             message_file: message_file.map(|file| as_seen_from(file, prefix.as_deref())),
             framework: var("PRE_COMMIT").is_some(),
+            hook: var("GIT_INDEX_FILE").is_some() || var("PRE_COMMIT").is_some(),
             width: super::wrap::terminal_width(),
             detail,
         }

@@ -84,8 +84,12 @@ fn render(
             .try_for_each(|finding| write_finding(out, finding));
     }
     write_warnings(out, outcome, switches.verbose)?;
-    let wording = outcome.mode.wording();
+    let wording = outcome.mode.wording_for(context.hook);
     if outcome.findings.is_empty() {
+        // A clean commit says so once: the pre-commit hook's line; commit-msg adds nothing.
+        if outcome.mode == Mode::Message && context.hook && !outcome.blocks() {
+            return Ok(());
+        }
         let verdict = if outcome.blocks() {
             format!("tokenguard: {} by the warnings above.", wording.blocked)
                 .red()
@@ -275,7 +279,7 @@ fn write_advice(
 
 /// The deliberate way past the check, for this mode and whoever runs tokenguard.
 fn write_bypass(out: &mut impl Write, mode: Mode, context: &Context) -> std::io::Result<()> {
-    let wording = mode.wording();
+    let wording = mode.wording_for(context.hook);
     let Some(bypass) = wording.bypass else {
         return Ok(());
     };

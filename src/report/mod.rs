@@ -71,6 +71,15 @@ const COMMIT: Wording = Wording {
     rotate: "if it ever left this machine:",
 };
 
+/// `scan-staged` run by hand: the same scan, but no commit is being made.
+const STAGED_BY_HAND: Wording = Wording {
+    headline: ("", " in the staged change"),
+    blocked: "blocked",
+    bypass: None,
+    framework_bypass: None,
+    ..COMMIT
+};
+
 const MESSAGE: Wording = Wording {
     headline: ("commit blocked: ", " in the commit message"),
     framework_bypass: Some("SKIP=tokenguard-message git commit"),
@@ -122,6 +131,15 @@ impl Mode {
             Mode::Server => &SERVER,
             Mode::History => &HISTORY,
             Mode::Files => &FILES,
+        }
+    }
+
+    /// How this mode's report is worded when run by a hook (`hook`) or by hand: a commit is
+    /// blocked only when git is making one.
+    pub fn wording_for(self, hook: bool) -> &'static Wording {
+        match (self, hook) {
+            (Mode::Commit, false) => &STAGED_BY_HAND,
+            _ => self.wording(),
         }
     }
 
@@ -240,22 +258,39 @@ fn plural(count: u64, noun: &str) -> String {
     }
 }
 
+/// Bytes as the progress line shows them (`1.20 MiB`), below a KiB as a count of bytes.
+fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        0..1024 => plural(bytes, "byte"),
+        _ => indicatif::HumanBytes(bytes).to_string(),
+    }
+}
+
 /// The closing line of every report: what was scanned and what was skipped. Whole files
 /// (`Mode::Files`) have lines, not added lines.
 pub fn summary_line(stats: &Stats, mode: Mode) -> String {
     let s = &stats.staged;
     if mode == Mode::Message {
-        return format!("scanned the commit message ({} bytes)", s.bytes_scanned);
+        return format!(
+            "scanned the commit message ({})",
+            human_bytes(s.bytes_scanned)
+        );
     }
     let lines = match mode {
         Mode::Files => "line",
         _ => "added line",
     };
+    // A modified file that could hold no secret is never diffed, so its added lines are not
+    // counted: the count covers the other files only, and is not printed as the commit's.
+    let counted = match (s.diffs_skipped, s.added_lines) {
+        (0, _) => format!(", {}", plural(s.added_lines, lines)),
+        (_, 0) => String::new(),
+        (_, added) => format!(", {} in the other files", plural(added, lines)),
+    };
     let mut line = format!(
-        "scanned {} ({} bytes, {}",
+        "scanned {} ({}{counted}",
         plural(s.files_scanned, "file"),
-        s.bytes_scanned,
-        plural(s.added_lines, lines),
+        human_bytes(s.bytes_scanned),
     );
     if s.diffs_skipped > 0 {
         line.push_str(&format!(

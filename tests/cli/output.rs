@@ -99,7 +99,6 @@ fn human_report_explains_remediation_and_bypass() {
         "git add a.env",
         "https://replicate.com/account/api-tokens",
         "tokenguard ignore ",
-        "git commit --no-verify",
         "scanned 1 file",
     ] {
         assert!(
@@ -107,6 +106,12 @@ fn human_report_explains_remediation_and_bypass() {
             "missing {expected:?}: {run:#?}"
         );
     }
+    // By hand no commit is being made: nothing is "blocked", nothing to bypass (issue 31).
+    assert!(!run.stdout.contains("commit blocked"), "{run:#?}");
+    assert!(!run.stdout.contains("--no-verify"), "{run:#?}");
+    let hook = repo.commit(&[]);
+    assert!(hook.stderr.contains("commit blocked"), "{hook:#?}");
+    assert!(hook.stderr.contains("git commit --no-verify"), "{hook:#?}");
     assert!(
         !run.stdout.contains('\u{1b}'),
         "no colour when not a terminal"
