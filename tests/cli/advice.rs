@@ -214,3 +214,36 @@ fn one_findings_default_report_is_at_most_twelve_lines() {
         }
     }
 }
+
+/// `[output] detail = "full"` in a repository's config makes the hook print every provider's
+/// whole checklist, as `-v` does by hand; the default leaves it to `tokenguard explain`.
+#[test]
+fn the_output_detail_key_makes_the_hook_report_full() {
+    let repo = installed(true);
+    repo.add("app.py", format!("T = \"{}\"\n", replicate_token(7009)));
+    let checklist = "Rotating a Replicate token";
+    let short = repo.commit(&[]);
+    short.assert_code(1);
+    assert!(!short.stderr.contains(checklist), "{short:#?}");
+    assert!(
+        short
+            .stderr
+            .contains("tokenguard explain replicate-api-token")
+    );
+    let verbose = repo.tokenguard(&["scan-staged", "-v"]);
+    assert!(verbose.stdout.contains(checklist), "{verbose:#?}");
+    repo.write(".tokenguard.toml", "[output]\ndetail = \"full\"\n");
+    let full = repo.commit(&[]);
+    full.assert_code(1);
+    assert!(full.stderr.contains(checklist), "{full:#?}");
+    assert!(full.stderr.contains("tokenguard:allow"), "{full:#?}");
+    let config = repo.tokenguard(&["config"]);
+    assert!(config.stdout.contains("output.detail:"), "{config:#?}");
+    repo.write(".tokenguard.toml", "[output]\ndetail = \"everything\"\n");
+    let bad = repo.commit(&[]);
+    assert_ne!(bad.code, Some(0), "{bad:#?}");
+    assert!(
+        bad.stderr.contains("expected `short` or `full`"),
+        "{bad:#?}"
+    );
+}
