@@ -282,6 +282,19 @@ pub enum Command {
         after_help = "Examples:\n  tokenguard fix                 preview the fix of what is staged\n  tokenguard fix --apply         write it (re-stages files whose working tree equalled the index)\n  tokenguard fix app.py --apply  fix the named files as they are on disk"
     )]
     Fix(FixArgs),
+    /// Everything about a rule, or a staged finding named by its fingerprint: the provider's
+    /// whole rotation checklist and every way to allow a false positive.
+    #[command(
+        after_help = "Examples:\n  tokenguard explain replicate-api-token\n  tokenguard explain 0f3c...   (a fingerprint a report printed)"
+    )]
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// A rule id (`tokenguard rules`) or a fingerprint (32 hex digits).
+    #[arg(value_name = "RULE|FINGERPRINT")]
+    pub what: String,
 }
 
 #[derive(Debug, clap::Args)]

@@ -39,8 +39,9 @@ pub(super) fn message(
             suppressed: collector.suppressed,
             shallow: report::ShallowBaseline::default(),
         },
+        detail: setup.detail,
     };
-    write_outcome(outcome, output, &setup.scanner)
+    write_outcome(outcome, output, &setup.scanner, Some(file))
 }
 
 /// What git records of the message: all of it, unless git put its scissors block into an

@@ -17,6 +17,7 @@ use crate::scan::Environment;
 mod baseline;
 mod config_show;
 mod docs;
+mod explain;
 mod fix;
 mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
@@ -50,6 +51,7 @@ pub fn run(cli: &Cli, env: &Environment) -> Result<ExitStatus> {
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
         Command::Fix(args) => fix::run(args, &options),
+        Command::Explain(args) => explain::run(args, &options, env),
     }
 }
 
@@ -111,7 +113,8 @@ pub fn mode_of(command: &Command, env: &Environment) -> Option<Mode> {
         | Command::Ignore(_)
         | Command::Completions { .. }
         | Command::Man { .. }
-        | Command::Fix(_) => None,
+        | Command::Fix(_)
+        | Command::Explain(_) => None,
     }
 }
 

@@ -11,7 +11,7 @@ use crate::detect::Scanner;
 use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::git::Repo;
-use crate::report::{self, Mode, Outcome};
+use crate::report::{self, Outcome};
 use crate::scan::{Checks, Environment, Source, gather};
 
 /// `scan-staged`: what the commit being made adds.
@@ -90,7 +90,7 @@ fn scan(
         quiet: output.quiet,
     };
     let (outcome, scanner) = gather(repo, source, checks, settings, env)?;
-    let status = write_outcome(outcome, output, &scanner);
+    let status = write_outcome(outcome, output, &scanner, None);
     // The process ends after the report: freeing the compiled rules, automata and regexes one
     // by one costs more than a small commit's whole scan takes (0.6 M instructions).
     std::mem::forget(scanner);
@@ -98,10 +98,12 @@ fn scan(
 }
 
 /// Writes the report in the format asked for; the exit status follows from the outcome.
+/// `message_file` is the commit message `scan-message` read, which the advice names.
 pub(super) fn write_outcome(
     outcome: Outcome,
     output: &ScanArgs,
     scanner: &Scanner,
+    message_file: Option<&std::path::Path>,
 ) -> Result<ExitStatus> {
     let status = if outcome.blocks() && !output.exit_zero {
         ExitStatus::Blocked
@@ -114,16 +116,24 @@ pub(super) fn write_outcome(
             let options = report::human::Options {
                 quiet: output.quiet,
                 verbose: output.verbose,
-                suggest_fix: outcome.mode == Mode::Commit
-                    && outcome
-                        .findings
-                        .iter()
-                        .any(|f| super::fix::fixable(&f.path)),
+                fixable: (outcome.findings.iter())
+                    .map(|f| super::fix::fixable(&f.path))
+                    .collect(),
             };
-            report::human::write(&mut stdout, &outcome, scanner.rules(), options)
+            let context = report::context::Context::from_process(message_file, outcome.detail);
+            let ids = outcome.findings.iter().map(|f| f.rule_id.as_str());
+            let catalog = report::catalog::Catalog::of_rules(scanner.rules(), ids);
+            report::human::write(&mut stdout, &outcome, &catalog, &options, &context)
         }
-        ScanFormat::Json => report::json::write(&mut stdout, &outcome),
-        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
+        ScanFormat::Json => {
+            let ids = outcome.findings.iter().map(|f| f.rule_id.as_str());
+            let catalog = report::catalog::Catalog::of_rules(scanner.rules(), ids);
+            report::json::write(&mut stdout, &outcome, &catalog)
+        }
+        ScanFormat::Sarif => {
+            let catalog = report::catalog::Catalog::whole(scanner.rules());
+            report::sarif::write(&mut stdout, &outcome, &catalog)
+        }
     }
     .and_then(|()| stdout.flush());
     match written {

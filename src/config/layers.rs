@@ -27,6 +27,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub allow: AllowSection,
     #[serde(default)]
+    pub output: OutputSection,
+    #[serde(default)]
     pub providers: BTreeMap<String, Provider>,
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
@@ -45,6 +47,15 @@ pub struct ScanSection {
     pub verify: Option<Spanned<bool>>,
     /// Seconds a scan may run before it fails closed, as `--timeout` (which wins).
     pub timeout: Option<Spanned<f64>>,
+}
+
+/// How reports are written, per repository or user.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    /// How much a blocked commit's report says: "short" (default) or "full" (every
+    /// provider's rotation checklist, as `-v`).
+    pub detail: Option<crate::report::context::Detail>,
 }
 
 /// A size as written: a number of bytes, or a string with a unit.

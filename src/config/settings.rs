@@ -27,6 +27,12 @@ pub struct ScanSettings {
     pub timeout: Option<f64>,
 }
 
+/// How reports are written (`[output]`).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct OutputSettings {
+    pub detail: crate::report::context::Detail,
+}
+
 /// One merged value and the layer it came from, for `tokenguard config`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Sourced {
@@ -41,6 +47,7 @@ pub struct Settings {
     pub rules: RuleSet,
     pub policy: Policy,
     pub scan: ScanSettings,
+    pub output: OutputSettings,
     pub sensitive: SensitiveMatcher,
     /// Labels of the layers, lowest first.
     pub layers: Vec<(LayerKind, PathBuf)>,
@@ -54,6 +61,7 @@ impl Settings {
         let mut rules = RuleSet::builtin()?;
         let mut policy = Policy::default();
         let mut scan = ScanSettings::default();
+        let mut output = OutputSettings::default();
         let mut sources: BTreeMap<String, Vec<Sourced>> = BTreeMap::new();
         let mut note = |key: &str, value: String, origin: &str| {
             sources.entry(key.to_string()).or_default().push(Sourced {
@@ -125,6 +133,14 @@ impl Settings {
                 }
                 scan.timeout = Some(seconds);
                 note("scan.timeout", seconds.to_string(), &origin);
+            }
+            if let Some(detail) = layer.file.output.detail {
+                output.detail = detail;
+                note(
+                    "output.detail",
+                    format!("{detail:?}").to_lowercase(),
+                    &origin,
+                );
             }
             let allow = &layer.file.allow;
             let mut judge = Judge {
@@ -217,6 +233,7 @@ impl Settings {
             rules,
             policy,
             scan,
+            output,
             sensitive,
             layers: layers.iter().map(|l| (l.kind, l.path.clone())).collect(),
             sources,

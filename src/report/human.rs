@@ -5,9 +5,12 @@ use std::io::Write;
 
 use colored::Colorize;
 
+use super::advice::{self, Kind};
+use super::catalog::Catalog;
+use super::context::{Context, Detail};
 use super::path::quote;
-use super::{Mode, Outcome, plural, shallow_note, summary_line};
-use crate::detect::rules::RuleSet;
+use super::wrap::{GLUED_SPACE, glue, wrap};
+use super::{Mode, Outcome, WarningKind, plural, shallow_note, summary_line};
 use crate::finding::Status;
 use crate::finding::{Finding, Part};
 
@@ -39,21 +42,40 @@ fn location(finding: &Finding) -> String {
 }
 
 /// How much the human report says.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Only the findings.
     pub quiet: bool,
-    /// Also every skipped file and why.
+    /// Also every skipped file and why, and the whole rotation checklist.
     pub verbose: bool,
-    /// `tokenguard fix` can replace at least one of the secrets by itself: name it first.
-    pub suggest_fix: bool,
+    /// For each finding, in order: whether `tokenguard fix` can replace it by itself.
+    pub fixable: Vec<bool>,
 }
 
+/// Writes the report, wrapped to `context.width` at word boundaries when there is one.
 pub fn write(
     out: &mut impl Write,
     outcome: &Outcome,
-    rules: &RuleSet,
-    switches: Options,
+    catalog: &Catalog<'_>,
+    switches: &Options,
+    context: &Context,
+) -> std::io::Result<()> {
+    let mut text = Vec::new();
+    render(&mut text, outcome, catalog, switches, context)?;
+    let text = String::from_utf8_lossy(&text);
+    let text = match context.width {
+        Some(width) => wrap(&text, width),
+        None => text.replace(GLUED_SPACE, " "),
+    };
+    out.write_all(text.as_bytes())
+}
+
+fn render(
+    out: &mut impl Write,
+    outcome: &Outcome,
+    catalog: &Catalog<'_>,
+    switches: &Options,
+    context: &Context,
 ) -> std::io::Result<()> {
     if switches.quiet {
         return outcome
@@ -62,14 +84,16 @@ pub fn write(
             .try_for_each(|finding| write_finding(out, finding));
     }
     write_warnings(out, outcome, switches.verbose)?;
+    let wording = outcome.mode.wording_for(context.hook);
     if outcome.findings.is_empty() {
+        // A clean commit says so once: the pre-commit hook's line; commit-msg adds nothing.
+        if outcome.mode == Mode::Message && context.hook && !outcome.blocks() {
+            return Ok(());
+        }
         let verdict = if outcome.blocks() {
-            format!(
-                "tokenguard: {} by the warnings above.",
-                blocked_what(outcome.mode)
-            )
-            .red()
-            .bold()
+            format!("tokenguard: {} by the warnings above.", wording.blocked)
+                .red()
+                .bold()
         } else {
             "tokenguard: no secrets found.".green()
         };
@@ -80,60 +104,22 @@ pub fn write(
         )?;
         return write_shallow_note(out, outcome);
     }
-    let count = outcome.findings.len() as u64;
-    let headline = match outcome.mode {
-        Mode::Commit => format!(
-            "commit blocked: {} in the staged change",
-            plural(count, "secret")
-        ),
-        Mode::Push => format!(
-            "push blocked: {} in the commits being pushed",
-            plural(count, "secret")
-        ),
-        Mode::Server => format!(
-            "push rejected: {} in the pushed commits",
-            plural(count, "secret")
-        ),
-        Mode::History => format!("{} added in the scanned commits", plural(count, "secret")),
-        Mode::Files => format!("{} in the scanned files", plural(count, "secret")),
-        Mode::Message => format!(
-            "commit blocked: {} in the commit message",
-            plural(count, "secret")
-        ),
-    };
-    writeln!(out, "{}", format!("tokenguard: {headline}").red().bold())?;
+    let (before, after) = wording.headline;
+    let count = plural(outcome.findings.len() as u64, "secret");
+    writeln!(
+        out,
+        "{}",
+        format!("tokenguard: {before}{count}{after}").red().bold()
+    )?;
     writeln!(out)?;
     for finding in &outcome.findings {
         write_finding(out, finding)?;
     }
-    write_remediation(out, outcome, rules, switches.suggest_fix)?;
     writeln!(out)?;
-    writeln!(
-        out,
-        "False positive? Put {} in a comment on that line ({} for the line after; {} and {} work too),",
-        "tokenguard:allow".cyan(),
-        "tokenguard:allow-next-line".cyan(),
-        "pragma: allowlist secret".cyan(),
-        "gitleaks:allow".cyan()
-    )?;
-    writeln!(
-        out,
-        "or record its fingerprint: {}",
-        "tokenguard ignore FINGERPRINT --reason \"...\"".cyan()
-    )?;
-    match outcome.mode {
-        Mode::Commit | Mode::Message => writeln!(
-            out,
-            "To commit anyway, deliberately: {}",
-            "git commit --no-verify".cyan()
-        )?,
-        Mode::Push => writeln!(
-            out,
-            "To push anyway, deliberately: {}",
-            "git push --no-verify".cyan()
-        )?,
-        // A server-side hook cannot be skipped from the client; history and files block nothing.
-        Mode::Server | Mode::History | Mode::Files => {}
+    write_advice(out, outcome, catalog, switches, context)?;
+    let full = switches.verbose || context.detail == Detail::Full;
+    if full {
+        write_checklists(out, outcome, catalog)?;
     }
     writeln!(out)?;
     writeln!(out, "{}", summary_line(&outcome.stats, outcome.mode))?;
@@ -144,15 +130,6 @@ fn write_shallow_note(out: &mut impl Write, outcome: &Outcome) -> std::io::Resul
     match shallow_note(&outcome.stats) {
         Some(note) => writeln!(out, "{}", note.yellow()),
         None => Ok(()),
-    }
-}
-
-fn blocked_what(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Commit | Mode::Message => "commit blocked",
-        Mode::Push => "push blocked",
-        Mode::Server => "push rejected",
-        Mode::History | Mode::Files => "blocked",
     }
 }
 
@@ -190,205 +167,178 @@ fn write_finding(out: &mut impl Write, finding: &Finding) -> std::io::Result<()>
     )
 }
 
-/// What to do now (once, worded for what was scanned), then each provider's own steps.
-fn write_remediation(
+/// A labelled line of the advice block: the label in a column of its own, so that a wrapped
+/// line continues under the text.
+fn labelled(out: &mut impl Write, label: &str, text: &str) -> std::io::Result<()> {
+    let label = if label.is_empty() {
+        String::new()
+    } else {
+        format!("{label}:")
+    };
+    writeln!(out, "{label:<9}{text}")
+}
+
+/// The short advice: revoke a live token, the fix of each kind found, when to rotate, how to
+/// allow a false positive, how to skip the check, where the rest is.
+fn write_advice(
     out: &mut impl Write,
     outcome: &Outcome,
-    rules: &RuleSet,
-    suggest_fix: bool,
+    catalog: &Catalog<'_>,
+    switches: &Options,
+    context: &Context,
 ) -> std::io::Result<()> {
     let providers: BTreeSet<&str> = outcome
         .findings
         .iter()
         .map(|f| f.provider_key.as_str())
         .collect();
-    let env_var = providers
-        .iter()
-        .filter_map(|key| rules.providers.get(*key))
-        .find_map(|p| p.env_vars.first())
-        .map_or("API_TOKEN", String::as_str);
-    let first = &outcome.findings[0];
-    let path = quote(&first.path);
-    let replace = format!(
-        "Replace it in the file with a read of an environment variable, e.g. \
-         os.environ[\"{env_var}\"] (Python), process.env.{env_var} (JS), \"${env_var}\" (shell), \
-         and keep the value in an untracked .env file or a secret manager."
-    );
-
-    writeln!(out)?;
-    let live: BTreeSet<&str> = outcome
-        .findings
-        .iter()
-        .filter(|f| f.verification == Some(Status::Live))
-        .map(|f| f.provider_key.as_str())
-        .collect();
-    if !live.is_empty() {
-        writeln!(
+    let named = |key: &str, text: &str| match providers.len() {
+        1 => text.to_string(),
+        _ => format!("{}: {text}", catalog.provider(key).map_or(key, |p| p.name)),
+    };
+    for key in live_providers(outcome) {
+        if let Some(provider) = catalog.provider(key) {
+            let text = format!(
+                "LIVE, the provider accepted it: revoke it now at {}",
+                provider.revoke_url
+            );
+            labelled(out, "Revoke", &named(key, &text).red().bold().to_string())?;
+        }
+    }
+    let mut fixes: Vec<String> = Vec::new();
+    for (index, finding) in outcome.findings.iter().enumerate() {
+        let fixable = switches.fixable.get(index).copied().unwrap_or(false);
+        let kind = Kind::of(finding, fixable);
+        let text = advice::fix(finding, kind, outcome, context);
+        if !fixes.contains(&text) {
+            fixes.push(text);
+        }
+    }
+    for (index, text) in fixes.iter().enumerate() {
+        labelled(
             out,
-            "{}",
-            "LIVE tokens: the provider accepted them. Revoke them now, before anything else:"
-                .red()
-                .bold()
+            if index == 0 { "Fix" } else { "" },
+            &text.cyan().to_string(),
         )?;
-        for key in &live {
-            if let Some(provider) = rules.providers.get(*key) {
-                writeln!(out, "  - {}: {}", provider.name, provider.revoke_url)?;
-            }
-        }
-        writeln!(out)?;
     }
-    match outcome.mode {
-        Mode::Commit => {
-            writeln!(
+    for key in &providers {
+        if let Some(provider) = catalog.provider(key) {
+            let displayed = outcome
+                .findings
+                .iter()
+                .any(|f| f.provider_key == *key && Kind::of(f, false) == Kind::NotebookOutput);
+            let when = match displayed {
+                true => "now (a notebook output showed it):",
+                false => outcome.mode.wording().rotate,
+            };
+            labelled(
                 out,
-                "{}",
-                "The secret is only staged: it has not entered git history. To fix it:".bold()
+                "Rotate",
+                &named(key, &format!("{when} {}", provider.revoke_url)),
             )?;
-            let mut step = 1;
-            if suggest_fix {
-                writeln!(
-                    out,
-                    "  1. Let tokenguard do it: {} shows the change and what is left to do by hand, {} writes it (the value goes to an ignored .env, the file is re-staged).",
-                    "tokenguard fix".cyan(),
-                    "tokenguard fix --apply".cyan()
-                )?;
-                writeln!(out, "  2. Or by hand: {replace}")?;
-                step = 2;
+        }
+    }
+    let fingerprint = match outcome.findings.as_slice() {
+        [only] => only.fingerprint.as_str(),
+        _ => "FINGERPRINT",
+    };
+    labelled(
+        out,
+        "Allow",
+        &format!(
+            "{}{}",
+            glue(&format!("tokenguard ignore {fingerprint} --reason \"...\"")).cyan(),
+            if fingerprint == "FINGERPRINT" {
+                "   (with its fingerprint, above)"
             } else {
-                writeln!(out, "  1. {replace}")?;
+                ""
             }
-            writeln!(
-                out,
-                "  {}. Stage the fixed file again: git add {path}   (or unstage it: git restore --staged {path})",
-                step + 1
-            )?;
-            writeln!(
-                out,
-                "  {}. If the token was ever shared, pushed, pasted or logged anywhere, treat it as leaked and rotate it:",
-                step + 2
-            )?;
-        }
-        Mode::Message => {
-            writeln!(
-                out,
-                "{}",
-                "The commit was not made: the token is only in the message you wrote. To fix it:"
-                    .bold()
-            )?;
-            writeln!(
-                out,
-                "  If the token was ever shared, pushed, pasted or logged anywhere, treat it as leaked and rotate it:"
-            )?;
-        }
-        Mode::Push => {
-            let commit = first.commit.as_deref().unwrap_or("COMMIT");
-            writeln!(
-                out,
-                "{}",
-                "The secret is in local commits that have not been pushed. To fix it:".bold()
-            )?;
-            writeln!(out, "  1. {replace}")?;
-            writeln!(
-                out,
-                "  2. Rewrite the commits that add it, e.g. git rebase -i {commit}^ (edit the commit, fix the file, git commit --amend, git rebase --continue), then push again."
-            )?;
-            writeln!(
-                out,
-                "  3. If the token was ever shared, pushed elsewhere, pasted or logged, treat it as leaked and rotate it:"
-            )?;
-        }
-        Mode::Server => {
-            let commit = first.commit.as_deref().unwrap_or("COMMIT");
-            writeln!(
-                out,
-                "{}",
-                "The server rejected the push: nothing of it was stored. To fix the pushed commits:"
-                    .bold()
-            )?;
-            writeln!(out, "  1. {replace}")?;
-            writeln!(
-                out,
-                "  2. In your clone, rewrite the commits that add it, e.g. git rebase -i {commit}^ (edit the commit, fix the file, git commit --amend, git rebase --continue); every commit listed above needs the fix."
-            )?;
-            writeln!(
-                out,
-                "  3. Push again. The token left your machine in this push: treat it as leaked and rotate it:"
-            )?;
-        }
-        Mode::History | Mode::Files => {
-            writeln!(
-                out,
-                "{}",
-                "The secret is in the repository. Treat it as leaked once it has been pushed or shared:".bold()
-            )?;
-            writeln!(
-                out,
-                "  1. Revoke and rotate it now (below): removing it from git does not un-leak it."
-            )?;
-            writeln!(out, "  2. {replace}")?;
-            writeln!(
-                out,
-                "  3. If the history must not keep it, rewrite it (git filter-repo --replace-text) and have every clone re-fetch."
-            )?;
-        }
-    }
-    write_part_steps(out, outcome)?;
-    for key in providers {
-        let Some(provider) = rules.providers.get(key) else {
-            continue;
+        ),
+    )?;
+    write_bypass(out, outcome.mode, context)?;
+    if !(switches.verbose || context.detail == Detail::Full) {
+        let rules: BTreeSet<&str> = outcome
+            .findings
+            .iter()
+            .map(|f| f.rule_id.as_str())
+            .collect();
+        let explain: Vec<String> = rules
+            .iter()
+            .map(|id| glue(&format!("tokenguard explain {id}")).cyan().to_string())
+            .collect();
+        // A hook's command line is not the user's: name the command that shows it all.
+        let verbose = match outcome.mode {
+            Mode::Commit => format!(", or {}", glue("tokenguard scan-staged -v").cyan()),
+            Mode::History | Mode::Files => ", or add -v".to_string(),
+            Mode::Message | Mode::Push | Mode::Server => String::new(),
         };
-        writeln!(out)?;
-        writeln!(out, "  {} ({})", provider.name.bold(), provider.docs)?;
-        for step in provider.steps.iter() {
-            writeln!(out, "    - {step}")?;
-        }
+        labelled(out, "More", &format!("{}{verbose}", explain.join(", ")))?;
     }
     Ok(())
 }
 
-/// What to do about a secret outside a file's content: in a name, a commit or tag message.
-fn write_part_steps(out: &mut impl Write, outcome: &Outcome) -> std::io::Result<()> {
-    let has = |part: Part| outcome.findings.iter().find(|f| f.part == part);
-    if has(Part::Path).is_some() || has(Part::SymlinkTarget).is_some() {
-        writeln!(
-            out,
-            "  A token in a file name or a symlink's target: rename the file (git mv) or point the link elsewhere (ln -sfn), so that no name holds it; for commits already made, rewrite them as above."
-        )?;
-    }
-    if let Some(finding) = has(Part::CommitMessage) {
-        if outcome.mode == Mode::Message {
-            writeln!(
-                out,
-                "  The token is in the commit message, and the commit was not made: write the message again without it (git commit -e -F .git/COMMIT_EDITMSG starts from what you wrote)."
-            )?;
-        } else {
-            let commit = finding.commit.as_deref().unwrap_or("COMMIT");
-            writeln!(
-                out,
-                "  A token in a commit message: reword that commit (git rebase -i {commit}^, mark it reword) and push again."
-            )?;
-        }
-    }
-    if let Some(finding) = outcome
+/// The deliberate way past the check, for this mode and whoever runs tokenguard.
+fn write_bypass(out: &mut impl Write, mode: Mode, context: &Context) -> std::io::Result<()> {
+    let wording = mode.wording_for(context.hook);
+    let Some(bypass) = wording.bypass else {
+        return Ok(());
+    };
+    let text = match (context.framework, wording.framework_bypass) {
+        (true, Some(skip)) => format!(
+            "{}, or {}   (deliberately)",
+            glue(skip).cyan(),
+            glue(bypass).cyan()
+        ),
+        _ => format!("{}   (deliberately)", glue(bypass).cyan()),
+    };
+    labelled(out, "Bypass", &text)
+}
+
+fn live_providers(outcome: &Outcome) -> BTreeSet<&str> {
+    outcome
         .findings
         .iter()
-        .find(|f| f.cell.as_ref().is_some_and(|cell| cell.output.is_some()))
-    {
-        let path = quote(&finding.path);
-        let then = match outcome.mode {
-            Mode::Commit => "stage the notebook again",
-            _ => "commit that, and rewrite the commits that added the output as above",
+        .filter(|f| f.verification == Some(Status::Live))
+        .map(|f| f.provider_key.as_str())
+        .collect()
+}
+
+/// `-v` or `detail = "full"`: each provider's whole rotation checklist and every way to
+/// allow a line.
+fn write_checklists(
+    out: &mut impl Write,
+    outcome: &Outcome,
+    catalog: &Catalog<'_>,
+) -> std::io::Result<()> {
+    let providers: BTreeSet<&str> = outcome
+        .findings
+        .iter()
+        .map(|f| f.provider_key.as_str())
+        .collect();
+    for key in providers {
+        let Some(provider) = catalog.provider(key) else {
+            continue;
         };
+        writeln!(out)?;
         writeln!(
             out,
-            "  A token in a notebook's output: it was displayed, so rotate it (below) whatever else you do. Clear the outputs (jupyter nbconvert --clear-output --inplace {path}, or nbstripout {path}; nbstripout --install clears them on every commit from then on), fix the code that printed it, and {then}."
+            "Rotating a {} token ({}):",
+            provider.name.bold(),
+            provider.docs
         )?;
+        for step in provider.steps {
+            writeln!(out, "  - {step}")?;
+        }
     }
-    if let Some(finding) = has(Part::TagMessage) {
-        let tag = quote(finding.tag.as_deref().unwrap_or("TAG"));
+    if outcome.findings.iter().any(|f| !f.part.is_message()) {
+        writeln!(out)?;
         writeln!(
             out,
-            "  A token in a tag message: delete the tag and tag again with a clean message (git tag -d {tag}, then git tag -a {tag} COMMIT); a tag already on a remote must be deleted there too (git push --delete origin {tag})."
+            "A false positive in a file can also be allowed on its line: put {} in a comment there ({} for the line after; {} and {} work too).",
+            "tokenguard:allow".cyan(),
+            "tokenguard:allow-next-line".cyan(),
+            "pragma: allowlist secret".cyan(),
+            "gitleaks:allow".cyan()
         )?;
     }
     Ok(())
@@ -404,12 +354,23 @@ fn write_warnings(out: &mut impl Write, outcome: &Outcome, verbose: bool) -> std
             (false, kind) if kind.verbose_only() => "skipped",
             (false, _) => "warning",
         };
+        // A credentials file: the command that untracks it, pasteable.
+        let message = match warning.kind {
+            WarningKind::SensitiveFile => {
+                let path = advice::shell_word(&warning.path);
+                format!(
+                    "a file that holds credentials by convention is staged; keep it out of git: {} && {}",
+                    glue(&format!("git rm --cached {path}")).cyan(),
+                    glue(&format!("echo {path} >> .gitignore")).cyan()
+                )
+            }
+            _ => warning.message.clone(),
+        };
         writeln!(
             out,
-            "tokenguard: {}: {}: {}",
+            "tokenguard: {}: {}: {message}",
             label.yellow().bold(),
             quote(&warning.path).bold(),
-            warning.message
         )?;
     }
     Ok(())

@@ -9,7 +9,11 @@ use serde::Serialize;
 use crate::finding::Finding;
 use crate::git::StagedStats;
 
+mod advice;
+pub mod catalog;
 pub mod config;
+pub mod context;
+pub mod explain;
 /// What `tokenguard fix` changes.
 pub mod fix;
 pub mod human;
@@ -19,6 +23,7 @@ pub mod path;
 pub mod rules;
 
 pub mod sarif;
+pub mod wrap;
 
 /// What was scanned, which decides what the remediation says.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -40,25 +45,109 @@ pub enum Mode {
     Message,
 }
 
+/// Everything a report says differently for one mode, in one place.
+#[derive(Debug)]
+pub struct Wording {
+    /// The headline after "tokenguard: ", around the count of secrets.
+    pub headline: (&'static str, &'static str),
+    /// What a blocking warning did: "commit blocked".
+    pub blocked: &'static str,
+    /// The deliberate way past the check, when there is one on this side.
+    pub bypass: Option<&'static str>,
+    /// The same for the pre-commit framework, which skips a hook by its id.
+    pub framework_bypass: Option<&'static str>,
+    /// Appended to an error's one-line message: what the failure means for the command.
+    pub error_note: &'static str,
+    /// Before a provider's revoke page: when to rotate.
+    pub rotate: &'static str,
+}
+
+const COMMIT: Wording = Wording {
+    headline: ("commit blocked: ", " in the staged change"),
+    blocked: "commit blocked",
+    bypass: Some("git commit --no-verify"),
+    framework_bypass: Some("SKIP=tokenguard git commit"),
+    error_note: " (commit blocked; to commit anyway, deliberately: git commit --no-verify)",
+    rotate: "if it ever left this machine:",
+};
+
+/// `scan-staged` run by hand: the same scan, but no commit is being made.
+const STAGED_BY_HAND: Wording = Wording {
+    headline: ("", " in the staged change"),
+    blocked: "blocked",
+    bypass: None,
+    framework_bypass: None,
+    ..COMMIT
+};
+
+const MESSAGE: Wording = Wording {
+    headline: ("commit blocked: ", " in the commit message"),
+    framework_bypass: Some("SKIP=tokenguard-message git commit"),
+    ..COMMIT
+};
+
+const PUSH: Wording = Wording {
+    headline: ("push blocked: ", " in the commits being pushed"),
+    blocked: "push blocked",
+    bypass: Some("git push --no-verify"),
+    framework_bypass: Some("SKIP=tokenguard git push"),
+    error_note: " (push blocked; to push anyway, deliberately: git push --no-verify)",
+    rotate: "if it was ever shared, pasted or logged:",
+};
+
+/// A server-side hook cannot be skipped from the client.
+const SERVER: Wording = Wording {
+    headline: ("push rejected: ", " in the pushed commits"),
+    blocked: "push rejected",
+    bypass: None,
+    framework_bypass: None,
+    error_note: " (push rejected: the server's tokenguard hook could not check it; \
+                 ask the server's administrator)",
+    rotate: "now: it left your machine in this push:",
+};
+
+/// History and files block nothing.
+const HISTORY: Wording = Wording {
+    headline: ("", " added in the scanned commits"),
+    blocked: "blocked",
+    bypass: None,
+    framework_bypass: None,
+    error_note: " (scan not completed)",
+    rotate: "now if it was ever pushed or shared:",
+};
+
+const FILES: Wording = Wording {
+    headline: ("", " in the scanned files"),
+    ..HISTORY
+};
+
 impl Mode {
+    /// How this mode's report is worded.
+    pub fn wording(self) -> &'static Wording {
+        match self {
+            Mode::Commit => &COMMIT,
+            Mode::Message => &MESSAGE,
+            Mode::Push => &PUSH,
+            Mode::Server => &SERVER,
+            Mode::History => &HISTORY,
+            Mode::Files => &FILES,
+        }
+    }
+
+    /// How this mode's report is worded when run by a hook (`hook`) or by hand: a commit is
+    /// blocked only when git is making one.
+    pub fn wording_for(self, hook: bool) -> &'static Wording {
+        match (self, hook) {
+            (Mode::Commit, false) => &STAGED_BY_HAND,
+            _ => self.wording(),
+        }
+    }
+
     /// What an error means for the command that failed, appended to its one-line message:
     /// the deliberate way out where one exists. `None` is a setup command (install, rules,
     /// config, ignore), where an error blocks nothing.
     pub fn error_note(mode: Option<Mode>) -> &'static str {
-        match mode {
-            Some(Mode::Commit | Mode::Message) => {
-                " (commit blocked; to commit anyway, deliberately: git commit --no-verify)"
-            }
-            Some(Mode::Push) => {
-                " (push blocked; to push anyway, deliberately: git push --no-verify)"
-            }
-            Some(Mode::Server) => {
-                " (push rejected: the server's tokenguard hook could not check it; \
-                 ask the server's administrator)"
-            }
-            Some(Mode::History | Mode::Files) => " (scan not completed)",
-            None => "",
-        }
+        mode.map_or("", |mode| mode.wording().error_note)
     }
 }
 
@@ -70,6 +159,8 @@ pub struct Outcome {
     /// Findings' neighbours: staged `.env` files, files over the size limit.
     pub warnings: Vec<Warning>,
     pub stats: Stats,
+    /// How much the human report says (the configuration's `[output] detail`).
+    pub detail: context::Detail,
 }
 
 /// Something worth saying that is not a finding: a staged `.env`-style file, a file skipped
@@ -169,22 +260,39 @@ fn plural(count: u64, noun: &str) -> String {
     }
 }
 
+/// Bytes as the progress line shows them (`1.20 MiB`), below a KiB as a count of bytes.
+fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        0..1024 => plural(bytes, "byte"),
+        _ => indicatif::HumanBytes(bytes).to_string(),
+    }
+}
+
 /// The closing line of every report: what was scanned and what was skipped. Whole files
 /// (`Mode::Files`) have lines, not added lines.
 pub fn summary_line(stats: &Stats, mode: Mode) -> String {
     let s = &stats.staged;
     if mode == Mode::Message {
-        return format!("scanned the commit message ({} bytes)", s.bytes_scanned);
+        return format!(
+            "scanned the commit message ({})",
+            human_bytes(s.bytes_scanned)
+        );
     }
     let lines = match mode {
         Mode::Files => "line",
         _ => "added line",
     };
+    // A modified file that could hold no secret is never diffed, so its added lines are not
+    // counted: the count covers the other files only, and is not printed as the commit's.
+    let counted = match (s.diffs_skipped, s.added_lines) {
+        (0, _) => format!(", {}", plural(s.added_lines, lines)),
+        (_, 0) => String::new(),
+        (_, added) => format!(", {} in the other files", plural(added, lines)),
+    };
     let mut line = format!(
-        "scanned {} ({} bytes, {}",
+        "scanned {} ({}{counted}",
         plural(s.files_scanned, "file"),
-        s.bytes_scanned,
-        plural(s.added_lines, lines),
+        human_bytes(s.bytes_scanned),
     );
     if s.diffs_skipped > 0 {
         line.push_str(&format!(

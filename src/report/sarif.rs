@@ -6,7 +6,8 @@ use std::io::Write;
 use serde_json::{Value, json};
 
 use super::Outcome;
-use crate::detect::rules::{RuleSet, Severity};
+use super::catalog::Catalog;
+use crate::detect::rules::Severity;
 use crate::finding::Part;
 
 /// GitHub's scale for `security-severity` (critical >= 9.0, high >= 7.0, medium >= 4.0).
@@ -52,34 +53,42 @@ fn uri(path: &str) -> String {
         .collect()
 }
 
-pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::io::Result<()> {
-    let descriptors: Vec<Value> = rules
+pub fn write(
+    out: &mut impl Write,
+    outcome: &Outcome,
+    catalog: &Catalog<'_>,
+) -> std::io::Result<()> {
+    let descriptors: Vec<Value> = catalog
         .rules
         .iter()
         .map(|rule| {
-            let provider = rules.provider(rule);
+            let (name, docs, env_vars, steps) = catalog
+                .provider(rule.provider)
+                .map_or((rule.provider, "", &[][..], &[][..]), |p| {
+                    (p.name, p.docs, p.env_vars, p.steps)
+                });
             let mut help = format!(
                 "{}\n\nRemove the secret and read it from the environment ({}) or a secret manager, then:\n",
-                rule.spec.description,
-                provider.env_vars.join(", ")
+                rule.description,
+                env_vars.join(", ")
             );
-            for step in provider.steps.iter() {
+            for step in steps {
                 help.push_str(&format!("- {step}\n"));
             }
             json!({
-                "id": rule.id(),
-                "name": pascal_case(rule.id()),
-                "shortDescription": {"text": format!("{} {}", provider.name, rule.spec.description)},
+                "id": rule.id,
+                "name": pascal_case(rule.id),
+                "shortDescription": {"text": format!("{name} {}", rule.description)},
                 "fullDescription": {"text": format!(
-                    "{}. Provider: {}. Confidence: {:?}.",
-                    rule.spec.description, provider.name, rule.spec.confidence
+                    "{}. Provider: {name}. Confidence: {:?}.",
+                    rule.description, rule.confidence
                 )},
                 "help": {"text": help},
-                "helpUri": provider.docs,
-                "defaultConfiguration": {"level": level(rule.spec.severity)},
+                "helpUri": docs,
+                "defaultConfiguration": {"level": level(rule.severity)},
                 "properties": {
-                    "security-severity": security_severity(rule.spec.severity),
-                    "precision": format!("{:?}", rule.spec.confidence).to_lowercase(),
+                    "security-severity": security_severity(rule.severity),
+                    "precision": format!("{:?}", rule.confidence).to_lowercase(),
                     "tags": ["security", "secret", "external/cwe/cwe-798"],
                 },
             })
@@ -89,7 +98,7 @@ pub fn write(out: &mut impl Write, outcome: &Outcome, rules: &RuleSet) -> std::i
         .findings
         .iter()
         .map(|finding| {
-            let index = rules.rules.iter().position(|r| r.id() == finding.rule_id);
+            let index = catalog.rule_index(&finding.rule_id);
             let mut result = json!({
                 "ruleId": finding.rule_id,
                 "level": level(finding.severity),

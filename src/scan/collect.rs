@@ -200,7 +200,7 @@ impl<'a> Collector<'a> {
         if self.sensitive.matches(&path) && self.mode != Mode::Files && !by_mode {
             self.warnings.push(Warning {
                 kind: WarningKind::SensitiveFile,
-                message: "a file that holds credentials by convention is staged; keep it out of git (add it to .gitignore and `git restore --staged` it)".to_string(),
+                message: "a file that holds credentials by convention is staged; keep it out of git (`git rm --cached` it and add it to .gitignore)".to_string(),
                 path: shown.clone(),
                 blocks: self.block_sensitive,
             });

@@ -38,6 +38,8 @@ pub struct Setup {
     pub block_sensitive: bool,
     /// The user config asks for the live check.
     pub verify: bool,
+    /// How much the human report says (`[output] detail`).
+    pub detail: crate::report::context::Detail,
 }
 
 impl Setup {
@@ -49,6 +51,7 @@ impl Setup {
         };
         let block_sensitive = settings.scan.block_sensitive_files;
         let verify = settings.scan.verify;
+        let detail = settings.output.detail;
         let Settings {
             rules,
             policy,
@@ -64,6 +67,7 @@ impl Setup {
             sensitive,
             block_sensitive,
             verify,
+            detail,
         }
     }
 }
@@ -121,6 +125,7 @@ pub fn gather(
             suppressed: collector.suppressed,
             shallow: baseline,
         },
+        detail: setup.detail,
     };
     Ok((outcome, setup.scanner))
 }

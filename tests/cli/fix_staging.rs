@@ -191,12 +191,7 @@ fn blocked_commit_names_tokenguard_fix_first() {
     let run = repo.commit(&[]);
     assert_eq!(run.code, Some(1));
     assert!(
-        run.all()
-            .contains("  1. Let tokenguard do it: tokenguard fix"),
-        "{run:#?}"
-    );
-    assert!(
-        run.all().contains("  2. Or by hand: Replace it"),
+        run.all().contains("Fix:     tokenguard fix --apply"),
         "{run:#?}"
     );
 
@@ -208,7 +203,11 @@ fn blocked_commit_names_tokenguard_fix_first() {
     );
     let run = other.commit(&[]);
     assert!(!run.all().contains("tokenguard fix"), "{run:#?}");
-    assert!(run.all().contains("  1. Replace it"), "{run:#?}");
+    assert!(
+        run.all()
+            .contains("Fix:     read the value from an environment variable in settings.yaml"),
+        "{run:#?}"
+    );
 }
 
 #[test]

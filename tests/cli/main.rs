@@ -1,5 +1,6 @@
 //! End-to-end tests: real git repositories in temporary directories, the real hook and binary.
 
+mod advice;
 mod allow_guard;
 mod catalog;
 mod config;
@@ -38,6 +39,7 @@ mod redaction;
 mod rules;
 mod scan_files;
 mod scissors;
+mod snapshots;
 mod suppression;
 mod verify;
 mod wheel;

@@ -128,12 +128,12 @@ fn a_token_in_an_output_is_blocked_with_the_advice_to_clear_outputs() {
         result_at.as_str(),
         "jupyter nbconvert --clear-output --inplace setup.ipynb",
         "nbstripout setup.ipynb",
-        "rotate it",
+        "a notebook output showed it",
     ] {
         assert!(run.stderr.contains(expected), "{expected}\n{run:#?}");
     }
     assert_eq!(
-        run.stderr.matches("A token in a notebook's output").count(),
+        run.stderr.matches("jupyter nbconvert").count(),
         1,
         "{run:#?}"
     );

@@ -211,7 +211,7 @@ fn human_and_sarif_reports_carry_the_status() {
     repo.add("a.env", format!("REPLICATE_API_TOKEN={token}\n"));
     let human = scan(&repo, &server.base, &["--verify"]);
     assert!(human.stdout.contains("LIVE"), "{human:#?}");
-    assert!(human.stdout.contains("Revoke them now"), "{human:#?}");
+    assert!(human.stdout.contains("revoke it now"), "{human:#?}");
     assert!(
         human
             .stdout
