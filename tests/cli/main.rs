@@ -28,6 +28,7 @@ mod output;
 mod pathological;
 mod progress;
 mod ranges;
+mod readme;
 mod rules;
 mod scan_files;
 mod suppression;
