@@ -22,6 +22,7 @@ mod ignore;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
 mod message;
+mod output;
 mod progress;
 mod range_scan;
 mod rules;

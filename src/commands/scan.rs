@@ -215,8 +215,37 @@ pub(super) fn write_outcome(
     } else {
         ExitStatus::Clean
     };
+    // With --output, the files get the machine report and the terminal the human one.
+    for target in &output.outputs {
+        let format = super::output::format_of(target, output.format);
+        super::output::write_report(&target.path, |file| {
+            render(file, format, &outcome, output, scanner)
+        })?;
+    }
+    let format = match output.outputs.is_empty() {
+        true => output.format,
+        false => ScanFormat::Human,
+    };
     let mut stdout = std::io::stdout().lock();
-    let written = match output.format {
+    let written =
+        render(&mut stdout, format, &outcome, output, scanner).and_then(|()| stdout.flush());
+    match written {
+        // A reader that stopped early (`| head`) does not change what was found.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
+        Err(err) => Err(err.into()),
+        Ok(()) => Ok(status),
+    }
+}
+
+/// One report of `outcome` in `format`.
+fn render(
+    out: &mut impl Write,
+    format: ScanFormat,
+    outcome: &Outcome,
+    output: &ScanArgs,
+    scanner: &Scanner,
+) -> std::io::Result<()> {
+    match format {
         ScanFormat::Human => {
             let options = report::human::Options {
                 quiet: output.quiet,
@@ -227,17 +256,10 @@ pub(super) fn write_outcome(
                         .iter()
                         .any(|f| super::fix::fixable(&f.path)),
             };
-            report::human::write(&mut stdout, &outcome, scanner.rules(), options)
+            report::human::write(out, outcome, scanner.rules(), options)
         }
-        ScanFormat::Json => report::json::write(&mut stdout, &outcome),
-        ScanFormat::Sarif => report::sarif::write(&mut stdout, &outcome, scanner.rules()),
-    }
-    .and_then(|()| stdout.flush());
-    match written {
-        // A reader that stopped early (`| head`) does not change what was found.
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
-        Err(err) => Err(err.into()),
-        Ok(()) => Ok(status),
+        ScanFormat::Json => report::json::write(out, outcome),
+        ScanFormat::Sarif => report::sarif::write(out, outcome, scanner.rules()),
     }
 }
 

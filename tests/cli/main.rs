@@ -25,6 +25,7 @@ mod memory;
 mod modes;
 mod notebooks;
 mod output;
+mod output_files;
 mod pathological;
 mod progress;
 mod ranges;

@@ -161,8 +161,7 @@ fn redirect_targets(block: &str, home: &Path) -> Vec<PathBuf> {
         .filter_map(|line| {
             let code = line.split(" #").next().unwrap();
             let target = code.split("> ").nth(1)?.split_whitespace().next()?;
-            let target = target.strip_prefix("~/").map(|t| home.join(t));
-            target
+            target.strip_prefix("~/").map(|t| home.join(t))
         })
         .collect()
 }
