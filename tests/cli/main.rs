@@ -1,5 +1,6 @@
 //! End-to-end tests: real git repositories in temporary directories, the real hook and binary.
 
+mod action;
 mod catalog;
 mod config;
 mod content;
