@@ -20,6 +20,7 @@ mod history;
 mod history_fast;
 mod index_formats;
 mod install;
+mod installers;
 mod key_formats;
 mod managers;
 mod memory;
