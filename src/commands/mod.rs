@@ -27,6 +27,7 @@ mod progress;
 mod range_scan;
 mod rules;
 mod scan;
+mod server_config;
 
 /// Runs one command and returns how the process should exit.
 pub fn run(cli: &Cli) -> Result<ExitStatus> {

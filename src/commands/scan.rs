@@ -284,7 +284,13 @@ pub(super) fn gather(
         verify_timeout,
         quiet,
     } = checks;
-    let settings = settings_for(options, repo.workdir())?;
+    let settings = match (&source, repo.workdir()) {
+        // A server's receive: the repository's files as its default branch holds them.
+        (Source::Commits(_, _, Mode::Server), None) => {
+            super::server_config::settings(repo, options)?
+        }
+        (_, workdir) => settings_for(options, workdir)?,
+    };
     let mode = match &source {
         Source::Staged => Mode::Commit,
         Source::Paths(_) | Source::Tree(_) => Mode::Files,

@@ -34,6 +34,7 @@ mod ranges;
 mod readme;
 mod rules;
 mod scan_files;
+mod server_ignore;
 mod suppression;
 mod verify;
 mod wheel;
