@@ -248,6 +248,13 @@ pub enum Command {
         after_help = "Example:\n  tokenguard baseline --reason \"fixtures and revoked demo tokens, reviewed\" --verify"
     )]
     Baseline(BaselineArgs),
+    /// Move over from gitleaks or detect-secrets: what .gitleaks.toml, .gitleaksignore and
+    /// .secrets.baseline allow becomes .tokenguard.toml and .tokenguardignore entries, each
+    /// through the same guards as one written by hand.
+    #[command(
+        after_help = "Examples:\n  tokenguard import --dry-run   the summary only: taken, translated, left out\n  tokenguard import             write the entries"
+    )]
+    Import(ImportArgs),
     /// Print a shell completion script, generated from this command line.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -276,6 +283,13 @@ pub struct FixArgs {
     /// Write the fix: the files, .env (mode 0600) and .gitignore, and update the index.
     #[arg(long)]
     pub apply: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Print what would be imported and why, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]

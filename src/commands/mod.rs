@@ -19,6 +19,7 @@ mod config_show;
 mod docs;
 mod fix;
 mod ignore;
+mod import;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
 mod message;
@@ -49,6 +50,7 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::Config(args) => config_show::run(args, &options),
         Command::Ignore(args) => ignore::run(args),
         Command::Baseline(args) => baseline::run(args, &options),
+        Command::Import(args) => import::run(args, &options),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
         Command::Fix(args) => fix::run(args, &options),
@@ -113,6 +115,7 @@ pub fn mode_of(command: &Command) -> Option<Mode> {
         | Command::Rules(_)
         | Command::Config(_)
         | Command::Ignore(_)
+        | Command::Import(_)
         | Command::Completions { .. }
         | Command::Man { .. }
         | Command::Fix(_) => None,

@@ -18,6 +18,7 @@ mod git_flow;
 mod hardening;
 mod history;
 mod history_fast;
+mod import;
 mod index_formats;
 mod install;
 mod installers;
