@@ -325,8 +325,7 @@ fn write_config(
         .map(|t| config::settings_from_text(t, Path::new(REPO_CONFIG)));
     match (text, valid) {
         (Some(text), Some(Ok(_))) => {
-            let path = root.join(REPO_CONFIG);
-            std::fs::write(&path, text).map_err(|source| Error::WriteFile { path, source })?;
+            super::output::replace_atomically(&root.join(REPO_CONFIG), text.as_bytes())?;
             writeln!(
                 out,
                 "wrote {} allowlist entries to {REPO_CONFIG}",
@@ -400,10 +399,7 @@ fn write_ignore(
         let reason = redact_secret_shaped(&reason.replace('\n', " "));
         text.push_str(&format!("{fingerprint} # {reason}\n"));
     }
-    std::fs::write(&path, text).map_err(|source| Error::WriteFile {
-        path: path.clone(),
-        source,
-    })?;
+    super::output::replace_atomically(&path, text.as_bytes())?;
     writeln!(out, "wrote {} fingerprints to {IGNORE_FILE}", new.len())?;
     Ok(())
 }

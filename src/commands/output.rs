@@ -45,7 +45,7 @@ pub(super) fn write_report(
 
 /// Replaces `path` with `content`: the old file stays whole until the rename. An existing
 /// file keeps its mode (never widened); a symlink in its place is replaced, not followed.
-fn replace_atomically(path: &Path, content: &[u8]) -> Result<()> {
+pub(super) fn replace_atomically(path: &Path, content: &[u8]) -> Result<()> {
     let error = |source: std::io::Error| Error::WriteFile {
         path: path.to_path_buf(),
         source,

@@ -35,6 +35,7 @@ mod ranges;
 mod readme;
 mod rules;
 mod scan_files;
+mod schemas;
 mod server_ignore;
 mod suppression;
 mod verify;
