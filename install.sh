@@ -9,6 +9,27 @@
 #   ./install.sh --hook-only     # only install the hook (binary from TOKENGUARD_BIN or PATH)
 set -eu
 
+usage() {
+    cat <<'USAGE'
+Usage: ./install.sh [--no-hook | --hook-only] [REPO]
+
+Builds and installs the tokenguard binary (cargo install --locked), then installs the hooks
+(pre-commit, commit-msg, pre-push) into a git repository and scans what is staged there.
+
+  REPO          the repository to hook (default: the one around the current directory)
+  --no-hook     only build and install the binary
+  --hook-only   only install the hooks (binary from TOKENGUARD_BIN or PATH)
+  -h, --help    print this help and do nothing else
+USAGE
+}
+
+# --help wins wherever it is, before anything is built or written.
+for arg in "$@"; do
+    case "$arg" in
+        -h|--help) usage; exit 0 ;;
+    esac
+done
+
 here=$(cd "$(dirname "$0")" && pwd)
 target=.
 want_hook=yes
@@ -17,7 +38,6 @@ for arg in "$@"; do
     case "$arg" in
         --no-hook) want_hook=no ;;
         --hook-only) want_build=no ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         -*) echo "install.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
         *) target=$arg ;;
     esac

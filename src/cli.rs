@@ -72,6 +72,7 @@ impl Cli {
                     exit_zero: false,
                     verify: false,
                     verify_timeout: 5.0,
+                    outputs: Vec::new(),
                 },
             },
         }
@@ -263,6 +264,13 @@ pub enum Command {
         after_help = "Example:\n  tokenguard baseline --reason \"fixtures and revoked demo tokens, reviewed\" --verify"
     )]
     Baseline(BaselineArgs),
+    /// Move over from gitleaks or detect-secrets: what .gitleaks.toml, .gitleaksignore and
+    /// .secrets.baseline allow becomes .tokenguard.toml and .tokenguardignore entries, each
+    /// through the same guards as one written by hand.
+    #[command(
+        after_help = "Examples:\n  tokenguard import --dry-run   the summary only: taken, translated, left out\n  tokenguard import             write the entries"
+    )]
+    Import(ImportArgs),
     /// Print a shell completion script, generated from this command line.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -311,6 +319,13 @@ pub struct FixArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Print what would be imported and why, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct BaselineArgs {
     /// The tree whose findings are recorded.
     #[arg(default_value = "HEAD")]
@@ -327,7 +342,7 @@ pub struct BaselineArgs {
 }
 
 const COMPLETIONS_HELP: &str = "\
-Install (the directory each shell loads completions from):
+Install (the directory each shell loads completions from; mkdir -p it first):
   tokenguard completions bash > ~/.local/share/bash-completion/completions/tokenguard
   tokenguard completions zsh  > ~/.zfunc/_tokenguard   # with fpath+=(~/.zfunc) before compinit
   tokenguard completions fish > ~/.config/fish/completions/tokenguard.fish";
@@ -335,8 +350,8 @@ Install (the directory each shell loads completions from):
 const MAN_HELP: &str = "\
 Examples:
   tokenguard man | man -l -
-  tokenguard man > ~/.local/share/man/man1/tokenguard.1
-  tokenguard man --dir /usr/local/share/man/man1";
+  mkdir -p ~/.local/share/man/man1 && tokenguard man > ~/.local/share/man/man1/tokenguard.1
+  tokenguard man --dir ~/.local/share/man/man1   # creates the directory";
 
 #[derive(Debug, clap::Args)]
 pub struct ConfigArgs {
@@ -376,6 +391,37 @@ pub struct ScanArgs {
     /// Seconds one live check may take.
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     pub verify_timeout: f64,
+    /// Write the report to FILE (atomically) and the human report to the terminal. FORMAT:
+    /// human, json or sarif; without it, --format when that is json or sarif, else from the
+    /// file's name (.json, .sarif). Repeat for several files.
+    #[arg(long = "output", value_name = "[FORMAT:]FILE")]
+    pub outputs: Vec<OutputTarget>,
+}
+
+/// One `--output`: a report file and, when its `FORMAT:` prefix names one, its format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputTarget {
+    pub format: Option<ScanFormat>,
+    pub path: std::path::PathBuf,
+}
+
+impl std::str::FromStr for OutputTarget {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<OutputTarget, String> {
+        let prefixed = text.split_once(':').and_then(|(name, path)| {
+            let format = ScanFormat::from_str(name, true).ok()?;
+            Some((Some(format), path))
+        });
+        let (format, path) = prefixed.unwrap_or((None, text));
+        if path.is_empty() {
+            return Err("a file name is needed (--output [FORMAT:]FILE)".to_string());
+        }
+        Ok(OutputTarget {
+            format,
+            path: path.into(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

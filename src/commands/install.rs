@@ -18,7 +18,9 @@ use crate::exit::ExitStatus;
 
 mod managers;
 
-use managers::{LEGACY_HUSKY_HEADER, Manager, Scene, script_line};
+use managers::{
+    LEGACY_HUSKY_HEADER, Manager, Scene, husky_insert_at, husky_line, is_husky_line, script_line,
+};
 
 const PRE_COMMIT_SHIM: &str = include_str!("../../hooks/pre-commit");
 const PRE_PUSH_SHIM: &str = include_str!("../../hooks/pre-push");
@@ -188,6 +190,7 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
     // for all of them, and nothing is written.
     let mut plans = Vec::new();
     let mut refused: Vec<(Manager, HookKind)> = Vec::new();
+    let mut workdir = None;
     for hook_kind in hooks(args) {
         let target = if args.global {
             global_target(hook_kind, true)?
@@ -195,6 +198,7 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
             local_target(hook_kind, "install")?
         };
         let existing = std::fs::read_to_string(target.hook(hook_kind)).ok();
+        workdir.clone_from(&target.workdir);
         let manager = if args.global {
             None
         } else {
@@ -213,6 +217,18 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
             manager => plans.push((target, hook_kind, existing, manager)),
         }
     }
+    if let Some(root) = workdir.as_deref()
+        && !refused.is_empty()
+        && refused.iter().all(|(m, _)| *m == Manager::Framework)
+        && managers::framework_runs_tokenguard(root)
+    {
+        writeln!(
+            stdout,
+            "already configured: {} runs tokenguard through the pre-commit framework, which owns the hooks here; nothing was changed (if this clone does not run it yet: pre-commit install --hook-type pre-commit --hook-type commit-msg --hook-type pre-push)",
+            managers::FRAMEWORK_CONFIG
+        )?;
+        return Ok(ExitStatus::Clean);
+    }
     if let Some((manager, _)) = refused.first() {
         let kinds: Vec<HookKind> = refused.iter().map(|(_, kind)| *kind).collect();
         let (reason, snippet) = managers::refusal(manager, &kinds);
@@ -221,6 +237,7 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
             "{reason} (printed above; nothing was installed)"
         )));
     }
+    let mut global_dir = None;
     for (target, hook_kind, existing, manager) in plans {
         match manager {
             Some(Manager::Husky { scripts, legacy }) => {
@@ -228,8 +245,32 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
             }
             _ => install_shim(&target, hook_kind, existing.as_deref(), &mut stdout)?,
         };
+        if target.global {
+            global_dir = Some(target.hooks_dir.clone());
+        }
+    }
+    if let Some(dir) = global_dir {
+        explain_global_reach(&dir, &mut stdout)?;
     }
     Ok(ExitStatus::Clean)
+}
+
+/// What a global install reaches: with a global core.hooksPath every repository, existing
+/// ones included; with a template directory only repositories made from now on.
+fn explain_global_reach(hooks_dir: &Path, stdout: &mut impl Write) -> Result<()> {
+    if git(&["config", "--global", "core.hooksPath"])?.is_some() {
+        writeln!(
+            stdout,
+            "every repository of this user runs its hooks from {} (the global core.hooksPath), existing ones included, unless one sets its own core.hooksPath",
+            hooks_dir.display()
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        stdout,
+        "new repositories (git init, git clone) get the hooks from the template directory; repositories that exist already are not changed: run `tokenguard install` in each (or `git init` there, which copies the template's hooks that are missing)"
+    )?;
+    Ok(())
 }
 
 /// Our shim at the hook's path, a different hook kept and run first.
@@ -278,6 +319,8 @@ fn install_shim(
     set_executable(&hook)?;
     record.push_str(&format!("installed {}\n", hook.display()));
     write_record(&target.record, &record)?;
+    // The shim as written, so that uninstall can tell lines added to it since.
+    write_file(&target.record.with_extension("shim"), shim(hook_kind))?;
     writeln!(
         stdout,
         "installed the {} hook at {}",
@@ -297,23 +340,28 @@ fn install_into_husky(
     stdout: &mut impl Write,
 ) -> Result<ExitStatus> {
     let script = scripts.join(hook_kind.file_name());
-    let line = script_line(hook_kind);
+    let line = husky_line(hook_kind);
     let current = std::fs::read_to_string(&script).ok();
     if current
         .as_deref()
-        .is_some_and(|text| text.lines().any(|l| l.trim() == line))
+        .is_some_and(|text| text.lines().any(|l| is_husky_line(l, hook_kind)))
     {
         writeln!(
             stdout,
-            "husky already runs tokenguard: {} has `{line}`",
-            script.display()
+            "husky already runs tokenguard: {} has `{}`",
+            script.display(),
+            script_line(hook_kind)
         )?;
         return Ok(ExitStatus::Clean);
     }
     let mut record = std::fs::read_to_string(&target.record).unwrap_or_default();
     let text = match &current {
-        Some(text) if text.is_empty() || text.ends_with('\n') => format!("{text}{line}\n"),
-        Some(text) => format!("{text}\n{line}\n"),
+        Some(text) => {
+            // Before the script's first command (husky's default `npm test`).
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.insert(husky_insert_at(&lines), &line);
+            lines.join("\n") + "\n"
+        }
         None => {
             record.push_str(&format!("created {}\n", script.display()));
             let header = if legacy { LEGACY_HUSKY_HEADER } else { "" };
@@ -329,7 +377,8 @@ fn install_into_husky(
     write_record(&target.record, &record)?;
     writeln!(
         stdout,
-        "husky runs the hooks here: added `{line}` to {}, which husky runs on {}; commit it so that every clone runs tokenguard",
+        "husky runs the hooks here: added `{}` to {}, before its other commands, which husky runs on {}; commit it so that every clone runs tokenguard (a clone without the binary is told how to install it)",
+        script_line(hook_kind),
         script.display(),
         hook_kind.file_name()
     )?;
@@ -358,8 +407,9 @@ fn uninstall_one(global: bool, hook_kind: HookKind) -> Result<ExitStatus> {
     } else {
         read_record(&target, hook_kind, &legacy)
     };
+    let shim_copy = target.record.with_extension("shim");
     let remove_records = || -> Result<()> {
-        for path in [&target.record, &legacy] {
+        for path in [&target.record, &legacy, &shim_copy] {
             if path.exists() {
                 remove(path)?;
             }
@@ -371,6 +421,7 @@ fn uninstall_one(global: bool, hook_kind: HookKind) -> Result<ExitStatus> {
         return uninstall_unrecorded(&target, hook_kind, &mut stdout);
     }
     // The hook first: if it is no longer ours, nothing is undone.
+    let mut kept_user_lines = false;
     let installed = record.lines().any(|l| l.starts_with("installed "));
     match std::fs::read_to_string(&hook) {
         Ok(text) if installed && !text.contains(&marker(hook_kind)) => {
@@ -379,7 +430,11 @@ fn uninstall_one(global: bool, hook_kind: HookKind) -> Result<ExitStatus> {
                 hook.display()
             )));
         }
-        Ok(_) if installed => remove(&hook)?,
+        Ok(text) if installed => {
+            let written = std::fs::read_to_string(target.record.with_extension("shim"));
+            let written = written.as_deref().unwrap_or(shim(hook_kind));
+            kept_user_lines = remove_shim(&hook, &text, written, &mut stdout)?;
+        }
         _ => {}
     }
     let created: Vec<&str> = record
@@ -388,6 +443,14 @@ fn uninstall_one(global: bool, hook_kind: HookKind) -> Result<ExitStatus> {
         .collect();
     for line in record.lines() {
         if let Some(chained) = line.strip_prefix("chained ") {
+            if kept_user_lines {
+                writeln!(
+                    stdout,
+                    "the previous hook stays at {chained}, since {} keeps your lines; merge the two by hand",
+                    hook.display()
+                )?;
+                continue;
+            }
             std::fs::rename(chained, &hook).map_err(io_error(Path::new(chained)))?;
             writeln!(stdout, "restored the previous hook {}", hook.display())?;
         } else if let Some(script) = line.strip_prefix("appended ") {
@@ -413,6 +476,63 @@ fn uninstall_one(global: bool, hook_kind: HookKind) -> Result<ExitStatus> {
     Ok(ExitStatus::Clean)
 }
 
+/// Takes tokenguard's shim out of `hook`, whose text is `text`: the file goes when it holds
+/// nothing but the shim as `written`; lines someone added to it stay, in place, with the
+/// shim's own lines taken out, and the user is told. Returns whether the file was kept.
+fn remove_shim(hook: &Path, text: &str, written: &str, stdout: &mut impl Write) -> Result<bool> {
+    let added = lines_added(text, written);
+    if added.iter().all(|line| line.trim().is_empty()) {
+        remove(hook)?;
+        return Ok(false);
+    }
+    let mut kept = String::new();
+    if !added[0].starts_with("#!") {
+        kept.push_str("#!/bin/sh\n");
+    }
+    for line in &added {
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    write_file(hook, &kept)?;
+    writeln!(
+        stdout,
+        "kept {}: it has {} line(s) tokenguard did not write; only tokenguard's own lines were taken out",
+        hook.display(),
+        added.iter().filter(|l| !l.trim().is_empty()).count()
+    )?;
+    Ok(true)
+}
+
+/// The lines of `text` that are not the lines of `original`, in order: those left over by a
+/// longest common subsequence of the two.
+fn lines_added<'a>(text: &'a str, original: &str) -> Vec<&'a str> {
+    let ours: Vec<&str> = text.lines().collect();
+    let theirs: Vec<&str> = original.lines().collect();
+    // common[i][j]: the longest common subsequence of ours[i..] and theirs[j..].
+    let mut common = vec![vec![0usize; theirs.len() + 1]; ours.len() + 1];
+    for i in (0..ours.len()).rev() {
+        for j in (0..theirs.len()).rev() {
+            common[i][j] = if ours[i] == theirs[j] {
+                common[i + 1][j + 1] + 1
+            } else {
+                common[i + 1][j].max(common[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut added) = (0, 0, Vec::new());
+    while i < ours.len() {
+        if j < theirs.len() && ours[i] == theirs[j] {
+            (i, j) = (i + 1, j + 1);
+        } else if j < theirs.len() && common[i][j + 1] >= common[i + 1][j] {
+            j += 1;
+        } else {
+            added.push(ours[i]);
+            i += 1;
+        }
+    }
+    added
+}
+
 /// No record here, but the hook may still be our shim: copied from the global template into
 /// this clone. Removing this copy touches nothing global.
 fn uninstall_unrecorded(
@@ -421,8 +541,8 @@ fn uninstall_unrecorded(
     stdout: &mut impl Write,
 ) -> Result<ExitStatus> {
     let hook = target.hook(hook_kind);
-    let ours = std::fs::read_to_string(&hook).is_ok_and(|t| t.contains(&marker(hook_kind)));
-    if !ours {
+    let text = std::fs::read_to_string(&hook).unwrap_or_default();
+    if !text.contains(&marker(hook_kind)) {
         writeln!(
             stdout,
             "nothing to uninstall: tokenguard did not install {}",
@@ -430,7 +550,9 @@ fn uninstall_unrecorded(
         )?;
         return Ok(ExitStatus::Clean);
     }
-    remove(&hook)?;
+    if remove_shim(&hook, &text, shim(hook_kind), stdout)? {
+        return Ok(ExitStatus::Clean);
+    }
     writeln!(
         stdout,
         "removed tokenguard's {} hook from {} (no install here recorded it: it came from a template directory; the global setup is left as is, `tokenguard uninstall --global` removes it)",
@@ -458,7 +580,7 @@ fn remove_script_line(
         return Ok(());
     };
     let mut lines: Vec<&str> = text.lines().collect();
-    let Some(at) = lines.iter().rposition(|l| l.trim() == line) else {
+    let Some(at) = lines.iter().rposition(|l| is_husky_line(l, hook_kind)) else {
         writeln!(
             stdout,
             "{} no longer has `{line}`; left as it is",
@@ -532,4 +654,19 @@ fn remove(path: &Path) -> Result<()> {
 fn set_executable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(io_error(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_added_to_a_shim_are_found_wherever_they_are() {
+        let shim = "#!/bin/sh\n# ours\nexec tokenguard scan-staged\n";
+        assert!(lines_added(shim, shim).is_empty());
+        let edited = "#!/bin/sh\nmake lint\n# ours\nexec tokenguard scan-staged\necho after\n";
+        assert_eq!(lines_added(edited, shim), ["make lint", "echo after"]);
+        // A line of the shim removed by the user is no added line.
+        assert_eq!(lines_added("#!/bin/sh\nnpm test\n", shim), ["npm test"]);
+    }
 }

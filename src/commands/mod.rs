@@ -20,11 +20,14 @@ mod docs;
 mod explain;
 mod fix;
 mod ignore;
+mod import;
 /// Hook installation and removal (`tokenguard install`, `uninstall`).
 pub mod install;
 mod message;
+mod output;
 mod rules;
 mod scan;
+mod server_config;
 
 /// Runs one command and returns how the process should exit.
 pub fn run(cli: &Cli, env: &Environment) -> Result<ExitStatus> {
@@ -48,6 +51,7 @@ pub fn run(cli: &Cli, env: &Environment) -> Result<ExitStatus> {
         Command::Config(args) => config_show::run(args, &options),
         Command::Ignore(args) => ignore::run(args),
         Command::Baseline(args) => baseline::run(args, &options, env),
+        Command::Import(args) => import::run(args, &options, env),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
         Command::Fix(args) => fix::run(args, &options),
@@ -111,6 +115,7 @@ pub fn mode_of(command: &Command, env: &Environment) -> Option<Mode> {
         | Command::Rules(_)
         | Command::Config(_)
         | Command::Ignore(_)
+        | Command::Import(_)
         | Command::Completions { .. }
         | Command::Man { .. }
         | Command::Fix(_)

@@ -11,7 +11,7 @@ use crate::detect::Scanner;
 use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::git::Repo;
-use crate::report::{self, Outcome};
+use crate::report::{self, Mode, Outcome};
 use crate::scan::{Checks, Environment, Source, gather};
 
 /// `scan-staged`: what the commit being made adds.
@@ -80,7 +80,13 @@ fn scan(
     options: &ConfigOptions,
     env: &Environment,
 ) -> Result<ExitStatus> {
-    let settings = settings_for(options, repo.workdir())?;
+    let settings = match (source, repo.workdir()) {
+        // A server's receive: the repository's files as its default branch holds them.
+        (Source::Commits(_, _, Mode::Server), None) => {
+            super::server_config::settings(repo, options)?
+        }
+        (_, workdir) => settings_for(options, workdir)?,
+    };
     if let Some(seconds) = settings.scan.timeout {
         super::start_watchdog(seconds, Some(source.mode()));
     }
@@ -110,8 +116,39 @@ pub(super) fn write_outcome(
     } else {
         ExitStatus::Clean
     };
+    // With --output, the files get the machine report and the terminal the human one.
+    for target in &output.outputs {
+        let format = super::output::format_of(target, output.format);
+        super::output::write_report(&target.path, |file| {
+            render(file, format, &outcome, output, scanner, message_file)
+        })?;
+    }
+    let format = match output.outputs.is_empty() {
+        true => output.format,
+        false => ScanFormat::Human,
+    };
     let mut stdout = std::io::stdout().lock();
-    let written = match output.format {
+    let written =
+        render(&mut stdout, format, &outcome, output, scanner, message_file)
+            .and_then(|()| stdout.flush());
+    match written {
+        // A reader that stopped early (`| head`) does not change what was found.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
+        Err(err) => Err(err.into()),
+        Ok(()) => Ok(status),
+    }
+}
+
+/// One report of `outcome` in `format`.
+fn render(
+    out: &mut impl Write,
+    format: ScanFormat,
+    outcome: &Outcome,
+    output: &ScanArgs,
+    scanner: &Scanner,
+    message_file: Option<&std::path::Path>,
+) -> std::io::Result<()> {
+    match format {
         ScanFormat::Human => {
             let options = report::human::Options {
                 quiet: output.quiet,
@@ -123,23 +160,16 @@ pub(super) fn write_outcome(
             let context = report::context::Context::from_process(message_file, outcome.detail);
             let ids = outcome.findings.iter().map(|f| f.rule_id.as_str());
             let catalog = report::catalog::Catalog::of_rules(scanner.rules(), ids);
-            report::human::write(&mut stdout, &outcome, &catalog, &options, &context)
+            report::human::write(out, outcome, &catalog, &options, &context)
         }
         ScanFormat::Json => {
             let ids = outcome.findings.iter().map(|f| f.rule_id.as_str());
             let catalog = report::catalog::Catalog::of_rules(scanner.rules(), ids);
-            report::json::write(&mut stdout, &outcome, &catalog)
+            report::json::write(out, outcome, &catalog)
         }
         ScanFormat::Sarif => {
             let catalog = report::catalog::Catalog::whole(scanner.rules());
-            report::sarif::write(&mut stdout, &outcome, &catalog)
+            report::sarif::write(out, outcome, &catalog)
         }
-    }
-    .and_then(|()| stdout.flush());
-    match written {
-        // A reader that stopped early (`| head`) does not change what was found.
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
-        Err(err) => Err(err.into()),
-        Ok(()) => Ok(status),
     }
 }

@@ -84,6 +84,25 @@ impl Repo {
         }
     }
 
+    /// The bytes of the regular file at `path` (from the top) in HEAD's tree: `None` when
+    /// HEAD is unborn or holds no such file (a symlink or a directory there counts as none).
+    pub fn head_file(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let Some(tree) = self.head_tree()? else {
+            return Ok(None);
+        };
+        let Ok(entry) = tree.get_path(Path::new(path)) else {
+            return Ok(None);
+        };
+        if !matches!(entry.filemode(), 0o100644 | 0o100755) {
+            return Ok(None);
+        }
+        let blob = self
+            .repo
+            .find_blob(entry.id())
+            .map_err(Error::git(format!("cannot read HEAD:{path}")))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
     /// The index git commits from: `GIT_INDEX_FILE` (relative to the current directory, as
     /// git reads it) or the repository's own.
     fn index_path(&self) -> PathBuf {

@@ -1,5 +1,6 @@
 //! End-to-end tests: real git repositories in temporary directories, the real hook and binary.
 
+mod action;
 mod advice;
 mod allow_guard;
 mod catalog;
@@ -21,8 +22,10 @@ mod git_flow;
 mod hardening;
 mod history;
 mod history_fast;
+mod import;
 mod index_formats;
 mod install;
+mod installers;
 mod json_escapes;
 mod key_formats;
 mod leak_shapes;
@@ -31,14 +34,18 @@ mod memory;
 mod modes;
 mod notebooks;
 mod output;
+mod output_files;
 mod pathological;
 mod progress;
 mod quiet_displays;
 mod ranges;
+mod readme;
 mod redaction;
 mod rules;
 mod scan_files;
+mod schemas;
 mod scissors;
+mod server_ignore;
 mod snapshots;
 mod suppression;
 mod verify;

@@ -105,10 +105,7 @@ fn husky9_gets_a_line_in_its_script_and_its_dispatcher_is_never_touched() {
         dispatcher,
         "nothing renamed, overwritten or added in husky's directory"
     );
-    assert_eq!(
-        std::fs::read_to_string(&script).unwrap(),
-        format!("{original}tokenguard scan-staged\n")
-    );
+    assert_husky_line_first(&script, &original, "tokenguard scan-staged");
     let stray: Vec<_> = snapshot(&repo.path().join(".husky"))
         .into_iter()
         .filter(|(p, _)| p.to_string_lossy().contains("tokenguard"))
@@ -116,10 +113,7 @@ fn husky9_gets_a_line_in_its_script_and_its_dispatcher_is_never_touched() {
     assert!(stray.is_empty(), "no record beside the scripts: {stray:?}");
     // Installing twice adds nothing.
     repo.tokenguard(&["install"]).assert_code(0);
-    assert_eq!(
-        std::fs::read_to_string(&script).unwrap(),
-        format!("{original}tokenguard scan-staged\n")
-    );
+    assert_husky_line_first(&script, &original, "tokenguard scan-staged");
 
     // husky runs the script, which runs tokenguard: a token is blocked, a clean change passes.
     repo.add(
@@ -128,11 +122,14 @@ fn husky9_gets_a_line_in_its_script_and_its_dispatcher_is_never_touched() {
     );
     let run = commit_with_path(&repo);
     assert_ne!(run.code, Some(0), "{run:#?}");
-    assert!(run.all().contains("husky-script-ran"), "{run:#?}");
+    // tokenguard runs before the script's own commands (husky's default `npm test`).
+    assert!(!run.all().contains("husky-script-ran"), "{run:#?}");
     assert!(run.all().contains("replicate-api-token"), "{run:#?}");
     repo.git(&["rm", "-q", "--cached", "a.env"]);
     repo.add("ok.txt", "fine\n");
-    commit_with_path(&repo).assert_code(0);
+    let run = commit_with_path(&repo);
+    run.assert_code(0);
+    assert!(run.all().contains("husky-script-ran"), "{run:#?}");
 
     // husky rewriting its own directory (`npm install` runs `husky`) changes nothing for us.
     husky9_rewrites_its_directory(&repo);
@@ -155,6 +152,16 @@ fn husky9_gets_a_line_in_its_script_and_its_dispatcher_is_never_touched() {
     );
     repo.tokenguard(&["uninstall"]).assert_code(0);
     assert_eq!(std::fs::read_to_string(&script).unwrap(), original);
+}
+
+/// `script` is tokenguard's line (ending in `command`) followed by the `rest` it held before.
+#[track_caller]
+pub fn assert_husky_line_first(script: &Path, rest: &str, command: &str) {
+    let text = std::fs::read_to_string(script).unwrap();
+    let (first, after) = text.split_once('\n').unwrap();
+    assert!(first.starts_with("command -v tokenguard "), "{text}");
+    assert!(first.ends_with(&format!("; {command}")), "{text}");
+    assert_eq!(after, rest, "{text}");
 }
 
 fn husky9_rewrites_its_directory(repo: &TestRepo) {
@@ -185,10 +192,7 @@ fn husky_script_created_by_install_is_removed_by_uninstall() {
     assert!(!script.exists());
     repo.tokenguard(&["install", "--hook", "pre-push"])
         .assert_code(0);
-    assert_eq!(
-        std::fs::read_to_string(&script).unwrap(),
-        "tokenguard scan-push \"$@\"\n"
-    );
+    assert_husky_line_first(&script, "", "tokenguard scan-push \"$@\"");
     repo.tokenguard(&["uninstall", "--hook", "pre-push"])
         .assert_code(0);
     assert!(!script.exists(), "install created it, uninstall removes it");
@@ -196,10 +200,10 @@ fn husky_script_created_by_install_is_removed_by_uninstall() {
     repo.git(&["config", "--unset", "core.hooksPath"]);
     repo.tokenguard(&["install"]).assert_code(0);
     assert!(!repo.path().join(".git/hooks/pre-commit").exists());
-    assert!(
-        std::fs::read_to_string(repo.path().join(".husky/pre-commit"))
-            .unwrap()
-            .ends_with("tokenguard scan-staged\n")
+    assert_husky_line_first(
+        &repo.path().join(".husky/pre-commit"),
+        "echo husky-script-ran\n",
+        "tokenguard scan-staged",
     );
 }
 

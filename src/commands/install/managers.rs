@@ -138,6 +138,57 @@ pub fn script_line(hook: HookKind) -> &'static str {
     }
 }
 
+/// The line tokenguard adds to a husky script. On a teammate's machine without the binary it
+/// says how to install it (husky runs the script with `sh -e`, so `exit 1` blocks), instead
+/// of the shell's `tokenguard: not found`.
+pub fn husky_line(hook: HookKind) -> String {
+    let retry = match hook {
+        HookKind::PrePush => "push again; to push without the check: git push --no-verify",
+        _ => "commit again; to commit without the check: git commit --no-verify",
+    };
+    format!(
+        "command -v tokenguard >/dev/null 2>&1 || {{ echo \"tokenguard is not installed: pipx install tokenguard-hook (or uv tool install tokenguard-hook, or cargo install from its repository), then {retry}\" >&2; exit 1; }}; {}",
+        script_line(hook)
+    )
+}
+
+/// Whether `line` of a husky script is one tokenguard added (this version's, or the plain
+/// line of earlier versions).
+pub fn is_husky_line(line: &str, hook: HookKind) -> bool {
+    let line = line.trim();
+    line == script_line(hook) || line == husky_line(hook)
+}
+
+/// Where our line goes in a husky script: before its first command (husky's default
+/// `npm test`), after the shebang, comments and husky 4-8's `husky.sh` line, so that a
+/// blocked commit stops before the tests run.
+pub fn husky_insert_at(lines: &[&str]) -> usize {
+    lines
+        .iter()
+        .position(|line| {
+            let line = line.trim();
+            !(line.is_empty() || line.starts_with('#') || line.contains("husky.sh"))
+        })
+        .unwrap_or(lines.len())
+}
+
+/// Whether the pre-commit framework's configuration already runs one of tokenguard's hooks
+/// (`id: tokenguard...`, or a local hook whose entry is `tokenguard ...`).
+pub fn framework_runs_tokenguard(workdir: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(workdir.join(FRAMEWORK_CONFIG)) else {
+        return false;
+    };
+    text.lines().any(|line| {
+        let line = line.trim().trim_start_matches("- ").trim();
+        let value = |key: &str| {
+            line.strip_prefix(key)
+                .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+        };
+        value("id:").is_some_and(|id| id.starts_with("tokenguard"))
+            || value("entry:").is_some_and(|entry| entry.starts_with("tokenguard "))
+    })
+}
+
 /// The first lines of a husky 4-8 hook script: git runs it directly.
 pub const LEGACY_HUSKY_HEADER: &str =
     "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\n\n";
@@ -321,6 +372,45 @@ mod tests {
             detect_in(&git_hooks, None),
             Some(Manager::Lefthook { config: Some(_) })
         ));
+    }
+
+    #[test]
+    fn our_husky_line_goes_before_the_first_command() {
+        assert_eq!(husky_insert_at(&["npm test"]), 0);
+        assert_eq!(husky_insert_at(&[]), 0);
+        let legacy = [
+            "#!/usr/bin/env sh",
+            ". \"$(dirname -- \"$0\")/_/husky.sh\"",
+            "",
+            "npm test",
+        ];
+        assert_eq!(husky_insert_at(&legacy), 3);
+        assert!(is_husky_line("tokenguard scan-staged", HookKind::PreCommit));
+        assert!(is_husky_line(
+            &husky_line(HookKind::PrePush),
+            HookKind::PrePush
+        ));
+        assert!(!is_husky_line(
+            &husky_line(HookKind::PrePush),
+            HookKind::PreCommit
+        ));
+    }
+
+    #[test]
+    fn a_framework_config_that_runs_tokenguard() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |text: &str| std::fs::write(root.path().join(FRAMEWORK_CONFIG), text).unwrap();
+        assert!(!framework_runs_tokenguard(root.path()));
+        write("repos:\n  - repo: https://github.com/psf/black\n    hooks:\n      - id: black\n");
+        assert!(!framework_runs_tokenguard(root.path()));
+        write(
+            "repos:\n  - repo: https://example.com/tokenguard\n    rev: v0.1.0\n    hooks:\n      - id: tokenguard\n",
+        );
+        assert!(framework_runs_tokenguard(root.path()));
+        write(
+            "repos:\n  - repo: local\n    hooks:\n      - id: secrets\n        entry: tokenguard scan-staged\n",
+        );
+        assert!(framework_runs_tokenguard(root.path()));
     }
 
     #[test]
