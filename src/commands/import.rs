@@ -9,9 +9,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::ImportArgs;
-use crate::config::{
-    self, ConfigOptions, IGNORE_FILE, REPO_CONFIG, ignore_file_for_append,
-};
+use crate::config::{self, ConfigOptions, IGNORE_FILE, REPO_CONFIG, ignore_file_for_append};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::git::Repo;

@@ -128,9 +128,8 @@ pub(super) fn write_outcome(
         false => ScanFormat::Human,
     };
     let mut stdout = std::io::stdout().lock();
-    let written =
-        render(&mut stdout, format, &outcome, output, scanner, message_file)
-            .and_then(|()| stdout.flush());
+    let written = render(&mut stdout, format, &outcome, output, scanner, message_file)
+        .and_then(|()| stdout.flush());
     match written {
         // A reader that stopped early (`| head`) does not change what was found.
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),

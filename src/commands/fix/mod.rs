@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::scan::collect::{Collector, visit_change_set};
 use super::settings_for;
 use crate::cli::FixArgs;
 use crate::config::ConfigOptions;
@@ -20,6 +19,7 @@ use crate::exit::ExitStatus;
 use crate::finding::Finding;
 use crate::git::{Entry, Repo, StagedStats, WalkOptions};
 use crate::report::Mode;
+use crate::scan::collect::{Collector, visit_change_set};
 
 mod check;
 mod code;
