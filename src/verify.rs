@@ -207,6 +207,7 @@ fn describe(err: &ureq::Error, timeout: Duration) -> String {
     match err {
         ureq::Error::Timeout(_) => format!("timed out after {}s", timeout.as_secs_f32()),
         ureq::Error::HostNotFound => "host not found (offline?)".to_string(),
+        ureq::Error::Io(io) if offline(io) => NO_NETWORK.to_string(),
         ureq::Error::Io(io) => format!("connection failed ({:?})", io.kind()),
         ureq::Error::ConnectionFailed => "connection failed".to_string(),
         ureq::Error::BodyExceedsLimit(_) => "response body too large".to_string(),
@@ -215,9 +216,40 @@ fn describe(err: &ureq::Error, timeout: Duration) -> String {
     }
 }
 
+/// What an offline machine (or one whose network blocks the provider) is told.
+const NO_NETWORK: &str =
+    "no network: the provider could not be reached (--verify needs the internet)";
+
+/// An I/O error that means there is no route out: no network, or no name resolution (the
+/// standard library reports a failed `getaddrinfo` as an uncategorized error whose text
+/// says "failed to lookup address information").
+fn offline(io: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        io.kind(),
+        ErrorKind::NetworkUnreachable | ErrorKind::HostUnreachable | ErrorKind::NetworkDown
+    ) || io.to_string().contains("lookup address")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_route_out_reads_as_no_network() {
+        let timeout = Duration::from_secs(5);
+        let lookup = std::io::Error::other(
+            "failed to lookup address information: Temporary failure in name resolution",
+        );
+        let unreachable = std::io::Error::from(std::io::ErrorKind::NetworkUnreachable);
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(describe(&ureq::Error::Io(lookup), timeout), NO_NETWORK);
+        assert_eq!(describe(&ureq::Error::Io(unreachable), timeout), NO_NETWORK);
+        assert_eq!(
+            describe(&ureq::Error::Io(refused), timeout),
+            "connection failed (ConnectionRefused)"
+        );
+    }
 
     #[test]
     fn base64_and_templates() {

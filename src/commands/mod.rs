@@ -14,6 +14,7 @@ use crate::git::Repo;
 use crate::report::Mode;
 use crate::scan::Environment;
 
+mod atomic;
 mod baseline;
 mod config_show;
 mod docs;

@@ -2,9 +2,8 @@
 //! place atomically (a temporary file beside it, then a rename), so a CI job that uploads it
 //! never reads half a report; the terminal gets the human report as well.
 
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use crate::cli::{OutputTarget, ScanFormat};
 use crate::error::{Error, Result};
@@ -62,35 +61,8 @@ pub(super) fn replace_atomically(path: &Path, content: &[u8]) -> Result<()> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
         Err(err) => return Err(error(err)),
     };
-    let temporary = temporary_path(path);
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(kept_mode.unwrap_or(NEW_FILE_MODE))
-            .open(&temporary)?;
-        if let Some(mode) = kept_mode {
-            // The umask may have narrowed it; the replaced file's own bits are kept exactly.
-            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        }
-        file.write_all(content)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if let Err(err) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(error(err));
-    }
-    Ok(())
-}
-
-/// `.NAME.tokenguard-PID.tmp` beside `path`, so that the rename stays on one file system.
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tokenguard-{}.tmp", std::process::id()))
+    let mode = kept_mode.unwrap_or(NEW_FILE_MODE);
+    super::atomic::replace_file(path, content, mode, kept_mode.is_some()).map_err(error)
 }
 
 #[cfg(test)]

@@ -2,9 +2,8 @@
 //! rename), so an interrupted run leaves either the old or the new file, never half of one.
 //! A `.env` is created with mode 0600 and only ever appended to.
 
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
@@ -22,33 +21,7 @@ pub(super) fn write_atomic(path: &Path, content: &[u8], new_mode: u32) -> Result
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => new_mode,
         Err(err) => return Err(error(err)),
     };
-    let temporary = temporary_path(path);
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&temporary)?;
-        file.write_all(content)?;
-        // The umask may have narrowed the mode; a file's own bits are kept exactly.
-        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if let Err(err) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(error(err));
-    }
-    Ok(())
-}
-
-/// `.name.tokenguard-PID.tmp` in the same directory, so the rename stays on one file system.
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tokenguard-{}.tmp", std::process::id()))
+    crate::commands::atomic::replace_file(path, content, mode, true).map_err(error)
 }
 
 /// The text of `path`, or empty when it does not exist.
