@@ -1,25 +1,24 @@
 //! The keyword search that decides which rules could match a blob at all: tables of the
 //! keywords' first three bytes while little was searched (a small commit builds nothing), then
-//! Aho-Corasick automata, which cost more to build than a small change takes to search.
+//! an Aho-Corasick automaton, which costs more to build than a small change takes to search.
 //!
 //! Keywords overlap (`api_token` ends `replicate_api_token`'s name, a short prefix can start a
-//! longer one), and a plain leftmost search reports one match per position, so it could hide a
-//! rule behind another. Only the minimal keywords (those holding no other keyword) are searched
-//! for, the search restarting one byte after the start of each match, so every one that occurs
-//! is seen; a longer keyword is then looked for in the chunk where a keyword inside it was found.
+//! longer one). Only the minimal keywords (those holding no other keyword) are searched for, every
+//! occurrence reported (an overlapping search); a longer keyword is then looked for in the chunk
+//! where a keyword inside it was found.
 //!
-//! Speed: keywords match ASCII case-insensitively, but aho-corasick's SIMD prefilter only
-//! engages for case-sensitive patterns of four bytes or more (measured over source text:
-//! 5.6 GB/s against 0.6 GB/s with case folding or 3-byte patterns). So the blob is lowercased
-//! chunk by chunk into a small buffer, the long keywords go through a few automata of a few dozen
-//! patterns each (past that the SIMD prefilter gives up), and each short keyword (`r8_`, `hf_`,
-//! `sk-`, ...) through its own memmem search.
+//! Speed: all minimal keywords go through ONE automaton, so its cost per byte does not grow with
+//! the catalog. Several automata of a few dozen patterns each kept aho-corasick's SIMD (Teddy)
+//! prefilter engaged, but cost one pass per group: with ~480 keywords that was twelve passes and
+//! two thirds of a big commit's scan. A DFA walks each byte once whatever the pattern count. The
+//! blob is lowercased chunk by chunk into a small buffer (fewer byte classes, a smaller DFA, and
+//! the longer keywords are compared there).
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::memmem::Finder;
 
 use crate::detect::pair_search::PairIndex;
@@ -77,10 +76,10 @@ pub struct Prefilter {
     owners: Vec<RuleMask>,
     /// The minimal keywords, worked out when a change is big enough to need the automata.
     plan: OnceLock<Plan>,
-    /// Over them, built on first use: contiguous NFAs (cheap to build) for a middling change,
-    /// DFAs (faster per byte, more to build) once enough bytes were searched to pay for them.
-    small_automata: OnceLock<Vec<AhoCorasick>>,
-    big_automata: OnceLock<Vec<AhoCorasick>>,
+    /// Over them, built on first use: a contiguous NFA (cheap to build) for a middling change,
+    /// a DFA (faster per byte, more to build) once enough bytes were searched to pay for it.
+    small_automata: OnceLock<AhoCorasick>,
+    big_automata: OnceLock<AhoCorasick>,
     /// Bytes searched so far, by every thread.
     searched: AtomicU64,
     rule_count: usize,
@@ -89,13 +88,10 @@ pub struct Prefilter {
 /// What the automata search for, and what finding each keyword means.
 #[derive(Debug, Clone)]
 struct Plan {
-    /// The minimal keywords of four bytes or more, lowercase, in groups of at most
-    /// [`GROUP`]: one automaton per group keeps aho-corasick's SIMD prefilter engaged.
-    groups: Vec<Vec<String>>,
-    /// Per group and pattern: what finding that keyword means.
-    long_found: Vec<Vec<Found>>,
-    /// Shorter minimal keywords, each searched with its own finder.
-    short: Vec<Found>,
+    /// The minimal keywords, lowercase: the automata's patterns.
+    minimal: Vec<String>,
+    /// Per pattern: what finding that keyword means.
+    found: Vec<Found>,
     /// Bytes a chunk shares with the next, so that no keyword is cut in two.
     overlap: usize,
 }
@@ -119,12 +115,6 @@ struct Containing {
     rules: RuleMask,
 }
 
-/// Keywords this long or longer go through the automata.
-const LONG_KEYWORD: usize = 4;
-/// Patterns per automaton: aho-corasick's SIMD (Teddy) prefilter takes a few dozen patterns;
-/// past that it falls back to a plain automaton walk (measured over ML source text with the
-/// catalog's 136 minimal keywords: 0.4 GB/s in one automaton, 0.8 GB/s in four).
-const GROUP: usize = 40;
 /// Bytes lowercased and searched at a time: small enough to stay in cache.
 const CHUNK: usize = 64 * 1024;
 /// Bytes searched with the pair table before the automata are built: about what searching
@@ -221,21 +211,12 @@ impl Prefilter {
                     })
                     .collect(),
             };
-            let mut long = Vec::new();
-            let mut long_found = Vec::new();
-            let mut short = Vec::new();
-            for m in (0..keywords.len()).filter(|&i| holds[i].is_empty()) {
-                if keywords[m].len() >= LONG_KEYWORD {
-                    long.push(keywords[m].clone());
-                    long_found.push(found_for(m));
-                } else {
-                    short.push(found_for(m));
-                }
-            }
+            let minimal: Vec<usize> = (0..keywords.len())
+                .filter(|&i| holds[i].is_empty())
+                .collect();
             Plan {
-                groups: long.chunks(GROUP).map(<[String]>::to_vec).collect(),
-                long_found: long_found.chunks(GROUP).map(<[Found]>::to_vec).collect(),
-                short,
+                minimal: minimal.iter().map(|&m| keywords[m].clone()).collect(),
+                found: minimal.iter().map(|&m| found_for(m)).collect(),
                 overlap: keywords.iter().map(String::len).max().unwrap_or(1) - 1,
             }
         })
@@ -254,72 +235,52 @@ impl Prefilter {
         }
     }
 
-    fn automata<'a>(
+    /// Standard match semantics: the only kind that reports overlapping matches.
+    fn automaton<'a>(
         &'a self,
-        slot: &'a OnceLock<Vec<AhoCorasick>>,
+        slot: &'a OnceLock<AhoCorasick>,
         kind: AhoCorasickKind,
-    ) -> &'a [AhoCorasick] {
+    ) -> &'a AhoCorasick {
         slot.get_or_init(|| {
-            self.plan()
-                .groups
-                .iter()
-                .map(|group| {
-                    AhoCorasick::builder()
-                        .match_kind(MatchKind::LeftmostLongest)
-                        .kind(Some(kind))
-                        .build(group)
-                        .expect("keywords are plain literals of bounded size")
-                })
-                .collect()
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(kind))
+                .build(&self.plan().minimal)
+                .expect("keywords are plain literals of bounded size")
         })
     }
 
     /// The rules whose keywords occur in `haystack` (ASCII case-insensitively).
     pub fn candidates(&self, haystack: &[u8]) -> RuleMask {
         let mut mask = RuleMask::empty(self.rule_count);
-        let automata = match self.tier(haystack.len()) {
+        let automaton = match self.tier(haystack.len()) {
             Tier::Pairs => {
                 let lower = haystack.to_ascii_lowercase();
                 self.pairs
                     .mark(&self.keywords, &self.owners, &lower, &mut mask);
                 return mask;
             }
-            Tier::Small => self.automata(&self.small_automata, AhoCorasickKind::ContiguousNFA),
-            Tier::Big => self.automata(&self.big_automata, AhoCorasickKind::DFA),
+            Tier::Small => self.automaton(&self.small_automata, AhoCorasickKind::ContiguousNFA),
+            Tier::Big => self.automaton(&self.big_automata, AhoCorasickKind::DFA),
         };
         let plan = self.plan();
-        // Per keyword, whether it was found (and its longer keywords checked) in this chunk.
-        let mut long_seen: Vec<Vec<bool>> =
-            plan.groups.iter().map(|g| vec![false; g.len()]).collect();
-        let mut short_seen = vec![false; plan.short.len()];
+        // Per keyword: found (and its longer keywords checked) in this chunk, or for good when
+        // no longer keyword holds it.
+        let mut seen = vec![false; plan.found.len()];
         let mut lower = Vec::with_capacity(CHUNK.min(haystack.len()) + plan.overlap);
         let mut start = 0;
         while start < haystack.len() {
             let end = (start + CHUNK + plan.overlap).min(haystack.len());
             lower.clear();
             lower.extend(haystack[start..end].iter().map(u8::to_ascii_lowercase));
-            long_seen.iter_mut().for_each(|seen| seen.fill(false));
-            for ((automaton, found), seen) in
-                automata.iter().zip(&plan.long_found).zip(&mut long_seen)
-            {
-                let mut at = 0;
-                while at < lower.len() {
-                    let input = Input::new(&lower).span(at..lower.len());
-                    let Some(hit) = automaton.find(input) else {
-                        break;
-                    };
-                    let pattern = hit.pattern().as_usize();
-                    if !seen[pattern] {
-                        seen[pattern] = true;
-                        found[pattern].mark(&lower, &mut mask);
-                    }
-                    at = hit.start() + 1;
-                }
+            for (seen, found) in seen.iter_mut().zip(&plan.found) {
+                *seen &= found.containing.is_empty();
             }
-            for (found, seen) in plan.short.iter().zip(&mut short_seen) {
-                if !*seen && found.finder.find(&lower).is_some() {
-                    *seen = found.containing.is_empty();
-                    found.mark(&lower, &mut mask);
+            for hit in automaton.find_overlapping_iter(&lower) {
+                let pattern = hit.pattern().as_usize();
+                if !seen[pattern] {
+                    seen[pattern] = true;
+                    plan.found[pattern].mark(&lower, &mut mask);
                 }
             }
             if end == haystack.len() {
@@ -520,6 +481,56 @@ mod tests {
             }
         }
         texts
+    }
+
+    /// A quick sample of `brute_force_agrees` for the automata: keywords glued in pairs (a
+    /// stride through the catalog, so that it runs in seconds), overlapping by up to three bytes,
+    /// and one text holding many keywords at once.
+    #[test]
+    fn one_automaton_agrees_with_brute_force_on_a_sample() {
+        let rules = RuleSet::builtin().unwrap().rules;
+        let keywords: Vec<String> = rules
+            .iter()
+            .flat_map(|r| r.spec.keywords.iter().map(|k| k.to_ascii_uppercase()))
+            .collect();
+        let expected = |text: &str| -> Vec<usize> {
+            let text = text.to_ascii_lowercase();
+            (0..rules.len())
+                .filter(|&i| {
+                    rules[i]
+                        .spec
+                        .keywords
+                        .iter()
+                        .any(|k| text.contains(&k.to_ascii_lowercase()))
+                })
+                .collect()
+        };
+        let [_, small, big] = every_tier(&rules);
+        let mut texts: Vec<String> = Vec::new();
+        for a in keywords.iter().step_by(7) {
+            for b in keywords.iter().skip(3).step_by(11) {
+                for overlap in 0..=3.min(b.len()) {
+                    if a.ends_with(&b[..overlap]) {
+                        texts.push(format!("{a}{}", &b[overlap..]));
+                    }
+                }
+            }
+        }
+        texts.push(
+            keywords
+                .iter()
+                .step_by(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("."),
+        );
+        for prefilter in [&small, &big] {
+            for text in &texts {
+                let got: Vec<usize> = prefilter.candidates(text.as_bytes()).iter().collect();
+                assert_eq!(got, expected(text), "{text}");
+            }
+        }
+        assert!(small.small_automata.get().is_some() && big.big_automata.get().is_some());
     }
 
     #[test]
