@@ -17,6 +17,8 @@ use crate::detect::glob::Glob;
 use crate::detect::policy::Target;
 use crate::detect::rules::{Rule, RuleSet, builtin_example_lines};
 use crate::detect::shape::{Sample, Shape};
+// The draws: the seeds of tokens, and which template and which name a line sample takes.
+use crate::detect::shape::SplitMix64 as Draw;
 
 /// Tokens drawn per rule, and lines built around them: enough that a list hiding 2% of a
 /// rule's tokens shows as 8 hits on average, while one that hides none shows none.
@@ -160,24 +162,6 @@ struct RuleSamples {
     rule: usize,
     /// Where this rule's line draws start.
     seed: u64,
-}
-
-/// A small random stream (SplitMix64): the seeds of tokens, which template and which name a
-/// line sample takes.
-struct Draw(u64);
-
-impl Draw {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// A seed nobody can know in advance: the standard library's per-process random hash keys.

@@ -209,11 +209,12 @@ fn expand_each(out: &mut String, opening: &str, expand: impl Fn(&str) -> String)
     }
 }
 
-/// A small, well-known generator; good enough for test data and fully reproducible.
-struct SplitMix64(u64);
+/// A small, well-known generator; good enough for test data and fully reproducible (also the
+/// allowlist guard's draws).
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -221,7 +222,7 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 }
