@@ -81,17 +81,7 @@ fn read_filter(filter: &Filter, plan: &mut Plan) {
                 },
                 translated: None,
             }),
-            None => match super::gitleaks::path_regex_to_glob(pattern) {
-                Some(glob) => plan.candidate(Candidate {
-                    source,
-                    entry: Entry::Path(glob.clone()),
-                    translated: Some(format!("path regex to the glob {glob:?}")),
-                }),
-                None => plan.left_out(
-                    source,
-                    "not a plain path regex that a path glob can express; add a glob to [allow] paths by hand",
-                ),
-            },
+            None => super::gitleaks::take_path_regex(plan, source, pattern),
         }
     }
 }

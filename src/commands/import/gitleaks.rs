@@ -88,18 +88,7 @@ fn read_allowlist(list: &Allowlist, file: &str, plan: &mut Plan) {
         return;
     }
     for regex in &list.paths {
-        let source = format!("{place} path {regex:?}");
-        match path_regex_to_glob(regex) {
-            Some(glob) => plan.candidate(Candidate {
-                source,
-                entry: Entry::Path(glob.clone()),
-                translated: Some(format!("path regex to the glob {glob:?}")),
-            }),
-            None => plan.left_out(
-                source,
-                "not a plain path regex that a path glob can express; add a glob to [allow] paths by hand",
-            ),
-        }
+        take_path_regex(plan, format!("{place} path {regex:?}"), regex);
     }
     let target = match list.regex_target.as_deref() {
         None | Some("secret") => ("secret", None),
@@ -234,6 +223,22 @@ pub(super) fn read_ignore(text: &str, plan: &mut Plan) {
             path,
             line,
         });
+    }
+}
+
+/// A path regex (gitleaks' allowlist paths, detect-secrets' file filters) taken as the glob it
+/// spells, or left out when no glob can say the same.
+pub(super) fn take_path_regex(plan: &mut Plan, source: String, regex: &str) {
+    match path_regex_to_glob(regex) {
+        Some(glob) => plan.candidate(Candidate {
+            source,
+            entry: Entry::Path(glob.clone()),
+            translated: Some(format!("path regex to the glob {glob:?}")),
+        }),
+        None => plan.left_out(
+            source,
+            "not a plain path regex that a path glob can express; add a glob to [allow] paths by hand",
+        ),
     }
 }
 
