@@ -61,6 +61,9 @@ pub struct Context {
     /// Columns to wrap to; `None`: no wrapping (not a terminal).
     pub width: Option<usize>,
     pub detail: Detail,
+    /// The paths of the index the commit is made from, where a finding's own path holds a
+    /// secret: the pattern that renames it is checked against them. `None`: not read.
+    pub staged_paths: Option<Vec<String>>,
 }
 
 impl Context {
@@ -77,6 +80,7 @@ impl Context {
             hook: var("GIT_INDEX_FILE").is_some() || var("PRE_COMMIT").is_some(),
             width: super::wrap::terminal_width(),
             detail,
+            staged_paths: None,
         }
     }
 }

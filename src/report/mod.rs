@@ -18,6 +18,7 @@ pub mod explain;
 pub mod fix;
 pub mod human;
 pub mod json;
+mod name_pattern;
 /// How a path looks on a terminal (git's quoting).
 pub mod path;
 pub mod rules;

@@ -59,19 +59,96 @@ fn a_dotenv_is_untracked_and_ignored_even_on_the_first_commit() {
     assert!(repo.path().join(".env").exists(), "the file stays on disk");
 }
 
+/// What stands for `token` in a rename pattern after its six shown characters: a `?` for
+/// each hidden one.
+fn hidden(token: &str) -> String {
+    "?".repeat(token.len() - 6)
+}
+
 #[test]
 fn a_token_in_a_file_name_is_renamed_by_a_pattern_that_never_prints_it() {
     let repo = installed(true);
     let token = replicate_token(7002);
-    repo.add(&format!("dumps/run {token}.json"), "{}\n");
+    let name = format!("dumps/it's run {token}.json");
+    repo.add(&name, "{}\n");
     let run = repo.commit(&[]);
     run.assert_code(1);
     assert!(!run.all().contains(&token), "{run:#?}");
     let command = fix_command(&run);
-    assert!(command.starts_with("git mv 'dumps/run r8_"), "{command}");
-    assert!(command.ends_with("'*.json NEW-NAME"), "{command}");
+    let pattern = format!(
+        "'dumps/it'\\''s run {}'{}.json",
+        &token[..6],
+        hidden(&token)
+    );
+    assert_eq!(command, format!("git mv {pattern} NEW-NAME"));
+    assert!(
+        run.all().contains("each ? is one hidden character"),
+        "{run:#?}"
+    );
     paste(&repo, &command.replace("NEW-NAME", "dumps/run.json"));
+    let staged = repo.git(&["ls-files"]).stdout;
+    assert!(
+        staged.contains("dumps/run.json") && !staged.contains("r8_"),
+        "{staged}"
+    );
     repo.commit(&[]).assert_code(0);
+}
+
+#[test]
+fn a_rename_pattern_that_fits_two_staged_files_says_so() {
+    let repo = installed(true);
+    let (one, two) = (replicate_token(7010), replicate_token(7011));
+    // The same six shown characters: the two names have one shape.
+    let two = format!("{}{}", &one[..6], &two[6..]);
+    repo.add(&format!("k-{one}.txt"), "a\n");
+    repo.add(&format!("k-{two}.txt"), "b\n");
+    let run = repo.commit(&[]);
+    run.assert_code(1);
+    assert!(
+        run.all()
+            .contains("more than one staged file has this shape"),
+        "{run:#?}"
+    );
+    assert!(
+        !run.all().contains(&one) && !run.all().contains(&two),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn a_name_with_a_control_character_is_c_quoted_and_still_pastes() {
+    if which("bash").is_none() {
+        return;
+    }
+    let repo = installed(true);
+    let token = replicate_token(7012);
+    repo.add(&format!("tab\there-{token}"), "x\n");
+    let run = repo.commit(&[]);
+    run.assert_code(1);
+    let command = fix_command(&run);
+    assert_eq!(
+        command,
+        format!(
+            "git mv $'tab\\there-{}'{} NEW-NAME",
+            &token[..6],
+            hidden(&token)
+        )
+    );
+    let bash = Run::from(
+        repo.command("bash", &repo.path())
+            .args(["-c", &command.replace("NEW-NAME", "clean.txt")])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(bash.code, Some(0), "{bash:#?}");
+    repo.commit(&[]).assert_code(0);
+}
+
+/// The program's path on `PATH`, if any.
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
 }
 
 #[test]
