@@ -46,6 +46,17 @@ pub enum Detail {
     Full,
 }
 
+/// What a hook prints when nothing is found (`[output] clean`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Clean {
+    /// One line: "no secrets found" and what was scanned.
+    #[default]
+    Line,
+    /// Nothing, as `git commit -q` users expect (git tells hooks nothing about `-q`).
+    Silent,
+}
+
 /// How the report was asked for, beyond the findings.
 #[derive(Debug, Clone, Default)]
 pub struct Context {

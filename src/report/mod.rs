@@ -162,6 +162,8 @@ pub struct Outcome {
     pub stats: Stats,
     /// How much the human report says (the configuration's `[output] detail`).
     pub detail: context::Detail,
+    /// What a hook prints when nothing is found (`[output] clean`).
+    pub clean: context::Clean,
 }
 
 /// Something worth saying that is not a finding: a staged `.env`-style file, a file skipped

@@ -324,3 +324,51 @@ fn the_output_detail_key_makes_the_hook_report_full() {
         "{bad:#?}"
     );
 }
+
+/// git tells hooks nothing of `git commit -q`: a clean commit prints one line in total
+/// (pre-commit's; commit-msg adds none) unless `[output] clean = "silent"`, which also quiets
+/// a clean push; a blocked commit always prints.
+#[test]
+fn the_output_clean_key_makes_clean_commits_and_pushes_silent() {
+    let repo = installed(true);
+    repo.with_origin("remote.git", false);
+    repo.add("a.py", "print('a')\n");
+    let one_line = repo.commit(&[]);
+    one_line.assert_code(0);
+    assert_eq!(one_line.stdout, "", "{one_line:#?}");
+    assert_eq!(one_line.stderr.lines().count(), 1, "{one_line:#?}");
+    assert!(
+        one_line.stderr.contains("no secrets found"),
+        "{one_line:#?}"
+    );
+    let push = repo.push(&["main"]);
+    push.assert_code(0);
+    assert!(push.all().contains("no secrets found"), "{push:#?}");
+
+    repo.add(".tokenguard.toml", "[output]\nclean = \"silent\"\n");
+    let silent = repo.commit(&[]);
+    silent.assert_code(0);
+    assert_eq!((silent.stdout.as_str(), silent.stderr.as_str()), ("", ""));
+    let push = repo.push(&["main"]);
+    push.assert_code(0);
+    assert_eq!((push.stdout.as_str(), push.stderr.as_str()), ("", ""));
+    // By hand, scan-staged still answers.
+    repo.add("b.py", "print('b')\n");
+    let by_hand = repo.tokenguard(&["scan-staged"]);
+    assert!(by_hand.stdout.contains("no secrets found"), "{by_hand:#?}");
+
+    let token = replicate_token(7013);
+    repo.add("c.py", format!("T = \"{token}\"\n"));
+    let blocked = repo.commit(&[]);
+    blocked.assert_code(1);
+    assert!(blocked.stderr.contains("commit blocked"), "{blocked:#?}");
+    let config = repo.tokenguard(&["config"]);
+    assert!(config.stdout.contains("output.clean:"), "{config:#?}");
+    repo.write(".tokenguard.toml", "[output]\nclean = \"quiet\"\n");
+    let bad = repo.tokenguard(&["scan-staged"]);
+    bad.assert_code(2);
+    assert!(
+        bad.stderr.contains("expected `line` or `silent`"),
+        "{bad:#?}"
+    );
+}
