@@ -181,3 +181,50 @@ fn a_blob_clean_under_one_name_is_found_under_a_name_that_gives_context() {
         "{found:?}"
     );
 }
+
+/// A literal assigned to a settings attribute an SDK documents for its key is that
+/// provider's credential (`sdk_args` entries written `module.attribute =`); a comparison or
+/// a reference is not.
+#[test]
+fn sdk_settings_attributes_name_their_provider() {
+    let key = crate::fixture::token("[alnum:40]", 24);
+    let cases = [
+        (
+            "fw.py",
+            "fireworks.client.api_key",
+            "fireworks-credential-variable",
+        ),
+        ("embed.py", "voyageai.api_key", "voyage-credential-variable"),
+        (
+            "stt.py",
+            "assemblyai.settings.api_key",
+            "assemblyai-credential-variable",
+        ),
+        ("chat.py", "openai.api_key", "openai-credential-variable"),
+        ("pods.py", "runpod.api_key", "runpod-credential-variable"),
+    ];
+    let repo = TestRepo::new();
+    for (path, attribute, _) in cases {
+        repo.add(path, format!("import sdk\n\n{attribute} = \"{key}\"\n"));
+    }
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(!run.all().contains(&key), "{run:#?}");
+    let found = findings(&repo.scan_json());
+    for (path, _, rule) in cases {
+        assert!(
+            found.iter().any(|f| f.0 == rule && f.1 == path),
+            "{rule} in {path}: {found:?}"
+        );
+    }
+
+    let plain = TestRepo::new();
+    plain.add(
+        "check.py",
+        format!(
+            "if fireworks.client.api_key == \"{key}\":\n    pass\nvoyageai.api_key = os.environ[\"VOYAGE_KEY_2024\"]\n"
+        ),
+    );
+    let run = plain.commit(&[]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+}
