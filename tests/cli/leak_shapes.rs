@@ -228,3 +228,56 @@ fn sdk_settings_attributes_name_their_provider() {
     let run = plain.commit(&[]);
     assert_eq!(run.code, Some(0), "{run:#?}");
 }
+
+/// A key in a notebook cell, `NAME = \"...\"\n` inside the JSON string, whether the cell's
+/// source is one string (the name right after an escaped `\n`) or a list of lines, is
+/// blocked by the real hook as the same line in a .py file is.
+#[test]
+fn a_key_assigned_in_a_notebook_cell_is_blocked() {
+    let cases = [
+        (
+            "HF_TOKEN",
+            crate::fixture::token("[alnum:30]", 25),
+            "huggingface-credential-variable",
+        ),
+        (
+            "TOGETHER_API_KEY",
+            crate::fixture::token("[alnum:27]", 26),
+            "together-credential-variable",
+        ),
+        (
+            "WANDB_API_KEY",
+            generated("[hex:40]", 27),
+            "wandb-legacy-api-key",
+        ),
+    ];
+    let repo = TestRepo::new();
+    for (index, (name, key, _)) in cases.iter().enumerate() {
+        let source = format!("import os\n{name} = \"{key}\"\nprint(1)");
+        let lines: Vec<String> = source.split_inclusive('\n').map(str::to_string).collect();
+        for (form, source) in [
+            ("one", serde_json::json!(source)),
+            ("lines", serde_json::json!(lines)),
+        ] {
+            let notebook = serde_json::json!({
+                "cells": [{"cell_type": "code", "execution_count": null, "id": format!("c{index}"),
+                    "metadata": {}, "outputs": [], "source": source}],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5
+            });
+            repo.add(&format!("nb/{form}_{index}.ipynb"), notebook.to_string());
+        }
+    }
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let found = findings(&repo.scan_json());
+    for (index, (_, key, rule)) in cases.iter().enumerate() {
+        assert!(!run.all().contains(key.as_str()), "{run:#?}");
+        for form in ["one", "lines"] {
+            let path = format!("nb/{form}_{index}.ipynb");
+            assert!(
+                found.iter().any(|f| f.0 == *rule && f.1 == path),
+                "{rule} in {path}: {found:?}"
+            );
+        }
+    }
+}
