@@ -101,16 +101,21 @@ fn pasteable(path: &str) -> String {
 }
 
 /// `git mv` of a file whose name holds a secret, by a pattern checked against the index.
-fn rename(finding: &Finding, context: &Context) -> (String, &'static str) {
+fn rename(finding: &Finding, context: &Context) -> (String, String) {
     let mut pattern = NamePattern::of(path(finding));
     let note = match pattern.fit(context.staged_paths.as_deref()) {
-        Fit::Unchecked | Fit::One => "(a name without the token; each ? is one hidden character)",
-        Fit::Many(_) => {
-            "(more than one staged file has this shape: rename the one with the token by hand)"
+        Fit::Unchecked | Fit::One => {
+            "(a name without the token; each ? is one hidden character)".to_string()
         }
-        Fit::Nothing => "(no staged path has this shape: rename the file by hand)",
+        Fit::Many(count) => {
+            format!("({count} staged files have this shape: rename the one with the token by hand)")
+        }
+        Fit::Nothing => "(no staged path has this shape: rename the file by hand)".to_string(),
     };
-    let command = glue(&format!("git mv {} NEW-NAME", pattern.shell()));
+    let pattern = pattern.shell();
+    // A name that starts with `-` must not read as an option.
+    let end_of_options = if pattern.starts_with('-') { "-- " } else { "" };
+    let command = glue(&format!("git mv {end_of_options}{pattern} NEW-NAME"));
     (command, note)
 }
 

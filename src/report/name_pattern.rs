@@ -48,12 +48,8 @@ impl NamePattern {
     }
 
     /// The pattern as the user pastes it: shown runs as shell words, hidden characters `?`.
-    /// A path that starts with `-` is preceded by `--`, so git cannot read it as an option.
     pub(super) fn shell(&self) -> String {
         let mut out = String::new();
-        if self.chars.first() == Some(&Char::Shown('-')) {
-            out.push_str("-- ");
-        }
         let mut run = String::new();
         for char in &self.chars {
             match char {
@@ -171,7 +167,6 @@ mod tests {
         let spaced = NamePattern::of("a b/k-abcd…(16 chars)");
         assert_eq!(spaced.shell(), format!("'a b/k-abcd'{}", "?".repeat(12)));
         assert_eq!(NamePattern::of("plain.txt").shell(), "plain.txt");
-        assert_eq!(NamePattern::of("-r.txt").shell(), "-- -r.txt");
         // Two secrets in one path, and a name that only looks like a redaction.
         let two = NamePattern::of("ab…(8 chars)/c…(4 chars)*…(x)");
         assert_eq!(two.shell(), "ab??????/c???'*…(x)'");

@@ -106,7 +106,7 @@ fn a_rename_pattern_that_fits_two_staged_files_says_so() {
     run.assert_code(1);
     assert!(
         run.all()
-            .contains("more than one staged file has this shape"),
+            .contains("2 staged files have this shape: rename the one with the token by hand"),
         "{run:#?}"
     );
     assert!(
