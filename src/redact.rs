@@ -163,11 +163,17 @@ pub fn secret(secret: &[u8]) -> String {
     // At most a quarter of the secret, and only printable ASCII.
     let shown: String = secret
         .iter()
-        .take((secret.len() / 4).min(SHOWN_PREFIX_MAX))
+        .take(shown_len(secret.len()))
         .take_while(|b| b.is_ascii_graphic())
         .map(|&b| b as char)
         .collect();
     format!("{shown}…({} chars)", secret.len())
+}
+
+/// How many characters of a secret of `len` bytes its printed form shows at most (fewer when
+/// one of them is not printable ASCII): what a pasteable pattern of a redacted name relies on.
+pub fn shown_len(len: usize) -> usize {
+    (len / 4).min(SHOWN_PREFIX_MAX)
 }
 
 /// `text` with each span (any order, possibly overlapping) replaced by its redacted form; a

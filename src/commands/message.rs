@@ -40,6 +40,7 @@ pub(super) fn message(
             shallow: report::ShallowBaseline::default(),
         },
         detail: setup.detail,
+        clean: setup.clean,
     };
     write_outcome(outcome, output, &setup.scanner, Some(file))
 }

@@ -156,7 +156,8 @@ fn render(
                     .map(|f| super::fix::fixable(&f.path))
                     .collect(),
             };
-            let context = report::context::Context::from_process(message_file, outcome.detail);
+            let mut context = report::context::Context::from_process(message_file, outcome.detail);
+            context.staged_paths = staged_paths_to_check(outcome);
             let ids = outcome.findings.iter().map(|f| f.rule_id.as_str());
             let catalog = report::catalog::Catalog::of_rules(scanner.rules(), ids);
             report::human::write(out, outcome, &catalog, &options, &context)
@@ -171,4 +172,16 @@ fn render(
             report::sarif::write(out, outcome, &catalog)
         }
     }
+}
+
+/// The index's paths, when the advice will rename a staged file whose name holds a secret
+/// (its pattern is checked against them); `None` otherwise or when the index cannot be read,
+/// where the advice goes unchecked.
+fn staged_paths_to_check(outcome: &Outcome) -> Option<Vec<String>> {
+    let renames = outcome.mode == Mode::Commit
+        && (outcome.findings.iter()).any(|f| f.part == crate::finding::Part::Path);
+    if !renames {
+        return None;
+    }
+    Repo::open().ok()?.staged_paths().ok()
 }

@@ -56,6 +56,9 @@ pub struct OutputSection {
     /// How much a blocked commit's report says: "short" (default) or "full" (every
     /// provider's rotation checklist, as `-v`).
     pub detail: Option<crate::report::context::Detail>,
+    /// What the pre-commit and pre-push hooks print when nothing is found: "line"
+    /// (default) or "silent".
+    pub clean: Option<crate::report::context::Clean>,
 }
 
 /// A size as written: a number of bytes, or a string with a unit.

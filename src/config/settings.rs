@@ -31,6 +31,7 @@ pub struct ScanSettings {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct OutputSettings {
     pub detail: crate::report::context::Detail,
+    pub clean: crate::report::context::Clean,
 }
 
 /// One merged value and the layer it came from, for `tokenguard config`.
@@ -141,6 +142,10 @@ impl Settings {
                     format!("{detail:?}").to_lowercase(),
                     &origin,
                 );
+            }
+            if let Some(clean) = layer.file.output.clean {
+                output.clean = clean;
+                note("output.clean", format!("{clean:?}").to_lowercase(), &origin);
             }
             let allow = &layer.file.allow;
             let mut judge = Judge {

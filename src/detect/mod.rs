@@ -23,6 +23,8 @@ pub mod lines;
 pub mod notebook;
 /// Keyword search for small changes: tables of the keywords' first bytes, nothing to build.
 pub mod pair_search;
+/// Names of files and folders as context for the rules that need it.
+pub mod path_context;
 /// Documentation placeholders: whole-body shapes (`xxxx`, `YOUR_KEY`, `A1B2C3`).
 pub mod placeholder;
 /// What the configuration allows: disabled rules, allowlists, ignored fingerprints.

@@ -9,6 +9,7 @@ use crate::detect::decode::{self, View};
 use crate::detect::directive;
 use crate::detect::filter::{self, Rejection};
 use crate::detect::lines::{AddedLines, LineCursor, line_bounds, previous_line};
+use crate::detect::path_context::ProviderNames;
 use crate::detect::policy::Policy;
 use crate::detect::prefilter::{Prefilter, RuleMask};
 use crate::detect::required_run::ClassRuns;
@@ -29,6 +30,8 @@ pub struct Scanner {
     keep_secrets: bool,
     /// Look through escapes and encodings too (off only to measure what that costs).
     decoding: bool,
+    /// Which rules a file's path names (built on first use).
+    path_names: std::sync::OnceLock<ProviderNames>,
 }
 
 /// Which rules can match a blob: in the blob itself, and in each decoded view of it that
@@ -202,6 +205,7 @@ impl Scanner {
             policy,
             keep_secrets: false,
             decoding: true,
+            path_names: std::sync::OnceLock::new(),
         }
     }
 
@@ -252,8 +256,35 @@ impl Scanner {
         added: &AddedLines,
         candidates: Candidates,
     ) -> BlobScan {
-        let hits = self.hits(content, candidates);
+        let hits = self.hits_at(path, content, candidates);
         self.scan_hits(path, content, added, &hits)
+    }
+
+    /// The rules with a context requirement whose provider `path` names (`main_wandb.go`);
+    /// `None` for most paths.
+    fn named_by(&self, path: &str) -> Option<RuleMask> {
+        (self.path_names)
+            .get_or_init(|| ProviderNames::of(&self.rules))
+            .named_by(path)
+    }
+
+    /// True when `path` names a provider: what is remembered of a blob's content alone (a
+    /// clean verdict) does not answer for it.
+    pub fn path_adds_context(&self, path: &str) -> bool {
+        self.named_by(path).is_some()
+    }
+
+    /// [`Scanner::hits`] with the file's path as context: the rules whose provider the path
+    /// names are candidates whatever the content holds, and their context requirement is
+    /// met. Without such a name, the content's own hits.
+    pub fn hits_at(&self, path: &str, content: &[u8], mut candidates: Candidates) -> Hits {
+        match self.named_by(path) {
+            None => self.hits(content, candidates),
+            Some(named) => {
+                candidates.plain.union_with(&named);
+                self.hits_named(content, candidates, Some(&named))
+            }
+        }
     }
 
     /// The candidate rules' matches in `content` and its decoded views that pass every filter
@@ -261,6 +292,11 @@ impl Scanner {
     /// add a finding, so its lines need no diff; the same blob reached by many commits needs
     /// this only once.
     pub fn hits(&self, content: &[u8], candidates: Candidates) -> Hits {
+        self.hits_named(content, candidates, None)
+    }
+
+    /// [`Scanner::hits`], where the rules in `named` have their context from the path.
+    fn hits_named(&self, content: &[u8], candidates: Candidates, named: Option<&RuleMask>) -> Hits {
         if candidates.is_empty() {
             return Hits::default();
         }
@@ -291,7 +327,7 @@ impl Scanner {
         };
         let mut matches = self.collect(content, &plain, &view_masks, &found);
         matches.sort_unstable();
-        found.hits = self.locate(content, matches, &found);
+        found.hits = self.locate(content, matches, &found, named);
         if found.hits.is_empty() {
             return Hits::default();
         }
@@ -352,7 +388,14 @@ impl Scanner {
 
     /// Step 2, locate: the filters that do not depend on added lines, then each surviving
     /// match's line and column (`matches` in blob order, so one cursor walks the lines).
-    fn locate(&self, content: &[u8], matches: Vec<RawMatch>, found: &Hits) -> Vec<Hit> {
+    /// `named`: the rules whose context the file's path gives.
+    fn locate(
+        &self,
+        content: &[u8],
+        matches: Vec<RawMatch>,
+        found: &Hits,
+        named: Option<&RuleMask>,
+    ) -> Vec<Hit> {
         let mut hits = Vec::new();
         let mut cursor = LineCursor::default();
         let mut file_context: Vec<Option<bool>> = vec![None; self.rules.rules.len()];
@@ -361,11 +404,10 @@ impl Scanner {
             let text = found.text(content, raw.view, rule);
             let blob = (raw.view != ViewId::Blob).then_some(content);
             let Span { start: vs, end: ve } = raw.view_span;
-            if self
-                .reject(rule, text, vs, ve, blob, &mut file_context[raw.rule])
-                .is_some()
-            {
-                continue;
+            match self.reject(rule, text, vs, ve, blob, &mut file_context[raw.rule]) {
+                None => {}
+                Some(Rejection::NoContext) if named.is_some_and(|n| n.contains(raw.rule)) => {}
+                Some(_) => continue,
             }
             let (line, line_start) = cursor.advance(content, raw.span.start);
             let column = match found.view(raw.view) {

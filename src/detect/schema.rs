@@ -215,7 +215,8 @@ pub struct Provider {
     #[serde(default)]
     pub variables: Lazy<Vec<String>>,
     /// SDK calls that take the credential, written as called: `Together(api_key=`,
-    /// `wandb.login(key=`, `new OpenAI({apiKey:`.
+    /// `wandb.login(key=`, `new OpenAI({apiKey:`; and module-level settings attributes the
+    /// SDK documents for it, with their `=`: `aai.settings.api_key =`.
     #[serde(default)]
     pub sdk_args: Lazy<Vec<String>>,
     /// Whether a credential-variable rule is generated from the names above (built-in rules).

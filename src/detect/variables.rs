@@ -102,7 +102,7 @@ fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
     keywords.sort();
     keywords.dedup();
     let mut literals: Vec<String> = names.iter().map(|n| literal(n)).collect();
-    literals.extend(calls.iter().map(|c| literal(&format!("{}(", c.call))));
+    literals.extend(calls.iter().map(|c| literal(&c.written())));
     literals.sort();
     literals.dedup();
     Some(RuleSpec {
@@ -187,19 +187,25 @@ fn name_keywords(name: &str) -> Vec<String> {
 }
 
 /// An SDK call that takes the credential: `Together(api_key=`, `new OpenAI({apiKey:`, or
-/// `AzureKeyCredential(` for a first positional argument.
+/// `AzureKeyCredential(` for a first positional argument; or a module-level settings
+/// attribute the SDK documents for it, written with its `=`: `aai.settings.api_key =`,
+/// `fireworks.client.api_key =`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct SdkArg {
     /// What is called, as written (`wandb.login`).
     call: String,
     /// The keyword argument or object key (`api_key`).
     argument: String,
-    /// `=` for keyword arguments, `:` for object keys, `(` for the first positional argument.
+    /// `=` for keyword arguments, `:` for object keys, `(` for the first positional argument,
+    /// `.` for a settings attribute (`call` is then the attribute's whole dotted name).
     operator: char,
 }
 
 impl SdkArg {
     fn parse(text: &str) -> Option<SdkArg> {
+        if let Some(attribute) = SdkArg::parse_attribute(text) {
+            return Some(attribute);
+        }
         let (call, rest) = text.split_once('(')?;
         let call = call.trim_start_matches("new ").trim();
         if call.is_empty() {
@@ -225,11 +231,30 @@ impl SdkArg {
         })
     }
 
+    /// `module.settings.api_key =`: a dotted name (at least one dot, so that a bare variable
+    /// name stays a variable) and `=`, no call.
+    fn parse_attribute(text: &str) -> Option<SdkArg> {
+        let name = text.strip_suffix('=')?.trim();
+        let dotted = name.contains('.')
+            && name.split('.').all(|part| {
+                !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+        dotted.then(|| SdkArg {
+            call: name.to_string(),
+            argument: String::new(),
+            operator: '.',
+        })
+    }
+
     /// The call, then anything but parentheses up to the argument (it need not come first,
     /// and the call may span lines), then a quoted literal: an unquoted value is a variable.
     /// The gap is unbounded: a bound of 200 multiplied the compiled states (15 MB more peak
     /// memory over a history that compiles the whole catalog, and slower compiles).
     fn pattern(&self) -> String {
+        if self.operator == '.' {
+            // An assignment, not a comparison (`==`): the value's quote follows the `=`.
+            return format!(r#"(?-u:\b){}[ \t]*=[ \t]*["'`]"#, escape(&self.call));
+        }
         if self.operator == '(' {
             return format!(r#"(?-u:\b){}\([ \t\r\n]*["'`]"#, escape(&self.call));
         }
@@ -241,14 +266,24 @@ impl SdkArg {
         )
     }
 
-    /// The call lower-cased, with its parenthesis: `wandb.login(`.
+    /// What every match holds, as written: the call with its parenthesis (`wandb.login(`),
+    /// or the attribute.
+    fn written(&self) -> String {
+        match self.operator {
+            '.' => self.call.clone(),
+            _ => format!("{}(", self.call),
+        }
+    }
+
+    /// The call lower-cased, with its parenthesis: `wandb.login(`; an attribute lower-cased.
     fn keyword(&self) -> String {
-        format!("{}(", self.call.to_ascii_lowercase())
+        self.written().to_ascii_lowercase()
     }
 
     fn example(&self, value: &str) -> String {
         match self.operator {
             '(' => format!("credential = {}(\"{value}\")", self.call),
+            '.' => format!("{} = \"{value}\"", self.call),
             ':' => format!(
                 "const client = new {}({{ {}: \"{value}\" }});",
                 self.call, self.argument
@@ -290,6 +325,7 @@ fn examples(names: &[&str], calls: &[SdkArg]) -> Examples {
         let reference = "os.environ[\"KEY_2024_ABCDEFGH\"]";
         negative.push(match call.operator {
             '(' => format!("credential = {}({reference})", call.call),
+            '.' => format!("{} = {reference}", call.call),
             _ => format!("client = {}({}={reference})", call.call, call.argument),
         });
     }
@@ -322,7 +358,16 @@ mod tests {
             ("wandb.login(key=", Some(("wandb.login", "key", '='))),
             ("new OpenAI({apiKey:", Some(("OpenAI", "apiKey", ':'))),
             ("AzureKeyCredential(", Some(("AzureKeyCredential", "", '('))),
+            (
+                "aai.settings.api_key =",
+                Some(("aai.settings.api_key", "", '.')),
+            ),
+            (
+                "fireworks.client.api_key=",
+                Some(("fireworks.client.api_key", "", '.')),
+            ),
             ("api_key=", None),
+            ("api_key =", None),
         ];
         for (text, expected) in cases {
             let parsed = SdkArg::parse(text);

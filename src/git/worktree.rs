@@ -38,6 +38,17 @@ impl Repo {
         Ok(index.get_path(Path::new(path), 0).is_some())
     }
 
+    /// Every path of the index git commits from (each once, whatever its stage).
+    pub fn staged_paths(&self) -> Result<Vec<String>> {
+        let index = self.index()?;
+        let mut paths: Vec<String> = index
+            .iter()
+            .map(|entry| String::from_utf8_lossy(&entry.path).into_owned())
+            .collect();
+        paths.dedup();
+        Ok(paths)
+    }
+
     /// True when HEAD's tree has `path`.
     pub fn head_has(&self, path: &str) -> Result<bool> {
         Ok(match self.head_tree()? {

@@ -4,6 +4,7 @@
 //! PATHS` (a temporary index) the fix names the files and the commit is run again.
 
 use super::context::{CommitIndex, Context};
+use super::name_pattern::{Fit, NamePattern};
 use super::path::quote;
 use super::wrap::glue;
 use super::{Mode, Outcome};
@@ -76,46 +77,51 @@ pub(super) fn is_credential_file(path: &str) -> bool {
 }
 
 /// `text` as one shell word: unchanged when it is plain, else in single quotes. A name with a
-/// control character is shown as git quotes it instead: pasted raw, it could drive the
+/// control character (or a bidirectional override) is C-quoted as git quotes it, inside
+/// `$'...'` so that bash and zsh read the escapes back: pasted raw, it could drive the
 /// terminal.
 pub(super) fn shell_word(text: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "_./@%+=:,-".contains(c);
     if !text.is_empty() && text.chars().all(plain) {
         return text.to_string();
     }
-    if text.chars().any(char::is_control) {
-        return quote(text).into_owned();
+    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if text.chars().any(|c| c.is_control() || bidi(c)) {
+        let quoted = quote(text);
+        let inner = &quoted[1..quoted.len() - 1];
+        return format!("$'{}'", inner.replace('\'', r"\'"));
     }
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// A pattern the shell expands to a file whose printed name was redacted: each
-/// `prefix…(N chars)` becomes `prefix*`, the rest is quoted as one word. The file is named
-/// without printing its token.
-pub(super) fn name_pattern(redacted: &str) -> String {
-    let mut pattern = String::new();
-    let mut rest = redacted;
-    while let Some(at) = rest.find('…') {
-        let after = &rest[at + '…'.len_utf8()..];
-        let Some(close) = after
-            .strip_prefix('(')
-            .and_then(|inner| inner.find(" chars)").map(|end| end + 1 + " chars)".len()))
-        else {
-            break;
-        };
-        pattern.push_str(&shell_word(&rest[..at]));
-        pattern.push('*');
-        rest = &after[close..];
-    }
-    if !rest.is_empty() {
-        pattern.push_str(&shell_word(rest));
-    }
-    pattern
+/// A path as the user pastes it: its shell word, or where it holds a secret, a pattern of its
+/// shape with `?` for each hidden character.
+fn pasteable(path: &str) -> String {
+    NamePattern::of(path).shell()
+}
+
+/// `git mv` of a file whose name holds a secret, by a pattern checked against the index.
+fn rename(finding: &Finding, context: &Context) -> (String, String) {
+    let mut pattern = NamePattern::of(path(finding));
+    let note = match pattern.fit(context.staged_paths.as_deref()) {
+        Fit::Unchecked | Fit::One => {
+            "(a name without the token; each ? is one hidden character)".to_string()
+        }
+        Fit::Many(count) => {
+            format!("({count} staged files have this shape: rename the one with the token by hand)")
+        }
+        Fit::Nothing => "(no staged path has this shape: rename the file by hand)".to_string(),
+    };
+    let pattern = pattern.shell();
+    // A name that starts with `-` must not read as an option.
+    let end_of_options = if pattern.starts_with('-') { "-- " } else { "" };
+    let command = glue(&format!("git mv {end_of_options}{pattern} NEW-NAME"));
+    (command, note)
 }
 
 /// The one fix of a finding, worded for the mode; `None` where the mode has none of its own.
 pub(super) fn fix(finding: &Finding, kind: Kind, outcome: &Outcome, context: &Context) -> String {
-    let p = shell_word(path(finding));
+    let p = pasteable(path(finding));
     match outcome.mode {
         Mode::Commit => commit_fix(finding, kind, &p, context),
         Mode::Message => message_fix(context),
@@ -134,7 +140,7 @@ pub(super) fn fix(finding: &Finding, kind: Kind, outcome: &Outcome, context: &Co
                 Kind::TagMessage => tag_fix(finding, outcome.mode),
                 _ => format!(
                     "{clone}{rebase} (mark the commit edit; {}; then {} and {}), then push again",
-                    rewrite_step(kind, &p, finding),
+                    rewrite_step(kind, &p),
                     glue("git commit --amend"),
                     glue("git rebase --continue")
                 ),
@@ -151,7 +157,7 @@ pub(super) fn fix(finding: &Finding, kind: Kind, outcome: &Outcome, context: &Co
             ),
             _ => format!(
                 "{}; once committed, only a history rewrite removes it ({})",
-                rewrite_step(kind, &p, finding),
+                rewrite_step(kind, &p),
                 glue("git filter-repo --replace-text")
             ),
         },
@@ -170,10 +176,10 @@ fn commit_fix(finding: &Finding, kind: Kind, p: &str, context: &Context) -> Stri
             glue(&format!("git rm --cached {p}")),
             glue(&format!("echo {p} >> .gitignore"))
         ),
-        Kind::FileName => format!(
-            "{}   (a name without the token)",
-            glue(&format!("git mv {} NEW-NAME", name_pattern(path(finding))))
-        ),
+        Kind::FileName => {
+            let (command, note) = rename(finding, context);
+            format!("{command}   {note}")
+        }
         Kind::SymlinkTarget => format!(
             "{} && {}",
             glue(&format!("ln -sfn NEW-TARGET {p}")),
@@ -224,13 +230,13 @@ fn message_fix(context: &Context) -> String {
 }
 
 /// What to change inside a commit being rewritten, by kind.
-fn rewrite_step(kind: Kind, p: &str, finding: &Finding) -> String {
+fn rewrite_step(kind: Kind, p: &str) -> String {
     match kind {
         Kind::CredentialFile => format!(
             "{}, add it to .gitignore",
             glue(&format!("git rm --cached {p}"))
         ),
-        Kind::FileName => glue(&format!("git mv {} NEW-NAME", name_pattern(path(finding)))),
+        Kind::FileName => glue(&format!("git mv {p} NEW-NAME")),
         Kind::SymlinkTarget => glue(&format!("ln -sfn NEW-TARGET {p}")),
         Kind::NotebookOutput => format!(
             "clear its outputs: {}",
@@ -264,17 +270,8 @@ mod tests {
         assert_eq!(shell_word("src/app.py"), "src/app.py");
         assert_eq!(shell_word("my notes.txt"), "'my notes.txt'");
         assert_eq!(shell_word("it's.py"), r"'it'\''s.py'");
-        assert_eq!(shell_word("esc\x1b.py"), "\"esc\\033.py\"");
-    }
-
-    #[test]
-    fn a_redacted_name_becomes_a_pattern_of_the_real_file() {
-        assert_eq!(
-            name_pattern("backups/dump-r8_6fM…(40 chars).json"),
-            "backups/dump-r8_6fM*.json"
-        );
-        assert_eq!(name_pattern("a b/k-…(40 chars)"), "'a b/k-'*");
-        assert_eq!(name_pattern("plain.txt"), "plain.txt");
+        assert_eq!(shell_word("esc\x1b.py"), r"$'esc\033.py'");
+        assert_eq!(shell_word("it's\t.py"), r"$'it\'s\t.py'");
     }
 
     #[test]

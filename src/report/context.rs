@@ -46,6 +46,17 @@ pub enum Detail {
     Full,
 }
 
+/// What a hook prints when nothing is found (`[output] clean`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Clean {
+    /// One line: "no secrets found" and what was scanned.
+    #[default]
+    Line,
+    /// Nothing, as `git commit -q` users expect (git tells hooks nothing about `-q`).
+    Silent,
+}
+
 /// How the report was asked for, beyond the findings.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -61,6 +72,9 @@ pub struct Context {
     /// Columns to wrap to; `None`: no wrapping (not a terminal).
     pub width: Option<usize>,
     pub detail: Detail,
+    /// The paths of the index the commit is made from, where a finding's own path holds a
+    /// secret: the pattern that renames it is checked against them. `None`: not read.
+    pub staged_paths: Option<Vec<String>>,
 }
 
 impl Context {
@@ -77,6 +91,7 @@ impl Context {
             hook: var("GIT_INDEX_FILE").is_some() || var("PRE_COMMIT").is_some(),
             width: super::wrap::terminal_width(),
             detail,
+            staged_paths: None,
         }
     }
 }

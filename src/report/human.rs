@@ -7,7 +7,7 @@ use colored::Colorize;
 
 use super::advice::{self, Kind};
 use super::catalog::Catalog;
-use super::context::{Context, Detail};
+use super::context::{Clean, Context, Detail};
 use super::path::quote;
 use super::wrap::{GLUED_SPACE, glue, wrap};
 use super::{Mode, Outcome, WarningKind, plural, shallow_note, summary_line};
@@ -86,8 +86,7 @@ fn render(
     write_warnings(out, outcome, switches.verbose)?;
     let wording = outcome.mode.wording_for(context.hook);
     if outcome.findings.is_empty() {
-        // A clean commit says so once: the pre-commit hook's line; commit-msg adds nothing.
-        if outcome.mode == Mode::Message && context.hook && !outcome.blocks() {
+        if is_silent_when_clean(outcome, context) {
             return Ok(());
         }
         let verdict = if outcome.blocks() {
@@ -124,6 +123,21 @@ fn render(
     writeln!(out)?;
     writeln!(out, "{}", summary_line(&outcome.stats, outcome.mode))?;
     write_shallow_note(out, outcome)
+}
+
+/// A clean commit says so once, the pre-commit hook's line (commit-msg adds nothing), and
+/// with `[output] clean = "silent"` not at all, nor does a clean push: git passes hooks no
+/// sign of `-q`, so the repository or user config says it.
+fn is_silent_when_clean(outcome: &Outcome, context: &Context) -> bool {
+    if outcome.blocks() {
+        return false;
+    }
+    match outcome.mode {
+        Mode::Message => context.hook,
+        Mode::Commit => context.hook && outcome.clean == Clean::Silent,
+        Mode::Push => outcome.clean == Clean::Silent,
+        Mode::Server | Mode::History | Mode::Files => false,
+    }
 }
 
 fn write_shallow_note(out: &mut impl Write, outcome: &Outcome) -> std::io::Result<()> {

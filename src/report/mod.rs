@@ -18,6 +18,7 @@ pub mod explain;
 pub mod fix;
 pub mod human;
 pub mod json;
+mod name_pattern;
 /// How a path looks on a terminal (git's quoting).
 pub mod path;
 pub mod rules;
@@ -161,6 +162,8 @@ pub struct Outcome {
     pub stats: Stats,
     /// How much the human report says (the configuration's `[output] detail`).
     pub detail: context::Detail,
+    /// What a hook prints when nothing is found (`[output] clean`).
+    pub clean: context::Clean,
 }
 
 /// Something worth saying that is not a finding: a staged `.env`-style file, a file skipped

@@ -52,6 +52,12 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// Whether what `memo` remembers of a blob answers for it at `path`: not where the path
+    /// names a provider, whose rules then take their context from it.
+    pub(crate) fn trusts_memo_at(&self, path: &[u8]) -> bool {
+        !(self.scanner).path_adds_context(&String::from_utf8_lossy(path))
+    }
+
     /// Remembers in `memo` every blob found clean, and trusts what it holds.
     pub(crate) fn remembering(mut self, memo: &'a BlobMemo) -> Collector<'a> {
         self.memo = Some(memo);
@@ -253,7 +259,7 @@ impl<'a> Collector<'a> {
         self.stats.files_scanned += 1;
         self.stats.bytes_scanned += content.len() as u64;
         // No match that could be a finding, whatever the change adds: no line diff needed.
-        let hits = self.scanner.hits(content, self.scanner.candidates(content));
+        let hits = (self.scanner).hits_at(path, content, self.scanner.candidates(content));
         if hits.is_empty()
             && let (Some(memo), Some(id)) = (self.memo, id)
         {

@@ -258,11 +258,14 @@ fn visit_batch(
                 .as_ref()
                 .map_or(&[][..], |(_, trees)| trees.as_slice());
             let (findings, warnings) = (local.findings.len(), local.warnings.len());
+            let memo = local
+                .trusts_memo_at(&set.changes[change].path)
+                .then_some(memo);
             let visited = repo.visit_change(
                 &set.changes[change],
                 trees,
                 walk,
-                Some(memo),
+                memo,
                 &mut skips,
                 &mut |entry| local.visit(entry, Some(batch[commit])),
             );

@@ -40,6 +40,8 @@ pub struct Setup {
     pub verify: bool,
     /// How much the human report says (`[output] detail`).
     pub detail: crate::report::context::Detail,
+    /// What a hook prints when nothing is found (`[output] clean`).
+    pub clean: crate::report::context::Clean,
 }
 
 impl Setup {
@@ -52,6 +54,7 @@ impl Setup {
         let block_sensitive = settings.scan.block_sensitive_files;
         let verify = settings.scan.verify;
         let detail = settings.output.detail;
+        let clean = settings.output.clean;
         let Settings {
             rules,
             policy,
@@ -68,6 +71,7 @@ impl Setup {
             block_sensitive,
             verify,
             detail,
+            clean,
         }
     }
 }
@@ -126,6 +130,7 @@ pub fn gather(
             shallow: baseline,
         },
         detail: setup.detail,
+        clean: setup.clean,
     };
     Ok((outcome, setup.scanner))
 }

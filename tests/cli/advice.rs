@@ -59,19 +59,96 @@ fn a_dotenv_is_untracked_and_ignored_even_on_the_first_commit() {
     assert!(repo.path().join(".env").exists(), "the file stays on disk");
 }
 
+/// What stands for `token` in a rename pattern after its six shown characters: a `?` for
+/// each hidden one.
+fn hidden(token: &str) -> String {
+    "?".repeat(token.len() - 6)
+}
+
 #[test]
 fn a_token_in_a_file_name_is_renamed_by_a_pattern_that_never_prints_it() {
     let repo = installed(true);
     let token = replicate_token(7002);
-    repo.add(&format!("dumps/run {token}.json"), "{}\n");
+    let name = format!("dumps/it's run {token}.json");
+    repo.add(&name, "{}\n");
     let run = repo.commit(&[]);
     run.assert_code(1);
     assert!(!run.all().contains(&token), "{run:#?}");
     let command = fix_command(&run);
-    assert!(command.starts_with("git mv 'dumps/run r8_"), "{command}");
-    assert!(command.ends_with("'*.json NEW-NAME"), "{command}");
+    let pattern = format!(
+        "'dumps/it'\\''s run {}'{}.json",
+        &token[..6],
+        hidden(&token)
+    );
+    assert_eq!(command, format!("git mv {pattern} NEW-NAME"));
+    assert!(
+        run.all().contains("each ? is one hidden character"),
+        "{run:#?}"
+    );
     paste(&repo, &command.replace("NEW-NAME", "dumps/run.json"));
+    let staged = repo.git(&["ls-files"]).stdout;
+    assert!(
+        staged.contains("dumps/run.json") && !staged.contains("r8_"),
+        "{staged}"
+    );
     repo.commit(&[]).assert_code(0);
+}
+
+#[test]
+fn a_rename_pattern_that_fits_two_staged_files_says_so() {
+    let repo = installed(true);
+    let (one, two) = (replicate_token(7010), replicate_token(7011));
+    // The same six shown characters: the two names have one shape.
+    let two = format!("{}{}", &one[..6], &two[6..]);
+    repo.add(&format!("k-{one}.txt"), "a\n");
+    repo.add(&format!("k-{two}.txt"), "b\n");
+    let run = repo.commit(&[]);
+    run.assert_code(1);
+    assert!(
+        run.all()
+            .contains("2 staged files have this shape: rename the one with the token by hand"),
+        "{run:#?}"
+    );
+    assert!(
+        !run.all().contains(&one) && !run.all().contains(&two),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn a_name_with_a_control_character_is_c_quoted_and_still_pastes() {
+    if which("bash").is_none() {
+        return;
+    }
+    let repo = installed(true);
+    let token = replicate_token(7012);
+    repo.add(&format!("tab\there-{token}"), "x\n");
+    let run = repo.commit(&[]);
+    run.assert_code(1);
+    let command = fix_command(&run);
+    assert_eq!(
+        command,
+        format!(
+            "git mv $'tab\\there-{}'{} NEW-NAME",
+            &token[..6],
+            hidden(&token)
+        )
+    );
+    let bash = Run::from(
+        repo.command("bash", &repo.path())
+            .args(["-c", &command.replace("NEW-NAME", "clean.txt")])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(bash.code, Some(0), "{bash:#?}");
+    repo.commit(&[]).assert_code(0);
+}
+
+/// The program's path on `PATH`, if any.
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
 }
 
 #[test]
@@ -244,6 +321,54 @@ fn the_output_detail_key_makes_the_hook_report_full() {
     assert_ne!(bad.code, Some(0), "{bad:#?}");
     assert!(
         bad.stderr.contains("expected `short` or `full`"),
+        "{bad:#?}"
+    );
+}
+
+/// git tells hooks nothing of `git commit -q`: a clean commit prints one line in total
+/// (pre-commit's; commit-msg adds none) unless `[output] clean = "silent"`, which also quiets
+/// a clean push; a blocked commit always prints.
+#[test]
+fn the_output_clean_key_makes_clean_commits_and_pushes_silent() {
+    let repo = installed(true);
+    repo.with_origin("remote.git", false);
+    repo.add("a.py", "print('a')\n");
+    let one_line = repo.commit(&[]);
+    one_line.assert_code(0);
+    assert_eq!(one_line.stdout, "", "{one_line:#?}");
+    assert_eq!(one_line.stderr.lines().count(), 1, "{one_line:#?}");
+    assert!(
+        one_line.stderr.contains("no secrets found"),
+        "{one_line:#?}"
+    );
+    let push = repo.push(&["main"]);
+    push.assert_code(0);
+    assert!(push.all().contains("no secrets found"), "{push:#?}");
+
+    repo.add(".tokenguard.toml", "[output]\nclean = \"silent\"\n");
+    let silent = repo.commit(&[]);
+    silent.assert_code(0);
+    assert_eq!((silent.stdout.as_str(), silent.stderr.as_str()), ("", ""));
+    let push = repo.push(&["main"]);
+    push.assert_code(0);
+    assert_eq!((push.stdout.as_str(), push.stderr.as_str()), ("", ""));
+    // By hand, scan-staged still answers.
+    repo.add("b.py", "print('b')\n");
+    let by_hand = repo.tokenguard(&["scan-staged"]);
+    assert!(by_hand.stdout.contains("no secrets found"), "{by_hand:#?}");
+
+    let token = replicate_token(7013);
+    repo.add("c.py", format!("T = \"{token}\"\n"));
+    let blocked = repo.commit(&[]);
+    blocked.assert_code(1);
+    assert!(blocked.stderr.contains("commit blocked"), "{blocked:#?}");
+    let config = repo.tokenguard(&["config"]);
+    assert!(config.stdout.contains("output.clean:"), "{config:#?}");
+    repo.write(".tokenguard.toml", "[output]\nclean = \"quiet\"\n");
+    let bad = repo.tokenguard(&["scan-staged"]);
+    bad.assert_code(2);
+    assert!(
+        bad.stderr.contains("expected `line` or `silent`"),
         "{bad:#?}"
     );
 }

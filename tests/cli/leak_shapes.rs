@@ -112,3 +112,172 @@ fn leak_shapes_of_the_held_out_corpus_are_blocked() {
         assert!(!run.all().contains(secret), "printed: {run:#?}");
     }
 }
+
+/// A Go client for W&B with a Bearer header and nothing else naming wandb.
+fn bearer_client(key: &str) -> String {
+    format!(
+        "package main\n\nfunc sync(req *http.Request) {{\n\treq.Header.Set(\"Authorization\", \"Bearer {key}\")\n}}\n"
+    )
+}
+
+/// Names of files and folders count as context: a Bearer key in `main_wandb.go`, a
+/// Baseten-shaped `api_key` in a `baseten-*` package's pyproject.toml. The same text under a
+/// name that names no provider passes, and so does a word that only starts like one.
+#[test]
+fn names_of_files_and_folders_count_as_context() {
+    let wandb = generated("[hex:40]", 21);
+    let baseten = crate::fixture::baseten_key(22);
+    let pyproject = format!("[tool.client]\nname = \"client\"\napi_key = \"{baseten}\"\n");
+    let repo = TestRepo::new();
+    repo.add("cmd/sync/main_wandb.go", bearer_client(&wandb));
+    repo.add("baseten-client/pyproject.toml", &pyproject);
+    // Named only after the key, in a trailing comment.
+    repo.add("train.py", format!("key = \"{wandb}\"  # WANDB_API_KEY\n"));
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(!run.all().contains(&wandb) && !run.all().contains(&baseten));
+    let found = findings(&repo.scan_json());
+    for (rule, path) in [
+        ("wandb-bearer-key", "cmd/sync/main_wandb.go"),
+        ("baseten-api-key", "baseten-client/pyproject.toml"),
+        ("wandb-legacy-api-key", "train.py"),
+    ] {
+        assert!(
+            found.iter().any(|f| f.0 == rule && f.1 == path),
+            "{rule} in {path}: {found:?}"
+        );
+    }
+
+    let plain = TestRepo::new();
+    plain.add("cmd/sync/main.go", bearer_client(&wandb));
+    plain.add("client/pyproject.toml", &pyproject);
+    plain.add("examples/wandbx/pyproject.toml", &pyproject);
+    let run = plain.commit(&[]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+}
+
+/// What a history scan remembers of a clean blob is about its bytes alone: the same blob
+/// under a name that gives context is scanned again, and found.
+#[test]
+fn a_blob_clean_under_one_name_is_found_under_a_name_that_gives_context() {
+    let repo = TestRepo::new();
+    repo.add("README.md", "# demo\n");
+    repo.commit_unchecked(&[]);
+    let base = repo.head().unwrap();
+    let client = bearer_client(&generated("[hex:40]", 23));
+    // One commit: its changes are read in order, `cmd/main.go` first.
+    repo.add("cmd/main.go", &client);
+    repo.add("cmd/main_wandb.go", &client);
+    repo.commit_unchecked(&[]);
+    let run = repo.tokenguard(&["scan-range", &format!("{base}..HEAD"), "--format", "json"]);
+    run.assert_code(1);
+    let found = findings(&run.json());
+    assert_eq!(
+        found
+            .iter()
+            .map(|f| (f.0.as_str(), f.1.as_str()))
+            .collect::<Vec<_>>(),
+        [("wandb-bearer-key", "cmd/main_wandb.go")],
+        "{found:?}"
+    );
+}
+
+/// A literal assigned to a settings attribute an SDK documents for its key is that
+/// provider's credential (`sdk_args` entries written `module.attribute =`); a comparison or
+/// a reference is not.
+#[test]
+fn sdk_settings_attributes_name_their_provider() {
+    let key = crate::fixture::token("[alnum:40]", 24);
+    let cases = [
+        (
+            "fw.py",
+            "fireworks.client.api_key",
+            "fireworks-credential-variable",
+        ),
+        ("embed.py", "voyageai.api_key", "voyage-credential-variable"),
+        (
+            "stt.py",
+            "assemblyai.settings.api_key",
+            "assemblyai-credential-variable",
+        ),
+        ("chat.py", "openai.api_key", "openai-credential-variable"),
+        ("pods.py", "runpod.api_key", "runpod-credential-variable"),
+    ];
+    let repo = TestRepo::new();
+    for (path, attribute, _) in cases {
+        repo.add(path, format!("import sdk\n\n{attribute} = \"{key}\"\n"));
+    }
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(!run.all().contains(&key), "{run:#?}");
+    let found = findings(&repo.scan_json());
+    for (path, _, rule) in cases {
+        assert!(
+            found.iter().any(|f| f.0 == rule && f.1 == path),
+            "{rule} in {path}: {found:?}"
+        );
+    }
+
+    let plain = TestRepo::new();
+    plain.add(
+        "check.py",
+        format!(
+            "if fireworks.client.api_key == \"{key}\":\n    pass\nvoyageai.api_key = os.environ[\"VOYAGE_KEY_2024\"]\n"
+        ),
+    );
+    let run = plain.commit(&[]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+}
+
+/// A key in a notebook cell, `NAME = \"...\"\n` inside the JSON string, whether the cell's
+/// source is one string (the name right after an escaped `\n`) or a list of lines, is
+/// blocked by the real hook as the same line in a .py file is.
+#[test]
+fn a_key_assigned_in_a_notebook_cell_is_blocked() {
+    let cases = [
+        (
+            "HF_TOKEN",
+            crate::fixture::token("[alnum:30]", 25),
+            "huggingface-credential-variable",
+        ),
+        (
+            "TOGETHER_API_KEY",
+            crate::fixture::token("[alnum:27]", 26),
+            "together-credential-variable",
+        ),
+        (
+            "WANDB_API_KEY",
+            generated("[hex:40]", 27),
+            "wandb-legacy-api-key",
+        ),
+    ];
+    let repo = TestRepo::new();
+    for (index, (name, key, _)) in cases.iter().enumerate() {
+        let source = format!("import os\n{name} = \"{key}\"\nprint(1)");
+        let lines: Vec<String> = source.split_inclusive('\n').map(str::to_string).collect();
+        for (form, source) in [
+            ("one", serde_json::json!(source)),
+            ("lines", serde_json::json!(lines)),
+        ] {
+            let notebook = serde_json::json!({
+                "cells": [{"cell_type": "code", "execution_count": null, "id": format!("c{index}"),
+                    "metadata": {}, "outputs": [], "source": source}],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5
+            });
+            repo.add(&format!("nb/{form}_{index}.ipynb"), notebook.to_string());
+        }
+    }
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let found = findings(&repo.scan_json());
+    for (index, (_, key, rule)) in cases.iter().enumerate() {
+        assert!(!run.all().contains(key.as_str()), "{run:#?}");
+        for form in ["one", "lines"] {
+            let path = format!("nb/{form}_{index}.ipynb");
+            assert!(
+                found.iter().any(|f| f.0 == *rule && f.1 == path),
+                "{rule} in {path}: {found:?}"
+            );
+        }
+    }
+}

@@ -267,6 +267,7 @@ fn the_example_config_validates_against_the_config_schema_and_so_do_the_refusals
         "[scan]\nmax_file_size = true\n",
         "[allow]\nregexes = [{ regex = \"x\", target = \"word\" }]\n",
         "[allow]\npath = [\"a/\"]\n",
+        "[output]\nclean = \"quiet\"\n",
     ] {
         repo.write(".tokenguard.toml", bad);
         repo.tokenguard(&["config"]).assert_code(2);

@@ -1,0 +1,108 @@
+//! Names of files and folders as context: a file called `main_wandb.go`, or the
+//! `pyproject.toml` of a `baseten-client` package, names its provider as surely as the word in
+//! its text. Only rules that ask for context take it from the path, and only from whole words
+//! of it, so `examples/` is no context for a provider called `exa`. The scanner applies it on
+//! top of the content's own scan: what a blob holds is still decided by its bytes alone, and
+//! a path only adds the rules it names.
+
+use crate::detect::prefilter::RuleMask;
+use crate::detect::rules::RuleSet;
+
+/// The rules that take context from a path: each rule with a context requirement, with the
+/// words of its provider's key (`azure_openai` -> `azure`, `openai`).
+#[derive(Debug, Clone, Default)]
+pub struct ProviderNames {
+    rules: usize,
+    by_rule: Vec<(usize, Vec<String>)>,
+}
+
+impl ProviderNames {
+    pub fn of(rules: &RuleSet) -> ProviderNames {
+        let by_rule = (rules.rules.iter().enumerate())
+            .filter(|(_, rule)| rule.spec.context.is_some())
+            .map(|(index, rule)| (index, words(&rule.spec.provider)))
+            .filter(|(_, words)| !words.is_empty())
+            .collect();
+        ProviderNames {
+            rules: rules.rules.len(),
+            by_rule,
+        }
+    }
+
+    /// The rules whose provider `path` names by a run of its words; `None` when it names none
+    /// (most paths), so that the scan of its content is the content's alone.
+    pub fn named_by(&self, path: &str) -> Option<RuleMask> {
+        let path_words = words(path);
+        let mut named: Option<RuleMask> = None;
+        for (rule, provider) in &self.by_rule {
+            if path_words
+                .windows(provider.len())
+                .any(|run| run == provider.as_slice())
+            {
+                named
+                    .get_or_insert_with(|| RuleMask::empty(self.rules))
+                    .insert(*rule);
+            }
+        }
+        named
+    }
+}
+
+/// The words of a path or key, lower-cased: split at every byte that is not a letter or digit
+/// and where a lower-case letter or digit meets an upper-case one (`WandbClient`).
+fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in text.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        word.push(c.to_ascii_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_into_words() {
+        assert_eq!(words("cmd/main_wandb.go"), ["cmd", "main", "wandb", "go"]);
+        assert_eq!(words("WandbClient.java"), ["wandb", "client", "java"]);
+        assert_eq!(
+            words("baseten-client/pyproject.toml"),
+            ["baseten", "client", "pyproject", "toml"]
+        );
+    }
+
+    #[test]
+    fn a_path_names_the_providers_of_its_words_only() {
+        let rules = RuleSet::builtin().unwrap();
+        let names = ProviderNames::of(&rules);
+        let named = |path: &str| {
+            names.named_by(path).map_or_else(Vec::new, |mask| {
+                mask.iter()
+                    .map(|rule| rules.rules[rule].spec.provider.clone())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert!(named("cmd/main_wandb.go").contains(&"wandb".to_string()));
+        assert!(named("baseten-client/pyproject.toml").contains(&"baseten".to_string()));
+        assert!(named("src/app.py").is_empty());
+        // A word that merely starts like a provider's name is not it.
+        assert!(named("examples/wandbx/basetens.py").is_empty());
+    }
+}
