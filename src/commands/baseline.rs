@@ -92,7 +92,7 @@ pub(super) fn run(
             "{}  # {reason} (baseline: {} {}:{})\n",
             finding.fingerprint,
             finding.rule_id,
-            printable(&finding.path),
+            printable(finding.path()),
             finding.line
         ));
     }
@@ -121,7 +121,7 @@ pub(super) fn run(
 fn describe(finding: &Finding) -> String {
     format!(
         "{}:{}:{}  {}  {}  fingerprint {}",
-        printable(&finding.path),
+        printable(finding.path()),
         finding.line,
         finding.column,
         finding.rule_id,

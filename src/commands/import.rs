@@ -255,7 +255,7 @@ fn look_up(
         for lookup in lookups {
             let found: Vec<_> = findings
                 .iter()
-                .filter(|f| f.path == lookup.path && f.line == lookup.line)
+                .filter(|f| f.path() == lookup.path && f.line == lookup.line)
                 .collect();
             if found.is_empty() {
                 plan.left_out(
@@ -273,7 +273,10 @@ fn look_up(
                     lookup.source.clone(),
                     format!(
                         "{IGNORE_FILE} {} ({} at {}:{})",
-                        finding.fingerprint, finding.rule_id, finding.path, finding.line
+                        finding.fingerprint,
+                        finding.rule_id,
+                        finding.path(),
+                        finding.line
                     ),
                     Some("found again by tokenguard, recorded by its fingerprint".to_string()),
                 );

@@ -153,7 +153,7 @@ fn render(
                 quiet: output.quiet,
                 verbose: output.verbose,
                 fixable: (outcome.findings.iter())
-                    .map(|f| super::fix::fixable(&f.path))
+                    .map(|f| super::fix::fixable(f.path()))
                     .collect(),
             };
             let context = report::context::Context::from_process(message_file, outcome.detail);

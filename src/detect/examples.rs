@@ -136,7 +136,7 @@ fn judge(scanner: &Scanner, rule: &Rule, case: &Case) -> Option<String> {
     let candidates = scanner.candidates(text);
     let found = scanner
         .scan("example", text, &AddedLines::All, candidates)
-        .findings;
+        .matches;
     let ids: Vec<&str> = found.iter().map(|f| f.rule_id.as_str()).collect();
     if case.positive {
         let lower = case.text.to_ascii_lowercase();

@@ -14,7 +14,7 @@ use crate::detect::prefilter::{Prefilter, RuleMask};
 use crate::detect::required_run::ClassRuns;
 use crate::detect::rules::{Rule, RuleSet, Side};
 use crate::finding::Secret;
-use crate::finding::{self, Finding, Location, RuleInfo};
+use crate::finding::{self, Match, RuleInfo};
 
 /// How reports name suppressions by inline directives.
 pub const INLINE_DIRECTIVE: &str = "inline comment";
@@ -49,7 +49,9 @@ impl Candidates {
 /// What scanning one blob produced.
 #[derive(Debug, Default)]
 pub struct BlobScan {
-    pub findings: Vec<Finding>,
+    /// The secrets found, each still to be placed (a [`Match`] becomes a finding with its
+    /// origin).
+    pub matches: Vec<Match>,
     /// Findings that were suppressed, counted by what suppressed them (a config file, the
     /// ignore file, an inline comment).
     pub suppressed: BTreeMap<String, usize>,
@@ -422,12 +424,12 @@ impl Scanner {
                 scan.count_suppressed(&origin);
                 continue;
             }
-            let finding = self.build_finding(path, &hit, secret, hits.view(hit.found.view));
+            let found = self.build_match(&hit, secret, hits.view(hit.found.view));
             if self.keep_secrets {
                 scan.secrets
-                    .push((finding.fingerprint.clone(), Secret(secret.to_vec())));
+                    .push((found.fingerprint.clone(), Secret(secret.to_vec())));
             }
-            scan.findings.push(finding);
+            scan.matches.push(found);
         }
         scan
     }
@@ -465,9 +467,9 @@ impl Scanner {
             .map(str::to_string)
     }
 
-    /// Step 5, the finding of a hit nothing suppressed, with the encoding of the `view` it
-    /// was found through.
-    fn build_finding(&self, path: &str, hit: &Hit, secret: &[u8], view: Option<&View>) -> Finding {
+    /// Step 5, the match of a hit nothing suppressed, with the encoding of the `view` it was
+    /// found through; the collector places it.
+    fn build_match(&self, hit: &Hit, secret: &[u8], view: Option<&View>) -> Match {
         let rule = &self.rules.rules[hit.rule()];
         let provider = self.rules.provider(rule);
         let info = RuleInfo {
@@ -477,14 +479,9 @@ impl Scanner {
             severity: rule.spec.severity,
             confidence: rule.spec.confidence,
         };
-        let location = Location {
-            path,
-            line: hit.line,
-            column: hit.column,
-        };
-        let mut finding = Finding::new(info, location, secret);
-        finding.encoding = view.map(|view| view.encoding.label().to_string());
-        finding
+        let mut found = Match::new(info, (hit.line, hit.column), secret);
+        found.encoding = view.map(|view| view.encoding.label().to_string());
+        found
     }
 
     /// Where a rule finds a secret in `text`, through the filters but whatever the policy
@@ -669,11 +666,11 @@ mod tests {
             .unwrap()
     }
 
-    fn scan_all(scanner: &Scanner, text: &str) -> Vec<Finding> {
+    fn scan_all(scanner: &Scanner, text: &str) -> Vec<Match> {
         let candidates = scanner.candidates(text.as_bytes());
         scanner
             .scan("f", text.as_bytes(), &AddedLines::All, candidates)
-            .findings
+            .matches
     }
 
     #[test]
@@ -685,12 +682,12 @@ mod tests {
         let on_line_2 = AddedLines::from_ranges(vec![(2, 2)]);
         let on_line_3 = AddedLines::from_ranges(vec![(3, 3)]);
         let found = scanner.scan("f", text.as_bytes(), &on_line_2, candidates.clone());
-        assert_eq!(found.findings.len(), 1);
-        assert_eq!((found.findings[0].line, found.findings[0].column), (2, 8));
+        assert_eq!(found.matches.len(), 1);
+        assert_eq!((found.matches[0].line, found.matches[0].column), (2, 8));
         assert!(
             scanner
                 .scan("f", text.as_bytes(), &on_line_3, candidates)
-                .findings
+                .matches
                 .is_empty()
         );
     }
@@ -704,7 +701,7 @@ mod tests {
         let added = AddedLines::from_ranges(vec![(2, 2)]);
         let findings = scanner
             .scan("f", text.as_bytes(), &added, candidates)
-            .findings;
+            .matches;
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].rule_id, "baseten-api-key");
     }
@@ -738,8 +735,8 @@ mod tests {
             let candidates = scanner.candidates(text.as_bytes());
             let scan = scanner.scan("f", text.as_bytes(), &AddedLines::All, candidates);
             assert_eq!(scan.suppressed[INLINE_DIRECTIVE], 1, "{marker}");
-            assert_eq!(scan.findings.len(), 1, "{marker}");
-            assert_eq!(scan.findings[0].line, 2);
+            assert_eq!(scan.matches.len(), 1, "{marker}");
+            assert_eq!(scan.matches[0].line, 2);
         }
     }
 }

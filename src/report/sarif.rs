@@ -131,11 +131,11 @@ fn result(finding: &Finding, catalog: &Catalog<'_>) -> Value {
             finding.secret_redacted,
             finding.rule_id,
             finding.notes().iter().map(|n| format!(", {n}")).collect::<String>(),
-            finding.cell.as_ref().map_or(String::new(), |cell| format!(" in notebook {cell}"))
+            finding.cell().map_or(String::new(), |cell| format!(" in notebook {cell}"))
         )},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": {"uri": uri(&finding.path), "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": uri(finding.path()), "uriBaseId": "%SRCROOT%"},
                 "region": {"startLine": finding.line, "startColumn": finding.column},
             }
         }],
@@ -144,7 +144,7 @@ fn result(finding: &Finding, catalog: &Catalog<'_>) -> Value {
     if let Some(index) = index {
         result["ruleIndex"] = json!(index);
     }
-    match finding.part {
+    match finding.part() {
         Part::Content => {}
         // A name has no line: the location is the file itself.
         Part::Path | Part::SymlinkTarget => {
@@ -154,7 +154,7 @@ fn result(finding: &Finding, catalog: &Catalog<'_>) -> Value {
         }
         // A message is no file: a logical location names the commit or tag.
         Part::CommitMessage | Part::TagMessage => {
-            let name = match (&finding.tag, &finding.commit) {
+            let name = match (finding.tag(), finding.commit()) {
                 (Some(tag), _) => format!("tag {tag} message"),
                 (None, Some(commit)) => format!("commit {commit} message"),
                 (None, None) => "commit message".to_string(),
@@ -175,22 +175,22 @@ fn result(finding: &Finding, catalog: &Catalog<'_>) -> Value {
 /// What a result's location cannot say: commit, tag, part, encoding, cell, verification.
 fn properties(finding: &Finding) -> serde_json::Map<String, Value> {
     let mut properties = serde_json::Map::new();
-    if let Some(commit) = &finding.commit {
+    if let Some(commit) = finding.commit() {
         properties.insert("commit".into(), json!(commit));
     }
-    if finding.shallow_boundary {
+    if finding.shallow_boundary() {
         properties.insert("shallowBoundary".into(), json!(true));
     }
-    if finding.part != Part::Content {
-        properties.insert("part".into(), json!(finding.part));
+    if finding.part() != Part::Content {
+        properties.insert("part".into(), json!(finding.part()));
     }
-    if let Some(tag) = &finding.tag {
+    if let Some(tag) = finding.tag() {
         properties.insert("tag".into(), json!(tag));
     }
     if let Some(encoding) = &finding.encoding {
         properties.insert("encoding".into(), json!(encoding));
     }
-    if let Some(cell) = &finding.cell {
+    if let Some(cell) = finding.cell() {
         properties.insert("cell".into(), json!(cell));
     }
     if let Some(status) = &finding.verification {

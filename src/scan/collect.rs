@@ -9,11 +9,45 @@ use crate::detect::lines;
 use crate::detect::notebook::Notebook;
 use crate::detect::{AddedLines, Scanner};
 use crate::error::Result;
-use crate::finding::{Finding, Part};
+use crate::finding::{CommitRef, Finding, Location, Match};
 use crate::git::{BlobMemo, ChangeSet, Entry, Repo, SkipReason, StagedStats, Verdict, WalkOptions};
 use crate::redact::Redactor;
 use crate::report::{Mode, Warning, WarningKind};
 use crate::verify;
+
+/// The commit a visited text belongs to, for history and push scans.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CommitOrigin {
+    pub(crate) id: git2::Oid,
+    /// A shallow clone's boundary commit: its tree is a baseline, not what it added.
+    pub(crate) shallow_boundary: bool,
+}
+
+impl CommitOrigin {
+    /// A commit whose parents are known.
+    pub(crate) fn of(id: git2::Oid) -> CommitOrigin {
+        CommitOrigin {
+            id,
+            shallow_boundary: false,
+        }
+    }
+
+    fn reference(self) -> CommitRef {
+        CommitRef {
+            id: self.id.to_string(),
+            shallow_boundary: self.shallow_boundary,
+        }
+    }
+}
+
+/// Which name of a change a secret is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Name {
+    /// The file's path.
+    Path,
+    /// A symlink's target.
+    SymlinkTarget,
+}
 
 /// Accumulates what a scan finds, over any source; one per thread, merged at the end.
 pub(crate) struct Collector<'a> {
@@ -76,12 +110,12 @@ impl<'a> Collector<'a> {
     pub(crate) fn sort_from(&mut self, first_finding: usize, first_warning: usize) {
         // A file's content before its name, whichever thread found which first.
         self.findings[first_finding..].sort_by(|a, b| {
-            (&a.path, a.line, a.column, &a.rule_id, a.part as u8).cmp(&(
-                &b.path,
+            (a.path(), a.line, a.column, &a.rule_id, a.part() as u8).cmp(&(
+                b.path(),
                 b.line,
                 b.column,
                 &b.rule_id,
-                b.part as u8,
+                b.part() as u8,
             ))
         });
         self.warnings[first_warning..].sort_by(|a, b| a.path.cmp(&b.path));
@@ -104,8 +138,8 @@ impl<'a> Collector<'a> {
         &mut self,
         name: &str,
         path: &str,
-        part: Part,
-        commit: Option<git2::Oid>,
+        kind: Name,
+        commit: Option<CommitOrigin>,
     ) {
         let candidates = self.scanner.candidates(name.as_bytes());
         if candidates.is_empty() {
@@ -118,16 +152,19 @@ impl<'a> Collector<'a> {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
         // Redacting runs the rules over the path again: only for a path that has a finding.
-        let shown = if scan.findings.is_empty() {
+        let shown = if scan.matches.is_empty() {
             String::new()
         } else {
             Redactor::new(self.scanner).redact(path)
         };
-        for mut finding in scan.findings {
-            finding.part = part;
-            finding.path = shown.clone();
-            finding.commit = commit.map(|c| c.to_string());
-            self.findings.push(finding);
+        for found in scan.matches {
+            let path = shown.clone();
+            let location = match kind {
+                Name::Path => Location::FileName { path },
+                Name::SymlinkTarget => Location::SymlinkTarget { path },
+            };
+            let commit = commit.map(CommitOrigin::reference);
+            self.findings.push(Finding::new(found, location, commit));
         }
         self.secrets.extend(scan.secrets);
     }
@@ -136,9 +173,8 @@ impl<'a> Collector<'a> {
     pub(crate) fn visit_message(
         &mut self,
         text: &[u8],
-        part: Part,
-        commit: Option<git2::Oid>,
-        tag: Option<&str>,
+        location: Location,
+        commit: Option<CommitOrigin>,
     ) {
         self.stats.messages_scanned += 1;
         self.stats.bytes_scanned += text.len() as u64;
@@ -150,11 +186,10 @@ impl<'a> Collector<'a> {
         for (origin, count) in scan.suppressed {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
-        for mut finding in scan.findings {
-            finding.part = part;
-            finding.commit = commit.map(|c| c.to_string());
-            finding.tag = tag.map(str::to_string);
-            self.findings.push(finding);
+        for found in scan.matches {
+            let commit = commit.map(CommitOrigin::reference);
+            self.findings
+                .push(Finding::new(found, location.clone(), commit));
         }
         self.secrets.extend(scan.secrets);
     }
@@ -164,21 +199,21 @@ impl<'a> Collector<'a> {
         &mut self,
         repo: &Repo,
         change: &crate::git::Change,
-        commit: Option<git2::Oid>,
+        commit: Option<CommitOrigin>,
     ) -> Result<()> {
         let path = String::from_utf8_lossy(&change.path);
         if change.new_path {
-            self.visit_name(&path, &path, Part::Path, commit);
+            self.visit_name(&path, &path, Name::Path, commit);
         }
         if change.mode == git2::FileMode::Link {
             let target = repo.blob_bytes(change.id)?;
             let target = String::from_utf8_lossy(&target);
-            self.visit_name(&target, &path, Part::SymlinkTarget, commit);
+            self.visit_name(&target, &path, Name::SymlinkTarget, commit);
         }
         Ok(())
     }
 
-    pub(crate) fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) -> Result<()> {
+    pub(crate) fn visit(&mut self, entry: Entry<'_>, commit: Option<CommitOrigin>) -> Result<()> {
         let path = match &entry {
             Entry::Text { path, .. } | Entry::Clean { path, .. } => path.to_string(),
             Entry::Skipped { path, .. } => path.clone(),
@@ -186,7 +221,7 @@ impl<'a> Collector<'a> {
         // Every path this scan prints is redacted where it holds a secret.
         let shown = Redactor::new(self.scanner).redact(&path);
         if self.mode == Mode::Files {
-            self.visit_name(&path, &path, Part::Path, commit);
+            self.visit_name(&path, &path, Name::Path, commit);
         }
         // A .env-style file matters when a commit adds it, not in every file of a tree; a
         // symlink or submodule of that name holds no credentials.
@@ -281,7 +316,7 @@ impl<'a> Collector<'a> {
         content: &[u8],
         added: crate::git::Added<'_>,
         hits: &crate::detect::Hits,
-        commit: Option<git2::Oid>,
+        commit: Option<CommitOrigin>,
     ) -> Result<()> {
         if hits.is_empty() {
             self.count_undiffed(&added, lines::line_count(content));
@@ -296,20 +331,23 @@ impl<'a> Collector<'a> {
         for (origin, count) in blob.suppressed {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
-        let notebook = (!blob.findings.is_empty() && is_notebook(path))
+        let notebook = (!blob.matches.is_empty() && is_notebook(path))
             .then(|| Notebook::parse(content))
             .flatten();
-        for mut finding in blob.findings {
-            self.warn_unknown_rule_ids(content, &finding, shown);
-            finding.path = shown.to_string();
-            finding.commit = commit.map(|c| c.to_string());
-            finding.cell = notebook.as_ref().and_then(|notebook| {
-                let offset = lines::offset_of(content, finding.line, finding.column)?;
+        for found in blob.matches {
+            self.warn_unknown_rule_ids(content, &found, shown);
+            let cell = notebook.as_ref().and_then(|notebook| {
+                let offset = lines::offset_of(content, found.line, found.column)?;
                 let mut cell = notebook.locate(content, offset)?;
                 cell.redact_names(|name| Redactor::new(self.scanner).redact(name));
                 Some(cell)
             });
-            self.findings.push(finding);
+            let location = Location::File {
+                path: shown.to_string(),
+                cell,
+            };
+            let commit = commit.map(CommitOrigin::reference);
+            self.findings.push(Finding::new(found, location, commit));
         }
         self.secrets.extend(blob.secrets);
         Ok(())
@@ -319,7 +357,7 @@ impl<'a> Collector<'a> {
 impl Collector<'_> {
     /// Warns of an inline allow on a finding's line (or the line before) that names no rule:
     /// it allows nothing, and says which rule id was probably meant.
-    fn warn_unknown_rule_ids(&mut self, content: &[u8], finding: &Finding, shown: &str) {
+    fn warn_unknown_rule_ids(&mut self, content: &[u8], finding: &Match, shown: &str) {
         let line = finding.line;
         let rules = self.scanner.rules();
         let ids: Vec<&str> = rules.rules.iter().map(|r| r.id()).collect();
@@ -373,7 +411,7 @@ pub(crate) fn visit_change_set(
     repo: &Repo,
     set: &ChangeSet,
     walk: WalkOptions,
-    commit: Option<git2::Oid>,
+    commit: Option<CommitOrigin>,
     collector: &mut Collector<'_>,
 ) -> Result<()> {
     let first_finding = collector.findings.len();

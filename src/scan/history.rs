@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use git2::{Oid, Tree};
 
-use super::collect::{Collector, on_threads, visit_change_set};
+use super::collect::{Collector, CommitOrigin, on_threads, visit_change_set};
 use super::progress::Progress;
 use crate::error::{Error, Result};
-use crate::finding::{Finding, Part};
+use crate::finding::{Finding, Location};
 use crate::git::{BlobMemo, ChangeSet, Repo, StagedStats, WalkOptions};
 use crate::report::{ShallowBaseline, Warning};
 
@@ -84,28 +84,35 @@ pub(super) fn visit_commit(
 ) -> Result<()> {
     let first_finding = collector.findings.len();
     let lines_before = collector.stats.added_lines;
+    let commit = CommitOrigin {
+        id,
+        shallow_boundary: boundary.is_some(),
+    };
     match content {
-        Content::Unvisited(set, walk) => visit_change_set(repo, set, walk, Some(id), collector)?,
+        Content::Unvisited(set, walk) => {
+            visit_change_set(repo, set, walk, Some(commit), collector)?
+        }
         Content::Visited(set, output) => {
             let first_warning = collector.warnings.len();
             collector.findings.extend(output.findings);
             collector.warnings.extend(output.warnings);
             for change in &set.changes {
-                collector.visit_names(repo, change, Some(id))?;
+                collector.visit_names(repo, change, Some(commit))?;
             }
             collector.sort_from(first_finding, first_warning);
         }
     }
     if let Some(baseline) = boundary {
-        for finding in &mut collector.findings[first_finding..] {
-            finding.shallow_boundary = true;
-        }
         baseline.lines += collector.stats.added_lines - lines_before;
         collector.stats.added_lines = lines_before;
         baseline.commits.push(id.to_string());
     }
     let message = repo.commit_message(id)?;
-    collector.visit_message(&message, Part::CommitMessage, Some(id), None);
+    collector.visit_message(
+        &message,
+        Location::CommitMessage,
+        Some(CommitOrigin::of(id)),
+    );
     Ok(())
 }
 
@@ -264,7 +271,7 @@ fn visit_batch(
                 walk,
                 Some(memo),
                 &mut skips,
-                &mut |entry| local.visit(entry, Some(batch[commit])),
+                &mut |entry| local.visit(entry, Some(CommitOrigin::of(batch[commit]))),
             );
             if let Err(error) = visited {
                 first_error.record((commit, change), error);

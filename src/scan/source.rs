@@ -12,7 +12,7 @@ use super::environment::{Environment, FrameworkRefs};
 use super::history;
 use super::progress::{Progress, Work};
 use crate::error::{Error, Result};
-use crate::finding::Part;
+use crate::finding::Location;
 use crate::git::{Entry, Repo, StagedStats, TagMessage, WalkOptions, parse_ref_updates};
 use crate::report::{Mode, ShallowBaseline};
 
@@ -161,7 +161,13 @@ impl Source {
                 };
                 history::visit_commits(repo, commits, walk, order, collector, progress)?;
                 for tag in tags {
-                    collector.visit_message(&tag.message, Part::TagMessage, None, Some(&tag.name));
+                    collector.visit_message(
+                        &tag.message,
+                        Location::TagMessage {
+                            tag: tag.name.clone(),
+                        },
+                        None,
+                    );
                 }
                 Ok(())
             }

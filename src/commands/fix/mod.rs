@@ -16,7 +16,7 @@ use crate::config::ConfigOptions;
 use crate::detect::{AddedLines, Scanner};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::finding::Finding;
+use crate::finding::{Finding, Location};
 use crate::git::{Entry, Repo, StagedStats, WalkOptions};
 use crate::report::Mode;
 use crate::scan::collect::{Collector, visit_change_set};
@@ -143,7 +143,14 @@ fn find_in_paths(
             continue;
         }
         let scan = scanner.scan(&path, &content, &AddedLines::All, candidates);
-        found.extend(pair_secrets(scan.findings, scan.secrets));
+        let findings = scan.matches.into_iter().map(|found| {
+            let location = Location::File {
+                path: path.clone(),
+                cell: None,
+            };
+            Finding::new(found, location, None)
+        });
+        found.extend(pair_secrets(findings.collect(), scan.secrets));
     }
     Ok(found)
 }
