@@ -35,7 +35,7 @@ pub(super) fn message(
         findings: collector.findings,
         warnings: Vec::new(),
         stats: report::Stats {
-            staged: collector.stats,
+            scan: collector.stats,
             suppressed: collector.suppressed,
             shallow: report::ShallowBaseline::default(),
         },

@@ -196,9 +196,9 @@ impl Samples {
     /// The same draw for the same seed: for tests.
     pub fn with_seed(set: &RuleSet, seed: u64) -> Samples {
         let mut draw = Draw(seed);
-        let seeds: Vec<(usize, u64)> = (0..set.rules.len()).map(|i| (i, draw.next())).collect();
+        let seeds: Vec<(usize, u64)> = (0..set.len()).map(|i| (i, draw.next())).collect();
         let rules = on_all_cores(&seeds, |&(index, seed)| {
-            let rule = &set.rules[index];
+            let rule = set.at(index);
             let samples = draw_tokens(rule, &mut Draw(seed));
             RuleSamples {
                 id: rule.id().to_string(),
@@ -295,7 +295,7 @@ impl Samples {
 
 /// The lines of one rule's samples (see [`Samples::lines`]).
 fn rule_lines(set: &RuleSet, rule: &RuleSamples) -> Vec<Vec<u8>> {
-    let spec = &set.rules[rule.rule];
+    let spec = set.at(rule.rule);
     let templates = line_templates(set, spec);
     let names = variable_names(set, spec);
     let host = &set.provider(spec).host;

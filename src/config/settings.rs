@@ -133,7 +133,7 @@ impl Merge {
     /// `disable = [...]`: every id must name a rule.
     fn disable(&mut self, index: usize, layer: &Layer, origin: &str) -> Result<()> {
         for id in &layer.file.disable {
-            if !self.rules.rules.iter().any(|r| r.id() == id.get_ref()) {
+            if self.rules.get(id.get_ref()).is_none() {
                 return Err(layer.error_at(
                     id.span().start,
                     format!("unknown rule id {:?} in disable", id.get_ref()),
@@ -209,7 +209,7 @@ impl Merge {
         note_allow_list(&mut note, "allow", global, origin);
         for per_rule in &allow.rule {
             let id = per_rule.id.get_ref();
-            if !self.rules.rules.iter().any(|r| r.id() == id) {
+            if self.rules.get(id).is_none() {
                 return Err(layer.error_at(
                     per_rule.id.span().start,
                     format!("unknown rule id {id:?} in [[allow.rule]]"),
@@ -238,7 +238,6 @@ impl Merge {
     fn refuse_every_rule_disabled(&self, layers: &[Layer]) -> Result<()> {
         if let Some((index, offset)) = self.last_disable
             && self
-                .rules
                 .rules
                 .iter()
                 .all(|rule| self.policy.disabled.contains_key(rule.id()))

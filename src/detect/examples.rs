@@ -99,7 +99,7 @@ pub fn cases(set: &RuleSet, rule: &Rule, sample: &Sample) -> Vec<Case> {
 pub fn check(scanner: &Scanner) -> Vec<Problem> {
     let set = scanner.rules();
     let mut problems = Vec::new();
-    for rule in &set.rules {
+    for rule in set.iter() {
         let mut problem = |message: String| {
             problems.push(Problem {
                 rule_id: Some(rule.id().to_string()),
@@ -218,11 +218,7 @@ mod tests {
     #[test]
     fn standard_rules_are_checked_in_every_context() {
         let set = RuleSet::builtin().unwrap();
-        let rule = set
-            .rules
-            .iter()
-            .find(|r| r.id() == "huggingface-user-token")
-            .unwrap();
+        let rule = set.get("huggingface-user-token").unwrap();
         let sample = sample_for(&set, rule, 1).unwrap();
         let names: Vec<String> = cases(&set, rule, &sample)
             .into_iter()

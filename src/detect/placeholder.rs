@@ -266,7 +266,7 @@ mod tests {
             ("github-token", "ghp_mock12345678901234567890"),
         ];
         for (rule_id, value) in cases {
-            let rule = set.rules.iter().find(|r| r.id() == rule_id).unwrap();
+            let rule = set.get(rule_id).unwrap();
             assert!(
                 set.is_placeholder(rule, value.as_bytes()),
                 "{rule_id} {value}"
@@ -278,7 +278,7 @@ mod tests {
     fn documented_placeholders_are_dropped() {
         let set = RuleSet::builtin().unwrap();
         for (rule_id, value) in DOCUMENTED {
-            let rule = set.rules.iter().find(|r| r.id() == *rule_id).unwrap();
+            let rule = set.get(rule_id).unwrap();
             assert!(
                 set.is_placeholder(rule, value.as_bytes()),
                 "{rule_id} {value}"
@@ -296,7 +296,7 @@ mod tests {
         const SEEDS: u64 = 500;
         let set = RuleSet::builtin().unwrap();
         let mut checked = 0;
-        for rule in &set.rules {
+        for rule in set.iter() {
             let Some(examples) = &*rule.spec.examples else {
                 continue;
             };
@@ -321,7 +321,7 @@ mod tests {
         let plants = [
             "example", "sample", "dummy", "123456", "abcdef", "000000", "aaaaaa",
         ];
-        for rule in &set.rules {
+        for rule in set.iter() {
             let Some(examples) = &*rule.spec.examples else {
                 continue;
             };

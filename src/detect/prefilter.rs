@@ -354,7 +354,7 @@ mod tests {
     use crate::detect::rules::RuleSet;
 
     fn rules_with_keywords(sets: &[&[&str]]) -> Vec<Rule> {
-        let base = RuleSet::builtin().unwrap().rules[0].clone();
+        let base = RuleSet::builtin().unwrap().at(0).clone();
         sets.iter()
             .map(|keywords| {
                 let mut rule = base.clone();
@@ -400,7 +400,7 @@ mod tests {
 
     #[test]
     fn brute_force_agrees_on_builtin_keywords() {
-        let rules = RuleSet::builtin().unwrap().rules;
+        let rules = RuleSet::builtin().unwrap().as_slice().to_vec();
         let [pairs, small, big] = every_tier(&rules);
         brute_force_agrees(&rules, &pairs, true);
         assert!(
@@ -488,7 +488,7 @@ mod tests {
     /// and one text holding many keywords at once.
     #[test]
     fn one_automaton_agrees_with_brute_force_on_a_sample() {
-        let rules = RuleSet::builtin().unwrap().rules;
+        let rules = RuleSet::builtin().unwrap().as_slice().to_vec();
         let keywords: Vec<String> = rules
             .iter()
             .flat_map(|r| r.spec.keywords.iter().map(|k| k.to_ascii_uppercase()))

@@ -2,7 +2,7 @@
 //!
 //! No token regex lives in Rust code; this module only knows the schema.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::detect::placeholder;
@@ -99,6 +99,16 @@ impl Rule {
 
     pub fn id(&self) -> &str {
         &self.spec.id
+    }
+
+    /// The rule as written: provider, description, keywords, examples, ...
+    pub fn spec(&self) -> &RuleSpec {
+        &self.spec
+    }
+
+    /// The rule's live check, if it defines one (decoded on first read).
+    pub fn verify(&self) -> Option<&VerifySpec> {
+        self.spec.verify.as_ref()
     }
 
     /// The compiled regex. Built-in rules are proven to compile by the test suite and
@@ -246,7 +256,10 @@ fn build_regex(pattern: &str) -> std::result::Result<Regex, regex::Error> {
 /// All rules and the shared filter data, validated and compiled.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
-    pub rules: Vec<Rule>,
+    rules: Vec<Rule>,
+    /// The position in `rules` of each rule id, built on the first lookup by id (a small
+    /// commit's scan never needs it).
+    index: OnceLock<HashMap<String, usize>>,
     pub providers: BTreeMap<String, Provider>,
     pub placeholders: PlaceholderSpec,
     pub references: ReferenceSpec,
@@ -272,6 +285,45 @@ impl std::fmt::Display for Problem {
 }
 
 impl RuleSet {
+    /// The rules in catalog order (built-in, then each layer's custom rules).
+    pub fn iter(&self) -> std::slice::Iter<'_, Rule> {
+        self.rules.iter()
+    }
+
+    /// The rules as a slice, in catalog order (the prefilter numbers them so).
+    pub fn as_slice(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// How many rules there are.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rule at `index` in catalog order (the prefilter's and the scanner's numbering).
+    pub fn at(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.position(id).map(|at| &self.rules[at])
+    }
+
+    /// The position of the rule with this id in catalog order.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        let index = self.index.get_or_init(|| {
+            (self.rules.iter().enumerate())
+                .map(|(at, rule)| (rule.id().to_string(), at))
+                .collect()
+        });
+        index.get(id).copied()
+    }
+
     /// The rules embedded in the binary.
     pub fn builtin() -> Result<RuleSet> {
         let origin = "config/rules.toml (built in)";
@@ -300,6 +352,7 @@ impl RuleSet {
     /// The compiled `rules` with the rest of `file` (whose rules were taken out).
     fn around(rules: Vec<Rule>, file: RulesFile) -> RuleSet {
         RuleSet {
+            index: OnceLock::new(),
             rules,
             providers: file.providers,
             placeholders: file.placeholders,
@@ -397,7 +450,7 @@ impl RuleSet {
             }
         }
         for (index, spec) in specs.into_iter().enumerate() {
-            if self.rules.iter().any(|r| r.id() == spec.id) {
+            if self.get(&spec.id).is_some() {
                 problems.push((
                     Some(index),
                     format!(
@@ -413,7 +466,12 @@ impl RuleSet {
             }
             let host = host_of(&self.providers, &spec.provider);
             match compile_rule(spec, host, true) {
-                Ok(rule) => self.rules.push(rule),
+                Ok(rule) => {
+                    if let Some(index) = self.index.get_mut() {
+                        index.insert(rule.id().to_string(), self.rules.len());
+                    }
+                    self.rules.push(rule);
+                }
                 Err((_, message)) => problems.push((Some(index), message)),
             }
         }

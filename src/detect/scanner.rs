@@ -197,7 +197,7 @@ impl Scanner {
     }
 
     pub fn with_policy(rules: RuleSet, policy: Policy) -> Scanner {
-        let prefilter = Prefilter::new(&rules.rules);
+        let prefilter = Prefilter::new(rules.as_slice());
         Scanner {
             rules,
             prefilter,
@@ -321,7 +321,7 @@ impl Scanner {
         );
         for (view_id, mask) in views {
             for rule_index in mask.iter() {
-                let rule = &self.rules.rules[rule_index];
+                let rule = self.rules.at(rule_index);
                 let text = found.text(content, view_id, rule);
                 if !literal_text.allows(rule, text) {
                     continue;
@@ -357,9 +357,9 @@ impl Scanner {
     fn locate(&self, content: &[u8], matches: Vec<RawMatch>, found: &Hits) -> Vec<Hit> {
         let mut hits = Vec::new();
         let mut cursor = LineCursor::default();
-        let mut file_context: Vec<Option<bool>> = vec![None; self.rules.rules.len()];
+        let mut file_context: Vec<Option<bool>> = vec![None; self.rules.len()];
         for raw in matches {
-            let rule = &self.rules.rules[raw.rule];
+            let rule = self.rules.at(raw.rule);
             let text = found.text(content, raw.view, rule);
             let blob = (raw.view != ViewId::Blob).then_some(content);
             let Span { start: vs, end: ve } = raw.view_span;
@@ -402,7 +402,7 @@ impl Scanner {
         let mut enabled = Vec::new();
         let mut disabled = Vec::new();
         for hit in hits.hits.iter().filter(|hit| added.contains(hit.line)) {
-            match self.policy.disabled_by(self.rules.rules[hit.rule()].id()) {
+            match self.policy.disabled_by(self.rules.at(hit.rule()).id()) {
                 Some(_) => disabled.push(*hit),
                 None => enabled.push(*hit),
             }
@@ -412,12 +412,12 @@ impl Scanner {
         // A disabled rule's secret counts as suppressed only when no enabled rule reports it.
         for hit in self.most_specific(disabled) {
             if !kept.iter().any(|k| k.span().overlaps(&hit.span())) {
-                let origin = self.policy.disabled_by(self.rules.rules[hit.rule()].id());
+                let origin = self.policy.disabled_by(self.rules.at(hit.rule()).id());
                 scan.count_suppressed(origin.unwrap_or_default());
             }
         }
         for hit in kept {
-            let rule = &self.rules.rules[hit.rule()];
+            let rule = self.rules.at(hit.rule());
             let text = hits.text(content, hit.found.view, rule);
             let secret = &text[hit.found.view_span.start..hit.found.view_span.end];
             if let Some(origin) = self.suppressed_by(path, content, text, &hit) {
@@ -438,7 +438,7 @@ impl Scanner {
     /// blob's line or the decoded line (a UTF-16 file), then the policy (allowlists, the
     /// ignore file). `text` is the view the hit was found in.
     fn suppressed_by(&self, path: &str, content: &[u8], text: &[u8], hit: &Hit) -> Option<String> {
-        let rule = &self.rules.rules[hit.rule()];
+        let rule = self.rules.at(hit.rule());
         let RawMatch {
             span, view_span, ..
         } = hit.found;
@@ -470,7 +470,7 @@ impl Scanner {
     /// Step 5, the match of a hit nothing suppressed, with the encoding of the `view` it was
     /// found through; the collector places it.
     fn build_match(&self, hit: &Hit, secret: &[u8], view: Option<&View>) -> Match {
-        let rule = &self.rules.rules[hit.rule()];
+        let rule = self.rules.at(hit.rule());
         let provider = self.rules.provider(rule);
         let info = RuleInfo {
             id: rule.id(),
@@ -495,7 +495,7 @@ impl Scanner {
         let mut spans = Vec::new();
         let mut literal_text = LiteralText::default();
         for index in candidates.iter() {
-            let rule = &self.rules.rules[index];
+            let rule = self.rules.at(index);
             if !literal_text.allows(rule, &masked) {
                 continue;
             }
@@ -524,7 +524,9 @@ impl Scanner {
         at: usize,
         previous: Option<&[u8]>,
     ) -> bool {
-        let is_rule_id = |word: &[u8]| self.rules.rules.iter().any(|r| r.id().as_bytes() == word);
+        let is_rule_id = |word: &[u8]| {
+            std::str::from_utf8(word).is_ok_and(|word| self.rules.get(word).is_some())
+        };
         let allows = |logical: directive::LogicalLine<'_>, markers: &[String]| {
             markers
                 .iter()
@@ -610,7 +612,7 @@ impl Scanner {
     /// overlaps none kept so far; appended to `kept` in position order, `cluster` emptied.
     fn keep_best_of(&self, cluster: &mut Vec<Hit>, kept: &mut Vec<Hit>) {
         let priority = |hit: &Hit| {
-            let spec = &self.rules.rules[hit.rule()].spec;
+            let spec = self.rules.at(hit.rule()).spec();
             (
                 spec.fallback,
                 !hit.near,
@@ -650,12 +652,7 @@ mod tests {
         rule_id: &str,
         seed: u64,
     ) -> crate::detect::shape::Sample {
-        let rule = scanner
-            .rules
-            .rules
-            .iter()
-            .find(|r| r.id() == rule_id)
-            .unwrap();
+        let rule = scanner.rules.get(rule_id).unwrap();
         let shape = Shape::parse(&rule.spec.examples.as_ref().unwrap().shape).unwrap();
         (seed..seed + 1000)
             .map(|s| shape.generate(s))

@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::ScanStats;
 use crate::config::SensitiveMatcher;
 use crate::detect::lines;
 use crate::detect::notebook::Notebook;
 use crate::detect::{AddedLines, Scanner};
 use crate::error::Result;
 use crate::finding::{CommitRef, Finding, Location, Match};
-use crate::git::{BlobMemo, ChangeSet, Entry, Repo, SkipReason, StagedStats, Verdict, WalkOptions};
+use crate::git::{BlobMemo, ChangeSet, Entry, Repo, SkipReason, Verdict, WalkOptions, WalkStats};
 use crate::redact::Redactor;
 use crate::report::{Mode, Warning, WarningKind};
 use crate::verify;
@@ -58,7 +59,7 @@ pub(crate) struct Collector<'a> {
     pub(crate) findings: Vec<Finding>,
     pub(crate) warnings: Vec<Warning>,
     pub(crate) suppressed: BTreeMap<String, usize>,
-    pub(crate) stats: StagedStats,
+    pub(crate) stats: ScanStats,
     /// Only with `--verify`: the secrets of the findings, by fingerprint.
     pub(crate) secrets: Vec<(String, crate::finding::Secret)>,
     /// Where blobs found clean are remembered, when many commits may reach the same blob.
@@ -80,7 +81,7 @@ impl<'a> Collector<'a> {
             findings: Vec::new(),
             warnings: Vec::new(),
             suppressed: BTreeMap::new(),
-            stats: StagedStats::default(),
+            stats: ScanStats::default(),
             secrets: Vec::new(),
             memo: None,
         }
@@ -360,7 +361,7 @@ impl Collector<'_> {
     fn warn_unknown_rule_ids(&mut self, content: &[u8], finding: &Match, shown: &str) {
         let line = finding.line;
         let rules = self.scanner.rules();
-        let ids: Vec<&str> = rules.rules.iter().map(|r| r.id()).collect();
+        let ids: Vec<&str> = rules.iter().map(|r| r.id()).collect();
         let markers: Vec<&str> = (rules.allow.same_line.iter())
             .chain(&rules.allow.next_line)
             .map(String::as_str)
@@ -419,7 +420,7 @@ pub(crate) fn visit_change_set(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || set.changes.len() < PARALLEL_MIN_CHANGES {
         let others = repo.trees(&set.other_parents)?;
-        let mut skips = StagedStats::default();
+        let mut skips = WalkStats::default();
         for change in &set.changes {
             if !change.path_only {
                 repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
@@ -428,14 +429,14 @@ pub(crate) fn visit_change_set(
             }
             collector.visit_names(repo, change, commit)?;
         }
-        collector.stats.add(&skips);
+        collector.stats.add_walk(&skips);
     } else {
         let next = AtomicUsize::new(0);
         let template = collector.fork();
         let results = on_threads(threads, |repo| {
             let mut local = template.fork();
             let others = repo.trees(&set.other_parents)?;
-            let mut skips = StagedStats::default();
+            let mut skips = WalkStats::default();
             while let Some(change) = set.changes.get(next.fetch_add(1, Ordering::Relaxed)) {
                 if !change.path_only {
                     repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
@@ -444,7 +445,7 @@ pub(crate) fn visit_change_set(
                 }
                 local.visit_names(repo, change, commit)?;
             }
-            local.stats.add(&skips);
+            local.stats.add_walk(&skips);
             Ok(local)
         });
         for result in results {
@@ -493,15 +494,13 @@ pub(crate) fn check_liveness(
         .iter()
         .map(|f| (f.fingerprint.as_str(), f.rule_id.as_str()))
         .collect();
-    let rules: std::collections::HashMap<&str, _> =
-        scanner.rules().rules.iter().map(|r| (r.id(), r)).collect();
     let checks: Vec<verify::Check<'_>> = secrets
         .into_iter()
         .filter_map(|(fingerprint, secret)| {
-            let rule = rules.get(rule_of.get(fingerprint.as_str())?)?;
+            let rule = scanner.rules().get(rule_of.get(fingerprint.as_str())?)?;
             Some(verify::Check {
                 fingerprint,
-                spec: rule.spec.verify.as_ref(),
+                spec: rule.verify(),
                 secret,
             })
         })

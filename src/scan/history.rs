@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use git2::{Oid, Tree};
 
+use super::ScanStats;
 use super::collect::{Collector, CommitOrigin, on_threads, visit_change_set};
 use super::progress::Progress;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Location};
-use crate::git::{BlobMemo, ChangeSet, Repo, StagedStats, WalkOptions};
+use crate::git::{BlobMemo, ChangeSet, Repo, WalkOptions, WalkStats};
 use crate::report::{ShallowBaseline, Warning};
 
 /// Commits whose change sets are held at once: bounds memory on long histories (a change is
@@ -49,7 +50,9 @@ pub(super) fn visit_commits(
     };
     for id in commits {
         let before = collector.stats.bytes_scanned;
-        let set = repo.commit_changes(*id, &mut collector.stats)?;
+        let mut walked = WalkStats::default();
+        let set = repo.commit_changes(*id, &mut walked)?;
+        collector.stats.add_walk(&walked);
         let boundary = match &mut boundaries {
             Some((ids, baseline)) if ids.contains(id) => Some(&mut **baseline),
             _ => None,
@@ -168,12 +171,12 @@ impl FirstError {
 }
 
 /// Each commit's change set against its parents, computed in parallel.
-fn change_sets(batch: &[Oid], threads: usize, stats: &mut StagedStats) -> Result<Vec<ChangeSet>> {
+fn change_sets(batch: &[Oid], threads: usize, stats: &mut ScanStats) -> Result<Vec<ChangeSet>> {
     let next = AtomicUsize::new(0);
     let sets: Vec<Mutex<Option<ChangeSet>>> = batch.iter().map(|_| Mutex::new(None)).collect();
     let first_error = FirstError::default();
     let counts = on_threads(threads.min(batch.len()).max(1), |repo| {
-        let mut stats = StagedStats::default();
+        let mut stats = WalkStats::default();
         while !first_error.failed() {
             let at = next.fetch_add(1, Ordering::Relaxed);
             let Some(id) = batch.get(at) else { break };
@@ -185,7 +188,7 @@ fn change_sets(batch: &[Oid], threads: usize, stats: &mut StagedStats) -> Result
         Ok(stats)
     });
     for count in counts {
-        stats.add(&count?);
+        stats.add_walk(&count?);
     }
     first_error.into_result()?;
     Ok(sets
@@ -241,7 +244,7 @@ fn visit_batch(
     let template = collector.fork();
     let locals = on_threads(threads.min(items.len()).max(1), |repo| {
         let mut local = template.fork().remembering(memo);
-        let mut skips = StagedStats::default();
+        let mut skips = WalkStats::default();
         // A merge's other parents' trees, for the commit they were last read for.
         let mut others: Option<(usize, Vec<Tree<'_>>)> = None;
         while !first_error.failed() {
@@ -281,7 +284,7 @@ fn visit_batch(
             output.findings.extend(local.findings.drain(findings..));
             output.warnings.extend(local.warnings.drain(warnings..));
         }
-        local.stats.add(&skips);
+        local.stats.add_walk(&skips);
         Ok(local)
     });
     for local in locals {

@@ -65,9 +65,7 @@ pub fn expand(
             out.push_str(&shape.expect("upper needs a text").to_ascii_uppercase());
         } else {
             let rule = set
-                .rules
-                .iter()
-                .find(|r| r.id() == name)
+                .get(name)
                 .unwrap_or_else(|| panic!("{path}: unknown rule {name}"));
             let shape = shape.unwrap_or_else(|| &rule.spec.examples.as_ref().unwrap().shape);
             let line = out.matches('\n').count() as u64 + 1;
@@ -123,7 +121,7 @@ fn real_world_corpus_has_full_recall_and_no_false_positives() {
 
     // Per provider: planted, found by the right rule, and findings nobody planted.
     let provider_of = |rule_id: &str| {
-        let rule = set.rules.iter().find(|r| r.id() == rule_id).unwrap();
+        let rule = set.get(rule_id).unwrap();
         set.provider(rule).name.clone()
     };
     let mut table: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();

@@ -17,7 +17,7 @@ use crate::detect::{AddedLines, Scanner};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::finding::{Finding, Location};
-use crate::git::{Entry, Repo, StagedStats, WalkOptions};
+use crate::git::{Entry, Repo, WalkOptions, WalkStats};
 use crate::report::Mode;
 use crate::scan::collect::{Collector, visit_change_set};
 
@@ -102,7 +102,9 @@ fn find_staged(
     walk: WalkOptions,
 ) -> Result<(Vec<Found>, Vec<String>)> {
     let mut collector = Collector::new(sensitive, false, scanner, Mode::Commit);
-    let set = repo.staged_changes(&mut collector.stats)?;
+    let mut walked = WalkStats::default();
+    let set = repo.staged_changes(&mut walked)?;
+    collector.stats.add_walk(&walked);
     visit_change_set(repo, &set, walk, None, &mut collector)?;
     let dotenv: Vec<String> = collector
         .warnings
@@ -123,7 +125,7 @@ fn find_in_paths(
     walk: WalkOptions,
 ) -> Result<Vec<Found>> {
     let mut files = BTreeSet::new();
-    let mut stats = StagedStats::default();
+    let mut stats = WalkStats::default();
     repo.walk_paths(paths, walk, &mut stats, |entry| {
         if let Entry::Text { path, .. } = entry {
             files.insert(path.to_string());

@@ -222,7 +222,6 @@ impl<'a> Planner<'a> {
             let item = occurrence.item;
             let secret = std::str::from_utf8(&item.secret).unwrap_or_default();
             let provider_vars = rules
-                .rules
                 .iter()
                 .find(|r| r.id() == item.finding.rule_id)
                 .map(|r| rules.provider(r).env_vars.clone())
