@@ -5,15 +5,13 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::error::{Error, Result};
+
 /// Replaces `path` with `content` through a temporary file beside it (so the rename stays on
 /// one file system), created with `mode` under the umask; with `exact`, its bits are set to
-/// `mode` afterwards (an existing file's own mode, which the umask may have narrowed).
-pub(super) fn replace_file(
-    path: &Path,
-    content: &[u8],
-    mode: u32,
-    exact: bool,
-) -> std::io::Result<()> {
+/// `mode` afterwards (an existing file's own mode, which the umask may have narrowed). The
+/// error says which step failed: writing the new content, or renaming it into place.
+pub(super) fn replace_file(path: &Path, content: &[u8], mode: u32, exact: bool) -> Result<()> {
     let temporary = temporary_path(path);
     let written = (|| {
         let mut file = std::fs::OpenOptions::new()
@@ -25,9 +23,16 @@ pub(super) fn replace_file(
             file.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
         file.write_all(content)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
+        file.sync_all()
+    })()
+    .map_err(Error::writing(path))
+    .and_then(|()| {
+        std::fs::rename(&temporary, path).map_err(|source| Error::Rename {
+            from: temporary.clone(),
+            to: path.to_path_buf(),
+            source,
+        })
+    });
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }

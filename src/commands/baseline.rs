@@ -96,7 +96,7 @@ pub(super) fn run(
             finding.line
         ));
     }
-    std::fs::write(&path, text).map_err(|source| Error::Read {
+    std::fs::write(&path, text).map_err(|source| Error::WriteFile {
         path: path.clone(),
         source,
     })?;

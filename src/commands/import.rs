@@ -99,7 +99,7 @@ pub(super) fn run(
     let repo = Repo::open()?;
     let root = repo
         .workdir()
-        .ok_or_else(|| Error::Usage("tokenguard import runs in a work tree".into()))?
+        .ok_or(Error::NoWorkTree { command: "import" })?
         .to_path_buf();
     let mut plan = Plan::default();
     let mut read = Vec::new();

@@ -319,8 +319,9 @@ fn add_custom_rules(layer: &Layer, rules: &mut RuleSet) -> Result<()> {
     let Err(problems) = result else {
         return Ok(());
     };
-    let (index, message) = problems.into_iter().next().expect("errors are never empty");
-    let (offset, message) = match index {
+    let problem = problems.into_iter().next().expect("errors are never empty");
+    let message = problem.message;
+    let (offset, message) = match problem.index {
         Some(i) => {
             let span = spans.rules.get(i).map_or(0, |r| r.id.span().start);
             let id = &layer.file.rules[i].id;

@@ -297,7 +297,7 @@ mod tests {
         let set = RuleSet::builtin().unwrap();
         let mut checked = 0;
         for rule in set.iter() {
-            let Some(examples) = &*rule.spec.examples else {
+            let Some(examples) = &*rule.spec().examples else {
                 continue;
             };
             let shape = Shape::parse(&examples.shape).unwrap();
@@ -322,7 +322,7 @@ mod tests {
             "example", "sample", "dummy", "123456", "abcdef", "000000", "aaaaaa",
         ];
         for rule in set.iter() {
-            let Some(examples) = &*rule.spec.examples else {
+            let Some(examples) = &*rule.spec().examples else {
                 continue;
             };
             let shape = Shape::parse(&examples.shape).unwrap();

@@ -153,7 +153,7 @@ impl Prefilter {
             .iter()
             .enumerate()
             .flat_map(|(index, rule)| {
-                rule.spec
+                rule.spec()
                     .keywords
                     .iter()
                     .map(move |k| (lowercase(k), index))
@@ -358,7 +358,7 @@ mod tests {
         sets.iter()
             .map(|keywords| {
                 let mut rule = base.clone();
-                rule.spec.keywords = keywords.iter().map(|k| k.to_string()).collect();
+                rule.spec_mut().keywords = keywords.iter().map(|k| k.to_string()).collect();
                 rule
             })
             .collect()
@@ -425,7 +425,7 @@ mod tests {
     fn brute_force_agrees(rules: &[Rule], prefilter: &Prefilter, small_changes: bool) {
         let owned: Vec<Vec<String>> = (rules.iter())
             .map(|r| {
-                r.spec
+                r.spec()
                     .keywords
                     .iter()
                     .map(|k| k.to_ascii_lowercase())
@@ -491,14 +491,14 @@ mod tests {
         let rules = RuleSet::builtin().unwrap().as_slice().to_vec();
         let keywords: Vec<String> = rules
             .iter()
-            .flat_map(|r| r.spec.keywords.iter().map(|k| k.to_ascii_uppercase()))
+            .flat_map(|r| r.spec().keywords.iter().map(|k| k.to_ascii_uppercase()))
             .collect();
         let expected = |text: &str| -> Vec<usize> {
             let text = text.to_ascii_lowercase();
             (0..rules.len())
                 .filter(|&i| {
                     rules[i]
-                        .spec
+                        .spec()
                         .keywords
                         .iter()
                         .any(|k| text.contains(&k.to_ascii_lowercase()))

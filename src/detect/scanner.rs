@@ -178,7 +178,7 @@ impl<'a> LiteralText<'a> {
     /// Whether `rule` may match in `text`: its literals are looked for before its regex is
     /// compiled or run, since a vendor's name alone makes its generated rule a candidate.
     fn allows(&mut self, rule: &Rule, text: &'a [u8]) -> bool {
-        if rule.spec.literals.is_empty() {
+        if rule.spec().literals.is_empty() {
             return true;
         }
         if !self.of.is_some_and(|of| std::ptr::eq(of, text)) {
@@ -474,10 +474,10 @@ impl Scanner {
         let provider = self.rules.provider(rule);
         let info = RuleInfo {
             id: rule.id(),
-            provider_key: &rule.spec.provider,
+            provider_key: &rule.spec().provider,
             provider: &provider.name,
-            severity: rule.spec.severity,
-            confidence: rule.spec.confidence,
+            severity: rule.spec().severity,
+            confidence: rule.spec().confidence,
         };
         let mut found = Match::new(info, (hit.line, hit.column), secret);
         found.encoding = view.map(|view| view.encoding.label().to_string());
@@ -552,13 +552,13 @@ impl Scanner {
         file_context: &mut Option<bool>,
     ) -> Option<Rejection> {
         let secret = &content[start..end];
-        if let Err(rejection) = filter::check_filters(secret, &rule.spec.filters) {
+        if let Err(rejection) = filter::check_filters(secret, &rule.spec().filters) {
             return Some(rejection);
         }
         if self.rules.is_placeholder(rule, secret) {
             return Some(Rejection::Placeholder);
         }
-        if filter::is_preceded_by(content, start, &rule.spec.filters.not_preceded_by) {
+        if filter::is_preceded_by(content, start, &rule.spec().filters.not_preceded_by) {
             return Some(Rejection::Preceded);
         }
         if filter::is_reference(secret, &self.rules.references) {
@@ -653,11 +653,11 @@ mod tests {
         seed: u64,
     ) -> crate::detect::shape::Sample {
         let rule = scanner.rules.get(rule_id).unwrap();
-        let shape = Shape::parse(&rule.spec.examples.as_ref().unwrap().shape).unwrap();
+        let shape = Shape::parse(&rule.spec().examples.as_ref().unwrap().shape).unwrap();
         (seed..seed + 1000)
             .map(|s| shape.generate(s))
             .find(|sample| {
-                filter::check_filters(sample.token.as_bytes(), &rule.spec.filters).is_ok()
+                filter::check_filters(sample.token.as_bytes(), &rule.spec().filters).is_ok()
                     && !scanner.rules.is_placeholder(rule, sample.token.as_bytes())
             })
             .unwrap()

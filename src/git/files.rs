@@ -181,6 +181,6 @@ fn repo_relative(root: &Path, path: &Path) -> Result<String> {
     let absolute = absolute.canonicalize().unwrap_or(absolute);
     let relative = absolute
         .strip_prefix(root)
-        .map_err(|_| Error::Usage(format!("{} is outside the repository", path.display())))?;
+        .map_err(|_| Error::OutsideRepository(path.to_path_buf()))?;
     Ok(relative.to_string_lossy().replace('\\', "/"))
 }

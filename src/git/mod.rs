@@ -18,6 +18,7 @@ use git2::{ErrorCode, Repository, Tree};
 
 use crate::error::{Error, Result};
 
+mod command;
 mod disk_blob;
 mod files;
 mod history;
@@ -33,6 +34,7 @@ mod staged;
 mod visit;
 mod worktree;
 
+pub use command::{Git, git_stdout};
 pub use history::{RefUpdate, TagMessage, parse_ref_updates};
 pub use line_diff::added_lines_between;
 pub use memo::{BlobMemo, Verdict};

@@ -86,7 +86,7 @@ impl<'a> Catalog<'a> {
             ..Catalog::default()
         };
         for rule in rules.iter().filter(|rule| keep(rule.id())) {
-            let key = rule.spec.provider.as_str();
+            let key = rule.spec().provider.as_str();
             if let Some(provider) = rules.providers.get(key) {
                 catalog.providers.entry(key).or_insert(ProviderView {
                     name: &provider.name,
@@ -100,10 +100,10 @@ impl<'a> Catalog<'a> {
             catalog.rules.push(RuleView {
                 id: rule.id(),
                 provider: key,
-                description: &rule.spec.description,
-                severity: rule.spec.severity,
-                confidence: rule.spec.confidence,
-                sources: &rule.spec.sources,
+                description: &rule.spec().description,
+                severity: rule.spec().severity,
+                confidence: rule.spec().confidence,
+                sources: &rule.spec().sources,
             });
         }
         catalog

@@ -30,7 +30,7 @@ fn token_for(set: &RuleSet, rule: &Rule, shape: &str, seed: u64) -> String {
     (seed..seed + 1000)
         .map(|s| shape.generate(s).token)
         .find(|t| {
-            filter::check_filters(t.as_bytes(), &rule.spec.filters).is_ok()
+            filter::check_filters(t.as_bytes(), &rule.spec().filters).is_ok()
                 && !set.is_placeholder(rule, t.as_bytes())
         })
         .unwrap_or_else(|| panic!("{}: no token of its shape passes", rule.id()))
@@ -67,7 +67,7 @@ pub fn expand(
             let rule = set
                 .get(name)
                 .unwrap_or_else(|| panic!("{path}: unknown rule {name}"));
-            let shape = shape.unwrap_or_else(|| &rule.spec.examples.as_ref().unwrap().shape);
+            let shape = shape.unwrap_or_else(|| &rule.spec().examples.as_ref().unwrap().shape);
             let line = out.matches('\n').count() as u64 + 1;
             out.push_str(&token_for(set, rule, shape, *seed * 7919));
             expected.push((path.to_string(), line, name.to_string()));
