@@ -47,3 +47,35 @@ fn temporary_path(path: &Path) -> PathBuf {
         .unwrap_or_default();
     path.with_file_name(format!(".{name}.tokenguard-{}.tmp", std::process::id()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_rename_says_rename_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A non-empty directory in the file's place: the content is written, the rename fails.
+        let target = dir.path().join("report.json");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("inside"), "x").unwrap();
+        let error = replace_file(&target, b"{}", 0o644, false).unwrap_err();
+        assert!(matches!(error, Error::Rename { .. }), "{error:?}");
+        let message = error.to_string();
+        assert!(message.starts_with("cannot rename "), "{message}");
+        assert!(
+            message.contains(" to ") && message.contains("report.json"),
+            "{message}"
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "the temporary file is removed");
+    }
+
+    #[test]
+    fn a_failed_write_says_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("missing-dir").join("report.json");
+        let error = replace_file(&target, b"{}", 0o644, false).unwrap_err();
+        assert!(error.to_string().starts_with("cannot write "), "{error}");
+    }
+}

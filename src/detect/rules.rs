@@ -693,6 +693,24 @@ fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn rules_are_found_by_id_after_a_layer_adds_some() {
+        let mut set = RuleSet::builtin().unwrap();
+        let first = set.at(0).id().to_string();
+        assert_eq!(set.position(&first), Some(0));
+        let mut spec = set.at(0).spec().clone();
+        spec.id = "my-own-rule".to_string();
+        let count = set.len();
+        set.extend(BTreeMap::new(), vec![spec.clone()]).unwrap();
+        assert_eq!(set.get("my-own-rule").map(Rule::id), Some("my-own-rule"));
+        assert_eq!(set.position("my-own-rule"), Some(count));
+        assert!(set.get("no-such-rule").is_none());
+        // The same id again is a problem of that rule, at its index among those given.
+        let problems = set.extend(BTreeMap::new(), vec![spec]).unwrap_err();
+        assert_eq!(problems[0].rule_id.as_deref(), Some("my-own-rule"));
+        assert_eq!(problems[0].index, Some(0));
+    }
+
     fn holds_literal(lower: &[u8], literal: &str) -> bool {
         LiteralGroup::of([literal])[0].is_in(lower)
     }

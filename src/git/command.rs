@@ -103,3 +103,22 @@ impl Git {
 pub fn git_stdout(args: &[&str]) -> Result<Option<String>> {
     Git::new().args(args).stdout_if_success()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_names_the_subcommand_not_an_option_value() {
+        let git = Git::new()
+            .arg("--no-replace-objects")
+            .arg("--git-dir")
+            .arg("/repo/.git")
+            .args(["rev-list", "--reverse"]);
+        assert_eq!(git.name, "rev-list");
+        assert_eq!(
+            Git::in_dir(Path::new("config")).arg("status").name,
+            "status"
+        );
+    }
+}
