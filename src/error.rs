@@ -91,6 +91,12 @@ pub enum Error {
     /// A file a fix would edit is not UTF-8.
     #[error("{} is not UTF-8 text; fix it by hand", .0.display())]
     NotText(PathBuf),
+    /// Both a hook of someone else's and the copy a previous install kept of one exist.
+    #[error("{} and {} both exist; merge them by hand", .hook.display(), .chained.display())]
+    HooksToMerge { hook: PathBuf, chained: PathBuf },
+    /// The hook tokenguard installed was replaced since: uninstalling would remove another's.
+    #[error("{} is no longer tokenguard's hook; remove it by hand", .0.display())]
+    HookReplaced(PathBuf),
     /// git ran and failed.
     #[error("git {command} failed ({status})")]
     GitFailed {

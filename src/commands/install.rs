@@ -292,11 +292,10 @@ fn install_shim(
         Some(text) if text.contains(&marker(hook_kind)) => {}
         Some(_) => {
             if chained.exists() {
-                return Err(Error::Usage(format!(
-                    "{} and {} both exist; merge them by hand",
-                    hook.display(),
-                    chained.display()
-                )));
+                return Err(Error::HooksToMerge {
+                    hook: hook.clone(),
+                    chained: chained.clone(),
+                });
             }
             std::fs::rename(&hook, &chained).map_err(renaming(&hook, &chained))?;
             record.push_str(&format!("chained {}\n", chained.display()));
@@ -418,10 +417,7 @@ fn uninstall_one(global: bool, hook_kind: HookKind) -> Result<ExitStatus> {
     let installed = record.lines().any(|l| l.starts_with("installed "));
     match std::fs::read_to_string(&hook) {
         Ok(text) if installed && !text.contains(&marker(hook_kind)) => {
-            return Err(Error::Usage(format!(
-                "{} is no longer tokenguard's hook; remove it by hand",
-                hook.display()
-            )));
+            return Err(Error::HookReplaced(hook.clone()));
         }
         Ok(text) if installed => {
             let written = std::fs::read_to_string(target.record.with_extension("shim"));
