@@ -82,7 +82,7 @@ fn prefilter_and_rules_with_a_token_every_64_kib(bencher: divan::Bencher) {
         let candidates = scanner.candidates(divan::black_box(&text));
         scanner
             .scan("bench.py", &text, &AddedLines::All, candidates)
-            .findings
+            .matches
             .len()
     });
 }

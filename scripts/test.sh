@@ -2,7 +2,7 @@
 # The whole test suite, with the external tools its integration tests drive for real: the
 # pre-commit framework (from PyPI), Microsoft's SARIF validator (from npm), zsh, fish, groff and
 # `script` (from Debian). Installs them when missing (into target/ci-tools for the validator),
-# then runs cargo test.
+# then checks the API docs and runs cargo test.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -64,5 +64,8 @@ fi
 echo "test.sh: wheel built in $(( $(date +%s) - started ))s: $(ls target/test-wheel)"
 TOKENGUARD_TEST_WHEEL=$(ls "$root"/target/test-wheel/*.whl)
 export TOKENGUARD_TEST_WHEEL TOKENGUARD_TEST_PIP_WHEELS="$wheels" TOKENGUARD_TEST_PEP517_TARGET="$pep517_target"
+
+# The API docs (private items too) build without a warning: no broken intra-doc link, no bare URL.
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --document-private-items --quiet
 
 cargo test --locked "$@"

@@ -77,56 +77,24 @@ impl Part {
     }
 }
 
-/// One secret on one added line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
+/// A secret the scanner found in one text, before the text's origin is known: the rule, the
+/// line and column in the text, the redacted secret, its fingerprint and the encoding that hid
+/// it. With its [`Location`] (and commit) it becomes a [`Finding`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
     pub rule_id: String,
-    /// Key of the provider in the rules file (`replicate`).
-    #[serde(skip)]
     pub provider_key: String,
     pub provider: String,
     pub severity: Severity,
     pub confidence: Confidence,
-    /// The file's path, redacted where it holds a secret; empty for a message.
-    pub path: String,
-    /// Where the secret is when not in a file's content: the path, a symlink's target, a
-    /// commit or tag message.
-    #[serde(skip_serializing_if = "Part::is_content")]
-    pub part: Part,
-    /// 1-based line in the staged file.
+    /// 1-based line in the text.
     pub line: u64,
-    /// 1-based column in bytes, as ripgrep and compilers count.
+    /// 1-based column in bytes.
     pub column: u64,
-    /// In a Jupyter notebook: the cell (and output) and the line in it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cell: Option<CellLocation>,
     pub secret_redacted: String,
     pub fingerprint: String,
-    /// How the secret was hidden, when it was found through a decoded view
-    /// ("base64-encoded", "URL-encoded", "UTF-16LE", "UTF-16BE").
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// How the secret was hidden, when it was found through a decoded view.
     pub encoding: Option<String>,
-    /// The commit that adds the secret, for history and push scans.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
-    /// The commit is a shallow clone's boundary: the secret is in its tree, but which commit
-    /// added it is unknown (its parents were not fetched).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub shallow_boundary: bool,
-    /// The annotated tag whose message holds the secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tag: Option<String>,
-    /// What the provider said, with `--verify` only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<Status>,
-}
-
-/// Where a secret sits, before it becomes a [`Finding`].
-#[derive(Debug, Clone, Copy)]
-pub struct Location<'a> {
-    pub path: &'a str,
-    pub line: u64,
-    pub column: u64,
 }
 
 /// What a finding needs to know about its rule.
@@ -139,39 +107,239 @@ pub struct RuleInfo<'a> {
     pub confidence: Confidence,
 }
 
-impl Finding {
-    pub fn new(rule: RuleInfo<'_>, location: Location<'_>, secret: &[u8]) -> Finding {
-        Finding {
+impl Match {
+    /// The match of `secret` at `line`, `column` of a text, by `rule`.
+    pub fn new(rule: RuleInfo<'_>, (line, column): (u64, u64), secret: &[u8]) -> Match {
+        Match {
             rule_id: rule.id.to_string(),
             provider_key: rule.provider_key.to_string(),
             provider: rule.provider.to_string(),
             severity: rule.severity,
             confidence: rule.confidence,
-            path: location.path.to_string(),
-            part: Part::Content,
-            line: location.line,
-            column: location.column,
-            cell: None,
+            line,
+            column,
             secret_redacted: crate::redact::secret(secret),
             fingerprint: fingerprint(rule.id, secret),
             encoding: None,
-            commit: None,
-            shallow_boundary: false,
-            tag: None,
-            verification: None,
         }
     }
 }
 
+/// Which text of a commit (or of a set of files) a secret is in. Paths are as printed:
+/// redacted where they hold a secret.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Location {
+    /// A file's content (line and column in the file); in a Jupyter notebook, also the cell
+    /// (and output) and the line in it.
+    File {
+        path: String,
+        cell: Option<CellLocation>,
+    },
+    /// The file's path itself (column: the byte in the path).
+    FileName { path: String },
+    /// A symlink's target (column: the byte in the target); `path` is the symlink's.
+    SymlinkTarget { path: String },
+    /// A commit's message (line and column in the message).
+    CommitMessage,
+    /// An annotated tag's message (line and column in the message).
+    TagMessage { tag: String },
+}
+
+impl Location {
+    pub fn part(&self) -> Part {
+        match self {
+            Location::File { .. } => Part::Content,
+            Location::FileName { .. } => Part::Path,
+            Location::SymlinkTarget { .. } => Part::SymlinkTarget,
+            Location::CommitMessage => Part::CommitMessage,
+            Location::TagMessage { .. } => Part::TagMessage,
+        }
+    }
+
+    /// The file's path as printed; empty for a message.
+    pub fn path(&self) -> &str {
+        match self {
+            Location::File { path, .. }
+            | Location::FileName { path }
+            | Location::SymlinkTarget { path } => path,
+            Location::CommitMessage | Location::TagMessage { .. } => "",
+        }
+    }
+}
+
+/// The commit that adds a secret, for history and push scans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitRef {
+    pub id: String,
+    /// The commit is a shallow clone's boundary: the secret is in its tree, but which commit
+    /// added it is unknown (its parents were not fetched).
+    pub shallow_boundary: bool,
+}
+
+/// One secret on one added line, in a file, a name or a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub rule_id: String,
+    /// Key of the provider in the rules file (`replicate`).
+    pub provider_key: String,
+    pub provider: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    location: Location,
+    /// 1-based line in the file or message.
+    pub line: u64,
+    /// 1-based column in bytes, as ripgrep and compilers count.
+    pub column: u64,
+    pub secret_redacted: String,
+    pub fingerprint: String,
+    /// How the secret was hidden, when it was found through a decoded view
+    /// ("base64-encoded", "URL-encoded", "UTF-16LE", "UTF-16BE").
+    pub encoding: Option<String>,
+    commit: Option<CommitRef>,
+    /// What the provider said, with `--verify` only (the live check runs after the scan).
+    pub verification: Option<Status>,
+}
+
 impl Finding {
+    /// The finding of `found` in the text at `location`, added by `commit` if a commit is
+    /// scanned.
+    pub fn new(found: Match, location: Location, commit: Option<CommitRef>) -> Finding {
+        let Match {
+            rule_id,
+            provider_key,
+            provider,
+            severity,
+            confidence,
+            line,
+            column,
+            secret_redacted,
+            fingerprint,
+            encoding,
+        } = found;
+        Finding {
+            rule_id,
+            provider_key,
+            provider,
+            severity,
+            confidence,
+            location,
+            line,
+            column,
+            secret_redacted,
+            fingerprint,
+            encoding,
+            commit,
+            verification: None,
+        }
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Where the secret is: a file's content, its name, a symlink's target, a message.
+    pub fn part(&self) -> Part {
+        self.location.part()
+    }
+
+    /// The file's path as printed (redacted where it holds a secret); empty for a message.
+    pub fn path(&self) -> &str {
+        self.location.path()
+    }
+
+    /// In a Jupyter notebook: the cell (and output) and the line in it.
+    pub fn cell(&self) -> Option<&CellLocation> {
+        match &self.location {
+            Location::File { cell, .. } => cell.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The commit that adds the secret, for history and push scans.
+    pub fn commit(&self) -> Option<&str> {
+        self.commit.as_ref().map(|commit| commit.id.as_str())
+    }
+
+    /// The commit is a shallow clone's boundary (see [`CommitRef`]).
+    pub fn shallow_boundary(&self) -> bool {
+        self.commit
+            .as_ref()
+            .is_some_and(|commit| commit.shallow_boundary)
+    }
+
+    /// The annotated tag whose message holds the secret.
+    pub fn tag(&self) -> Option<&str> {
+        match &self.location {
+            Location::TagMessage { tag } => Some(tag),
+            _ => None,
+        }
+    }
+
+    /// In a notebook cell's output rather than its source.
+    pub fn in_notebook_output(&self) -> bool {
+        self.cell().is_some_and(|cell| cell.output.is_some())
+    }
+
     /// What a reader needs besides path, line and column to find the secret: how it was
     /// encoded. Empty for a plain secret in a file.
     pub fn notes(&self) -> Vec<String> {
-        let part = matches!(self.part, Part::Path | Part::SymlinkTarget)
-            .then(|| self.part.label().to_string());
+        let part = matches!(self.part(), Part::Path | Part::SymlinkTarget)
+            .then(|| self.part().label().to_string());
         part.into_iter()
             .chain(self.encoding.iter().cloned())
             .collect()
+    }
+}
+
+/// The JSON report's finding: flat, in this field order (docs/schema/report.schema.json).
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    rule_id: &'a str,
+    provider: &'a str,
+    severity: Severity,
+    confidence: Confidence,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Part::is_content")]
+    part: Part,
+    line: u64,
+    column: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cell: Option<&'a CellLocation>,
+    secret_redacted: &'a str,
+    fingerprint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    shallow_boundary: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tag: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'a Status>,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        FindingJson {
+            rule_id: &self.rule_id,
+            provider: &self.provider,
+            severity: self.severity,
+            confidence: self.confidence,
+            path: self.path(),
+            part: self.part(),
+            line: self.line,
+            column: self.column,
+            cell: self.cell(),
+            secret_redacted: &self.secret_redacted,
+            fingerprint: &self.fingerprint,
+            encoding: self.encoding.as_deref(),
+            commit: self.commit(),
+            shallow_boundary: self.shallow_boundary(),
+            tag: self.tag(),
+            verification: self.verification.as_ref(),
+        }
+        .serialize(serializer)
     }
 }
 

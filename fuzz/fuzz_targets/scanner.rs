@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let odd_lines = AddedLines::from_ranges((1..200).step_by(2).map(|l| (l, l)).collect());
     for added in [AddedLines::All, odd_lines] {
         let scan = scanner.scan("fuzz.txt", data, &added, candidates.clone());
-        for finding in scan.findings {
+        for finding in scan.matches {
             assert!(finding.line >= 1 && finding.column >= 1);
             assert!(finding.secret_redacted.ends_with("chars)"));
         }

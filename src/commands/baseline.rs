@@ -92,11 +92,11 @@ pub(super) fn run(
             "{}  # {reason} (baseline: {} {}:{})\n",
             finding.fingerprint,
             finding.rule_id,
-            printable(&finding.path),
+            printable(finding.path()),
             finding.line
         ));
     }
-    std::fs::write(&path, text).map_err(|source| Error::Read {
+    std::fs::write(&path, text).map_err(|source| Error::WriteFile {
         path: path.clone(),
         source,
     })?;
@@ -121,7 +121,7 @@ pub(super) fn run(
 fn describe(finding: &Finding) -> String {
     format!(
         "{}:{}:{}  {}  {}  fingerprint {}",
-        printable(&finding.path),
+        printable(finding.path()),
         finding.line,
         finding.column,
         finding.rule_id,

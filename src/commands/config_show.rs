@@ -10,10 +10,17 @@ use crate::report;
 pub(super) fn run(args: &ConfigArgs, options: &ConfigOptions) -> Result<ExitStatus> {
     let root = repository_root();
     let settings = settings_for(options, root.as_deref())?;
+    let view = report::config::ConfigView {
+        rules: settings.rules.len(),
+        providers: settings.rules.providers.len(),
+        layers: &settings.layers,
+        scan: &settings.scan,
+        sources: &settings.sources,
+    };
     let mut stdout = std::io::stdout().lock();
     match args.format {
-        Format::Human => report::config::write_human(&mut stdout, &settings, root.as_deref())?,
-        Format::Json => report::config::write_json(&mut stdout, &settings)?,
+        Format::Human => report::config::write_human(&mut stdout, &view, root.as_deref())?,
+        Format::Json => report::config::write_json(&mut stdout, &view)?,
     }
     Ok(ExitStatus::Clean)
 }

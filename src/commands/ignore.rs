@@ -37,7 +37,7 @@ pub(super) fn run(args: &IgnoreArgs) -> Result<ExitStatus> {
         "\n"
     };
     let text = format!("{existing}{separator}{fingerprint}  # {reason}\n");
-    std::fs::write(&path, text).map_err(|source| Error::Read {
+    std::fs::write(&path, text).map_err(|source| Error::WriteFile {
         path: path.clone(),
         source,
     })?;

@@ -99,7 +99,7 @@ pub(super) fn run(
     let repo = Repo::open()?;
     let root = repo
         .workdir()
-        .ok_or_else(|| Error::Usage("tokenguard import runs in a work tree".into()))?
+        .ok_or(Error::NoWorkTree { command: "import" })?
         .to_path_buf();
     let mut plan = Plan::default();
     let mut read = Vec::new();
@@ -255,7 +255,7 @@ fn look_up(
         for lookup in lookups {
             let found: Vec<_> = findings
                 .iter()
-                .filter(|f| f.path == lookup.path && f.line == lookup.line)
+                .filter(|f| f.path() == lookup.path && f.line == lookup.line)
                 .collect();
             if found.is_empty() {
                 plan.left_out(
@@ -273,7 +273,10 @@ fn look_up(
                     lookup.source.clone(),
                     format!(
                         "{IGNORE_FILE} {} ({} at {}:{})",
-                        finding.fingerprint, finding.rule_id, finding.path, finding.line
+                        finding.fingerprint,
+                        finding.rule_id,
+                        finding.path(),
+                        finding.line
                     ),
                     Some("found again by tokenguard, recorded by its fingerprint".to_string()),
                 );

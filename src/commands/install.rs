@@ -10,11 +10,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::cli::{HookKind, InstallArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::git::git_stdout;
 
 mod managers;
 
@@ -52,24 +52,17 @@ fn marker(hook: HookKind) -> String {
     format!("tokenguard {} hook", hook.file_name())
 }
 
-/// Runs git and returns its trimmed stdout; `None` when git exits non-zero (an unset key).
-fn git(args: &[&str]) -> Result<Option<String>> {
-    let output = Command::new("git")
-        .args(args)
-        .output()
-        .map_err(|source| Error::Read {
-            path: PathBuf::from("git"),
-            source,
-        })?;
-    Ok(output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string()))
+fn creating_dir(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::CreateDir {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Read {
-        path: path.to_path_buf(),
+fn renaming<'a>(from: &'a Path, to: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 'a {
+    move |source| Error::Rename {
+        from: from.to_path_buf(),
+        to: to.to_path_buf(),
         source,
     }
 }
@@ -110,11 +103,11 @@ fn local_target(hook: HookKind, verb: &str) -> Result<Target> {
             "tokenguard {verb} (without --global) runs inside a repository"
         ))
     };
-    let hooks_dir = git(&["rev-parse", "--path-format=absolute", "--git-path", "hooks"])?
+    let hooks_dir = git_stdout(&["rev-parse", "--path-format=absolute", "--git-path", "hooks"])?
         .ok_or_else(not_a_repo)?;
-    let common = git(&["rev-parse", "--path-format=absolute", "--git-common-dir"])?
+    let common = git_stdout(&["rev-parse", "--path-format=absolute", "--git-common-dir"])?
         .ok_or_else(not_a_repo)?;
-    if let Some(scoped) = git(&["config", "--show-scope", "--get", "core.hooksPath"])? {
+    if let Some(scoped) = git_stdout(&["config", "--show-scope", "--get", "core.hooksPath"])? {
         let (scope, value) = scoped.split_once('\t').unwrap_or(("", &scoped));
         if scope == "global" || scope == "system" {
             return Err(Error::Usage(format!(
@@ -122,7 +115,7 @@ fn local_target(hook: HookKind, verb: &str) -> Result<Target> {
             )));
         }
     }
-    let workdir = git(&["rev-parse", "--show-toplevel"])?
+    let workdir = git_stdout(&["rev-parse", "--show-toplevel"])?
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from);
     Ok(Target {
@@ -139,7 +132,7 @@ fn local_target(hook: HookKind, verb: &str) -> Result<Target> {
 /// A global install's target: the global core.hooksPath if set, else git's template
 /// directory (set as `init.templateDir` when `configure` and none is set yet).
 fn global_target(hook: HookKind, configure: bool) -> Result<Target> {
-    let home = std::env::var_os("HOME").ok_or_else(|| Error::Usage("HOME is not set".into()))?;
+    let home = std::env::var_os("HOME").ok_or(Error::HomeNotSet)?;
     let config_dir = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map_or_else(|| PathBuf::from(&home).join(".config"), PathBuf::from)
@@ -152,16 +145,16 @@ fn global_target(hook: HookKind, configure: bool) -> Result<Target> {
         template,
         global: true,
     };
-    if let Some(dir) = git(&["config", "--global", "core.hooksPath"])? {
+    if let Some(dir) = git_stdout(&["config", "--global", "core.hooksPath"])? {
         return Ok(target(expand_home(&dir), None));
     }
-    if let Some(dir) = git(&["config", "--global", "init.templateDir"])? {
+    if let Some(dir) = git_stdout(&["config", "--global", "init.templateDir"])? {
         return Ok(target(expand_home(&dir).join("hooks"), None));
     }
     let template = PathBuf::from(&home).join(".config/tokenguard/git-template");
     if configure {
         let value = template.display().to_string();
-        git(&["config", "--global", "init.templateDir", &value])?
+        git_stdout(&["config", "--global", "init.templateDir", &value])?
             .ok_or_else(|| Error::Usage("cannot set the global init.templateDir".into()))?;
     }
     Ok(target(template.join("hooks"), Some(template)))
@@ -180,7 +173,7 @@ fn tracks_files_in(dir: &Path, workdir: Option<&Path>) -> Result<bool> {
         return Ok(false);
     };
     let relative = relative.to_string_lossy();
-    let listed = git(&["ls-files", "--", &format!(":(top){relative}")])?;
+    let listed = git_stdout(&["ls-files", "--", &format!(":(top){relative}")])?;
     Ok(listed.is_some_and(|files| !files.is_empty()))
 }
 
@@ -258,7 +251,7 @@ pub fn install(args: &InstallArgs) -> Result<ExitStatus> {
 /// What a global install reaches: with a global core.hooksPath every repository, existing
 /// ones included; with a template directory only repositories made from now on.
 fn explain_global_reach(hooks_dir: &Path, stdout: &mut impl Write) -> Result<()> {
-    if git(&["config", "--global", "core.hooksPath"])?.is_some() {
+    if git_stdout(&["config", "--global", "core.hooksPath"])?.is_some() {
         writeln!(
             stdout,
             "every repository of this user runs its hooks from {} (the global core.hooksPath), existing ones included, unless one sets its own core.hooksPath",
@@ -282,7 +275,7 @@ fn install_shim(
 ) -> Result<ExitStatus> {
     let hook = target.hook(hook_kind);
     let chained = target.chained(hook_kind);
-    std::fs::create_dir_all(&target.hooks_dir).map_err(io_error(&target.hooks_dir))?;
+    std::fs::create_dir_all(&target.hooks_dir).map_err(creating_dir(&target.hooks_dir))?;
     let mut record = String::new();
     if let Some(template) = &target.template {
         record.push_str(&format!("set-template-dir {}\n", template.display()));
@@ -299,13 +292,12 @@ fn install_shim(
         Some(text) if text.contains(&marker(hook_kind)) => {}
         Some(_) => {
             if chained.exists() {
-                return Err(Error::Usage(format!(
-                    "{} and {} both exist; merge them by hand",
-                    hook.display(),
-                    chained.display()
-                )));
+                return Err(Error::HooksToMerge {
+                    hook: hook.clone(),
+                    chained: chained.clone(),
+                });
             }
-            std::fs::rename(&hook, &chained).map_err(io_error(&hook))?;
+            std::fs::rename(&hook, &chained).map_err(renaming(&hook, &chained))?;
             record.push_str(&format!("chained {}\n", chained.display()));
             writeln!(
                 stdout,
@@ -368,7 +360,7 @@ fn install_into_husky(
             format!("{header}{line}\n")
         }
     };
-    std::fs::create_dir_all(scripts).map_err(io_error(scripts))?;
+    std::fs::create_dir_all(scripts).map_err(creating_dir(scripts))?;
     write_file(&script, &text)?;
     if current.is_none() {
         set_executable(&script)?;
@@ -425,10 +417,7 @@ fn uninstall_one(global: bool, hook_kind: HookKind) -> Result<ExitStatus> {
     let installed = record.lines().any(|l| l.starts_with("installed "));
     match std::fs::read_to_string(&hook) {
         Ok(text) if installed && !text.contains(&marker(hook_kind)) => {
-            return Err(Error::Usage(format!(
-                "{} is no longer tokenguard's hook; remove it by hand",
-                hook.display()
-            )));
+            return Err(Error::HookReplaced(hook.clone()));
         }
         Ok(text) if installed => {
             let written = std::fs::read_to_string(target.record.with_extension("shim"));
@@ -451,13 +440,13 @@ fn uninstall_one(global: bool, hook_kind: HookKind) -> Result<ExitStatus> {
                 )?;
                 continue;
             }
-            std::fs::rename(chained, &hook).map_err(io_error(Path::new(chained)))?;
+            std::fs::rename(chained, &hook).map_err(renaming(Path::new(chained), &hook))?;
             writeln!(stdout, "restored the previous hook {}", hook.display())?;
         } else if let Some(script) = line.strip_prefix("appended ") {
             let was_created = created.contains(&script);
             remove_script_line(Path::new(script), hook_kind, was_created, &mut stdout)?;
         } else if line.starts_with("set-template-dir ") {
-            git(&["config", "--global", "--unset", "init.templateDir"])?;
+            git_stdout(&["config", "--global", "--unset", "init.templateDir"])?;
             writeln!(
                 stdout,
                 "unset the global init.templateDir that install had set"
@@ -561,7 +550,7 @@ fn uninstall_unrecorded(
     )?;
     let chained = target.chained(hook_kind);
     if chained.exists() {
-        std::fs::rename(&chained, &hook).map_err(io_error(&chained))?;
+        std::fs::rename(&chained, &hook).map_err(renaming(&chained, &hook))?;
         writeln!(stdout, "restored the previous hook {}", hook.display())?;
     }
     Ok(ExitStatus::Clean)
@@ -632,7 +621,7 @@ fn read_record(target: &Target, hook_kind: HookKind, path: &Path) -> String {
 
 fn write_record(path: &Path, record: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        std::fs::create_dir_all(dir).map_err(creating_dir(dir))?;
     }
     let mut lines: Vec<&str> = Vec::new();
     for line in record.lines() {
@@ -644,16 +633,24 @@ fn write_record(path: &Path, record: &str) -> Result<()> {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(io_error(path))
+    std::fs::write(path, text).map_err(Error::writing(path))
 }
 
 fn remove(path: &Path) -> Result<()> {
-    std::fs::remove_file(path).map_err(io_error(path))
+    std::fs::remove_file(path).map_err(|source| Error::Remove {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn set_executable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(io_error(path))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|source| {
+        Error::SetMode {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 #[cfg(test)]

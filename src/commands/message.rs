@@ -9,7 +9,7 @@ use crate::cli::ScanArgs;
 use crate::config::ConfigOptions;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::finding::Part;
+use crate::finding::Location;
 use crate::git::Repo;
 use crate::report::{self, Mode, Outcome};
 use crate::scan::collect::Collector;
@@ -29,13 +29,13 @@ pub(super) fn message(
     })?;
     let setup = Setup::new(settings, env, false);
     let mut collector = Collector::new(&setup.sensitive, false, &setup.scanner, Mode::Message);
-    collector.visit_message(recorded_part(&repo, &text), Part::CommitMessage, None, None);
+    collector.visit_message(recorded_part(&repo, &text), Location::CommitMessage, None);
     let outcome = Outcome {
         mode: Mode::Message,
         findings: collector.findings,
         warnings: Vec::new(),
         stats: report::Stats {
-            staged: collector.stats,
+            scan: collector.stats,
             suppressed: collector.suppressed,
             shallow: report::ShallowBaseline::default(),
         },

@@ -51,10 +51,7 @@ pub(super) fn replace_atomically(path: &Path, content: &[u8]) -> Result<()> {
     };
     let kept_mode = match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_dir() => {
-            return Err(Error::Usage(format!(
-                "--output {}: a directory, not a file",
-                path.display()
-            )));
+            return Err(Error::OutputIsDirectory(path.to_path_buf()));
         }
         Ok(meta) if meta.is_file() => Some(meta.permissions().mode() & 0o7777),
         Ok(_) => None,
@@ -62,7 +59,7 @@ pub(super) fn replace_atomically(path: &Path, content: &[u8]) -> Result<()> {
         Err(err) => return Err(error(err)),
     };
     let mode = kept_mode.unwrap_or(NEW_FILE_MODE);
-    super::atomic::replace_file(path, content, mode, kept_mode.is_some()).map_err(error)
+    super::atomic::replace_file(path, content, mode, kept_mode.is_some())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::detect::rules::{BUILTIN_RULES, Problem, RuleSet};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::report;
+use crate::report::catalog::Catalog;
 
 pub(super) fn run(args: &RulesArgs, options: &ConfigOptions) -> Result<ExitStatus> {
     if let Some(RulesAction::Check { rules }) = &args.action {
@@ -21,9 +22,16 @@ pub(super) fn run(args: &RulesArgs, options: &ConfigOptions) -> Result<ExitStatu
     let settings = settings_for(options, repository_root().as_deref())?;
     let mut stdout = std::io::stdout().lock();
     match args.format {
-        ListFormat::Human => report::rules::write_table(&mut stdout, &settings.rules)?,
-        ListFormat::Json => report::rules::write_json(&mut stdout, &settings.rules)?,
-        ListFormat::Markdown => report::rules::write_markdown(&mut stdout, &settings.rules)?,
+        ListFormat::Human => {
+            report::rules::write_table(&mut stdout, &Catalog::whole(&settings.rules))?
+        }
+        ListFormat::Json => {
+            report::rules::write_json(&mut stdout, &Catalog::whole(&settings.rules))?
+        }
+        ListFormat::Markdown => {
+            let catalog = Catalog::with_live_checks(&settings.rules);
+            report::rules::write_markdown(&mut stdout, &catalog)?
+        }
     }
     Ok(ExitStatus::Clean)
 }
@@ -57,7 +65,7 @@ fn check_rules(path: Option<&std::path::Path>, options: &ConfigOptions) -> Resul
                 settings.rules
             }
         };
-        rule_count = set.rules.len();
+        rule_count = set.len();
         problems.extend(examples::check(&Scanner::new(set)));
     }
     let mut stdout = std::io::stdout().lock();

@@ -153,7 +153,7 @@ fn render(
                 quiet: output.quiet,
                 verbose: output.verbose,
                 fixable: (outcome.findings.iter())
-                    .map(|f| super::fix::fixable(&f.path))
+                    .map(|f| super::fix::fixable(f.path()))
                     .collect(),
             };
             let mut context = report::context::Context::from_process(message_file, outcome.detail);
@@ -179,7 +179,7 @@ fn render(
 /// where the advice goes unchecked.
 fn staged_paths_to_check(outcome: &Outcome) -> Option<Vec<String>> {
     let renames = outcome.mode == Mode::Commit
-        && (outcome.findings.iter()).any(|f| f.part == crate::finding::Part::Path);
+        && (outcome.findings.iter()).any(|f| f.part() == crate::finding::Part::Path);
     if !renames {
         return None;
     }

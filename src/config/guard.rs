@@ -196,9 +196,9 @@ impl Samples {
     /// The same draw for the same seed: for tests.
     pub fn with_seed(set: &RuleSet, seed: u64) -> Samples {
         let mut draw = Draw(seed);
-        let seeds: Vec<(usize, u64)> = (0..set.rules.len()).map(|i| (i, draw.next())).collect();
+        let seeds: Vec<(usize, u64)> = (0..set.len()).map(|i| (i, draw.next())).collect();
         let rules = on_all_cores(&seeds, |&(index, seed)| {
-            let rule = &set.rules[index];
+            let rule = set.at(index);
             let samples = draw_tokens(rule, &mut Draw(seed));
             RuleSamples {
                 id: rule.id().to_string(),
@@ -295,7 +295,7 @@ impl Samples {
 
 /// The lines of one rule's samples (see [`Samples::lines`]).
 fn rule_lines(set: &RuleSet, rule: &RuleSamples) -> Vec<Vec<u8>> {
-    let spec = &set.rules[rule.rule];
+    let spec = set.at(rule.rule);
     let templates = line_templates(set, spec);
     let names = variable_names(set, spec);
     let host = &set.provider(spec).host;
@@ -327,7 +327,7 @@ fn rule_lines(set: &RuleSet, rule: &RuleSamples) -> Vec<Vec<u8>> {
 /// than the rest of the guard.
 fn draw_tokens(rule: &Rule, draw: &mut Draw) -> Vec<Sample> {
     let Some(shape) = rule
-        .spec
+        .spec()
         .examples
         .as_ref()
         .and_then(|e| Shape::parse(&e.shape).ok())
@@ -339,7 +339,7 @@ fn draw_tokens(rule: &Rule, draw: &mut Draw) -> Vec<Sample> {
             let seed = draw.next() >> 1;
             (seed..seed + 64)
                 .map(|s| shape.generate(s))
-                .find(|s| filter::check_filters(s.token.as_bytes(), &rule.spec.filters).is_ok())
+                .find(|s| filter::check_filters(s.token.as_bytes(), &rule.spec().filters).is_ok())
         })
         .collect()
 }
@@ -353,7 +353,7 @@ fn line_templates<'a>(set: &'a RuleSet, rule: &'a Rule) -> Vec<&'a str> {
         .iter()
         .map(|c| c.text.as_str())
         .collect();
-    if let Some(examples) = &*rule.spec.examples {
+    if let Some(examples) = &*rule.spec().examples {
         let own = match builtin_example_lines(rule.id()) {
             Some((positive, _)) if examples.positive.is_empty() => positive,
             _ => &examples.positive,
@@ -368,10 +368,10 @@ fn line_templates<'a>(set: &'a RuleSet, rule: &'a Rule) -> Vec<&'a str> {
 /// the generic `PROVIDER_TOKEN` / `PROVIDER_KEY` / `API_KEY` spellings.
 fn variable_names(set: &RuleSet, rule: &Rule) -> Vec<String> {
     let provider = set.provider(rule);
-    let stem = rule.spec.provider.to_ascii_uppercase().replace('-', "_");
+    let stem = rule.spec().provider.to_ascii_uppercase().replace('-', "_");
     let mut names: Vec<String> = provider.env_vars.clone();
     names.extend(provider.variables.iter().cloned());
-    if let Some(var) = rule.spec.examples.as_ref().and_then(|e| e.var.clone()) {
+    if let Some(var) = rule.spec().examples.as_ref().and_then(|e| e.var.clone()) {
         names.push(var);
     }
     names.extend([

@@ -1,5 +1,5 @@
 //! Configuration: the layers a user writes (user config, repository config, `--config`) and the
-//! ignore file, parsed strictly and merged with the built-in rules into one [`Settings`] before
+//! ignore file, parsed strictly and merged with the built-in rules into one [`Settings`](crate::config::Settings) before
 //! any scan starts: the rule set, the policy (disabled rules, allowlists and ignored
 //! fingerprints, compiled into `detect::policy`, which applies it) and the scan options.
 //!

@@ -59,166 +59,231 @@ pub struct Settings {
 impl Settings {
     /// Built-in rules merged with `layers` (lowest first) and the ignore file, if any.
     pub fn build(layers: &[Layer], ignore_file: Option<&Path>) -> Result<Settings> {
-        let mut rules = RuleSet::builtin()?;
-        let mut policy = Policy::default();
-        let mut scan = ScanSettings::default();
-        let mut output = OutputSettings::default();
-        let mut sources: BTreeMap<String, Vec<Sourced>> = BTreeMap::new();
-        let mut note = |key: &str, value: String, origin: &str| {
-            sources.entry(key.to_string()).or_default().push(Sourced {
-                value,
-                origin: origin.to_string(),
-            })
+        let mut merge = Merge {
+            rules: RuleSet::builtin()?,
+            policy: Policy::default(),
+            scan: ScanSettings::default(),
+            output: OutputSettings::default(),
+            sources: BTreeMap::new(),
+            samples: None,
+            last_disable: None,
         };
-
-        // Tokens of every rule, drawn when the first allow regex needs judging (again after
-        // a layer adds custom rules, so that theirs count too).
-        let mut samples: Option<Samples> = None;
-        let mut last_disable = None;
         for (index, layer) in layers.iter().enumerate() {
-            let origin = layer.label();
-            add_custom_rules(layer, &mut rules)?;
-            if !layer.file.rules.is_empty() {
-                samples = None;
-            }
-            for name in layer.file.providers.keys() {
-                note("providers", name.clone(), &origin);
-            }
-            for spec in &layer.file.rules {
-                note("rules", spec.id.clone(), &origin);
-            }
-            for id in &layer.file.disable {
-                if !rules.rules.iter().any(|r| r.id() == id.get_ref()) {
-                    return Err(layer.error_at(
-                        id.span().start,
-                        format!("unknown rule id {:?} in disable", id.get_ref()),
-                    ));
-                }
-                policy.disabled.insert(id.get_ref().clone(), origin.clone());
-                last_disable = Some((index, id.span().start));
-                note("disable", id.get_ref().clone(), &origin);
-            }
-            let section = &layer.file.scan;
-            if let Some(size) = &section.max_file_size {
-                let bytes = parse_size(size.get_ref())
-                    .map_err(|message| layer.error_at(size.span().start, message))?;
-                scan.max_file_size = Some(bytes);
-                note("scan.max_file_size", bytes.to_string(), &origin);
-            }
-            if let Some(value) = section.scan_binary {
-                scan.scan_binary = value;
-                note("scan.scan_binary", value.to_string(), &origin);
-            }
-            if let Some(value) = section.block_sensitive_files {
-                scan.block_sensitive_files = value;
-                note("scan.block_sensitive_files", value.to_string(), &origin);
-            }
-            if let Some(value) = &section.verify {
-                // A cloned repository must never make the hook send tokens anywhere.
-                if layer.kind != LayerKind::User {
-                    return Err(layer.error_at(
-                        value.span().start,
-                        "verify can be turned on only in the user config or with --verify, never by a repository's file",
-                    ));
-                }
-                scan.verify = *value.get_ref();
-                note("scan.verify", value.get_ref().to_string(), &origin);
-            }
-            if let Some(value) = &section.timeout {
-                let seconds = *value.get_ref();
-                if !(seconds.is_finite() && seconds > 0.0) {
-                    return Err(layer.error_at(
-                        value.span().start,
-                        format!("timeout must be a positive number of seconds, not {seconds}"),
-                    ));
-                }
-                scan.timeout = Some(seconds);
-                note("scan.timeout", seconds.to_string(), &origin);
-            }
-            if let Some(detail) = layer.file.output.detail {
-                output.detail = detail;
-                note(
-                    "output.detail",
-                    format!("{detail:?}").to_lowercase(),
-                    &origin,
-                );
-            }
-            if let Some(clean) = layer.file.output.clean {
-                output.clean = clean;
-                note("output.clean", format!("{clean:?}").to_lowercase(), &origin);
-            }
-            let allow = &layer.file.allow;
-            let mut judge = Judge {
-                rules: &rules,
-                samples: &mut samples,
-                only_rule: None,
-                compiled: Vec::new(),
-            };
-            extend_allow_list(
-                layer,
-                &mut policy.global,
-                (&allow.paths, &allow.values, &allow.regexes),
-                &mut judge,
-            )?;
-            judge.judge_together(layer)?;
-            let global_regexes = judge.compiled;
-            note_allow_list(
-                &mut note,
-                "allow",
-                (&allow.paths, &allow.values, &allow.regexes),
-                &origin,
-            );
-            for per_rule in &allow.rule {
-                let id = per_rule.id.get_ref();
-                if !rules.rules.iter().any(|r| r.id() == id) {
-                    return Err(layer.error_at(
-                        per_rule.id.span().start,
-                        format!("unknown rule id {id:?} in [[allow.rule]]"),
-                    ));
-                }
-                let list = policy.per_rule.entry(id.clone()).or_default();
-                let mut judge = Judge {
-                    rules: &rules,
-                    samples: &mut samples,
-                    only_rule: Some(id),
-                    compiled: global_regexes.clone(),
-                };
-                extend_allow_list(
-                    layer,
-                    list,
-                    (&per_rule.paths, &per_rule.values, &per_rule.regexes),
-                    &mut judge,
-                )?;
-                judge.judge_together(layer)?;
-                note_allow_list(
-                    &mut note,
-                    &format!("allow.rule.{id}"),
-                    (&per_rule.paths, &per_rule.values, &per_rule.regexes),
-                    &origin,
-                );
-            }
+            merge.layer(index, layer)?;
         }
-        // Every rule off is the hook off, however it is written.
-        if let Some((index, offset)) = last_disable
-            && rules
+        merge.refuse_every_rule_disabled(layers)?;
+        if let Some(path) = ignore_file.filter(|p| p.is_file()) {
+            merge.ignore_file(path)?;
+        }
+        let sensitive = SensitiveMatcher::builtin(&merge.rules)?;
+        Ok(Settings {
+            rules: merge.rules,
+            policy: merge.policy,
+            scan: merge.scan,
+            output: merge.output,
+            sensitive,
+            layers: layers.iter().map(|l| (l.kind, l.path.clone())).collect(),
+            sources: merge.sources,
+        })
+    }
+}
+
+/// The settings while the layers are merged into them, lowest first.
+struct Merge {
+    rules: RuleSet,
+    policy: Policy,
+    scan: ScanSettings,
+    output: OutputSettings,
+    sources: BTreeMap<String, Vec<Sourced>>,
+    /// Tokens of every rule, drawn when the first allow regex needs judging (again after a
+    /// layer adds custom rules, so that theirs count too).
+    samples: Option<Samples>,
+    /// The layer and offset of the last `disable` entry, to point at if every rule is off.
+    last_disable: Option<(usize, usize)>,
+}
+
+impl Merge {
+    /// Records one merged entry and the layer it came from, for `tokenguard config`.
+    fn note(&mut self, key: &str, value: String, origin: &str) {
+        note_into(&mut self.sources, key, value, origin);
+    }
+
+    /// Merges one layer, section by section.
+    fn layer(&mut self, index: usize, layer: &Layer) -> Result<()> {
+        let origin = layer.label();
+        add_custom_rules(layer, &mut self.rules)?;
+        if !layer.file.rules.is_empty() {
+            self.samples = None;
+        }
+        for name in layer.file.providers.keys() {
+            self.note("providers", name.clone(), &origin);
+        }
+        for spec in &layer.file.rules {
+            self.note("rules", spec.id.clone(), &origin);
+        }
+        self.disable(index, layer, &origin)?;
+        self.scan_section(layer, &origin)?;
+        if let Some(detail) = layer.file.output.detail {
+            self.output.detail = detail;
+            let value = format!("{detail:?}").to_lowercase();
+            self.note("output.detail", value, &origin);
+        }
+        if let Some(clean) = layer.file.output.clean {
+            self.output.clean = clean;
+            let value = format!("{clean:?}").to_lowercase();
+            self.note("output.clean", value, &origin);
+        }
+        self.allow_section(layer, &origin)
+    }
+
+    /// `disable = [...]`: every id must name a rule.
+    fn disable(&mut self, index: usize, layer: &Layer, origin: &str) -> Result<()> {
+        for id in &layer.file.disable {
+            if self.rules.get(id.get_ref()).is_none() {
+                return Err(layer.error_at(
+                    id.span().start,
+                    format!("unknown rule id {:?} in disable", id.get_ref()),
+                ));
+            }
+            self.policy
+                .disabled
+                .insert(id.get_ref().clone(), origin.to_string());
+            self.last_disable = Some((index, id.span().start));
+            self.note("disable", id.get_ref().clone(), origin);
+        }
+        Ok(())
+    }
+
+    /// `[scan]`: the highest layer that sets an option wins.
+    fn scan_section(&mut self, layer: &Layer, origin: &str) -> Result<()> {
+        let section = &layer.file.scan;
+        if let Some(size) = &section.max_file_size {
+            let bytes = parse_size(size.get_ref())
+                .map_err(|message| layer.error_at(size.span().start, message))?;
+            self.scan.max_file_size = Some(bytes);
+            self.note("scan.max_file_size", bytes.to_string(), origin);
+        }
+        if let Some(value) = section.scan_binary {
+            self.scan.scan_binary = value;
+            self.note("scan.scan_binary", value.to_string(), origin);
+        }
+        if let Some(value) = section.block_sensitive_files {
+            self.scan.block_sensitive_files = value;
+            self.note("scan.block_sensitive_files", value.to_string(), origin);
+        }
+        if let Some(value) = &section.verify {
+            // A cloned repository must never make the hook send tokens anywhere.
+            if layer.kind != LayerKind::User {
+                return Err(layer.error_at(
+                    value.span().start,
+                    "verify can be turned on only in the user config or with --verify, never by a repository's file",
+                ));
+            }
+            self.scan.verify = *value.get_ref();
+            self.note("scan.verify", value.get_ref().to_string(), origin);
+        }
+        if let Some(value) = &section.timeout {
+            let seconds = *value.get_ref();
+            if !(seconds.is_finite() && seconds > 0.0) {
+                return Err(layer.error_at(
+                    value.span().start,
+                    format!("timeout must be a positive number of seconds, not {seconds}"),
+                ));
+            }
+            self.scan.timeout = Some(seconds);
+            self.note("scan.timeout", seconds.to_string(), origin);
+        }
+        Ok(())
+    }
+
+    /// `[allow]` and its `[[allow.rule]]` lists, each regex judged against every rule's tokens.
+    fn allow_section(&mut self, layer: &Layer, origin: &str) -> Result<()> {
+        let allow = &layer.file.allow;
+        let mut judge = Judge {
+            rules: &self.rules,
+            samples: &mut self.samples,
+            only_rule: None,
+            compiled: Vec::new(),
+        };
+        let global = (&allow.paths[..], &allow.values[..], &allow.regexes[..]);
+        extend_allow_list(layer, &mut self.policy.global, global, &mut judge)?;
+        judge.judge_together(layer)?;
+        let global_regexes = judge.compiled;
+        let sources = &mut self.sources;
+        let mut note =
+            |key: &str, value: String, origin: &str| note_into(sources, key, value, origin);
+        note_allow_list(&mut note, "allow", global, origin);
+        for per_rule in &allow.rule {
+            let id = per_rule.id.get_ref();
+            if self.rules.get(id).is_none() {
+                return Err(layer.error_at(
+                    per_rule.id.span().start,
+                    format!("unknown rule id {id:?} in [[allow.rule]]"),
+                ));
+            }
+            let list = self.policy.per_rule.entry(id.clone()).or_default();
+            let mut judge = Judge {
+                rules: &self.rules,
+                samples: &mut self.samples,
+                only_rule: Some(id),
+                compiled: global_regexes.clone(),
+            };
+            let entries = (
+                &per_rule.paths[..],
+                &per_rule.values[..],
+                &per_rule.regexes[..],
+            );
+            extend_allow_list(layer, list, entries, &mut judge)?;
+            judge.judge_together(layer)?;
+            note_allow_list(&mut note, &format!("allow.rule.{id}"), entries, origin);
+        }
+        Ok(())
+    }
+
+    /// Every rule off is the hook off, however it is written.
+    fn refuse_every_rule_disabled(&self, layers: &[Layer]) -> Result<()> {
+        if let Some((index, offset)) = self.last_disable
+            && self
                 .rules
                 .iter()
-                .all(|rule| policy.disabled.contains_key(rule.id()))
+                .all(|rule| self.policy.disabled.contains_key(rule.id()))
         {
             return Err(layers[index].error_at(
                 offset,
                 "disable lists every rule; that would turn the hook off (uninstall it instead: tokenguard uninstall)",
             ));
         }
+        Ok(())
+    }
 
-        if let Some(path) = ignore_file.filter(|p| p.is_file()) {
-            let origin = IGNORE_FILE.to_string();
-            for fingerprint in read_ignore_file(path)? {
-                note("ignore", fingerprint.clone(), &origin);
-                policy.ignored.insert(fingerprint, origin.clone());
-            }
+    /// The fingerprints of `.tokenguardignore`.
+    fn ignore_file(&mut self, path: &Path) -> Result<()> {
+        let origin = IGNORE_FILE.to_string();
+        for fingerprint in read_ignore_file(path)? {
+            self.note("ignore", fingerprint.clone(), &origin);
+            self.policy.ignored.insert(fingerprint, origin.clone());
         }
+        Ok(())
+    }
+}
 
+fn note_into(sources: &mut BTreeMap<String, Vec<Sourced>>, key: &str, value: String, origin: &str) {
+    sources.entry(key.to_string()).or_default().push(Sourced {
+        value,
+        origin: origin.to_string(),
+    });
+}
+
+/// `.env`-style file names, compiled.
+#[derive(Debug, Clone)]
+pub struct SensitiveMatcher {
+    patterns: Vec<Glob>,
+    except: Vec<Glob>,
+}
+
+impl SensitiveMatcher {
+    /// The built-in catalog's `.env`-style patterns and their exceptions.
+    fn builtin(rules: &RuleSet) -> Result<SensitiveMatcher> {
         let compile = |patterns: &[String]| -> Result<Vec<Glob>> {
             patterns
                 .iter()
@@ -230,30 +295,12 @@ impl Settings {
                 })
                 .collect()
         };
-        let sensitive = SensitiveMatcher {
+        Ok(SensitiveMatcher {
             patterns: compile(&rules.sensitive_files.patterns)?,
             except: compile(&rules.sensitive_files.except)?,
-        };
-        Ok(Settings {
-            rules,
-            policy,
-            scan,
-            output,
-            sensitive,
-            layers: layers.iter().map(|l| (l.kind, l.path.clone())).collect(),
-            sources,
         })
     }
-}
 
-/// `.env`-style file names, compiled.
-#[derive(Debug, Clone)]
-pub struct SensitiveMatcher {
-    patterns: Vec<Glob>,
-    except: Vec<Glob>,
-}
-
-impl SensitiveMatcher {
     /// True for `.env`-style files, which hold credentials by convention.
     pub fn matches(&self, path: &str) -> bool {
         self.patterns.iter().any(|g| g.is_match(path))
@@ -278,8 +325,9 @@ fn add_custom_rules(layer: &Layer, rules: &mut RuleSet) -> Result<()> {
     let Err(problems) = result else {
         return Ok(());
     };
-    let (index, message) = problems.into_iter().next().expect("errors are never empty");
-    let (offset, message) = match index {
+    let problem = problems.into_iter().next().expect("errors are never empty");
+    let message = problem.message;
+    let (offset, message) = match problem.index {
         Some(i) => {
             let span = spans.rules.get(i).map_or(0, |r| r.id.span().start);
             let id = &layer.file.rules[i].id;

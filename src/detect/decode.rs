@@ -7,7 +7,7 @@
 //! - A UTF-16 blob (a byte-order mark, or ASCII with every other byte NUL) is decoded one byte
 //!   per code unit, so an offset maps back linearly.
 //! - Runs of URL escapes and of base64 (standard or URL-safe) are decoded one level, each into
-//!   a small window with up to [`WINDOW_CONTEXT`] bytes of its line on either side (the
+//!   a small window with up to [`WINDOW_CONTEXT`](crate::detect::decode::WINDOW_CONTEXT) bytes of its line on either side (the
 //!   context a rule may need, `REPLICATE_API_TOKEN: <base64>`). Base64 that does not decode to
 //!   text (images, hashes, random keys) is dropped after its first few bytes.
 //!

@@ -22,13 +22,13 @@ pub struct Case {
 /// A token of the rule's shape that passes the rule's own filters, as a real token would:
 /// seeds are tried from `seed` on until one does.
 pub fn sample_for(set: &RuleSet, rule: &Rule, seed: u64) -> Result<Sample, String> {
-    let examples = rule.spec.examples.as_ref().ok_or("has no examples")?;
+    let examples = rule.spec().examples.as_ref().ok_or("has no examples")?;
     let shape = Shape::parse(&examples.shape)?;
     (seed..seed + 500)
         .map(|s| shape.generate(s))
         .find(|sample| {
             let token = sample.token.as_bytes();
-            filter::check_filters(token, &rule.spec.filters).is_ok()
+            filter::check_filters(token, &rule.spec().filters).is_ok()
                 && !set.is_placeholder(rule, token)
         })
         .ok_or_else(|| format!("shape {:?} never passes the rule's filters", examples.shape))
@@ -36,7 +36,7 @@ pub fn sample_for(set: &RuleSet, rule: &Rule, seed: u64) -> Result<Sample, Strin
 
 /// Every case of `rule` for one sample token.
 pub fn cases(set: &RuleSet, rule: &Rule, sample: &Sample) -> Vec<Case> {
-    let Some(examples) = &*rule.spec.examples else {
+    let Some(examples) = &*rule.spec().examples else {
         return Vec::new();
     };
     let provider = set.provider(rule);
@@ -99,14 +99,9 @@ pub fn cases(set: &RuleSet, rule: &Rule, sample: &Sample) -> Vec<Case> {
 pub fn check(scanner: &Scanner) -> Vec<Problem> {
     let set = scanner.rules();
     let mut problems = Vec::new();
-    for rule in &set.rules {
-        let mut problem = |message: String| {
-            problems.push(Problem {
-                rule_id: Some(rule.id().to_string()),
-                message,
-            })
-        };
-        let Some(examples) = &*rule.spec.examples else {
+    for rule in set.iter() {
+        let mut problem = |message: String| problems.push(Problem::of_rule(rule.id(), message));
+        let Some(examples) = &*rule.spec().examples else {
             problem("has no examples (shape and positive lines)".to_string());
             continue;
         };
@@ -136,12 +131,12 @@ fn judge(scanner: &Scanner, rule: &Rule, case: &Case) -> Option<String> {
     let candidates = scanner.candidates(text);
     let found = scanner
         .scan("example", text, &AddedLines::All, candidates)
-        .findings;
+        .matches;
     let ids: Vec<&str> = found.iter().map(|f| f.rule_id.as_str()).collect();
     if case.positive {
         let lower = case.text.to_ascii_lowercase();
         if !rule
-            .spec
+            .spec()
             .keywords
             .iter()
             .any(|k| lower.contains(&k.to_ascii_lowercase()))
@@ -218,11 +213,7 @@ mod tests {
     #[test]
     fn standard_rules_are_checked_in_every_context() {
         let set = RuleSet::builtin().unwrap();
-        let rule = set
-            .rules
-            .iter()
-            .find(|r| r.id() == "huggingface-user-token")
-            .unwrap();
+        let rule = set.get("huggingface-user-token").unwrap();
         let sample = sample_for(&set, rule, 1).unwrap();
         let names: Vec<String> = cases(&set, rule, &sample)
             .into_iter()

@@ -18,13 +18,13 @@ pub struct ProviderNames {
 
 impl ProviderNames {
     pub fn of(rules: &RuleSet) -> ProviderNames {
-        let by_rule = (rules.rules.iter().enumerate())
-            .filter(|(_, rule)| rule.spec.context.is_some())
-            .map(|(index, rule)| (index, words(&rule.spec.provider)))
+        let by_rule = (rules.iter().enumerate())
+            .filter(|(_, rule)| rule.spec().context.is_some())
+            .map(|(index, rule)| (index, words(&rule.spec().provider)))
             .filter(|(_, words)| !words.is_empty())
             .collect();
         ProviderNames {
-            rules: rules.rules.len(),
+            rules: rules.len(),
             by_rule,
         }
     }
@@ -95,7 +95,7 @@ mod tests {
         let named = |path: &str| {
             names.named_by(path).map_or_else(Vec::new, |mask| {
                 mask.iter()
-                    .map(|rule| rules.rules[rule].spec.provider.clone())
+                    .map(|rule| rules.at(rule).spec().provider.clone())
                     .collect::<Vec<_>>()
             })
         };

@@ -266,7 +266,7 @@ mod tests {
             ("github-token", "ghp_mock12345678901234567890"),
         ];
         for (rule_id, value) in cases {
-            let rule = set.rules.iter().find(|r| r.id() == rule_id).unwrap();
+            let rule = set.get(rule_id).unwrap();
             assert!(
                 set.is_placeholder(rule, value.as_bytes()),
                 "{rule_id} {value}"
@@ -278,7 +278,7 @@ mod tests {
     fn documented_placeholders_are_dropped() {
         let set = RuleSet::builtin().unwrap();
         for (rule_id, value) in DOCUMENTED {
-            let rule = set.rules.iter().find(|r| r.id() == *rule_id).unwrap();
+            let rule = set.get(rule_id).unwrap();
             assert!(
                 set.is_placeholder(rule, value.as_bytes()),
                 "{rule_id} {value}"
@@ -296,8 +296,8 @@ mod tests {
         const SEEDS: u64 = 500;
         let set = RuleSet::builtin().unwrap();
         let mut checked = 0;
-        for rule in &set.rules {
-            let Some(examples) = &*rule.spec.examples else {
+        for rule in set.iter() {
+            let Some(examples) = &*rule.spec().examples else {
                 continue;
             };
             let shape = Shape::parse(&examples.shape).unwrap();
@@ -321,8 +321,8 @@ mod tests {
         let plants = [
             "example", "sample", "dummy", "123456", "abcdef", "000000", "aaaaaa",
         ];
-        for rule in &set.rules {
-            let Some(examples) = &*rule.spec.examples else {
+        for rule in set.iter() {
+            let Some(examples) = &*rule.spec().examples else {
                 continue;
             };
             let shape = Shape::parse(&examples.shape).unwrap();

@@ -153,7 +153,7 @@ impl Prefilter {
             .iter()
             .enumerate()
             .flat_map(|(index, rule)| {
-                rule.spec
+                rule.spec()
                     .keywords
                     .iter()
                     .map(move |k| (lowercase(k), index))
@@ -354,11 +354,11 @@ mod tests {
     use crate::detect::rules::RuleSet;
 
     fn rules_with_keywords(sets: &[&[&str]]) -> Vec<Rule> {
-        let base = RuleSet::builtin().unwrap().rules[0].clone();
+        let base = RuleSet::builtin().unwrap().at(0).clone();
         sets.iter()
             .map(|keywords| {
                 let mut rule = base.clone();
-                rule.spec.keywords = keywords.iter().map(|k| k.to_string()).collect();
+                rule.spec_mut().keywords = keywords.iter().map(|k| k.to_string()).collect();
                 rule
             })
             .collect()
@@ -400,7 +400,7 @@ mod tests {
 
     #[test]
     fn brute_force_agrees_on_builtin_keywords() {
-        let rules = RuleSet::builtin().unwrap().rules;
+        let rules = RuleSet::builtin().unwrap().as_slice().to_vec();
         let [pairs, small, big] = every_tier(&rules);
         brute_force_agrees(&rules, &pairs, true);
         assert!(
@@ -425,7 +425,7 @@ mod tests {
     fn brute_force_agrees(rules: &[Rule], prefilter: &Prefilter, small_changes: bool) {
         let owned: Vec<Vec<String>> = (rules.iter())
             .map(|r| {
-                r.spec
+                r.spec()
                     .keywords
                     .iter()
                     .map(|k| k.to_ascii_lowercase())
@@ -488,17 +488,17 @@ mod tests {
     /// and one text holding many keywords at once.
     #[test]
     fn one_automaton_agrees_with_brute_force_on_a_sample() {
-        let rules = RuleSet::builtin().unwrap().rules;
+        let rules = RuleSet::builtin().unwrap().as_slice().to_vec();
         let keywords: Vec<String> = rules
             .iter()
-            .flat_map(|r| r.spec.keywords.iter().map(|k| k.to_ascii_uppercase()))
+            .flat_map(|r| r.spec().keywords.iter().map(|k| k.to_ascii_uppercase()))
             .collect();
         let expected = |text: &str| -> Vec<usize> {
             let text = text.to_ascii_lowercase();
             (0..rules.len())
                 .filter(|&i| {
                     rules[i]
-                        .spec
+                        .spec()
                         .keywords
                         .iter()
                         .any(|k| text.contains(&k.to_ascii_lowercase()))

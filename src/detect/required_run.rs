@@ -85,7 +85,7 @@ enum Regions {
 
 impl RequiredRun {
     /// The requirement of `pattern` (parsed as the scanner's byte regexes are), if it has one
-    /// worth checking: a repetition of a single class, at least [`WORTH_CHECKING`] times, on
+    /// worth checking: a repetition of a single class, at least `WORTH_CHECKING` times, on
     /// the path every match takes (not inside an alternation or an optional part).
     pub fn of(pattern: &str) -> Option<RequiredRun> {
         let hir = regex_syntax::ParserBuilder::new()

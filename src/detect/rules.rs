@@ -2,7 +2,7 @@
 //!
 //! No token regex lives in Rust code; this module only knows the schema.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::detect::placeholder;
@@ -67,7 +67,7 @@ pub enum Window {
 /// a user's file are built at load time instead, so that their errors point at the file.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    pub spec: RuleSpec,
+    spec: RuleSpec,
     /// The provider's API host, an implicit context keyword.
     host: String,
     regex: OnceLock<Regex>,
@@ -99,6 +99,22 @@ impl Rule {
 
     pub fn id(&self) -> &str {
         &self.spec.id
+    }
+
+    /// The rule as written: provider, description, keywords, examples, ...
+    pub fn spec(&self) -> &RuleSpec {
+        &self.spec
+    }
+
+    /// The rule as written, to change in a test (before any part of it is built).
+    #[cfg(test)]
+    pub(crate) fn spec_mut(&mut self) -> &mut RuleSpec {
+        &mut self.spec
+    }
+
+    /// The rule's live check, if it defines one (decoded on first read).
+    pub fn verify(&self) -> Option<&VerifySpec> {
+        self.spec.verify.as_ref()
     }
 
     /// The compiled regex. Built-in rules are proven to compile by the test suite and
@@ -246,7 +262,10 @@ fn build_regex(pattern: &str) -> std::result::Result<Regex, regex::Error> {
 /// All rules and the shared filter data, validated and compiled.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
-    pub rules: Vec<Rule>,
+    rules: Vec<Rule>,
+    /// The position in `rules` of each rule id, built on the first lookup by id (a small
+    /// commit's scan never needs it).
+    index: OnceLock<HashMap<String, usize>>,
     pub providers: BTreeMap<String, Provider>,
     pub placeholders: PlaceholderSpec,
     pub references: ReferenceSpec,
@@ -255,11 +274,51 @@ pub struct RuleSet {
     pub examples: Lazy<ExampleContexts>,
 }
 
-/// One thing wrong with a rules file, named by rule id where it concerns one rule.
+/// One thing wrong with a rules file, named by rule id where it concerns one rule: what every
+/// way of compiling rules reports (the built-in file, `rules check`, a layer's custom rules).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub rule_id: Option<String>,
+    /// The rule's position among the rules given, when it concerns one: a layer's error
+    /// points at the rule's line in its file.
+    pub index: Option<usize>,
     pub message: String,
+}
+
+impl Problem {
+    /// A problem of the file as a whole (its schema, a provider).
+    pub fn of_file(message: impl Into<String>) -> Problem {
+        Problem {
+            rule_id: None,
+            index: None,
+            message: message.into(),
+        }
+    }
+
+    /// A problem of the rule `id`.
+    pub fn of_rule(id: &str, message: impl Into<String>) -> Problem {
+        Problem {
+            rule_id: Some(id.to_string()),
+            index: None,
+            message: message.into(),
+        }
+    }
+
+    /// The same problem, of the rule at `index` among those given.
+    fn at(mut self, index: usize) -> Problem {
+        self.index = Some(index);
+        self
+    }
+}
+
+/// When a rule's regex and context automaton are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// On first use: a commit touches a few rules' keywords (the built-in rules).
+    OnFirstUse,
+    /// Now, so that an error points at the file that defines the rule (a user's rules,
+    /// `rules check`).
+    Now,
 }
 
 impl std::fmt::Display for Problem {
@@ -272,6 +331,45 @@ impl std::fmt::Display for Problem {
 }
 
 impl RuleSet {
+    /// The rules in catalog order (built-in, then each layer's custom rules).
+    pub fn iter(&self) -> std::slice::Iter<'_, Rule> {
+        self.rules.iter()
+    }
+
+    /// The rules as a slice, in catalog order (the prefilter numbers them so).
+    pub fn as_slice(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// How many rules there are.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rule at `index` in catalog order (the prefilter's and the scanner's numbering).
+    pub fn at(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.position(id).map(|at| &self.rules[at])
+    }
+
+    /// The position of the rule with this id in catalog order.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        let index = self.index.get_or_init(|| {
+            (self.rules.iter().enumerate())
+                .map(|(at, rule)| (rule.id().to_string(), at))
+                .collect()
+        });
+        index.get(id).copied()
+    }
+
     /// The rules embedded in the binary.
     pub fn builtin() -> Result<RuleSet> {
         let origin = "config/rules.toml (built in)";
@@ -300,6 +398,7 @@ impl RuleSet {
     /// The compiled `rules` with the rest of `file` (whose rules were taken out).
     fn around(rules: Vec<Rule>, file: RulesFile) -> RuleSet {
         RuleSet {
+            index: OnceLock::new(),
             rules,
             providers: file.providers,
             placeholders: file.placeholders,
@@ -314,48 +413,44 @@ impl RuleSet {
     /// is the error; [`RuleSet::check_toml`] lists them all.
     pub fn from_toml(text: &str, origin: &str) -> Result<RuleSet> {
         let file = parse(text, origin)?;
-        RuleSet::compile(file, false).map_err(|problems| first_error(problems, origin))
+        RuleSet::compile(file, Build::OnFirstUse).map_err(|problems| first_error(problems, origin))
     }
 
     /// Parses a rules file and lists every problem in it; a TOML syntax or schema error is the
     /// `Err`, since nothing after it can be checked.
     pub fn check_toml(text: &str, origin: &str) -> Result<(Option<RuleSet>, Vec<Problem>)> {
         let file = parse(text, origin)?;
-        Ok(match RuleSet::compile(file, true) {
+        Ok(match RuleSet::compile(file, Build::Now) {
             Ok(set) => (Some(set), Vec::new()),
             Err(problems) => (None, problems),
         })
     }
 
     /// Generates the credential-variable rules of `file`'s providers, then compiles.
-    fn compile(mut file: RulesFile, eager: bool) -> std::result::Result<RuleSet, Vec<Problem>> {
+    fn compile(mut file: RulesFile, build: Build) -> std::result::Result<RuleSet, Vec<Problem>> {
         file.rules
             .extend(crate::detect::variables::generate(&file.providers));
-        RuleSet::compile_generated(file, eager)
+        RuleSet::compile_generated(file, build)
     }
 
     /// Compiles a rules file whose credential-variable rules are already in it.
     fn compile_generated(
         mut file: RulesFile,
-        eager: bool,
+        build: Build,
     ) -> std::result::Result<RuleSet, Vec<Problem>> {
         let mut problems = Vec::new();
         if file.schema != 1 {
-            problems.push(Problem {
-                rule_id: None,
-                message: format!("unsupported schema {} (expected 1)", file.schema),
-            });
+            problems.push(Problem::of_file(format!(
+                "unsupported schema {} (expected 1)",
+                file.schema
+            )));
         }
         let mut seen = HashSet::new();
         let specs = std::mem::take(&mut file.rules);
         let mut rules = Vec::with_capacity(specs.len());
-        for spec in specs {
-            let mut problem = |message: String| {
-                problems.push(Problem {
-                    rule_id: Some(spec.id.clone()),
-                    message,
-                })
-            };
+        for (index, spec) in specs.into_iter().enumerate() {
+            let mut problem =
+                |message: String| problems.push(Problem::of_rule(&spec.id, message).at(index));
             if !seen.insert(spec.id.clone()) {
                 problem("duplicate rule id".to_string());
             }
@@ -363,12 +458,9 @@ impl RuleSet {
                 problem(format!("unknown provider {:?}", spec.provider));
             }
             let host = host_of(&file.providers, &spec.provider);
-            match compile_rule(spec, host, eager) {
+            match compile_rule(spec, host, build) {
                 Ok(rule) => rules.push(rule),
-                Err((id, message)) => problems.push(Problem {
-                    rule_id: Some(id),
-                    message,
-                }),
+                Err(found) => problems.push(found.at(index)),
             }
         }
         if !problems.is_empty() {
@@ -383,38 +475,41 @@ impl RuleSet {
         &mut self,
         providers: BTreeMap<String, Provider>,
         specs: Vec<RuleSpec>,
-    ) -> std::result::Result<(), Vec<(Option<usize>, String)>> {
+    ) -> std::result::Result<(), Vec<Problem>> {
         let mut problems = Vec::new();
         for (key, provider) in providers {
             match self.providers.entry(key) {
-                std::collections::btree_map::Entry::Occupied(taken) => problems.push((
-                    None,
-                    format!("provider {:?} is already defined", taken.key()),
-                )),
+                std::collections::btree_map::Entry::Occupied(taken) => problems.push(
+                    Problem::of_file(format!("provider {:?} is already defined", taken.key())),
+                ),
                 std::collections::btree_map::Entry::Vacant(slot) => {
                     slot.insert(provider);
                 }
             }
         }
         for (index, spec) in specs.into_iter().enumerate() {
-            if self.rules.iter().any(|r| r.id() == spec.id) {
-                problems.push((
-                    Some(index),
-                    format!(
-                        "rule id {:?} already exists; disable it and use a new id",
-                        spec.id
-                    ),
-                ));
+            if self.get(&spec.id).is_some() {
+                let message = format!(
+                    "rule id {:?} already exists; disable it and use a new id",
+                    spec.id
+                );
+                problems.push(Problem::of_rule(&spec.id, message).at(index));
                 continue;
             }
             if !self.providers.contains_key(&spec.provider) {
-                problems.push((Some(index), format!("unknown provider {:?}", spec.provider)));
+                let message = format!("unknown provider {:?}", spec.provider);
+                problems.push(Problem::of_rule(&spec.id, message).at(index));
                 continue;
             }
             let host = host_of(&self.providers, &spec.provider);
-            match compile_rule(spec, host, true) {
-                Ok(rule) => self.rules.push(rule),
-                Err((_, message)) => problems.push((Some(index), message)),
+            match compile_rule(spec, host, Build::Now) {
+                Ok(rule) => {
+                    if let Some(index) = self.index.get_mut() {
+                        index.insert(rule.id().to_string(), self.rules.len());
+                    }
+                    self.rules.push(rule);
+                }
+                Err(found) => problems.push(found.at(index)),
             }
         }
         if problems.is_empty() {
@@ -481,17 +576,11 @@ fn parse(text: &str, origin: &str) -> Result<RulesFile> {
     })
 }
 
-type RuleProblem = (String, String);
-
-/// Validates a rule; `eager` also builds its regex and context now (user rules, `rules
-/// check`), else they are built on first use.
-fn compile_rule(
-    spec: RuleSpec,
-    host: String,
-    eager: bool,
-) -> std::result::Result<Rule, RuleProblem> {
+/// Validates a rule; with [`Build::Now`] also builds its regex and context now, else they are
+/// built on first use.
+fn compile_rule(spec: RuleSpec, host: String, build: Build) -> std::result::Result<Rule, Problem> {
     let id = spec.id.clone();
-    let fail = |message: &str| Err((id.clone(), message.to_string()));
+    let fail = |message: &str| Err(Problem::of_rule(&id, message));
     if spec.id.is_empty()
         || !spec
             .id
@@ -535,7 +624,9 @@ fn compile_rule(
         }
     }
     let rule = Rule::new(spec, host);
-    if eager && let Err(message) = rule.build_now() {
+    if build == Build::Now
+        && let Err(message) = rule.build_now()
+    {
         return fail(&message);
     }
     Ok(rule)
@@ -601,6 +692,24 @@ fn toml_error_line(text: &str, err: &toml::de::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_are_found_by_id_after_a_layer_adds_some() {
+        let mut set = RuleSet::builtin().unwrap();
+        let first = set.at(0).id().to_string();
+        assert_eq!(set.position(&first), Some(0));
+        let mut spec = set.at(0).spec().clone();
+        spec.id = "my-own-rule".to_string();
+        let count = set.len();
+        set.extend(BTreeMap::new(), vec![spec.clone()]).unwrap();
+        assert_eq!(set.get("my-own-rule").map(Rule::id), Some("my-own-rule"));
+        assert_eq!(set.position("my-own-rule"), Some(count));
+        assert!(set.get("no-such-rule").is_none());
+        // The same id again is a problem of that rule, at its index among those given.
+        let problems = set.extend(BTreeMap::new(), vec![spec]).unwrap_err();
+        assert_eq!(problems[0].rule_id.as_deref(), Some("my-own-rule"));
+        assert_eq!(problems[0].index, Some(0));
+    }
 
     fn holds_literal(lower: &[u8], literal: &str) -> bool {
         LiteralGroup::of([literal])[0].is_in(lower)

@@ -15,7 +15,7 @@ use crate::detect::prefilter::{Prefilter, RuleMask};
 use crate::detect::required_run::ClassRuns;
 use crate::detect::rules::{Rule, RuleSet, Side};
 use crate::finding::Secret;
-use crate::finding::{self, Finding, Location, RuleInfo};
+use crate::finding::{self, Match, RuleInfo};
 
 /// How reports name suppressions by inline directives.
 pub const INLINE_DIRECTIVE: &str = "inline comment";
@@ -52,7 +52,9 @@ impl Candidates {
 /// What scanning one blob produced.
 #[derive(Debug, Default)]
 pub struct BlobScan {
-    pub findings: Vec<Finding>,
+    /// The secrets found, each still to be placed (a [`Match`] becomes a finding with its
+    /// origin).
+    pub matches: Vec<Match>,
     /// Findings that were suppressed, counted by what suppressed them (a config file, the
     /// ignore file, an inline comment).
     pub suppressed: BTreeMap<String, usize>,
@@ -179,7 +181,7 @@ impl<'a> LiteralText<'a> {
     /// Whether `rule` may match in `text`: its literals are looked for before its regex is
     /// compiled or run, since a vendor's name alone makes its generated rule a candidate.
     fn allows(&mut self, rule: &Rule, text: &'a [u8]) -> bool {
-        if rule.spec.literals.is_empty() {
+        if rule.spec().literals.is_empty() {
             return true;
         }
         if !self.of.is_some_and(|of| std::ptr::eq(of, text)) {
@@ -198,7 +200,7 @@ impl Scanner {
     }
 
     pub fn with_policy(rules: RuleSet, policy: Policy) -> Scanner {
-        let prefilter = Prefilter::new(&rules.rules);
+        let prefilter = Prefilter::new(rules.as_slice());
         Scanner {
             rules,
             prefilter,
@@ -355,7 +357,7 @@ impl Scanner {
         );
         for (view_id, mask) in views {
             for rule_index in mask.iter() {
-                let rule = &self.rules.rules[rule_index];
+                let rule = self.rules.at(rule_index);
                 let text = found.text(content, view_id, rule);
                 if !literal_text.allows(rule, text) {
                     continue;
@@ -398,9 +400,9 @@ impl Scanner {
     ) -> Vec<Hit> {
         let mut hits = Vec::new();
         let mut cursor = LineCursor::default();
-        let mut file_context: Vec<Option<bool>> = vec![None; self.rules.rules.len()];
+        let mut file_context: Vec<Option<bool>> = vec![None; self.rules.len()];
         for raw in matches {
-            let rule = &self.rules.rules[raw.rule];
+            let rule = self.rules.at(raw.rule);
             let text = found.text(content, raw.view, rule);
             let blob = (raw.view != ViewId::Blob).then_some(content);
             let Span { start: vs, end: ve } = raw.view_span;
@@ -442,7 +444,7 @@ impl Scanner {
         let mut enabled = Vec::new();
         let mut disabled = Vec::new();
         for hit in hits.hits.iter().filter(|hit| added.contains(hit.line)) {
-            match self.policy.disabled_by(self.rules.rules[hit.rule()].id()) {
+            match self.policy.disabled_by(self.rules.at(hit.rule()).id()) {
                 Some(_) => disabled.push(*hit),
                 None => enabled.push(*hit),
             }
@@ -452,24 +454,24 @@ impl Scanner {
         // A disabled rule's secret counts as suppressed only when no enabled rule reports it.
         for hit in self.most_specific(disabled) {
             if !kept.iter().any(|k| k.span().overlaps(&hit.span())) {
-                let origin = self.policy.disabled_by(self.rules.rules[hit.rule()].id());
+                let origin = self.policy.disabled_by(self.rules.at(hit.rule()).id());
                 scan.count_suppressed(origin.unwrap_or_default());
             }
         }
         for hit in kept {
-            let rule = &self.rules.rules[hit.rule()];
+            let rule = self.rules.at(hit.rule());
             let text = hits.text(content, hit.found.view, rule);
             let secret = &text[hit.found.view_span.start..hit.found.view_span.end];
             if let Some(origin) = self.suppressed_by(path, content, text, &hit) {
                 scan.count_suppressed(&origin);
                 continue;
             }
-            let finding = self.build_finding(path, &hit, secret, hits.view(hit.found.view));
+            let found = self.build_match(&hit, secret, hits.view(hit.found.view));
             if self.keep_secrets {
                 scan.secrets
-                    .push((finding.fingerprint.clone(), Secret(secret.to_vec())));
+                    .push((found.fingerprint.clone(), Secret(secret.to_vec())));
             }
-            scan.findings.push(finding);
+            scan.matches.push(found);
         }
         scan
     }
@@ -478,7 +480,7 @@ impl Scanner {
     /// blob's line or the decoded line (a UTF-16 file), then the policy (allowlists, the
     /// ignore file). `text` is the view the hit was found in.
     fn suppressed_by(&self, path: &str, content: &[u8], text: &[u8], hit: &Hit) -> Option<String> {
-        let rule = &self.rules.rules[hit.rule()];
+        let rule = self.rules.at(hit.rule());
         let RawMatch {
             span, view_span, ..
         } = hit.found;
@@ -507,26 +509,21 @@ impl Scanner {
             .map(str::to_string)
     }
 
-    /// Step 5, the finding of a hit nothing suppressed, with the encoding of the `view` it
-    /// was found through.
-    fn build_finding(&self, path: &str, hit: &Hit, secret: &[u8], view: Option<&View>) -> Finding {
-        let rule = &self.rules.rules[hit.rule()];
+    /// Step 5, the match of a hit nothing suppressed, with the encoding of the `view` it was
+    /// found through; the collector places it.
+    fn build_match(&self, hit: &Hit, secret: &[u8], view: Option<&View>) -> Match {
+        let rule = self.rules.at(hit.rule());
         let provider = self.rules.provider(rule);
         let info = RuleInfo {
             id: rule.id(),
-            provider_key: &rule.spec.provider,
+            provider_key: &rule.spec().provider,
             provider: &provider.name,
-            severity: rule.spec.severity,
-            confidence: rule.spec.confidence,
+            severity: rule.spec().severity,
+            confidence: rule.spec().confidence,
         };
-        let location = Location {
-            path,
-            line: hit.line,
-            column: hit.column,
-        };
-        let mut finding = Finding::new(info, location, secret);
-        finding.encoding = view.map(|view| view.encoding.label().to_string());
-        finding
+        let mut found = Match::new(info, (hit.line, hit.column), secret);
+        found.encoding = view.map(|view| view.encoding.label().to_string());
+        found
     }
 
     /// Where a rule finds a secret in `text`, through the filters but whatever the policy
@@ -540,7 +537,7 @@ impl Scanner {
         let mut spans = Vec::new();
         let mut literal_text = LiteralText::default();
         for index in candidates.iter() {
-            let rule = &self.rules.rules[index];
+            let rule = self.rules.at(index);
             if !literal_text.allows(rule, &masked) {
                 continue;
             }
@@ -569,7 +566,9 @@ impl Scanner {
         at: usize,
         previous: Option<&[u8]>,
     ) -> bool {
-        let is_rule_id = |word: &[u8]| self.rules.rules.iter().any(|r| r.id().as_bytes() == word);
+        let is_rule_id = |word: &[u8]| {
+            std::str::from_utf8(word).is_ok_and(|word| self.rules.get(word).is_some())
+        };
         let allows = |logical: directive::LogicalLine<'_>, markers: &[String]| {
             markers
                 .iter()
@@ -595,13 +594,13 @@ impl Scanner {
         file_context: &mut Option<bool>,
     ) -> Option<Rejection> {
         let secret = &content[start..end];
-        if let Err(rejection) = filter::check_filters(secret, &rule.spec.filters) {
+        if let Err(rejection) = filter::check_filters(secret, &rule.spec().filters) {
             return Some(rejection);
         }
         if self.rules.is_placeholder(rule, secret) {
             return Some(Rejection::Placeholder);
         }
-        if filter::is_preceded_by(content, start, &rule.spec.filters.not_preceded_by) {
+        if filter::is_preceded_by(content, start, &rule.spec().filters.not_preceded_by) {
             return Some(Rejection::Preceded);
         }
         if filter::is_reference(secret, &self.rules.references) {
@@ -655,7 +654,7 @@ impl Scanner {
     /// overlaps none kept so far; appended to `kept` in position order, `cluster` emptied.
     fn keep_best_of(&self, cluster: &mut Vec<Hit>, kept: &mut Vec<Hit>) {
         let priority = |hit: &Hit| {
-            let spec = &self.rules.rules[hit.rule()].spec;
+            let spec = self.rules.at(hit.rule()).spec();
             (
                 spec.fallback,
                 !hit.near,
@@ -695,27 +694,22 @@ mod tests {
         rule_id: &str,
         seed: u64,
     ) -> crate::detect::shape::Sample {
-        let rule = scanner
-            .rules
-            .rules
-            .iter()
-            .find(|r| r.id() == rule_id)
-            .unwrap();
-        let shape = Shape::parse(&rule.spec.examples.as_ref().unwrap().shape).unwrap();
+        let rule = scanner.rules.get(rule_id).unwrap();
+        let shape = Shape::parse(&rule.spec().examples.as_ref().unwrap().shape).unwrap();
         (seed..seed + 1000)
             .map(|s| shape.generate(s))
             .find(|sample| {
-                filter::check_filters(sample.token.as_bytes(), &rule.spec.filters).is_ok()
+                filter::check_filters(sample.token.as_bytes(), &rule.spec().filters).is_ok()
                     && !scanner.rules.is_placeholder(rule, sample.token.as_bytes())
             })
             .unwrap()
     }
 
-    fn scan_all(scanner: &Scanner, text: &str) -> Vec<Finding> {
+    fn scan_all(scanner: &Scanner, text: &str) -> Vec<Match> {
         let candidates = scanner.candidates(text.as_bytes());
         scanner
             .scan("f", text.as_bytes(), &AddedLines::All, candidates)
-            .findings
+            .matches
     }
 
     #[test]
@@ -727,12 +721,12 @@ mod tests {
         let on_line_2 = AddedLines::from_ranges(vec![(2, 2)]);
         let on_line_3 = AddedLines::from_ranges(vec![(3, 3)]);
         let found = scanner.scan("f", text.as_bytes(), &on_line_2, candidates.clone());
-        assert_eq!(found.findings.len(), 1);
-        assert_eq!((found.findings[0].line, found.findings[0].column), (2, 8));
+        assert_eq!(found.matches.len(), 1);
+        assert_eq!((found.matches[0].line, found.matches[0].column), (2, 8));
         assert!(
             scanner
                 .scan("f", text.as_bytes(), &on_line_3, candidates)
-                .findings
+                .matches
                 .is_empty()
         );
     }
@@ -746,7 +740,7 @@ mod tests {
         let added = AddedLines::from_ranges(vec![(2, 2)]);
         let findings = scanner
             .scan("f", text.as_bytes(), &added, candidates)
-            .findings;
+            .matches;
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].rule_id, "baseten-api-key");
     }
@@ -780,8 +774,8 @@ mod tests {
             let candidates = scanner.candidates(text.as_bytes());
             let scan = scanner.scan("f", text.as_bytes(), &AddedLines::All, candidates);
             assert_eq!(scan.suppressed[INLINE_DIRECTIVE], 1, "{marker}");
-            assert_eq!(scan.findings.len(), 1, "{marker}");
-            assert_eq!(scan.findings[0].line, 2);
+            assert_eq!(scan.matches.len(), 1, "{marker}");
+            assert_eq!(scan.matches[0].line, 2);
         }
     }
 }

@@ -10,7 +10,7 @@ use git2::{ObjectType, Status, StatusOptions, StatusShow, TreeWalkMode, TreeWalk
 
 use super::Repo;
 use super::visit::{
-    Entry, SkipReason, StagedStats, WalkOptions, filemode, skip_reason, visit_content,
+    Entry, SkipReason, WalkOptions, WalkStats, filemode, skip_reason, visit_content,
 };
 use crate::error::{Error, Result};
 
@@ -20,7 +20,7 @@ impl Repo {
         &self,
         rev: &str,
         walk: WalkOptions,
-        stats: &mut StagedStats,
+        stats: &mut WalkStats,
         mut visit: impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
         let tree = self
@@ -52,7 +52,7 @@ impl Repo {
         &self,
         paths: &[PathBuf],
         walk: WalkOptions,
-        stats: &mut StagedStats,
+        stats: &mut WalkStats,
         mut visit: impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
         let index = self.index()?;
@@ -110,7 +110,7 @@ impl Repo {
         file: &Path,
         named: &Path,
         walk: WalkOptions,
-        stats: &mut StagedStats,
+        stats: &mut WalkStats,
         visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
         let read_error = |source| Error::Read {
@@ -181,6 +181,6 @@ fn repo_relative(root: &Path, path: &Path) -> Result<String> {
     let absolute = absolute.canonicalize().unwrap_or(absolute);
     let relative = absolute
         .strip_prefix(root)
-        .map_err(|_| Error::Usage(format!("{} is outside the repository", path.display())))?;
+        .map_err(|_| Error::OutsideRepository(path.to_path_buf()))?;
     Ok(relative.to_string_lossy().replace('\\', "/"))
 }

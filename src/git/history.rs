@@ -5,7 +5,7 @@ use git2::{Oid, Sort, Tree};
 
 use super::Repo;
 use super::staged::NewSide;
-use super::visit::{ChangeSet, StagedStats};
+use super::visit::{ChangeSet, WalkStats};
 use crate::error::{Error, Result};
 
 /// One ref update of a push (pre-push) or of a receive (pre-receive).
@@ -86,7 +86,7 @@ impl Repo {
     }
 
     /// What one commit added against its parents (all of them, for a merge).
-    pub fn commit_changes(&self, id: Oid, stats: &mut StagedStats) -> Result<ChangeSet> {
+    pub fn commit_changes(&self, id: Oid, stats: &mut WalkStats) -> Result<ChangeSet> {
         let commit = self
             .repo
             .find_commit(id)
@@ -99,7 +99,7 @@ impl Repo {
             .map(|p| p.tree())
             .collect::<std::result::Result<_, _>>()
             .map_err(Error::git(format!("cannot read the parents of {id}")))?;
-        stats.commits_scanned += 1;
+        stats.commits += 1;
         let changes = self.libgit2_changes(parents.first(), NewSide::Tree(&tree), stats)?;
         Ok(ChangeSet {
             changes,

@@ -152,34 +152,7 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
             extended = u16::from_be_bytes([bytes[0], bytes[1]]);
             at += 2;
         }
-        let path = if version == 4 {
-            let (strip, used) = varint(&body[at..]).ok_or_else(|| corrupt("bad path prefix"))?;
-            at += used;
-            let end = memchr::memchr(0, &body[at..]).ok_or_else(|| corrupt("unterminated path"))?;
-            let keep = previous
-                .len()
-                .checked_sub(strip)
-                .ok_or_else(|| corrupt("path prefix longer than the previous path"))?;
-            let mut path = previous[..keep].to_vec();
-            path.extend_from_slice(&body[at..at + end]);
-            at += end + 1;
-            path
-        } else {
-            let name_len = usize::from(flags & FLAG_NAME_MASK);
-            let end = if name_len < usize::from(FLAG_NAME_MASK) {
-                name_len
-            } else {
-                memchr::memchr(0, &body[at..]).ok_or_else(|| corrupt("unterminated path"))?
-            };
-            let path = body
-                .get(at..at + end)
-                .ok_or_else(|| corrupt("index path runs past the end"))?
-                .to_vec();
-            // Entries are padded with 1 to 8 NULs to a multiple of eight bytes.
-            let unpadded = at + end - start;
-            at = start + (unpadded + 8) / 8 * 8;
-            path
-        };
+        let path = entry_path(body, &mut at, start, version, flags, &previous)?;
         if at > body.len() {
             return Err(corrupt("index entry runs past the end"));
         }
@@ -228,6 +201,47 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
         cache_tree,
         link,
     }))
+}
+
+/// The path of the entry that starts at `start`, read at `at` (moved past it and the entry's
+/// padding): version 4 strips a prefix of the previous path, older versions pad with NULs.
+fn entry_path(
+    body: &[u8],
+    at: &mut usize,
+    start: usize,
+    version: u32,
+    flags: u16,
+    previous: &[u8],
+) -> Result<Vec<u8>, Corrupt> {
+    let corrupt = |what: &str| Corrupt(what.to_string());
+    if version == 4 {
+        let (strip, used) = varint(&body[*at..]).ok_or_else(|| corrupt("bad path prefix"))?;
+        *at += used;
+        let end = memchr::memchr(0, &body[*at..]).ok_or_else(|| corrupt("unterminated path"))?;
+        let keep = previous
+            .len()
+            .checked_sub(strip)
+            .ok_or_else(|| corrupt("path prefix longer than the previous path"))?;
+        let mut path = previous[..keep].to_vec();
+        path.extend_from_slice(&body[*at..*at + end]);
+        *at += end + 1;
+        Ok(path)
+    } else {
+        let name_len = usize::from(flags & FLAG_NAME_MASK);
+        let end = if name_len < usize::from(FLAG_NAME_MASK) {
+            name_len
+        } else {
+            memchr::memchr(0, &body[*at..]).ok_or_else(|| corrupt("unterminated path"))?
+        };
+        let path = body
+            .get(*at..*at + end)
+            .ok_or_else(|| corrupt("index path runs past the end"))?
+            .to_vec();
+        // Entries are padded with 1 to 8 NULs to a multiple of eight bytes.
+        let unpadded = *at + end - start;
+        *at = start + (unpadded + 8) / 8 * 8;
+        Ok(path)
+    }
 }
 
 /// `link`: the shared index's id, then the delete and replace bitmaps (absent when the split

@@ -18,6 +18,7 @@ use git2::{ErrorCode, Repository, Tree};
 
 use crate::error::{Error, Result};
 
+mod command;
 mod disk_blob;
 mod files;
 mod history;
@@ -33,11 +34,12 @@ mod staged;
 mod visit;
 mod worktree;
 
+pub use command::{Git, git_stdout};
 pub use history::{RefUpdate, TagMessage, parse_ref_updates};
 pub use line_diff::added_lines_between;
 pub use memo::{BlobMemo, Verdict};
 pub use scissors::{CommentChar, before_git_scissors, message_had_no_editor};
-pub use visit::{Added, Change, ChangeSet, Entry, SkipReason, StagedStats, WalkOptions, is_binary};
+pub use visit::{Added, Change, ChangeSet, Entry, SkipReason, WalkOptions, WalkStats, is_binary};
 pub use worktree::unified_diff;
 
 /// The repository, opened as git opens it for a hook.

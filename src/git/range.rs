@@ -8,12 +8,10 @@
 //! subprocess, and only its list of commit ids is read.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
-use std::process::Command;
 
 use git2::Oid;
 
-use super::Repo;
+use super::{Git, Repo};
 use crate::error::{Error, Result};
 
 /// rev-list options that would change what it prints (so its output would no longer be one
@@ -107,18 +105,14 @@ impl Repo {
         let selection = args.join(" ");
         // libgit2 ignores refs/replace, so git must too, or the two would see other parents.
         // The trailing `--` makes every argument a revision or an option, never a path.
-        let output = Command::new("git")
+        let output = Git::new()
             .arg("--no-replace-objects")
             .arg("--git-dir")
             .arg(self.repo.path())
             .args(["rev-list", "--topo-order", "--reverse"])
             .args(args)
             .arg("--")
-            .output()
-            .map_err(|source| Error::Read {
-                path: PathBuf::from("git (scan-range selects commits with git rev-list)"),
-                source,
-            })?;
+            .output()?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let reason = stderr

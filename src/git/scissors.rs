@@ -45,12 +45,8 @@ impl Repo {
     /// `git -c core.commentChar=...` reaches a hook only through git's own environment, which
     /// libgit2 does not read, so git is asked.
     pub fn comment_char(&self) -> CommentChar {
-        let output = std::process::Command::new("git")
-            .arg("--git-dir")
-            .arg(self.repo.path())
+        let output = super::Git::in_git_dir(self.repo.path())
             .args(["config", "--get-regexp", r"^core\.comment(char|string)$"])
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
             .output();
         let Ok(output) = output else {
             return CommentChar::default();

@@ -8,7 +8,7 @@ use git2::{
 };
 
 use super::line_diff::{extension, line_similarity};
-use super::visit::{Change, ChangeSet, StagedStats, filemode};
+use super::visit::{Change, ChangeSet, WalkStats, filemode};
 use super::{Repo, index, index_file};
 use crate::error::{Error, Result};
 
@@ -41,7 +41,7 @@ pub(super) enum NewSide<'a> {
 impl Repo {
     /// What the commit being made adds: the index against HEAD, and against MERGE_HEAD too
     /// while a merge is being concluded.
-    pub fn staged_changes(&self, stats: &mut StagedStats) -> Result<ChangeSet> {
+    pub fn staged_changes(&self, stats: &mut WalkStats) -> Result<ChangeSet> {
         if self.repo.is_bare() {
             return Err(Error::NotARepository(
                 "a bare repository has no index to commit from".to_string(),
@@ -75,7 +75,7 @@ impl Repo {
 
     /// True when the index has nothing to commit (it equals HEAD's tree).
     pub fn nothing_staged(&self) -> Result<bool> {
-        let mut stats = StagedStats::default();
+        let mut stats = WalkStats::default();
         let set = self.staged_changes(&mut stats)?;
         Ok(set.changes.is_empty() && stats.deleted_files == 0 && stats.unmerged_skipped == 0)
     }
@@ -101,7 +101,7 @@ impl Repo {
         &self,
         old: Option<&Tree<'_>>,
         new: NewSide<'_>,
-        stats: &mut StagedStats,
+        stats: &mut WalkStats,
     ) -> Result<Vec<Change>> {
         let mut options = DiffOptions::new();
         options.include_typechange(true).skip_binary_check(true);
@@ -168,7 +168,7 @@ impl Repo {
     fn fast_changes(
         &self,
         head: Option<&Tree<'_>>,
-        stats: &mut StagedStats,
+        stats: &mut WalkStats,
     ) -> Result<Option<Vec<Change>>> {
         let Some(parsed) = self.read_index()? else {
             return Ok(None);
@@ -491,7 +491,7 @@ mod fast_path_tests {
 
         let repo = Repository::open(root).map(|repo| Repo { repo }).unwrap();
         let head = repo.head_tree().unwrap();
-        let mut stats = StagedStats::default();
+        let mut stats = WalkStats::default();
         let fast = repo.fast_changes(head.as_ref(), &mut stats).unwrap();
         let fast = fast.expect("no edited renames here: the fast path applies");
         // A pure move is kept for its new name only; libgit2 reports no content for it.
@@ -526,7 +526,7 @@ mod fast_path_tests {
         let repo = Repository::open(root).map(|repo| Repo { repo }).unwrap();
         let head = repo.head_tree().unwrap();
         let fast = repo
-            .fast_changes(head.as_ref(), &mut StagedStats::default())
+            .fast_changes(head.as_ref(), &mut WalkStats::default())
             .unwrap()
             .unwrap();
         let old = head.unwrap().get_path(Path::new("old.txt")).unwrap().id();

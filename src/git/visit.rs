@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use git2::{FileMode, ObjectType, Oid, Tree};
-use serde::Serialize;
 
 use super::memo::{BlobMemo, Verdict};
 use super::{Repo, disk_blob};
@@ -14,18 +13,11 @@ use crate::error::{Error, Result};
 /// Git treats a blob as binary when its first 8000 bytes hold a NUL (`FIRST_FEW_BYTES`).
 const BINARY_PROBE_LEN: usize = 8000;
 
-/// Counts of what the walk saw and skipped.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct StagedStats {
-    pub files_scanned: u64,
-    /// Lines counted as added: every line of new files, and the diffs that were computed.
-    pub added_lines: u64,
-    pub bytes_scanned: u64,
-    pub commits_scanned: u64,
-    /// Commit and tag messages scanned.
-    pub messages_scanned: u64,
-    /// Modified files with no match of any rule: no line diff was needed to clear them.
-    pub diffs_skipped: u64,
+/// What git's side of a scan counts: commits read, and entries it skipped or left out (the
+/// pipeline counts what it scans itself).
+#[derive(Debug, Default, Clone)]
+pub struct WalkStats {
+    pub commits: u64,
     pub binary_skipped: u64,
     pub too_large_skipped: u64,
     pub submodules_skipped: u64,
@@ -34,15 +26,10 @@ pub struct StagedStats {
     pub unmerged_skipped: u64,
 }
 
-impl StagedStats {
+impl WalkStats {
     /// Adds another walker's counts (scans run on several threads).
-    pub fn add(&mut self, other: &StagedStats) {
-        self.files_scanned += other.files_scanned;
-        self.added_lines += other.added_lines;
-        self.bytes_scanned += other.bytes_scanned;
-        self.commits_scanned += other.commits_scanned;
-        self.messages_scanned += other.messages_scanned;
-        self.diffs_skipped += other.diffs_skipped;
+    pub fn add(&mut self, other: &WalkStats) {
+        self.commits += other.commits;
         self.binary_skipped += other.binary_skipped;
         self.too_large_skipped += other.too_large_skipped;
         self.submodules_skipped += other.submodules_skipped;
@@ -189,7 +176,7 @@ impl Repo {
         others: &[Tree<'_>],
         walk: WalkOptions,
         memo: Option<&BlobMemo>,
-        stats: &mut StagedStats,
+        stats: &mut WalkStats,
         visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
         let id = change.id;
@@ -309,7 +296,7 @@ impl Repo {
         id: Oid,
         mode: FileMode,
         walk: WalkOptions,
-        stats: &mut StagedStats,
+        stats: &mut WalkStats,
         visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
         let path = String::from_utf8_lossy(path).into_owned();
@@ -328,7 +315,7 @@ impl Repo {
 
 /// Regular files are scanned; symlinks (their blob is a target path) and submodules are
 /// counted and skipped, and the reason handed on (listed with `-v`).
-fn unscannable_mode(mode: FileMode, stats: &mut StagedStats) -> Option<SkipReason> {
+fn unscannable_mode(mode: FileMode, stats: &mut WalkStats) -> Option<SkipReason> {
     match mode {
         FileMode::Link => {
             stats.symlinks_skipped += 1;
@@ -363,7 +350,7 @@ pub(super) fn visit_content(
     path: &str,
     content: &[u8],
     skip: Option<SkipReason>,
-    stats: &mut StagedStats,
+    stats: &mut WalkStats,
     visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
 ) -> Result<()> {
     match skip {

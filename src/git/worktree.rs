@@ -5,10 +5,9 @@
 //! Staging goes through git itself (`git add`, `git rm --cached`, `git reset`): it applies the
 //! user's filters (autocrlf, clean filters) and writes every index format git can read.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use super::Repo;
+use super::{Git, Repo};
 use crate::error::{Error, Result};
 
 impl Repo {
@@ -80,9 +79,10 @@ impl Repo {
         match status.code() {
             Some(0) => Ok(true),
             Some(1) => Ok(false),
-            _ => Err(Error::Usage(format!(
-                "git check-ignore failed for {path} ({status})"
-            ))),
+            _ => Err(Error::GitFailed {
+                command: format!("check-ignore for {path}"),
+                status,
+            }),
         }
     }
 
@@ -97,18 +97,7 @@ impl Repo {
         } else {
             literal.as_str()
         };
-        Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(args)
-            .arg(pathspec)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .map_err(|source| Error::Read {
-                path: PathBuf::from("git"),
-                source,
-            })
+        Git::in_dir(root).args(args).arg(pathspec).status()
     }
 
     fn git_ok(&self, args: &[&str], path: &str) -> Result<()> {
@@ -116,10 +105,10 @@ impl Repo {
         if status.success() {
             Ok(())
         } else {
-            Err(Error::Usage(format!(
-                "git {} {path} failed ({status})",
-                args.join(" ")
-            )))
+            Err(Error::GitFailed {
+                command: format!("{} {path}", args.join(" ")),
+                status,
+            })
         }
     }
 }

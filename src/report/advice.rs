@@ -28,27 +28,24 @@ pub(super) enum Kind {
 
 // Accessors: the finding's layout is the pipeline's; the report reads it through these.
 fn part(finding: &Finding) -> Part {
-    finding.part
+    finding.part()
 }
 
 /// The file's path as printed (redacted where it holds a secret).
 pub(super) fn path(finding: &Finding) -> &str {
-    &finding.path
+    finding.path()
 }
 
 pub(super) fn commit(finding: &Finding) -> Option<&str> {
-    finding.commit.as_deref()
+    finding.commit()
 }
 
 fn tag(finding: &Finding) -> Option<&str> {
-    finding.tag.as_deref()
+    finding.tag()
 }
 
 fn in_notebook_output(finding: &Finding) -> bool {
-    finding
-        .cell
-        .as_ref()
-        .is_some_and(|cell| cell.output.is_some())
+    finding.in_notebook_output()
 }
 
 impl Kind {

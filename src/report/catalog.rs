@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::detect::rules::{Confidence, RuleSet, Severity};
+use crate::detect::schema::VerifySpec;
 
 /// What a report says about a provider.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -29,17 +30,47 @@ pub struct RuleView<'a> {
     pub sources: &'a [String],
 }
 
-/// Providers by key and rules in catalog order.
+/// A rule's live check (`--verify`): what is sent where.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckView<'a> {
+    pub rule_id: &'a str,
+    pub verify: &'a VerifySpec,
+}
+
+/// Providers by key and rules in catalog order, with an index by rule id.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog<'a> {
     pub providers: BTreeMap<&'a str, ProviderView<'a>>,
     pub rules: Vec<RuleView<'a>>,
+    /// The position in `rules` of each rule id.
+    index: std::collections::HashMap<&'a str, usize>,
+    /// The live checks, in catalog order; only from [`Catalog::with_live_checks`].
+    pub checks: Vec<CheckView<'a>>,
+    /// How many providers the catalog defines, with rules or not (`tokenguard config`).
+    pub provider_count: usize,
 }
 
 impl<'a> Catalog<'a> {
     /// Every rule and provider (SARIF's descriptors, `rules`, `explain`).
     pub fn whole(rules: &'a RuleSet) -> Catalog<'a> {
         Catalog::select(rules, |_| true)
+    }
+
+    /// Every rule and provider and every live check (`tokenguard rules --format markdown`):
+    /// reading a check decodes it, so only the listing that prints them asks.
+    pub fn with_live_checks(rules: &'a RuleSet) -> Catalog<'a> {
+        let mut catalog = Catalog::whole(rules);
+        catalog.checks = rules
+            .iter()
+            .filter_map(|rule| {
+                let verify = rule.verify()?;
+                Some(CheckView {
+                    rule_id: rule.id(),
+                    verify,
+                })
+            })
+            .collect();
+        catalog
     }
 
     /// Only the providers and rules of `rule_ids`: a blocked commit's report reads a few
@@ -50,9 +81,12 @@ impl<'a> Catalog<'a> {
     }
 
     fn select(rules: &'a RuleSet, keep: impl Fn(&str) -> bool) -> Catalog<'a> {
-        let mut catalog = Catalog::default();
-        for rule in rules.rules.iter().filter(|rule| keep(rule.id())) {
-            let key = rule.spec.provider.as_str();
+        let mut catalog = Catalog {
+            provider_count: rules.providers.len(),
+            ..Catalog::default()
+        };
+        for rule in rules.iter().filter(|rule| keep(rule.id())) {
+            let key = rule.spec().provider.as_str();
             if let Some(provider) = rules.providers.get(key) {
                 catalog.providers.entry(key).or_insert(ProviderView {
                     name: &provider.name,
@@ -62,13 +96,14 @@ impl<'a> Catalog<'a> {
                     steps: &provider.steps,
                 });
             }
+            catalog.index.insert(rule.id(), catalog.rules.len());
             catalog.rules.push(RuleView {
                 id: rule.id(),
                 provider: key,
-                description: &rule.spec.description,
-                severity: rule.spec.severity,
-                confidence: rule.spec.confidence,
-                sources: &rule.spec.sources,
+                description: &rule.spec().description,
+                severity: rule.spec().severity,
+                confidence: rule.spec().confidence,
+                sources: &rule.spec().sources,
             });
         }
         catalog
@@ -79,11 +114,11 @@ impl<'a> Catalog<'a> {
     }
 
     pub fn rule(&self, id: &str) -> Option<&RuleView<'a>> {
-        self.rules.iter().find(|rule| rule.id == id)
+        self.rules.get(*self.index.get(id)?)
     }
 
     /// The rule's index in catalog order (SARIF's `ruleIndex`).
     pub fn rule_index(&self, id: &str) -> Option<usize> {
-        self.rules.iter().position(|rule| rule.id == id)
+        self.index.get(id).copied()
     }
 }

@@ -5,21 +5,34 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::config::{ScanSettings, Settings, Sourced};
+use crate::config::{LayerKind, ScanSettings, Sourced};
+
+/// The merged configuration as `tokenguard config` shows it: plain data, no compiled rule.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigView<'a> {
+    /// Rules in the catalog, built-in and custom.
+    pub rules: usize,
+    /// Providers the catalog defines.
+    pub providers: usize,
+    /// The layers, lowest first.
+    pub layers: &'a [(LayerKind, std::path::PathBuf)],
+    pub scan: &'a ScanSettings,
+    /// Each merged entry with its origin, keyed by setting name.
+    pub sources: &'a std::collections::BTreeMap<String, Vec<Sourced>>,
+}
 
 pub fn write_human(
     out: &mut impl Write,
-    settings: &Settings,
+    settings: &ConfigView<'_>,
     root: Option<&Path>,
 ) -> std::io::Result<()> {
     writeln!(out, "layers, lowest first:")?;
     writeln!(
         out,
         "  built-in     config/rules.toml ({} rules, {} providers)",
-        settings.rules.rules.len(),
-        settings.rules.providers.len()
+        settings.rules, settings.providers
     )?;
-    for (kind, path) in &settings.layers {
+    for (kind, path) in settings.layers {
         let kind = serde_json::to_value(kind).unwrap_or_default();
         writeln!(
             out,
@@ -65,7 +78,7 @@ pub fn write_human(
             .map_or("default".to_string(), |s| s.origin.clone());
         writeln!(out, "  {key} = {value}  ({origin})")?;
     }
-    for (key, entries) in &settings.sources {
+    for (key, entries) in settings.sources {
         if key.starts_with("scan.") {
             continue;
         }
@@ -85,7 +98,7 @@ struct Document<'a> {
     sources: &'a std::collections::BTreeMap<String, Vec<Sourced>>,
 }
 
-pub fn write_json(out: &mut impl Write, settings: &Settings) -> std::io::Result<()> {
+pub fn write_json(out: &mut impl Write, settings: &ConfigView<'_>) -> std::io::Result<()> {
     let layers = settings
         .layers
         .iter()
@@ -93,9 +106,9 @@ pub fn write_json(out: &mut impl Write, settings: &Settings) -> std::io::Result<
         .collect();
     let document = Document {
         layers,
-        rules: settings.rules.rules.len(),
-        scan: &settings.scan,
-        sources: &settings.sources,
+        rules: settings.rules,
+        scan: settings.scan,
+        sources: settings.sources,
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)

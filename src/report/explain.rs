@@ -20,11 +20,11 @@ pub fn write(
 ) -> std::io::Result<()> {
     writeln!(out, "{}: {}", rule.id.bold(), rule.description)?;
     if let Some(finding) = finding {
-        let place = match finding.part.is_message() {
-            true => finding.part.label().to_string(),
+        let place = match finding.part().is_message() {
+            true => finding.part().label().to_string(),
             false => format!(
                 "{}:{}:{}",
-                quote(&finding.path),
+                quote(finding.path()),
                 finding.line,
                 finding.column
             ),

@@ -118,50 +118,58 @@ pub fn write(out: &mut impl Write, report: &FixReport, scope: &str) -> std::io::
     };
     writeln!(out, "{headline}")?;
     for file in &report.files {
-        writeln!(out)?;
-        let path = quote(&file.path);
-        let staging = match (file.staging, report.applied) {
-            (Staging::Restaged, true) => "re-staged".to_string(),
-            (Staging::Restaged, false) => "to be re-staged".to_string(),
-            (Staging::StageHunk, _) => format!(
-                "not re-staged: the staged version differs from the working tree, so stage the fix yourself: git add -p {path}"
-            ),
-            (Staging::NotStaged, _) => {
-                "not staged: git commit -a, git commit PATH or git add takes the fixed file"
-                    .to_string()
-            }
-        };
-        if file.diff.is_empty() {
-            writeln!(
-                out,
-                "{}: already fixed in the working tree; {staging}",
-                path.bold()
-            )?;
-            continue;
+        write_file(out, file, report.applied)?;
+    }
+    write_side_files(out, report, will)?;
+    write_manual(out, report)?;
+    write_closing(out, report)
+}
+
+/// One fixed file: what reads the secret now, whether it is staged again, and its diff.
+fn write_file(out: &mut impl Write, file: &FileChange, applied: bool) -> std::io::Result<()> {
+    writeln!(out)?;
+    let path = quote(&file.path);
+    let staging = match (file.staging, applied) {
+        (Staging::Restaged, true) => "re-staged".to_string(),
+        (Staging::Restaged, false) => "to be re-staged".to_string(),
+        (Staging::StageHunk, _) => format!(
+            "not re-staged: the staged version differs from the working tree, so stage the fix yourself: git add -p {path}"
+        ),
+        (Staging::NotStaged, _) => {
+            "not staged: git commit -a, git commit PATH or git add takes the fixed file".to_string()
         }
+    };
+    if file.diff.is_empty() {
         writeln!(
             out,
-            "{}: the secret {}read from {}; {staging}",
-            path.bold(),
-            if report.applied {
-                "is now "
-            } else {
-                "would be "
-            },
-            file.reads.join(", ")
+            "{}: already fixed in the working tree; {staging}",
+            path.bold()
         )?;
-        for line in file.diff.lines() {
-            let line = match line.as_bytes().first() {
-                Some(b'+') if !line.starts_with("+++") => line.green(),
-                Some(b'-') if !line.starts_with("---") => line.red(),
-                _ => line.normal(),
-            };
-            writeln!(out, "  {line}")?;
-        }
-        for note in &file.notes {
-            writeln!(out, "  note: {note}")?;
-        }
+        return Ok(());
     }
+    writeln!(
+        out,
+        "{}: the secret {}read from {}; {staging}",
+        path.bold(),
+        if applied { "is now " } else { "would be " },
+        file.reads.join(", ")
+    )?;
+    for line in file.diff.lines() {
+        let line = match line.as_bytes().first() {
+            Some(b'+') if !line.starts_with("+++") => line.green(),
+            Some(b'-') if !line.starts_with("---") => line.red(),
+            _ => line.normal(),
+        };
+        writeln!(out, "  {line}")?;
+    }
+    for note in &file.notes {
+        writeln!(out, "  note: {note}")?;
+    }
+    Ok(())
+}
+
+/// The `.env` files, `.gitignore` patterns and unstaged files the fix writes (or would).
+fn write_side_files(out: &mut impl Write, report: &FixReport, will: &str) -> std::io::Result<()> {
     if !report.env_files.is_empty() || !report.ignored.is_empty() || !report.unstaged.is_empty() {
         writeln!(out)?;
     }
@@ -209,6 +217,11 @@ pub fn write(out: &mut impl Write, report: &FixReport, scope: &str) -> std::io::
             )?;
         }
     }
+    Ok(())
+}
+
+/// The steps tokenguard leaves to the user.
+fn write_manual(out: &mut impl Write, report: &FixReport) -> std::io::Result<()> {
     if !report.manual.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", "Left to you:".yellow().bold())?;
@@ -229,6 +242,11 @@ pub fn write(out: &mut impl Write, report: &FixReport, scope: &str) -> std::io::
             )?;
         }
     }
+    Ok(())
+}
+
+/// How to load the moved secret, what to do next, and where to rotate the token.
+fn write_closing(out: &mut impl Write, report: &FixReport) -> std::io::Result<()> {
     writeln!(out)?;
     if let Some(first) = report.env_files.first() {
         let names: Vec<&str> = report.env_files.iter().map(|e| e.path.as_str()).collect();

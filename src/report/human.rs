@@ -17,24 +17,23 @@ use crate::finding::{Finding, Part};
 /// Where a finding is, as a reader looks for it: `path:line:column` in a file, the path
 /// itself for a name, the message for a commit or tag message.
 fn location(finding: &Finding) -> String {
-    match finding.part {
+    match finding.part() {
         Part::Content => {
             let cell = finding
-                .cell
-                .as_ref()
+                .cell()
                 .map_or(String::new(), |cell| format!(" ({cell})"));
             format!(
                 "{}:{}:{}{cell}",
-                quote(&finding.path),
+                quote(finding.path()),
                 finding.line,
                 finding.column
             )
         }
-        Part::Path | Part::SymlinkTarget => quote(&finding.path).to_string(),
+        Part::Path | Part::SymlinkTarget => quote(finding.path()).to_string(),
         Part::CommitMessage => format!("commit message:{}:{}", finding.line, finding.column),
         Part::TagMessage => format!(
             "tag {} message:{}:{}",
-            quote(finding.tag.as_deref().unwrap_or("")),
+            quote(finding.tag().unwrap_or("")),
             finding.line,
             finding.column
         ),
@@ -168,7 +167,7 @@ fn write_finding(out: &mut impl Write, finding: &Finding) -> std::io::Result<()>
         finding.provider,
         format!("{:?}", finding.severity).to_lowercase().red()
     )?;
-    let commit = match (finding.commit.as_deref(), finding.shallow_boundary) {
+    let commit = match (finding.commit(), finding.shallow_boundary()) {
         (Some(c), false) => format!("  commit {c}"),
         (Some(c), true) => format!("  in the tree of commit {c} (shallow boundary)"),
         (None, _) => String::new(),
@@ -344,7 +343,7 @@ fn write_checklists(
             writeln!(out, "  - {step}")?;
         }
     }
-    if outcome.findings.iter().any(|f| !f.part.is_message()) {
+    if outcome.findings.iter().any(|f| !f.part().is_message()) {
         writeln!(out)?;
         writeln!(
             out,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::finding::Finding;
-use crate::git::StagedStats;
+use crate::scan::ScanStats;
 
 mod advice;
 pub mod catalog;
@@ -204,8 +204,9 @@ impl WarningKind {
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Stats {
+    /// What the pipeline scanned and git's walk skipped.
     #[serde(flatten)]
-    pub staged: StagedStats,
+    pub scan: ScanStats,
     /// Findings that something allowed, counted by what allowed them.
     pub suppressed: BTreeMap<String, usize>,
     #[serde(flatten)]
@@ -274,7 +275,7 @@ fn human_bytes(bytes: u64) -> String {
 /// The closing line of every report: what was scanned and what was skipped. Whole files
 /// (`Mode::Files`) have lines, not added lines.
 pub fn summary_line(stats: &Stats, mode: Mode) -> String {
-    let s = &stats.staged;
+    let s = &stats.scan;
     if mode == Mode::Message {
         return format!(
             "scanned the commit message ({})",

@@ -4,7 +4,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::detect::rules::{Confidence, RuleSet, Severity};
+use super::catalog::Catalog;
+use crate::detect::rules::{Confidence, Severity};
 
 #[derive(Serialize)]
 struct RuleRow<'a> {
@@ -18,23 +19,25 @@ struct RuleRow<'a> {
     sources: &'a [String],
 }
 
-fn rows(rules: &RuleSet) -> Vec<RuleRow<'_>> {
-    rules
+fn rows<'a>(catalog: &Catalog<'a>) -> Vec<RuleRow<'a>> {
+    catalog
         .rules
         .iter()
         .map(|rule| RuleRow {
-            id: rule.id(),
-            provider: &rules.provider(rule).name,
-            severity: rule.spec.severity,
-            confidence: rule.spec.confidence,
-            description: &rule.spec.description,
-            sources: &rule.spec.sources,
+            id: rule.id,
+            provider: catalog
+                .provider(rule.provider)
+                .map_or(rule.provider, |p| p.name),
+            severity: rule.severity,
+            confidence: rule.confidence,
+            description: rule.description,
+            sources: rule.sources,
         })
         .collect()
 }
 
-pub fn write_table(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> {
-    let rows = rows(rules);
+pub fn write_table(out: &mut impl Write, catalog: &Catalog<'_>) -> std::io::Result<()> {
+    let rows = rows(catalog);
     let id_width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2);
     let provider_width = rows.iter().map(|r| r.provider.len()).max().unwrap_or(8);
     writeln!(
@@ -56,36 +59,37 @@ pub fn write_table(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()>
     Ok(())
 }
 
-pub fn write_json(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &rows(rules))?;
+pub fn write_json(out: &mut impl Write, catalog: &Catalog<'_>) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &rows(catalog))?;
     writeln!(out)
 }
 
 /// One row per provider: the README's table, generated so it cannot drift from the rules.
-pub fn write_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> {
-    write_providers_markdown(out, rules)?;
+/// The live checks are listed from [`Catalog::with_live_checks`].
+pub fn write_markdown(out: &mut impl Write, catalog: &Catalog<'_>) -> std::io::Result<()> {
+    write_providers_markdown(out, catalog)?;
     writeln!(out)?;
     writeln!(out, "Live checks (`--verify` only):")?;
     writeln!(out)?;
-    write_checks_markdown(out, rules)
+    write_checks_markdown(out, catalog)
 }
 
-fn write_providers_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> {
+fn write_providers_markdown(out: &mut impl Write, catalog: &Catalog<'_>) -> std::io::Result<()> {
     writeln!(out, "| provider | rules | confidence | env vars | revoke |")?;
     writeln!(out, "|---|---|---|---|---|")?;
-    for (key, provider) in &rules.providers {
-        let own: Vec<_> = rules
+    for (key, provider) in &catalog.providers {
+        let own: Vec<_> = catalog
             .rules
             .iter()
-            .filter(|r| &r.spec.provider == key)
+            .filter(|r| r.provider == *key)
             .collect();
         if own.is_empty() {
             continue;
         }
-        let ids: Vec<String> = own.iter().map(|r| format!("`{}`", r.id())).collect();
+        let ids: Vec<String> = own.iter().map(|r| format!("`{}`", r.id)).collect();
         let mut confidences: Vec<String> = own
             .iter()
-            .map(|r| format!("{:?}", r.spec.confidence).to_lowercase())
+            .map(|r| format!("{:?}", r.confidence).to_lowercase())
             .collect();
         confidences.dedup();
         let vars: Vec<String> = provider.env_vars.iter().map(|v| format!("`{v}`")).collect();
@@ -103,13 +107,11 @@ fn write_providers_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::R
 }
 
 /// The live checks `--verify` sends, one row per rule that has one: what goes where.
-pub fn write_checks_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::Result<()> {
+pub fn write_checks_markdown(out: &mut impl Write, catalog: &Catalog<'_>) -> std::io::Result<()> {
     writeln!(out, "| rule | request | credential sent as | live when |")?;
     writeln!(out, "|---|---|---|---|")?;
-    for rule in &rules.rules {
-        let Some(verify) = &*rule.spec.verify else {
-            continue;
-        };
+    for check in &catalog.checks {
+        let verify = check.verify;
         let credential: Vec<String> = verify
             .headers
             .iter()
@@ -132,7 +134,7 @@ pub fn write_checks_markdown(out: &mut impl Write, rules: &RuleSet) -> std::io::
         writeln!(
             out,
             "| `{}` | {:?} {} | {} | {}{} |",
-            rule.id(),
+            check.rule_id,
             verify.method,
             verify.url,
             credential.join(", "),

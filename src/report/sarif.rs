@@ -6,9 +6,9 @@ use std::io::Write;
 use serde_json::{Value, json};
 
 use super::Outcome;
-use super::catalog::Catalog;
+use super::catalog::{Catalog, RuleView};
 use crate::detect::rules::Severity;
-use crate::finding::Part;
+use crate::finding::{Finding, Part};
 
 /// GitHub's scale for `security-severity` (critical >= 9.0, high >= 7.0, medium >= 4.0).
 fn security_severity(severity: Severity) -> &'static str {
@@ -61,114 +61,12 @@ pub fn write(
     let descriptors: Vec<Value> = catalog
         .rules
         .iter()
-        .map(|rule| {
-            let (name, docs, env_vars, steps) = catalog
-                .provider(rule.provider)
-                .map_or((rule.provider, "", &[][..], &[][..]), |p| {
-                    (p.name, p.docs, p.env_vars, p.steps)
-                });
-            let mut help = format!(
-                "{}\n\nRemove the secret and read it from the environment ({}) or a secret manager, then:\n",
-                rule.description,
-                env_vars.join(", ")
-            );
-            for step in steps {
-                help.push_str(&format!("- {step}\n"));
-            }
-            json!({
-                "id": rule.id,
-                "name": pascal_case(rule.id),
-                "shortDescription": {"text": format!("{name} {}", rule.description)},
-                "fullDescription": {"text": format!(
-                    "{}. Provider: {name}. Confidence: {:?}.",
-                    rule.description, rule.confidence
-                )},
-                "help": {"text": help},
-                "helpUri": docs,
-                "defaultConfiguration": {"level": level(rule.severity)},
-                "properties": {
-                    "security-severity": security_severity(rule.severity),
-                    "precision": format!("{:?}", rule.confidence).to_lowercase(),
-                    "tags": ["security", "secret", "external/cwe/cwe-798"],
-                },
-            })
-        })
+        .map(|rule| descriptor(rule, catalog))
         .collect();
     let results: Vec<Value> = outcome
         .findings
         .iter()
-        .map(|finding| {
-            let index = catalog.rule_index(&finding.rule_id);
-            let mut result = json!({
-                "ruleId": finding.rule_id,
-                "level": level(finding.severity),
-                "message": {"text": format!(
-                    "{} secret {} ({}{}){}; revoke and rotate it, then remove it.",
-                    finding.provider,
-                    finding.secret_redacted,
-                    finding.rule_id,
-                    finding.notes().iter().map(|n| format!(", {n}")).collect::<String>(),
-                    finding.cell.as_ref().map_or(String::new(), |cell| format!(" in notebook {cell}"))
-                )},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&finding.path), "uriBaseId": "%SRCROOT%"},
-                        "region": {"startLine": finding.line, "startColumn": finding.column},
-                    }
-                }],
-                "partialFingerprints": {"tokenguardFingerprint/v1": finding.fingerprint},
-            });
-            if let Some(index) = index {
-                result["ruleIndex"] = json!(index);
-            }
-            match finding.part {
-                Part::Content => {}
-                // A name has no line: the location is the file itself.
-                Part::Path | Part::SymlinkTarget => {
-                    result["locations"][0]["physicalLocation"]
-                        .as_object_mut()
-                        .map(|location| location.remove("region"));
-                }
-                // A message is no file: a logical location names the commit or tag.
-                Part::CommitMessage | Part::TagMessage => {
-                    let name = match (&finding.tag, &finding.commit) {
-                        (Some(tag), _) => format!("tag {tag} message"),
-                        (None, Some(commit)) => format!("commit {commit} message"),
-                        (None, None) => "commit message".to_string(),
-                    };
-                    result["locations"] = json!([{
-                        "logicalLocations": [{"name": name, "kind": "object"}],
-                        "message": {"text": format!("line {}, column {}", finding.line, finding.column)},
-                    }]);
-                }
-            }
-            let mut properties = serde_json::Map::new();
-            if let Some(commit) = &finding.commit {
-                properties.insert("commit".into(), json!(commit));
-            }
-            if finding.shallow_boundary {
-                properties.insert("shallowBoundary".into(), json!(true));
-            }
-            if finding.part != Part::Content {
-                properties.insert("part".into(), json!(finding.part));
-            }
-            if let Some(tag) = &finding.tag {
-                properties.insert("tag".into(), json!(tag));
-            }
-            if let Some(encoding) = &finding.encoding {
-                properties.insert("encoding".into(), json!(encoding));
-            }
-            if let Some(cell) = &finding.cell {
-                properties.insert("cell".into(), json!(cell));
-            }
-            if let Some(status) = &finding.verification {
-                properties.insert("verification".into(), json!(status));
-            }
-            if !properties.is_empty() {
-                result["properties"] = Value::Object(properties);
-            }
-            result
-        })
+        .map(|finding| result(finding, catalog))
         .collect();
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -185,6 +83,120 @@ pub fn write(
     });
     serde_json::to_writer_pretty(&mut *out, &log)?;
     writeln!(out)
+}
+
+/// A rule's reporting descriptor: names, help with the rotation steps, level and precision.
+fn descriptor(rule: &RuleView<'_>, catalog: &Catalog<'_>) -> Value {
+    let (name, docs, env_vars, steps) = catalog
+        .provider(rule.provider)
+        .map_or((rule.provider, "", &[][..], &[][..]), |p| {
+            (p.name, p.docs, p.env_vars, p.steps)
+        });
+    let mut help = format!(
+        "{}\n\nRemove the secret and read it from the environment ({}) or a secret manager, then:\n",
+        rule.description,
+        env_vars.join(", ")
+    );
+    for step in steps {
+        help.push_str(&format!("- {step}\n"));
+    }
+    json!({
+        "id": rule.id,
+        "name": pascal_case(rule.id),
+        "shortDescription": {"text": format!("{name} {}", rule.description)},
+        "fullDescription": {"text": format!(
+            "{}. Provider: {name}. Confidence: {:?}.",
+            rule.description, rule.confidence
+        )},
+        "help": {"text": help},
+        "helpUri": docs,
+        "defaultConfiguration": {"level": level(rule.severity)},
+        "properties": {
+            "security-severity": security_severity(rule.severity),
+            "precision": format!("{:?}", rule.confidence).to_lowercase(),
+            "tags": ["security", "secret", "external/cwe/cwe-798"],
+        },
+    })
+}
+
+/// One finding as a result: its message, location and fingerprint.
+fn result(finding: &Finding, catalog: &Catalog<'_>) -> Value {
+    let index = catalog.rule_index(&finding.rule_id);
+    let mut result = json!({
+        "ruleId": finding.rule_id,
+        "level": level(finding.severity),
+        "message": {"text": format!(
+            "{} secret {} ({}{}){}; revoke and rotate it, then remove it.",
+            finding.provider,
+            finding.secret_redacted,
+            finding.rule_id,
+            finding.notes().iter().map(|n| format!(", {n}")).collect::<String>(),
+            finding.cell().map_or(String::new(), |cell| format!(" in notebook {cell}"))
+        )},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri(finding.path()), "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": finding.line, "startColumn": finding.column},
+            }
+        }],
+        "partialFingerprints": {"tokenguardFingerprint/v1": finding.fingerprint},
+    });
+    if let Some(index) = index {
+        result["ruleIndex"] = json!(index);
+    }
+    match finding.part() {
+        Part::Content => {}
+        // A name has no line: the location is the file itself.
+        Part::Path | Part::SymlinkTarget => {
+            result["locations"][0]["physicalLocation"]
+                .as_object_mut()
+                .map(|location| location.remove("region"));
+        }
+        // A message is no file: a logical location names the commit or tag.
+        Part::CommitMessage | Part::TagMessage => {
+            let name = match (finding.tag(), finding.commit()) {
+                (Some(tag), _) => format!("tag {tag} message"),
+                (None, Some(commit)) => format!("commit {commit} message"),
+                (None, None) => "commit message".to_string(),
+            };
+            result["locations"] = json!([{
+                "logicalLocations": [{"name": name, "kind": "object"}],
+                "message": {"text": format!("line {}, column {}", finding.line, finding.column)},
+            }]);
+        }
+    }
+    let properties = properties(finding);
+    if !properties.is_empty() {
+        result["properties"] = Value::Object(properties);
+    }
+    result
+}
+
+/// What a result's location cannot say: commit, tag, part, encoding, cell, verification.
+fn properties(finding: &Finding) -> serde_json::Map<String, Value> {
+    let mut properties = serde_json::Map::new();
+    if let Some(commit) = finding.commit() {
+        properties.insert("commit".into(), json!(commit));
+    }
+    if finding.shallow_boundary() {
+        properties.insert("shallowBoundary".into(), json!(true));
+    }
+    if finding.part() != Part::Content {
+        properties.insert("part".into(), json!(finding.part()));
+    }
+    if let Some(tag) = finding.tag() {
+        properties.insert("tag".into(), json!(tag));
+    }
+    if let Some(encoding) = &finding.encoding {
+        properties.insert("encoding".into(), json!(encoding));
+    }
+    if let Some(cell) = finding.cell() {
+        properties.insert("cell".into(), json!(cell));
+    }
+    if let Some(status) = &finding.verification {
+        properties.insert("verification".into(), json!(status));
+    }
+    properties
 }
 
 #[cfg(test)]

@@ -4,16 +4,51 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::ScanStats;
 use crate::config::SensitiveMatcher;
 use crate::detect::lines;
 use crate::detect::notebook::Notebook;
 use crate::detect::{AddedLines, Scanner};
 use crate::error::Result;
-use crate::finding::{Finding, Part};
-use crate::git::{BlobMemo, ChangeSet, Entry, Repo, SkipReason, StagedStats, Verdict, WalkOptions};
+use crate::finding::{CommitRef, Finding, Location, Match};
+use crate::git::{BlobMemo, ChangeSet, Entry, Repo, SkipReason, Verdict, WalkOptions, WalkStats};
 use crate::redact::Redactor;
 use crate::report::{Mode, Warning, WarningKind};
 use crate::verify;
+
+/// The commit a visited text belongs to, for history and push scans.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CommitOrigin {
+    pub(crate) id: git2::Oid,
+    /// A shallow clone's boundary commit: its tree is a baseline, not what it added.
+    pub(crate) shallow_boundary: bool,
+}
+
+impl CommitOrigin {
+    /// A commit whose parents are known.
+    pub(crate) fn of(id: git2::Oid) -> CommitOrigin {
+        CommitOrigin {
+            id,
+            shallow_boundary: false,
+        }
+    }
+
+    fn reference(self) -> CommitRef {
+        CommitRef {
+            id: self.id.to_string(),
+            shallow_boundary: self.shallow_boundary,
+        }
+    }
+}
+
+/// Which name of a change a secret is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Name {
+    /// The file's path.
+    Path,
+    /// A symlink's target.
+    SymlinkTarget,
+}
 
 /// Accumulates what a scan finds, over any source; one per thread, merged at the end.
 pub(crate) struct Collector<'a> {
@@ -24,7 +59,7 @@ pub(crate) struct Collector<'a> {
     pub(crate) findings: Vec<Finding>,
     pub(crate) warnings: Vec<Warning>,
     pub(crate) suppressed: BTreeMap<String, usize>,
-    pub(crate) stats: StagedStats,
+    pub(crate) stats: ScanStats,
     /// Only with `--verify`: the secrets of the findings, by fingerprint.
     pub(crate) secrets: Vec<(String, crate::finding::Secret)>,
     /// Where blobs found clean are remembered, when many commits may reach the same blob.
@@ -46,7 +81,7 @@ impl<'a> Collector<'a> {
             findings: Vec::new(),
             warnings: Vec::new(),
             suppressed: BTreeMap::new(),
-            stats: StagedStats::default(),
+            stats: ScanStats::default(),
             secrets: Vec::new(),
             memo: None,
         }
@@ -82,12 +117,12 @@ impl<'a> Collector<'a> {
     pub(crate) fn sort_from(&mut self, first_finding: usize, first_warning: usize) {
         // A file's content before its name, whichever thread found which first.
         self.findings[first_finding..].sort_by(|a, b| {
-            (&a.path, a.line, a.column, &a.rule_id, a.part as u8).cmp(&(
-                &b.path,
+            (a.path(), a.line, a.column, &a.rule_id, a.part() as u8).cmp(&(
+                b.path(),
                 b.line,
                 b.column,
                 &b.rule_id,
-                b.part as u8,
+                b.part() as u8,
             ))
         });
         self.warnings[first_warning..].sort_by(|a, b| a.path.cmp(&b.path));
@@ -110,8 +145,8 @@ impl<'a> Collector<'a> {
         &mut self,
         name: &str,
         path: &str,
-        part: Part,
-        commit: Option<git2::Oid>,
+        kind: Name,
+        commit: Option<CommitOrigin>,
     ) {
         let candidates = self.scanner.candidates(name.as_bytes());
         if candidates.is_empty() {
@@ -124,16 +159,19 @@ impl<'a> Collector<'a> {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
         // Redacting runs the rules over the path again: only for a path that has a finding.
-        let shown = if scan.findings.is_empty() {
+        let shown = if scan.matches.is_empty() {
             String::new()
         } else {
             Redactor::new(self.scanner).redact(path)
         };
-        for mut finding in scan.findings {
-            finding.part = part;
-            finding.path = shown.clone();
-            finding.commit = commit.map(|c| c.to_string());
-            self.findings.push(finding);
+        for found in scan.matches {
+            let path = shown.clone();
+            let location = match kind {
+                Name::Path => Location::FileName { path },
+                Name::SymlinkTarget => Location::SymlinkTarget { path },
+            };
+            let commit = commit.map(CommitOrigin::reference);
+            self.findings.push(Finding::new(found, location, commit));
         }
         self.secrets.extend(scan.secrets);
     }
@@ -142,9 +180,8 @@ impl<'a> Collector<'a> {
     pub(crate) fn visit_message(
         &mut self,
         text: &[u8],
-        part: Part,
-        commit: Option<git2::Oid>,
-        tag: Option<&str>,
+        location: Location,
+        commit: Option<CommitOrigin>,
     ) {
         self.stats.messages_scanned += 1;
         self.stats.bytes_scanned += text.len() as u64;
@@ -156,11 +193,10 @@ impl<'a> Collector<'a> {
         for (origin, count) in scan.suppressed {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
-        for mut finding in scan.findings {
-            finding.part = part;
-            finding.commit = commit.map(|c| c.to_string());
-            finding.tag = tag.map(str::to_string);
-            self.findings.push(finding);
+        for found in scan.matches {
+            let commit = commit.map(CommitOrigin::reference);
+            self.findings
+                .push(Finding::new(found, location.clone(), commit));
         }
         self.secrets.extend(scan.secrets);
     }
@@ -170,21 +206,21 @@ impl<'a> Collector<'a> {
         &mut self,
         repo: &Repo,
         change: &crate::git::Change,
-        commit: Option<git2::Oid>,
+        commit: Option<CommitOrigin>,
     ) -> Result<()> {
         let path = String::from_utf8_lossy(&change.path);
         if change.new_path {
-            self.visit_name(&path, &path, Part::Path, commit);
+            self.visit_name(&path, &path, Name::Path, commit);
         }
         if change.mode == git2::FileMode::Link {
             let target = repo.blob_bytes(change.id)?;
             let target = String::from_utf8_lossy(&target);
-            self.visit_name(&target, &path, Part::SymlinkTarget, commit);
+            self.visit_name(&target, &path, Name::SymlinkTarget, commit);
         }
         Ok(())
     }
 
-    pub(crate) fn visit(&mut self, entry: Entry<'_>, commit: Option<git2::Oid>) -> Result<()> {
+    pub(crate) fn visit(&mut self, entry: Entry<'_>, commit: Option<CommitOrigin>) -> Result<()> {
         let path = match &entry {
             Entry::Text { path, .. } | Entry::Clean { path, .. } => path.to_string(),
             Entry::Skipped { path, .. } => path.clone(),
@@ -192,7 +228,7 @@ impl<'a> Collector<'a> {
         // Every path this scan prints is redacted where it holds a secret.
         let shown = Redactor::new(self.scanner).redact(&path);
         if self.mode == Mode::Files {
-            self.visit_name(&path, &path, Part::Path, commit);
+            self.visit_name(&path, &path, Name::Path, commit);
         }
         // A .env-style file matters when a commit adds it, not in every file of a tree; a
         // symlink or submodule of that name holds no credentials.
@@ -287,7 +323,7 @@ impl<'a> Collector<'a> {
         content: &[u8],
         added: crate::git::Added<'_>,
         hits: &crate::detect::Hits,
-        commit: Option<git2::Oid>,
+        commit: Option<CommitOrigin>,
     ) -> Result<()> {
         if hits.is_empty() {
             self.count_undiffed(&added, lines::line_count(content));
@@ -302,20 +338,23 @@ impl<'a> Collector<'a> {
         for (origin, count) in blob.suppressed {
             *self.suppressed.entry(origin).or_insert(0) += count;
         }
-        let notebook = (!blob.findings.is_empty() && is_notebook(path))
+        let notebook = (!blob.matches.is_empty() && is_notebook(path))
             .then(|| Notebook::parse(content))
             .flatten();
-        for mut finding in blob.findings {
-            self.warn_unknown_rule_ids(content, &finding, shown);
-            finding.path = shown.to_string();
-            finding.commit = commit.map(|c| c.to_string());
-            finding.cell = notebook.as_ref().and_then(|notebook| {
-                let offset = lines::offset_of(content, finding.line, finding.column)?;
+        for found in blob.matches {
+            self.warn_unknown_rule_ids(content, &found, shown);
+            let cell = notebook.as_ref().and_then(|notebook| {
+                let offset = lines::offset_of(content, found.line, found.column)?;
                 let mut cell = notebook.locate(content, offset)?;
                 cell.redact_names(|name| Redactor::new(self.scanner).redact(name));
                 Some(cell)
             });
-            self.findings.push(finding);
+            let location = Location::File {
+                path: shown.to_string(),
+                cell,
+            };
+            let commit = commit.map(CommitOrigin::reference);
+            self.findings.push(Finding::new(found, location, commit));
         }
         self.secrets.extend(blob.secrets);
         Ok(())
@@ -325,10 +364,10 @@ impl<'a> Collector<'a> {
 impl Collector<'_> {
     /// Warns of an inline allow on a finding's line (or the line before) that names no rule:
     /// it allows nothing, and says which rule id was probably meant.
-    fn warn_unknown_rule_ids(&mut self, content: &[u8], finding: &Finding, shown: &str) {
+    fn warn_unknown_rule_ids(&mut self, content: &[u8], finding: &Match, shown: &str) {
         let line = finding.line;
         let rules = self.scanner.rules();
-        let ids: Vec<&str> = rules.rules.iter().map(|r| r.id()).collect();
+        let ids: Vec<&str> = rules.iter().map(|r| r.id()).collect();
         let markers: Vec<&str> = (rules.allow.same_line.iter())
             .chain(&rules.allow.next_line)
             .map(String::as_str)
@@ -379,7 +418,7 @@ pub(crate) fn visit_change_set(
     repo: &Repo,
     set: &ChangeSet,
     walk: WalkOptions,
-    commit: Option<git2::Oid>,
+    commit: Option<CommitOrigin>,
     collector: &mut Collector<'_>,
 ) -> Result<()> {
     let first_finding = collector.findings.len();
@@ -387,7 +426,7 @@ pub(crate) fn visit_change_set(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || set.changes.len() < PARALLEL_MIN_CHANGES {
         let others = repo.trees(&set.other_parents)?;
-        let mut skips = StagedStats::default();
+        let mut skips = WalkStats::default();
         for change in &set.changes {
             if !change.path_only {
                 repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
@@ -396,14 +435,14 @@ pub(crate) fn visit_change_set(
             }
             collector.visit_names(repo, change, commit)?;
         }
-        collector.stats.add(&skips);
+        collector.stats.add_walk(&skips);
     } else {
         let next = AtomicUsize::new(0);
         let template = collector.fork();
         let results = on_threads(threads, |repo| {
             let mut local = template.fork();
             let others = repo.trees(&set.other_parents)?;
-            let mut skips = StagedStats::default();
+            let mut skips = WalkStats::default();
             while let Some(change) = set.changes.get(next.fetch_add(1, Ordering::Relaxed)) {
                 if !change.path_only {
                     repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
@@ -412,7 +451,7 @@ pub(crate) fn visit_change_set(
                 }
                 local.visit_names(repo, change, commit)?;
             }
-            local.stats.add(&skips);
+            local.stats.add_walk(&skips);
             Ok(local)
         });
         for result in results {
@@ -461,15 +500,13 @@ pub(crate) fn check_liveness(
         .iter()
         .map(|f| (f.fingerprint.as_str(), f.rule_id.as_str()))
         .collect();
-    let rules: std::collections::HashMap<&str, _> =
-        scanner.rules().rules.iter().map(|r| (r.id(), r)).collect();
     let checks: Vec<verify::Check<'_>> = secrets
         .into_iter()
         .filter_map(|(fingerprint, secret)| {
-            let rule = rules.get(rule_of.get(fingerprint.as_str())?)?;
+            let rule = scanner.rules().get(rule_of.get(fingerprint.as_str())?)?;
             Some(verify::Check {
                 fingerprint,
-                spec: rule.spec.verify.as_ref(),
+                spec: rule.verify(),
                 secret,
             })
         })

@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use git2::{Oid, Tree};
 
-use super::collect::{Collector, on_threads, visit_change_set};
+use super::ScanStats;
+use super::collect::{Collector, CommitOrigin, on_threads, visit_change_set};
 use super::progress::Progress;
 use crate::error::{Error, Result};
-use crate::finding::{Finding, Part};
-use crate::git::{BlobMemo, ChangeSet, Repo, StagedStats, WalkOptions};
+use crate::finding::{Finding, Location};
+use crate::git::{BlobMemo, ChangeSet, Repo, WalkOptions, WalkStats};
 use crate::report::{ShallowBaseline, Warning};
 
 /// Commits whose change sets are held at once: bounds memory on long histories (a change is
@@ -49,7 +50,9 @@ pub(super) fn visit_commits(
     };
     for id in commits {
         let before = collector.stats.bytes_scanned;
-        let set = repo.commit_changes(*id, &mut collector.stats)?;
+        let mut walked = WalkStats::default();
+        let set = repo.commit_changes(*id, &mut walked)?;
+        collector.stats.add_walk(&walked);
         let boundary = match &mut boundaries {
             Some((ids, baseline)) if ids.contains(id) => Some(&mut **baseline),
             _ => None,
@@ -84,28 +87,35 @@ pub(super) fn visit_commit(
 ) -> Result<()> {
     let first_finding = collector.findings.len();
     let lines_before = collector.stats.added_lines;
+    let commit = CommitOrigin {
+        id,
+        shallow_boundary: boundary.is_some(),
+    };
     match content {
-        Content::Unvisited(set, walk) => visit_change_set(repo, set, walk, Some(id), collector)?,
+        Content::Unvisited(set, walk) => {
+            visit_change_set(repo, set, walk, Some(commit), collector)?
+        }
         Content::Visited(set, output) => {
             let first_warning = collector.warnings.len();
             collector.findings.extend(output.findings);
             collector.warnings.extend(output.warnings);
             for change in &set.changes {
-                collector.visit_names(repo, change, Some(id))?;
+                collector.visit_names(repo, change, Some(commit))?;
             }
             collector.sort_from(first_finding, first_warning);
         }
     }
     if let Some(baseline) = boundary {
-        for finding in &mut collector.findings[first_finding..] {
-            finding.shallow_boundary = true;
-        }
         baseline.lines += collector.stats.added_lines - lines_before;
         collector.stats.added_lines = lines_before;
         baseline.commits.push(id.to_string());
     }
     let message = repo.commit_message(id)?;
-    collector.visit_message(&message, Part::CommitMessage, Some(id), None);
+    collector.visit_message(
+        &message,
+        Location::CommitMessage,
+        Some(CommitOrigin::of(id)),
+    );
     Ok(())
 }
 
@@ -161,12 +171,12 @@ impl FirstError {
 }
 
 /// Each commit's change set against its parents, computed in parallel.
-fn change_sets(batch: &[Oid], threads: usize, stats: &mut StagedStats) -> Result<Vec<ChangeSet>> {
+fn change_sets(batch: &[Oid], threads: usize, stats: &mut ScanStats) -> Result<Vec<ChangeSet>> {
     let next = AtomicUsize::new(0);
     let sets: Vec<Mutex<Option<ChangeSet>>> = batch.iter().map(|_| Mutex::new(None)).collect();
     let first_error = FirstError::default();
     let counts = on_threads(threads.min(batch.len()).max(1), |repo| {
-        let mut stats = StagedStats::default();
+        let mut stats = WalkStats::default();
         while !first_error.failed() {
             let at = next.fetch_add(1, Ordering::Relaxed);
             let Some(id) = batch.get(at) else { break };
@@ -178,7 +188,7 @@ fn change_sets(batch: &[Oid], threads: usize, stats: &mut StagedStats) -> Result
         Ok(stats)
     });
     for count in counts {
-        stats.add(&count?);
+        stats.add_walk(&count?);
     }
     first_error.into_result()?;
     Ok(sets
@@ -234,7 +244,7 @@ fn visit_batch(
     let template = collector.fork();
     let locals = on_threads(threads.min(items.len()).max(1), |repo| {
         let mut local = template.fork().remembering(memo);
-        let mut skips = StagedStats::default();
+        let mut skips = WalkStats::default();
         // A merge's other parents' trees, for the commit they were last read for.
         let mut others: Option<(usize, Vec<Tree<'_>>)> = None;
         while !first_error.failed() {
@@ -267,7 +277,7 @@ fn visit_batch(
                 walk,
                 memo,
                 &mut skips,
-                &mut |entry| local.visit(entry, Some(batch[commit])),
+                &mut |entry| local.visit(entry, Some(CommitOrigin::of(batch[commit]))),
             );
             if let Err(error) = visited {
                 first_error.record((commit, change), error);
@@ -277,7 +287,7 @@ fn visit_batch(
             output.findings.extend(local.findings.drain(findings..));
             output.warnings.extend(local.warnings.drain(warnings..));
         }
-        local.stats.add(&skips);
+        local.stats.add_walk(&skips);
         Ok(local)
     });
     for local in locals {

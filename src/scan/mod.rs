@@ -25,9 +25,11 @@ mod environment;
 mod history;
 mod progress;
 mod source;
+mod stats;
 
 pub use environment::{Environment, FrameworkRefs};
 pub use source::Source;
+pub use stats::ScanStats;
 
 /// What every blob of a run shares, built once from the settings.
 pub struct Setup {
@@ -125,7 +127,7 @@ pub fn gather(
         findings: collector.findings,
         warnings: collector.warnings,
         stats: report::Stats {
-            staged: collector.stats,
+            scan: collector.stats,
             suppressed: collector.suppressed,
             shallow: baseline,
         },

@@ -126,10 +126,11 @@ impl Progress {
 fn delay_from_env() -> Result<Duration> {
     parse_delay(std::env::var_os(DELAY_VARIABLE).as_deref()).ok_or_else(|| {
         let value = std::env::var_os(DELAY_VARIABLE).unwrap_or_default();
-        Error::Usage(format!(
-            "{DELAY_VARIABLE} must be a number of seconds, not {:?}",
-            value.to_string_lossy()
-        ))
+        Error::BadVariable {
+            variable: DELAY_VARIABLE,
+            expected: "a number of seconds",
+            value: value.to_string_lossy().into_owned(),
+        }
     })
 }
 

@@ -12,8 +12,8 @@ use super::environment::{Environment, FrameworkRefs};
 use super::history;
 use super::progress::{Progress, Work};
 use crate::error::{Error, Result};
-use crate::finding::Part;
-use crate::git::{Entry, Repo, StagedStats, TagMessage, WalkOptions, parse_ref_updates};
+use crate::finding::Location;
+use crate::git::{Entry, Repo, TagMessage, WalkOptions, WalkStats, parse_ref_updates};
 use crate::report::{Mode, ShallowBaseline};
 
 /// What a scan reads.
@@ -127,7 +127,9 @@ impl Source {
         } = reading;
         match self {
             Source::Staged => {
-                let set = repo.staged_changes(&mut collector.stats)?;
+                let mut walked = WalkStats::default();
+                let set = repo.staged_changes(&mut walked)?;
+                collector.stats.add_walk(&walked);
                 visit_change_set(repo, &set, walk, None, collector)
             }
             Source::Paths(paths) => {
@@ -135,21 +137,21 @@ impl Source {
                     true => vec![PathBuf::from(".")],
                     false => paths.clone(),
                 };
-                let mut stats = StagedStats::default();
+                let mut stats = WalkStats::default();
                 repo.walk_paths(&paths, walk, &mut stats, |entry| {
                     progress.step(entry_bytes(&entry));
                     collector.visit(entry, None)
                 })?;
-                collector.stats.add(&stats);
+                collector.stats.add_walk(&stats);
                 Ok(())
             }
             Source::Tree(rev) => {
-                let mut stats = StagedStats::default();
+                let mut stats = WalkStats::default();
                 repo.walk_tree(rev, walk, &mut stats, |entry| {
                     progress.step(entry_bytes(&entry));
                     collector.visit(entry, None)
                 })?;
-                collector.stats.add(&stats);
+                collector.stats.add_walk(&stats);
                 Ok(())
             }
             Source::Commits(commits, tags, _) => {
@@ -161,7 +163,13 @@ impl Source {
                 };
                 history::visit_commits(repo, commits, walk, order, collector, progress)?;
                 for tag in tags {
-                    collector.visit_message(&tag.message, Part::TagMessage, None, Some(&tag.name));
+                    collector.visit_message(
+                        &tag.message,
+                        Location::TagMessage {
+                            tag: tag.name.clone(),
+                        },
+                        None,
+                    );
                 }
                 Ok(())
             }

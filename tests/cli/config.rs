@@ -418,11 +418,7 @@ fn rules_check_covers_custom_rules_from_the_config() {
     repo.write(".tokenguard.toml", acme_rule());
     let run = repo.tokenguard(&["rules", "check"]);
     run.assert_code(0);
-    let count = tokenguard::detect::rules::RuleSet::builtin()
-        .unwrap()
-        .rules
-        .len()
-        + 1;
+    let count = tokenguard::detect::rules::RuleSet::builtin().unwrap().len() + 1;
     assert!(
         run.stdout.contains(&format!("{count} rules ok")),
         "{run:#?}"

@@ -30,7 +30,7 @@ fn token_for(set: &RuleSet, rule: &Rule, shape: &str, seed: u64) -> String {
     (seed..seed + 1000)
         .map(|s| shape.generate(s).token)
         .find(|t| {
-            filter::check_filters(t.as_bytes(), &rule.spec.filters).is_ok()
+            filter::check_filters(t.as_bytes(), &rule.spec().filters).is_ok()
                 && !set.is_placeholder(rule, t.as_bytes())
         })
         .unwrap_or_else(|| panic!("{}: no token of its shape passes", rule.id()))
@@ -65,11 +65,9 @@ pub fn expand(
             out.push_str(&shape.expect("upper needs a text").to_ascii_uppercase());
         } else {
             let rule = set
-                .rules
-                .iter()
-                .find(|r| r.id() == name)
+                .get(name)
                 .unwrap_or_else(|| panic!("{path}: unknown rule {name}"));
-            let shape = shape.unwrap_or_else(|| &rule.spec.examples.as_ref().unwrap().shape);
+            let shape = shape.unwrap_or_else(|| &rule.spec().examples.as_ref().unwrap().shape);
             let line = out.matches('\n').count() as u64 + 1;
             out.push_str(&token_for(set, rule, shape, *seed * 7919));
             expected.push((path.to_string(), line, name.to_string()));
@@ -123,7 +121,7 @@ fn real_world_corpus_has_full_recall_and_no_false_positives() {
 
     // Per provider: planted, found by the right rule, and findings nobody planted.
     let provider_of = |rule_id: &str| {
-        let rule = set.rules.iter().find(|r| r.id() == rule_id).unwrap();
+        let rule = set.get(rule_id).unwrap();
         set.provider(rule).name.clone()
     };
     let mut table: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();

@@ -24,7 +24,7 @@ fn no_rule_s_secret_escapes_in_any_output() {
     let set = RuleSet::builtin().unwrap();
     let repo = TestRepo::new();
     let mut secrets = Vec::new();
-    for (i, rule) in set.rules.iter().enumerate() {
+    for (i, rule) in set.iter().enumerate() {
         let sample = sample_for(&set, rule, 2000 + i as u64).unwrap();
         let case = cases(&set, rule, &sample)
             .into_iter()
@@ -55,7 +55,7 @@ fn no_rule_s_secret_escapes_in_any_output() {
     runs.push(run_with(&repo, &["scan-files", "leaks"], &[]));
     assert_eq!(
         findings(&runs[2].json()).len(),
-        set.rules.len(),
+        set.len(),
         "every rule found its token"
     );
     for run in &runs {

@@ -11,8 +11,7 @@ use crate::fixture::{TestRepo, findings, replicate_token, token};
 /// One example line per built-in rule, with a token drawn at run time: `(rule id, text)`.
 fn one_case_per_rule(seed: u64) -> Vec<(String, String)> {
     let set = RuleSet::builtin().unwrap();
-    set.rules
-        .iter()
+    set.iter()
         .filter_map(|rule| {
             let sample = examples::sample_for(&set, rule, seed).ok()?;
             let case = examples::cases(&set, rule, &sample)
@@ -89,7 +88,6 @@ fn broad_allowlists_and_disabling_every_rule_are_errors_with_a_position() {
 
     let ids: Vec<String> = RuleSet::builtin()
         .unwrap()
-        .rules
         .iter()
         .map(|r| format!("{:?}", r.id()))
         .collect();

@@ -1,6 +1,6 @@
 //! Dockerfiles: a secret in a `RUN` command is read from a build secret mounted as an
 //! environment variable for that one command (`RUN --mount=type=secret,id=X,env=X`, Dockerfile
-//! syntax 1.10+, see https://docs.docker.com/build/building/secrets/), so it never lands in a
+//! syntax 1.10+, see <https://docs.docker.com/build/building/secrets/>), so it never lands in a
 //! layer. `ENV` and `ARG` values are stored in the image and its history: that is advice, not
 //! an edit.
 

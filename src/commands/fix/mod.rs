@@ -16,8 +16,8 @@ use crate::config::ConfigOptions;
 use crate::detect::{AddedLines, Scanner};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::finding::Finding;
-use crate::git::{Entry, Repo, StagedStats, WalkOptions};
+use crate::finding::{Finding, Location};
+use crate::git::{Entry, Repo, WalkOptions, WalkStats};
 use crate::report::Mode;
 use crate::scan::collect::{Collector, visit_change_set};
 
@@ -102,7 +102,9 @@ fn find_staged(
     walk: WalkOptions,
 ) -> Result<(Vec<Found>, Vec<String>)> {
     let mut collector = Collector::new(sensitive, false, scanner, Mode::Commit);
-    let set = repo.staged_changes(&mut collector.stats)?;
+    let mut walked = WalkStats::default();
+    let set = repo.staged_changes(&mut walked)?;
+    collector.stats.add_walk(&walked);
     visit_change_set(repo, &set, walk, None, &mut collector)?;
     let dotenv: Vec<String> = collector
         .warnings
@@ -123,7 +125,7 @@ fn find_in_paths(
     walk: WalkOptions,
 ) -> Result<Vec<Found>> {
     let mut files = BTreeSet::new();
-    let mut stats = StagedStats::default();
+    let mut stats = WalkStats::default();
     repo.walk_paths(paths, walk, &mut stats, |entry| {
         if let Entry::Text { path, .. } = entry {
             files.insert(path.to_string());
@@ -143,7 +145,14 @@ fn find_in_paths(
             continue;
         }
         let scan = scanner.scan(&path, &content, &AddedLines::All, candidates);
-        found.extend(pair_secrets(scan.findings, scan.secrets));
+        let findings = scan.matches.into_iter().map(|found| {
+            let location = Location::File {
+                path: path.clone(),
+                cell: None,
+            };
+            Finding::new(found, location, None)
+        });
+        found.extend(pair_secrets(findings.collect(), scan.secrets));
     }
     Ok(found)
 }

@@ -96,7 +96,7 @@ impl<'a> Planner<'a> {
     pub(super) fn plan(mut self, found: &[Found], staged_dotenv: &[String]) -> Result<Fix> {
         let mut by_path: BTreeMap<&str, Vec<&Found>> = BTreeMap::new();
         for item in found {
-            by_path.entry(&item.finding.path).or_default().push(item);
+            by_path.entry(item.finding.path()).or_default().push(item);
         }
         self.dotenv_files = staged_dotenv.iter().cloned().collect();
         for path in by_path.keys() {
@@ -112,7 +112,7 @@ impl<'a> Planner<'a> {
 
     fn manual(&mut self, item: &Found, line: u64, kept: Option<String>, reason: String) {
         self.report.manual.push(ManualStep {
-            location: format!("{}:{line}", item.finding.path),
+            location: format!("{}:{line}", item.finding.path()),
             rule_id: item.finding.rule_id.clone(),
             kept,
             reason,
@@ -122,7 +122,7 @@ impl<'a> Planner<'a> {
     /// Secrets in a file name, a link's target or only in a decoded view cannot be replaced
     /// in the text: the step is the user's, and says why.
     fn not_in_text(&mut self, item: &Found) -> bool {
-        let reason = match (item.finding.part, &item.finding.encoding) {
+        let reason = match (item.finding.part(), &item.finding.encoding) {
             (Part::Path, _) => "the token is in the file's name: rename the file with git mv \
                  (and change what refers to it)"
                 .to_string(),
@@ -222,7 +222,6 @@ impl<'a> Planner<'a> {
             let item = occurrence.item;
             let secret = std::str::from_utf8(&item.secret).unwrap_or_default();
             let provider_vars = rules
-                .rules
                 .iter()
                 .find(|r| r.id() == item.finding.rule_id)
                 .map(|r| rules.provider(r).env_vars.clone())

@@ -21,18 +21,13 @@ pub(super) fn write_atomic(path: &Path, content: &[u8], new_mode: u32) -> Result
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => new_mode,
         Err(err) => return Err(error(err)),
     };
-    crate::commands::atomic::replace_file(path, content, mode, true).map_err(error)
+    crate::commands::atomic::replace_file(path, content, mode, true)
 }
 
 /// The text of `path`, or empty when it does not exist.
 pub(super) fn read_or_empty(path: &Path) -> Result<String> {
     match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            Error::Usage(format!(
-                "{} is not UTF-8 text; fix it by hand",
-                path.display()
-            ))
-        }),
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| Error::NotText(path.to_path_buf())),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
         Err(source) => Err(Error::Read {
             path: path.to_path_buf(),

@@ -1,7 +1,7 @@
 //! detect-secrets' `.secrets.baseline`, read for `tokenguard import`: its results (each a
 //! file, a line and a hashed secret, audited or not) and its exclude filters (path, line and
 //! secret regexes given to `--exclude-files`, `--exclude-lines`, `--exclude-secrets`). Format
-//! as detect-secrets 1.x writes it: https://github.com/Yelp/detect-secrets#quickstart.
+//! as detect-secrets 1.x writes it: <https://github.com/Yelp/detect-secrets#quickstart>.
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! gitleaks' files, read for `tokenguard import`: `.gitleaks.toml` (its allowlists: path
 //! regexes, regexes, stopwords, commits; its custom rules) and `.gitleaksignore` (finding
 //! fingerprints `[commit:]path:rule-id:line`). Field names as gitleaks v8 documents them:
-//! https://github.com/gitleaks/gitleaks#configuration.
+//! <https://github.com/gitleaks/gitleaks#configuration>.
 
 use std::collections::BTreeMap;
 

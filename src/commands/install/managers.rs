@@ -5,15 +5,15 @@
 //! husky 9 points `core.hooksPath` at `.husky/_`, whose files all source one dispatcher that
 //! runs `.husky/$(basename "$0")`; husky 4-8 used `.husky` with `_/husky.sh`. lefthook and
 //! the framework rewrite the hook files from their configuration (lefthook renames a foreign
-//! hook to `<hook>.old` and never runs it). Sources: https://typicode.github.io/husky/,
-//! https://lefthook.dev/configuration/, https://pre-commit.com/#pre-commit-install.
+//! hook to `<hook>.old` and never runs it). Sources: <https://typicode.github.io/husky/>,
+//! <https://lefthook.dev/configuration/>, <https://pre-commit.com/#pre-commit-install>.
 
 use std::path::{Path, PathBuf};
 
 use crate::cli::HookKind;
 
 /// lefthook's main and local configuration files, at the top level or under `.config/`
-/// (https://lefthook.dev/configuration/#config-file-name).
+/// (<https://lefthook.dev/configuration/#config-file-name>).
 const LEFTHOOK_CONFIGS: &[&str] = &[
     "lefthook.yml",
     ".lefthook.yml",
