@@ -8,6 +8,7 @@
 
 /// Allowlists judged by what they match: generated tokens, lines and paths.
 pub mod guard;
+mod guard_cache;
 mod ignore;
 mod layers;
 mod settings;

@@ -8,6 +8,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use toml::Spanned;
 
 use super::guard::{self, Samples};
+use super::guard_cache;
 use super::ignore::{IGNORE_FILE, read_ignore_file};
 use super::layers::{AllowRegex, Layer, LayerKind, RuleSpans, parse_size};
 use crate::detect::glob::Glob;
@@ -366,8 +367,7 @@ impl Judge<'_> {
             if regexes.len() < 2 {
                 continue;
             }
-            let samples = self.samples.get_or_insert_with(|| Samples::new(self.rules));
-            if let Some(why) = samples.judge(self.rules, &regexes, target, self.only_rule) {
+            if let Some(why) = verdict(self.rules, self.samples, &regexes, target, self.only_rule) {
                 let last = self.compiled.iter().rfind(|(_, t, _)| *t == target);
                 let offset = last.map_or(0, |(_, _, offset)| *offset);
                 return Err(layer.error_at(
@@ -385,6 +385,27 @@ impl Judge<'_> {
         }
         Ok(())
     }
+}
+
+/// The guard's verdict on `regexes` taken together; samples are drawn only when no earlier run
+/// passed the same regexes against the same rules (see [`guard_cache`]).
+fn verdict(
+    rules: &RuleSet,
+    samples: &mut Option<Samples>,
+    regexes: &[&Regex],
+    target: Target,
+    only_rule: Option<&str>,
+) -> Option<String> {
+    let key = guard_cache::key(rules, regexes, target, only_rule);
+    if guard_cache::passed(&key) {
+        return None;
+    }
+    let samples = samples.get_or_insert_with(|| Samples::new(rules));
+    let why = samples.judge(rules, regexes, target, only_rule);
+    if why.is_none() {
+        guard_cache::record(&key);
+    }
+    why
 }
 
 /// Records an allow list for `tokenguard config`: every entry as written (case kept), with
@@ -483,10 +504,14 @@ fn extend_allow_list(
                 format!("allow regex {shown:?} matches everything; that would turn the hook off"),
             ));
         }
-        let samples = judge
-            .samples
-            .get_or_insert_with(|| Samples::new(judge.rules));
-        if let Some(why) = samples.judge(judge.rules, &[&regex], entry.target, judge.only_rule) {
+        let target = entry.target;
+        if let Some(why) = verdict(
+            judge.rules,
+            judge.samples,
+            &[&regex],
+            target,
+            judge.only_rule,
+        ) {
             return Err(layer.error_at(
                 entry.regex.span().start,
                 format!("allow regex {shown:?} is too broad: it {why}"),

@@ -202,3 +202,39 @@ fn an_inline_allow_naming_an_unknown_rule_allows_nothing() {
         repo.tokenguard(&["scan-staged"]).assert_code(0);
     }
 }
+
+/// The guard's passes are kept in the user's cache (a repository cannot bring its own), and
+/// only passes: a narrow list is judged once per version of it, a broad one every time.
+#[test]
+fn passes_are_remembered_in_the_user_cache_and_refusals_never_are() {
+    let repo = repo_with_a_token();
+    let cache = repo.root().join("home/.cache/tokenguard/allow-guard");
+    let entries = || {
+        std::fs::read_to_string(&cache)
+            .map(|text| text.lines().count())
+            .unwrap_or(0)
+    };
+    let narrow = config(&["mock_client\\(".to_string()], "line", false);
+    repo.write(".tokenguard.toml", &narrow);
+    for _ in 0..2 {
+        let run = repo.tokenguard(&["scan-staged"]);
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        assert_eq!(entries(), 1, "one pass, kept once");
+    }
+    // Another list is another verdict.
+    let other = config(&["fixture_client\\(".to_string()], "line", false);
+    repo.write(".tokenguard.toml", &other);
+    assert_eq!(repo.tokenguard(&["scan-staged"]).code, Some(1));
+    assert_eq!(entries(), 2);
+    // A broad list is refused, and refused again: nothing of it is kept.
+    let broad = config(&["^r8_".to_string()], "secret", false);
+    assert_refused(&repo, &broad);
+    assert_refused(&repo, &broad);
+    assert_eq!(entries(), 2);
+    // A cache that cannot be written costs time, never the verdict.
+    std::fs::remove_file(&cache).unwrap();
+    std::fs::create_dir_all(&cache).unwrap();
+    repo.write(".tokenguard.toml", &narrow);
+    assert_eq!(repo.tokenguard(&["scan-staged"]).code, Some(1));
+    assert_refused(&repo, &broad);
+}
