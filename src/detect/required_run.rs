@@ -106,15 +106,19 @@ impl RequiredRun {
     /// merged: a match never crosses from one window into another, so searching each window
     /// from its start finds what one search over the whole text finds.
     fn regions<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Regions {
+        let found = runs.of(self, text);
         let Some(reach) = self.reach else {
-            return if self.is_in(text) {
+            // The runs of the class are found once for every rule that needs them: many rules
+            // share one (letters and digits), and a search per rule was a tenth of a big
+            // commit's scan once the catalog grew.
+            return if found.iter().any(|run| run.len() >= self.length) {
                 Regions::Whole
             } else {
                 Regions::None
             };
         };
         let mut windows: Vec<Range<usize>> = Vec::new();
-        for run in runs.of(self, text) {
+        for run in found {
             if run.len() < self.length {
                 continue;
             }
