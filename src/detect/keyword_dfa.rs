@@ -99,11 +99,6 @@ impl KeywordDfa {
     fn step(&self, state: u32, byte: u8) -> u32 {
         self.next[state as usize + usize::from(self.classes[usize::from(byte)])]
     }
-
-    /// Bytes of the transition table.
-    pub fn table_bytes(&self) -> usize {
-        self.next.len() * 4
-    }
 }
 
 /// A column per byte that occurs in a keyword (upper case folded onto lower), column 0 for
