@@ -8,7 +8,7 @@
 #
 #   benches/bench.sh            # every case
 #   RUNS=5 benches/bench.sh     # fewer runs of the big cases and histories (default 10)
-#   QUICK_RUNS=200 benches/bench.sh  # runs of the small and tiny cases (default 1000)
+#   QUICK_RUNS=200 benches/bench.sh  # runs of the small, dense and tiny cases (default 1000)
 #   ROUNDS=5 benches/bench.sh   # the runs are split into rounds, tokenguard and git taking
 #                               # turns, so that a slow minute on a shared machine weighs
 #                               # on both sides of a ratio (default 5); medians are over all
@@ -102,15 +102,21 @@ git -C "$work/large" add -A
 
 # Cases "tiny" and "modified": the corpus committed, then 1 file (+20 lines) / 500 files
 # (+3 lines each) staged. Case "small": the same +20 lines in a repository of 60 files.
+# Case "dense": 20 clean lines that name providers and read their env vars (issue 34's
+# example), appended to replicate's client.py in a repository of the 60 files and that one.
 make_repo "$work/tiny"
 git -C "$work/tiny" add -A && git -C "$work/tiny" commit -q -m base
 cp -a "$work/tiny" "$work/modified"
 git init -q -b main "$work/small"
 (cd "$cache/src" && head -60 "$work/files.txt" | tar -cf - -T -) | tar -xf - -C "$work/small"
 git -C "$work/small" add -A && git -C "$work/small" commit -q -m base
-python3 - "$work/tiny" "$work/modified" "$work/small" "$work/files.txt" <<'PY'
-import sys
-tiny, modified, small, listing = sys.argv[1:5]
+git init -q -b main "$work/dense"
+(cd "$cache/src" && { head -60 "$work/files.txt"; find . -path '*/replicate/client.py' | head -1; } |
+    tar -cf - -T -) | tar -xf - -C "$work/dense"
+git -C "$work/dense" add -A && git -C "$work/dense" commit -q -m base
+python3 - "$work/tiny" "$work/modified" "$work/small" "$work/files.txt" "$work/dense" <<'PY'
+import glob, sys
+tiny, modified, small, listing, dense = sys.argv[1:6]
 files = [f for f in open(listing).read().split("\n") if f.endswith(".py")]
 for repo in (tiny, small):
     with open(f"{repo}/{files[0]}", "a") as f:
@@ -119,8 +125,33 @@ for repo in (tiny, small):
 for path in files[:500]:
     with open(f"{modified}/{path}", "a") as f:
         f.write("\n# tuning\nlearning_rate = 3e-4\nwarmup_steps = 100\n")
+dense_lines = [
+    'HF_TOKEN_ENV = "HF_TOKEN"',
+    'ANTHROPIC_KEY_VAR = "ANTHROPIC_API_KEY"',
+    'OPENAI_KEY_VAR = "OPENAI_API_KEY"',
+    'api_token = os.environ.get("REPLICATE_API_TOKEN", "")',
+    'hf_token = os.getenv(HF_TOKEN_ENV)',
+    'anthropic_key = os.environ[ANTHROPIC_KEY_VAR]',
+    'openai_api_key = os.environ.get("OPENAI_API_KEY")',
+    'headers = {"Authorization": f"Bearer {api_key}"}',
+    'wandb_key = os.environ.get("WANDB_API_KEY", None)',
+    'groq_key = os.getenv("GROQ_API_KEY")',
+    'mistral_key = os.getenv("MISTRAL_API_KEY")',
+    'together_key = os.environ.get("TOGETHER_API_KEY")',
+    'cohere_key = os.environ.get("CO_API_KEY")',
+    'google_key = os.environ.get("GOOGLE_API_KEY")',
+    'client = replicate.Client(api_token=api_token)',
+    'hf_client = InferenceClient(token=hf_token)',
+    'llm = Anthropic(api_key=anthropic_key)',
+    'chat = OpenAI(api_key=openai_api_key)',
+    'if not api_token:',
+    '    raise ValueError("set REPLICATE_API_TOKEN or pass api_token")',
+]
+(client,) = glob.glob(f"{dense}/**/replicate/client.py", recursive=True)[:1]
+with open(client, "a") as f:
+    f.write("\n".join(dense_lines) + "\n")
 PY
-for case in tiny modified small; do git -C "$work/$case" add -A; done
+for case in tiny modified small dense; do git -C "$work/$case" add -A; done
 
 # History cases: whole real histories (bare clones), scanned commit by commit.
 if [ -z "${HISTORY+set}" ]; then
@@ -140,10 +171,10 @@ results="$work/results.txt"
 peak_rss() { # command...: peak RSS in kB
     (/usr/bin/time -v "$@" 2>&1 >/dev/null || true) | awk '/Maximum resident/ {print $6}'
 }
-for case in small tiny modified large; do
+for case in small dense tiny modified large; do
     cd "$work/$case"
     "$bin" scan-staged >/dev/null || true  # warm the page cache (a corpus with findings exits 1)
-    case $case in small|tiny) n=$(per_round "$quick_runs") ;; *) n=$(per_round "$runs") ;; esac
+    case $case in small|dense|tiny) n=$(per_round "$quick_runs") ;; *) n=$(per_round "$runs") ;; esac
     for round in $(seq "$rounds"); do
         # `git diff --cached --quiet` exits 1 when something is staged: -i keeps that from
         # aborting.
@@ -197,6 +228,7 @@ for line in open(sys.argv[1]):
         bound = 64 + 2 * int(largest) / 2**20
         label = {
             "small": f"small: 1 file, +20 lines, {int(count):,}-file repo",
+            "dense": f"dense: 1 file, +20 lines naming providers' env vars, {int(count):,}-file repo",
             "tiny": f"tiny: 1 file, +20 lines, {int(count):,}-file repo",
             "modified": "modified: 500 files, +3 lines each",
             "large": f"large: first commit, {int(count):,} files",
@@ -212,7 +244,7 @@ for line in open(sys.argv[1]):
         bound = 64 + 56 + 2 * 2 * int(largest) / 2**20 + 64 * blobs / 2**20
         history.append(f"| {case.replace('+', '/')}: {int(count):,} commits | {ms(log)} | {ms(ours)} | {ours / log:.2f}x "
                        f"| {rss_mb:.1f} MB (bound {bound:.0f}) | {largest_mb:.2f} MB |")
-print(f"medians of {sys.argv[2]} runs ({sys.argv[3]} for small and tiny) in {sys.argv[4]} rounds, same run")
+print(f"medians of {sys.argv[2]} runs ({sys.argv[3]} for small, dense and tiny) in {sys.argv[4]} rounds, same run")
 print()
 print("| case | `diff --quiet` | `diff > /dev/null` | tokenguard | vs quiet | vs diff | peak RSS | largest blob |")
 print("|---|---|---|---|---|---|---|---|")

@@ -17,6 +17,8 @@ pub mod examples;
 pub mod filter;
 /// Gitignore-like path globs for path allowlists.
 pub mod glob;
+/// The prefilter's automaton for big changes: one DFA over every keyword, case folded.
+pub mod keyword_dfa;
 /// Line numbers a change adds to a blob, and line arithmetic over bytes.
 pub mod lines;
 /// Which cell, output and line of a Jupyter notebook a byte is in.

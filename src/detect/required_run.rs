@@ -37,6 +37,17 @@ pub struct ClassRuns<'t> {
 }
 
 impl<'t> ClassRuns<'t> {
+    /// The runs of `run`'s class in `text` when some rule had them listed already, at least
+    /// as long as `run` needs.
+    fn known(&self, run: &RequiredRun, text: &[u8]) -> Option<&[Range<usize>]> {
+        if !self.text.is_some_and(|seen| std::ptr::eq(seen, text)) {
+            return None;
+        }
+        (self.found.iter())
+            .find(|(members, length, _)| *members == run.members && *length <= run.length)
+            .map(|(_, _, found)| found.as_slice())
+    }
+
     fn of(&mut self, run: &RequiredRun, text: &'t [u8]) -> &[Range<usize>] {
         if !self.text.is_some_and(|seen| std::ptr::eq(seen, text)) {
             self.text = Some(text);
@@ -107,11 +118,14 @@ impl RequiredRun {
     /// from its start finds what one search over the whole text finds.
     fn regions<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Regions {
         let Some(reach) = self.reach else {
-            return if self.is_in(text) {
-                Regions::Whole
-            } else {
-                Regions::None
+            // Runs another rule already listed answer at once; else the first run will do (in
+            // code, the generated rules' value class has one within a few lines, while
+            // listing them all crossed the whole text).
+            let holds = match runs.known(self, text) {
+                Some(found) => found.iter().any(|run| run.len() >= self.length),
+                None => self.is_in(text),
             };
+            return if holds { Regions::Whole } else { Regions::None };
         };
         let mut windows: Vec<Range<usize>> = Vec::new();
         for run in runs.of(self, text) {

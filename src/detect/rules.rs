@@ -133,7 +133,7 @@ impl Rule {
                 .literal_groups
                 .get_or_init(|| LiteralGroup::of(self.spec.literals.iter().map(String::as_str)))
                 .iter()
-                .any(|group| group.is_in(lower))
+                .any(|group| group.is_in(lower, self.spec.value_after_literal))
     }
 
     /// The regex's matches in `text`, the same as one search over all of it finds. A rule
@@ -202,8 +202,8 @@ impl Rule {
 #[derive(Debug, Clone)]
 struct LiteralGroup {
     first: Finder<'static>,
-    /// Per literal, its words after the first.
-    rests: Vec<Vec<Vec<u8>>>,
+    /// Per literal, its words after the first, and whether it is a call (ends in `(`).
+    rests: Vec<(Vec<Vec<u8>>, bool)>,
 }
 
 impl LiteralGroup {
@@ -212,7 +212,7 @@ impl LiteralGroup {
         for literal in literals {
             let mut words = literal.split('_').map(|w| w.as_bytes().to_vec());
             let first = words.next().unwrap_or_default();
-            let rest: Vec<Vec<u8>> = words.collect();
+            let rest = (words.collect(), literal.ends_with('('));
             match groups
                 .iter_mut()
                 .find(|g| g.first.needle() == first.as_slice())
@@ -227,19 +227,23 @@ impl LiteralGroup {
         groups
     }
 
-    fn is_in(&self, lower: &[u8]) -> bool {
+    /// Whether `lower` holds one of the literals, followed by `value` value bytes in a row
+    /// (see [`RuleSpec::value_after_literal`]; 0: nothing needs to follow).
+    fn is_in(&self, lower: &[u8], value: usize) -> bool {
         let length = self.first.needle().len();
         self.first.find_iter(lower).any(|at| {
-            self.rests
-                .iter()
-                .any(|rest| words_follow(lower, at + length, rest))
+            self.rests.iter().any(|(rest, call)| {
+                words_follow(lower, at + length, rest)
+                    .is_some_and(|end| value == 0 || value_follows(&lower[end..], value, *call))
+            })
         })
     }
 }
 
-/// Whether `rest`'s words follow from `next` on, with nothing or one of `_ . -` before each.
-fn words_follow(lower: &[u8], mut next: usize, rest: &[Vec<u8>]) -> bool {
-    rest.iter().all(|word| {
+/// Where `rest`'s words end, if they follow from `next` on, with nothing or one of `_ . -`
+/// before each.
+fn words_follow(lower: &[u8], mut next: usize, rest: &[Vec<u8>]) -> Option<usize> {
+    for word in rest {
         if lower
             .get(next)
             .is_some_and(|b| matches!(b, b'_' | b'.' | b'-'))
@@ -247,10 +251,32 @@ fn words_follow(lower: &[u8], mut next: usize, rest: &[Vec<u8>]) -> bool {
         {
             next += 1;
         }
-        let found = lower.get(next..).is_some_and(|tail| tail.starts_with(word));
+        if !lower.get(next..).is_some_and(|tail| tail.starts_with(word)) {
+            return None;
+        }
         next += word.len();
-        found
-    })
+    }
+    Some(next)
+}
+
+/// Whether `text` holds `value` bytes of `[a-z0-9_.+=-]` in a row before its first
+/// parenthesis, and, unless `call`, before its first line break.
+fn value_follows(text: &[u8], value: usize, call: bool) -> bool {
+    let mut run = 0;
+    for &byte in text {
+        match byte {
+            b'(' | b')' => return false,
+            b'\n' if !call => return false,
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' | b'+' | b'=' => {
+                run += 1;
+                if run == value {
+                    return true;
+                }
+            }
+            _ => run = 0,
+        }
+    }
+    false
 }
 
 fn build_regex(pattern: &str) -> std::result::Result<Regex, regex::Error> {
@@ -712,14 +738,14 @@ mod tests {
     }
 
     fn holds_literal(lower: &[u8], literal: &str) -> bool {
-        LiteralGroup::of([literal])[0].is_in(lower)
+        LiteralGroup::of([literal])[0].is_in(lower, 0)
     }
 
     #[test]
     fn literals_sharing_a_first_word_are_one_search_that_finds_each() {
         let groups = LiteralGroup::of(["openai_api_key", "openai_key", "openai(", "azure_openai"]);
         assert_eq!(groups.len(), 3, "openai, openai( and azure");
-        let holds = |text: &str| groups.iter().any(|g| g.is_in(text.as_bytes()));
+        let holds = |text: &str| groups.iter().any(|g| g.is_in(text.as_bytes(), 0));
         for text in ["x openai_key=", "openai.api-key", "openai(", "azure-openai"] {
             assert!(holds(text), "{text}");
         }

@@ -536,13 +536,16 @@ impl Scanner {
         let masked = decode::mask_escapes(text);
         let mut spans = Vec::new();
         let mut literal_text = LiteralText::default();
+        let mut class_runs = ClassRuns::default();
         for index in candidates.iter() {
             let rule = self.rules.at(index);
             if !literal_text.allows(rule, &masked) {
                 continue;
             }
             let mut file_context = None;
-            for caps in rule.regex().captures_iter(&masked) {
+            // As the scan finds them: a path that names a vendor compiles no regex for it
+            // unless it holds the run every match needs.
+            for caps in rule.captures(&masked, &mut class_runs) {
                 let Some(secret) = caps.get(1) else { continue };
                 let (start, end) = (secret.start(), secret.end());
                 if self

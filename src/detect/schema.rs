@@ -359,6 +359,13 @@ pub struct RuleSpec {
     /// is neither compiled nor run for a text that holds none. Empty: no check.
     #[serde(default)]
     pub literals: Vec<String>,
+    /// Bytes of `[A-Za-z0-9_.+=-]` in a row that every match holds after one of its
+    /// `literals`: before the next line break or parenthesis, or after a literal ending in `(`
+    /// (a call), before the next parenthesis. The generated rules' names are all over clean
+    /// code (`os.environ["OPENAI_API_KEY"]`); without a value after them, their regexes are
+    /// neither compiled nor run. 0: no such check.
+    #[serde(default)]
+    pub value_after_literal: usize,
     pub regex: Lazy<String>,
     pub context: Option<ContextSpec>,
     /// Where the format comes from: vendor docs, SDK source, or a scanner's rule.

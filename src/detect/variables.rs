@@ -14,6 +14,8 @@ use crate::detect::schema::{
 /// (`hexgrad/Kokoro-82M`) passed next to a variable name is no key, and keys with `/` in them
 /// (AWS secrets) have rules of their own.
 const VALUE: &str = r#"([A-Za-z0-9_\-.+=]{16,256})(?:[\\"'`,;#})\]\s]|$)"#;
+/// The fewest characters [`VALUE`] matches: what [`RuleSpec::value_after_literal`] asks for.
+const VALUE_MIN: usize = 16;
 
 /// After a variable name: an optional closing quote or bracket (`"X":`, `["X"] =`), then an
 /// assignment in any of the usual syntaxes (`=`, `:`, `:=`, `=>`, a typed declaration, the
@@ -118,6 +120,7 @@ fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
         fallback: true,
         keywords,
         literals,
+        value_after_literal: VALUE_MIN,
         regex: regex.into(),
         context: None,
         sources: vec![provider.docs.to_string()].into(),
@@ -403,6 +406,57 @@ mod tests {
             let generated = set.get(&rule_id(key)).is_some();
             let expected = provider.variable_rule && !provider.env_vars.is_empty();
             assert_eq!(generated, expected, "{key}");
+        }
+    }
+
+    /// Names read from the environment, named in strings and passed on (issue 34's clean
+    /// lines) give no generated rule a value to match, so none is compiled; the same names
+    /// with a literal assigned, passed as a flag or to an SDK call do.
+    #[test]
+    fn names_without_a_value_after_them_rule_out_the_regex() {
+        let set = crate::detect::rules::RuleSet::builtin().unwrap();
+        let rule = |provider: &str| {
+            let id = rule_id(provider);
+            set.get(&id).unwrap()
+        };
+        let value = "a1b2c3d4e5f6g7h8i9j0";
+        // `may_match` reads the text lowercased, as the scanner hands it over.
+        let may_match = |provider: &str, text: &str| {
+            rule(provider).may_match(text.to_ascii_lowercase().as_bytes())
+        };
+        let clean = [
+            (
+                "huggingface",
+                "HF_TOKEN_ENV = \"HF_TOKEN\"\nclient = InferenceClient(token=hf_token)",
+            ),
+            (
+                "anthropic",
+                "ANTHROPIC_KEY_VAR = \"ANTHROPIC_API_KEY\"\nllm = Anthropic(api_key=key)",
+            ),
+            (
+                "replicate",
+                "api_token = os.environ.get(\"REPLICATE_API_TOKEN\", \"\")",
+            ),
+            (
+                "openai",
+                "key = os.environ[\"OPENAI_API_KEY\"]\n# a long comment line after it",
+            ),
+        ];
+        for (provider, text) in clean {
+            assert!(!may_match(provider, text), "{text}");
+        }
+        let with_values = [
+            ("huggingface", format!("HF_TOKEN = \"{value}\"")),
+            (
+                "anthropic",
+                format!("llm = Anthropic(\n  api_key=\"{value}\")"),
+            ),
+            ("replicate", format!("--replicate-api-token {value}")),
+            ("openai", format!("x = 1\nopenai_api_key: {value}\n")),
+        ];
+        for (provider, text) in with_values {
+            assert!(may_match(provider, &text), "{text}");
+            assert!(rule(provider).regex().is_match(text.as_bytes()), "{text}");
         }
     }
 }

@@ -1,0 +1,267 @@
+//! The prefilter's automaton for big changes: an Aho-Corasick DFA over every keyword, with
+//! ASCII case folded into its byte classes, walked over two halves of a text at once.
+//!
+//! Why not the aho-corasick crate: its overlapping search (the only one that reports every
+//! keyword) goes through a generic loop at about 10 cycles a byte, and needed the text
+//! lowercased into a buffer first. Here a byte costs two loads and a compare; the walk is
+//! bound by the latency of those loads, so two independent walks (the two halves) run in the
+//! time of one. Every keyword is a pattern, the long ones too, so a match needs no second look
+//! at the text.
+
+/// The automaton. A state is the offset of its row in `next` (row length `stride`), so that a
+/// step is one addition and one load.
+#[derive(Debug, Clone)]
+pub struct KeywordDfa {
+    /// Byte -> column; upper-case ASCII shares its lower-case letter's column.
+    classes: [u8; 256],
+    stride: usize,
+    next: Vec<u32>,
+    /// States below this end at least one keyword (match states are numbered first).
+    match_below: u32,
+    /// Per match state (its row number): the keywords that end there.
+    ends: Vec<Vec<u32>>,
+    start: u32,
+    /// Bytes of the longest keyword: how far each quarter's walk goes into the next one.
+    longest: usize,
+}
+
+/// Below this, one walk: four would not pay for the bytes the quarters share.
+const WALKS_FROM: usize = 512;
+
+impl KeywordDfa {
+    /// An automaton reporting each of `keywords` (lowercase, non-empty) by its index.
+    pub fn new(keywords: &[String]) -> KeywordDfa {
+        let classes = byte_classes(keywords);
+        let stride = usize::from(classes.iter().copied().max().unwrap_or(0)) + 1;
+        let trie = Trie::new(keywords, &classes, stride);
+        let (next, ends, start) = trie.into_dfa(stride);
+        KeywordDfa {
+            classes,
+            stride,
+            match_below: (ends.len() * stride) as u32,
+            next,
+            ends,
+            start,
+            longest: keywords.iter().map(String::len).max().unwrap_or(0),
+        }
+    }
+
+    /// Calls `found` with the index of each keyword occurrence in `haystack` (ASCII case
+    /// insensitively); a keyword may be reported more than once.
+    pub fn search(&self, haystack: &[u8], mut found: impl FnMut(u32)) {
+        let mut report = |state: u32| {
+            for &keyword in &self.ends[state as usize / self.stride] {
+                found(keyword);
+            }
+        };
+        if haystack.len() < WALKS_FROM.max(4 * self.longest) {
+            self.walk(self.start, haystack, &mut report);
+            return;
+        }
+        // Each quarter starts afresh; the walk of the one before goes on until every keyword
+        // that starts in it has ended.
+        let quarter = haystack.len() / 4;
+        let (first, rest) = haystack.split_at(quarter);
+        let (second, rest) = rest.split_at(quarter);
+        let (third, fourth) = rest.split_at(quarter);
+        // Four locals, not an array: an array went through the stack at every byte.
+        let (mut a, mut b, mut c, mut d) = (self.start, self.start, self.start, self.start);
+        for (((&w, &x), &y), &z) in first.iter().zip(second).zip(third).zip(fourth) {
+            a = self.step(a, w);
+            b = self.step(b, x);
+            c = self.step(c, y);
+            d = self.step(d, z);
+            if a.min(b).min(c.min(d)) < self.match_below {
+                for state in [a, b, c, d] {
+                    if state < self.match_below {
+                        report(state);
+                    }
+                }
+            }
+        }
+        let overlap = self.longest.saturating_sub(1).min(quarter);
+        self.walk(a, &second[..overlap], &mut report);
+        self.walk(b, &third[..overlap], &mut report);
+        self.walk(c, &fourth[..overlap], &mut report);
+        self.walk(d, &fourth[quarter..], &mut report);
+    }
+
+    fn walk(&self, mut state: u32, text: &[u8], report: &mut impl FnMut(u32)) {
+        for &byte in text {
+            state = self.step(state, byte);
+            if state < self.match_below {
+                report(state);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn step(&self, state: u32, byte: u8) -> u32 {
+        self.next[state as usize + usize::from(self.classes[usize::from(byte)])]
+    }
+}
+
+/// A column per byte that occurs in a keyword (upper case folded onto lower), column 0 for
+/// every other byte: a few dozen columns instead of 256.
+fn byte_classes(keywords: &[String]) -> [u8; 256] {
+    let mut classes = [0u8; 256];
+    let mut columns = 0u8;
+    for keyword in keywords {
+        for &byte in keyword.as_bytes() {
+            if classes[usize::from(byte)] == 0 {
+                columns += 1;
+                classes[usize::from(byte)] = columns;
+            }
+        }
+    }
+    for upper in b'A'..=b'Z' {
+        classes[usize::from(upper)] = classes[usize::from(upper.to_ascii_lowercase())];
+    }
+    classes
+}
+
+/// The keywords' trie, in columns.
+struct Trie {
+    /// Per node, its children by column (`NONE` where there is none).
+    children: Vec<Vec<u32>>,
+    /// Per node, the keywords that end exactly there.
+    ends: Vec<Vec<u32>>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Trie {
+    fn new(keywords: &[String], classes: &[u8; 256], stride: usize) -> Trie {
+        let mut trie = Trie {
+            children: vec![vec![NONE; stride]],
+            ends: vec![Vec::new()],
+        };
+        for (index, keyword) in keywords.iter().enumerate() {
+            let mut node = 0;
+            for &byte in keyword.as_bytes() {
+                let column = usize::from(classes[usize::from(byte)]);
+                node = match trie.children[node][column] {
+                    NONE => {
+                        trie.children.push(vec![NONE; stride]);
+                        trie.ends.push(Vec::new());
+                        let child = trie.children.len() - 1;
+                        trie.children[node][column] = child as u32;
+                        child
+                    }
+                    child => child as usize,
+                };
+            }
+            trie.ends[node].push(index as u32);
+        }
+        trie
+    }
+
+    /// The DFA: every node's transitions filled in from its failure link (breadth first, so
+    /// the link's row is complete first), each node's keywords joined by its link's, then the
+    /// nodes renumbered match states first and premultiplied by `stride`. Returns the table,
+    /// the keywords per match state and the start state.
+    fn into_dfa(self, stride: usize) -> (Vec<u32>, Vec<Vec<u32>>, u32) {
+        debug_assert!(self.children.iter().all(|row| row.len() == stride));
+        let Trie {
+            children: mut next,
+            mut ends,
+        } = self;
+        let nodes = next.len();
+        let mut fail = vec![0u32; nodes];
+        let mut queue = std::collections::VecDeque::new();
+        for slot in next[0].iter_mut() {
+            match *slot {
+                NONE => *slot = 0,
+                child => queue.push_back(child),
+            }
+        }
+        while let Some(node) = queue.pop_front() {
+            let node = node as usize;
+            let link = fail[node] as usize;
+            let inherited = ends[link].clone();
+            ends[node].extend(inherited);
+            let link_row = next[link].clone();
+            for (slot, &from_link) in next[node].iter_mut().zip(&link_row) {
+                match *slot {
+                    NONE => *slot = from_link,
+                    child => {
+                        fail[child as usize] = from_link;
+                        queue.push_back(child);
+                    }
+                }
+            }
+        }
+        // Renumber: match states first.
+        let mut order: Vec<usize> = (0..nodes).filter(|&n| !ends[n].is_empty()).collect();
+        let matches = order.len();
+        order.extend((0..nodes).filter(|&n| ends[n].is_empty()));
+        let mut id = vec![0u32; nodes];
+        for (new, &old) in order.iter().enumerate() {
+            id[old] = (new * stride) as u32;
+        }
+        let table = order
+            .iter()
+            .flat_map(|&old| next[old].iter().map(|&to| id[to as usize]))
+            .collect();
+        let match_ends = order[..matches]
+            .iter()
+            .map(|&old| std::mem::take(&mut ends[old]))
+            .collect();
+        (table, match_ends, id[0])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(keywords: &[&str], text: &str) -> Vec<u32> {
+        let keywords: Vec<String> = keywords.iter().map(|k| k.to_string()).collect();
+        let dfa = KeywordDfa::new(&keywords);
+        let mut got = Vec::new();
+        dfa.search(text.as_bytes(), |k| got.push(k));
+        got.sort_unstable();
+        got.dedup();
+        got
+    }
+
+    #[test]
+    fn every_keyword_in_any_case_overlapping_ones_too() {
+        let keywords = [
+            "sk-",
+            "sk-ant-",
+            "ant-api",
+            "abase",
+            "baseten",
+            "key",
+            "api_key_key",
+        ];
+        assert_eq!(found(&keywords, "x SK-Ant-api03"), [0, 1, 2]);
+        assert_eq!(found(&keywords, "abaseten"), [3, 4]);
+        assert_eq!(found(&keywords, "my_api_key_KEY"), [5, 6]);
+        assert_eq!(found(&keywords, "nothing here"), Vec::<u32>::new());
+        assert_eq!(found(&keywords, ""), Vec::<u32>::new());
+    }
+
+    /// Four walks: a keyword on either side of where one quarter ends, across it, and at
+    /// both ends of the text.
+    #[test]
+    fn the_quarters_miss_nothing_where_they_meet() {
+        let keywords = ["wandb_v1_", "r8_", "hf_"];
+        for length in [WALKS_FROM, WALKS_FROM + 3, 3 * WALKS_FROM + 7] {
+            let quarter = length / 4;
+            for (index, keyword) in keywords.iter().enumerate() {
+                let mut places = vec![0, length - keyword.len()];
+                for seam in [quarter, 2 * quarter, 3 * quarter] {
+                    places.extend(seam - keyword.len() - 1..seam + 2);
+                }
+                for at in places {
+                    let mut text = vec![b'.'; length];
+                    text[at..at + keyword.len()].copy_from_slice(keyword.as_bytes());
+                    let text = String::from_utf8(text).unwrap();
+                    assert_eq!(found(&keywords, &text), [index as u32], "{keyword} at {at}");
+                }
+            }
+        }
+    }
+}
