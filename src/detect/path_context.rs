@@ -3,7 +3,9 @@
 //! its text. Only rules that ask for context take it from the path, and only from whole words
 //! of it, so `examples/` is no context for a provider called `exa`. The scanner applies it on
 //! top of the content's own scan: what a blob holds is still decided by its bytes alone, and
-//! a path only adds the rules it names.
+//! a path only adds the rules it names. The path stands in for the provider's name only: the
+//! line itself must still call the value a credential (`api_key =`, `Bearer`), or every id
+//! in a provider's own package would be its key.
 
 use crate::detect::prefilter::RuleMask;
 use crate::detect::rules::RuleSet;
@@ -46,6 +48,40 @@ impl ProviderNames {
         }
         named
     }
+}
+
+/// Words that call a value on their line a credential: an assignment's name (`api_key`,
+/// `WANDB_TOKEN`), a header (`Authorization`) or a scheme (`Bearer`).
+const CREDENTIAL_WORDS: &[&str] = &[
+    "key",
+    "keys",
+    "apikey",
+    "token",
+    "tokens",
+    "secret",
+    "secrets",
+    "bearer",
+    "auth",
+    "authorization",
+    "password",
+    "passwd",
+    "pwd",
+    "credential",
+    "credentials",
+];
+
+/// True when the line holding `start`, before it, names a credential by one of
+/// [`CREDENTIAL_WORDS`] (also as a word's end: `apiKey`, `authtoken`). An id in a docstring
+/// (`invite_id="..."`) or a pin (`revision = "..."`) is none, whatever the path.
+pub fn credential_named_before(text: &[u8], start: usize) -> bool {
+    let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |at| at + 1);
+    let before = String::from_utf8_lossy(&text[line_start..start]);
+    words(&before).iter().any(|word| {
+        CREDENTIAL_WORDS.contains(&word.as_str())
+            || ["apikey", "token", "secret", "password"]
+                .iter()
+                .any(|end| word.ends_with(end))
+    })
 }
 
 /// The words of a path or key, lower-cased: split at every byte that is not a letter or digit
@@ -104,5 +140,19 @@ mod tests {
         assert!(named("src/app.py").is_empty());
         // A word that merely starts like a provider's name is not it.
         assert!(named("examples/wandbx/basetens.py").is_empty());
+    }
+
+    #[test]
+    fn only_a_line_that_names_a_credential_takes_context_from_the_path() {
+        let named = |line: &str| credential_named_before(line.as_bytes(), line.find('<').unwrap());
+        assert!(named(
+            "x = 1\nreq.Header.Set(\"Authorization\", \"Bearer <v>\")"
+        ));
+        assert!(named("api_key = \"<v>\""));
+        assert!(named("client = Pinecone(apiKey=\"<v>\")"));
+        assert!(named("WANDB_AUTHTOKEN=<v>"));
+        assert!(!named("api_key = 1\n    invite_id=\"<v>\","));
+        assert!(!named("revision = \"<v>\""));
+        assert!(!named("checksum_md5 = \"<v>\"  # api_key"));
     }
 }

@@ -9,7 +9,7 @@ use crate::detect::decode::{self, View};
 use crate::detect::directive;
 use crate::detect::filter::{self, Rejection};
 use crate::detect::lines::{AddedLines, LineCursor, line_bounds, previous_line};
-use crate::detect::path_context::ProviderNames;
+use crate::detect::path_context::{self, ProviderNames};
 use crate::detect::policy::Policy;
 use crate::detect::prefilter::{Prefilter, RuleMask};
 use crate::detect::required_run::ClassRuns;
@@ -408,7 +408,9 @@ impl Scanner {
             let Span { start: vs, end: ve } = raw.view_span;
             match self.reject(rule, text, vs, ve, blob, &mut file_context[raw.rule]) {
                 None => {}
-                Some(Rejection::NoContext) if named.is_some_and(|n| n.contains(raw.rule)) => {}
+                Some(Rejection::NoContext)
+                    if named.is_some_and(|n| n.contains(raw.rule))
+                        && path_context::credential_named_before(text, vs) => {}
                 Some(_) => continue,
             }
             let (line, line_start) = cursor.advance(content, raw.span.start);

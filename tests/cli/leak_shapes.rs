@@ -182,6 +182,35 @@ fn a_blob_clean_under_one_name_is_found_under_a_name_that_gives_context() {
     );
 }
 
+/// A path names the provider, not the credential: in a provider's own package, an id in a
+/// docstring, a pinned revision or a checksum is no key; the line must still call the value
+/// one (`api_key =`), as a real key's line does.
+#[test]
+fn a_path_that_names_a_provider_does_not_make_every_id_its_key() {
+    let uuid = generated("[hex:8]-[hex:4]-[hex:4]-[hex:4]-[hex:12]", 25);
+    let sha = generated("[hex:40]", 26);
+    let md5 = generated("[hex:32]", 27);
+    let repo = TestRepo::new();
+    repo.add(
+        "pinecone/admin/invites.py",
+        format!(
+            "def delete(invite_id):\n    \"\"\"Example:\n\n        admin.delete(\n            invite_id=\"{uuid}\",\n        )\n    \"\"\"\n"
+        ),
+    );
+    repo.add("wandb/pins.py", format!("revision = \"{sha}\"\n"));
+    repo.add("datadog/pins.py", format!("checksum_md5 = \"{md5}\"\n"));
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+
+    let keyed = TestRepo::new();
+    keyed.add("pinecone/config.py", format!("api_key = \"{uuid}\"\n"));
+    let found = findings(&keyed.scan_json());
+    assert!(
+        (found.iter()).any(|f| f.0 == "pinecone-legacy-api-key" && f.1 == "pinecone/config.py"),
+        "{found:?}"
+    );
+}
+
 /// A literal assigned to a settings attribute an SDK documents for its key is that
 /// provider's credential (`sdk_args` entries written `module.attribute =`); a comparison or
 /// a reference is not.
