@@ -211,6 +211,43 @@ fn a_path_that_names_a_provider_does_not_make_every_id_its_key() {
     );
 }
 
+/// A stretch of letters and digits inside base64 (an image in a test, bounded by `/` and
+/// `+`) is not a prefix-less key, even next to the provider's name; the same value as a
+/// word of its own is.
+#[test]
+fn a_stretch_inside_base64_is_no_prefixless_key() {
+    let cases = [
+        ("mistral", "[alnum:32]", "mistral-api-key"),
+        ("cohere", "[alnum:40]", "cohere-api-key"),
+        ("clarifai", "[alnum:32]", "clarifai-pat"),
+        ("aliyun", "[alnum:30]", "alibaba-access-key-secret"),
+    ];
+    let repo = TestRepo::new();
+    let keyed = TestRepo::new();
+    for (seed, (word, shape, _)) in (30..).zip(cases) {
+        let run = |at: u64| crate::fixture::token(shape, seed * 10 + at);
+        let blob = format!("/9j/{}/{}+{}+{}/AA==", run(1), run(2), run(3), run(4));
+        repo.add(
+            &format!("{word}_images.py"),
+            format!("# fixtures of the {word} tests\nIMAGE = \"{blob}\"\n"),
+        );
+        keyed.add(
+            &format!("{word}_client.py"),
+            format!("# {word}\nkey = \"{}\"\n", run(5)),
+        );
+    }
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let found = findings(&keyed.scan_json());
+    for (word, _, rule) in cases {
+        let path = format!("{word}_client.py");
+        assert!(
+            found.iter().any(|f| f.0 == rule && f.1 == path),
+            "{rule} in {path}: {found:?}"
+        );
+    }
+}
+
 /// A literal assigned to a settings attribute an SDK documents for its key is that
 /// provider's credential (`sdk_args` entries written `module.attribute =`); a comparison or
 /// a reference is not.
