@@ -248,6 +248,49 @@ fn a_stretch_inside_base64_is_no_prefixless_key() {
     }
 }
 
+/// The bare password fallback passes documentation fillers: rotation how-tos
+/// (`new` + `Root` + `Password` + digits), filler words spelt with digits for letters, and a
+/// Kubernetes Secret holding base64 of a word. A random password, plain or in base64, is
+/// still found.
+#[test]
+fn documented_password_fillers_are_no_password_literals() {
+    use crate::decoding::base64;
+    let fillers = [
+        format!("new{}Password123", "Root"),
+        format!("new{}Password123", "Replication"),
+        format!("My{}Passw0rd", "Strong"),
+        format!("p@ssw{}rd", 0),
+        format!("hunter{}", 2222),
+    ];
+    let mut text = String::new();
+    for value in &fillers {
+        text.push_str(&format!("rootPassword: \"{value}\"\n"));
+    }
+    text.push_str(&format!(
+        "postgresql-password: \"{}\"\n",
+        base64(b"postgres")
+    ));
+    let repo = TestRepo::new();
+    repo.add("README.md", &text);
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+
+    let random = crate::fixture::token("[alnum:10]", 28);
+    let real = TestRepo::new();
+    real.add("lab.yaml", format!("password: \"{random}\"\n"));
+    real.add(
+        "secret.yaml",
+        format!("data:\n  password: \"{}\"\n", base64(random.as_bytes())),
+    );
+    let found = findings(&real.scan_json());
+    for path in ["lab.yaml", "secret.yaml"] {
+        assert!(
+            (found.iter()).any(|f| f.0 == "generic-password-literal" && f.1 == path),
+            "{path}: {found:?}"
+        );
+    }
+}
+
 /// A literal assigned to a settings attribute an SDK documents for its key is that
 /// provider's credential (`sdk_args` entries written `module.attribute =`); a comparison or
 /// a reference is not.
