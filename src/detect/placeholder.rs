@@ -84,7 +84,7 @@ pub fn is_placeholder(
 
 /// `secret` with the letters that people write as digits or symbols spelt out again
 /// (`p@55w0rd` -> `password`, `Str0ng` -> `strong`); `None` when it has none. A digit is a
-/// letter only between two letters: `123` and a random value's `o00` stay digits.
+/// letter only between two letters (or `@`, `$`): `123` and a random value's `o00` stay digits.
 pub fn undo_digits_for_letters(secret: &[u8]) -> Option<Vec<u8>> {
     let letter = |b: u8| match b {
         b'@' | b'4' => Some(b'a'),
@@ -95,7 +95,8 @@ pub fn undo_digits_for_letters(secret: &[u8]) -> Option<Vec<u8>> {
         b'7' => Some(b't'),
         _ => None,
     };
-    let is_letter = |at: Option<&u8>| at.is_some_and(u8::is_ascii_alphabetic);
+    let is_letter =
+        |at: Option<&u8>| at.is_some_and(|b| b.is_ascii_alphabetic() || b"@$".contains(b));
     let mut changed = false;
     let plain = (secret.iter().enumerate())
         .map(|(at, &b)| {
@@ -114,7 +115,8 @@ pub fn undo_digits_for_letters(secret: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The text `secret` encodes when it is canonical base64 (whole groups of four) of printable
-/// ASCII (`cG9zdGdyZXM=` -> `postgres`); `None` for anything else, a random value included.
+/// ASCII, a final line end aside (`cG9zdGdyZXM=` -> `postgres`); `None` for anything else, a
+/// random value included.
 pub fn base64_text(secret: &[u8]) -> Option<Vec<u8>> {
     let body = secret
         .strip_suffix(b"==")
@@ -124,7 +126,11 @@ pub fn base64_text(secret: &[u8]) -> Option<Vec<u8>> {
     if secret.len() < 8 || !secret.len().is_multiple_of(4) || !body.iter().all(alphabet) {
         return None;
     }
-    let decoded = crate::detect::decode::decode_base64(body);
+    let mut decoded = crate::detect::decode::decode_base64(body);
+    // `echo postgres | base64` encodes the line's end too.
+    while decoded.last().is_some_and(|b| matches!(b, b'\n' | b'\r')) {
+        decoded.pop();
+    }
     (!decoded.is_empty() && decoded.iter().all(|b| (0x20..=0x7E).contains(b))).then_some(decoded)
 }
 

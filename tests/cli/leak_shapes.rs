@@ -260,6 +260,7 @@ fn documented_password_fillers_are_no_password_literals() {
         format!("new{}Password123", "Replication"),
         format!("My{}Passw0rd", "Strong"),
         format!("p@ssw{}rd", 0),
+        format!("p@5sw{}rd", 0),
         format!("hunter{}", 2222),
     ];
     let mut text = String::new();
@@ -270,6 +271,8 @@ fn documented_password_fillers_are_no_password_literals() {
         "postgresql-password: \"{}\"\n",
         base64(b"postgres")
     ));
+    // `echo postgres | base64`: the line end is encoded too.
+    text.push_str(&format!("password: \"{}\"\n", base64(b"postgres\n")));
     let repo = TestRepo::new();
     repo.add("README.md", &text);
     let run = repo.commit(&[]);
