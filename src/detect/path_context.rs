@@ -3,12 +3,14 @@
 //! its text. Only rules that ask for context take it from the path, and only from whole words
 //! of it, so `examples/` is no context for a provider called `exa`. The scanner applies it on
 //! top of the content's own scan: what a blob holds is still decided by its bytes alone, and
-//! a path only adds the rules it names. The path stands in for the provider's name only: the
-//! line itself must still call the value a credential (`api_key =`, `Bearer`), or every id
-//! in a provider's own package would be its key.
+//! a path only adds the rules it names. The path stands in for the provider's name only: for
+//! a token without a prefix of its own, the line must still call the value a credential
+//! (`api_key =`, `Bearer`), or every id in a provider's own package would be its key.
 
 use crate::detect::prefilter::RuleMask;
 use crate::detect::rules::RuleSet;
+use crate::detect::schema::RuleSpec;
+use crate::detect::shape::Shape;
 
 /// The rules that take context from a path: each rule with a context requirement, with the
 /// words of its provider's key (`azure_openai` -> `azure`, `openai`).
@@ -16,6 +18,9 @@ use crate::detect::rules::RuleSet;
 pub struct ProviderNames {
     rules: usize,
     by_rule: Vec<(usize, Vec<String>)>,
+    /// Per rule: its tokens start with a fixed prefix (`ion_`), so the token names itself and
+    /// the path alone is context enough.
+    prefixed: Vec<bool>,
 }
 
 impl ProviderNames {
@@ -25,10 +30,22 @@ impl ProviderNames {
             .map(|(index, rule)| (index, words(&rule.spec().provider)))
             .filter(|(_, words)| !words.is_empty())
             .collect();
+        let prefixed = rules
+            .iter()
+            .map(|rule| starts_with_prefix(rule.spec()))
+            .collect();
         ProviderNames {
             rules: rules.len(),
             by_rule,
+            prefixed,
         }
+    }
+
+    /// True when the path's name is context for `rule`'s match at `start` of `text`: its
+    /// token has a prefix of its own, or its line calls it a credential
+    /// ([`credential_named_before`]); a bare id (a UUID, hex) needs the line.
+    pub fn gives_context(&self, rule: usize, text: &[u8], start: usize) -> bool {
+        self.prefixed.get(rule).copied().unwrap_or(false) || credential_named_before(text, start)
     }
 
     /// The rules whose provider `path` names by a run of its words; `None` when it names none
@@ -48,6 +65,16 @@ impl ProviderNames {
         }
         named
     }
+}
+
+/// True when the rule's example shape opens with fixed text of two characters or more
+/// (`ion_[alnum:42]`), not with random ones (`[hex:8]-[hex:4]...`).
+fn starts_with_prefix(spec: &RuleSpec) -> bool {
+    let Some(shape) = (spec.examples.as_ref()).and_then(|e| Shape::parse(&e.shape).ok()) else {
+        return false;
+    };
+    let first = shape.literals().next().unwrap_or_default();
+    first.len() >= 2 && shape.generate(0).token.starts_with(first)
 }
 
 /// Words that call a value on their line a credential: an assignment's name (`api_key`,

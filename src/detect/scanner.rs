@@ -9,7 +9,7 @@ use crate::detect::decode::{self, View};
 use crate::detect::directive;
 use crate::detect::filter::{self, Rejection};
 use crate::detect::lines::{AddedLines, LineCursor, line_bounds, previous_line};
-use crate::detect::path_context::{self, ProviderNames};
+use crate::detect::path_context::ProviderNames;
 use crate::detect::policy::Policy;
 use crate::detect::prefilter::{Prefilter, RuleMask};
 use crate::detect::required_run::ClassRuns;
@@ -410,7 +410,8 @@ impl Scanner {
                 None => {}
                 Some(Rejection::NoContext)
                     if named.is_some_and(|n| n.contains(raw.rule))
-                        && path_context::credential_named_before(text, vs) => {}
+                        && (self.path_names.get())
+                            .is_some_and(|names| names.gives_context(raw.rule, text, vs)) => {}
                 Some(_) => continue,
             }
             let (line, line_start) = cursor.advance(content, raw.span.start);

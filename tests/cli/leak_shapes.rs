@@ -204,11 +204,19 @@ fn a_path_that_names_a_provider_does_not_make_every_id_its_key() {
 
     let keyed = TestRepo::new();
     keyed.add("pinecone/config.py", format!("api_key = \"{uuid}\"\n"));
+    // A token with a prefix of its own needs no more than the path.
+    let ionic = crate::fixture::token("ion_[alnum:42]", 29);
+    keyed.add("deploy/ionic/token.txt", format!("{ionic}\n"));
     let found = findings(&keyed.scan_json());
-    assert!(
-        (found.iter()).any(|f| f.0 == "pinecone-legacy-api-key" && f.1 == "pinecone/config.py"),
-        "{found:?}"
-    );
+    for (rule, path) in [
+        ("pinecone-legacy-api-key", "pinecone/config.py"),
+        ("ionic-token", "deploy/ionic/token.txt"),
+    ] {
+        assert!(
+            found.iter().any(|f| f.0 == rule && f.1 == path),
+            "{rule} in {path}: {found:?}"
+        );
+    }
 }
 
 /// A stretch of letters and digits inside base64 (an image in a test, bounded by `/` and
