@@ -84,7 +84,8 @@ pub fn is_placeholder(
 
 /// `secret` with the letters that people write as digits or symbols spelt out again
 /// (`p@55w0rd` -> `password`, `Str0ng` -> `strong`); `None` when it has none. A digit is a
-/// letter only between two letters (or `@`, `$`): `123` and a random value's `o00` stay digits.
+/// letter only in a run of such spellings between two letters (`p@55w0rd`): `123` and a
+/// random value's `o00` stay digits.
 pub fn undo_digits_for_letters(secret: &[u8]) -> Option<Vec<u8>> {
     let letter = |b: u8| match b {
         b'@' | b'4' => Some(b'a'),
@@ -95,22 +96,29 @@ pub fn undo_digits_for_letters(secret: &[u8]) -> Option<Vec<u8>> {
         b'7' => Some(b't'),
         _ => None,
     };
-    let is_letter =
-        |at: Option<&u8>| at.is_some_and(|b| b.is_ascii_alphabetic() || b"@$".contains(b));
+    let is_letter = |at: Option<&u8>| at.is_some_and(u8::is_ascii_alphabetic);
+    let mut plain = secret.to_vec();
     let mut changed = false;
-    let plain = (secret.iter().enumerate())
-        .map(|(at, &b)| {
-            let between_letters =
-                at > 0 && is_letter(secret.get(at - 1)) && is_letter(secret.get(at + 1));
-            match letter(b) {
-                Some(l) if !b.is_ascii_digit() || between_letters => {
-                    changed = true;
-                    l
-                }
-                _ => b,
+    let mut at = 0;
+    while at < secret.len() {
+        let run = secret[at..]
+            .iter()
+            .take_while(|b| letter(**b).is_some())
+            .count();
+        if run == 0 {
+            at += 1;
+            continue;
+        }
+        let between_letters =
+            at > 0 && is_letter(secret.get(at - 1)) && is_letter(secret.get(at + run));
+        for i in at..at + run {
+            if between_letters || !secret[i].is_ascii_digit() {
+                plain[i] = letter(secret[i]).unwrap_or(secret[i]);
+                changed = true;
             }
-        })
-        .collect();
+        }
+        at += run;
+    }
     changed.then_some(plain)
 }
 

@@ -268,7 +268,7 @@ fn documented_password_fillers_are_no_password_literals() {
         format!("new{}Password123", "Replication"),
         format!("My{}Passw0rd", "Strong"),
         format!("p@ssw{}rd", 0),
-        format!("p@5sw{}rd", 0),
+        format!("p@55w{}rd", 0),
         format!("hunter{}", 2222),
     ];
     let mut text = String::new();
