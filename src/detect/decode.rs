@@ -490,7 +490,7 @@ fn is_text(bytes: &[u8]) -> bool {
 }
 
 /// Lenient base64: both alphabets, no padding needed, a trailing partial group dropped.
-fn decode_base64(run: &[u8]) -> Vec<u8> {
+pub fn decode_base64(run: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(run.len() / 4 * 3 + 2);
     for group in run.chunks(4) {
         let (mut bits, mut count) = (0u32, 0usize);

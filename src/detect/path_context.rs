@@ -3,10 +3,14 @@
 //! its text. Only rules that ask for context take it from the path, and only from whole words
 //! of it, so `examples/` is no context for a provider called `exa`. The scanner applies it on
 //! top of the content's own scan: what a blob holds is still decided by its bytes alone, and
-//! a path only adds the rules it names.
+//! a path only adds the rules it names. The path stands in for the provider's name only: for
+//! a token without a prefix of its own, the line must still call the value a credential
+//! (`api_key =`, `Bearer`), or every id in a provider's own package would be its key.
 
 use crate::detect::prefilter::RuleMask;
 use crate::detect::rules::RuleSet;
+use crate::detect::schema::RuleSpec;
+use crate::detect::shape::Shape;
 
 /// The rules that take context from a path: each rule with a context requirement, with the
 /// words of its provider's key (`azure_openai` -> `azure`, `openai`).
@@ -14,6 +18,9 @@ use crate::detect::rules::RuleSet;
 pub struct ProviderNames {
     rules: usize,
     by_rule: Vec<(usize, Vec<String>)>,
+    /// Per rule: its tokens start with a fixed prefix (`ion_`), so the token names itself and
+    /// the path alone is context enough.
+    prefixed: Vec<bool>,
 }
 
 impl ProviderNames {
@@ -23,10 +30,22 @@ impl ProviderNames {
             .map(|(index, rule)| (index, words(&rule.spec().provider)))
             .filter(|(_, words)| !words.is_empty())
             .collect();
+        let prefixed = rules
+            .iter()
+            .map(|rule| starts_with_prefix(rule.spec()))
+            .collect();
         ProviderNames {
             rules: rules.len(),
             by_rule,
+            prefixed,
         }
+    }
+
+    /// True when the path's name is context for `rule`'s match at `start` of `text`: its
+    /// token has a prefix of its own, or its line calls it a credential
+    /// ([`credential_named_before`]); a bare id (a UUID, hex) needs the line.
+    pub fn gives_context(&self, rule: usize, text: &[u8], start: usize) -> bool {
+        self.prefixed.get(rule).copied().unwrap_or(false) || credential_named_before(text, start)
     }
 
     /// The rules whose provider `path` names by a run of its words; `None` when it names none
@@ -46,6 +65,50 @@ impl ProviderNames {
         }
         named
     }
+}
+
+/// True when the rule's example shape opens with fixed text of two characters or more
+/// (`ion_[alnum:42]`), not with random ones (`[hex:8]-[hex:4]...`).
+fn starts_with_prefix(spec: &RuleSpec) -> bool {
+    let Some(shape) = (spec.examples.as_ref()).and_then(|e| Shape::parse(&e.shape).ok()) else {
+        return false;
+    };
+    let first = shape.literals().next().unwrap_or_default();
+    first.len() >= 2 && shape.generate(0).token.starts_with(first)
+}
+
+/// Words that call a value on their line a credential: an assignment's name (`api_key`,
+/// `WANDB_TOKEN`), a header (`Authorization`) or a scheme (`Bearer`).
+const CREDENTIAL_WORDS: &[&str] = &[
+    "key",
+    "keys",
+    "apikey",
+    "token",
+    "tokens",
+    "secret",
+    "secrets",
+    "bearer",
+    "auth",
+    "authorization",
+    "password",
+    "passwd",
+    "pwd",
+    "credential",
+    "credentials",
+];
+
+/// True when the line holding `start`, before it, names a credential by one of
+/// [`CREDENTIAL_WORDS`] (also as a word's end: `apiKey`, `authtoken`). An id in a docstring
+/// (`invite_id="..."`) or a pin (`revision = "..."`) is none, whatever the path.
+pub fn credential_named_before(text: &[u8], start: usize) -> bool {
+    let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |at| at + 1);
+    let before = String::from_utf8_lossy(&text[line_start..start]);
+    words(&before).iter().any(|word| {
+        CREDENTIAL_WORDS.contains(&word.as_str())
+            || ["apikey", "token", "secret", "password"]
+                .iter()
+                .any(|end| word.ends_with(end))
+    })
 }
 
 /// The words of a path or key, lower-cased: split at every byte that is not a letter or digit
@@ -104,5 +167,19 @@ mod tests {
         assert!(named("src/app.py").is_empty());
         // A word that merely starts like a provider's name is not it.
         assert!(named("examples/wandbx/basetens.py").is_empty());
+    }
+
+    #[test]
+    fn only_a_line_that_names_a_credential_takes_context_from_the_path() {
+        let named = |line: &str| credential_named_before(line.as_bytes(), line.find('<').unwrap());
+        assert!(named(
+            "x = 1\nreq.Header.Set(\"Authorization\", \"Bearer <v>\")"
+        ));
+        assert!(named("api_key = \"<v>\""));
+        assert!(named("client = Pinecone(apiKey=\"<v>\")"));
+        assert!(named("WANDB_AUTHTOKEN=<v>"));
+        assert!(!named("api_key = 1\n    invite_id=\"<v>\","));
+        assert!(!named("revision = \"<v>\""));
+        assert!(!named("checksum_md5 = \"<v>\"  # api_key"));
     }
 }

@@ -82,6 +82,66 @@ pub fn is_placeholder(
     stray <= allowed
 }
 
+/// `secret` with the letters that people write as digits or symbols spelt out again
+/// (`p@55w0rd` -> `password`, `Str0ng` -> `strong`); `None` when it has none. A digit is a
+/// letter only in a run of such spellings between two letters (`p@55w0rd`): `123` and a
+/// random value's `o00` stay digits.
+pub fn undo_digits_for_letters(secret: &[u8]) -> Option<Vec<u8>> {
+    let letter = |b: u8| match b {
+        b'@' | b'4' => Some(b'a'),
+        b'$' | b'5' => Some(b's'),
+        b'0' => Some(b'o'),
+        b'1' => Some(b'i'),
+        b'3' => Some(b'e'),
+        b'7' => Some(b't'),
+        _ => None,
+    };
+    let is_letter = |at: Option<&u8>| at.is_some_and(u8::is_ascii_alphabetic);
+    let mut plain = secret.to_vec();
+    let mut changed = false;
+    let mut at = 0;
+    while at < secret.len() {
+        let run = secret[at..]
+            .iter()
+            .take_while(|b| letter(**b).is_some())
+            .count();
+        if run == 0 {
+            at += 1;
+            continue;
+        }
+        let between_letters =
+            at > 0 && is_letter(secret.get(at - 1)) && is_letter(secret.get(at + run));
+        for i in at..at + run {
+            if between_letters || !secret[i].is_ascii_digit() {
+                plain[i] = letter(secret[i]).unwrap_or(secret[i]);
+                changed = true;
+            }
+        }
+        at += run;
+    }
+    changed.then_some(plain)
+}
+
+/// The text `secret` encodes when it is canonical base64 (whole groups of four) of printable
+/// ASCII, a final line end aside (`cG9zdGdyZXM=` -> `postgres`); `None` for anything else, a
+/// random value included.
+pub fn base64_text(secret: &[u8]) -> Option<Vec<u8>> {
+    let body = secret
+        .strip_suffix(b"==")
+        .or_else(|| secret.strip_suffix(b"="));
+    let body = body.unwrap_or(secret);
+    let alphabet = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/');
+    if secret.len() < 8 || !secret.len().is_multiple_of(4) || !body.iter().all(alphabet) {
+        return None;
+    }
+    let mut decoded = crate::detect::decode::decode_base64(body);
+    // `echo postgres | base64` encodes the line's end too.
+    while decoded.last().is_some_and(|b| matches!(b, b'\n' | b'\r')) {
+        decoded.pop();
+    }
+    (!decoded.is_empty() && decoded.iter().all(|b| (0x20..=0x7E).contains(b))).then_some(decoded)
+}
+
 /// True when `secret` shows a key cut short with an ellipsis (`sk-ant-api03-Ab3-x...q7rzAA`,
 /// `sk-proj-Hq2Lx9...`): how dashboards, logs and docs display a key they hide. No token
 /// format holds two dots in a row, nor `…`.

@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
-use crate::detect::placeholder;
 use crate::detect::required_run::{self, ClassRuns, RequiredRun};
 pub use crate::detect::schema::*;
+use crate::detect::{filter, placeholder};
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
@@ -45,6 +45,11 @@ pub fn builtin_example_lines(id: &str) -> Option<&'static (Vec<String>, Vec<Stri
 
 /// Compiled regexes larger than this are rejected: a rule must stay cheap to build.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// The low-confidence fallback for a bare password literal: its values are chosen by people,
+/// so a placeholder may also be spelt with digits for letters (`p4ssw0rd`) or stored as
+/// base64 of a word (a Kubernetes Secret's `data:`); see [`RuleSet::is_placeholder`].
+const PASSWORD_LITERAL_RULE: &str = "generic-password-literal";
 
 /// A context requirement, compiled.
 #[derive(Debug, Clone)]
@@ -564,7 +569,20 @@ impl RuleSet {
             }
             parts
         });
-        placeholder::is_placeholder(secret, &self.placeholders, parts, &rule.spec.placeholders)
+        let placeholder = |value: &[u8]| {
+            placeholder::is_placeholder(value, &self.placeholders, parts, &rule.spec.placeholders)
+        };
+        if placeholder(secret) {
+            return true;
+        }
+        if rule.spec.id != PASSWORD_LITERAL_RULE {
+            return false;
+        }
+        if let Some(decoded) = placeholder::base64_text(secret) {
+            let no_password = filter::check_filters(&decoded, &rule.spec.filters).is_err();
+            return no_password || placeholder(&decoded);
+        }
+        placeholder::undo_digits_for_letters(secret).is_some_and(|plain| placeholder(&plain))
     }
 
     /// The provider a rule points at; validated at compile time.

@@ -408,7 +408,10 @@ impl Scanner {
             let Span { start: vs, end: ve } = raw.view_span;
             match self.reject(rule, text, vs, ve, blob, &mut file_context[raw.rule]) {
                 None => {}
-                Some(Rejection::NoContext) if named.is_some_and(|n| n.contains(raw.rule)) => {}
+                Some(Rejection::NoContext)
+                    if named.is_some_and(|n| n.contains(raw.rule))
+                        && (self.path_names.get())
+                            .is_some_and(|names| names.gives_context(raw.rule, text, vs)) => {}
                 Some(_) => continue,
             }
             let (line, line_start) = cursor.advance(content, raw.span.start);

@@ -182,6 +182,126 @@ fn a_blob_clean_under_one_name_is_found_under_a_name_that_gives_context() {
     );
 }
 
+/// A path names the provider, not the credential: in a provider's own package, an id in a
+/// docstring, a pinned revision or a checksum is no key; the line must still call the value
+/// one (`api_key =`), as a real key's line does.
+#[test]
+fn a_path_that_names_a_provider_does_not_make_every_id_its_key() {
+    let uuid = generated("[hex:8]-[hex:4]-[hex:4]-[hex:4]-[hex:12]", 25);
+    let sha = generated("[hex:40]", 26);
+    let md5 = generated("[hex:32]", 27);
+    let repo = TestRepo::new();
+    repo.add(
+        "pinecone/admin/invites.py",
+        format!(
+            "def delete(invite_id):\n    \"\"\"Example:\n\n        admin.delete(\n            invite_id=\"{uuid}\",\n        )\n    \"\"\"\n"
+        ),
+    );
+    repo.add("wandb/pins.py", format!("revision = \"{sha}\"\n"));
+    repo.add("datadog/pins.py", format!("checksum_md5 = \"{md5}\"\n"));
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+
+    let keyed = TestRepo::new();
+    keyed.add("pinecone/config.py", format!("api_key = \"{uuid}\"\n"));
+    // A token with a prefix of its own needs no more than the path.
+    let ionic = crate::fixture::token("ion_[alnum:42]", 29);
+    keyed.add("deploy/ionic/token.txt", format!("{ionic}\n"));
+    let found = findings(&keyed.scan_json());
+    for (rule, path) in [
+        ("pinecone-legacy-api-key", "pinecone/config.py"),
+        ("ionic-token", "deploy/ionic/token.txt"),
+    ] {
+        assert!(
+            found.iter().any(|f| f.0 == rule && f.1 == path),
+            "{rule} in {path}: {found:?}"
+        );
+    }
+}
+
+/// A stretch of letters and digits inside base64 (an image in a test, bounded by `/` and
+/// `+`) is not a prefix-less key, even next to the provider's name; the same value as a
+/// word of its own is.
+#[test]
+fn a_stretch_inside_base64_is_no_prefixless_key() {
+    let cases = [
+        ("mistral", "[alnum:32]", "mistral-api-key"),
+        ("cohere", "[alnum:40]", "cohere-api-key"),
+        ("clarifai", "[alnum:32]", "clarifai-pat"),
+        ("aliyun", "[alnum:30]", "alibaba-access-key-secret"),
+    ];
+    let repo = TestRepo::new();
+    let keyed = TestRepo::new();
+    for (seed, (word, shape, _)) in (30..).zip(cases) {
+        let run = |at: u64| crate::fixture::token(shape, seed * 10 + at);
+        let blob = format!("/9j/{}/{}+{}+{}/AA==", run(1), run(2), run(3), run(4));
+        repo.add(
+            &format!("{word}_images.py"),
+            format!("# fixtures of the {word} tests\nIMAGE = \"{blob}\"\n"),
+        );
+        keyed.add(
+            &format!("{word}_client.py"),
+            format!("# {word}\nkey = \"{}\"\n", run(5)),
+        );
+    }
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let found = findings(&keyed.scan_json());
+    for (word, _, rule) in cases {
+        let path = format!("{word}_client.py");
+        assert!(
+            found.iter().any(|f| f.0 == rule && f.1 == path),
+            "{rule} in {path}: {found:?}"
+        );
+    }
+}
+
+/// The bare password fallback passes documentation fillers: rotation how-tos
+/// (`new` + `Root` + `Password` + digits), filler words spelt with digits for letters, and a
+/// Kubernetes Secret holding base64 of a word. A random password, plain or in base64, is
+/// still found.
+#[test]
+fn documented_password_fillers_are_no_password_literals() {
+    use crate::decoding::base64;
+    let fillers = [
+        format!("new{}Password123", "Root"),
+        format!("new{}Password123", "Replication"),
+        format!("My{}Passw0rd", "Strong"),
+        format!("p@ssw{}rd", 0),
+        format!("p@55w{}rd", 0),
+        format!("hunter{}", 2222),
+    ];
+    let mut text = String::new();
+    for value in &fillers {
+        text.push_str(&format!("rootPassword: \"{value}\"\n"));
+    }
+    text.push_str(&format!(
+        "postgresql-password: \"{}\"\n",
+        base64(b"postgres")
+    ));
+    // `echo postgres | base64`: the line end is encoded too.
+    text.push_str(&format!("password: \"{}\"\n", base64(b"postgres\n")));
+    let repo = TestRepo::new();
+    repo.add("README.md", &text);
+    let run = repo.commit(&[]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+
+    let random = crate::fixture::token("[alnum:10]", 28);
+    let real = TestRepo::new();
+    real.add("lab.yaml", format!("password: \"{random}\"\n"));
+    real.add(
+        "secret.yaml",
+        format!("data:\n  password: \"{}\"\n", base64(random.as_bytes())),
+    );
+    let found = findings(&real.scan_json());
+    for path in ["lab.yaml", "secret.yaml"] {
+        assert!(
+            (found.iter()).any(|f| f.0 == "generic-password-literal" && f.1 == path),
+            "{path}: {found:?}"
+        );
+    }
+}
+
 /// A literal assigned to a settings attribute an SDK documents for its key is that
 /// provider's credential (`sdk_args` entries written `module.attribute =`); a comparison or
 /// a reference is not.
