@@ -7,6 +7,8 @@
 //! a token without a prefix of its own, the line must still call the value a credential
 //! (`api_key =`, `Bearer`), or every id in a provider's own package would be its key.
 
+use std::collections::HashMap;
+
 use crate::detect::prefilter::RuleMask;
 use crate::detect::rules::RuleSet;
 use crate::detect::schema::RuleSpec;
@@ -18,6 +20,9 @@ use crate::detect::shape::Shape;
 pub struct ProviderNames {
     rules: usize,
     by_rule: Vec<(usize, Vec<String>)>,
+    /// Indexes into `by_rule` by the provider's first word: a path's words are looked up,
+    /// not tried against every rule (every staged path is asked).
+    by_first_word: HashMap<String, Vec<usize>>,
     /// Per rule: its tokens start with a fixed prefix (`ion_`), so the token names itself and
     /// the path alone is context enough.
     prefixed: Vec<bool>,
@@ -25,11 +30,18 @@ pub struct ProviderNames {
 
 impl ProviderNames {
     pub fn of(rules: &RuleSet) -> ProviderNames {
-        let by_rule = (rules.iter().enumerate())
+        let by_rule: Vec<(usize, Vec<String>)> = (rules.iter().enumerate())
             .filter(|(_, rule)| rule.spec().context.is_some())
             .map(|(index, rule)| (index, words(&rule.spec().provider)))
             .filter(|(_, words)| !words.is_empty())
             .collect();
+        let mut by_first_word: HashMap<String, Vec<usize>> = HashMap::new();
+        for (entry, (_, provider)) in by_rule.iter().enumerate() {
+            by_first_word
+                .entry(provider[0].clone())
+                .or_default()
+                .push(entry);
+        }
         let prefixed = rules
             .iter()
             .map(|rule| starts_with_prefix(rule.spec()))
@@ -37,6 +49,7 @@ impl ProviderNames {
         ProviderNames {
             rules: rules.len(),
             by_rule,
+            by_first_word,
             prefixed,
         }
     }
@@ -53,14 +66,17 @@ impl ProviderNames {
     pub fn named_by(&self, path: &str) -> Option<RuleMask> {
         let path_words = words(path);
         let mut named: Option<RuleMask> = None;
-        for (rule, provider) in &self.by_rule {
-            if path_words
-                .windows(provider.len())
-                .any(|run| run == provider.as_slice())
-            {
-                named
-                    .get_or_insert_with(|| RuleMask::empty(self.rules))
-                    .insert(*rule);
+        for (start, word) in path_words.iter().enumerate() {
+            let Some(entries) = self.by_first_word.get(word) else {
+                continue;
+            };
+            for &entry in entries {
+                let (rule, provider) = &self.by_rule[entry];
+                if path_words[start..].starts_with(provider) {
+                    named
+                        .get_or_insert_with(|| RuleMask::empty(self.rules))
+                        .insert(*rule);
+                }
             }
         }
         named
