@@ -114,7 +114,7 @@ const CREDENTIAL_WORDS: &[&str] = &[
 ];
 
 /// True when the line holding `start`, before it, names a credential by one of
-/// [`CREDENTIAL_WORDS`] (also as a word's end: `apiKey`, `authtoken`). An id in a docstring
+/// the credential words (also as a word's end: `apiKey`, `authtoken`). An id in a docstring
 /// (`invite_id="..."`) or a pin (`revision = "..."`) is none, whatever the path.
 pub fn credential_named_before(text: &[u8], start: usize) -> bool {
     let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |at| at + 1);

@@ -3,7 +3,7 @@
 //! a DFA over every keyword, which costs more to build than a small change takes to search.
 //!
 //! Speed: one automaton over all keywords, so its cost per byte does not grow with the
-//! catalog (see [`KeywordDfa`]). Several automata of a few dozen patterns each kept
+//! catalog (see [`KeywordDfa`](crate::detect::keyword_dfa::KeywordDfa)). Several automata of a few dozen patterns each kept
 //! aho-corasick's SIMD (Teddy) prefilter engaged, but cost one pass per group: with ~500
 //! keywords that was twelve passes and two thirds of a big commit's scan. Then one
 //! aho-corasick automaton over the minimal keywords (those holding no other) with the longer
