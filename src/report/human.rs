@@ -200,11 +200,7 @@ fn write_advice(
     switches: &Options,
     context: &Context,
 ) -> std::io::Result<()> {
-    let providers: BTreeSet<&str> = outcome
-        .findings
-        .iter()
-        .map(|f| f.provider_key.as_str())
-        .collect();
+    let providers = outcome.provider_keys(|_| true);
     let named = |key: &str, text: &str| match providers.len() {
         1 => text.to_string(),
         _ => format!("{}: {text}", catalog.provider(key).map_or(key, |p| p.name)),
@@ -308,12 +304,7 @@ fn write_bypass(out: &mut impl Write, mode: Mode, context: &Context) -> std::io:
 }
 
 fn live_providers(outcome: &Outcome) -> BTreeSet<&str> {
-    outcome
-        .findings
-        .iter()
-        .filter(|f| f.verification == Some(Status::Live))
-        .map(|f| f.provider_key.as_str())
-        .collect()
+    outcome.provider_keys(|f| f.verification == Some(Status::Live))
 }
 
 /// `-v` or `detail = "full"`: each provider's whole rotation checklist and every way to
@@ -323,11 +314,7 @@ fn write_checklists(
     outcome: &Outcome,
     catalog: &Catalog<'_>,
 ) -> std::io::Result<()> {
-    let providers: BTreeSet<&str> = outcome
-        .findings
-        .iter()
-        .map(|f| f.provider_key.as_str())
-        .collect();
+    let providers = outcome.provider_keys(|_| true);
     for key in providers {
         let Some(provider) = catalog.provider(key) else {
             continue;

@@ -249,6 +249,17 @@ impl Outcome {
         !self.findings.is_empty() || self.warnings.iter().any(|w| w.blocks)
     }
 
+    /// The providers of the findings `keep` selects, each once, in key order.
+    pub fn provider_keys(
+        &self,
+        keep: impl Fn(&Finding) -> bool,
+    ) -> std::collections::BTreeSet<&str> {
+        (self.findings.iter())
+            .filter(|f| keep(f))
+            .map(|f| f.provider_key.as_str())
+            .collect()
+    }
+
     /// Warnings worth showing by default (binary skips only with `-v`).
     pub fn notable_warnings(&self) -> impl Iterator<Item = &Warning> {
         self.warnings.iter().filter(|w| !w.kind.verbose_only())
