@@ -12,18 +12,21 @@ use regex::bytes::Regex;
 use sha2::{Digest, Sha256};
 
 use crate::detect::policy::Target;
-use crate::detect::rules::RuleSet;
+use crate::detect::rules::{BUILTIN_RULES_DIGEST, RuleSet};
 
 /// Passes kept; the oldest go first. A few per config file a user has.
 const MAX_ENTRIES: usize = 512;
 
-/// What a verdict depends on: tokenguard's version, every rule a sample is drawn from (its
-/// whole spec: regex, shape, filters), the regexes judged, their target, and the rule a
-/// per-rule list belongs to.
+/// What a verdict depends on: tokenguard's version, every rule a sample is drawn from (the
+/// embedded ones by their build-time digest, a config's own by their whole spec: regex,
+/// shape, filters), the regexes judged, their target, and the rule a per-rule list belongs to.
 pub fn key(rules: &RuleSet, regexes: &[&Regex], target: Target, only_rule: Option<&str>) -> String {
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION"));
-    for rule in rules.iter() {
+    if rules.has_embedded() {
+        hasher.update(BUILTIN_RULES_DIGEST.to_le_bytes());
+    }
+    for rule in rules.added() {
         hasher.update(format!("{:?}\0", rule.spec()));
     }
     let mut sources: Vec<&str> = regexes.iter().map(|regex| regex.as_str()).collect();

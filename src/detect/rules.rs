@@ -20,6 +20,10 @@ pub const BUILTIN_RULES: &str = include_str!("../../config/rules.toml");
 /// serialized with postcard: what start-up reads.
 const BUILTIN_RULES_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.postcard"));
 
+/// A digest of the embedded rules' bytes (FNV-1a, by build.rs): what the embedded rules are,
+/// for verdicts kept between runs.
+pub const BUILTIN_RULES_DIGEST: u64 = include!(concat!(env!("OUT_DIR"), "/rules.digest"));
+
 /// The built-in rules' positive and negative example lines, taken out of the rules by build.rs
 /// (see [`builtin_example_lines`]).
 const BUILTIN_EXAMPLE_LINES: &[u8] =
@@ -297,6 +301,9 @@ pub struct RuleSet {
     /// The position in `rules` of each rule id, built on the first lookup by id (a small
     /// commit's scan never needs it).
     index: OnceLock<HashMap<String, usize>>,
+    /// How many leading rules are the embedded ones ([`BUILTIN_RULES_DIGEST`] says what they
+    /// are); the rest came from a config's `[[rules]]`.
+    embedded: usize,
     pub providers: BTreeMap<String, Provider>,
     pub placeholders: PlaceholderSpec,
     pub references: ReferenceSpec,
@@ -409,7 +416,19 @@ impl RuleSet {
                 path: origin.to_string(),
                 message: format!("cannot decode the embedded rules: {err}"),
             })?;
-        Ok(RuleSet::trusted(file))
+        let mut set = RuleSet::trusted(file);
+        set.embedded = set.rules.len();
+        Ok(set)
+    }
+
+    /// The rules not embedded in the binary (all of them for a set built from a file).
+    pub fn added(&self) -> &[Rule] {
+        &self.rules[self.embedded..]
+    }
+
+    /// Whether the set starts with the embedded rules.
+    pub fn has_embedded(&self) -> bool {
+        self.embedded > 0
     }
 
     /// The built-in rules as they are, without [`compile_rule`]'s checks: the test suite and
@@ -430,6 +449,7 @@ impl RuleSet {
     fn around(rules: Vec<Rule>, file: RulesFile) -> RuleSet {
         RuleSet {
             index: OnceLock::new(),
+            embedded: 0,
             rules,
             providers: file.providers,
             placeholders: file.placeholders,
