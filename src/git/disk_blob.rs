@@ -1,21 +1,36 @@
 //! A staged blob read from its working-tree file when that file holds exactly the staged bytes,
-//! as git's own diff does (`reuse_worktree_file` in diff.c). Hashing a file costs a fraction of
+//! as git's own diff does (`reuse_worktree_file` in diff.c). Reading a file costs a fraction of
 //! inflating its object: a first commit's blobs are loose objects, each inflated whole, and that
 //! was most of a 150 MB first commit's time.
 //!
-//! The bytes are used only when their object id (SHA-1 of `blob <len>\0` and the content) is
-//! the index entry's, so what is scanned is what git commits whatever happened on disk since
-//! `git add`: edits, clean filters, line-ending conversion, partial staging. The size recorded in
-//! the index is checked first, so a file that changed size is not read at all.
+//! What is scanned must be what git commits whatever happened on disk since `git add` (edits,
+//! clean filters, line-ending conversion, partial staging), so the file stands in for the blob
+//! only when git itself would say it is unchanged: its stat data (size, times, inode, device,
+//! owner) equal what the index recorded, the entry is not racy (the file is older than the
+//! index file), git does not convert the path on check-in, and git watches the file (not
+//! assume-unchanged or skip-worktree). Otherwise the file's bytes are hashed and used only when
+//! their object id is the entry's. The size recorded in the index is checked first, so a file
+//! that changed size is not read at all.
 
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path};
 
 use git2::Oid;
 use sha1::{Digest, Sha1};
+
+use super::index::StatData;
+
+/// What the index says of a staged entry's working-tree file.
+#[derive(Debug, Clone, Copy)]
+pub struct StagedFile {
+    pub stat: StatData,
+    /// Equal stat data mean equal bytes: false for a racy entry, a path git converts on
+    /// check-in, or a file git does not watch (then only the file's hash tells).
+    pub stat_vouches: bool,
+}
 
 /// The file at `path` under `workdir`, when its bytes are the blob `id`; `None` otherwise (no
 /// such file, not a regular file, another size or other bytes), and the caller reads the object.
@@ -23,7 +38,7 @@ pub(super) fn read_if_staged(
     workdir: &Path,
     path: &[u8],
     id: Oid,
-    staged_size: u32,
+    staged: &StagedFile,
 ) -> Option<Vec<u8>> {
     let relative = Path::new(std::ffi::OsStr::from_bytes(path));
     // git refuses such index paths; a crafted index must not point the read elsewhere.
@@ -47,12 +62,36 @@ pub(super) fn read_if_staged(
     }
     // The index keeps the size's low 32 bits.
     let len = meta.len();
-    if len as u32 != staged_size {
+    if len as u32 != staged.stat.size {
         return None;
     }
     let mut content = Vec::with_capacity(usize::try_from(len).ok()?.checked_add(1)?);
     file.read_to_end(&mut content).ok()?;
-    (content.len() as u64 == len && blob_id(&content) == id).then_some(content)
+    if content.len() as u64 != len {
+        return None;
+    }
+    // Unchanged by git's own test, and still so once read (a write while reading moves mtime).
+    let unchanged = staged.stat_vouches
+        && staged.stat.size != 0
+        && stat_data(&meta) == staged.stat
+        && file
+            .metadata()
+            .is_ok_and(|after| stat_data(&after) == staged.stat);
+    (unchanged || blob_id(&content) == id).then_some(content)
+}
+
+/// The stat data git would record for this file. (A recorded size of 0 never vouches: git
+/// writes it for an entry it found racily clean, `ce_smudge_racily_clean_entry`.)
+fn stat_data(meta: &Metadata) -> StatData {
+    StatData {
+        ctime: (meta.ctime() as u32, meta.ctime_nsec() as u32),
+        mtime: (meta.mtime() as u32, meta.mtime_nsec() as u32),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        size: meta.len() as u32,
+    }
 }
 
 /// git's object id of a blob with this content.
@@ -69,6 +108,56 @@ mod tests {
 
     fn id(hex: &str) -> Oid {
         Oid::from_str(hex).unwrap()
+    }
+
+    /// An entry whose stat data vouch for nothing but the size: the file is hashed.
+    fn hashed(size: u32) -> StagedFile {
+        StagedFile {
+            stat: StatData {
+                ctime: (0, 0),
+                mtime: (0, 0),
+                dev: 0,
+                ino: 0,
+                uid: 0,
+                gid: 0,
+                size,
+            },
+            stat_vouches: false,
+        }
+    }
+
+    /// The entry git would record for the file at `path` now.
+    fn recorded(path: &Path, stat_vouches: bool) -> StagedFile {
+        StagedFile {
+            stat: stat_data(&std::fs::symlink_metadata(path).unwrap()),
+            stat_vouches,
+        }
+    }
+
+    #[test]
+    fn equal_stat_data_stand_for_the_bytes_only_when_they_vouch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, b"hello\n").unwrap();
+        // No blob's id: only a read that trusts the stat data returns the bytes.
+        let other = id("1111111111111111111111111111111111111111");
+        assert_eq!(
+            read_if_staged(dir.path(), b"a.txt", other, &recorded(&path, true)).as_deref(),
+            Some(&b"hello\n"[..])
+        );
+        assert_eq!(
+            read_if_staged(dir.path(), b"a.txt", other, &recorded(&path, false)),
+            None
+        );
+        // Other stat data (here the inode) are hashed, as is a size git smudged to 0.
+        let mut moved = recorded(&path, true);
+        moved.stat.ino ^= 1;
+        assert_eq!(read_if_staged(dir.path(), b"a.txt", other, &moved), None);
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(
+            read_if_staged(dir.path(), b"a.txt", other, &recorded(&path, true)),
+            None
+        );
     }
 
     #[test]
@@ -88,7 +177,7 @@ mod tests {
         std::fs::write(dir.path().join("sub/a.txt"), b"hello\n").unwrap();
         let hello = id("ce013625030ba8dba906f756967f9e9ca394464a");
         assert_eq!(
-            read_if_staged(dir.path(), b"sub/a.txt", hello, 6).as_deref(),
+            read_if_staged(dir.path(), b"sub/a.txt", hello, &hashed(6)).as_deref(),
             Some(&b"hello\n"[..])
         );
     }
@@ -98,7 +187,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.txt"), b"HELLO\n").unwrap();
         let hello = id("ce013625030ba8dba906f756967f9e9ca394464a");
-        assert_eq!(read_if_staged(dir.path(), b"a.txt", hello, 6), None);
+        assert_eq!(
+            read_if_staged(dir.path(), b"a.txt", hello, &hashed(6)),
+            None
+        );
     }
 
     #[test]
@@ -106,7 +198,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.txt"), b"hello\n").unwrap();
         let hello = id("ce013625030ba8dba906f756967f9e9ca394464a");
-        assert_eq!(read_if_staged(dir.path(), b"a.txt", hello, 7), None);
+        assert_eq!(
+            read_if_staged(dir.path(), b"a.txt", hello, &hashed(7)),
+            None
+        );
     }
 
     #[test]
@@ -117,10 +212,22 @@ mod tests {
         std::os::unix::fs::symlink("target.txt", dir.path().join("link.txt")).unwrap();
         let inner = dir.path().join("inner");
         std::fs::create_dir(&inner).unwrap();
-        assert_eq!(read_if_staged(dir.path(), b"gone.txt", hello, 6), None);
-        assert_eq!(read_if_staged(dir.path(), b"link.txt", hello, 6), None);
-        assert_eq!(read_if_staged(&inner, b"../target.txt", hello, 6), None);
-        assert_eq!(read_if_staged(dir.path(), b"/etc/hostname", hello, 6), None);
+        assert_eq!(
+            read_if_staged(dir.path(), b"gone.txt", hello, &hashed(6)),
+            None
+        );
+        assert_eq!(
+            read_if_staged(dir.path(), b"link.txt", hello, &hashed(6)),
+            None
+        );
+        assert_eq!(
+            read_if_staged(&inner, b"../target.txt", hello, &hashed(6)),
+            None
+        );
+        assert_eq!(
+            read_if_staged(dir.path(), b"/etc/hostname", hello, &hashed(6)),
+            None
+        );
     }
 
     #[test]
@@ -133,7 +240,7 @@ mod tests {
             .unwrap();
         assert!(made.success());
         let empty = id("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
-        assert_eq!(read_if_staged(dir.path(), b"pipe", empty, 0), None);
+        assert_eq!(read_if_staged(dir.path(), b"pipe", empty, &hashed(0)), None);
     }
 
     #[test]
@@ -141,6 +248,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("d")).unwrap();
         let empty = id("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
-        assert_eq!(read_if_staged(dir.path(), b"d", empty, 0), None);
+        assert_eq!(read_if_staged(dir.path(), b"d", empty, &hashed(0)), None);
     }
 }

@@ -19,10 +19,14 @@
 const OID_LEN: usize = 20;
 /// ctime, mtime, dev, ino, mode, uid, gid, size: ten 32-bit fields before the object id.
 const STAT_LEN: usize = 40;
+/// assume-unchanged (`git update-index --assume-unchanged`): git does not look at the file.
+const FLAG_ASSUME_VALID: u16 = 0x8000;
 const FLAG_EXTENDED: u16 = 0x4000;
 const FLAG_STAGE_MASK: u16 = 0x3000;
 const FLAG_NAME_MASK: u16 = 0x0fff;
 const EXTENDED_INTENT_TO_ADD: u16 = 0x2000;
+/// skip-worktree (sparse checkout): the file need not exist, git does not look at it.
+const EXTENDED_SKIP_WORKTREE: u16 = 0x4000;
 
 /// A sparse index folds a directory outside the sparse cone into one entry with this mode,
 /// the directory's tree id and its path with a trailing `/`.
@@ -38,9 +42,51 @@ pub struct IndexEntry {
     pub stage: u8,
     /// `git add -N`: in the index but not part of the next commit.
     pub intent_to_add: bool,
-    /// The file's size when git last hashed it (the stat data's low 32 bits); `None` for an
-    /// entry made from a tree, which no file on disk stands behind.
-    pub size: Option<u32>,
+    /// The file's stat data when git last hashed it; `None` for an entry made from a tree,
+    /// which no file on disk stands behind.
+    pub stat: Option<StatData>,
+    /// assume-unchanged or skip-worktree: git does not look at the file, so its stat data
+    /// vouch for nothing.
+    pub unwatched: bool,
+}
+
+/// A file time as the index keeps it: seconds and nanoseconds, each 32 bits.
+pub type FileTime = (u32, u32);
+
+/// What git recorded of an entry's working-tree file (gitformat-index): each field's low 32
+/// bits, as git stores and compares them; times are (seconds, nanoseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatData {
+    pub ctime: FileTime,
+    pub mtime: FileTime,
+    pub dev: u32,
+    pub ino: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u32,
+}
+
+impl StatData {
+    /// The 40 bytes before an entry's object id (its mode, at 24..28, is read apart).
+    fn parse(fixed: &[u8]) -> StatData {
+        let at = |i: usize| be32(&fixed[i..i + 4]);
+        StatData {
+            ctime: (at(0), at(4)),
+            mtime: (at(8), at(12)),
+            dev: at(16),
+            ino: at(20),
+            uid: at(28),
+            gid: at(32),
+            size: at(36),
+        }
+    }
+
+    /// git's racy-timestamp rule (`is_racy_stat` in read-cache.c): a file whose mtime is not
+    /// older than the index file's own (`written`) may have changed in the clock tick git
+    /// recorded it in, so these data cannot vouch for its bytes.
+    pub fn is_racy(&self, written: Option<FileTime>) -> bool {
+        written.is_none_or(|written| written <= self.mtime)
+    }
 }
 
 impl IndexEntry {
@@ -72,6 +118,9 @@ pub struct Index {
     pub cache_tree: Option<CacheTree>,
     /// A split index: most entries live in the shared index this names.
     pub link: Option<Link>,
+    /// The index file's mtime (the older one for a split index), set by whoever read the
+    /// file: `None` makes every entry racy.
+    pub written: Option<FileTime>,
 }
 
 impl Index {
@@ -136,7 +185,7 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
             .get(at..at + STAT_LEN + OID_LEN + 2)
             .ok_or_else(|| corrupt("index entry runs past the end"))?;
         let mode = be32(&fixed[24..28]);
-        let size = be32(&fixed[36..40]);
+        let stat = StatData::parse(&fixed[..STAT_LEN]);
         let mut oid = [0u8; OID_LEN];
         oid.copy_from_slice(&fixed[STAT_LEN..STAT_LEN + OID_LEN]);
         let flags = u16::from_be_bytes([fixed[STAT_LEN + OID_LEN], fixed[STAT_LEN + OID_LEN + 1]]);
@@ -163,7 +212,8 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
             oid,
             stage: ((flags & FLAG_STAGE_MASK) >> 12) as u8,
             intent_to_add: extended & EXTENDED_INTENT_TO_ADD != 0,
-            size: Some(size),
+            stat: Some(stat),
+            unwatched: flags & FLAG_ASSUME_VALID != 0 || extended & EXTENDED_SKIP_WORKTREE != 0,
         });
     }
 
@@ -200,6 +250,7 @@ pub fn parse(data: &[u8]) -> Result<Parsed, Corrupt> {
         entries,
         cache_tree,
         link,
+        written: None,
     }))
 }
 

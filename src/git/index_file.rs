@@ -6,7 +6,7 @@
 use git2::{IndexEntry as Libgit2Entry, IndexTime, Oid, TreeWalkMode, TreeWalkResult};
 
 use super::Repo;
-use super::index::{self, Index, IndexEntry};
+use super::index::{self, FileTime, Index, IndexEntry};
 use super::split_index;
 use crate::error::{Error, Result};
 
@@ -15,14 +15,15 @@ impl Repo {
     /// reader does not know its version or a required extension (libgit2 may).
     pub(super) fn read_index(&self) -> Result<Option<Index>> {
         let path = self.index_path();
-        let data = match std::fs::read(&path) {
-            Ok(data) => data,
+        let (data, written) = match read_with_mtime(&path) {
+            Ok(read) => read,
             // No index yet: nothing is staged.
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Some(Index {
                     entries: Vec::new(),
                     cache_tree: None,
                     link: None,
+                    written: None,
                 }));
             }
             Err(source) => return Err(Error::Read { path, source }),
@@ -31,24 +32,27 @@ impl Repo {
             let path = path.to_path_buf();
             move |index::Corrupt(message)| Error::Index { path, message }
         };
-        let index::Parsed::Index(parsed) = index::parse(&data).map_err(corrupt(&path))? else {
+        let index::Parsed::Index(mut parsed) = index::parse(&data).map_err(corrupt(&path))? else {
             return Ok(None);
         };
+        parsed.written = written;
         let Some(link) = parsed.link.clone() else {
             return Ok(Some(parsed));
         };
         // git keeps the shared index in the repository's git directory (for a worktree, its
         // own), beside the index it splits.
         let shared_path = self.repo.path().join(link.shared_file_name());
-        let shared_data = std::fs::read(&shared_path).map_err(|source| Error::Read {
-            path: shared_path.clone(),
-            source,
-        })?;
-        let index::Parsed::Index(shared) =
+        let (shared_data, shared_written) =
+            read_with_mtime(&shared_path).map_err(|source| Error::Read {
+                path: shared_path.clone(),
+                source,
+            })?;
+        let index::Parsed::Index(mut shared) =
             index::parse(&shared_data).map_err(corrupt(&shared_path))?
         else {
             return Ok(None);
         };
+        shared.written = shared_written;
         split_index::merge(parsed, &link, shared)
             .map(Some)
             .map_err(corrupt(&path))
@@ -116,7 +120,8 @@ impl Repo {
                     oid,
                     stage: 0,
                     intent_to_add: false,
-                    size: None,
+                    stat: None,
+                    unwatched: false,
                 });
             }
             TreeWalkResult::Ok
@@ -125,6 +130,19 @@ impl Repo {
             "cannot walk the tree {id} of a sparse directory"
         )))
     }
+}
+
+/// A file's bytes and the mtime of exactly those bytes (git replaces the index by renaming a
+/// new file over it, so the open file keeps its own mtime); `None` for a zero mtime, which
+/// git takes as "no timestamp".
+fn read_with_mtime(path: &std::path::Path) -> std::io::Result<(Vec<u8>, Option<FileTime>)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut file = std::fs::File::open(path)?;
+    let mut data = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut data)?;
+    let meta = file.metadata()?;
+    let written = (meta.mtime() as u32, meta.mtime_nsec() as u32);
+    Ok((data, (written.0 != 0).then_some(written)))
 }
 
 pub(super) fn oid(entry: &IndexEntry) -> Result<Oid> {

@@ -7,8 +7,9 @@
 //! The new side of `scan-staged` is the index git is committing from (`GIT_INDEX_FILE` during
 //! `git commit -a`, `git commit <paths>` and `--amend`) and the old side HEAD's tree, or the
 //! empty tree on the first commit. Working-tree files are read for untracked paths named on
-//! the `scan-files` command line, and in place of a staged blob when their bytes hash to its
-//! id (`disk_blob`), which is cheaper than inflating the object and the same bytes.
+//! the `scan-files` command line, and in place of a staged blob when git would call them
+//! unchanged by their stat data or their bytes hash to its id (`disk_blob`), which is cheaper
+//! than inflating the object and the same bytes.
 //!
 //! This stage never matches a rule, never reads the configuration and never prints.
 
@@ -19,6 +20,7 @@ use git2::{ErrorCode, Repository, Tree};
 use crate::error::{Error, Result};
 
 mod command;
+mod conversion;
 mod disk_blob;
 mod files;
 mod history;

@@ -106,6 +106,8 @@ pub fn merge(split: Index, link: &Link, shared: Index) -> Result<Index, Corrupt>
         entries,
         cache_tree: split.cache_tree,
         link: None,
+        // Entries of either file may be as new as that file.
+        written: split.written.min(shared.written),
     })
 }
 

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use git2::{FileMode, ObjectType, Oid, Tree};
 
+use super::Repo;
+use super::disk_blob::{self, StagedFile};
 use super::memo::{BlobMemo, Verdict};
-use super::{Repo, disk_blob};
 use crate::detect::lines::AddedLines;
 use crate::error::{Error, Result};
 
@@ -153,9 +154,9 @@ pub struct Change {
     pub new_path: bool,
     /// Only the name is new (a pure move): the content adds nothing.
     pub path_only: bool,
-    /// The size the index recorded for the working-tree file (a staged change read from the
-    /// index file): that file may hold the blob's bytes, cheaper to read than the object.
-    pub staged_size: Option<u32>,
+    /// What the index recorded of the working-tree file (a staged change read from the index
+    /// file): that file may hold the blob's bytes, cheaper to read than the object.
+    pub staged_file: Option<StagedFile>,
 }
 
 /// What one commit (being made, or made) adds: its changed paths, and for a merge the trees
@@ -263,9 +264,9 @@ impl Repo {
             let path = String::from_utf8_lossy(&change.path);
             Error::git(format!("cannot read the blob {id} of {path}"))
         };
-        if let (Some(size), Some(workdir)) = (change.staged_size, self.repo.workdir())
+        if let (Some(staged), Some(workdir)) = (&change.staged_file, self.repo.workdir())
             && (exists_checked || self.object_exists(id)?)
-            && let Some(bytes) = disk_blob::read_if_staged(workdir, &change.path, id, size)
+            && let Some(bytes) = disk_blob::read_if_staged(workdir, &change.path, id, staged)
         {
             return Ok(BlobBytes::Disk(bytes));
         }

@@ -47,6 +47,7 @@ mod schemas;
 mod scissors;
 mod server_ignore;
 mod snapshots;
+mod stat_reads;
 mod suppression;
 mod verify;
 mod wheel;

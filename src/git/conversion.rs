@@ -1,0 +1,177 @@
+//! Whether git may convert a staged path's bytes on their way into the index (a clean filter,
+//! end-of-line conversion, `ident`, a working-tree encoding): then its working-tree file is not
+//! its blob whatever the file's stat data say, and only hashing the file tells. git's diff asks
+//! the same before it reuses a working-tree file (`would_convert_to_git` in diff.c).
+//!
+//! Decided from where attributes and `core.autocrlf` can come from, never by evaluating them:
+//! a path under a directory with a `.gitattributes` (on disk or in the index) counts as
+//! converted, and so does every path when a global source may apply (`core.autocrlf`, a global,
+//! system or `info/attributes` file, `attr.tree`, or such a setting passed with `git -c`).
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use git2::{Config, ErrorCode, Repository};
+
+/// Settings that make git convert paths no `.gitattributes` file names.
+const GLOBAL_KEYS: [&str; 3] = ["core.autocrlf", "core.attributesfile", "attr.tree"];
+
+pub(super) struct Conversion {
+    /// Any path may be converted: a global source of attributes or `core.autocrlf`.
+    everywhere: bool,
+    workdir: PathBuf,
+    /// Directories (`""` for the root, else with a trailing `/`) and whether they hold a
+    /// `.gitattributes`.
+    dirs: HashMap<Vec<u8>, bool>,
+}
+
+impl Conversion {
+    /// `indexed`: the index's paths, whose `.gitattributes` apply even when not on disk.
+    pub(super) fn new<'p>(
+        repo: &Repository,
+        workdir: &Path,
+        indexed: impl Iterator<Item = &'p [u8]>,
+    ) -> Conversion {
+        let mut dirs = HashMap::new();
+        for path in indexed {
+            if let Some(dir) = path.strip_suffix(b".gitattributes")
+                && (dir.is_empty() || dir.ends_with(b"/"))
+            {
+                dirs.insert(dir.to_vec(), true);
+            }
+        }
+        Conversion {
+            everywhere: converts_everywhere(repo),
+            workdir: workdir.to_path_buf(),
+            dirs,
+        }
+    }
+
+    /// True when git may store `path`'s file as other bytes than it holds.
+    pub(super) fn may_convert(&mut self, path: &[u8]) -> bool {
+        if self.everywhere {
+            return true;
+        }
+        let ancestors = std::iter::once(0).chain(memchr::memchr_iter(b'/', path).map(|at| at + 1));
+        for end in ancestors {
+            if self.has_attributes(&path[..end]) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn has_attributes(&mut self, dir: &[u8]) -> bool {
+        if let Some(&known) = self.dirs.get(dir) {
+            return known;
+        }
+        let file = self
+            .workdir
+            .join(Path::new(OsStr::from_bytes(dir)))
+            .join(".gitattributes");
+        // Only "not there" proves absence; anything unreadable counts as present.
+        let present = match std::fs::symlink_metadata(file) {
+            Ok(_) => true,
+            Err(err) => !matches!(
+                err.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ),
+        };
+        self.dirs.insert(dir.to_vec(), present);
+        present
+    }
+}
+
+/// A global source of attributes or end-of-line conversion may apply to any path.
+fn converts_everywhere(repo: &Repository) -> bool {
+    let Ok(config) = repo.config() else {
+        return true;
+    };
+    if config_converts(&config) {
+        return true;
+    }
+    // libgit2 reads neither of these, git does (and passes `git -c` settings to hooks so).
+    for var in ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM"] {
+        if let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty())
+            && Path::new(&path) != Path::new("/dev/null")
+            && Config::open(Path::new(&path)).is_ok_and(|c| config_converts(&c))
+        {
+            return true;
+        }
+    }
+    if std::env::var_os("GIT_ATTR_SOURCE").is_some() || command_line_converts() {
+        return true;
+    }
+    attribute_files(repo).iter().any(|file| file.exists())
+}
+
+/// `core.autocrlf` other than false, or any attributes file or tree named in `config`.
+fn config_converts(config: &Config) -> bool {
+    GLOBAL_KEYS.iter().any(|key| match config.get_entry(key) {
+        Err(err) => err.code() != ErrorCode::NotFound,
+        Ok(_) if *key == "core.autocrlf" => config.get_bool(key).unwrap_or(true),
+        Ok(_) => true,
+    })
+}
+
+/// `git -c` settings, which git hands to hooks in the environment.
+fn command_line_converts() -> bool {
+    std::env::vars_os()
+        .filter(|(name, _)| {
+            let name = name.as_bytes();
+            name == b"GIT_CONFIG_PARAMETERS" || name.starts_with(b"GIT_CONFIG_KEY_")
+        })
+        .any(|(_, value)| {
+            let value = value.to_string_lossy().to_ascii_lowercase();
+            GLOBAL_KEYS.iter().any(|key| value.contains(key))
+        })
+}
+
+/// The attributes files git reads besides `.gitattributes`: the repository's own, the user's
+/// (XDG) and the system's.
+fn attribute_files(repo: &Repository) -> Vec<PathBuf> {
+    let mut files = vec![repo.commondir().join("info/attributes")];
+    let xdg = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty());
+    match (xdg, std::env::var_os("HOME")) {
+        (Some(xdg), _) => files.push(Path::new(&xdg).join("git/attributes")),
+        (None, Some(home)) => files.push(Path::new(&home).join(".config/git/attributes")),
+        (None, None) => {}
+    }
+    if std::env::var_os("GIT_ATTR_NOSYSTEM").is_none() {
+        for prefix in ["/etc", "/usr/etc", "/usr/local/etc"] {
+            files.push(Path::new(prefix).join("gitattributes"));
+        }
+    }
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversion(dirs: &[(&str, bool)]) -> Conversion {
+        Conversion {
+            everywhere: false,
+            workdir: PathBuf::from("/nonexistent-tokenguard-test"),
+            dirs: dirs
+                .iter()
+                .map(|(dir, present)| (dir.as_bytes().to_vec(), *present))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn an_attributes_file_covers_its_directory_and_below_only() {
+        let mut known = conversion(&[("a/", true)]);
+        assert!(known.may_convert(b"a/x.txt"));
+        assert!(known.may_convert(b"a/b/c/x.txt"));
+        assert!(!known.may_convert(b"b/x.txt"));
+        assert!(!known.may_convert(b"ab/x.txt"));
+        assert!(!known.may_convert(b"x.txt"));
+        let mut root = conversion(&[("", true)]);
+        assert!(root.may_convert(b"x.txt"));
+        assert!(root.may_convert(b"deep/er/x.txt"));
+    }
+}
