@@ -192,6 +192,15 @@ fn peer_token_cases() -> Vec<(&'static str, String, &'static str)> {
             "jwt-signing-secret",
         ),
         (
+            "auth.yaml",
+            format!(
+                "JWT:\n  secret: \"{}#{}\"\n  exp: \"50m\"\n",
+                word(11, 15),
+                word(7, 16)
+            ),
+            "jwt-signing-secret-phrase",
+        ),
+        (
             "alerts.sh",
             format!(
                 "curl -X POST {}\n",
