@@ -30,7 +30,7 @@ const WALKS_FROM: usize = 512;
 
 impl KeywordDfa {
     /// An automaton reporting each of `keywords` (lowercase, non-empty) by its index.
-    pub fn new(keywords: &[String]) -> KeywordDfa {
+    pub fn new<K: AsRef<str>>(keywords: &[K]) -> KeywordDfa {
         let classes = byte_classes(keywords);
         let stride = usize::from(classes.iter().copied().max().unwrap_or(0)) + 1;
         let trie = Trie::new(keywords, &classes, stride);
@@ -42,7 +42,7 @@ impl KeywordDfa {
             next,
             ends,
             start,
-            longest: keywords.iter().map(String::len).max().unwrap_or(0),
+            longest: keywords.iter().map(|k| k.as_ref().len()).max().unwrap_or(0),
         }
     }
 
@@ -103,11 +103,11 @@ impl KeywordDfa {
 
 /// A column per byte that occurs in a keyword (upper case folded onto lower), column 0 for
 /// every other byte: a few dozen columns instead of 256.
-fn byte_classes(keywords: &[String]) -> [u8; 256] {
+fn byte_classes<K: AsRef<str>>(keywords: &[K]) -> [u8; 256] {
     let mut classes = [0u8; 256];
     let mut columns = 0u8;
     for keyword in keywords {
-        for &byte in keyword.as_bytes() {
+        for &byte in keyword.as_ref().as_bytes() {
             if classes[usize::from(byte)] == 0 {
                 columns += 1;
                 classes[usize::from(byte)] = columns;
@@ -131,14 +131,14 @@ struct Trie {
 const NONE: u32 = u32::MAX;
 
 impl Trie {
-    fn new(keywords: &[String], classes: &[u8; 256], stride: usize) -> Trie {
+    fn new<K: AsRef<str>>(keywords: &[K], classes: &[u8; 256], stride: usize) -> Trie {
         let mut trie = Trie {
             children: vec![vec![NONE; stride]],
             ends: vec![Vec::new()],
         };
         for (index, keyword) in keywords.iter().enumerate() {
             let mut node = 0;
-            for &byte in keyword.as_bytes() {
+            for &byte in keyword.as_ref().as_bytes() {
                 let column = usize::from(classes[usize::from(byte)]);
                 node = match trie.children[node][column] {
                     NONE => {

@@ -1,0 +1,69 @@
+//! What the scan reads of every built-in rule at start-up, worked out here and written as Rust
+//! tables (`OUT_DIR/rule-table.rs`, `OUT_DIR/keyword-table.rs`): each rule's id, provider, API
+//! host and whether it asks for context (the path-context index), its required class run (see
+//! `src/detect/run_syntax.rs`; parsing 876 regexes at start-up cost a small commit a tenth of
+//! its instructions), and the prefilter's keyword list with the rules each keyword makes
+//! candidates. A rule's whole spec is decoded only when its keywords occur in a change.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::keyword_table::KeywordTable;
+use crate::run_syntax::{pack, run_syntax};
+use crate::schema::RulesFile;
+
+/// Writes both tables into `out`; `ranges` are each rule's bytes in `rule-specs.postcard`.
+pub fn write(rules: &RulesFile, ranges: &[(usize, usize)], out: &Path) {
+    println!("cargo:rerun-if-changed=src/detect/run_syntax.rs");
+    println!("cargo:rerun-if-changed=src/detect/keyword_table.rs");
+    std::fs::write(out.join("rule-table.rs"), rule_table(rules, ranges))
+        .expect("OUT_DIR is writable");
+    std::fs::write(out.join("keyword-table.rs"), keyword_table(rules))
+        .expect("OUT_DIR is writable");
+}
+
+/// `[BuiltinRule { .. }, ..]`, in catalog order.
+fn rule_table(rules: &RulesFile, ranges: &[(usize, usize)]) -> String {
+    let mut text = String::from("[\n");
+    for (spec, (start, end)) in rules.rules.iter().zip(ranges) {
+        let host = rules
+            .providers
+            .get(&spec.provider)
+            .map_or("", |p| p.host.as_str());
+        let run = match run_syntax(&spec.regex) {
+            None => "None".to_string(),
+            Some(run) => format!(
+                "Some(PackedRun {{ members: {:?}, length: {}, reach: {:?} }})",
+                pack(&run.members),
+                run.length,
+                run.reach
+            ),
+        };
+        writeln!(
+            text,
+            "BuiltinRule {{ id: {:?}, provider: {:?}, host: {:?}, has_context: {}, spec: ({start}, {end}), run: {run} }},",
+            spec.id,
+            spec.provider,
+            host,
+            spec.context.is_some(),
+        )
+        .expect("writing to a String");
+    }
+    text.push(']');
+    text
+}
+
+/// `(KEYWORDS, OWNER_WORDS)`: the keywords, and per keyword a mask of its rules (a bit per
+/// rule, `rules.div_ceil(64)` words each), laid end to end.
+fn keyword_table(rules: &RulesFile) -> String {
+    let table = KeywordTable::of(rules.rules.iter().map(|rule| rule.keywords.as_slice()));
+    let stride = rules.rules.len().div_ceil(64);
+    let mut words = vec![0u64; stride * table.keywords.len()];
+    for (keyword, owners) in table.owners.iter().enumerate() {
+        for &rule in owners {
+            let rule = rule as usize;
+            words[keyword * stride + rule / 64] |= 1 << (rule % 64);
+        }
+    }
+    format!("(&{:?}, &{:?})", table.keywords, words)
+}
