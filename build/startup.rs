@@ -13,17 +13,44 @@ use crate::run_syntax::{pack, run_syntax};
 use crate::schema::RulesFile;
 
 /// Writes both tables into `out`; `ranges` are each rule's bytes in `rule-specs.postcard`.
+/// Their texts go end to end into `table-names.txt`, named by byte ranges: a table of
+/// `&'static str` needs a relocation per string at every start (3,900 of them cost each run
+/// 38 page faults, `--version` too), a table of numbers none.
 pub fn write(rules: &RulesFile, ranges: &[(usize, usize)], out: &Path) {
     println!("cargo:rerun-if-changed=src/detect/run_syntax.rs");
     println!("cargo:rerun-if-changed=src/detect/keyword_table.rs");
-    std::fs::write(out.join("rule-table.rs"), rule_table(rules, ranges))
-        .expect("OUT_DIR is writable");
-    std::fs::write(out.join("keyword-table.rs"), keyword_table(rules))
-        .expect("OUT_DIR is writable");
+    let mut names = Names::default();
+    let write = |name: &str, text: String| {
+        std::fs::write(out.join(name), text).expect("OUT_DIR is writable");
+    };
+    write("rule-table.rs", rule_table(rules, ranges, &mut names));
+    write("keyword-table.rs", keyword_table(rules, &mut names));
+    write("table-names.txt", names.text);
+}
+
+/// Texts laid end to end, each written once.
+#[derive(Default)]
+struct Names {
+    text: String,
+    at: std::collections::HashMap<String, (u32, u32)>,
+}
+
+impl Names {
+    /// `name`'s byte range in the text.
+    fn range(&mut self, name: &str) -> (u32, u32) {
+        if let Some(&range) = self.at.get(name) {
+            return range;
+        }
+        let start = self.text.len() as u32;
+        self.text.push_str(name);
+        let range = (start, self.text.len() as u32);
+        self.at.insert(name.to_string(), range);
+        range
+    }
 }
 
 /// `[BuiltinRule { .. }, ..]`, in catalog order.
-fn rule_table(rules: &RulesFile, ranges: &[(usize, usize)]) -> String {
+fn rule_table(rules: &RulesFile, ranges: &[(usize, usize)], names: &mut Names) -> String {
     let mut text = String::from("[\n");
     for (spec, (start, end)) in rules.rules.iter().zip(ranges) {
         let host = rules
@@ -42,9 +69,9 @@ fn rule_table(rules: &RulesFile, ranges: &[(usize, usize)]) -> String {
         writeln!(
             text,
             "BuiltinRule {{ id: {:?}, provider: {:?}, host: {:?}, has_context: {}, spec: ({start}, {end}), run: {run} }},",
-            spec.id,
-            spec.provider,
-            host,
+            names.range(&spec.id),
+            names.range(&spec.provider),
+            names.range(host),
             spec.context.is_some(),
         )
         .expect("writing to a String");
@@ -53,9 +80,9 @@ fn rule_table(rules: &RulesFile, ranges: &[(usize, usize)]) -> String {
     text
 }
 
-/// `(KEYWORDS, OWNER_WORDS)`: the keywords, and per keyword a mask of its rules (a bit per
-/// rule, `rules.div_ceil(64)` words each), laid end to end.
-fn keyword_table(rules: &RulesFile) -> String {
+/// `(KEYWORDS, OWNER_WORDS)`: the keywords (as ranges of the names), and per keyword a mask of
+/// its rules (a bit per rule, `rules.div_ceil(64)` words each), laid end to end.
+fn keyword_table(rules: &RulesFile, names: &mut Names) -> String {
     let table = KeywordTable::of(rules.rules.iter().map(|rule| rule.keywords.as_slice()));
     let stride = rules.rules.len().div_ceil(64);
     let mut words = vec![0u64; stride * table.keywords.len()];
@@ -65,5 +92,6 @@ fn keyword_table(rules: &RulesFile) -> String {
             words[keyword * stride + rule / 64] |= 1 << (rule % 64);
         }
     }
-    format!("(&{:?}, &{:?})", table.keywords, words)
+    let keywords: Vec<(u32, u32)> = table.keywords.iter().map(|k| names.range(k)).collect();
+    format!("(&{keywords:?}, &{words:?})")
 }

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::detect::keyword_dfa::KeywordDfa;
 use crate::detect::keyword_table::KeywordTable;
 use crate::detect::pair_search::PairIndex;
-use crate::detect::rules::{Rule, RuleSet};
+use crate::detect::rules::{Rule, RuleSet, table_name};
 
 /// A set of rule indices.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,9 +106,9 @@ impl Owners {
     }
 }
 
-/// The built-in rules' keywords (lowercase, sorted, distinct) and their owners' masks, as
-/// build.rs wrote them (build/startup.rs) from [`KeywordTable`].
-static BUILTIN_KEYWORDS: (&[&str], &[u64]) =
+/// The built-in rules' keywords (lowercase, sorted, distinct; ranges of the table names) and
+/// their owners' masks, as build.rs wrote them (build/startup.rs) from [`KeywordTable`].
+static BUILTIN_KEYWORDS: (&[(u32, u32)], &[u64]) =
     include!(concat!(env!("OUT_DIR"), "/keyword-table.rs"));
 
 /// The keyword search: a first-bytes table for small changes, a DFA over every keyword for
@@ -159,7 +159,9 @@ impl Prefilter {
     /// lowercase at start-up.
     fn builtin(rule_count: usize) -> Prefilter {
         let (keywords, words) = BUILTIN_KEYWORDS;
-        let keywords: Vec<Cow<'static, str>> = keywords.iter().map(|&k| Cow::Borrowed(k)).collect();
+        let keywords: Vec<Cow<'static, str>> = (keywords.iter())
+            .map(|&range| Cow::Borrowed(table_name(range)))
+            .collect();
         let owners = Owners {
             words: Cow::Borrowed(words),
             stride: rule_count.div_ceil(64),

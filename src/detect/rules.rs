@@ -88,12 +88,22 @@ impl std::fmt::Debug for Providers {
     }
 }
 
-/// What the scan reads of a built-in rule whose spec it has not decoded (build/startup.rs).
+/// The texts build.rs's tables name by byte range (ids, provider keys, hosts, keywords): a
+/// table of ranges needs no relocation at start-up, one of `&'static str` one per string.
+const BUILTIN_TABLE_NAMES: &str = include_str!(concat!(env!("OUT_DIR"), "/table-names.txt"));
+
+/// The text of a range in [`BUILTIN_TABLE_NAMES`].
+pub(crate) fn table_name((start, end): (u32, u32)) -> &'static str {
+    &BUILTIN_TABLE_NAMES[start as usize..end as usize]
+}
+
+/// What the scan reads of a built-in rule whose spec it has not decoded (build/startup.rs);
+/// texts as ranges of [`BUILTIN_TABLE_NAMES`].
 #[derive(Debug)]
 pub(crate) struct BuiltinRule {
-    id: &'static str,
-    provider: &'static str,
-    host: &'static str,
+    id: (u32, u32),
+    provider: (u32, u32),
+    host: (u32, u32),
     has_context: bool,
     /// Its bytes in [`BUILTIN_RULE_SPECS`].
     spec: (usize, usize),
@@ -201,7 +211,7 @@ impl Rule {
         Rule {
             builtin: Some(entry),
             spec: OnceLock::new(),
-            host: Cow::Borrowed(entry.host),
+            host: Cow::Borrowed(table_name(entry.host)),
             regex: OnceLock::new(),
             context: OnceLock::new(),
             fixed_parts: OnceLock::new(),
@@ -213,7 +223,7 @@ impl Rule {
 
     pub fn id(&self) -> &str {
         match self.builtin {
-            Some(entry) => entry.id,
+            Some(entry) => table_name(entry.id),
             None => &self.spec().id,
         }
     }
@@ -221,7 +231,7 @@ impl Rule {
     /// The key of the rule's provider (without decoding a built-in rule's spec).
     pub fn provider_key(&self) -> &str {
         match self.builtin {
-            Some(entry) => entry.provider,
+            Some(entry) => table_name(entry.provider),
             None => &self.spec().provider,
         }
     }
@@ -1022,11 +1032,12 @@ mod tests {
         for rule in set.iter() {
             let entry = rule.builtin.expect("a built-in rule");
             let spec = rule.spec();
-            assert_eq!(entry.id, spec.id);
-            assert_eq!(entry.provider, spec.provider);
+            assert_eq!(table_name(entry.id), spec.id);
+            assert_eq!(table_name(entry.provider), spec.provider);
             assert_eq!(entry.has_context, spec.context.is_some(), "{}", spec.id);
             assert_eq!(
-                entry.host, set.providers[&spec.provider].host,
+                table_name(entry.host),
+                set.providers[&spec.provider].host,
                 "{}",
                 spec.id
             );
