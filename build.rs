@@ -4,6 +4,9 @@
 
 #[path = "build/catalog.rs"]
 mod catalog;
+#[path = "src/detect/keyword_dfa.rs"]
+#[allow(dead_code)]
+mod keyword_dfa;
 #[path = "src/detect/keyword_table.rs"]
 mod keyword_table;
 #[path = "src/detect/run_syntax.rs"]

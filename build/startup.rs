@@ -3,11 +3,13 @@
 //! host and whether it asks for context (the path-context index), its required class run (see
 //! `src/detect/run_syntax.rs`; parsing 876 regexes at start-up cost a small commit a tenth of
 //! its instructions), and the prefilter's keyword list with the rules each keyword makes
-//! candidates. A rule's whole spec is decoded only when its keywords occur in a change.
+//! candidates, and the prefilter's automaton over those keywords (`OUT_DIR/keyword-dfa.bin`,
+//! read on the first search past the pair table's share instead of built). A rule's whole spec is decoded only when its keywords occur in a change.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::keyword_dfa::KeywordDfa;
 use crate::keyword_table::KeywordTable;
 use crate::run_syntax::{pack, run_syntax};
 use crate::schema::RulesFile;
@@ -19,12 +21,16 @@ use crate::schema::RulesFile;
 pub fn write(rules: &RulesFile, ranges: &[(usize, usize)], out: &Path) {
     println!("cargo:rerun-if-changed=src/detect/run_syntax.rs");
     println!("cargo:rerun-if-changed=src/detect/keyword_table.rs");
+    println!("cargo:rerun-if-changed=src/detect/keyword_dfa.rs");
     let mut names = Names::default();
     let write = |name: &str, text: String| {
         std::fs::write(out.join(name), text).expect("OUT_DIR is writable");
     };
     write("rule-table.rs", rule_table(rules, ranges, &mut names));
     write("keyword-table.rs", keyword_table(rules, &mut names));
+    let keywords = KeywordTable::of(rules.rules.iter().map(|rule| rule.keywords.as_slice()));
+    let dfa = KeywordDfa::new(&keywords.keywords).to_bytes();
+    std::fs::write(out.join("keyword-dfa.bin"), dfa).expect("OUT_DIR is writable");
     write("table-names.txt", names.text);
 }
 

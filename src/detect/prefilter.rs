@@ -111,6 +111,9 @@ impl Owners {
 static BUILTIN_KEYWORDS: (&[(u32, u32)], &[u64]) =
     include!(concat!(env!("OUT_DIR"), "/keyword-table.rs"));
 
+/// The automaton over [`BUILTIN_KEYWORDS`], as build.rs built it ([`KeywordDfa::to_bytes`]).
+static BUILTIN_DFA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/keyword-dfa.bin"));
+
 /// The keyword search: a first-bytes table for small changes, a DFA over every keyword for
 /// big ones.
 #[derive(Debug)]
@@ -120,8 +123,11 @@ pub struct Prefilter {
     /// Every keyword (lowercase, sorted, distinct) and the rules it makes candidates.
     keywords: Vec<Cow<'static, str>>,
     owners: Owners,
-    /// Over every keyword, built on first use past [`PAIRS_UNTIL`].
+    /// Over every keyword, built (or read from [`BUILTIN_DFA`]) on first use past
+    /// [`PAIRS_UNTIL`].
     dfa: OnceLock<KeywordDfa>,
+    /// The automaton build.rs wrote, when the keywords are the built-in rules'.
+    embedded_dfa: Option<&'static [u8]>,
     /// Bytes searched so far, by every thread.
     searched: AtomicU64,
     rule_count: usize,
@@ -138,6 +144,7 @@ impl Clone for Prefilter {
             keywords: self.keywords.clone(),
             owners: self.owners.clone(),
             dfa: self.dfa.clone(),
+            embedded_dfa: self.embedded_dfa,
             searched: AtomicU64::new(self.searched.load(Ordering::Relaxed)),
             rule_count: self.rule_count,
         }
@@ -166,7 +173,10 @@ impl Prefilter {
             words: Cow::Borrowed(words),
             stride: rule_count.div_ceil(64),
         };
-        Prefilter::around(keywords, owners, rule_count)
+        Prefilter {
+            embedded_dfa: Some(BUILTIN_DFA),
+            ..Prefilter::around(keywords, owners, rule_count)
+        }
     }
 
     /// Collects the keywords; the automaton is built when a search needs it.
@@ -185,6 +195,7 @@ impl Prefilter {
             keywords,
             owners,
             dfa: OnceLock::new(),
+            embedded_dfa: None,
             searched: AtomicU64::new(0),
             rule_count,
         }
@@ -206,7 +217,12 @@ impl Prefilter {
                 .mark(&self.keywords, &self.owners, &lower, &mut mask);
             return mask;
         }
-        let dfa = self.dfa.get_or_init(|| KeywordDfa::new(&self.keywords));
+        let dfa = self.dfa.get_or_init(|| match self.embedded_dfa {
+            // Written by build.rs from the same keywords in the same build (a test compares
+            // it with the one built here): a failure is a bug, reported by the panic hook.
+            Some(bytes) => KeywordDfa::from_bytes(bytes).expect("the embedded automaton reads"),
+            None => KeywordDfa::new(&self.keywords),
+        });
         let mut seen = vec![false; self.keywords.len()];
         dfa.search(haystack, |keyword| {
             let keyword = keyword as usize;
@@ -427,6 +443,17 @@ mod tests {
         assert_eq!(embedded.owners.words, built.owners.words);
         assert_eq!(embedded.rule_count, built.rule_count);
         assert!(matches!(embedded.owners.words, Cow::Borrowed(_)));
+        let read = KeywordDfa::from_bytes(embedded.embedded_dfa.expect("embedded"));
+        assert_eq!(read, Some(KeywordDfa::new(&built.keywords)));
+        assert!(built.embedded_dfa.is_none());
+        // Past the pair table's share, the embedded automaton finds what the built one does.
+        embedded.searched.store(PAIRS_UNTIL, Ordering::Relaxed);
+        built.searched.store(PAIRS_UNTIL, Ordering::Relaxed);
+        let text = b"REPLICATE_API_TOKEN hf_ x sk-ant- baseten wandb";
+        let found = embedded.candidates(text);
+        assert!(!found.is_empty());
+        assert_eq!(found, built.candidates(text));
+        assert!(embedded.dfa.get().is_some());
         // A set with a rule added is not what build.rs saw.
         let mut added = set.clone();
         let mut spec = set.at(0).spec().clone();
