@@ -19,6 +19,8 @@ pub mod filter;
 pub mod glob;
 /// The prefilter's automaton for big changes: one DFA over every keyword, case folded.
 pub mod keyword_dfa;
+/// The prefilter's keyword list and each keyword's rules (build.rs shares it).
+pub mod keyword_table;
 /// Line numbers a change adds to a blob, and line arithmetic over bytes.
 pub mod lines;
 /// Which cell, output and line of a Jupyter notebook a byte is in.
@@ -37,6 +39,8 @@ pub mod prefilter;
 pub mod required_run;
 /// Built-in rules (`config/rules.toml`) parsed, validated and compiled.
 pub mod rules;
+/// The class run a regex's matches hold, read off its syntax tree (build.rs shares it).
+pub mod run_syntax;
 /// Candidate rules' regexes over a blob, restricted to added lines.
 pub mod scanner;
 /// The rules file's schema (serde types; build.rs shares it).

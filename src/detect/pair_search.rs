@@ -7,7 +7,7 @@
 //! byte compared. With first two bytes alone, ordinary text (`sk` in `task`, `ke` in `make`)
 //! sent a tenth of all positions to the comparison.
 
-use crate::detect::prefilter::RuleMask;
+use crate::detect::prefilter::{Owners, RuleMask};
 
 /// The keywords' first bytes, indexing a sorted keyword list that the caller keeps.
 #[derive(Debug, Clone)]
@@ -29,13 +29,13 @@ fn triple_bit(first: u8, second: u8, third: u8) -> usize {
 
 impl PairIndex {
     /// `keywords` must be lowercase, sorted, distinct and at least two bytes long.
-    pub fn new(keywords: &[String]) -> PairIndex {
-        debug_assert!(keywords.is_sorted());
+    pub fn new<K: AsRef<str>>(keywords: &[K]) -> PairIndex {
+        debug_assert!(keywords.is_sorted_by_key(|k| k.as_ref()));
         let mut by_first = Box::new([(0u32, 0u32); 256]);
         let mut triples = Box::new([0u64; TRIPLE_WORDS]);
         let mut set = |bit: usize| triples[bit / 64] |= 1 << (bit % 64);
         for (index, keyword) in keywords.iter().enumerate() {
-            let bytes = keyword.as_bytes();
+            let bytes = keyword.as_ref().as_bytes();
             let range = &mut by_first[bytes[0] as usize];
             if range.0 == range.1 {
                 range.0 = index as u32;
@@ -51,10 +51,10 @@ impl PairIndex {
 
     /// Adds to `mask` the rules (`owners[i]` for `keywords[i]`, the list this index was built
     /// from) of every keyword in `lower` (the haystack, lowercased).
-    pub fn mark(
+    pub fn mark<K: AsRef<str>>(
         &self,
-        keywords: &[String],
-        owners: &[RuleMask],
+        keywords: &[K],
+        owners: &Owners,
         lower: &[u8],
         mask: &mut RuleMask,
     ) {
@@ -80,26 +80,27 @@ impl PairIndex {
     /// Compares the keywords sharing the first two bytes at `at` (out of line: the walk above
     /// stays small, and most positions never get here).
     #[inline(never)]
-    fn mark_at(&self, lower: &[u8], at: usize, search: &mut Search) {
+    fn mark_at<K: AsRef<str>>(&self, lower: &[u8], at: usize, search: &mut Search<K>) {
         let (start, end) = self.by_first[lower[at] as usize];
         let (start, end) = (start as usize, end as usize);
         let second = lower[at + 1];
         let same_first = &search.keywords[start..end];
-        let from = start + same_first.partition_point(|k| k.as_bytes()[1] < second);
-        let to = start + same_first.partition_point(|k| k.as_bytes()[1] <= second);
+        let from = start + same_first.partition_point(|k| k.as_ref().as_bytes()[1] < second);
+        let to = start + same_first.partition_point(|k| k.as_ref().as_bytes()[1] <= second);
         for index in from..to {
-            if !search.seen[index] && lower[at..].starts_with(search.keywords[index].as_bytes()) {
+            let keyword = search.keywords[index].as_ref().as_bytes();
+            if !search.seen[index] && lower[at..].starts_with(keyword) {
                 search.seen[index] = true;
-                search.mask.union_with(&search.owners[index]);
+                search.mask.union_with_words(search.owners.of(index));
             }
         }
     }
 }
 
 /// One haystack's search: which keywords were already seen, and the rules found.
-struct Search<'a> {
-    keywords: &'a [String],
-    owners: &'a [RuleMask],
+struct Search<'a, K> {
+    keywords: &'a [K],
+    owners: &'a Owners,
     seen: &'a mut [bool],
     mask: &'a mut RuleMask,
 }
@@ -129,6 +130,7 @@ mod tests {
         .collect();
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         let (keywords, owners): (Vec<String>, Vec<RuleMask>) = pairs.into_iter().unzip();
+        let owners = Owners::from_masks(&owners);
         let index = PairIndex::new(&keywords);
         let cases: [(&[u8], &[usize]); 12] = [
             (b"x sk-ant-api03", &[0, 1]),
@@ -161,6 +163,7 @@ mod tests {
             .collect();
         keywords.sort();
         let owners: Vec<RuleMask> = (0..keywords.len()).map(|i| mask(&[i])).collect();
+        let owners = Owners::from_masks(&owners);
         let index = PairIndex::new(&keywords);
         let alphabet = b"abc_";
         let mut state = 0x2545_f491_u32;

@@ -8,6 +8,7 @@
 //! (`api_key =`, `Bearer`), or every id in a provider's own package would be its key.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::detect::prefilter::RuleMask;
 use crate::detect::rules::RuleSet;
@@ -24,15 +25,16 @@ pub struct ProviderNames {
     /// not tried against every rule (every staged path is asked).
     by_first_word: HashMap<String, Vec<usize>>,
     /// Per rule: its tokens start with a fixed prefix (`ion_`), so the token names itself and
-    /// the path alone is context enough.
-    prefixed: Vec<bool>,
+    /// the path alone is context enough. Decided when first asked, from the rule's example
+    /// shape: reading every rule's at start-up decoded every built-in rule.
+    prefixed: Vec<OnceLock<bool>>,
 }
 
 impl ProviderNames {
     pub fn of(rules: &RuleSet) -> ProviderNames {
         let by_rule: Vec<(usize, Vec<String>)> = (rules.iter().enumerate())
-            .filter(|(_, rule)| rule.spec().context.is_some())
-            .map(|(index, rule)| (index, words(&rule.spec().provider)))
+            .filter(|(_, rule)| rule.has_context())
+            .map(|(index, rule)| (index, words(rule.provider_key())))
             .filter(|(_, words)| !words.is_empty())
             .collect();
         let mut by_first_word: HashMap<String, Vec<usize>> = HashMap::new();
@@ -42,10 +44,7 @@ impl ProviderNames {
                 .or_default()
                 .push(entry);
         }
-        let prefixed = rules
-            .iter()
-            .map(|rule| starts_with_prefix(rule.spec()))
-            .collect();
+        let prefixed = (0..rules.len()).map(|_| OnceLock::new()).collect();
         ProviderNames {
             rules: rules.len(),
             by_rule,
@@ -57,8 +56,11 @@ impl ProviderNames {
     /// True when the path's name is context for `rule`'s match at `start` of `text`: its
     /// token has a prefix of its own, or its line calls it a credential
     /// ([`credential_named_before`]); a bare id (a UUID, hex) needs the line.
-    pub fn gives_context(&self, rule: usize, text: &[u8], start: usize) -> bool {
-        self.prefixed.get(rule).copied().unwrap_or(false) || credential_named_before(text, start)
+    pub fn gives_context(&self, rules: &RuleSet, rule: usize, text: &[u8], start: usize) -> bool {
+        let prefixed = self.prefixed.get(rule).is_some_and(|prefixed| {
+            *prefixed.get_or_init(|| starts_with_prefix(rules.at(rule).spec()))
+        });
+        prefixed || credential_named_before(text, start)
     }
 
     /// The rules whose provider `path` names by a run of its words; `None` when it names none

@@ -15,8 +15,9 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::detect::keyword_dfa::KeywordDfa;
+use crate::detect::keyword_table::KeywordTable;
 use crate::detect::pair_search::PairIndex;
-use crate::detect::rules::Rule;
+use crate::detect::rules::{Rule, RuleSet, table_name};
 
 /// A set of rule indices.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +41,12 @@ impl RuleMask {
     }
 
     pub fn union_with(&mut self, other: &RuleMask) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
+        self.union_with_words(&other.words);
+    }
+
+    /// Adds the rules of a mask given as its words (see [`Owners`]).
+    pub fn union_with_words(&mut self, words: &[u64]) {
+        for (a, b) in self.words.iter_mut().zip(words) {
             *a |= b;
         }
     }
@@ -59,17 +65,69 @@ impl RuleMask {
     }
 }
 
+/// Per keyword, the rules it makes candidates: a mask of `stride` words per keyword, laid end
+/// to end (the built-in rules' are written by build.rs).
+#[derive(Debug, Clone)]
+pub struct Owners {
+    words: Cow<'static, [u64]>,
+    stride: usize,
+}
+
+impl Owners {
+    /// The words of `keyword`'s mask.
+    pub fn of(&self, keyword: usize) -> &[u64] {
+        &self.words[keyword * self.stride..(keyword + 1) * self.stride]
+    }
+
+    /// Masks of `rules` bits from each keyword's rule list.
+    fn from_lists(lists: &[Vec<u32>], rules: usize) -> Owners {
+        let stride = rules.div_ceil(64);
+        let mut words = vec![0u64; stride * lists.len()];
+        for (keyword, list) in lists.iter().enumerate() {
+            for &rule in list {
+                let rule = rule as usize;
+                words[keyword * stride + rule / 64] |= 1 << (rule % 64);
+            }
+        }
+        Owners {
+            words: Cow::Owned(words),
+            stride,
+        }
+    }
+
+    /// The same masks, laid end to end.
+    #[cfg(test)]
+    pub fn from_masks(masks: &[RuleMask]) -> Owners {
+        let stride = masks.first().map_or(0, |mask| mask.words.len());
+        Owners {
+            words: Cow::Owned(masks.iter().flat_map(|m| m.words.clone()).collect()),
+            stride,
+        }
+    }
+}
+
+/// The built-in rules' keywords (lowercase, sorted, distinct; ranges of the table names) and
+/// their owners' masks, as build.rs wrote them (build/startup.rs) from [`KeywordTable`].
+static BUILTIN_KEYWORDS: (&[(u32, u32)], &[u64]) =
+    include!(concat!(env!("OUT_DIR"), "/keyword-table.rs"));
+
+/// The automaton over [`BUILTIN_KEYWORDS`], as build.rs built it ([`KeywordDfa::to_bytes`]).
+static BUILTIN_DFA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/keyword-dfa.bin"));
+
 /// The keyword search: a first-bytes table for small changes, a DFA over every keyword for
 /// big ones.
 #[derive(Debug)]
 pub struct Prefilter {
     /// Every keyword, for the first [`PAIRS_UNTIL`] bytes searched: nothing to build.
     pairs: PairIndex,
-    /// Every keyword (lowercase) and the rules it makes candidates.
-    keywords: Vec<String>,
-    owners: Vec<RuleMask>,
-    /// Over every keyword, built on first use past [`PAIRS_UNTIL`].
+    /// Every keyword (lowercase, sorted, distinct) and the rules it makes candidates.
+    keywords: Vec<Cow<'static, str>>,
+    owners: Owners,
+    /// Over every keyword, built (or read from [`BUILTIN_DFA`]) on first use past
+    /// [`PAIRS_UNTIL`].
     dfa: OnceLock<KeywordDfa>,
+    /// The automaton build.rs wrote, when the keywords are the built-in rules'.
+    embedded_dfa: Option<&'static [u8]>,
     /// Bytes searched so far, by every thread.
     searched: AtomicU64,
     rule_count: usize,
@@ -86,6 +144,7 @@ impl Clone for Prefilter {
             keywords: self.keywords.clone(),
             owners: self.owners.clone(),
             dfa: self.dfa.clone(),
+            embedded_dfa: self.embedded_dfa,
             searched: AtomicU64::new(self.searched.load(Ordering::Relaxed)),
             rule_count: self.rule_count,
         }
@@ -93,36 +152,52 @@ impl Clone for Prefilter {
 }
 
 impl Prefilter {
+    /// The prefilter of `rules`: the tables build.rs wrote when they are the built-in rules
+    /// alone, else built now.
+    pub fn of(rules: &RuleSet) -> Prefilter {
+        if rules.is_builtin_only() {
+            Prefilter::builtin(rules.len())
+        } else {
+            Prefilter::new(rules.as_slice())
+        }
+    }
+
+    /// The built-in rules' prefilter, from the tables build.rs wrote: nothing to sort or
+    /// lowercase at start-up.
+    fn builtin(rule_count: usize) -> Prefilter {
+        let (keywords, words) = BUILTIN_KEYWORDS;
+        let keywords: Vec<Cow<'static, str>> = (keywords.iter())
+            .map(|&range| Cow::Borrowed(table_name(range)))
+            .collect();
+        let owners = Owners {
+            words: Cow::Borrowed(words),
+            stride: rule_count.div_ceil(64),
+        };
+        Prefilter {
+            embedded_dfa: Some(BUILTIN_DFA),
+            ..Prefilter::around(keywords, owners, rule_count)
+        }
+    }
+
     /// Collects the keywords; the automaton is built when a search needs it.
     pub fn new(rules: &[Rule]) -> Prefilter {
-        let mut uses: Vec<(Cow<str>, usize)> = rules
-            .iter()
-            .enumerate()
-            .flat_map(|(index, rule)| {
-                rule.spec()
-                    .keywords
-                    .iter()
-                    .map(move |k| (lowercase(k), index))
-            })
-            .collect();
-        uses.sort_unstable();
-        let mut keywords: Vec<String> = Vec::new();
-        let mut owners: Vec<RuleMask> = Vec::new();
-        for (keyword, index) in uses {
-            if keywords.last().map(String::as_str) != Some(&*keyword) {
-                keywords.push(keyword.into_owned());
-                owners.push(RuleMask::empty(rules.len()));
-            }
-            owners.last_mut().expect("pushed above").insert(index);
-        }
+        let table = KeywordTable::of(rules.iter().map(|rule| rule.spec().keywords.as_slice()));
+        let owners = Owners::from_lists(&table.owners, rules.len());
+        let keywords = table.keywords.into_iter().map(Cow::Owned).collect();
+        Prefilter::around(keywords, owners, rules.len())
+    }
+
+    /// The search over `keywords`, whose rules are given by `owners`, of `rule_count` rules.
+    fn around(keywords: Vec<Cow<'static, str>>, owners: Owners, rule_count: usize) -> Prefilter {
         let pairs = PairIndex::new(&keywords);
         Prefilter {
             pairs,
             keywords,
             owners,
             dfa: OnceLock::new(),
+            embedded_dfa: None,
             searched: AtomicU64::new(0),
-            rule_count: rules.len(),
+            rule_count,
         }
     }
 
@@ -142,32 +217,27 @@ impl Prefilter {
                 .mark(&self.keywords, &self.owners, &lower, &mut mask);
             return mask;
         }
-        let dfa = self.dfa.get_or_init(|| KeywordDfa::new(&self.keywords));
+        let dfa = self.dfa.get_or_init(|| match self.embedded_dfa {
+            // Written by build.rs from the same keywords in the same build (a test compares
+            // it with the one built here): a failure is a bug, reported by the panic hook.
+            Some(bytes) => KeywordDfa::from_bytes(bytes).expect("the embedded automaton reads"),
+            None => KeywordDfa::new(&self.keywords),
+        });
         let mut seen = vec![false; self.keywords.len()];
         dfa.search(haystack, |keyword| {
             let keyword = keyword as usize;
             if !seen[keyword] {
                 seen[keyword] = true;
-                mask.union_with(&self.owners[keyword]);
+                mask.union_with_words(self.owners.of(keyword));
             }
         });
         mask
     }
 }
 
-/// The keyword in lower case, copied only when it has upper-case letters (most have none).
-fn lowercase(keyword: &str) -> Cow<'_, str> {
-    if keyword.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(keyword.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(keyword)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::rules::RuleSet;
 
     fn rules_with_keywords(sets: &[&[&str]]) -> Vec<Rule> {
         let base = RuleSet::builtin().unwrap().at(0).clone();
@@ -357,6 +427,43 @@ mod tests {
             }
             assert!(prefilter.candidates(b"").is_empty());
         }
+    }
+
+    /// The tables build.rs wrote for the built-in rules are what building them at run time
+    /// from the same rules gives.
+    #[test]
+    fn build_time_tables_equal_the_run_time_ones() {
+        let set = RuleSet::builtin().unwrap();
+        assert!(set.is_builtin_only());
+        let embedded = Prefilter::of(&set);
+        let built = Prefilter::new(set.as_slice());
+        assert!(embedded.keywords.len() > 500);
+        assert_eq!(embedded.keywords, built.keywords);
+        assert_eq!(embedded.owners.stride, built.owners.stride);
+        assert_eq!(embedded.owners.words, built.owners.words);
+        assert_eq!(embedded.rule_count, built.rule_count);
+        assert!(matches!(embedded.owners.words, Cow::Borrowed(_)));
+        let read = KeywordDfa::from_bytes(embedded.embedded_dfa.expect("embedded"));
+        assert_eq!(read, Some(KeywordDfa::new(&built.keywords)));
+        assert!(built.embedded_dfa.is_none());
+        // Past the pair table's share, the embedded automaton finds what the built one does.
+        embedded.searched.store(PAIRS_UNTIL, Ordering::Relaxed);
+        built.searched.store(PAIRS_UNTIL, Ordering::Relaxed);
+        let text = b"REPLICATE_API_TOKEN hf_ x sk-ant- baseten wandb";
+        let found = embedded.candidates(text);
+        assert!(!found.is_empty());
+        assert_eq!(found, built.candidates(text));
+        assert!(embedded.dfa.get().is_some());
+        // A set with a rule added is not what build.rs saw.
+        let mut added = set.clone();
+        let mut spec = set.at(0).spec().clone();
+        spec.id = "my-own-rule".to_string();
+        spec.keywords = vec!["MyOwnKeyword".to_string()];
+        added.extend(Default::default(), vec![spec]).unwrap();
+        assert!(!added.is_builtin_only());
+        let layered = Prefilter::of(&added);
+        let hits: Vec<usize> = layered.candidates(b"x = myownkeyword").iter().collect();
+        assert_eq!(hits, [set.len()]);
     }
 
     #[test]

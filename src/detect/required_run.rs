@@ -10,19 +10,26 @@
 use std::ops::Range;
 
 use regex::bytes::{Captures, Regex};
-use regex_syntax::hir::{Class, Hir, HirKind};
 
-/// Shorter runs are too common in code (identifiers, numbers) to rule a text out.
-const WORTH_CHECKING: u32 = 16;
+use crate::detect::run_syntax::{run_syntax, unpack};
 
 /// A class of bytes and how many of them in a row every match holds.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequiredRun {
     members: [bool; 256],
     length: usize,
     /// The longest match the regex can make, in bytes, when it has a bound: every match then
     /// lies within this many bytes of a run, and the regex need only look there.
     reach: Option<usize>,
+}
+
+/// A [`RequiredRun`] as build.rs writes it into the binary (the class as bits, see
+/// [`pack`](crate::detect::run_syntax::pack)).
+#[derive(Debug, Clone, Copy)]
+pub struct PackedRun {
+    pub members: [u64; 4],
+    pub length: usize,
+    pub reach: Option<usize>,
 }
 
 /// The maximal runs of each class met in one text, found once for the rules that need that
@@ -96,19 +103,22 @@ enum Regions {
 
 impl RequiredRun {
     /// The requirement of `pattern` (parsed as the scanner's byte regexes are), if it has one
-    /// worth checking: a repetition of a single class, at least `WORTH_CHECKING` times, on
-    /// the path every match takes (not inside an alternation or an optional part).
+    /// worth checking: see [`run_syntax`].
     pub fn of(pattern: &str) -> Option<RequiredRun> {
-        let hir = regex_syntax::ParserBuilder::new()
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .ok()?;
-        let run = longest(&hir)?;
-        Some(RequiredRun {
-            reach: hir.properties().maximum_len(),
-            ..run
+        run_syntax(pattern).map(|run| RequiredRun {
+            members: run.members,
+            length: run.length,
+            reach: run.reach,
         })
+    }
+
+    /// A built-in rule's requirement, as build.rs read it off the regex.
+    pub fn unpacked(run: &PackedRun) -> RequiredRun {
+        RequiredRun {
+            members: unpack(&run.members),
+            length: run.length,
+            reach: run.reach,
+        }
     }
 
     /// Where in `text` the regex can match. Every match holds `length` members in a row, so
@@ -245,52 +255,6 @@ pub(crate) fn spans(found: &[Captures<'_>]) -> Spans {
                 .collect()
         })
         .collect()
-}
-
-/// The longest class run that every match of `hir` holds.
-fn longest(hir: &Hir) -> Option<RequiredRun> {
-    match hir.kind() {
-        HirKind::Capture(capture) => longest(&capture.sub),
-        HirKind::Concat(parts) => parts
-            .iter()
-            .filter_map(longest)
-            .max_by_key(|run| run.length),
-        HirKind::Repetition(repetition) if repetition.min >= 1 => match repetition.sub.kind() {
-            HirKind::Class(class) if repetition.min >= WORTH_CHECKING => {
-                run_of(class, repetition.min as usize)
-            }
-            // What is repeated at least once is there at least once.
-            _ => longest(&repetition.sub),
-        },
-        _ => None,
-    }
-}
-
-/// A class as bytes: Unicode classes only when every member is ASCII (a wider one would match
-/// multi-byte sequences, which a byte table cannot follow).
-fn run_of(class: &Class, length: usize) -> Option<RequiredRun> {
-    let mut members = [false; 256];
-    match class {
-        Class::Bytes(bytes) => {
-            for range in bytes.iter() {
-                members[usize::from(range.start())..=usize::from(range.end())].fill(true);
-            }
-        }
-        Class::Unicode(chars) => {
-            for range in chars.iter() {
-                let (start, end) = (u32::from(range.start()), u32::from(range.end()));
-                if end > 0x7f {
-                    return None;
-                }
-                members[start as usize..=end as usize].fill(true);
-            }
-        }
-    }
-    Some(RequiredRun {
-        members,
-        length,
-        reach: None,
-    })
 }
 
 #[cfg(test)]

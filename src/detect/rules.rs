@@ -2,10 +2,11 @@
 //!
 //! No token regex lives in Rust code; this module only knows the schema.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
-use crate::detect::required_run::{self, ClassRuns, RequiredRun};
+use crate::detect::required_run::{self, ClassRuns, PackedRun, RequiredRun};
 pub use crate::detect::schema::*;
 use crate::detect::{filter, placeholder};
 use crate::error::{Error, Result};
@@ -16,9 +17,102 @@ use regex::bytes::{Captures, Regex, RegexBuilder};
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
 pub const BUILTIN_RULES: &str = include_str!("../../config/rules.toml");
 
-/// The same rules, decoded by build.rs with the credential-variable rules generated, and
-/// serialized with postcard: what start-up reads.
+/// The same rules file, decoded by build.rs and serialized with postcard without its rules:
+/// what start-up reads.
 const BUILTIN_RULES_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.postcard"));
+
+/// Each built-in rule's spec (the credential-variable rules generated), serialized with
+/// postcard one after the other: a rule's is decoded when the scan first reads it.
+const BUILTIN_RULE_SPECS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rule-specs.postcard"));
+
+/// The built-in providers, serialized with postcard apart from the rest: a clean commit never
+/// reads them (a rule's API host is in its [`BuiltinRule`]), and decoding 579 of them cost
+/// half of a small commit's instructions.
+const BUILTIN_PROVIDERS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/providers.postcard"));
+
+/// The providers by key: the built-in ones decoded on first read.
+#[derive(Clone, Default)]
+pub struct Providers {
+    map: OnceLock<BTreeMap<String, Provider>>,
+    /// The built-in providers' bytes, until decoded.
+    encoded: Option<&'static [u8]>,
+}
+
+/// How many providers [`BUILTIN_PROVIDERS`] holds (build.rs counted them).
+const BUILTIN_PROVIDER_COUNT: usize = include!(concat!(env!("OUT_DIR"), "/providers.count"));
+
+impl Providers {
+    /// How many providers there are, without decoding the built-in ones (every report says
+    /// how many the catalog has).
+    pub fn count(&self) -> usize {
+        match (self.map.get(), self.encoded) {
+            (Some(map), _) => map.len(),
+            (None, Some(_)) => BUILTIN_PROVIDER_COUNT,
+            (None, None) => 0,
+        }
+    }
+}
+
+impl From<BTreeMap<String, Provider>> for Providers {
+    fn from(map: BTreeMap<String, Provider>) -> Providers {
+        Providers {
+            map: OnceLock::from(map),
+            encoded: None,
+        }
+    }
+}
+
+impl std::ops::Deref for Providers {
+    type Target = BTreeMap<String, Provider>;
+
+    fn deref(&self) -> &BTreeMap<String, Provider> {
+        // Written by build.rs from the same schema in the same build: a failure is a bug.
+        self.map.get_or_init(|| match self.encoded {
+            Some(bytes) => postcard::from_bytes(bytes).expect("embedded providers decode"),
+            None => BTreeMap::new(),
+        })
+    }
+}
+
+impl std::ops::DerefMut for Providers {
+    fn deref_mut(&mut self) -> &mut BTreeMap<String, Provider> {
+        let _ = &**self;
+        self.encoded = None;
+        self.map.get_mut().expect("decoded just above")
+    }
+}
+
+impl std::fmt::Debug for Providers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// The texts build.rs's tables name by byte range (ids, provider keys, hosts, keywords): a
+/// table of ranges needs no relocation at start-up, one of `&'static str` one per string.
+const BUILTIN_TABLE_NAMES: &str = include_str!(concat!(env!("OUT_DIR"), "/table-names.txt"));
+
+/// The text of a range in [`BUILTIN_TABLE_NAMES`].
+pub(crate) fn table_name((start, end): (u32, u32)) -> &'static str {
+    &BUILTIN_TABLE_NAMES[start as usize..end as usize]
+}
+
+/// What the scan reads of a built-in rule whose spec it has not decoded (build/startup.rs);
+/// texts as ranges of [`BUILTIN_TABLE_NAMES`].
+#[derive(Debug)]
+pub(crate) struct BuiltinRule {
+    id: (u32, u32),
+    provider: (u32, u32),
+    host: (u32, u32),
+    has_context: bool,
+    /// Its bytes in [`BUILTIN_RULE_SPECS`].
+    spec: (usize, usize),
+    /// Its required class run, read off the regex by build.rs.
+    run: Option<PackedRun>,
+}
+
+/// The built-in rules in catalog order, as build.rs wrote them.
+static BUILTIN_RULE_TABLE: &[BuiltinRule] = &include!(concat!(env!("OUT_DIR"), "/rule-table.rs"));
 
 /// A digest of the embedded rules' bytes (FNV-1a, by build.rs): what the embedded rules are,
 /// for verdicts kept between runs.
@@ -76,9 +170,14 @@ pub enum Window {
 /// a user's file are built at load time instead, so that their errors point at the file.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    spec: RuleSpec,
+    /// The built-in rule's table entry; `None` for a rule from a file, whose spec is set.
+    builtin: Option<&'static BuiltinRule>,
+    /// Decoded from the binary on first read for a built-in rule. Boxed, as the run below:
+    /// the 876 built-in rules are made at every start, and each byte of them is written
+    /// (a rule of a kilobyte was a fifth of a small commit's page faults).
+    spec: OnceLock<Box<RuleSpec>>,
     /// The provider's API host, an implicit context keyword.
-    host: String,
+    host: Cow<'static, str>,
     regex: OnceLock<Regex>,
     context: OnceLock<Option<Context>>,
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
@@ -86,7 +185,7 @@ pub struct Rule {
     /// See [`Rule::reads_escapes`]; asked for every match, so decided once.
     reads_escapes: OnceLock<bool>,
     /// See [`Rule::captures`].
-    required_run: OnceLock<Option<RequiredRun>>,
+    required_run: OnceLock<Option<Box<RequiredRun>>>,
     /// See [`Rule::may_match`].
     literal_groups: OnceLock<Vec<LiteralGroup>>,
 }
@@ -95,8 +194,24 @@ impl Rule {
     /// A rule whose regex, context and the rest are built on first use.
     fn new(spec: RuleSpec, host: String) -> Rule {
         Rule {
-            spec,
-            host,
+            builtin: None,
+            spec: OnceLock::from(Box::new(spec)),
+            host: Cow::Owned(host),
+            regex: OnceLock::new(),
+            context: OnceLock::new(),
+            fixed_parts: OnceLock::new(),
+            reads_escapes: OnceLock::new(),
+            required_run: OnceLock::new(),
+            literal_groups: OnceLock::new(),
+        }
+    }
+
+    /// A built-in rule, its spec decoded on first read.
+    fn builtin(entry: &'static BuiltinRule) -> Rule {
+        Rule {
+            builtin: Some(entry),
+            spec: OnceLock::new(),
+            host: Cow::Borrowed(table_name(entry.host)),
             regex: OnceLock::new(),
             context: OnceLock::new(),
             fixed_parts: OnceLock::new(),
@@ -107,42 +222,75 @@ impl Rule {
     }
 
     pub fn id(&self) -> &str {
-        &self.spec.id
+        match self.builtin {
+            Some(entry) => table_name(entry.id),
+            None => &self.spec().id,
+        }
+    }
+
+    /// The key of the rule's provider (without decoding a built-in rule's spec).
+    pub fn provider_key(&self) -> &str {
+        match self.builtin {
+            Some(entry) => table_name(entry.provider),
+            None => &self.spec().provider,
+        }
+    }
+
+    /// Whether the rule asks for context (without decoding a built-in rule's spec).
+    pub fn has_context(&self) -> bool {
+        match self.builtin {
+            Some(entry) => entry.has_context,
+            None => self.spec().context.is_some(),
+        }
     }
 
     /// The rule as written: provider, description, keywords, examples, ...
     pub fn spec(&self) -> &RuleSpec {
-        &self.spec
+        self.spec.get_or_init(|| {
+            // Written by build.rs from the same schema in the same build, and every built-in
+            // rule is decoded by the tests: a failure is a bug, reported by the panic hook.
+            let (start, end) = self
+                .builtin
+                .expect("a rule without a spec is built in")
+                .spec;
+            Box::new(
+                postcard::from_bytes(&BUILTIN_RULE_SPECS[start..end])
+                    .expect("embedded rule specs decode"),
+            )
+        })
     }
 
     /// The rule as written, to change in a test (before any part of it is built).
     #[cfg(test)]
     pub(crate) fn spec_mut(&mut self) -> &mut RuleSpec {
-        &mut self.spec
+        let _ = self.spec();
+        self.builtin = None;
+        self.spec.get_mut().expect("decoded just above")
     }
 
     /// The rule's live check, if it defines one (decoded on first read).
     pub fn verify(&self) -> Option<&VerifySpec> {
-        self.spec.verify.as_ref()
+        self.spec().verify.as_ref()
     }
 
     /// The compiled regex. Built-in rules are proven to compile by the test suite and
     /// `tokenguard rules check`; a failure here is a bug, reported by the panic hook.
     pub fn regex(&self) -> &Regex {
         self.regex.get_or_init(|| {
-            build_regex(&self.spec.regex).expect("rule regexes are validated before use")
+            build_regex(&self.spec().regex).expect("rule regexes are validated before use")
         })
     }
 
     /// False when `lower` (a text in lowercase) holds none of the rule's
     /// [`RuleSpec::literals`] (see `LiteralGroup`), so that no match can be in it.
     pub fn may_match(&self, lower: &[u8]) -> bool {
-        self.spec.literals.is_empty()
+        let spec = self.spec();
+        spec.literals.is_empty()
             || self
                 .literal_groups
-                .get_or_init(|| LiteralGroup::of(self.spec.literals.iter().map(String::as_str)))
+                .get_or_init(|| LiteralGroup::of(spec.literals.iter().map(String::as_str)))
                 .iter()
-                .any(|group| group.is_in(lower, self.spec.value_after_literal))
+                .any(|group| group.is_in(lower, spec.value_after_literal))
     }
 
     /// The regex's matches in `text`, the same as one search over all of it finds. A rule
@@ -152,10 +300,14 @@ impl Rule {
     /// 0.5 GB/s over whole files that name their vendor, a fifth of a large commit's time.
     /// `runs` keeps the runs found in `text` for the next rule of the same class.
     pub fn captures<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Vec<Captures<'t>> {
-        let run = self
-            .required_run
-            .get_or_init(|| RequiredRun::of(&self.spec.regex));
-        required_run::captures(run.as_ref(), || self.regex(), text, runs)
+        let run = self.required_run.get_or_init(|| {
+            match self.builtin {
+                Some(entry) => entry.run.as_ref().map(RequiredRun::unpacked),
+                None => RequiredRun::of(&self.spec().regex),
+            }
+            .map(Box::new)
+        });
+        required_run::captures(run.as_deref(), || self.regex(), text, runs)
     }
 
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
@@ -164,14 +316,14 @@ impl Rule {
         *self.reads_escapes.get_or_init(|| {
             ["\\\\n", "\\\\t", "\\\\r", "\\\\u"]
                 .iter()
-                .any(|escape| self.spec.regex.contains(escape))
+                .any(|escape| self.spec().regex.contains(escape))
         })
     }
 
     pub fn context(&self) -> Option<&Context> {
         self.context
             .get_or_init(|| {
-                self.spec.context.as_ref().map(|ctx| {
+                self.spec().context.as_ref().map(|ctx| {
                     compile_context(ctx, &self.host).expect("rule contexts are validated")
                 })
             })
@@ -180,7 +332,7 @@ impl Rule {
 
     /// Builds everything now, returning the first error.
     fn build_now(&self) -> std::result::Result<(), String> {
-        let regex = build_regex(&self.spec.regex).map_err(|err| {
+        let regex = build_regex(&self.spec().regex).map_err(|err| {
             format!(
                 "regex does not compile: {}",
                 err.to_string().replace('\n', " ")
@@ -189,7 +341,7 @@ impl Rule {
         if regex.captures_len() < 2 {
             return Err("regex needs a capture group holding the secret".to_string());
         }
-        let context = match &self.spec.context {
+        let context = match &self.spec().context {
             Some(ctx) => Some(compile_context(ctx, &self.host)?),
             None => None,
         };
@@ -304,7 +456,7 @@ pub struct RuleSet {
     /// How many leading rules are the embedded ones ([`BUILTIN_RULES_DIGEST`] says what they
     /// are); the rest came from a config's `[[rules]]`.
     embedded: usize,
-    pub providers: BTreeMap<String, Provider>,
+    pub providers: Providers,
     pub placeholders: PlaceholderSpec,
     pub references: ReferenceSpec,
     pub allow: AllowSpec,
@@ -408,7 +560,8 @@ impl RuleSet {
         index.get(id).copied()
     }
 
-    /// The rules embedded in the binary.
+    /// The rules embedded in the binary: the rules file without its rules is decoded, each
+    /// rule's spec only when first read (see [`BuiltinRule`]).
     pub fn builtin() -> Result<RuleSet> {
         let origin = "config/rules.toml (built in)";
         let file: RulesFile =
@@ -416,7 +569,12 @@ impl RuleSet {
                 path: origin.to_string(),
                 message: format!("cannot decode the embedded rules: {err}"),
             })?;
-        let mut set = RuleSet::trusted(file);
+        let rules: Vec<Rule> = BUILTIN_RULE_TABLE.iter().map(Rule::builtin).collect();
+        let mut set = RuleSet::around(rules, file);
+        set.providers = Providers {
+            map: OnceLock::new(),
+            encoded: Some(BUILTIN_PROVIDERS),
+        };
         set.embedded = set.rules.len();
         Ok(set)
     }
@@ -426,23 +584,17 @@ impl RuleSet {
         &self.rules[self.embedded..]
     }
 
+    /// Whether the set is the embedded rules and nothing else, as build.rs saw them: what
+    /// the tables it wrote (the prefilter's) describe.
+    pub fn is_builtin_only(&self) -> bool {
+        self.embedded == BUILTIN_RULE_TABLE.len()
+            && self.rules.len() == self.embedded
+            && self.rules.iter().all(|rule| rule.builtin.is_some())
+    }
+
     /// Whether the set starts with the embedded rules.
     pub fn has_embedded(&self) -> bool {
         self.embedded > 0
-    }
-
-    /// The built-in rules as they are, without [`compile_rule`]'s checks: the test suite and
-    /// `tokenguard rules check` run every check on the same TOML, and repeating them cost a
-    /// small commit a tenth of its instructions (mostly allocation for the literals' words).
-    fn trusted(mut file: RulesFile) -> RuleSet {
-        let rules = std::mem::take(&mut file.rules)
-            .into_iter()
-            .map(|spec| {
-                let host = host_of(&file.providers, &spec.provider);
-                Rule::new(spec, host)
-            })
-            .collect();
-        RuleSet::around(rules, file)
     }
 
     /// The compiled `rules` with the rest of `file` (whose rules were taken out).
@@ -451,7 +603,7 @@ impl RuleSet {
             index: OnceLock::new(),
             embedded: 0,
             rules,
-            providers: file.providers,
+            providers: Providers::from(file.providers),
             placeholders: file.placeholders,
             references: file.references,
             allow: file.allow,
@@ -575,12 +727,12 @@ impl RuleSet {
     /// names are the fixed parts a placeholder keeps around its filler.
     pub fn is_placeholder(&self, rule: &Rule, secret: &[u8]) -> bool {
         let parts = rule.fixed_parts.get_or_init(|| {
-            let mut parts = placeholder::fixed_parts(&rule.spec, self.provider(rule));
-            if rule.spec.id == crate::detect::variables::rule_id(&rule.spec.provider) {
+            let mut parts = placeholder::fixed_parts(rule.spec(), self.provider(rule));
+            if rule.id() == crate::detect::variables::rule_id(rule.provider_key()) {
                 // A provider's variable may hold another vendor's placeholder
                 // (`HF_TOKEN=r8_YOUR_REPLICATE_API_TOKEN_HERE`): every vendor's names count.
                 for other in &self.rules {
-                    parts.extend(other.spec.keywords.iter().cloned());
+                    parts.extend(other.spec().keywords.iter().cloned());
                 }
                 for provider in self.providers.values() {
                     parts.push(provider.name.clone());
@@ -590,16 +742,16 @@ impl RuleSet {
             parts
         });
         let placeholder = |value: &[u8]| {
-            placeholder::is_placeholder(value, &self.placeholders, parts, &rule.spec.placeholders)
+            placeholder::is_placeholder(value, &self.placeholders, parts, &rule.spec().placeholders)
         };
         if placeholder(secret) {
             return true;
         }
-        if rule.spec.id != PASSWORD_LITERAL_RULE {
+        if rule.id() != PASSWORD_LITERAL_RULE {
             return false;
         }
         if let Some(decoded) = placeholder::base64_text(secret) {
-            let no_password = filter::check_filters(&decoded, &rule.spec.filters).is_err();
+            let no_password = filter::check_filters(&decoded, &rule.spec().filters).is_err();
             return no_password || placeholder(&decoded);
         }
         placeholder::undo_digits_for_letters(secret).is_some_and(|plain| placeholder(&plain))
@@ -607,7 +759,7 @@ impl RuleSet {
 
     /// The provider a rule points at; validated at compile time.
     pub fn provider(&self, rule: &Rule) -> &Provider {
-        &self.providers[&rule.spec.provider]
+        &self.providers[rule.provider_key()]
     }
 }
 
@@ -844,7 +996,7 @@ mod tests {
         // The example lines are kept apart: put back, every rule's are there.
         for rule in &mut from_binary.rules {
             let id = rule.id().to_string();
-            if let Some(examples) = &mut *rule.spec.examples {
+            if let Some(examples) = &mut *rule.spec_mut().examples {
                 assert!(examples.positive.is_empty() && examples.negative.is_empty());
                 let (positive, negative) = builtin_example_lines(&id).expect("lines kept");
                 examples.positive = positive.clone();
@@ -854,7 +1006,7 @@ mod tests {
         let ids = |set: &RuleSet| {
             set.rules
                 .iter()
-                .map(|r| format!("{:?}", r.spec))
+                .map(|r| format!("{:?}", r.spec()))
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids(&from_binary), ids(&from_toml));
@@ -862,6 +1014,38 @@ mod tests {
             format!("{:?}", from_binary.providers),
             format!("{:?}", from_toml.providers)
         );
+    }
+
+    /// What build.rs wrote of each built-in rule (its table entry, its required run) is what
+    /// the rule's spec says, and every rule's spec decodes.
+    #[test]
+    fn build_time_rule_table_agrees_with_each_spec() {
+        let set = builtin();
+        assert_eq!(set.len(), BUILTIN_RULE_TABLE.len());
+        let counted = set.providers.count();
+        assert!(
+            set.providers.map.get().is_none(),
+            "counted without decoding"
+        );
+        assert_eq!(counted, set.providers.len());
+        let mut runs = 0;
+        for rule in set.iter() {
+            let entry = rule.builtin.expect("a built-in rule");
+            let spec = rule.spec();
+            assert_eq!(table_name(entry.id), spec.id);
+            assert_eq!(table_name(entry.provider), spec.provider);
+            assert_eq!(entry.has_context, spec.context.is_some(), "{}", spec.id);
+            assert_eq!(
+                table_name(entry.host),
+                set.providers[&spec.provider].host,
+                "{}",
+                spec.id
+            );
+            let packed = entry.run.as_ref().map(RequiredRun::unpacked);
+            assert_eq!(packed, RequiredRun::of(&spec.regex), "{}", spec.id);
+            runs += usize::from(packed.is_some());
+        }
+        assert!(runs > 100, "{runs} rules with a required run");
     }
 
     #[test]
@@ -882,7 +1066,11 @@ mod tests {
     #[test]
     fn every_builtin_rule_has_examples() {
         for rule in builtin().rules {
-            assert!(rule.spec.examples.is_some(), "{} needs examples", rule.id());
+            assert!(
+                rule.spec().examples.is_some(),
+                "{} needs examples",
+                rule.id()
+            );
         }
     }
 
@@ -998,7 +1186,7 @@ mod windowed_search_tests {
         let mut windowed_rules = 0;
         let mut compared = 0;
         for rule in &set.rules {
-            let run = RequiredRun::of(&rule.spec.regex);
+            let run = RequiredRun::of(&rule.spec().regex);
             if run.as_ref().is_some_and(|run| run.has_reach()) {
                 windowed_rules += 1;
             }

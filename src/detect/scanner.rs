@@ -200,7 +200,7 @@ impl Scanner {
     }
 
     pub fn with_policy(rules: RuleSet, policy: Policy) -> Scanner {
-        let prefilter = Prefilter::new(rules.as_slice());
+        let prefilter = Prefilter::of(&rules);
         Scanner {
             rules,
             prefilter,
@@ -410,8 +410,9 @@ impl Scanner {
                 None => {}
                 Some(Rejection::NoContext)
                     if named.is_some_and(|n| n.contains(raw.rule))
-                        && (self.path_names.get())
-                            .is_some_and(|names| names.gives_context(raw.rule, text, vs)) => {}
+                        && (self.path_names.get()).is_some_and(|names| {
+                            names.gives_context(&self.rules, raw.rule, text, vs)
+                        }) => {}
                 Some(_) => continue,
             }
             let (line, line_start) = cursor.advance(content, raw.span.start);

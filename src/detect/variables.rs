@@ -402,7 +402,7 @@ mod tests {
     #[test]
     fn every_provider_with_names_gets_one_rule() {
         let set = crate::detect::rules::RuleSet::builtin().unwrap();
-        for (key, provider) in &set.providers {
+        for (key, provider) in set.providers.iter() {
             let generated = set.get(&rule_id(key)).is_some();
             let expected = provider.variable_rule && !provider.env_vars.is_empty();
             assert_eq!(generated, expected, "{key}");

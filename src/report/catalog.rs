@@ -82,7 +82,7 @@ impl<'a> Catalog<'a> {
 
     fn select(rules: &'a RuleSet, keep: impl Fn(&str) -> bool) -> Catalog<'a> {
         let mut catalog = Catalog {
-            provider_count: rules.providers.len(),
+            provider_count: rules.providers.count(),
             ..Catalog::default()
         };
         for rule in rules.iter().filter(|rule| keep(rule.id())) {
