@@ -4,6 +4,8 @@
 //! 0.8 ms of string building), and the examples' lines apart. The TOML stays the source of truth: a syntax or schema error
 //! fails the build.
 
+#[path = "build/dfa.rs"]
+mod dfa;
 #[path = "src/detect/schema.rs"]
 #[allow(dead_code)]
 mod schema;
@@ -36,6 +38,7 @@ fn main() {
         }
     }
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    dfa::write(rules.rules.iter().map(|rule| rule.regex.as_str()), &out);
     let bytes = postcard::to_allocvec(&rules).expect("the rules serialize");
     // A digest of the embedded rules for what is remembered about them between runs (the
     // allowlist guard's passes): computed here so that start-up does not hash 600 KB.

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
+use crate::detect::prebuilt_dfa;
 use crate::detect::required_run::{self, ClassRuns, RequiredRun};
 pub use crate::detect::schema::*;
 use crate::detect::{filter, placeholder};
@@ -80,6 +81,8 @@ pub struct Rule {
     /// The provider's API host, an implicit context keyword.
     host: String,
     regex: OnceLock<Regex>,
+    /// The regex's DFA from build.rs, asked before the regex is compiled (see [`Rule::captures`]).
+    dfa: OnceLock<Option<prebuilt_dfa::Gate>>,
     context: OnceLock<Option<Context>>,
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
     fixed_parts: OnceLock<Vec<String>>,
@@ -98,6 +101,7 @@ impl Rule {
             spec,
             host,
             regex: OnceLock::new(),
+            dfa: OnceLock::new(),
             context: OnceLock::new(),
             fixed_parts: OnceLock::new(),
             reads_escapes: OnceLock::new(),
@@ -151,11 +155,29 @@ impl Rule {
     /// whose regexes open with common words (`key`, `token`) or have no literal ran at 0.2 to
     /// 0.5 GB/s over whole files that name their vendor, a fifth of a large commit's time.
     /// `runs` keeps the runs found in `text` for the next rule of the same class.
+    ///
+    /// Until the regex is compiled, the DFA build.rs made of it looks first: the lines of
+    /// real code wake rules by naming providers and their variables, and compiling their
+    /// regexes cost several times what the rest of a small commit's scan does.
     pub fn captures<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Vec<Captures<'t>> {
         let run = self
             .required_run
             .get_or_init(|| RequiredRun::of(&self.spec.regex));
-        required_run::captures(run.as_ref(), || self.regex(), text, runs)
+        let may_match = |haystack: &[u8], from: usize| {
+            self.regex.get().is_some()
+                || (self.dfa)
+                    .get_or_init(|| prebuilt_dfa::for_pattern(&self.spec.regex))
+                    .as_ref()
+                    .is_none_or(|gate| prebuilt_dfa::may_match(gate, haystack, from))
+        };
+        required_run::captures(run.as_ref(), may_match, || self.regex(), text, runs)
+    }
+
+    /// Whether the regex has been compiled, and whether its DFA was asked (tests: a clean line
+    /// must not compile it).
+    #[cfg(test)]
+    pub(crate) fn built(&self) -> (bool, bool) {
+        (self.regex.get().is_some(), self.dfa.get().is_some())
     }
 
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
