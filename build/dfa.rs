@@ -14,6 +14,10 @@ use regex_automata::util::syntax;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Look, Repetition};
 
+/// A DFA's prefilter holds at most this many literals: building one over the 256 case
+/// variants of a case-insensitive name (an Aho-Corasick automaton) cost 1 M instructions.
+const MAX_NEEDLES: usize = 16;
+
 /// A split gate's head matches at least this many bytes (see [`split`]).
 const HEAD_BYTES: usize = 4;
 
@@ -273,12 +277,14 @@ fn anchored(hir: &Hir) -> Result<Dfa, String> {
     })
 }
 
-/// The literals every match of `hir` starts with, when there are few enough and each is at
-/// least 3 bytes long (shorter ones would stop the search everywhere); else none.
+/// The literals every match of `hir` starts with, when there are few enough (see
+/// [`MAX_NEEDLES`]) and each is at least 3 bytes long (shorter ones would stop the search everywhere); else none.
 fn needles(hir: &Hir) -> Vec<Vec<u8>> {
     let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
     match prefixes.literals() {
-        Some(literals) if literals.len() <= 256 && literals.iter().all(|l| l.len() >= 3) => {
+        Some(literals)
+            if literals.len() <= MAX_NEEDLES && literals.iter().all(|l| l.len() >= 3) =>
+        {
             literals.iter().map(|l| l.as_bytes().to_vec()).collect()
         }
         _ => Vec::new(),
