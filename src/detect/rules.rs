@@ -158,13 +158,15 @@ impl Rule {
     ///
     /// Until the regex is compiled, the DFA build.rs made of it looks first: the lines of
     /// real code wake rules by naming providers and their variables, and compiling their
-    /// regexes cost several times what the rest of a small commit's scan does.
+    /// regexes cost several times what the rest of a small commit's scan does. Large scans
+    /// soon spend the gates' budget and compile as before.
     pub fn captures<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Vec<Captures<'t>> {
         let run = self
             .required_run
             .get_or_init(|| RequiredRun::of(&self.spec.regex));
         let may_match = |haystack: &[u8], from: usize| {
             self.regex.get().is_some()
+                || !prebuilt_dfa::within_budget(haystack.len() - from)
                 || (self.dfa)
                     .get_or_init(|| prebuilt_dfa::for_pattern(&self.spec.regex))
                     .as_ref()
