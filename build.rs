@@ -4,6 +4,8 @@
 
 #[path = "build/catalog.rs"]
 mod catalog;
+#[path = "build/dfa.rs"]
+mod dfa;
 #[path = "src/detect/keyword_dfa.rs"]
 #[allow(dead_code)]
 mod keyword_dfa;
@@ -32,4 +34,5 @@ fn main() {
     let rules = catalog::load();
     let ranges = catalog::write(&rules, &out);
     startup::write(&rules, &ranges, &out);
+    dfa::write(rules.rules.iter().map(|rule| rule.regex.as_str()), &out);
 }

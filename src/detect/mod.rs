@@ -33,6 +33,8 @@ pub mod path_context;
 pub mod placeholder;
 /// What the configuration allows: disabled rules, allowlists, ignored fingerprints.
 pub mod policy;
+/// The DFAs build.rs made of the built-in regexes, read in place: no regex compiled for a clean line.
+pub mod prebuilt_dfa;
 /// Keyword prefilter (first-bytes tables, then Aho-Corasick): which rules can match a blob at all.
 pub mod prefilter;
 /// The run of one byte class every match of a regex holds, looked for before the regex runs.

@@ -205,20 +205,27 @@ impl RequiredRun {
 }
 
 /// The matches of `regex` in `text`, the same as one search over all of it finds, looked for
-/// only where `run` (read from the regex's pattern) allows them; `regex` is not asked for when
-/// the text cannot match.
+/// only where `run` (read from the regex's pattern) allows them and `may_match(haystack, from)`
+/// (whether the regex may match in `haystack[from..]`) does not rule out; `regex` is not asked
+/// for when the text cannot match.
 pub fn captures<'t, 'r>(
     run: Option<&RequiredRun>,
+    may_match: impl Fn(&[u8], usize) -> bool,
     regex: impl FnOnce() -> &'r Regex,
     text: &'t [u8],
     runs: &mut ClassRuns<'t>,
 ) -> Vec<Captures<'t>> {
     let regions = run.map_or(Regions::Whole, |run| run.regions(text, runs));
-    let windows = match regions {
+    let mut windows = match regions {
         Regions::None => return Vec::new(),
+        Regions::Whole if !may_match(text, 0) => return Vec::new(),
         Regions::Whole => return regex().captures_iter(text).collect(),
         Regions::Windows(windows) => windows,
     };
+    windows.retain(|window| may_match(&text[..window.end], window.start));
+    if windows.is_empty() {
+        return Vec::new();
+    }
     let regex = regex();
     let mut found = Vec::new();
     for window in windows {
@@ -348,7 +355,13 @@ mod tests {
                     }
                 }
                 let whole: Vec<_> = regex.captures_iter(&text).collect();
-                let windowed = captures(Some(&run), || &regex, &text, &mut ClassRuns::default());
+                let windowed = captures(
+                    Some(&run),
+                    |_, _| true,
+                    || &regex,
+                    &text,
+                    &mut ClassRuns::default(),
+                );
                 assert_eq!(
                     spans(&windowed),
                     spans(&whole),

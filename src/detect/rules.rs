@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
+use crate::detect::prebuilt_dfa;
 use crate::detect::required_run::{self, ClassRuns, PackedRun, RequiredRun};
 pub use crate::detect::schema::*;
 use crate::detect::{filter, placeholder};
@@ -179,6 +180,8 @@ pub struct Rule {
     /// The provider's API host, an implicit context keyword.
     host: Cow<'static, str>,
     regex: OnceLock<Regex>,
+    /// The regex's DFA from build.rs, asked before the regex is compiled (see [`Rule::captures`]).
+    dfa: OnceLock<Option<prebuilt_dfa::Gate>>,
     context: OnceLock<Option<Context>>,
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
     fixed_parts: OnceLock<Vec<String>>,
@@ -198,6 +201,7 @@ impl Rule {
             spec: OnceLock::from(Box::new(spec)),
             host: Cow::Owned(host),
             regex: OnceLock::new(),
+            dfa: OnceLock::new(),
             context: OnceLock::new(),
             fixed_parts: OnceLock::new(),
             reads_escapes: OnceLock::new(),
@@ -213,6 +217,7 @@ impl Rule {
             spec: OnceLock::new(),
             host: Cow::Borrowed(table_name(entry.host)),
             regex: OnceLock::new(),
+            dfa: OnceLock::new(),
             context: OnceLock::new(),
             fixed_parts: OnceLock::new(),
             reads_escapes: OnceLock::new(),
@@ -299,6 +304,11 @@ impl Rule {
     /// whose regexes open with common words (`key`, `token`) or have no literal ran at 0.2 to
     /// 0.5 GB/s over whole files that name their vendor, a fifth of a large commit's time.
     /// `runs` keeps the runs found in `text` for the next rule of the same class.
+    ///
+    /// Until the regex is compiled, the DFA build.rs made of it looks first: the lines of
+    /// real code wake rules by naming providers and their variables, and compiling their
+    /// regexes cost several times what the rest of a small commit's scan does. Large scans
+    /// soon spend the gates' budget and compile as before.
     pub fn captures<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Vec<Captures<'t>> {
         let run = self.required_run.get_or_init(|| {
             match self.builtin {
@@ -307,7 +317,22 @@ impl Rule {
             }
             .map(Box::new)
         });
-        required_run::captures(run.as_deref(), || self.regex(), text, runs)
+        let may_match = |haystack: &[u8], from: usize| {
+            self.regex.get().is_some()
+                || !prebuilt_dfa::within_budget(haystack.len() - from)
+                || (self.dfa)
+                    .get_or_init(|| prebuilt_dfa::for_pattern(&self.spec().regex))
+                    .as_ref()
+                    .is_none_or(|gate| prebuilt_dfa::may_match(gate, haystack, from))
+        };
+        required_run::captures(run.as_deref(), may_match, || self.regex(), text, runs)
+    }
+
+    /// Whether the regex has been compiled, and whether its DFA was asked (tests: a clean line
+    /// must not compile it).
+    #[cfg(test)]
+    pub(crate) fn built(&self) -> (bool, bool) {
+        (self.regex.get().is_some(), self.dfa.get().is_some())
     }
 
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line

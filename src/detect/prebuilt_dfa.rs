@@ -1,0 +1,246 @@
+//! Run time, regex half of the built-in catalog: per built-in regex, the DFA build.rs
+//! serialized (build/dfa.rs), read in place from the binary. Before a rule's regex is compiled,
+//! its DFA says whether the regex can match in the regions it would search; a clean line that
+//! names a provider (`HF_TOKEN_ENV = "HF_TOKEN"`) then compiles nothing, where compiling the
+//! dozen regexes such lines wake cost four fifths of a small commit's time.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use regex_automata::dfa::{Automaton, OverlappingState, sparse};
+use regex_automata::util::prefilter::Prefilter;
+use regex_automata::{Anchored, Input, MatchKind};
+
+/// A DFA read in place from [`DFAS`]. Sparse DFAs read bytes, so they need no alignment.
+type Dfa = sparse::DFA<&'static [u8]>;
+
+/// What says whether a built-in regex may match (see build/dfa.rs): one DFA, or, for the
+/// regexes whose one DFA was too large, pairs of DFAs reporting every place a match's head
+/// ends and an anchored DFA of the rest, tried from each.
+#[derive(Debug, Clone)]
+pub enum Gate {
+    Whole(Box<Dfa>),
+    Split(Vec<Pair>),
+}
+
+/// DFAs of a match's head, each reporting every place one ends, and the anchored DFA of the
+/// rest of the match.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    heads: Vec<Dfa>,
+    tail: Dfa,
+}
+
+/// Bytes the gates may read in one process. A sparse DFA reads 10 to 60 instructions a byte,
+/// several times what a compiled regex with its literal prefilters does: past a few files'
+/// worth, compiling the regexes costs less (a 453 MB first commit took 5.7 s gated against
+/// 3.4 s). Unlimited in tests, which scan thousands of texts in one process.
+const BUDGET: usize = if cfg!(test) { usize::MAX / 2 } else { 1 << 20 };
+
+/// Bytes the gates have been asked about so far (see [`BUDGET`]).
+static GATED: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether gates may still read `bytes` more; else the caller compiles the regex.
+pub fn within_budget(bytes: usize) -> bool {
+    GATED
+        .fetch_add(bytes, Ordering::Relaxed)
+        .saturating_add(bytes)
+        <= BUDGET
+}
+
+/// The serialized DFAs, one after the other.
+static DFAS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dfas.bin"));
+
+/// One DFA in [`DFAS`]: where it starts and ends, and the literals every match starts with.
+type Place = (usize, usize, &'static [&'static [u8]]);
+
+/// Per pattern with a gate, sorted: the pattern, whether its gate is one DFA, and its DFAs
+/// (per pair, the tail and then the heads).
+type Entry = (&'static str, bool, &'static [&'static [Place]]);
+const INDEX: &[Entry] = include!(concat!(env!("OUT_DIR"), "/dfas.rs"));
+
+/// The gate of `pattern`, when build.rs made one for it. Keyed by the pattern itself, not a
+/// rule id: a user's rule with a built-in id but its own regex must never borrow the gate.
+pub fn for_pattern(pattern: &str) -> Option<Gate> {
+    let at = INDEX
+        .binary_search_by(|(known, _, _)| (*known).cmp(pattern))
+        .ok()?;
+    let (_, whole, pairs) = INDEX[at];
+    // Written by build.rs with the same crate version in the same build, so they always
+    // load; if one ever did not, the rule would compile its regex as before.
+    let dfas = |places: &[Place]| -> Option<Vec<Dfa>> {
+        places.iter().map(|&place| load(place)).collect()
+    };
+    if whole {
+        return Some(Gate::Whole(Box::new(dfas(pairs.first()?)?.pop()?)));
+    }
+    let pairs = pairs.iter().map(|bounds| {
+        let mut dfas = dfas(bounds)?.into_iter();
+        let tail = dfas.next()?;
+        Some(Pair {
+            tail,
+            heads: dfas.collect(),
+        })
+    });
+    pairs.collect::<Option<_>>().map(Gate::Split)
+}
+
+/// One DFA, with a prefilter for its literals: the search then skips to where they are.
+fn load((start, end, needles): Place) -> Option<Dfa> {
+    let (mut dfa, _) = sparse::DFA::from_bytes(&DFAS[start..end]).ok()?;
+    if !needles.is_empty() {
+        dfa.set_prefilter(Prefilter::new(MatchKind::LeftmostFirst, needles));
+    }
+    Some(dfa)
+}
+
+/// Whether the regex behind `gate` may match in `haystack[from..]` (the bytes before `from`
+/// count for `^` and word boundaries, as in `Regex::captures_at`). A search that stops (it
+/// cannot, with these DFAs, but the API allows it) answers "maybe".
+pub fn may_match(gate: &Gate, haystack: &[u8], from: usize) -> bool {
+    let input = Input::new(haystack).range(from..).earliest(true);
+    match gate {
+        Gate::Whole(dfa) => !matches!(dfa.try_search_fwd(&input), Ok(None)),
+        Gate::Split(pairs) => pairs
+            .iter()
+            .any(|pair| (pair.heads.iter()).any(|head| head_then_tail(head, &pair.tail, &input))),
+    }
+}
+
+/// Whether `tail` matches from some place where `head` ends a match in `input`.
+fn head_then_tail(head: &Dfa, tail: &Dfa, input: &Input<'_>) -> bool {
+    // The plain search first: an overlapping one costs several times as much per byte, and
+    // most texts hold no head at all.
+    if matches!(head.try_search_fwd(input), Ok(None)) {
+        return false;
+    }
+    let mut state = OverlappingState::start();
+    loop {
+        if head.try_search_overlapping_fwd(input, &mut state).is_err() {
+            return true;
+        }
+        let Some(end) = state.get_match() else {
+            return false;
+        };
+        let rest = Input::new(input.haystack())
+            .range(end.offset()..)
+            .anchored(Anchored::Yes)
+            .earliest(true);
+        if !matches!(tail.try_search_fwd(&rest), Ok(None)) {
+            return true;
+        }
+    }
+}
+
+/// How many built-in patterns have a DFA.
+#[cfg(test)]
+pub(crate) fn count() -> usize {
+    INDEX.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::detect::examples;
+    use crate::detect::required_run::{ClassRuns, spans};
+    use crate::detect::rules::RuleSet;
+    use crate::detect::scanner::Scanner;
+
+    fn builtin() -> RuleSet {
+        RuleSet::builtin().expect("built-in rules compile")
+    }
+
+    /// Every built-in regex has a DFA that loads: build.rs left none out (a rule without one
+    /// would compile its regex for every clean line that names its provider).
+    #[test]
+    fn every_builtin_regex_has_a_dfa_that_loads() {
+        let set = builtin();
+        let patterns: HashSet<&str> = set.iter().map(|rule| rule.spec().regex.as_str()).collect();
+        assert_eq!(count(), patterns.len());
+        for pattern in patterns {
+            assert!(for_pattern(pattern).is_some(), "{pattern}");
+        }
+        assert!(for_pattern("(?i)a user's own [a-z]{20}").is_none());
+    }
+
+    /// The DFA never says "no" where the regex matches: on every example of every built-in
+    /// rule (positives in every standard context, negatives), searched as the scanner does,
+    /// through a rule whose regex is not compiled yet, the matches are the regex's own.
+    #[test]
+    fn the_dfa_never_rules_out_a_match() {
+        let set = builtin();
+        let reference = builtin();
+        let (mut positives, mut ruled_out) = (0, 0);
+        for (rule, compiled) in set.iter().zip(reference.iter()) {
+            // One seed: every case compiles the regex again in a fresh copy of the rule.
+            for seed in &examples::SEEDS[..1] {
+                let Ok(sample) = examples::sample_for(&set, rule, *seed) else {
+                    continue;
+                };
+                for case in examples::cases(&set, rule, &sample) {
+                    let text = case.text.as_bytes();
+                    let whole: Vec<_> = compiled.regex().captures_iter(text).collect();
+                    // A copy of the rule as it is before any scan: the DFA decides.
+                    let fresh = rule.clone();
+                    let gated = fresh.captures(text, &mut ClassRuns::default());
+                    assert_eq!(spans(&gated), spans(&whole), "{} {}", rule.id(), case.name);
+                    let gate = for_pattern(&rule.spec().regex).expect("a gate");
+                    if case.positive {
+                        assert!(may_match(&gate, text, 0), "{} {}", rule.id(), case.name);
+                        positives += 1;
+                    } else if !fresh.built().0 {
+                        ruled_out += 1;
+                    }
+                }
+            }
+        }
+        assert!(positives > 2_000, "{positives} positive examples");
+        assert!(ruled_out > 100, "{ruled_out} negatives needed no regex");
+    }
+
+    /// Clean lines of real ML code that name providers and their variables (the bench's dense
+    /// small change, in replicate-python's client) wake many rules, and compile none of their
+    /// regexes.
+    #[test]
+    fn a_clean_line_that_names_providers_compiles_no_regex() {
+        let lines = [
+            "HF_TOKEN_ENV = \"HF_TOKEN\"",
+            "ANTHROPIC_KEY_VAR = \"ANTHROPIC_API_KEY\"",
+            "OPENAI_KEY_VAR = \"OPENAI_API_KEY\"",
+            "api_token = os.environ.get(\"REPLICATE_API_TOKEN\", \"\")",
+            "hf_token = os.getenv(HF_TOKEN_ENV)",
+            "anthropic_key = os.environ[ANTHROPIC_KEY_VAR]",
+            "openai_api_key = os.environ.get(\"OPENAI_API_KEY\")",
+            "headers = {\"Authorization\": f\"Bearer {api_key}\"}",
+            "wandb_key = os.environ.get(\"WANDB_API_KEY\", None)",
+            "groq_key = os.getenv(\"GROQ_API_KEY\")",
+            "mistral_key = os.getenv(\"MISTRAL_API_KEY\")",
+            "together_key = os.environ.get(\"TOGETHER_API_KEY\")",
+            "cohere_key = os.environ.get(\"CO_API_KEY\")",
+            "google_key = os.environ.get(\"GOOGLE_API_KEY\")",
+            // Left out: `client = replicate.Client(api_token=api_token)` still wakes the
+            // generic api_token rule's regex (its gate says "maybe"; see the report in git log).
+            "hf_client = InferenceClient(token=hf_token)",
+            "llm = Anthropic(api_key=anthropic_key)",
+            "chat = OpenAI(api_key=openai_api_key)",
+            "if not api_token:",
+            "    raise ValueError(\"set REPLICATE_API_TOKEN or pass api_token\")",
+        ];
+        let content = lines.join("\n") + "\n";
+        let scanner = Scanner::new(builtin());
+        let candidates = scanner.candidates(content.as_bytes());
+        let hits = scanner.hits(content.as_bytes(), candidates);
+        assert!(hits.is_empty());
+        let asked: Vec<&str> = (scanner.rules().iter())
+            .filter(|rule| rule.built().1)
+            .map(|rule| rule.id())
+            .collect();
+        let compiled: Vec<&str> = (scanner.rules().iter())
+            .filter(|rule| rule.built().0)
+            .map(|rule| rule.id())
+            .collect();
+        assert!(asked.len() >= 3, "DFAs asked: {asked:?}");
+        assert_eq!(compiled, Vec::<&str>::new());
+    }
+}
