@@ -17,9 +17,14 @@
 #                               # histories to scan (default: huggingface/accelerate and
 #                               # openai/openai-python, cloned bare once into
 #                               # target/bench-cache/history); HISTORY= skips them
+#   TREES=0 benches/bench.sh    # skip the second corpus (sdists of ML libraries that carry
+#                               # their whole tree: tests, docs, notebooks, examples)
+#   CASES="large40 trees150" benches/bench.sh  # only these staged cases (default: all of
+#                               # small dense tiny modified large40 large trees40 trees150)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-10}
+trees=${TREES:-1}
 quick_runs=${QUICK_RUNS:-1000}
 rounds=${ROUNDS:-5}
 per_round() { # total runs -> runs per round
@@ -96,6 +101,52 @@ make_repo() { # $1: dir
     (cd "$cache/src" && tar -cf - -T "$work/files.txt") | tar -xf - -C "$1"
 }
 
+# A second corpus, so that the first-commit figures do not hang on one: source distributions
+# of ML libraries (none of the first corpus) whose sdist holds the repository's tree (tests,
+# docs, notebooks, examples that name tokens and env vars), pinned so that runs compare.
+if [ "$trees" != 0 ] && [ ! -f "$cache/trees/.done" ]; then
+    mkdir -p "$cache/trees/dl" "$cache/trees/src"
+    for pkg in accelerate==1.16.0 datasets==5.2.0 peft==0.21.2 keras==3.15.1 langsmith==0.15.1 \
+        haystack-ai==3.4.1 instructor==1.17.0 gradio==6.31.0 mlflow==3.18.0 timm==1.0.31 \
+        dspy==3.4.1 deepspeed==0.19.8; do
+        pip download --quiet --no-deps --no-binary :all: -d "$cache/trees/dl" "$pkg"
+    done
+    for archive in "$cache"/trees/dl/*.tar.gz; do tar -xzf "$archive" -C "$cache/trees/src"; done
+    touch "$cache/trees/.done"
+fi
+# First commits of ~40 MB and ~150 MB: files of 1.5 KB to 2 MB, every `stride`-th in path
+# order (so that 40 MB still spans every package) until the size is reached.
+pick() { # $1: source root, $2: listing to write, $3: MB, $4: stride
+    python3 - "$@" <<'PY'
+import os, sys
+root, out, limit, stride = sys.argv[1], sys.argv[2], int(sys.argv[3]) * 1_000_000, int(sys.argv[4])
+paths = sorted(os.path.join(d, n) for d, _, names in os.walk(root) for n in names)
+paths = [p for p in paths if not os.path.islink(p) and 1_500 <= os.path.getsize(p) <= 2_000_000]
+chosen, total = [], 0
+for p in paths[::stride]:
+    chosen.append(os.path.relpath(p, root))
+    total += os.path.getsize(p)
+    if total >= limit:
+        break
+open(out, "w").write("\n".join(chosen))
+print(f"{os.path.basename(out)}: {len(chosen)} files, {total / 1e6:.1f} MB", file=sys.stderr)
+PY
+}
+make_first_commit() { # $1: case, $2: source root, $3: MB, $4: stride
+    pick "$2" "$work/$1.txt" "$3" "$4"
+    git init -q -b main "$work/$1"
+    (cd "$2" && tar -cf - -T "$work/$1.txt") | tar -xf - -C "$work/$1"
+    # -f: the sdists carry .gitignore files that would drop part of the picked size.
+    git -C "$work/$1" add -A -f
+}
+all_cases="small dense tiny modified large40 large"
+make_first_commit large40 "$cache/src" 40 3
+if [ "$trees" != 0 ]; then
+    make_first_commit trees40 "$cache/trees/src" 40 3
+    make_first_commit trees150 "$cache/trees/src" 150 1
+    all_cases="$all_cases trees40 trees150"
+fi
+
 # Case "large": a first commit of the whole corpus.
 make_repo "$work/large"
 git -C "$work/large" add -A
@@ -171,7 +222,7 @@ results="$work/results.txt"
 peak_rss() { # command...: peak RSS in kB
     (/usr/bin/time -v "$@" 2>&1 >/dev/null || true) | awk '/Maximum resident/ {print $6}'
 }
-for case in small dense tiny modified large; do
+for case in ${CASES:-$all_cases}; do
     cd "$work/$case"
     "$bin" scan-staged >/dev/null || true  # warm the page cache (a corpus with findings exits 1)
     case $case in small|dense|tiny) n=$(per_round "$quick_runs") ;; *) n=$(per_round "$runs") ;; esac
@@ -232,6 +283,9 @@ for line in open(sys.argv[1]):
             "tiny": f"tiny: 1 file, +20 lines, {int(count):,}-file repo",
             "modified": "modified: 500 files, +3 lines each",
             "large": f"large: first commit, {int(count):,} files",
+            "large40": f"large40: first commit, PyPI corpus, {int(count):,} files, ~40 MB",
+            "trees40": f"trees40: first commit, ML repo trees, {int(count):,} files, ~40 MB",
+            "trees150": f"trees150: first commit, ML repo trees, {int(count):,} files, ~150 MB",
         }[case]
         staged.append(f"| {label} | {ms(quiet)} | {ms(diff)} | {ms(ours)} | {ours / quiet:.2f}x "
                       f"| {ours / diff:.2f}x | {rss_mb:.1f} MB (bound {bound:.0f}) | {largest_mb:.2f} MB |")
