@@ -151,6 +151,11 @@ impl Clone for Prefilter {
     }
 }
 
+/// Every built-in rule's keywords, lowercased and each once (the table build.rs wrote).
+pub fn builtin_keywords() -> impl Iterator<Item = &'static str> {
+    BUILTIN_KEYWORDS.0.iter().map(|&range| table_name(range))
+}
+
 impl Prefilter {
     /// The prefilter of `rules`: the tables build.rs wrote when they are the built-in rules
     /// alone, else built now.

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use crate::detect::prebuilt_dfa;
 use crate::detect::required_run::{self, ClassRuns, PackedRun, RequiredRun};
 pub use crate::detect::schema::*;
-use crate::detect::{filter, placeholder};
+use crate::detect::{filter, placeholder, prefilter};
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
@@ -756,8 +756,14 @@ impl RuleSet {
             if rule.id() == crate::detect::variables::rule_id(rule.provider_key()) {
                 // A provider's variable may hold another vendor's placeholder
                 // (`HF_TOKEN=r8_YOUR_REPLICATE_API_TOKEN_HERE`): every vendor's names count.
-                for other in &self.rules {
-                    parts.extend(other.spec().keywords.iter().cloned());
+                // Placeholder words are compared without case, so the built-in rules'
+                // lowercased keyword table serves without decoding every rule.
+                if self.is_builtin_only() {
+                    parts.extend(prefilter::builtin_keywords().map(str::to_string));
+                } else {
+                    for other in &self.rules {
+                        parts.extend(other.spec().keywords.iter().cloned());
+                    }
                 }
                 for provider in self.providers.values() {
                     parts.push(provider.name.clone());
