@@ -586,7 +586,7 @@ impl RuleSet {
     }
 
     /// The rules embedded in the binary: the rules file without its rules is decoded, each
-    /// rule's spec only when first read (see [`BuiltinRule`]).
+    /// rule's spec only when first read (see `BuiltinRule`).
     pub fn builtin() -> Result<RuleSet> {
         let origin = "config/rules.toml (built in)";
         let file: RulesFile =
