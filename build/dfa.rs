@@ -54,25 +54,23 @@ pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, out: &Path) {
     let unique: BTreeSet<&str> = patterns.into_iter().collect();
     let unique: Vec<&str> = unique.into_iter().collect();
     let mut blob: Vec<u8> = Vec::new();
-    let mut table = String::from("&[\n");
-    let mut skipped = String::new();
-    // One DFA as Rust: `(start, end, &[needle, ...])`.
-    let mut place = |dfa: &Dfa| {
-        let start = blob.len();
-        blob.extend(if big_endian {
-            dfa.dfa.to_bytes_big_endian()
-        } else {
-            dfa.dfa.to_bytes_little_endian()
-        });
-        let needles: Vec<String> = dfa.needles.iter().map(|n| format!("&{n:?}")).collect();
-        format!("({start}, {}, &[{}])", blob.len(), needles.join(", "))
+    // Patterns and literals, named by byte range: a table of `&'static` pointers would be
+    // relocated at every start, `--version` too.
+    let mut texts: Vec<u8> = Vec::new();
+    let mut text = |bytes: &[u8]| {
+        let start = texts.len();
+        texts.extend_from_slice(bytes);
+        format!("({start}, {})", texts.len())
     };
+    let (mut places, mut needles, mut pair_list, mut index) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut skipped = String::new();
     for (pattern, gate) in unique.iter().zip(build_all(&unique)) {
         let (whole, pairs) = match gate {
-            Ok(Gate::Whole(dfa)) => (true, vec![vec![place(&dfa)]]),
+            Ok(Gate::Whole(dfa)) => (true, vec![vec![*dfa]]),
             Ok(Gate::Split(pairs)) => {
-                let pairs = pairs.iter().map(|Pair { heads, tail }| {
-                    std::iter::once(tail).chain(heads).map(&mut place).collect()
+                let pairs = pairs.into_iter().map(|Pair { heads, tail }| {
+                    std::iter::once(tail).chain(heads).collect::<Vec<Dfa>>()
                 });
                 (false, pairs.collect())
             }
@@ -81,18 +79,42 @@ pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, out: &Path) {
                 continue;
             }
         };
-        let pairs: Vec<String> = pairs
-            .iter()
-            .map(|dfas| format!("&[{}]", dfas.join(", ")))
-            .collect();
-        let _ = writeln!(
-            table,
-            "    ({pattern:?}, {whole}, &[{}]),",
-            pairs.join(", ")
-        );
+        let pairs_from = pair_list.len();
+        for dfas in &pairs {
+            let places_from = places.len();
+            for dfa in dfas {
+                let start = blob.len();
+                blob.extend(if big_endian {
+                    dfa.dfa.to_bytes_big_endian()
+                } else {
+                    dfa.dfa.to_bytes_little_endian()
+                });
+                let needles_from = needles.len();
+                needles.extend(dfa.needles.iter().map(|needle| text(needle)));
+                places.push(format!(
+                    "({start}, {}, ({needles_from}, {}))",
+                    blob.len(),
+                    needles.len()
+                ));
+            }
+            pair_list.push(format!("({places_from}, {})", places.len()));
+        }
+        let pattern = text(pattern.as_bytes());
+        index.push(format!(
+            "({pattern}, {whole}, ({pairs_from}, {}))",
+            pair_list.len()
+        ));
     }
-    table.push(']');
+    let list = |items: &[String]| format!("&[{}]", items.join(", "));
+    let table = format!(
+        "(\n{},\n{},\n{},\n{},\n)",
+        list(&index),
+        list(&pair_list),
+        list(&places),
+        list(&needles)
+    );
     std::fs::write(out.join("dfas.bin"), blob).expect("OUT_DIR is writable");
+    std::fs::write(out.join("dfa-texts.bin"), texts).expect("OUT_DIR is writable");
     std::fs::write(out.join("dfas.rs"), table).expect("OUT_DIR is writable");
     std::fs::write(out.join("dfas-skipped.txt"), skipped).expect("OUT_DIR is writable");
 }

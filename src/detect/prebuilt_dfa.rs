@@ -50,31 +50,49 @@ pub fn within_budget(bytes: usize) -> bool {
 /// The serialized DFAs, one after the other.
 static DFAS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dfas.bin"));
 
-/// One DFA in [`DFAS`]: where it starts and ends, and the literals every match starts with.
-type Place = (usize, usize, &'static [&'static [u8]]);
+/// Patterns and literals, named by byte range in the tables below.
+static TEXTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dfa-texts.bin"));
 
-/// Per pattern with a gate, sorted: the pattern, whether its gate is one DFA, and its DFAs
-/// (per pair, the tail and then the heads).
-type Entry = (&'static str, bool, &'static [&'static [Place]]);
-const INDEX: &[Entry] = include!(concat!(env!("OUT_DIR"), "/dfas.rs"));
+/// A range of bytes in [`TEXTS`] or [`DFAS`], or of entries in another table.
+type Span = (u32, u32);
+
+/// Per pattern with a gate, sorted: the pattern (in [`TEXTS`]), whether its gate is one DFA,
+/// and its pairs (in `PAIRS`). Per pair, its DFAs (in `PLACES`): the tail, then the heads. Per
+/// DFA, its bytes (in [`DFAS`]) and the literals every match starts with (in `NEEDLES`, each a
+/// span of [`TEXTS`]). Numbers only: pointers would be relocated at every start.
+type Tables = (
+    &'static [(Span, bool, Span)],
+    &'static [Span],
+    &'static [(u32, u32, Span)],
+    &'static [Span],
+);
+const TABLES: Tables = include!(concat!(env!("OUT_DIR"), "/dfas.rs"));
+const INDEX: &[(Span, bool, Span)] = TABLES.0;
+const PAIRS: &[Span] = TABLES.1;
+const PLACES: &[(u32, u32, Span)] = TABLES.2;
+const NEEDLES: &[Span] = TABLES.3;
+
+fn slice<T>(items: &'static [T], (start, end): Span) -> &'static [T] {
+    &items[start as usize..end as usize]
+}
 
 /// The gate of `pattern`, when build.rs made one for it. Keyed by the pattern itself, not a
 /// rule id: a user's rule with a built-in id but its own regex must never borrow the gate.
 pub fn for_pattern(pattern: &str) -> Option<Gate> {
     let at = INDEX
-        .binary_search_by(|(known, _, _)| (*known).cmp(pattern))
+        .binary_search_by(|&(known, _, _)| slice(TEXTS, known).cmp(pattern.as_bytes()))
         .ok()?;
     let (_, whole, pairs) = INDEX[at];
     // Written by build.rs with the same crate version in the same build, so they always
     // load; if one ever did not, the rule would compile its regex as before.
-    let dfas = |places: &[Place]| -> Option<Vec<Dfa>> {
-        places.iter().map(|&place| load(place)).collect()
-    };
+    let dfas =
+        |&places: &Span| -> Option<Vec<Dfa>> { slice(PLACES, places).iter().map(load).collect() };
+    let pairs = slice(PAIRS, pairs);
     if whole {
         return Some(Gate::Whole(Box::new(dfas(pairs.first()?)?.pop()?)));
     }
-    let pairs = pairs.iter().map(|bounds| {
-        let mut dfas = dfas(bounds)?.into_iter();
+    let pairs = pairs.iter().map(|places| {
+        let mut dfas = dfas(places)?.into_iter();
         let tail = dfas.next()?;
         Some(Pair {
             tail,
@@ -85,10 +103,13 @@ pub fn for_pattern(pattern: &str) -> Option<Gate> {
 }
 
 /// One DFA, with a prefilter for its literals: the search then skips to where they are.
-fn load((start, end, needles): Place) -> Option<Dfa> {
-    let (mut dfa, _) = sparse::DFA::from_bytes(&DFAS[start..end]).ok()?;
+fn load(&(start, end, needles): &(u32, u32, Span)) -> Option<Dfa> {
+    let (mut dfa, _) = sparse::DFA::from_bytes(slice(DFAS, (start, end))).ok()?;
+    let needles: Vec<&[u8]> = (slice(NEEDLES, needles).iter())
+        .map(|&span| slice(TEXTS, span))
+        .collect();
     if !needles.is_empty() {
-        dfa.set_prefilter(Prefilter::new(MatchKind::LeftmostFirst, needles));
+        dfa.set_prefilter(Prefilter::new(MatchKind::LeftmostFirst, &needles));
     }
     Some(dfa)
 }
