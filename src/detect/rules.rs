@@ -196,26 +196,28 @@ pub struct Rule {
 impl Rule {
     /// A rule whose regex, context and the rest are built on first use.
     fn new(spec: RuleSpec, host: String) -> Rule {
-        Rule {
-            builtin: None,
-            spec: OnceLock::from(Box::new(spec)),
-            host: Cow::Owned(host),
-            regex: OnceLock::new(),
-            dfa: OnceLock::new(),
-            context: OnceLock::new(),
-            fixed_parts: OnceLock::new(),
-            reads_escapes: OnceLock::new(),
-            required_run: OnceLock::new(),
-            literal_groups: OnceLock::new(),
-        }
+        Rule::with(None, OnceLock::from(Box::new(spec)), Cow::Owned(host))
     }
 
     /// A built-in rule, its spec decoded on first read.
     fn builtin(entry: &'static BuiltinRule) -> Rule {
+        Rule::with(
+            Some(entry),
+            OnceLock::new(),
+            Cow::Borrowed(table_name(entry.host)),
+        )
+    }
+
+    /// A rule with nothing built yet.
+    fn with(
+        builtin: Option<&'static BuiltinRule>,
+        spec: OnceLock<Box<RuleSpec>>,
+        host: Cow<'static, str>,
+    ) -> Rule {
         Rule {
-            builtin: Some(entry),
-            spec: OnceLock::new(),
-            host: Cow::Borrowed(table_name(entry.host)),
+            builtin,
+            spec,
+            host,
             regex: OnceLock::new(),
             dfa: OnceLock::new(),
             context: OnceLock::new(),
