@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::fixture::{TestRepo, findings, replicate_token};
 
 /// `KEY=` and a value of a token's length: the token, or as many `x`s.
-fn key_line(token: &str, real: bool) -> String {
+pub(crate) fn key_line(token: &str, real: bool) -> String {
     let value = if real {
         token.to_string()
     } else {

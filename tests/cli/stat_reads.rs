@@ -12,17 +12,8 @@ use std::time::{Duration, SystemTime};
 
 use sha1::{Digest, Sha1};
 
+use crate::disk_reads::key_line;
 use crate::fixture::{BIN, TestRepo, findings, replicate_token};
-
-/// `KEY=` and a value of a token's length: the token, or as many `x`s.
-fn key_line(token: &str, real: bool) -> String {
-    let value = if real {
-        token.to_string()
-    } else {
-        "x".repeat(token.len())
-    };
-    format!("KEY={value}\n")
-}
 
 /// Rewrites `path`'s entry in the index file `index` with the stat data of its working-tree
 /// file now, and gives the index the file's mtime: what git leaves when an edit of the same
