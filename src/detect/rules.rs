@@ -693,6 +693,13 @@ impl RuleSet {
                 Err(found) => problems.push(found.at(index)),
             }
         }
+        for id in &file.placeholders.password_rules {
+            if !seen.contains(id) {
+                problems.push(Problem::of_file(format!(
+                    "placeholders.password_rules names no rule: {id:?}"
+                )));
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -755,6 +762,13 @@ impl RuleSet {
     pub fn is_placeholder(&self, rule: &Rule, secret: &[u8]) -> bool {
         let parts = rule.fixed_parts.get_or_init(|| {
             let mut parts = placeholder::fixed_parts(rule.spec(), self.provider(rule));
+            // Any prefix of the provider's may open its placeholders: `sk-proj-` one found by
+            // the older `sk-` rule.
+            for sibling in self.rules.iter() {
+                if sibling.provider_key() == rule.provider_key() && sibling.id() != rule.id() {
+                    parts.extend(sibling.spec().keywords.iter().cloned());
+                }
+            }
             if rule.id() == crate::detect::variables::rule_id(rule.provider_key()) {
                 // A provider's variable may hold another vendor's placeholder
                 // (`HF_TOKEN=r8_YOUR_REPLICATE_API_TOKEN_HERE`): every vendor's names count.
@@ -775,7 +789,13 @@ impl RuleSet {
             parts
         });
         let placeholder = |value: &[u8]| {
-            placeholder::is_placeholder(value, &self.placeholders, parts, &rule.spec().placeholders)
+            placeholder::is_placeholder(
+                value,
+                rule.id(),
+                &self.placeholders,
+                parts,
+                &rule.spec().placeholders,
+            )
         };
         if placeholder(secret) {
             return true;

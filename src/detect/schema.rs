@@ -171,6 +171,28 @@ pub struct PlaceholderSpec {
     /// this many, or this share of the body if larger.
     pub max_stray: usize,
     pub max_stray_share: f64,
+    /// Rules whose secret a person picks (passwords) rather than a machine: people pad a
+    /// filler word with a few characters (`hunter42`, `2Password2`), so a placeholder of
+    /// theirs may keep `password_max_stray` (or `password_max_stray_share`) stray characters.
+    #[serde(default)]
+    pub password_rules: Vec<String>,
+    #[serde(default)]
+    pub password_max_stray: usize,
+    #[serde(default)]
+    pub password_max_stray_share: f64,
+}
+
+impl PlaceholderSpec {
+    /// The stray characters a placeholder of `rule_id` may keep, for a body of `len`
+    /// alphanumeric characters.
+    pub fn stray_allowance(&self, rule_id: &str, len: usize) -> usize {
+        let (count, share) = if self.password_rules.iter().any(|id| id == rule_id) {
+            (self.password_max_stray, self.password_max_stray_share)
+        } else {
+            (self.max_stray, self.max_stray_share)
+        };
+        count.max((len as f64 * share) as usize)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
