@@ -66,18 +66,19 @@ pub fn is_placeholder(
     for stride in 1..=3 {
         mark_chains(&alnum, stride, spec.min_chain, &mut covered);
     }
-    let words = spec.fillers.iter().chain(fixed_parts);
-    for word in words {
+    let mut worded = false;
+    for (i, word) in spec.fillers.iter().chain(fixed_parts).enumerate() {
         let word: Vec<u8> = normalise(word.as_bytes());
         if word.len() < 2 {
             continue;
         }
         for at in memchr::memmem::find_iter(&alnum, &word) {
             covered[at..at + word.len()].fill(true);
+            worded |= i < spec.fillers.len();
         }
     }
     let stray = covered.iter().filter(|c| !**c).count();
-    stray <= spec.stray_allowance(rule_id, alnum.len())
+    stray <= spec.stray_allowance(rule_id, alnum.len(), worded)
 }
 
 /// `secret` with the letters that people write as digits or symbols spelt out again
@@ -423,11 +424,11 @@ mod tests {
         }
     }
 
-    /// A machine-made token's body that mixes runs with breaks is what test tokens look like
-    /// (gitleaks and detect-secrets flag them); a password padded with a few characters is a
-    /// person's placeholder. One stray character is allowed to both.
+    /// Counting runs broken in several places, without a word that says "example", are how
+    /// test tokens are built: one stray character is allowed to them. A filler word, or a
+    /// password rule, keeps the wider allowance (`EXAMPLE…12`, `hunter42`).
     #[test]
-    fn strays_are_allowed_to_passwords_not_to_tokens() {
+    fn bare_runs_keep_one_stray_words_and_passwords_more() {
         let spec = spec();
         let token_rule = "tiingo-named-key";
         let password_rule = "generic-password-literal";
@@ -454,9 +455,17 @@ mod tests {
             &[],
             &[]
         ));
+        let worded = format!("{}12", "EXAMPLE".repeat(5));
+        assert!(is_placeholder(
+            worded.as_bytes(),
+            token_rule,
+            &spec,
+            &[],
+            &[]
+        ));
         for padded in ["hunter42", "2Password2"] {
             assert!(
-                !is_placeholder(padded.as_bytes(), token_rule, &spec, &[], &[]),
+                is_placeholder(padded.as_bytes(), token_rule, &spec, &[], &[]),
                 "{padded}"
             );
             assert!(
@@ -464,9 +473,17 @@ mod tests {
                 "{padded}"
             );
         }
-        let one_stray = concat!("abcdefghijklmnop", "Q", "rstuvwxyz");
+        let one_stray = concat!("abcdefghijklmnop", "7", "rstuvwxyz");
         assert!(is_placeholder(
             one_stray.as_bytes(),
+            token_rule,
+            &spec,
+            &[],
+            &[]
+        ));
+        let two_strays = concat!("abcdefghijklmnop", "7", "rstuvwxyz", "7");
+        assert!(!is_placeholder(
+            two_strays.as_bytes(),
             token_rule,
             &spec,
             &[],

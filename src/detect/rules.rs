@@ -769,7 +769,9 @@ impl RuleSet {
                     parts.extend(sibling.spec().keywords.iter().cloned());
                 }
             }
-            if rule.id() == crate::detect::variables::rule_id(rule.provider_key()) {
+            let takes_any_vendors_token = rule.spec().fallback
+                || rule.id() == crate::detect::variables::rule_id(rule.provider_key());
+            if takes_any_vendors_token {
                 // A provider's variable may hold another vendor's placeholder
                 // (`HF_TOKEN=r8_YOUR_REPLICATE_API_TOKEN_HERE`): every vendor's names count.
                 // Placeholder words are compared without case, so the built-in rules'

@@ -171,27 +171,32 @@ pub struct PlaceholderSpec {
     /// this many, or this share of the body if larger.
     pub max_stray: usize,
     pub max_stray_share: f64,
-    /// Rules whose secret a person picks (passwords) rather than a machine: people pad a
-    /// filler word with a few characters (`hunter42`, `2Password2`), so a placeholder of
-    /// theirs may keep `password_max_stray` (or `password_max_stray_share`) stray characters.
+    /// The stray characters allowed instead to a body of counting runs alone, without a filler
+    /// word, found by a rule for machine-made tokens: runs broken in several places
+    /// (`abcdef1234567890abcdef12`) are how test tokens are built, and nothing in them says
+    /// "not a secret" the way `EXAMPLE` or `your` does.
+    #[serde(default = "one")]
+    pub bare_runs_max_stray: usize,
+    /// Rules whose secret a person picks (passwords): people pad a word with a few characters
+    /// (`hunter42`, `2Password2`), so their bodies keep the `max_stray` allowance either way.
     #[serde(default)]
     pub password_rules: Vec<String>,
-    #[serde(default)]
-    pub password_max_stray: usize,
-    #[serde(default)]
-    pub password_max_stray_share: f64,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl PlaceholderSpec {
-    /// The stray characters a placeholder of `rule_id` may keep, for a body of `len`
-    /// alphanumeric characters.
-    pub fn stray_allowance(&self, rule_id: &str, len: usize) -> usize {
-        let (count, share) = if self.password_rules.iter().any(|id| id == rule_id) {
-            (self.password_max_stray, self.password_max_stray_share)
+    /// The stray characters a placeholder found by `rule_id` may keep, for a body of `len`
+    /// alphanumeric characters, `worded` when a filler word covers part of it.
+    pub fn stray_allowance(&self, rule_id: &str, len: usize, worded: bool) -> usize {
+        if worded || self.password_rules.iter().any(|id| id == rule_id) {
+            self.max_stray
+                .max((len as f64 * self.max_stray_share) as usize)
         } else {
-            (self.max_stray, self.max_stray_share)
-        };
-        count.max((len as f64 * share) as usize)
+            self.bare_runs_max_stray
+        }
     }
 }
 
