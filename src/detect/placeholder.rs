@@ -45,7 +45,7 @@ pub fn is_placeholder(
     {
         return true;
     }
-    let body = strip_prefix(secret, fixed_parts);
+    let body = strip_suffix(strip_prefix(secret, fixed_parts), fixed_parts);
     if spec
         .wrappers
         .iter()
@@ -69,7 +69,10 @@ pub fn is_placeholder(
     let mut worded = false;
     for (i, word) in spec.fillers.iter().chain(fixed_parts).enumerate() {
         let word: Vec<u8> = normalise(word.as_bytes());
-        if word.len() < 2 {
+        // A fixed part of two characters (`hf`, the `as` of an `as_` prefix) inside a random
+        // body is chance, as `pass123` shows; at either end it was stripped above.
+        let shortest = if i < spec.fillers.len() { 2 } else { 3 };
+        if word.len() < shortest {
             continue;
         }
         for at in memchr::memmem::find_iter(&alnum, &word) {
@@ -159,6 +162,18 @@ fn strip_prefix<'a>(secret: &'a [u8], fixed_parts: &[String]) -> &'a [u8] {
         .max()
         .unwrap_or(0);
     &secret[longest..]
+}
+
+/// The body without the longest fixed part it ends with (Anthropic's `AA`).
+fn strip_suffix<'a>(body: &'a [u8], fixed_parts: &[String]) -> &'a [u8] {
+    let longest = fixed_parts
+        .iter()
+        .map(String::as_bytes)
+        .filter(|p| body.len() > p.len() && body[body.len() - p.len()..].eq_ignore_ascii_case(p))
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0);
+    &body[..body.len() - longest]
 }
 
 fn normalise(text: &[u8]) -> Vec<u8> {
@@ -489,6 +504,19 @@ mod tests {
             &[],
             &[]
         ));
+    }
+
+    /// A fallback rule strips any vendor's token prefix (`hf_`), but a prefix's two letters
+    /// inside a password (`as` in `pass123`) cover nothing.
+    #[test]
+    fn vendor_prefixes_are_stripped_not_searched_for() {
+        let set = RuleSet::builtin().unwrap();
+        let fallback = set.get("generic-api-token-variable").unwrap();
+        let documented = concat!("hf_", "A1B2C3D4E5F6G7H8I9J0K1L2M3N4O5P6Q7");
+        assert!(set.is_placeholder(fallback, documented.as_bytes()));
+        let netrc = set.get("netrc-password").unwrap();
+        assert!(netrc.spec().fallback);
+        assert!(!set.is_placeholder(netrc, b"pass123"));
     }
 
     #[test]

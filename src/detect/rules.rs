@@ -762,30 +762,40 @@ impl RuleSet {
     pub fn is_placeholder(&self, rule: &Rule, secret: &[u8]) -> bool {
         let parts = rule.fixed_parts.get_or_init(|| {
             let mut parts = placeholder::fixed_parts(rule.spec(), self.provider(rule));
-            // Any prefix of the provider's may open its placeholders: `sk-proj-` one found by
-            // the older `sk-` rule.
+            // Any token prefix of the provider's may open its placeholders: `sk-proj-` one found
+            // by the older `sk-` rule. Prefixes only (`sk-proj-`, `glpat-`): a sibling's context
+            // word (`pass` of a PHP password rule) would hide a password (`pass123`).
             for sibling in self.rules.iter() {
                 if sibling.provider_key() == rule.provider_key() && sibling.id() != rule.id() {
-                    parts.extend(sibling.spec().keywords.iter().cloned());
+                    let keywords = sibling.spec().keywords.iter();
+                    let prefixes = keywords.filter(|k| is_token_prefix(k));
+                    parts.extend(prefixes.cloned());
                 }
             }
-            let takes_any_vendors_token = rule.spec().fallback
-                || rule.id() == crate::detect::variables::rule_id(rule.provider_key());
-            if takes_any_vendors_token {
+            let generated = rule.id() == crate::detect::variables::rule_id(rule.provider_key());
+            if generated || rule.spec().fallback {
                 // A provider's variable may hold another vendor's placeholder
-                // (`HF_TOKEN=r8_YOUR_REPLICATE_API_TOKEN_HERE`): every vendor's names count.
-                // Placeholder words are compared without case, so the built-in rules'
-                // lowercased keyword table serves without decoding every rule.
-                if self.is_builtin_only() {
-                    parts.extend(prefilter::builtin_keywords().map(str::to_string));
+                // (`HF_TOKEN=r8_YOUR_REPLICATE_API_TOKEN_HERE`), and a fallback rule any
+                // vendor's (`API_TOKEN=hf_A1B2…`): every vendor's names count. A fallback
+                // takes their token prefixes only: its own context words (`pass`) would hide a
+                // password (`pass123`). Placeholder words are compared without case, so the
+                // built-in rules' lowercased keyword table serves without decoding every rule.
+                let keywords: Vec<String> = if self.is_builtin_only() {
+                    prefilter::builtin_keywords().map(str::to_string).collect()
                 } else {
-                    for other in &self.rules {
-                        parts.extend(other.spec().keywords.iter().cloned());
+                    let all = self
+                        .rules
+                        .iter()
+                        .flat_map(|other| other.spec().keywords.iter());
+                    all.cloned().collect()
+                };
+                let wanted = |k: &String| generated || is_token_prefix(k);
+                parts.extend(keywords.into_iter().filter(wanted));
+                if generated {
+                    for provider in self.providers.values() {
+                        parts.push(provider.name.clone());
+                        parts.extend(provider.env_vars.iter().cloned());
                     }
-                }
-                for provider in self.providers.values() {
-                    parts.push(provider.name.clone());
-                    parts.extend(provider.env_vars.iter().cloned());
                 }
             }
             parts
@@ -816,6 +826,11 @@ impl RuleSet {
     pub fn provider(&self, rule: &Rule) -> &Provider {
         &self.providers[rule.provider_key()]
     }
+}
+
+/// True for a keyword that opens a token (`sk-proj-`, `hf_`), not a context word (`pass`).
+fn is_token_prefix(keyword: &str) -> bool {
+    keyword.len() > 2 && keyword.ends_with(['-', '_'])
 }
 
 /// The API host of a provider, empty when the provider is unknown (reported elsewhere).
