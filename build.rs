@@ -34,5 +34,15 @@ fn main() {
     let rules = catalog::load();
     let ranges = catalog::write(&rules, &out);
     startup::write(&rules, &ranges, &out);
-    dfa::write(rules.rules.iter().map(|rule| rule.regex.as_str()), &out);
+    // The generated credential-variable rules need no DFA: the scan runs their shared matcher
+    // (src/detect/variable_match.rs), never their regexes.
+    let generated: std::collections::HashSet<String> = variables::shapes(&rules.providers)
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
+    let written = rules
+        .rules
+        .iter()
+        .filter(|rule| !generated.contains(&rule.id));
+    dfa::write(written.map(|rule| rule.regex.as_str()), &out);
 }

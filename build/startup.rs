@@ -6,6 +6,7 @@
 //! candidates, and the prefilter's automaton over those keywords (`OUT_DIR/keyword-dfa.bin`,
 //! read on the first search past the pair table's share instead of built). A rule's whole spec is decoded only when its keywords occur in a change.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -26,7 +27,12 @@ pub fn write(rules: &RulesFile, ranges: &[(usize, usize)], out: &Path) {
     let write = |name: &str, text: String| {
         std::fs::write(out.join(name), text).expect("OUT_DIR is writable");
     };
-    write("rule-table.rs", rule_table(rules, ranges, &mut names));
+    let (shapes, shape_ranges) = variable_shapes(rules);
+    std::fs::write(out.join("variable-shapes.postcard"), shapes).expect("OUT_DIR is writable");
+    write(
+        "rule-table.rs",
+        rule_table(rules, ranges, &shape_ranges, &mut names),
+    );
     write("keyword-table.rs", keyword_table(rules, &mut names));
     let keywords = KeywordTable::of(rules.rules.iter().map(|rule| rule.keywords.as_slice()));
     let dfa = KeywordDfa::new(&keywords.keywords).to_bytes();
@@ -55,10 +61,33 @@ impl Names {
     }
 }
 
+/// Each generated credential-variable rule's names and SDK arguments (what the shared matcher,
+/// `src/detect/variable_match.rs`, runs instead of the rule's regex), encoded with postcard
+/// one after the other, and each one's byte range by rule id.
+fn variable_shapes(rules: &RulesFile) -> (Vec<u8>, HashMap<String, (usize, usize)>) {
+    let mut bytes = Vec::new();
+    let mut at = HashMap::new();
+    for (id, names, sdk_args) in crate::variables::shapes(&rules.providers) {
+        let start = bytes.len();
+        bytes.extend(postcard::to_allocvec(&(names, sdk_args)).expect("a shape serializes"));
+        at.insert(id, (start, bytes.len()));
+    }
+    (bytes, at)
+}
+
 /// `[BuiltinRule { .. }, ..]`, in catalog order.
-fn rule_table(rules: &RulesFile, ranges: &[(usize, usize)], names: &mut Names) -> String {
+fn rule_table(
+    rules: &RulesFile,
+    ranges: &[(usize, usize)],
+    shapes: &HashMap<String, (usize, usize)>,
+    names: &mut Names,
+) -> String {
     let mut text = String::from("[\n");
     for (spec, (start, end)) in rules.rules.iter().zip(ranges) {
+        let shape = match shapes.get(&spec.id) {
+            Some((start, end)) => format!("Some(({start}, {end}))"),
+            None => "None".to_string(),
+        };
         let host = rules
             .providers
             .get(&spec.provider)
@@ -74,7 +103,7 @@ fn rule_table(rules: &RulesFile, ranges: &[(usize, usize)], names: &mut Names) -
         };
         writeln!(
             text,
-            "BuiltinRule {{ id: {:?}, provider: {:?}, host: {:?}, has_context: {}, spec: ({start}, {end}), run: {run} }},",
+            "BuiltinRule {{ id: {:?}, provider: {:?}, host: {:?}, has_context: {}, spec: ({start}, {end}), run: {run}, variables: {shape} }},",
             names.range(&spec.id),
             names.range(&spec.provider),
             names.range(host),

@@ -49,6 +49,9 @@ pub mod scanner;
 pub mod schema;
 /// Example token shapes turned into concrete tokens (tests and self-checks).
 pub mod shape;
+/// The generated credential-variable rules' shared matcher: their names from a build-time
+/// table, no regex per provider.
+pub mod variable_match;
 /// Credential-variable rules generated from each provider's variable names and SDK calls.
 pub mod variables;
 

@@ -4,11 +4,13 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::detect::prebuilt_dfa;
 use crate::detect::required_run::{self, ClassRuns, PackedRun, RequiredRun};
 pub use crate::detect::schema::*;
+use crate::detect::variable_match::VariableMatcher;
 use crate::detect::{filter, placeholder, prefilter};
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
@@ -110,7 +112,15 @@ pub(crate) struct BuiltinRule {
     spec: (usize, usize),
     /// Its required class run, read off the regex by build.rs.
     run: Option<PackedRun>,
+    /// A generated credential-variable rule's names and SDK arguments in
+    /// [`BUILTIN_VARIABLE_SHAPES`]: what its shared matcher runs on instead of its regex.
+    variables: Option<(usize, usize)>,
 }
+
+/// Each generated credential-variable rule's names and SDK arguments, serialized with postcard
+/// one after the other (build/startup.rs).
+const BUILTIN_VARIABLE_SHAPES: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/variable-shapes.postcard"));
 
 /// The built-in rules in catalog order, as build.rs wrote them.
 static BUILTIN_RULE_TABLE: &[BuiltinRule] = &include!(concat!(env!("OUT_DIR"), "/rule-table.rs"));
@@ -191,6 +201,8 @@ pub struct Rule {
     required_run: OnceLock<Option<Box<RequiredRun>>>,
     /// See [`Rule::may_match`].
     literal_groups: OnceLock<Vec<LiteralGroup>>,
+    /// A built-in generated rule's shared matcher (see [`Rule::secrets`]).
+    variables: OnceLock<Option<Box<VariableMatcher>>>,
 }
 
 impl Rule {
@@ -225,6 +237,7 @@ impl Rule {
             reads_escapes: OnceLock::new(),
             required_run: OnceLock::new(),
             literal_groups: OnceLock::new(),
+            variables: OnceLock::new(),
         }
     }
 
@@ -330,11 +343,51 @@ impl Rule {
         required_run::captures(run.as_deref(), may_match, || self.regex(), text, runs)
     }
 
+    /// Where the secrets (group 1) of the rule's matches in `text` are, as
+    /// [`Rule::captures`] finds them; `lower` is `text` ASCII-lowercased. A built-in generated
+    /// credential-variable rule runs the shared matcher instead of compiling its regex.
+    pub fn secrets<'t>(
+        &self,
+        text: &'t [u8],
+        lower: &[u8],
+        runs: &mut ClassRuns<'t>,
+    ) -> Vec<Range<usize>> {
+        if let Some(matcher) = self.variable_matcher()
+            && VariableMatcher::answers_for(text)
+        {
+            return matcher.secrets(text, lower);
+        }
+        (self.captures(text, runs).iter())
+            .filter_map(|caps| caps.get(1))
+            .map(|secret| secret.range())
+            .collect()
+    }
+
+    /// The shared matcher of a built-in generated rule (its names and calls from build.rs).
+    pub(crate) fn variable_matcher(&self) -> Option<&VariableMatcher> {
+        self.variables
+            .get_or_init(|| {
+                let (start, end) = self.builtin?.variables?;
+                // Written by build.rs from the same providers in the same build.
+                let (names, sdk_args): (Vec<String>, Vec<String>) =
+                    postcard::from_bytes(&BUILTIN_VARIABLE_SHAPES[start..end])
+                        .expect("embedded variable shapes decode");
+                VariableMatcher::new(&names, &sdk_args).map(Box::new)
+            })
+            .as_deref()
+    }
+
     /// Whether the regex has been compiled, and whether its DFA was asked (tests: a clean line
     /// must not compile it).
     #[cfg(test)]
     pub(crate) fn built(&self) -> (bool, bool) {
         (self.regex.get().is_some(), self.dfa.get().is_some())
+    }
+
+    /// Whether the shared matcher of a generated rule was asked (tests).
+    #[cfg(test)]
+    pub(crate) fn matcher_asked(&self) -> bool {
+        self.variables.get().is_some_and(Option::is_some)
     }
 
     /// True when the regex matches string escapes themselves (a JSON key file's `\\n` line
@@ -1111,6 +1164,8 @@ mod tests {
                 "{}",
                 spec.id
             );
+            let generated = spec.id == crate::detect::variables::rule_id(&spec.provider);
+            assert_eq!(rule.variable_matcher().is_some(), generated, "{}", spec.id);
             let packed = entry.run.as_ref().map(RequiredRun::unpacked);
             assert_eq!(packed, RequiredRun::of(&spec.regex), "{}", spec.id);
             runs += usize::from(packed.is_some());

@@ -184,12 +184,26 @@ impl<'a> LiteralText<'a> {
         if rule.spec().literals.is_empty() {
             return true;
         }
+        rule.may_match(self.lower(text))
+    }
+
+    /// `text` ASCII-lowercased for [`Rule::secrets`]: only a generated rule's shared
+    /// matcher reads it (and `allows` has lowercased it already), others get nothing.
+    fn lower_for(&mut self, rule: &Rule, text: &'a [u8]) -> &[u8] {
+        match rule.variable_matcher() {
+            Some(_) => self.lower(text),
+            None => &[],
+        }
+    }
+
+    /// `text` ASCII-lowercased (kept for the next rule on the same text).
+    fn lower(&mut self, text: &'a [u8]) -> &[u8] {
         if !self.of.is_some_and(|of| std::ptr::eq(of, text)) {
             self.lower.clear();
             self.lower.extend(text.iter().map(u8::to_ascii_lowercase));
             self.of = Some(text);
         }
-        rule.may_match(&self.lower)
+        &self.lower
     }
 }
 
@@ -362,11 +376,11 @@ impl Scanner {
                 if !literal_text.allows(rule, text) {
                     continue;
                 }
-                for caps in rule.captures(text, &mut class_runs) {
-                    let Some(secret) = caps.get(1) else { continue };
+                let lower = literal_text.lower_for(rule, text);
+                for secret in rule.secrets(text, lower, &mut class_runs) {
                     let view_span = Span {
-                        start: secret.start(),
-                        end: secret.end(),
+                        start: secret.start,
+                        end: secret.end,
                     };
                     let span = match found.view(view_id) {
                         None => view_span,
@@ -549,9 +563,9 @@ impl Scanner {
             let mut file_context = None;
             // As the scan finds them: a path that names a vendor compiles no regex for it
             // unless it holds the run every match needs.
-            for caps in rule.captures(&masked, &mut class_runs) {
-                let Some(secret) = caps.get(1) else { continue };
-                let (start, end) = (secret.start(), secret.end());
+            let lower = literal_text.lower_for(rule, &masked);
+            for secret in rule.secrets(&masked, lower, &mut class_runs) {
+                let (start, end) = (secret.start, secret.end);
                 if self
                     .reject(rule, &masked, start, end, None, &mut file_context)
                     .is_none()

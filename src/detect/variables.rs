@@ -24,7 +24,7 @@ const ASSIGNMENT: &str = r#"(?:\\?["'])?\]?[ \t]*(?::[ \t]*[&'A-Za-z_<>]{1,24}[ 
 
 /// Names whose first word is shorter than this need a non-alphanumeric byte before them:
 /// `HF_TOKEN` must not match inside `SHELF_TOKEN`, nor `CO_API_KEY` inside `DECO_API_KEY`.
-const DISTINCT_WORD: usize = 4;
+pub(crate) const DISTINCT_WORD: usize = 4;
 
 /// `text` as a regex matching it literally: every byte regex syntax gives a meaning is
 /// escaped (the regex crate's own list; this module also runs in build.rs, without it).
@@ -67,23 +67,45 @@ pub fn generate(providers: &BTreeMap<String, Provider>) -> Vec<RuleSpec> {
         .collect()
 }
 
+/// What the shared matcher (`variable_match.rs`) reads of each generated rule, in
+/// [`generate`]'s order: its id, the provider's variable names and its SDK arguments as
+/// written; [`rule_for`] builds the rule's regex from the same two lists.
+pub fn shapes(providers: &BTreeMap<String, Provider>) -> Vec<(String, Vec<String>, Vec<String>)> {
+    providers
+        .iter()
+        .filter(|(_, provider)| provider.variable_rule)
+        .filter_map(|(key, provider)| {
+            rule_for(key, provider)?;
+            let (names, _) = names_and_calls(provider);
+            let names = names.into_iter().map(str::to_string).collect();
+            Some((rule_id(key), names, provider.sdk_args.to_vec()))
+        })
+        .collect()
+}
+
+/// A provider's variable names (env vars first) and its SDK arguments that parse.
+fn names_and_calls(provider: &Provider) -> (Vec<&str>, Vec<SdkArg>) {
+    let names = provider
+        .env_vars
+        .iter()
+        .chain(provider.variables.iter())
+        .map(String::as_str)
+        .collect();
+    let calls = provider
+        .sdk_args
+        .iter()
+        .filter_map(|a| SdkArg::parse(a))
+        .collect();
+    (names, calls)
+}
+
 /// The id of a provider's generated rule.
 pub fn rule_id(provider_key: &str) -> String {
     format!("{}-credential-variable", provider_key.replace('_', "-"))
 }
 
 fn rule_for(key: &str, provider: &Provider) -> Option<RuleSpec> {
-    let names: Vec<&str> = provider
-        .env_vars
-        .iter()
-        .chain(provider.variables.iter())
-        .map(String::as_str)
-        .collect();
-    let calls: Vec<SdkArg> = provider
-        .sdk_args
-        .iter()
-        .filter_map(|a| SdkArg::parse(a))
-        .collect();
+    let (names, calls) = names_and_calls(provider);
     if names.is_empty() && calls.is_empty() {
         return None;
     }
@@ -194,18 +216,18 @@ fn name_keywords(name: &str) -> Vec<String> {
 /// attribute the SDK documents for it, written with its `=`: `aai.settings.api_key =`,
 /// `fireworks.client.api_key =`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct SdkArg {
+pub(crate) struct SdkArg {
     /// What is called, as written (`wandb.login`).
-    call: String,
+    pub(crate) call: String,
     /// The keyword argument or object key (`api_key`).
-    argument: String,
+    pub(crate) argument: String,
     /// `=` for keyword arguments, `:` for object keys, `(` for the first positional argument,
     /// `.` for a settings attribute (`call` is then the attribute's whole dotted name).
-    operator: char,
+    pub(crate) operator: char,
 }
 
 impl SdkArg {
-    fn parse(text: &str) -> Option<SdkArg> {
+    pub(crate) fn parse(text: &str) -> Option<SdkArg> {
         if let Some(attribute) = SdkArg::parse_attribute(text) {
             return Some(attribute);
         }
