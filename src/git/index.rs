@@ -210,6 +210,8 @@ pub trait Entries {
     fn count(&self) -> usize;
     fn path(&self, i: usize) -> &[u8];
     fn entry(&self, i: usize) -> IndexEntry;
+    /// The entry's object id and mode, without copying it out.
+    fn id_and_mode(&self, i: usize) -> (&[u8], u32);
     /// `git add -N`: in the index but not part of the next commit.
     fn intent_to_add(&self, i: usize) -> bool;
 }
@@ -223,6 +225,9 @@ impl Entries for [IndexEntry] {
     }
     fn entry(&self, i: usize) -> IndexEntry {
         self[i].clone()
+    }
+    fn id_and_mode(&self, i: usize) -> (&[u8], u32) {
+        (&self[i].oid, self[i].mode)
     }
     fn intent_to_add(&self, i: usize) -> bool {
         self[i].intent_to_add
@@ -252,6 +257,10 @@ impl Entries for LocatedIndex {
             stat: Some(StatData::parse(&fixed[..STAT_LEN])),
             unwatched: flags & FLAG_ASSUME_VALID != 0 || extended & EXTENDED_SKIP_WORKTREE != 0,
         }
+    }
+    fn id_and_mode(&self, i: usize) -> (&[u8], u32) {
+        let fixed = &self.data[self.slots[i].at as usize..];
+        (&fixed[STAT_LEN..STAT_LEN + OID_LEN], be32(&fixed[24..28]))
     }
     fn intent_to_add(&self, i: usize) -> bool {
         let (_, extended) = entry_flags(&self.data[self.slots[i].at as usize..]);

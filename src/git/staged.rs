@@ -350,8 +350,13 @@ impl Repo {
                 i += 1;
                 continue;
             }
-            let entry = entries.entry(i);
-            self.compare_file(entry, in_head.remove(rest), diff)?;
+            let before = in_head.remove(rest);
+            // Unchanged, the common case: decided without copying the entry out.
+            let (id, mode) = entries.id_and_mode(i);
+            if before.is_none_or(|(old, old_mode)| old.as_bytes() != id || old_mode as u32 != mode)
+            {
+                self.compare_file(entries.entry(i), before, diff)?;
+            }
             i += 1;
         }
         for (name, (id, mode)) in in_head {
