@@ -95,8 +95,9 @@ fn forge_cache_tree(extensions: &[u8], dir: &str, tree: &str) -> Vec<u8> {
     forged
 }
 
-/// Commits everything and leaves the cache tree valid throughout, as after any commit but the
-/// first (git's first commit leaves it unwritten; `write-tree` fills it as the next would).
+/// Commits everything and leaves the cache tree valid throughout, as `git commit` does
+/// (`write-tree` makes sure of it whatever the hook path did). Changes are then staged path
+/// by path: `git add -A` invalidates every directory of the cache tree.
 fn commit_all(repo: &TestRepo) {
     repo.git(&["add", "-A"]);
     repo.commit(&[]).assert_code(0);
