@@ -96,8 +96,8 @@ fn forge_cache_tree(extensions: &[u8], dir: &str, tree: &str) -> Vec<u8> {
 }
 
 /// Commits everything and leaves the cache tree valid throughout, as `git commit` does
-/// (`write-tree` makes sure of it whatever the hook path did). Changes are then staged path
-/// by path: `git add -A` invalidates every directory of the cache tree.
+/// (`write-tree` makes sure of it whatever the hook path did). A test that needs a directory's
+/// entry to stay valid stages path by path: `git add -A` invalidates every directory.
 fn commit_all(repo: &TestRepo) {
     repo.git(&["add", "-A"]);
     repo.commit(&[]).assert_code(0);
