@@ -9,6 +9,9 @@
 //! from their trees. An unknown version or required extension is reported as unsupported, and
 //! the caller falls back to libgit2. The format: git's Documentation/gitformat-index.txt.
 //!
+//! `scan` checks every entry and notes where it lies without copying it (`LocatedIndex`): the
+//! staged scan copies out only the entries of the directories the cache tree cannot vouch for.
+//!
 //! The trailing checksum is not verified, as git itself does not verify it when it reads the
 //! index for a commit (only `git fsck` does): hashing the 1.4 MB index of an 8,000-file
 //! repository takes about 0.7 ms even with the CPU's SHA instructions, a tenth of a small
