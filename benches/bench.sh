@@ -8,7 +8,7 @@
 #
 #   benches/bench.sh            # every case
 #   RUNS=5 benches/bench.sh     # fewer runs of the big cases and histories (default 10)
-#   QUICK_RUNS=200 benches/bench.sh  # runs of the small, dense and tiny cases (default 1000)
+#   QUICK_RUNS=200 benches/bench.sh  # runs of the small, dense, tiny and huge cases (default 1000)
 #   ROUNDS=5 benches/bench.sh   # the runs are split into rounds, tokenguard and git taking
 #                               # turns, so that a slow minute on a shared machine weighs
 #                               # on both sides of a ratio (default 5); medians are over all
@@ -20,7 +20,7 @@
 #   TREES=0 benches/bench.sh    # skip the second corpus (sdists of ML libraries that carry
 #                               # their whole tree: tests, docs, notebooks, examples)
 #   CASES="large40 trees150" benches/bench.sh  # only these staged cases (default: all of
-#                               # small dense tiny modified large40 large trees40 trees150)
+#                               # small dense tiny huge modified large40 large trees40 trees150)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-10}
@@ -139,7 +139,7 @@ make_first_commit() { # $1: case, $2: source root, $3: MB, $4: stride
     # -f: the sdists carry .gitignore files that would drop part of the picked size.
     git -C "$work/$1" add -A -f
 }
-all_cases="small dense tiny modified large40 large"
+all_cases="small dense tiny huge modified large40 large"
 make_first_commit large40 "$cache/src" 40 3
 if [ "$trees" != 0 ]; then
     make_first_commit trees40 "$cache/trees/src" 40 3
@@ -204,6 +204,30 @@ with open(client, "a") as f:
 PY
 for case in tiny modified small dense; do git -C "$work/$case" add -A; done
 
+# Case "huge": one line added to one file of a 100,000-file repository (400 directories of 250
+# small files), where git's cache tree vouches for the 399 other directories. Made with
+# fast-import and read-tree in under a second: the working tree holds only the changed file,
+# which neither side looks past (`diff --cached` compares the index with HEAD).
+git init -q -b main "$work/huge"
+python3 - <<'PY' | git -C "$work/huge" fast-import --quiet
+import sys
+out = sys.stdout.buffer
+def data(body):
+    out.write(b"data %d\n%s\n" % (len(body), body))
+for f in range(250):
+    out.write(b"blob\nmark :%d\n" % (f + 1))
+    data(b"def f%d(x):\n    return x + %d\n" % (f, f))
+out.write(b"commit refs/heads/main\ncommitter bench <b@e> 1700000000 +0000\n")
+data(b"base")
+for d in range(400):
+    for f in range(250):
+        out.write(b"M 100644 :%d pkg%03d/mod%03d.py\n" % (f + 1, d, f))
+PY
+git -C "$work/huge" read-tree HEAD
+mkdir -p "$work/huge/pkg123"
+{ git -C "$work/huge" show HEAD:pkg123/mod045.py; echo '    # tuned'; } >"$work/huge/pkg123/mod045.py"
+git -C "$work/huge" add pkg123/mod045.py
+
 # History cases: whole real histories (bare clones), scanned commit by commit.
 if [ -z "${HISTORY+set}" ]; then
     HISTORY=""
@@ -225,7 +249,7 @@ peak_rss() { # command...: peak RSS in kB
 for case in ${CASES:-$all_cases}; do
     cd "$work/$case"
     "$bin" scan-staged >/dev/null || true  # warm the page cache (a corpus with findings exits 1)
-    case $case in small|dense|tiny) n=$(per_round "$quick_runs") ;; *) n=$(per_round "$runs") ;; esac
+    case $case in small|dense|tiny|huge) n=$(per_round "$quick_runs") ;; *) n=$(per_round "$runs") ;; esac
     for round in $(seq "$rounds"); do
         # `git diff --cached --quiet` exits 1 when something is staged: -i keeps that from
         # aborting.
@@ -281,6 +305,7 @@ for line in open(sys.argv[1]):
             "small": f"small: 1 file, +20 lines, {int(count):,}-file repo",
             "dense": f"dense: 1 file, +20 lines naming providers' env vars, {int(count):,}-file repo",
             "tiny": f"tiny: 1 file, +20 lines, {int(count):,}-file repo",
+            "huge": f"huge: 1 file, +1 line, {int(count):,}-file repo in 400 directories",
             "modified": "modified: 500 files, +3 lines each",
             "large": f"large: first commit, {int(count):,} files",
             "large40": f"large40: first commit, PyPI corpus, {int(count):,} files, ~40 MB",
@@ -298,7 +323,7 @@ for line in open(sys.argv[1]):
         bound = 64 + 56 + 2 * 2 * int(largest) / 2**20 + 64 * blobs / 2**20
         history.append(f"| {case.replace('+', '/')}: {int(count):,} commits | {ms(log)} | {ms(ours)} | {ours / log:.2f}x "
                        f"| {rss_mb:.1f} MB (bound {bound:.0f}) | {largest_mb:.2f} MB |")
-print(f"medians of {sys.argv[2]} runs ({sys.argv[3]} for small, dense and tiny) in {sys.argv[4]} rounds, same run")
+print(f"medians of {sys.argv[2]} runs ({sys.argv[3]} for small, dense, tiny and huge) in {sys.argv[4]} rounds, same run")
 print()
 print("| case | `diff --quiet` | `diff > /dev/null` | tokenguard | vs quiet | vs diff | peak RSS | largest blob |")
 print("|---|---|---|---|---|---|---|---|")

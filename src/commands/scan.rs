@@ -23,7 +23,11 @@ pub(super) fn staged(
 ) -> Result<ExitStatus> {
     let repo = Repo::open()?;
     let source = Source::staged(&repo, paths, env)?;
-    scan(&repo, &source, output, options, env)
+    let status = scan(&repo, &source, output, options, env);
+    // The hook's process ends here: closing libgit2's repository (caches, pack windows, the
+    // config) one allocation at a time is work for nothing (1% of a small commit's check).
+    std::mem::forget(repo);
+    status
 }
 
 /// `scan-files`: named files and directories, whole.

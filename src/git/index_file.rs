@@ -6,25 +6,41 @@
 use git2::{IndexEntry as Libgit2Entry, IndexTime, Oid, TreeWalkMode, TreeWalkResult};
 
 use super::Repo;
-use super::index::{self, FileTime, Index, IndexEntry};
+use super::index::{self, FileTime, Index, IndexEntry, LocatedIndex};
 use super::split_index;
 use crate::error::{Error, Result};
+
+/// The index the staged scan compares: one file read in place, or a split index merged.
+pub(super) enum StagedIndex {
+    Located(Box<LocatedIndex>),
+    Merged(Index),
+}
 
 impl Repo {
     /// The index file parsed and, when split, merged with its shared index; `None` when this
     /// reader does not know its version or a required extension (libgit2 may).
     pub(super) fn read_index(&self) -> Result<Option<Index>> {
+        Ok(self.read_staged_index()?.map(|read| match read {
+            StagedIndex::Located(located) => located.into_index(),
+            StagedIndex::Merged(index) => index,
+        }))
+    }
+
+    /// The index file with its entries located but not copied out, or merged with its shared
+    /// index when split; `None` when this reader does not know its version or a required
+    /// extension (libgit2 may).
+    pub(super) fn read_staged_index(&self) -> Result<Option<StagedIndex>> {
         let path = self.index_path();
         let (data, written) = match read_with_mtime(&path) {
             Ok(read) => read,
             // No index yet: nothing is staged.
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Some(Index {
+                return Ok(Some(StagedIndex::Merged(Index {
                     entries: Vec::new(),
                     cache_tree: None,
                     link: None,
                     written: None,
-                }));
+                })));
             }
             Err(source) => return Err(Error::Read { path, source }),
         };
@@ -32,12 +48,12 @@ impl Repo {
             let path = path.to_path_buf();
             move |index::Corrupt(message)| Error::Index { path, message }
         };
-        let index::Parsed::Index(mut parsed) = index::parse(&data).map_err(corrupt(&path))? else {
+        let index::Scanned::Index(mut located) = index::scan(data).map_err(corrupt(&path))? else {
             return Ok(None);
         };
-        parsed.written = written;
-        let Some(link) = parsed.link.clone() else {
-            return Ok(Some(parsed));
+        located.written = written;
+        let Some(link) = located.link.clone() else {
+            return Ok(Some(StagedIndex::Located(located)));
         };
         // git keeps the shared index in the repository's git directory (for a worktree, its
         // own), beside the index it splits.
@@ -53,8 +69,8 @@ impl Repo {
             return Ok(None);
         };
         shared.written = shared_written;
-        split_index::merge(parsed, &link, shared)
-            .map(Some)
+        split_index::merge(located.into_index(), &link, shared)
+            .map(|merged| Some(StagedIndex::Merged(merged)))
             .map_err(corrupt(&path))
     }
 
@@ -107,7 +123,8 @@ impl Repo {
         let tree = self.repo.find_tree(id).map_err(Error::git(format!(
             "cannot read the tree {id} of a sparse directory"
         )))?;
-        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        let first = out.len();
+        let walked = tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() != Some(git2::ObjectType::Tree) {
                 let mut path = prefix.to_vec();
                 path.extend_from_slice(dir.as_bytes());
@@ -125,10 +142,14 @@ impl Repo {
                 });
             }
             TreeWalkResult::Ok
-        })
-        .map_err(Error::git(format!(
+        });
+        walked.map_err(Error::git(format!(
             "cannot walk the tree {id} of a sparse directory"
-        )))
+        )))?;
+        // The staged comparison finds a directory's entries by binary search: git's order is
+        // the walk's for a well-formed tree, and made so for any other.
+        out[first..].sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 mod action;
 mod advice;
 mod allow_guard;
+mod cache_tree;
 mod catalog;
 mod config;
 mod content;

@@ -236,6 +236,43 @@ fn crlf_files_are_not_read_past_by_their_stat_data() {
     );
 }
 
+/// As above, with `core.autocrlf` set for one command only (`git -c`, or numbered
+/// `GIT_CONFIG_KEY_<n>` variables), which git hands to the hook in its environment.
+#[test]
+fn crlf_settings_in_the_environment_are_not_read_past_by_stat_data() {
+    let token = replicate_token(4209);
+    let repo = TestRepo::new();
+    repo.write("app.env", format!("name = demo\r\nKEY={token}\r\n"));
+    backdate(&repo, "app.env");
+    repo.git(&["-c", "core.autocrlf=true", "add", "app.env"]);
+    let blob_size = repo.git(&["cat-file", "-s", ":app.env"]).stdout;
+    let settings: [&[(&str, &str)]; 2] = [
+        &[("GIT_CONFIG_PARAMETERS", "'core.autocrlf'='true'")],
+        &[
+            ("GIT_CONFIG_COUNT", "2"),
+            ("GIT_CONFIG_KEY_0", "user.name"),
+            ("GIT_CONFIG_VALUE_0", "t"),
+            ("GIT_CONFIG_KEY_1", "core.autocrlf"),
+            ("GIT_CONFIG_VALUE_1", "true"),
+        ],
+    ];
+    for vars in settings {
+        let mut command = repo.command(BIN, &repo.path());
+        command.args(["scan-staged", "--format", "json"]);
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        let report = crate::fixture::Run::from(command.output().unwrap()).json();
+        assert_eq!(
+            findings(&report),
+            token_at("app.env", 2),
+            "{vars:?}: {report}"
+        );
+        let scanned = report["stats"]["bytes_scanned"].to_string();
+        assert_eq!(scanned, blob_size.trim(), "{vars:?}: {report}");
+    }
+}
+
 /// git does not look at an assume-unchanged file, so its stat data vouch for nothing, even
 /// when they match and the entry is not racy.
 #[test]
