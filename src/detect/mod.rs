@@ -49,6 +49,8 @@ pub mod scanner;
 pub mod schema;
 /// Example token shapes turned into concrete tokens (tests and self-checks).
 pub mod shape;
+/// A rule's compiled regex with search caches the scanning threads share.
+pub mod shared_regex;
 /// Credential-variable rules generated from each provider's variable names and SDK calls.
 pub mod variables;
 

@@ -201,7 +201,7 @@ mod tests {
                 };
                 for case in examples::cases(&set, rule, &sample) {
                     let text = case.text.as_bytes();
-                    let whole: Vec<_> = compiled.regex().captures_iter(text).collect();
+                    let whole = compiled.regex().captures_iter(text);
                     // A copy of the rule as it is before any scan: the DFA decides.
                     let fresh = rule.clone();
                     let gated = fresh.captures(text, &mut ClassRuns::default());
