@@ -9,11 +9,12 @@ use std::sync::OnceLock;
 use crate::detect::prebuilt_dfa;
 use crate::detect::required_run::{self, ClassRuns, PackedRun, RequiredRun};
 pub use crate::detect::schema::*;
-use crate::detect::shared_regex::{Found, SharedRegex};
 use crate::detect::{filter, placeholder, prefilter};
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
+
+use crate::detect::shared_regex::{Found, SharedRegex};
 
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
 pub const BUILTIN_RULES: &str = include_str!("../../config/rules.toml");
@@ -288,6 +289,14 @@ impl Rule {
         })
     }
 
+    /// Gives back the regex's search caches when the rule has been idle a while (see
+    /// [`SharedRegex::drop_idle_caches`]).
+    pub fn drop_idle_caches(&self) {
+        if let Some(regex) = self.regex.get() {
+            regex.drop_idle_caches();
+        }
+    }
+
     /// False when `lower` (a text in lowercase) holds none of the rule's
     /// [`RuleSpec::literals`] (see `LiteralGroup`), so that no match can be in it.
     pub fn may_match(&self, lower: &[u8]) -> bool {
@@ -328,14 +337,6 @@ impl Rule {
                     .is_none_or(|gate| prebuilt_dfa::may_match(gate, haystack, from))
         };
         required_run::captures(run.as_deref(), may_match, || self.regex(), text, runs)
-    }
-
-    /// Gives back the regex's search caches when the rule has been idle a while (see
-    /// [`SharedRegex::drop_idle_caches`]).
-    pub fn drop_idle_caches(&self) {
-        if let Some(regex) = self.regex.get() {
-            regex.drop_idle_caches();
-        }
     }
 
     /// Whether the regex has been compiled, and whether its DFA was asked (tests: a clean line
