@@ -280,7 +280,7 @@ mod tests {
                 };
                 for case in examples::cases(&set, rule, &sample) {
                     let text = case.text.as_bytes();
-                    let whole = compiled.regex().captures_iter(text);
+                    let whole: Vec<_> = compiled.regex().captures_iter(text).collect();
                     // A copy of the rule as it is before any scan: the DFA decides.
                     let fresh = rule.clone();
                     let gated = fresh.captures(text, &mut ClassRuns::default());

@@ -219,7 +219,7 @@ pub fn captures<'t, 'r>(
     let mut windows = match regions {
         Regions::None => return Vec::new(),
         Regions::Whole if !may_match(text, 0) => return Vec::new(),
-        Regions::Whole => return regex().captures_iter(text),
+        Regions::Whole => return regex().captures_iter(text).collect(),
         Regions::Windows(windows) => windows,
     };
     windows.retain(|window| may_match(&text[..window.end], window.start));

@@ -175,8 +175,9 @@ impl SharedRegex {
         self.with_cache(|regex, cache| regex.is_match_with(cache, &Input::new(text)))
     }
 
-    /// Every match in `text`, as `regex::bytes::Regex::captures_iter` finds them.
-    pub fn captures_iter(&self, text: &[u8]) -> Vec<Found> {
+    /// Every match in `text`, as `regex::bytes::Regex::captures_iter` finds them (found at
+    /// once, so that the cache goes back to the rule before the caller reads them).
+    pub fn captures_iter(&self, text: &[u8]) -> std::vec::IntoIter<Found> {
         self.with_cache(|regex, cache| {
             let mut caps = regex.create_captures();
             let mut searcher = Searcher::new(Input::new(text));
@@ -190,7 +191,7 @@ impl SharedRegex {
             {
                 found.push(Found { caps: caps.clone() });
             }
-            found
+            found.into_iter()
         })
     }
 
@@ -268,7 +269,10 @@ mod tests {
                 scope.spawn(|| {
                     for text in &texts {
                         let whole: Vec<_> = reference.captures_iter(text).collect();
-                        assert_eq!(spans(&shared.captures_iter(text)), spans(&whole));
+                        assert_eq!(
+                            spans(&shared.captures_iter(text).collect::<Vec<_>>()),
+                            spans(&whole)
+                        );
                         assert!(shared.is_match(text));
                     }
                 });
@@ -308,13 +312,16 @@ mod tests {
     fn idle_caches_are_dropped_and_made_again() {
         let shared = SharedRegex::new(PATTERN, 1 << 20).unwrap();
         let text = &texts()[5];
-        let first = spans(&shared.captures_iter(text));
+        let first = spans(&shared.captures_iter(text).collect::<Vec<_>>());
         shared.drop_idle_caches();
         assert_eq!(shared.idle_caches(), 1, "just used");
         note_scanned(IDLE_BYTES as usize + 1);
         shared.drop_idle_caches();
         assert_eq!(shared.idle_caches(), 0, "idle");
-        assert_eq!(spans(&shared.captures_iter(text)), first);
+        assert_eq!(
+            spans(&shared.captures_iter(text).collect::<Vec<_>>()),
+            first
+        );
         assert_eq!(shared.idle_caches(), 1);
     }
 }
