@@ -49,6 +49,8 @@ pub mod scanner;
 pub mod schema;
 /// Example token shapes turned into concrete tokens (tests and self-checks).
 pub mod shape;
+/// A rule's compiled regex with search caches the scanning threads share.
+pub mod shared_regex;
 /// The generated credential-variable rules' shared matcher: their names from a build-time
 /// table, no regex per provider.
 pub mod variable_match;

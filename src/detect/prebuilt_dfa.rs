@@ -13,14 +13,44 @@ use regex_automata::{Anchored, Input, MatchKind};
 /// A DFA read in place from [`DFAS`]. Sparse DFAs read bytes, so they need no alignment.
 type Dfa = sparse::DFA<&'static [u8]>;
 
-/// What says whether a built-in regex may match (see build/dfa.rs): one DFA, or, for the
-/// regexes whose one DFA was too large, pairs of DFAs reporting every place a match's head
-/// ends and an anchored DFA of the rest, tried from each.
+/// What says whether a built-in regex may match (see build/dfa.rs), and how many bytes it
+/// has read (see [`GATE_BUDGET`]).
+#[derive(Debug)]
+pub struct Gate {
+    automata: Automata,
+    read: AtomicUsize,
+}
+
+/// One DFA, or, for the regexes whose one DFA was too large, pairs of DFAs reporting every
+/// place a match's head ends and an anchored DFA of the rest, tried from each.
 #[derive(Debug, Clone)]
-pub enum Gate {
+enum Automata {
     Whole(Box<Dfa>),
     Split(Vec<Pair>),
 }
+
+impl Clone for Gate {
+    fn clone(&self) -> Gate {
+        Gate::of(self.automata.clone())
+    }
+}
+
+impl Gate {
+    fn of(automata: Automata) -> Gate {
+        Gate {
+            automata,
+            read: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// Bytes one gate may read before its regex is compiled instead. A gate pays off for a rule
+/// that a few small texts wake (a changed file that names a vendor); a rule that many files
+/// wake had its gate read each of them and then compiled its regex anyway, once
+/// [`BUDGET`] was spent: with a global budget alone, the bench's 500 modified files spent
+/// 17% of their instructions in gates and 24% compiling regexes. Twice the `dense` case's
+/// file, so that a change to a file of that size is gated as before.
+const GATE_BUDGET: usize = if cfg!(test) { usize::MAX / 2 } else { 32 << 10 };
 
 /// DFAs of a match's head, each reporting every place one ends, and the anchored DFA of the
 /// rest of the match.
@@ -33,8 +63,31 @@ pub struct Pair {
 /// Bytes the gates may read in one process. A sparse DFA reads 10 to 60 instructions a byte,
 /// several times what a compiled regex with its literal prefilters does: past a few files'
 /// worth, compiling the regexes costs less (a 453 MB first commit took 5.7 s gated against
-/// 3.4 s). Unlimited in tests, which scan thousands of texts in one process.
-const BUDGET: usize = if cfg!(test) { usize::MAX / 2 } else { 1 << 20 };
+/// 3.4 s). Unlimited in tests, which scan thousands of texts in one process. With
+/// [`GATE_BUDGET`], 256 KiB leave the small cases' instructions as they were at 1 MiB (the
+/// bench's `dense` 15.59 M, `tiny` 9.02 M) and take the 500 modified files from 514 M to
+/// 433 M, what they cost with no gate at all: their gates read 1 MiB and then nearly every
+/// rule they had looked at compiled its regex anyway.
+const BUDGET: usize = if cfg!(test) {
+    usize::MAX / 2
+} else {
+    256 << 10
+};
+
+/// [`GATE_BUDGET`], or what a test sets for the thread.
+fn gate_budget() -> usize {
+    #[cfg(test)]
+    if let Some(budget) = TEST_GATE_BUDGET.get() {
+        return budget;
+    }
+    GATE_BUDGET
+}
+
+#[cfg(test)]
+thread_local! {
+    /// A test's own [`GATE_BUDGET`] (tests scan thousands of texts with each gate).
+    static TEST_GATE_BUDGET: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
 
 /// Bytes the gates have been asked about so far (see [`BUDGET`]).
 static GATED: AtomicUsize = AtomicUsize::new(0);
@@ -89,7 +142,9 @@ pub fn for_pattern(pattern: &str) -> Option<Gate> {
         |&places: &Span| -> Option<Vec<Dfa>> { slice(PLACES, places).iter().map(load).collect() };
     let pairs = slice(PAIRS, pairs);
     if whole {
-        return Some(Gate::Whole(Box::new(dfas(pairs.first()?)?.pop()?)));
+        return Some(Gate::of(Automata::Whole(Box::new(
+            dfas(pairs.first()?)?.pop()?,
+        ))));
     }
     let pairs = pairs.iter().map(|places| {
         let mut dfas = dfas(places)?.into_iter();
@@ -99,7 +154,7 @@ pub fn for_pattern(pattern: &str) -> Option<Gate> {
             heads: dfas.collect(),
         })
     });
-    pairs.collect::<Option<_>>().map(Gate::Split)
+    (pairs.collect::<Option<_>>()).map(|pairs| Gate::of(Automata::Split(pairs)))
 }
 
 /// One DFA, with a prefilter for its literals: the search then skips to where they are.
@@ -116,12 +171,22 @@ fn load(&(start, end, needles): &(u32, u32, Span)) -> Option<Dfa> {
 
 /// Whether the regex behind `gate` may match in `haystack[from..]` (the bytes before `from`
 /// count for `^` and word boundaries, as in `Regex::captures_at`). A search that stops (it
-/// cannot, with these DFAs, but the API allows it) answers "maybe".
+/// cannot, with these DFAs, but the API allows it) answers "maybe", and so does a gate that
+/// has read its [`GATE_BUDGET`].
 pub fn may_match(gate: &Gate, haystack: &[u8], from: usize) -> bool {
+    let bytes = haystack.len() - from;
+    if gate
+        .read
+        .fetch_add(bytes, Ordering::Relaxed)
+        .saturating_add(bytes)
+        > gate_budget()
+    {
+        return true;
+    }
     let input = Input::new(haystack).range(from..).earliest(true);
-    match gate {
-        Gate::Whole(dfa) => !matches!(dfa.try_search_fwd(&input), Ok(None)),
-        Gate::Split(pairs) => pairs
+    match &gate.automata {
+        Automata::Whole(dfa) => !matches!(dfa.try_search_fwd(&input), Ok(None)),
+        Automata::Split(pairs) => pairs
             .iter()
             .any(|pair| (pair.heads.iter()).any(|head| head_then_tail(head, &pair.tail, &input))),
     }
@@ -174,6 +239,20 @@ mod tests {
 
     /// Every built-in regex has a DFA that loads: build.rs left none out (a rule without one
     /// would compile its regex for every clean line that names its provider).
+    /// A gate reads its share of bytes, then answers "maybe" so that the regex is compiled,
+    /// whatever the text.
+    #[test]
+    fn a_gate_that_read_its_share_answers_maybe() {
+        TEST_GATE_BUDGET.set(Some(1000));
+        let pattern = std::str::from_utf8(slice(TEXTS, INDEX[0].0)).unwrap();
+        let gate = for_pattern(pattern).expect("an indexed pattern has a gate");
+        let clean = vec![b' '; 600];
+        assert!(!may_match(&gate, &clean, 0), "within its share");
+        assert!(may_match(&gate, &clean, 0), "past its share");
+        assert!(!may_match(&gate.clone(), &clean, 0), "a copy reads afresh");
+        TEST_GATE_BUDGET.set(None);
+    }
+
     #[test]
     fn every_builtin_regex_has_a_dfa_that_loads() {
         let set = builtin();

@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use regex::bytes::{Captures, Regex};
+use crate::detect::shared_regex::{Found, SharedRegex};
 
 use crate::detect::run_syntax::{run_syntax, unpack};
 
@@ -211,10 +211,10 @@ impl RequiredRun {
 pub fn captures<'t, 'r>(
     run: Option<&RequiredRun>,
     may_match: impl Fn(&[u8], usize) -> bool,
-    regex: impl FnOnce() -> &'r Regex,
+    regex: impl FnOnce() -> &'r SharedRegex,
     text: &'t [u8],
     runs: &mut ClassRuns<'t>,
-) -> Vec<Captures<'t>> {
+) -> Vec<Found> {
     let regions = run.map_or(Regions::Whole, |run| run.regions(text, runs));
     let mut windows = match regions {
         Regions::None => return Vec::new(),
@@ -226,42 +226,42 @@ pub fn captures<'t, 'r>(
     if windows.is_empty() {
         return Vec::new();
     }
-    let regex = regex();
-    let mut found = Vec::new();
-    for window in windows {
-        // The search sees everything before the window (`^`, a word boundary at its start)
-        // and stops at its end, which is at least a run's length past the end of any match
-        // (a match starts a run's length before the run's end at the latest), so a boundary
-        // at a match's end sees the same next character as in the whole text.
-        let haystack = &text[..window.end];
-        let mut at = window.start;
-        while let Some(caps) = regex.captures_at(haystack, at) {
-            let whole = caps.get(0).expect("group 0 is the whole match");
-            // As the iterator does: past an empty match, one byte on.
-            at = whole.end().max(whole.start() + 1);
-            found.push(caps);
-            if at >= window.end {
-                break;
-            }
-        }
-    }
-    found
+    // The search sees everything before a window (`^`, a word boundary at its start) and stops
+    // at its end, which is at least a run's length past the end of any match (a match starts
+    // a run's length before the run's end at the latest), so a boundary at a match's end sees
+    // the same next character as in the whole text.
+    regex().captures_in_windows(text, &windows)
 }
 
 /// Every group's (start, end) of each match, for comparing two searches in tests.
 #[cfg(test)]
 pub(crate) type Spans = Vec<Vec<Option<(usize, usize)>>>;
 
+/// A match as tests compare them: the shared regex's, or the regex crate's as the reference.
 #[cfg(test)]
-pub(crate) fn spans(found: &[Captures<'_>]) -> Spans {
-    found
-        .iter()
-        .map(|caps| {
-            caps.iter()
-                .map(|m| m.map(|m| (m.start(), m.end())))
-                .collect()
-        })
-        .collect()
+pub(crate) trait GroupSpans {
+    fn group_spans(&self) -> Vec<Option<(usize, usize)>>;
+}
+
+#[cfg(test)]
+impl GroupSpans for Found {
+    fn group_spans(&self) -> Vec<Option<(usize, usize)>> {
+        self.spans()
+    }
+}
+
+#[cfg(test)]
+impl GroupSpans for regex::bytes::Captures<'_> {
+    fn group_spans(&self) -> Vec<Option<(usize, usize)>> {
+        self.iter()
+            .map(|m| m.map(|m| (m.start(), m.end())))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn spans(found: &[impl GroupSpans]) -> Spans {
+    found.iter().map(GroupSpans::group_spans).collect()
 }
 
 #[cfg(test)]
@@ -341,7 +341,8 @@ mod tests {
             (state % bound as u64) as usize
         };
         for pattern in patterns {
-            let regex = Regex::new(pattern).unwrap();
+            let regex = regex::bytes::Regex::new(pattern).unwrap();
+            let shared = SharedRegex::new(pattern, 1 << 20).unwrap();
             let run = RequiredRun::of(pattern).expect("a run of 16");
             assert!(run.has_reach(), "{pattern}");
             let mut matched = 0;
@@ -358,7 +359,7 @@ mod tests {
                 let windowed = captures(
                     Some(&run),
                     |_, _| true,
-                    || &regex,
+                    || &shared,
                     &text,
                     &mut ClassRuns::default(),
                 );

@@ -15,7 +15,8 @@ use crate::detect::{filter, placeholder, prefilter};
 use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
-use regex::bytes::{Captures, Regex, RegexBuilder};
+
+use crate::detect::shared_regex::{Found, SharedRegex};
 
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
 pub const BUILTIN_RULES: &str = include_str!("../../config/rules.toml");
@@ -189,7 +190,7 @@ pub struct Rule {
     spec: OnceLock<Box<RuleSpec>>,
     /// The provider's API host, an implicit context keyword.
     host: Cow<'static, str>,
-    regex: OnceLock<Regex>,
+    regex: OnceLock<SharedRegex>,
     /// The regex's DFA from build.rs, asked before the regex is compiled (see [`Rule::captures`]).
     dfa: OnceLock<Option<prebuilt_dfa::Gate>>,
     context: OnceLock<Option<Context>>,
@@ -295,10 +296,18 @@ impl Rule {
 
     /// The compiled regex. Built-in rules are proven to compile by the test suite and
     /// `tokenguard rules check`; a failure here is a bug, reported by the panic hook.
-    pub fn regex(&self) -> &Regex {
+    pub fn regex(&self) -> &SharedRegex {
         self.regex.get_or_init(|| {
             build_regex(&self.spec().regex).expect("rule regexes are validated before use")
         })
+    }
+
+    /// Gives back the regex's search caches when the rule has been idle a while (see
+    /// [`SharedRegex::drop_idle_caches`]).
+    pub fn drop_idle_caches(&self) {
+        if let Some(regex) = self.regex.get() {
+            regex.drop_idle_caches();
+        }
     }
 
     /// False when `lower` (a text in lowercase) holds none of the rule's
@@ -324,7 +333,7 @@ impl Rule {
     /// real code wake rules by naming providers and their variables, and compiling their
     /// regexes cost several times what the rest of a small commit's scan does. Large scans
     /// soon spend the gates' budget and compile as before.
-    pub fn captures<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Vec<Captures<'t>> {
+    pub fn captures<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Vec<Found> {
         let run = self.required_run.get_or_init(|| {
             match self.builtin {
                 Some(entry) => entry.run.as_ref().map(RequiredRun::unpacked),
@@ -520,10 +529,8 @@ fn value_follows(text: &[u8], value: usize, call: bool) -> bool {
     false
 }
 
-fn build_regex(pattern: &str) -> std::result::Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
+fn build_regex(pattern: &str) -> std::result::Result<SharedRegex, regex::Error> {
+    SharedRegex::new(pattern, REGEX_SIZE_LIMIT)
 }
 
 /// All rules and the shared filter data, validated and compiled.
@@ -1315,14 +1322,16 @@ mod windowed_search_tests {
             if run.as_ref().is_some_and(|run| run.has_reach()) {
                 windowed_rules += 1;
             }
+            // The reference: the regex crate's own search over the whole text.
+            let reference = regex::bytes::Regex::new(&rule.spec().regex).unwrap();
             for seed in examples::SEEDS {
                 let Ok(sample) = examples::sample_for(&set, rule, seed) else {
                     continue;
                 };
                 for case in examples::cases(&set, rule, &sample) {
                     for text in variants(&case.text, &sample.token) {
-                        let whole: Vec<Captures<'_>> =
-                            rule.regex().captures_iter(text.as_bytes()).collect();
+                        let whole: Vec<regex::bytes::Captures<'_>> =
+                            reference.captures_iter(text.as_bytes()).collect();
                         let windowed = rule.captures(text.as_bytes(), &mut ClassRuns::default());
                         assert_eq!(
                             spans(&windowed),

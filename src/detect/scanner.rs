@@ -14,6 +14,7 @@ use crate::detect::policy::Policy;
 use crate::detect::prefilter::{Prefilter, RuleMask};
 use crate::detect::required_run::ClassRuns;
 use crate::detect::rules::{Rule, RuleSet, Side};
+use crate::detect::shared_regex;
 use crate::finding::Secret;
 use crate::finding::{self, Match, RuleInfo};
 
@@ -245,6 +246,9 @@ impl Scanner {
     /// Rules that could match `content` or one of its decoded views: a blob with none cannot
     /// add a finding.
     pub fn candidates(&self, content: &[u8]) -> Candidates {
+        if shared_regex::note_scanned(content.len()) {
+            self.rules.iter().for_each(Rule::drop_idle_caches);
+        }
         let plain = self.prefilter.candidates(content);
         let mut views = Vec::new();
         if self.decoding {
