@@ -14,7 +14,7 @@ use regex_automata::{Anchored, Input, MatchKind};
 type Dfa = sparse::DFA<&'static [u8]>;
 
 /// What says whether a built-in regex may match (see build/dfa.rs), and how many bytes it
-/// has read (see [`GATE_BUDGET`]).
+/// has read (see `GATE_BUDGET`).
 #[derive(Debug)]
 pub struct Gate {
     automata: Automata,
@@ -172,7 +172,7 @@ fn load(&(start, end, needles): &(u32, u32, Span)) -> Option<Dfa> {
 /// Whether the regex behind `gate` may match in `haystack[from..]` (the bytes before `from`
 /// count for `^` and word boundaries, as in `Regex::captures_at`). A search that stops (it
 /// cannot, with these DFAs, but the API allows it) answers "maybe", and so does a gate that
-/// has read its [`GATE_BUDGET`].
+/// has read its `GATE_BUDGET`.
 pub fn may_match(gate: &Gate, haystack: &[u8], from: usize) -> bool {
     let bytes = haystack.len() - from;
     if gate

@@ -13,7 +13,7 @@
 //! was built for every regex at compile time, 2.5 MB of the 150 MB first commit's peak, and
 //! that case ran 0.8% fewer instructions without it.
 //!
-//! A cache a rule has not searched with while [`IDLE_BYTES`] were scanned is dropped (see
+//! A cache a rule has not searched with while `IDLE_BYTES` were scanned is dropped (see
 //! [`SharedRegex::drop_idle_caches`]): a big first commit wakes many rules for one or two files,
 //! and their caches (up to 3 MB for a connection-string rule) stayed to the end of the run.
 
