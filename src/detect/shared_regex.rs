@@ -14,7 +14,7 @@
 //! that case ran 0.8% fewer instructions without it.
 //!
 //! A cache a rule has not searched with while `IDLE_BYTES` were scanned is dropped (see
-//! [`SharedRegex::drop_idle_caches`]): a big first commit wakes many rules for one or two files,
+//! `SharedRegex::drop_idle_caches`): a big first commit wakes many rules for one or two files,
 //! and their caches (up to 3 MB for a connection-string rule) stayed to the end of the run.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,7 +47,7 @@ const IDLE_BYTES: u64 = 4 << 20;
 const SWEEP_EVERY: u64 = 4 << 20;
 
 /// Counts `bytes` more scanned; true when the caches of idle rules are due to be dropped
-/// (once every [`SWEEP_EVERY`] bytes, on whichever thread crosses the mark).
+/// (once every `SWEEP_EVERY` bytes, on whichever thread crosses the mark).
 pub fn note_scanned(bytes: usize) -> bool {
     let before = SCANNED.fetch_add(bytes as u64, Ordering::Relaxed);
     before / SWEEP_EVERY != (before + bytes as u64) / SWEEP_EVERY
@@ -131,7 +131,7 @@ impl SharedRegex {
         }
     }
 
-    /// Drops the idle caches when no search used one while [`IDLE_BYTES`] were scanned.
+    /// Drops the idle caches when no search used one while `IDLE_BYTES` were scanned.
     pub fn drop_idle_caches(&self) {
         let now = SCANNED.load(Ordering::Relaxed);
         if now.saturating_sub(self.last_used.load(Ordering::Relaxed)) > IDLE_BYTES {

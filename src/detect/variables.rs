@@ -69,7 +69,7 @@ pub fn generate(providers: &BTreeMap<String, Provider>) -> Vec<RuleSpec> {
 
 /// What the shared matcher (`variable_match.rs`) reads of each generated rule, in
 /// [`generate`]'s order: its id, the provider's variable names and its SDK arguments as
-/// written; [`rule_for`] builds the rule's regex from the same two lists.
+/// written; `rule_for` builds the rule's regex from the same two lists.
 pub fn shapes(providers: &BTreeMap<String, Provider>) -> Vec<(String, Vec<String>, Vec<String>)> {
     providers
         .iter()
