@@ -17,10 +17,32 @@ pub struct PairIndex {
     /// A bit per hashed first three bytes of some keyword (every third byte for a two-byte
     /// keyword): a clear bit means no keyword starts at that position.
     triples: Box<[u64; TRIPLE_WORDS]>,
+    /// Per keyword, its first four bytes (zero past its end) and a mask of the bytes it has:
+    /// one integer comparison rules out most keywords of a pair before a byte-wise one.
+    heads: Box<[(u32, u32)]>,
 }
 
 /// 65,536 bits: a few hundred keywords leave almost all clear.
 const TRIPLE_WORDS: usize = 1024;
+
+/// Up to four bytes of `bytes` from `at`, little-endian, zero past its end.
+fn head_at(bytes: &[u8], at: usize) -> u32 {
+    let mut head = [0u8; 4];
+    let take = bytes.len().saturating_sub(at).min(4);
+    head[..take].copy_from_slice(&bytes[at..at + take]);
+    u32::from_le_bytes(head)
+}
+
+/// A keyword's head and the mask of the bytes it has (a keyword holds no zero byte).
+fn head_of(keyword: &[u8]) -> (u32, u32) {
+    let kept = keyword.len().min(4);
+    let mask = if kept == 4 {
+        u32::MAX
+    } else {
+        (1u32 << (8 * kept)) - 1
+    };
+    (head_at(keyword, 0), mask)
+}
 
 fn triple_bit(first: u8, second: u8, third: u8) -> usize {
     let packed = u32::from(first) << 16 | u32::from(second) << 8 | u32::from(third);
@@ -46,7 +68,15 @@ impl PairIndex {
                 None => (0..=255).for_each(|third| set(triple_bit(bytes[0], bytes[1], third))),
             }
         }
-        PairIndex { by_first, triples }
+        let heads = keywords
+            .iter()
+            .map(|k| head_of(k.as_ref().as_bytes()))
+            .collect();
+        PairIndex {
+            by_first,
+            triples,
+            heads,
+        }
     }
 
     /// Adds to `mask` the rules (`owners[i]` for `keywords[i]`, the list this index was built
@@ -84,12 +114,19 @@ impl PairIndex {
         let (start, end) = self.by_first[lower[at] as usize];
         let (start, end) = (start as usize, end as usize);
         let second = lower[at + 1];
-        let same_first = &search.keywords[start..end];
-        let from = start + same_first.partition_point(|k| k.as_ref().as_bytes()[1] < second);
-        let to = start + same_first.partition_point(|k| k.as_ref().as_bytes()[1] <= second);
+        // The second bytes sit in the heads: searching them reads no keyword's text.
+        let same_first = &self.heads[start..end];
+        let second_of = |(head, _): &(u32, u32)| (head >> 8) as u8;
+        let from = start + same_first.partition_point(|h| second_of(h) < second);
+        let to = start + same_first.partition_point(|h| second_of(h) <= second);
+        let text = head_at(lower, at);
         for index in from..to {
+            let (head, mask) = self.heads[index];
+            if search.seen[index] || text & mask != head {
+                continue;
+            }
             let keyword = search.keywords[index].as_ref().as_bytes();
-            if !search.seen[index] && lower[at..].starts_with(keyword) {
+            if keyword.len() <= 4 || lower[at..].starts_with(keyword) {
                 search.seen[index] = true;
                 search.mask.union_with_words(search.owners.of(index));
             }
