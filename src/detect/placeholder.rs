@@ -154,26 +154,28 @@ fn is_truncated_display(secret: &[u8]) -> bool {
 
 /// The secret without the longest fixed part it starts with (`r8_`, `sk-proj-`).
 fn strip_prefix<'a>(secret: &'a [u8], fixed_parts: &[String]) -> &'a [u8] {
-    let longest = fixed_parts
-        .iter()
-        .map(String::as_bytes)
-        .filter(|p| secret.len() > p.len() && secret[..p.len()].eq_ignore_ascii_case(p))
-        .map(<[u8]>::len)
-        .max()
-        .unwrap_or(0);
-    &secret[longest..]
+    &secret[longest_fixed_part(secret, fixed_parts, |p| &secret[..p.len()])..]
 }
 
 /// The body without the longest fixed part it ends with (Anthropic's `AA`).
 fn strip_suffix<'a>(body: &'a [u8], fixed_parts: &[String]) -> &'a [u8] {
-    let longest = fixed_parts
+    &body[..body.len() - longest_fixed_part(body, fixed_parts, |p| &body[body.len() - p.len()..])]
+}
+
+/// The length of the longest fixed part, shorter than `text`, that `end` (the slice of `text`
+/// as long as the part, at one end) equals without case; 0 when none does.
+fn longest_fixed_part<'t>(
+    text: &'t [u8],
+    fixed_parts: &[String],
+    end: impl Fn(&[u8]) -> &'t [u8],
+) -> usize {
+    fixed_parts
         .iter()
         .map(String::as_bytes)
-        .filter(|p| body.len() > p.len() && body[body.len() - p.len()..].eq_ignore_ascii_case(p))
+        .filter(|p| text.len() > p.len() && end(p).eq_ignore_ascii_case(p))
         .map(<[u8]>::len)
         .max()
-        .unwrap_or(0);
-    &body[..body.len() - longest]
+        .unwrap_or(0)
 }
 
 fn normalise(text: &[u8]) -> Vec<u8> {

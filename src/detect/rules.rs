@@ -822,16 +822,6 @@ impl RuleSet {
     pub fn is_placeholder(&self, rule: &Rule, secret: &[u8]) -> bool {
         let parts = rule.fixed_parts.get_or_init(|| {
             let mut parts = placeholder::fixed_parts(rule.spec(), self.provider(rule));
-            // Any token prefix of the provider's may open its placeholders: `sk-proj-` one found
-            // by the older `sk-` rule. Prefixes only (`sk-proj-`, `glpat-`): a sibling's context
-            // word (`pass` of a PHP password rule) would hide a password (`pass123`).
-            for sibling in self.rules.iter() {
-                if sibling.provider_key() == rule.provider_key() && sibling.id() != rule.id() {
-                    let keywords = sibling.spec().keywords.iter();
-                    let prefixes = keywords.filter(|k| is_token_prefix(k));
-                    parts.extend(prefixes.cloned());
-                }
-            }
             let generated = rule.id() == crate::detect::variables::rule_id(rule.provider_key());
             if generated || rule.spec().fallback {
                 // A provider's variable may hold another vendor's placeholder
@@ -855,6 +845,18 @@ impl RuleSet {
                     for provider in self.providers.values() {
                         parts.push(provider.name.clone());
                         parts.extend(provider.env_vars.iter().cloned());
+                    }
+                }
+            } else {
+                // Any token prefix of the provider's may open its placeholders: `sk-proj-` one
+                // found by the older `sk-` rule (a generated or fallback rule has every vendor's
+                // above). Prefixes only: a sibling's context word (`pass` of a PHP password
+                // rule) would hide a password (`pass123`).
+                for sibling in self.rules.iter() {
+                    if sibling.provider_key() == rule.provider_key() && sibling.id() != rule.id() {
+                        let keywords = sibling.spec().keywords.iter();
+                        let prefixes = keywords.filter(|k| is_token_prefix(k));
+                        parts.extend(prefixes.cloned());
                     }
                 }
             }
