@@ -11,19 +11,23 @@
 //! How: a directory on the link's search path holding a `libgcc_s.so` that is a linker script
 //! naming `libgcc_eh.a` (Debian's own `libgcc_s.so` is also a linker script). Search paths
 //! from a build script come before the compiler's, so `-lgcc_s` finds it first. When the C
-//! compiler knows no `libgcc_eh.a` (a toolchain without GCC's static runtime), nothing is
-//! written and the unwinder is loaded as before.
+//! compiler knows no `libgcc_eh.a` (a toolchain without GCC's static runtime), or the build
+//! is a cross build, nothing is written and the unwinder is loaded as before.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Writes `OUT_DIR/link/libgcc_s.so` and puts its directory on the link's search path, on
-/// Linux with glibc when the C compiler has a `libgcc_eh.a`.
+/// Linux with glibc, building for the machine it runs on, when the C compiler has a
+/// `libgcc_eh.a`.
 pub fn static_unwinder(out: &Path) {
     println!("cargo:rerun-if-changed=build/link.rs");
     println!("cargo:rerun-if-env-changed=CC");
-    let target = |key: &str| std::env::var(key).unwrap_or_default();
-    if target("CARGO_CFG_TARGET_OS") != "linux" || target("CARGO_CFG_TARGET_ENV") != "gnu" {
+    let var = |key: &str| std::env::var(key).unwrap_or_default();
+    // A cross build (the release's aarch64 wheels) keeps the shared unwinder: the archive
+    // must be the target's, and which compiler has it is the cross toolchain's business.
+    let native = var("TARGET") == var("HOST");
+    if !native || var("CARGO_CFG_TARGET_OS") != "linux" || var("CARGO_CFG_TARGET_ENV") != "gnu" {
         return;
     }
     let Some(archive) = gcc_file("libgcc_eh.a") else {
