@@ -1,6 +1,7 @@
 //! Build-time work on the built-in rules, so that start-up reads tables instead of building
 //! them: `build/catalog.rs` encodes `config/rules.toml` (the source of truth: an error in it
-//! fails the build), `build/startup.rs` writes what the scan reads of every rule at start-up.
+//! fails the build), `build/startup.rs` writes what the scan reads of every rule at start-up;
+//! `build/link.rs` links the unwinder statically, so that start-up loads one library less.
 
 #[path = "build/catalog.rs"]
 mod catalog;
@@ -11,6 +12,8 @@ mod dfa;
 mod keyword_dfa;
 #[path = "src/detect/keyword_table.rs"]
 mod keyword_table;
+#[path = "build/link.rs"]
+mod link;
 #[path = "src/detect/run_syntax.rs"]
 #[allow(dead_code)]
 mod run_syntax;
@@ -31,6 +34,7 @@ mod detect {
 fn main() {
     println!("cargo:rerun-if-changed=build");
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    link::static_unwinder(&out);
     let rules = catalog::load();
     let ranges = catalog::write(&rules, &out);
     startup::write(&rules, &ranges, &out);

@@ -423,8 +423,14 @@ pub(crate) fn visit_change_set(
 ) -> Result<()> {
     let first_finding = collector.findings.len();
     let first_warning = collector.warnings.len();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if threads < 2 || set.changes.len() < PARALLEL_MIN_CHANGES {
+    // Asked only for a large set: the answer reads three cgroup files (a small commit's
+    // eleven system calls).
+    let threads = if set.changes.len() < PARALLEL_MIN_CHANGES {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    };
+    if threads < 2 {
         let others = repo.trees(&set.other_parents)?;
         let mut skips = WalkStats::default();
         for change in &set.changes {

@@ -48,6 +48,7 @@ mod schemas;
 mod scissors;
 mod server_ignore;
 mod snapshots;
+mod startup;
 mod stat_reads;
 mod suppression;
 mod verify;
