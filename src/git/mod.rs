@@ -27,6 +27,7 @@ mod history;
 /// git's index file and its cache tree, read directly.
 pub mod index;
 mod index_file;
+mod index_tree;
 mod line_diff;
 mod memo;
 mod range;
