@@ -34,6 +34,7 @@ mod range;
 mod scissors;
 mod split_index;
 mod staged;
+mod tree_diff;
 mod visit;
 mod worktree;
 
