@@ -23,10 +23,23 @@ const TREE_MODE: u32 = 0o040000;
 /// path with the `/` (unique within one list of entries). `None`: it has none here.
 #[derive(Default)]
 pub(super) struct TreeIds {
+    /// Whether ids are computed at all (see [`TreeIds::for_cache_tree`]); the default is not.
+    computing: bool,
     ids: HashMap<(usize, usize), Option<[u8; OID_LEN]>>,
 }
 
 impl TreeIds {
+    /// Ids computed only when the cache tree vouches for no directory at all (or there is
+    /// none): what `git add -A` and `git add .` leave. Staged path by path (`git add <file>`),
+    /// git invalidates just the directories above each changed path, and those differ from
+    /// HEAD's: hashing them is work for nothing (2% of a one-file change's instructions).
+    pub(super) fn for_cache_tree(cache_tree: Option<&CacheTree>) -> TreeIds {
+        TreeIds {
+            computing: cache_tree.is_none_or(|root| !vouches_for_any(root)),
+            ids: HashMap::new(),
+        }
+    }
+
     /// The id of the directory whose entries are `range` (paths starting with their first
     /// `dir_len` bytes, the directory's path and its `/`; 0 for the top), taking a valid
     /// cache-tree entry's word for a subdirectory, as git's `write-tree` does.
@@ -39,6 +52,9 @@ impl TreeIds {
     ) -> Option<[u8; OID_LEN]> {
         if let Some(oid) = node.and_then(|node| node.oid) {
             return Some(oid);
+        }
+        if !self.computing {
+            return None;
         }
         if let Some(known) = self.ids.get(&(range.start, dir_len)) {
             return *known;
@@ -88,6 +104,11 @@ impl TreeIds {
         hasher.update(&body);
         Some(hasher.finalize().into())
     }
+}
+
+/// Whether any directory's cache-tree entry is valid.
+fn vouches_for_any(node: &CacheTree) -> bool {
+    node.oid.is_some() || node.children.iter().any(vouches_for_any)
 }
 
 /// One entry of a tree object: `<octal mode> <name>\0<20-byte id>`, the mode without leading
@@ -172,7 +193,7 @@ mod tests {
             panic!("a version 2 index, read in place");
         };
         let entries: &dyn Entries = &*located;
-        let mut ids = TreeIds::default();
+        let mut ids = TreeIds::for_cache_tree(None);
         let hex = |id: Option<[u8; OID_LEN]>| git2::Oid::from_bytes(&id.unwrap()).unwrap();
         let all = 0..entries.count();
         assert_eq!(hex(ids.of(entries, all, 0, None)).to_string(), written);
@@ -190,5 +211,33 @@ mod tests {
                 git(root, &["rev-parse", &format!("{written}:{dir}")])
             );
         }
+    }
+
+    /// Ids are computed only when the cache tree vouches for no directory: staged path by
+    /// path, the invalid directories are the changed ones.
+    #[test]
+    fn ids_are_computed_only_when_no_cache_tree_entry_is_valid() {
+        let node = |name: &str, oid: Option<[u8; OID_LEN]>, children| CacheTree {
+            name: name.as_bytes().to_vec(),
+            oid,
+            children,
+        };
+        let entries = [crate::git::index::IndexEntry {
+            path: b"a/x".to_vec(),
+            mode: 0o100644,
+            oid: [7; OID_LEN],
+            stage: 0,
+            intent_to_add: false,
+            stat: None,
+            unwatched: false,
+        }];
+        let entries = &entries[..];
+        let invalid = node("", None, vec![node("a", None, Vec::new())]);
+        let one_valid = node("", None, vec![node("b", Some([1; OID_LEN]), Vec::new())]);
+        let child = invalid.child(b"a");
+        let mut all_invalid = TreeIds::for_cache_tree(Some(&invalid));
+        assert!(all_invalid.of(entries, 0..1, 2, child).is_some());
+        let mut path_by_path = TreeIds::for_cache_tree(Some(&one_valid));
+        assert_eq!(path_by_path.of(entries, 0..1, 2, None), None);
     }
 }

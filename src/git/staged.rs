@@ -214,15 +214,11 @@ impl Repo {
         cache_tree: Option<&index::CacheTree>,
         head: Option<&Tree<'_>>,
     ) -> Result<FastDiff> {
-        let mut diff = FastDiff::default();
+        let mut diff = FastDiff {
+            tree_ids: TreeIds::for_cache_tree(cache_tree),
+            ..FastDiff::default()
+        };
         let all = 0..entries.count();
-        // Nothing staged at all: the index's tree is HEAD's.
-        if let Some(head) = head
-            && (diff.tree_ids.of(entries, all.clone(), 0, cache_tree))
-                .is_some_and(|id| id == head.id().as_bytes())
-        {
-            return Ok(diff);
-        }
         self.compare_dir(b"", cache_tree, head.cloned(), entries, all, &mut diff)?;
         Ok(diff)
     }
@@ -430,8 +426,8 @@ impl Repo {
                     let mut files = Vec::new();
                     self.tree_entries(&sub, id, &mut files)?;
                     let all = 0..files.len();
-                    // Ids computed for these entries are keyed by their positions in `files`:
-                    // kept apart from the index's.
+                    // Ids computed for the index's entries are keyed by their positions in it:
+                    // none are computed for `files`.
                     let index_ids = std::mem::take(&mut diff.tree_ids);
                     self.compare_dir(&sub, None, head_sub, &files[..], all, diff)?;
                     diff.tree_ids = index_ids;
