@@ -65,9 +65,11 @@ pub(super) fn read_if_staged(
     if len as u32 != staged.stat.size {
         return None;
     }
-    let mut content = Vec::with_capacity(usize::try_from(len).ok()?.checked_add(1)?);
-    file.read_to_end(&mut content).ok()?;
-    if content.len() as u64 != len {
+    // Exactly the recorded size, then a read that must find the end: a file that shrank or
+    // grew meanwhile is not used. (`read_to_end` would ask the size and position again.)
+    let mut content = vec![0; usize::try_from(len).ok()?];
+    file.read_exact(&mut content).ok()?;
+    if file.read(&mut [0]).ok()? != 0 {
         return None;
     }
     // Unchanged by git's own test, and still so once read (a write while reading moves mtime).

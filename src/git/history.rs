@@ -100,7 +100,13 @@ impl Repo {
             .collect::<std::result::Result<_, _>>()
             .map_err(Error::git(format!("cannot read the parents of {id}")))?;
         stats.commits += 1;
-        let changes = self.libgit2_changes(parents.first(), NewSide::Tree(&tree), stats)?;
+        let changes = match self.tree_changes(parents.first(), &tree)? {
+            Some((changes, deleted)) => {
+                stats.deleted_files += deleted;
+                changes
+            }
+            None => self.libgit2_changes(parents.first(), NewSide::Tree(&tree), stats)?,
+        };
         Ok(ChangeSet {
             changes,
             other_parents: parents.iter().skip(1).map(|t| t.id()).collect(),

@@ -27,12 +27,14 @@ mod history;
 /// git's index file and its cache tree, read directly.
 pub mod index;
 mod index_file;
+mod index_tree;
 mod line_diff;
 mod memo;
 mod range;
 mod scissors;
 mod split_index;
 mod staged;
+mod tree_diff;
 mod visit;
 mod worktree;
 

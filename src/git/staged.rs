@@ -14,6 +14,7 @@ use super::conversion::Conversion;
 use super::disk_blob::StagedFile;
 use super::index::Entries;
 use super::index_file::StagedIndex;
+use super::index_tree::TreeIds;
 use super::line_diff::{extension, line_similarity};
 use super::visit::{Change, ChangeSet, WalkStats, filemode};
 use super::{Repo, index, index_file};
@@ -23,11 +24,13 @@ use crate::error::{Error, Result};
 const TREE_MODE: i32 = 0o040000;
 
 /// What the cache-tree comparison collects: changed paths, and the blobs HEAD had that the
-/// index no longer has at their path (to tell moves from deletions).
+/// index no longer has at their path (to tell moves from deletions); and the tree ids
+/// computed for the index's directories on the way.
 #[derive(Default)]
 struct FastDiff {
     changes: Vec<Change>,
     deleted: Vec<(Vec<u8>, Oid)>,
+    tree_ids: TreeIds,
 }
 
 /// git's default rename threshold: half of the content in common.
@@ -211,7 +214,10 @@ impl Repo {
         cache_tree: Option<&index::CacheTree>,
         head: Option<&Tree<'_>>,
     ) -> Result<FastDiff> {
-        let mut diff = FastDiff::default();
+        let mut diff = FastDiff {
+            tree_ids: TreeIds::for_cache_tree(cache_tree),
+            ..FastDiff::default()
+        };
         let all = 0..entries.count();
         self.compare_dir(b"", cache_tree, head.cloned(), entries, all, &mut diff)?;
         Ok(diff)
@@ -386,11 +392,14 @@ impl Repo {
     ) -> Result<()> {
         let node = parent.and_then(|n| n.child(name));
         // git's own shortcut: a valid cache-tree entry equal to HEAD's tree id vouches for the
-        // whole directory, without reading HEAD's tree object.
-        if let (Some(node), Some((id, TREE_MODE))) = (node, in_head)
-            && node.oid.is_some_and(|oid| oid == id.as_bytes())
-        {
-            return Ok(());
+        // whole directory, without reading HEAD's tree object; else the id git would write
+        // for the directory's entries, computed from them.
+        if let Some((id, TREE_MODE)) = in_head {
+            let dir_len = prefix.len() + name.len() + 1;
+            let tree = diff.tree_ids.of(entries, range.clone(), dir_len, node);
+            if tree.is_some_and(|tree| tree == id.as_bytes()) {
+                return Ok(());
+            }
         }
         let mut sub = prefix.to_vec();
         sub.extend_from_slice(name);
@@ -417,7 +426,11 @@ impl Repo {
                     let mut files = Vec::new();
                     self.tree_entries(&sub, id, &mut files)?;
                     let all = 0..files.len();
+                    // Ids computed for the index's entries are keyed by their positions in it:
+                    // none are computed for `files`.
+                    let index_ids = std::mem::take(&mut diff.tree_ids);
                     self.compare_dir(&sub, None, head_sub, &files[..], all, diff)?;
+                    diff.tree_ids = index_ids;
                 }
                 return Ok(());
             }
@@ -485,7 +498,11 @@ impl Repo {
 /// The end of the directory whose entries start at `range.start` and share its path's first
 /// `dir_len` bytes (the directory's path and its `/`). The entries are in git's order (by path
 /// bytes), so the directory's are contiguous and found by binary search.
-fn directory_end<E: Entries + ?Sized>(entries: &E, range: Range<usize>, dir_len: usize) -> usize {
+pub(super) fn directory_end<E: Entries + ?Sized>(
+    entries: &E,
+    range: Range<usize>,
+    dir_len: usize,
+) -> usize {
     let dir = &entries.path(range.start)[..dir_len];
     let (mut low, mut high) = (range.start + 1, range.end);
     while low < high {
