@@ -1207,7 +1207,8 @@ mod tests {
         ]);
         assert_eq!(groups.len(), 2, "hugging and hf");
         // Words that overlap themselves keep their own search.
-        assert_eq!(anchor_offset(b"ab", b"xabab"), None);
+        assert_eq!(anchor_offset(b"ab", b"abab"), None);
+        assert_eq!(anchor_offset(b"ab", b"xabyab"), Some(1));
         assert_eq!(anchor_offset(b"aa", b"xaay"), None);
         assert_eq!(anchor_offset(b"open", b"chatopenai("), Some(4));
         assert_eq!(anchor_offset(b"open", b"opens"), Some(0));
