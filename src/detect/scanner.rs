@@ -43,7 +43,7 @@ pub struct Candidates {
     plain: RuleMask,
     views: Vec<(View, RuleMask)>,
     /// The blob's token runs, where every class run a rule needs lies (see
-    /// [`token_runs`](crate::detect::token_runs)); `None` when not looked for.
+    /// [`token_runs`]); `None` when not looked for.
     token_runs: Option<Vec<std::ops::Range<usize>>>,
 }
 

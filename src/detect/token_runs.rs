@@ -1,8 +1,9 @@
 //! Where a blob's secrets can be at all: its maximal runs of token bytes (letters, digits and
-//! `+ - . / = _ ~`) of at least [`MIN_RUN`] bytes, found once per blob. Every later search for
-//! a run of one class inside that set (the base64 views' runs, the rules' required runs, see
-//! [`RequiredRun`](crate::detect::required_run::RequiredRun)) then looks inside these runs
-//! alone: a sixth of a source file's bytes instead of all of them, once per class.
+//! `+ - . / = _ ~`) of at least [`MIN_RUN`](crate::detect::token_runs::MIN_RUN) bytes, found
+//! once per blob. Every later search for a run of one class inside that set (the base64 views'
+//! runs, the rules' required runs, see [`RequiredRun`](crate::detect::required_run::RequiredRun))
+//! then looks inside these runs alone: a sixth of a source file's bytes instead of all of
+//! them, once per class.
 //!
 //! Speed: the class test is a few byte comparisons, which the compiler turns into vector
 //! instructions over 64 bytes at a time; the 64 answers become one bit mask, in which runs of
