@@ -280,11 +280,14 @@ pub fn utf16_encoding(content: &[u8]) -> Option<(Encoding, usize)> {
 }
 
 /// Decoded windows over `content`: each run of URL escapes that hides a token byte, and each
-/// base64 run that decodes to text. `token_runs` are `content`'s
+/// base64 run that decodes to text. `token_runs` are `content`'s, when listed
 /// ([`token_runs`](crate::detect::token_runs::token_runs)): base64 runs lie inside them.
-pub fn encoded_views(content: &[u8], token_runs: &[Range<usize>]) -> Vec<View> {
+pub fn encoded_views(content: &[u8], token_runs: Option<&[Range<usize>]>) -> Vec<View> {
     let mut views = url_views(content);
-    views.extend(base64_views(content, token_runs));
+    match token_runs {
+        Some(token_runs) => views.extend(base64_views(content, token_runs)),
+        None => base64_views_in(content, 0..content.len(), &mut views),
+    }
     views
 }
 
@@ -558,7 +561,7 @@ mod tests {
     use crate::detect::token_runs::token_runs;
 
     fn views_of(content: &[u8]) -> Vec<View> {
-        encoded_views(content, &token_runs(content))
+        encoded_views(content, Some(&token_runs(content)))
     }
 
     fn encode_base64(bytes: &[u8]) -> String {
