@@ -14,6 +14,7 @@
 //! Nothing here knows rules: the scanner asks for views and runs its prefilter over them.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 /// Bytes of the original line kept on each side of a decoded run: more than any rule's
 /// context window.
@@ -279,10 +280,14 @@ pub fn utf16_encoding(content: &[u8]) -> Option<(Encoding, usize)> {
 }
 
 /// Decoded windows over `content`: each run of URL escapes that hides a token byte, and each
-/// base64 run that decodes to text.
-pub fn encoded_views(content: &[u8]) -> Vec<View> {
+/// base64 run that decodes to text. `token_runs` are `content`'s, when listed
+/// ([`token_runs`](crate::detect::token_runs::token_runs)): base64 runs lie inside them.
+pub fn encoded_views(content: &[u8], token_runs: Option<&[Range<usize>]>) -> Vec<View> {
     let mut views = url_views(content);
-    views.extend(base64_views(content));
+    match token_runs {
+        Some(token_runs) => views.extend(base64_views(content, token_runs)),
+        None => base64_views_in(content, 0..content.len(), &mut views),
+    }
     views
 }
 
@@ -407,11 +412,20 @@ const LETTER_CLASS: [u8; 256] = {
     table
 };
 
-/// Windows around base64 runs that decode to text.
-fn base64_views(content: &[u8]) -> Vec<View> {
+/// Windows around base64 runs that decode to text. Base64 characters are token bytes, so a run
+/// lies inside one of `token_runs` (those of `content`), which non-token bytes border.
+fn base64_views(content: &[u8], token_runs: &[Range<usize>]) -> Vec<View> {
     let mut views = Vec::new();
-    let mut from = 0;
-    while let Some((start, run_end)) = next_base64_run(content, from) {
+    for token_run in token_runs.iter().filter(|run| run.len() >= MIN_BASE64_RUN) {
+        base64_views_in(content, token_run.clone(), &mut views);
+    }
+    views
+}
+
+/// [`base64_views`] of the runs inside `within`, a token run of `content`.
+fn base64_views_in(content: &[u8], within: Range<usize>, views: &mut Vec<View>) {
+    let mut from = within.start;
+    while let Some((start, run_end)) = next_base64_run(&content[..within.end], from) {
         // Padding belongs to the run.
         let end = run_end
             + content[run_end..]
@@ -433,7 +447,6 @@ fn base64_views(content: &[u8]) -> Vec<View> {
         }
         from = end;
     }
-    views
 }
 
 /// The next run of at least [`MIN_BASE64_RUN`] base64 characters at or after `from`, as
@@ -545,6 +558,11 @@ fn window(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::token_runs::token_runs;
+
+    fn views_of(content: &[u8]) -> Vec<View> {
+        encoded_views(content, Some(&token_runs(content)))
+    }
 
     fn encode_base64(bytes: &[u8]) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -618,7 +636,7 @@ mod tests {
         let secret = "user:some-credential-value-0123456789";
         let encoded = encode_base64(secret.as_bytes());
         let content = format!("first\nauth: {encoded}  # note\nlast\n");
-        let views = encoded_views(content.as_bytes());
+        let views = views_of(content.as_bytes());
         assert_eq!(views.len(), 1);
         let view = &views[0];
         assert_eq!(view.encoding, Encoding::Base64);
@@ -648,14 +666,15 @@ mod tests {
         let hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         let ident = "some_really_long_python_identifier_name_here = 1";
         for text in [image.as_str(), hash, ident] {
-            assert!(base64_views(text.as_bytes()).is_empty(), "{text:.40}");
+            let text = text.as_bytes();
+            assert!(base64_views(text, &token_runs(text)).is_empty());
         }
     }
 
     #[test]
     fn url_escaped_runs_are_decoded() {
         let content = b"see https://x.test/?k=%72%38%5Fabc&z=1 end";
-        let views = encoded_views(content);
+        let views = views_of(content);
         assert_eq!(views.len(), 1);
         let view = &views[0];
         assert_eq!(view.encoding, Encoding::Url);
@@ -705,5 +724,60 @@ mod tests {
             }
             assert_eq!(found, expected, "{}", String::from_utf8_lossy(&content));
         }
+    }
+
+    /// Base64 runs looked for inside the token runs alone give the views a search through the
+    /// whole text gives: runs of base64 and other token bytes (`.`, `=` padding, `~`), of text
+    /// and of binary, next to each other and to non-token bytes.
+    #[test]
+    fn views_inside_token_runs_are_those_of_the_whole_text() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound) as usize
+        };
+        let pieces: Vec<Vec<u8>> = [
+            encode_base64(b"user:some-credential-value-0123456789"),
+            encode_base64(b"r8_abcdefghijklmnopqrstuvwxyz0123456789ABCD"),
+            encode_base64(&[0xFF, 0x00, 0x81, 0xFE, 0x10, 0x99].repeat(8)),
+            // 24 characters, and 28 with padding: the shortest runs decoded.
+            encode_base64(b"Key=0123456789abcd"),
+            encode_base64(b"Key=0123456789abcde"),
+            "some_long_identifier_name_without_digits".to_string(),
+            "x".to_string(),
+            "==".to_string(),
+            ".".to_string(),
+            "~".to_string(),
+            " ".to_string(),
+            "\n".to_string(),
+            ":".to_string(),
+            "é".to_string(),
+        ]
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+        let mut decoded = 0;
+        for _ in 0..3000 {
+            let mut content = Vec::new();
+            for _ in 0..next(12) {
+                content.extend_from_slice(&pieces[next(pieces.len() as u64)]);
+            }
+            let whole = {
+                let mut views = Vec::new();
+                base64_views_in(&content, 0..content.len(), &mut views);
+                views
+            };
+            let within = base64_views(&content, &token_runs(&content));
+            decoded += whole.len();
+            assert_eq!(
+                format!("{within:?}"),
+                format!("{whole:?}"),
+                "{}",
+                String::from_utf8_lossy(&content)
+            );
+        }
+        assert!(decoded > 1000, "{decoded}");
     }
 }

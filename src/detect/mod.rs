@@ -51,6 +51,8 @@ pub mod schema;
 pub mod shape;
 /// A rule's compiled regex with search caches the scanning threads share.
 pub mod shared_regex;
+/// A blob's runs of token bytes, found once: every class-run search looks inside them.
+pub mod token_runs;
 /// The generated credential-variable rules' shared matcher: their names from a build-time
 /// table, no regex per provider.
 pub mod variable_match;

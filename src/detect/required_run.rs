@@ -12,6 +12,7 @@ use std::ops::Range;
 use crate::detect::shared_regex::{Found, SharedRegex};
 
 use crate::detect::run_syntax::{run_syntax, unpack};
+use crate::detect::token_runs;
 
 /// A class of bytes and how many of them in a row every match holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,9 @@ pub struct RequiredRun {
     /// The longest match the regex can make, in bytes, when it has a bound: every match then
     /// lies within this many bytes of a run, and the regex need only look there.
     reach: Option<usize>,
+    /// Every member is a token byte and `length` is at least [`token_runs::MIN_RUN`]: the runs
+    /// lie inside a text's token runs (see [`ClassRuns::within`]).
+    in_token_runs: bool,
 }
 
 /// A [`RequiredRun`] as build.rs writes it into the binary (the class as bits, see
@@ -36,14 +40,47 @@ pub struct PackedRun {
 /// class: the catalog's rules share a few classes (hex digits, letters and digits), and runs
 /// are looked for through the whole text. Each class keeps the runs at least as long as the
 /// shortest any rule asked for; a rule asking for shorter ones has them looked for again.
+///
+/// When the blob's token runs are known ([`ClassRuns::within`]), a class of token bytes is
+/// looked for inside them alone.
 #[derive(Debug, Default)]
 pub struct ClassRuns<'t> {
     text: Option<&'t [u8]>,
     /// Per class: the length looked for, and the runs found at least that long.
     found: Vec<([bool; 256], usize, Vec<Range<usize>>)>,
+    token_runs: Option<TokenRunsOf<'t>>,
 }
 
+/// A blob's token runs, and the texts they hold for (the blob, its copy with escapes masked).
+type TokenRunsOf<'t> = (&'t [Range<usize>], [&'t [u8]; 2]);
+
 impl<'t> ClassRuns<'t> {
+    /// The class runs of `texts`, whose runs of at least [`token_runs::MIN_RUN`] token bytes
+    /// all lie inside `runs`, each of them bordered by non-token bytes or the text's ends: the
+    /// blob's [`token_runs::token_runs`] hold for the blob and for its copy with escapes
+    /// masked, where masking only turns bytes into spaces.
+    pub fn within(runs: &'t [Range<usize>], texts: [&'t [u8]; 2]) -> ClassRuns<'t> {
+        ClassRuns {
+            token_runs: Some((runs, texts)),
+            ..ClassRuns::default()
+        }
+    }
+
+    /// The token runs of `text` at least `run.length` long, when known and `run`'s class lies
+    /// inside them; `None`: the whole text is to be searched.
+    fn bounds(
+        &self,
+        run: &RequiredRun,
+        text: &[u8],
+    ) -> Option<impl Iterator<Item = &Range<usize>>> {
+        let (runs, texts) = self.token_runs?;
+        let known = run.in_token_runs && texts.iter().any(|known| std::ptr::eq(*known, text));
+        known.then(|| {
+            runs.iter()
+                .filter(|token_run| token_run.len() >= run.length)
+        })
+    }
+
     /// The runs of `run`'s class in `text` when some rule had them listed already, at least
     /// as long as `run` needs.
     fn known(&self, run: &RequiredRun, text: &[u8]) -> Option<&[Range<usize>]> {
@@ -53,6 +90,17 @@ impl<'t> ClassRuns<'t> {
         (self.found.iter())
             .find(|(members, length, _)| *members == run.members && *length <= run.length)
             .map(|(_, _, found)| found.as_slice())
+    }
+
+    /// Whether `text` holds `run.length` members of its class in a row.
+    fn holds(&self, run: &RequiredRun, text: &[u8]) -> bool {
+        if let Some(found) = self.known(run, text) {
+            return found.iter().any(|found| found.len() >= run.length);
+        }
+        match self.bounds(run, text) {
+            Some(mut within) => within.any(|token_run| run.is_in(&text[token_run.clone()])),
+            None => run.is_in(text),
+        }
     }
 
     fn of(&mut self, run: &RequiredRun, text: &'t [u8]) -> &[Range<usize>] {
@@ -67,12 +115,7 @@ impl<'t> ClassRuns<'t> {
         let at = match known {
             Some(at) if self.found[at].1 <= run.length => at,
             _ => {
-                let mut runs = Vec::new();
-                let mut from = 0;
-                while let Some(found) = run.next_run(text, from) {
-                    from = found.end;
-                    runs.push(found);
-                }
+                let runs = self.list(run, text);
                 let entry = (run.members, run.length, runs);
                 match known {
                     Some(at) => {
@@ -87,6 +130,25 @@ impl<'t> ClassRuns<'t> {
             }
         };
         &self.found[at].2
+    }
+
+    /// Every maximal run of at least `run.length` members in `text`, in order.
+    fn list(&self, run: &RequiredRun, text: &[u8]) -> Vec<Range<usize>> {
+        let mut runs = Vec::new();
+        let mut add_runs_in = |within: Range<usize>| {
+            // A token run is bordered by non-members: a run found inside it is maximal.
+            let text = &text[..within.end];
+            let mut from = within.start;
+            while let Some(found) = run.next_run(text, from) {
+                from = found.end;
+                runs.push(found);
+            }
+        };
+        match self.bounds(run, text) {
+            Some(within) => within.cloned().for_each(add_runs_in),
+            None => add_runs_in(0..text.len()),
+        }
+        runs
     }
 }
 
@@ -105,20 +167,21 @@ impl RequiredRun {
     /// The requirement of `pattern` (parsed as the scanner's byte regexes are), if it has one
     /// worth checking: see [`run_syntax`].
     pub fn of(pattern: &str) -> Option<RequiredRun> {
-        run_syntax(pattern).map(|run| RequiredRun {
-            members: run.members,
-            length: run.length,
-            reach: run.reach,
-        })
+        run_syntax(pattern).map(|run| RequiredRun::new(run.members, run.length, run.reach))
+    }
+
+    fn new(members: [bool; 256], length: usize, reach: Option<usize>) -> RequiredRun {
+        RequiredRun {
+            members,
+            length,
+            reach,
+            in_token_runs: length >= token_runs::MIN_RUN && token_runs::holds_class(&members),
+        }
     }
 
     /// A built-in rule's requirement, as build.rs read it off the regex.
     pub fn unpacked(run: &PackedRun) -> RequiredRun {
-        RequiredRun {
-            members: unpack(&run.members),
-            length: run.length,
-            reach: run.reach,
-        }
+        RequiredRun::new(unpack(&run.members), run.length, run.reach)
     }
 
     /// Where in `text` the regex can match. Every match holds `length` members in a row, so
@@ -131,11 +194,10 @@ impl RequiredRun {
             // Runs another rule already listed answer at once; else the first run will do (in
             // code, the generated rules' value class has one within a few lines, while
             // listing them all crossed the whole text).
-            let holds = match runs.known(self, text) {
-                Some(found) => found.iter().any(|run| run.len() >= self.length),
-                None => self.is_in(text),
+            return match runs.holds(self, text) {
+                true => Regions::Whole,
+                false => Regions::None,
             };
-            return if holds { Regions::Whole } else { Regions::None };
         };
         let mut windows: Vec<Range<usize>> = Vec::new();
         for run in runs.of(self, text) {
@@ -407,5 +469,88 @@ mod tests {
         assert!(!run.is_in(b""));
         assert!(!run.is_in(b"0123456789abcde"));
         assert!(run.is_in(b"0123456789abcdef"));
+    }
+
+    /// Runs looked for inside the blob's token runs alone find what a search through the whole
+    /// text finds, in the blob and in its copy with escapes masked (the token runs are the
+    /// blob's), for bounded and unbounded regexes, after another rule listed the same class.
+    #[test]
+    fn searching_inside_token_runs_finds_what_the_whole_text_search_finds() {
+        use crate::detect::decode::mask_escapes;
+        use crate::detect::token_runs::token_runs;
+        let patterns = [
+            r"\b([a-f0-9]{16})\b",
+            r"(?:^|[^A-Za-z0-9_-])([A-Za-z0-9_-]{20})(?:[^A-Za-z0-9_-]|$)",
+            r"k(?-u:[^\n]){0,8}?([A-Za-z0-9+/=]{18})",
+            r"(?i:key)(?-u:[^\n])*?([a-f0-9]{16})",
+            r"x([a-z0-9.~]{17})",
+        ];
+        let pieces: [&[u8]; 16] = [
+            b"a",
+            b"0",
+            b"f9",
+            b"0123456789",
+            b"abcdef",
+            b" ",
+            b"\n",
+            b"\\n",
+            b"\\u00e9",
+            b"key",
+            b"_",
+            b"-",
+            b"=",
+            b"x",
+            b".~",
+            "\u{e9}".as_bytes(),
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        let compiled: Vec<_> = (patterns.iter())
+            .map(|p| {
+                (
+                    regex::bytes::Regex::new(p).unwrap(),
+                    SharedRegex::new(p, 1 << 20).unwrap(),
+                )
+            })
+            .collect();
+        let runs: Vec<RequiredRun> = patterns
+            .iter()
+            .map(|p| RequiredRun::of(p).unwrap())
+            .collect();
+        assert!(runs.iter().all(|run| run.in_token_runs));
+        assert!(runs.iter().any(|run| !run.has_reach()));
+        let mut matched = 0;
+        for _ in 0..6000 {
+            let mut blob = Vec::new();
+            for _ in 0..next(40) {
+                let piece = pieces[next(pieces.len())];
+                for _ in 0..if next(2) == 0 { next(24) } else { 1 } {
+                    blob.extend_from_slice(piece);
+                }
+            }
+            let masked = mask_escapes(&blob).into_owned();
+            let token_runs = token_runs(&blob);
+            for text in [&blob, &masked] {
+                let mut within = ClassRuns::within(&token_runs, [&blob, &masked]);
+                for ((regex, shared), run) in compiled.iter().zip(&runs) {
+                    let whole: Vec<_> = regex.captures_iter(text).collect();
+                    let found = captures(Some(run), |_, _| true, || shared, text, &mut within);
+                    assert_eq!(
+                        spans(&found),
+                        spans(&whole),
+                        "{} on {:?}",
+                        regex.as_str(),
+                        String::from_utf8_lossy(text)
+                    );
+                    matched += whole.len();
+                }
+            }
+        }
+        assert!(matched >= 2000, "{matched} matches");
     }
 }

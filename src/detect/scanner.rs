@@ -15,8 +15,15 @@ use crate::detect::prefilter::{Prefilter, RuleMask};
 use crate::detect::required_run::ClassRuns;
 use crate::detect::rules::{Rule, RuleSet, Side};
 use crate::detect::shared_regex;
+use crate::detect::token_runs;
 use crate::finding::Secret;
 use crate::finding::{self, Match, RuleInfo};
+
+/// Blobs up to this size have their token runs listed (see [`token_runs`]); a bigger one is
+/// searched whole, as a list of its runs could take a fifth of its size in memory (a line of
+/// 67 bytes holding one run of 16 token bytes) against the README's bound of the blob's old
+/// and new versions plus 64 MB.
+const TOKEN_RUNS_UP_TO: usize = 4 << 20;
 
 /// How reports name suppressions by inline directives.
 pub const INLINE_DIRECTIVE: &str = "inline comment";
@@ -41,6 +48,9 @@ pub struct Scanner {
 pub struct Candidates {
     plain: RuleMask,
     views: Vec<(View, RuleMask)>,
+    /// The blob's token runs, where every class run a rule needs lies (see
+    /// [`token_runs`]); `None` when not looked for.
+    token_runs: Option<Vec<std::ops::Range<usize>>>,
 }
 
 impl Candidates {
@@ -251,10 +261,14 @@ impl Scanner {
         }
         let plain = self.prefilter.candidates(content);
         let mut views = Vec::new();
+        let mut runs = None;
         if self.decoding {
+            if content.len() <= TOKEN_RUNS_UP_TO {
+                runs = Some(token_runs::token_runs(content));
+            }
             let decoded = match decode::utf16(content) {
                 Some(view) => vec![view],
-                None => decode::encoded_views(content),
+                None => decode::encoded_views(content, runs.as_deref()),
             };
             for view in decoded {
                 let mask = self.prefilter.candidates(&view.text);
@@ -263,7 +277,11 @@ impl Scanner {
                 }
             }
         }
-        Candidates { plain, views }
+        Candidates {
+            plain,
+            views,
+            token_runs: runs,
+        }
     }
 
     /// Scans `content` (the whole staged blob, so context on unchanged lines still counts) and
@@ -328,7 +346,11 @@ impl Scanner {
         } else {
             None
         };
-        let Candidates { plain, views } = candidates;
+        let Candidates {
+            plain,
+            views,
+            token_runs,
+        } = candidates;
         let (views, view_masks): (Vec<View>, Vec<RuleMask>) = views.into_iter().unzip();
         let views = views
             .into_iter()
@@ -345,7 +367,13 @@ impl Scanner {
             masked,
             views,
         };
-        let mut matches = self.collect(content, &plain, &view_masks, &found);
+        let class_runs = match &token_runs {
+            Some(runs) => {
+                ClassRuns::within(runs, [content, found.masked.as_deref().unwrap_or(content)])
+            }
+            None => ClassRuns::default(),
+        };
+        let mut matches = self.collect(content, &plain, &view_masks, &found, class_runs);
         matches.sort_unstable();
         found.hits = self.locate(content, matches, &found, named);
         if found.hits.is_empty() {
@@ -357,16 +385,16 @@ impl Scanner {
     /// Step 1, collect: every candidate rule's regex over the blob and its decoded views. A
     /// match in a view is mapped back to the blob's bytes; bytes around a decoded run are the
     /// blob's own and were searched there already.
-    fn collect(
+    fn collect<'t>(
         &self,
-        content: &[u8],
+        content: &'t [u8],
         plain: &RuleMask,
         view_masks: &[RuleMask],
-        found: &Hits,
+        found: &'t Hits,
+        mut class_runs: ClassRuns<'t>,
     ) -> Vec<RawMatch> {
         let mut matches = Vec::new();
         let mut literal_text = LiteralText::default();
-        let mut class_runs = ClassRuns::default();
         let views = std::iter::once((ViewId::Blob, plain)).chain(
             view_masks
                 .iter()

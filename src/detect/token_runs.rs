@@ -1,0 +1,218 @@
+//! Where a blob's secrets can be at all: its maximal runs of token bytes (letters, digits and
+//! `+ - . / = _ ~`) of at least [`MIN_RUN`](crate::detect::token_runs::MIN_RUN) bytes, found
+//! once per blob. Every later search for a run of one class inside that set (the base64 views'
+//! runs, the rules' required runs, see [`RequiredRun`](crate::detect::required_run::RequiredRun))
+//! then looks inside these runs alone: a sixth of a source file's bytes instead of all of
+//! them, once per class.
+//!
+//! Speed: the class test is a few byte comparisons, which the compiler turns into vector
+//! instructions over 64 bytes at a time; the 64 answers become one bit mask, in which runs of
+//! 16 are found with shifts. Skipping through the text byte by byte (as the class searches do)
+//! cost twice as much for this class, common as its bytes are in code.
+
+use std::ops::Range;
+
+/// The shortest run listed: no rule needs fewer bytes of one class in a row (see
+/// `WORTH_CHECKING` in run_syntax.rs).
+pub const MIN_RUN: usize = 16;
+
+/// Whether `byte` is a token byte. Written as comparisons, not a table: a table lookup per
+/// byte does not vectorize.
+#[inline(always)]
+fn is_token_byte(byte: u8) -> bool {
+    let folded = byte | 0x20;
+    folded.is_ascii_lowercase()
+        | (b'-'..=b'9').contains(&byte)
+        | (byte == b'+')
+        | (byte == b'=')
+        | (byte == b'_')
+        | (byte == b'~')
+}
+
+/// Whether every byte of a class is a token byte: then its runs lie inside token runs.
+pub fn holds_class(members: &[bool; 256]) -> bool {
+    (0..=255u8).all(|byte| !members[usize::from(byte)] || is_token_byte(byte))
+}
+
+/// The maximal runs of at least [`MIN_RUN`] token bytes in `text`, in order.
+pub fn token_runs(text: &[u8]) -> Vec<Range<usize>> {
+    let mut runs = Vec::new();
+    let mut carry = 0;
+    let mut base = 0;
+    let blocks = text.chunks_exact(64);
+    let rest = blocks.remainder();
+    for block in blocks {
+        let mask = token_mask(block.try_into().expect("64 bytes"));
+        if mask != 0 || carry != 0 {
+            runs_in_block(mask, base, &mut carry, &mut runs);
+        }
+        base += 64;
+    }
+    // The last block, padded with non-token bytes: a run reaching the text's end ends there.
+    let mut last = [0u8; 64];
+    last[..rest.len()].copy_from_slice(rest);
+    runs_in_block(token_mask(&last), base, &mut carry, &mut runs);
+    runs
+}
+
+/// Bit `i` set when `block[i]` is a token byte.
+#[inline]
+fn token_mask(block: &[u8; 64]) -> u64 {
+    let mut flags = [0u8; 64];
+    for (flag, &byte) in flags.iter_mut().zip(block) {
+        *flag = u8::from(is_token_byte(byte));
+    }
+    let mut mask = 0;
+    for (i, eight) in flags.chunks_exact(8).enumerate() {
+        // Eight 0/1 bytes to eight bits: the multiply moves byte k's bit to bit 56 + k.
+        let flags = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
+        mask |= (flags.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * i);
+    }
+    mask
+}
+
+/// Adds the runs of at least [`MIN_RUN`] that end in the block whose token bytes are `mask`
+/// and which starts at `base`; `carry` is how many token bytes in a row ended the blocks
+/// before (a run open across the boundary), updated for the next block.
+#[inline(always)]
+fn runs_in_block(mask: u64, base: usize, carry: &mut usize, runs: &mut Vec<Range<usize>>) {
+    if mask == u64::MAX {
+        *carry += 64;
+        return;
+    }
+    // The run open from the blocks before ends at the block's first non-token byte.
+    let first_gap = (!mask).trailing_zeros() as usize;
+    if *carry + first_gap >= MIN_RUN {
+        runs.push(base - *carry..base + first_gap);
+    }
+    // Runs that start after it and end before the block does (one reaching the block's end is
+    // the next block's open run): each is found by where its first 16 bytes end.
+    let mut sixteen_end = ends_of_sixteen(mask) & (u64::MAX << first_gap);
+    while sixteen_end != 0 {
+        let at = sixteen_end.trailing_zeros() as usize;
+        let gaps_after = !mask & (u64::MAX << at);
+        if gaps_after == 0 {
+            break;
+        }
+        let gaps_before = !mask & ((1u64 << (at + 1 - MIN_RUN)) - 1);
+        let start = 64 - gaps_before.leading_zeros() as usize;
+        let end = gaps_after.trailing_zeros() as usize;
+        runs.push(base + start..base + end);
+        sixteen_end &= u64::MAX << end;
+    }
+    *carry = mask.leading_ones() as usize;
+}
+
+/// Bit `i` set when bits `i - 15..=i` of `mask` are all set.
+#[inline(always)]
+fn ends_of_sixteen(mask: u64) -> u64 {
+    let two = mask & (mask << 1);
+    let four = two & (two << 2);
+    let eight = four & (four << 4);
+    eight & (eight << 8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The straightforward listing: every maximal run, kept when long enough.
+    fn naive(text: &[u8]) -> Vec<Range<usize>> {
+        let mut runs = Vec::new();
+        let mut start = None;
+        for (i, &byte) in text.iter().chain([b' '].iter()).enumerate() {
+            match (is_token_byte(byte) && i < text.len(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    if i - s >= MIN_RUN {
+                        runs.push(s..i);
+                    }
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        runs
+    }
+
+    #[test]
+    fn token_bytes_are_letters_digits_and_seven_separators() {
+        let expected: Vec<u8> = (0..=255u8)
+            .filter(|b| b.is_ascii_alphanumeric() || b"+-./=_~".contains(b))
+            .collect();
+        let got: Vec<u8> = (0..=255u8).filter(|&b| is_token_byte(b)).collect();
+        assert_eq!(got, expected);
+        let block: Vec<u8> = (0..64)
+            .map(|i| expected[i % expected.len()] ^ 0x80)
+            .collect();
+        assert_eq!(token_mask(&block.try_into().unwrap()), 0);
+    }
+
+    /// Random texts of runs around 16 bytes long, at every length across a few blocks: the
+    /// bit-mask search lists what the byte-by-byte one does.
+    #[test]
+    fn lists_what_the_byte_by_byte_search_lists() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        let mut listed = 0;
+        for length in 0..400 {
+            for _ in 0..40 {
+                // Gaps one byte in `spread` on average, so that runs of 10 to 100 are common.
+                let spread = [8, 17, 40, 200][next(4) as usize];
+                let text: Vec<u8> = (0..length)
+                    .map(|_| match next(spread) {
+                        0 => [b' ', b'"', 0xC3, b':'][next(4) as usize],
+                        _ => b"aZ09+-./=_~"[next(11) as usize],
+                    })
+                    .collect();
+                let expected = naive(&text);
+                listed += expected.len();
+                assert_eq!(
+                    token_runs(&text),
+                    expected,
+                    "{:?}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
+        assert!(listed > 10_000, "{listed}");
+    }
+
+    #[test]
+    fn runs_across_blocks_and_at_both_ends() {
+        for length in [15, 16, 17, 63, 64, 65, 127, 128, 129, 200] {
+            for at in [0, 1, 48, 49, 63, 64, 65, 127, 128] {
+                // A run of `length` at `at`, between spaces, in a text of other runs.
+                let mut text = vec![b'x'; 400];
+                text[at..at + length].fill(b'A');
+                text[at + length] = b' ';
+                if at > 0 {
+                    text[at - 1] = b' ';
+                }
+                let text = text.as_slice();
+                assert_eq!(token_runs(text), naive(text), "{length} at {at}");
+                let whole = vec![b'a'; length];
+                assert_eq!(token_runs(&whole), naive(&whole), "{length}");
+            }
+        }
+        assert!(token_runs(b"").is_empty());
+    }
+
+    #[test]
+    fn classes_inside_the_token_bytes() {
+        let class = |bytes: &[u8]| {
+            let mut members = [false; 256];
+            bytes.iter().for_each(|&b| members[usize::from(b)] = true);
+            members
+        };
+        assert!(holds_class(&class(b"0123456789abcdef")));
+        assert!(holds_class(&class(b"+/=_-.~AZaz09")));
+        assert!(!holds_class(&class(b"abc:")));
+        assert!(!holds_class(&class(b"ab\\")));
+    }
+}
