@@ -1,10 +1,10 @@
-//! Keyword search for a few kilobytes: two small tables over the keywords' first bytes are
+//! Keyword search for a few kilobytes: three small tables over the keywords' first bytes are
 //! all there is to build, so a commit that stages little does not pay for the automata that
 //! pay off over megabytes (building them costs more than searching a small change with this).
 //!
 //! The haystack is walked three bytes at a time: a bit per hashed first three bytes says
-//! whether some keyword could start here, and only then are the keywords starting with that
-//! byte compared. With first two bytes alone, ordinary text (`sk` in `task`, `ke` in `make`)
+//! whether some keyword could start here, and only then are the keywords whose first bytes
+//! are the text's found, by binary search on their first four bytes as integers, and compared. With first two bytes alone, ordinary text (`sk` in `task`, `ke` in `make`)
 //! sent a tenth of all positions to the comparison.
 
 use crate::detect::prefilter::{Owners, RuleMask};
@@ -17,31 +17,21 @@ pub struct PairIndex {
     /// A bit per hashed first three bytes of some keyword (every third byte for a two-byte
     /// keyword): a clear bit means no keyword starts at that position.
     triples: Box<[u64; TRIPLE_WORDS]>,
-    /// Per keyword, its first four bytes (zero past its end) and a mask of the bytes it has:
-    /// one integer comparison rules out most keywords of a pair before a byte-wise one.
-    heads: Box<[(u32, u32)]>,
+    /// Per keyword, its first four bytes as a big-endian integer (zero past its end). Sorted
+    /// keywords give sorted keys (a keyword holds no zero byte), so the keywords that can
+    /// start at a position are found by binary search on integers, reading no keyword's text.
+    keys: Box<[u32]>,
 }
 
 /// 65,536 bits: a few hundred keywords leave almost all clear.
 const TRIPLE_WORDS: usize = 1024;
 
-/// Up to four bytes of `bytes` from `at`, little-endian, zero past its end.
-fn head_at(bytes: &[u8], at: usize) -> u32 {
+/// Up to four bytes of `bytes` from `at`, big-endian, zero past its end.
+fn key_at(bytes: &[u8], at: usize) -> u32 {
     let mut head = [0u8; 4];
     let take = bytes.len().saturating_sub(at).min(4);
     head[..take].copy_from_slice(&bytes[at..at + take]);
-    u32::from_le_bytes(head)
-}
-
-/// A keyword's head and the mask of the bytes it has (a keyword holds no zero byte).
-fn head_of(keyword: &[u8]) -> (u32, u32) {
-    let kept = keyword.len().min(4);
-    let mask = if kept == 4 {
-        u32::MAX
-    } else {
-        (1u32 << (8 * kept)) - 1
-    };
-    (head_at(keyword, 0), mask)
+    u32::from_be_bytes(head)
 }
 
 fn triple_bit(first: u8, second: u8, third: u8) -> usize {
@@ -68,14 +58,14 @@ impl PairIndex {
                 None => (0..=255).for_each(|third| set(triple_bit(bytes[0], bytes[1], third))),
             }
         }
-        let heads = keywords
+        let keys = keywords
             .iter()
-            .map(|k| head_of(k.as_ref().as_bytes()))
+            .map(|k| key_at(k.as_ref().as_bytes(), 0))
             .collect();
         PairIndex {
             by_first,
             triples,
-            heads,
+            keys,
         }
     }
 
@@ -107,28 +97,30 @@ impl PairIndex {
         }
     }
 
-    /// Compares the keywords sharing the first two bytes at `at` (out of line: the walk above
-    /// stays small, and most positions never get here).
+    /// Compares the keywords that can start at `at`: those of two and three bytes equal to
+    /// the text's first two and three, and those whose first four bytes are the text's (out of
+    /// line: the walk above stays small, and most positions never get here).
     #[inline(never)]
     fn mark_at<K: AsRef<str>>(&self, lower: &[u8], at: usize, search: &mut Search<K>) {
         let (start, end) = self.by_first[lower[at] as usize];
-        let (start, end) = (start as usize, end as usize);
-        let second = lower[at + 1];
-        // The second bytes sit in the heads: searching them reads no keyword's text.
-        let same_first = &self.heads[start..end];
-        let second_of = |(head, _): &(u32, u32)| (head >> 8) as u8;
-        let from = start + same_first.partition_point(|h| second_of(h) < second);
-        let to = start + same_first.partition_point(|h| second_of(h) <= second);
-        let text = head_at(lower, at);
-        for index in from..to {
-            let (head, mask) = self.heads[index];
-            if search.seen[index] || text & mask != head {
-                continue;
-            }
-            let keyword = search.keywords[index].as_ref().as_bytes();
-            if keyword.len() <= 4 || lower[at..].starts_with(keyword) {
-                search.seen[index] = true;
-                search.mask.union_with_words(search.owners.of(index));
+        let (mut from, end) = (start as usize, end as usize);
+        let text = key_at(lower, at);
+        // Ascending probes, each searched from where the last one's keys began: a two-byte
+        // keyword, a three-byte one, then every keyword sharing the first four bytes.
+        for probe in [text & 0xFFFF_0000, text & 0xFFFF_FF00, text] {
+            from += self.keys[from..end].partition_point(|&key| key < probe);
+            for index in from..end {
+                if self.keys[index] != probe {
+                    break;
+                }
+                if search.seen[index] {
+                    continue;
+                }
+                let keyword = search.keywords[index].as_ref().as_bytes();
+                if keyword.len() <= 4 || lower[at..].starts_with(keyword) {
+                    search.seen[index] = true;
+                    search.mask.union_with_words(search.owners.of(index));
+                }
             }
         }
     }
