@@ -21,6 +21,9 @@ pub struct PairIndex {
     /// keywords give sorted keys (a keyword holds no zero byte), so the keywords that can
     /// start at a position are found by binary search on integers, reading no keyword's text.
     keys: Box<[u32]>,
+    /// A bit per hashed key of some keyword: a clear bit means no keyword has that key, so a
+    /// probe for it needs no binary search (most positions the triples let through have none).
+    keyed: Box<[u64; TRIPLE_WORDS]>,
 }
 
 /// 65,536 bits: a few hundred keywords leave almost all clear.
@@ -32,6 +35,10 @@ fn key_at(bytes: &[u8], at: usize) -> u32 {
     let take = bytes.len().saturating_sub(at).min(4);
     head[..take].copy_from_slice(&bytes[at..at + take]);
     u32::from_be_bytes(head)
+}
+
+fn key_bit(key: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
 
 fn triple_bit(first: u8, second: u8, third: u8) -> usize {
@@ -58,14 +65,20 @@ impl PairIndex {
                 None => (0..=255).for_each(|third| set(triple_bit(bytes[0], bytes[1], third))),
             }
         }
-        let keys = keywords
+        let keys: Box<[u32]> = keywords
             .iter()
             .map(|k| key_at(k.as_ref().as_bytes(), 0))
             .collect();
+        let mut keyed = Box::new([0u64; TRIPLE_WORDS]);
+        for &key in &keys {
+            let bit = key_bit(key);
+            keyed[bit / 64] |= 1 << (bit % 64);
+        }
         PairIndex {
             by_first,
             triples,
             keys,
+            keyed,
         }
     }
 
@@ -108,6 +121,10 @@ impl PairIndex {
         // Ascending probes, each searched from where the last one's keys began: a two-byte
         // keyword, a three-byte one, then every keyword sharing the first four bytes.
         for probe in [text & 0xFFFF_0000, text & 0xFFFF_FF00, text] {
+            let bit = key_bit(probe);
+            if self.keyed[bit / 64] >> (bit % 64) & 1 == 0 {
+                continue;
+            }
             from += self.keys[from..end].partition_point(|&key| key < probe);
             for index in from..end {
                 if self.keys[index] != probe {
