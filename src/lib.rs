@@ -37,5 +37,8 @@ pub mod scan;
 /// The opt-in live check of found tokens (`--verify`).
 pub mod verify;
 
+#[cfg(test)]
+mod test_support;
+
 pub use commands::{install_panic_hook, run};
 pub use exit::ExitStatus;

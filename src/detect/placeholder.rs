@@ -247,6 +247,8 @@ fn linked(a: u8, b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::rules::RuleSet;
+    use crate::detect::shape::Shape;
 
     #[test]
     fn occurrences_are_memmems() {
@@ -265,8 +267,6 @@ mod tests {
             assert_eq!(ours, theirs, "{needle:?} in {haystack:?}");
         }
     }
-    use crate::detect::rules::RuleSet;
-    use crate::detect::shape::Shape;
 
     fn spec() -> PlaceholderSpec {
         RuleSet::builtin().unwrap().placeholders

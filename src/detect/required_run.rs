@@ -395,13 +395,8 @@ mod tests {
             b"x",
             b"k",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound as u64) as usize
-        };
+        let mut random = crate::test_support::Xorshift::new(0x2545_f491_4f6c_dd1d);
+        let mut next = move |bound: usize| random.below(bound);
         for pattern in patterns {
             let regex = regex::bytes::Regex::new(pattern).unwrap();
             let shared = SharedRegex::new(pattern, 1 << 20).unwrap();
@@ -503,13 +498,8 @@ mod tests {
             b".~",
             "\u{e9}".as_bytes(),
         ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound as u64) as usize
-        };
+        let mut random = crate::test_support::Xorshift::new(0x2545_f491_4f6c_dd1d);
+        let mut next = move |bound: usize| random.below(bound);
         let compiled: Vec<_> = (patterns.iter())
             .map(|p| {
                 (

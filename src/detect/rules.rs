@@ -1188,13 +1188,8 @@ mod tests {
     #[test]
     fn grouped_literals_find_what_each_literal_finds() {
         let set = builtin();
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound as u64) as usize
-        };
+        let mut random = crate::test_support::Xorshift::new(0x2545_f491_4f6c_dd1d);
+        let mut next = move |bound: usize| random.below(bound);
         let (mut rules, mut held) = (0, 0);
         for rule in set.iter().filter(|rule| !rule.spec().literals.is_empty()) {
             let spec = rule.spec();

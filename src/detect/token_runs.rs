@@ -152,22 +152,17 @@ mod tests {
     /// bit-mask search lists what the byte-by-byte one does.
     #[test]
     fn lists_what_the_byte_by_byte_search_lists() {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move |bound: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % bound
-        };
+        let mut random = crate::test_support::Xorshift::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = move |bound: usize| random.below(bound);
         let mut listed = 0;
         for length in 0..400 {
             for _ in 0..40 {
                 // Gaps one byte in `spread` on average, so that runs of 10 to 100 are common.
-                let spread = [8, 17, 40, 200][next(4) as usize];
+                let spread = [8, 17, 40, 200][next(4)];
                 let text: Vec<u8> = (0..length)
                     .map(|_| match next(spread) {
-                        0 => [b' ', b'"', 0xC3, b':'][next(4) as usize],
-                        _ => b"aZ09+-./=_~"[next(11) as usize],
+                        0 => [b' ', b'"', 0xC3, b':'][next(4)],
+                        _ => b"aZ09+-./=_~"[next(11)],
                     })
                     .collect();
                 let expected = naive(&text);

@@ -21,7 +21,7 @@ use super::{Repo, index, index_file};
 use crate::error::{Error, Result};
 
 /// A tree entry's mode for a directory.
-const TREE_MODE: i32 = 0o040000;
+pub(super) const TREE_MODE: i32 = 0o040000;
 
 /// What the cache-tree comparison collects: changed paths, and the blobs HEAD had that the
 /// index no longer has at their path (to tell moves from deletions); and the tree ids
@@ -38,7 +38,7 @@ const RENAME_SIMILARITY: f64 = 0.5;
 /// Above this many (added, deleted) candidate pairs, libgit2's rename detection decides.
 const MAX_RENAME_PAIRS: usize = 10_000;
 
-fn is_regular(mode: u32) -> bool {
+pub(super) fn is_regular(mode: u32) -> bool {
     matches!(mode, 0o100644 | 0o100755 | 0o100664)
 }
 
@@ -519,23 +519,9 @@ pub(super) fn directory_end<E: Entries + ?Sized>(
 #[cfg(test)]
 mod fast_path_tests {
     use super::*;
+    use crate::test_support::{git, write};
     use git2::Repository;
     use std::path::Path;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) {
-        let status = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_INDEX_FILE")
-            .env_remove("GIT_WORK_TREE")
-            .output()
-            .unwrap();
-        assert!(status.status.success(), "git {args:?}: {status:?}");
-    }
 
     fn commit_all(dir: &Path) {
         git(dir, &["add", "-A"]);
@@ -552,12 +538,6 @@ mod fast_path_tests {
                 "base",
             ],
         );
-    }
-
-    fn write(dir: &Path, path: &str, text: &str) {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
     }
 
     /// (path, new blob, old blob) for every changed regular file, by libgit2's full diff.

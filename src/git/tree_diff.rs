@@ -12,10 +12,9 @@ use std::cmp::Ordering;
 use git2::{Oid, Tree, TreeEntry};
 
 use super::Repo;
+use super::staged::{TREE_MODE, is_regular};
 use super::visit::Change;
 use crate::error::{Error, Result};
-
-const TREE: i32 = 0o040000;
 
 /// What the walk has found so far.
 #[derive(Default)]
@@ -38,7 +37,7 @@ struct Item<'t> {
 
 impl Item<'_> {
     fn is_tree(&self) -> bool {
-        self.mode == TREE
+        self.mode == TREE_MODE
     }
 }
 
@@ -157,8 +156,7 @@ impl Repo {
             // An edit, a mode change or a type change (file, symlink, submodule): the blob it
             // replaces counts only when it was a regular file.
             (false, false) => {
-                let regular = matches!(old.mode, 0o100644 | 0o100755);
-                let before = regular.then_some(old.id);
+                let before = is_regular(old.mode as u32).then_some(old.id);
                 found.changes.push(change(path, new, before, false));
                 Ok(Ok(()))
             }
@@ -195,13 +193,15 @@ fn entries<'t>(tree: Option<&'t Tree<'_>>) -> std::result::Result<Vec<TreeEntry<
     };
     let entries: Vec<TreeEntry<'t>> = tree.iter().collect();
     let items = entries.iter().map(item);
-    let in_form = items
+    let in_form = items.clone().all(|item| {
+        matches!(
+            item.mode,
+            TREE_MODE | 0o100644 | 0o100755 | 0o120000 | 0o160000
+        )
+    }) && items
         .clone()
-        .all(|item| matches!(item.mode, TREE | 0o100644 | 0o100755 | 0o120000 | 0o160000))
-        && items
-            .clone()
-            .zip(items.skip(1))
-            .all(|(a, b)| tree_order(&a, &b) == Ordering::Less);
+        .zip(items.skip(1))
+        .all(|(a, b)| tree_order(&a, &b) == Ordering::Less);
     if in_form { Ok(entries) } else { Err(Undecided) }
 }
 
@@ -240,33 +240,7 @@ mod tests {
     use super::*;
     use crate::git::staged::NewSide;
     use crate::git::visit::WalkStats;
-    use std::path::Path;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@t")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@t")
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_INDEX_FILE")
-            .env_remove("GIT_WORK_TREE")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {out:?}");
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-
-    fn write(dir: &Path, path: &str, text: &str) {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
+    use crate::test_support::{git, write};
 
     type Summary = (Vec<(String, Oid, FileModeBits, Option<Oid>, bool)>, u64);
     type FileModeBits = i32;
