@@ -1,6 +1,6 @@
 //! Build time, regex half: for each built-in rule's regex, a DFA that answers "may this regex
-//! match anywhere in this text?", serialized for `src/detect/prebuilt_dfa.rs` to load without
-//! copying. A clean line that names a provider then costs a DFA walk instead of compiling the
+//! match anywhere in this text?", written as a table (build/gate_table.rs) that
+//! `src/detect/prebuilt_dfa.rs` walks in place. A clean line that names a provider then costs a DFA walk instead of compiling the
 //! rule's regex (0.2 to 3 M instructions each, most of a small commit's time).
 
 use std::collections::BTreeSet;
@@ -13,6 +13,9 @@ use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Look, Repetition};
+
+#[path = "gate_table.rs"]
+mod gate_table;
 
 /// A DFA's prefilter holds at most this many literals: building one over the 256 case
 /// variants of a case-insensitive name (an Aho-Corasick automaton) cost 1 M instructions.
@@ -27,14 +30,15 @@ const HEAD_BYTES: usize = 4;
 const WIDE_CLASS: u32 = 64;
 
 /// A rule whose DFA would be larger than this keeps compiling its regex at first use: the
-/// binary carries every DFA, and loading one validates all of it.
+/// binary carries every DFA (its sparse size stands for the table's, which is about as large).
 const DFA_SIZE_LIMIT: usize = 8 * 1024;
 
 /// A split gate's anchored tail may be this large: it is only searched from where a head
 /// ends, so its size costs loading alone, and at [`DFA_SIZE_LIMIT`] the tail of
 /// `generic-api-token-variable` had to count its 20-character value only up to 4, so that
 /// `Client(api_token=api_token)` woke the regex (2.7 M instructions to compile, a third of a
-/// small commit that names providers).
+/// small commit that names providers). Loading it validated 16 KB (0.4 M instructions) until
+/// the gates became tables that load without validation (build/gate_table.rs).
 const TAIL_SIZE_LIMIT: usize = 2 * DFA_SIZE_LIMIT;
 
 /// The dense DFA the sparse one is made from (a hundred byte classes make it up to eight times
@@ -57,7 +61,6 @@ const COUNTS: [u32; 3] = [16, 4, 1];
 /// within the limits are left out and listed in `dfas-skipped.txt`.
 pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, out: &Path) {
     println!("cargo:rerun-if-changed=build/dfa.rs");
-    let big_endian = std::env::var("CARGO_CFG_TARGET_ENDIAN").is_ok_and(|e| e == "big");
     let unique: BTreeSet<&str> = patterns.into_iter().collect();
     let unique: Vec<&str> = unique.into_iter().collect();
     let mut blob: Vec<u8> = Vec::new();
@@ -91,11 +94,7 @@ pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, out: &Path) {
             let places_from = places.len();
             for dfa in dfas {
                 let start = blob.len();
-                blob.extend(if big_endian {
-                    dfa.dfa.to_bytes_big_endian()
-                } else {
-                    dfa.dfa.to_bytes_little_endian()
-                });
+                blob.extend(&dfa.table);
                 let needles_from = needles.len();
                 needles.extend(dfa.needles.iter().map(|needle| text(needle)));
                 places.push(format!(
@@ -139,11 +138,11 @@ struct Pair {
     tail: Dfa,
 }
 
-/// A DFA, and the literals every match of an unanchored one starts with (none: unknown), for
-/// the runtime to skip to: a sparse DFA walks 30 to 60 instructions a byte, and the heads of
+/// A DFA as the table the runtime walks (build/gate_table.rs), and the literals every match of
+/// an unanchored one starts with (none: unknown), for the runtime to skip to: the heads of
 /// split gates cross whole files.
 struct Dfa {
-    dfa: sparse::DFA<Vec<u8>>,
+    table: Vec<u8>,
     needles: Vec<Vec<u8>>,
 }
 
@@ -165,8 +164,9 @@ fn build_all(patterns: &[&str]) -> Vec<Result<Gate, String>> {
 
 /// The gate of a pattern that matches wherever `pattern` does, as the scanner's
 /// `regex::bytes::Regex` reads it (see `build_regex` in src/detect/rules.rs: Unicode on,
-/// case-sensitive, may match invalid UTF-8), in sparse DFAs (dense ones were 4 to 8 times
-/// larger: case-insensitive words split the bytes into a hundred classes). The regex is
+/// case-sensitive, may match invalid UTF-8), sized as sparse DFAs (regex-automata's dense ones
+/// were 4 to 8 times larger: case-insensitive words split the bytes into a hundred classes;
+/// the tables, with two-byte states and no padding, are about as large as the sparse ones). The regex is
 /// [`widen`]ed: exact, counted repetitions (`[^\n]{0,48}?` before a 40-character value) blew
 /// most DFAs past any sensible size. An unanchored DFA also follows every match that could
 /// start inside another: a provider's variable names restarting inside the value that follows
@@ -291,8 +291,9 @@ fn unanchored(hir: &Hir, kind: MatchKind) -> Result<Dfa, String> {
     let config = dense::Config::new()
         .start_kind(StartKind::Unanchored)
         .match_kind(kind);
+    let dfa = sparse_dfa(hir, config, DFA_SIZE_LIMIT)?;
     Ok(Dfa {
-        dfa: sparse_dfa(hir, config, DFA_SIZE_LIMIT)?,
+        table: gate_table::encode(&dfa, false)?,
         needles: needles(hir),
     })
 }
@@ -300,8 +301,9 @@ fn unanchored(hir: &Hir, kind: MatchKind) -> Result<Dfa, String> {
 /// The sparse DFA of `hir`, matching only from where its search starts.
 fn anchored(hir: &Hir) -> Result<Dfa, String> {
     let config = dense::Config::new().start_kind(StartKind::Anchored);
+    let dfa = sparse_dfa(hir, config, TAIL_SIZE_LIMIT)?;
     Ok(Dfa {
-        dfa: sparse_dfa(hir, config, TAIL_SIZE_LIMIT)?,
+        table: gate_table::encode(&dfa, true)?,
         needles: Vec::new(),
     })
 }

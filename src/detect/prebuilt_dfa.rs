@@ -1,17 +1,16 @@
 //! Run time, regex half of the built-in catalog: per built-in regex, the DFA build.rs
-//! serialized (build/dfa.rs), read in place from the binary. Before a rule's regex is compiled,
+//! wrote as a table (build/dfa.rs, build/gate_table.rs), walked in place in the binary. Before a rule's regex is compiled,
 //! its DFA says whether the regex can match in the regions it would search; a clean line that
 //! names a provider (`HF_TOKEN_ENV = "HF_TOKEN"`) then compiles nothing, where compiling the
 //! dozen regexes such lines wake cost four fifths of a small commit's time.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use regex_automata::dfa::{Automaton, OverlappingState, sparse};
-use regex_automata::util::prefilter::Prefilter;
-use regex_automata::{Anchored, Input, MatchKind};
+/// One DFA walked in place: loading it reads a header and validates nothing.
+mod table;
 
-/// A DFA read in place from [`DFAS`]. Sparse DFAs read bytes, so they need no alignment.
-type Dfa = sparse::DFA<&'static [u8]>;
+/// A DFA read in place from [`DFAS`] (a table of states by byte class, build/gate_table.rs).
+type Dfa = table::Table;
 
 /// What says whether a built-in regex may match (see build/dfa.rs), and how many bytes it
 /// has read (see `GATE_BUDGET`).
@@ -60,8 +59,9 @@ pub struct Pair {
     tail: Dfa,
 }
 
-/// Bytes the gates may read in one process. A sparse DFA reads 10 to 60 instructions a byte,
-/// several times what a compiled regex with its literal prefilters does: past a few files'
+/// Bytes the gates may read in one process. A sparse DFA read 10 to 60 instructions a byte
+/// (the tables that replaced them fewer, but still several times a compiled regex's with its
+/// literal prefilters): past a few files'
 /// worth, compiling the regexes costs less (a 453 MB first commit took 5.7 s gated against
 /// 3.4 s). Unlimited in tests, which scan thousands of texts in one process. With
 /// [`GATE_BUDGET`], 256 KiB leave the small cases' instructions as they were at 1 MiB (the
@@ -157,22 +157,18 @@ pub fn for_pattern(pattern: &str) -> Option<Gate> {
     (pairs.collect::<Option<_>>()).map(|pairs| Gate::of(Automata::Split(pairs)))
 }
 
-/// One DFA, with a prefilter for its literals: the search then skips to where they are.
+/// One DFA, with its literals: the search skips to where they are.
 fn load(&(start, end, needles): &(u32, u32, Span)) -> Option<Dfa> {
-    let (mut dfa, _) = sparse::DFA::from_bytes(slice(DFAS, (start, end))).ok()?;
-    let needles: Vec<&[u8]> = (slice(NEEDLES, needles).iter())
+    let needles = (slice(NEEDLES, needles).iter())
         .map(|&span| slice(TEXTS, span))
         .collect();
-    if !needles.is_empty() {
-        dfa.set_prefilter(Prefilter::new(MatchKind::LeftmostFirst, &needles));
-    }
-    Some(dfa)
+    Dfa::new(slice(DFAS, (start, end)), needles)
 }
 
 /// Whether the regex behind `gate` may match in `haystack[from..]` (the bytes before `from`
 /// count for `^` and word boundaries, as in `Regex::captures_at`). A search that stops (it
 /// cannot, with these DFAs, but the API allows it) answers "maybe", and so does a gate that
-/// has read its `GATE_BUDGET`.
+/// has read its `GATE_BUDGET`, and so does one whose table cannot be read.
 pub fn may_match(gate: &Gate, haystack: &[u8], from: usize) -> bool {
     let bytes = haystack.len() - from;
     if gate
@@ -183,38 +179,18 @@ pub fn may_match(gate: &Gate, haystack: &[u8], from: usize) -> bool {
     {
         return true;
     }
-    let input = Input::new(haystack).range(from..).earliest(true);
     match &gate.automata {
-        Automata::Whole(dfa) => !matches!(dfa.try_search_fwd(&input), Ok(None)),
-        Automata::Split(pairs) => pairs
-            .iter()
-            .any(|pair| (pair.heads.iter()).any(|head| head_then_tail(head, &pair.tail, &input))),
+        Automata::Whole(dfa) => dfa.search(haystack, from, |_| true) != Some(false),
+        Automata::Split(pairs) => pairs.iter().any(|pair| {
+            (pair.heads.iter()).any(|head| head_then_tail(head, &pair.tail, haystack, from))
+        }),
     }
 }
 
-/// Whether `tail` matches from some place where `head` ends a match in `input`.
-fn head_then_tail(head: &Dfa, tail: &Dfa, input: &Input<'_>) -> bool {
-    // The plain search first: an overlapping one costs several times as much per byte, and
-    // most texts hold no head at all.
-    if matches!(head.try_search_fwd(input), Ok(None)) {
-        return false;
-    }
-    let mut state = OverlappingState::start();
-    loop {
-        if head.try_search_overlapping_fwd(input, &mut state).is_err() {
-            return true;
-        }
-        let Some(end) = state.get_match() else {
-            return false;
-        };
-        let rest = Input::new(input.haystack())
-            .range(end.offset()..)
-            .anchored(Anchored::Yes)
-            .earliest(true);
-        if !matches!(tail.try_search_fwd(&rest), Ok(None)) {
-            return true;
-        }
-    }
+/// Whether `tail` matches from some place where `head` ends a match in `haystack[from..]`.
+fn head_then_tail(head: &Dfa, tail: &Dfa, haystack: &[u8], from: usize) -> bool {
+    let tail_matches = |end: usize| tail.search(haystack, end, |_| true) != Some(false);
+    head.search(haystack, from, tail_matches) != Some(false)
 }
 
 /// How many built-in patterns have a DFA.
