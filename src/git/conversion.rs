@@ -89,17 +89,12 @@ fn converts_everywhere(repo: &Repository) -> bool {
     let Ok(config) = repo.config() else {
         return true;
     };
+    // The repository was opened from the environment (`Repo::open`), so this holds the files
+    // `GIT_CONFIG_GLOBAL` and `GIT_CONFIG_SYSTEM` name, as git reads them (libgit2's
+    // `config_path_global`); reading them again cost six system calls a run. git hands
+    // `git -c` settings to hooks in other variables, which libgit2 does not read.
     if config_converts(&config) {
         return true;
-    }
-    // libgit2 reads neither of these, git does (and passes `git -c` settings to hooks so).
-    for var in ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM"] {
-        if let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty())
-            && Path::new(&path) != Path::new("/dev/null")
-            && Config::open(Path::new(&path)).is_ok_and(|c| config_converts(&c))
-        {
-            return true;
-        }
     }
     if std::env::var_os("GIT_ATTR_SOURCE").is_some() || command_line_converts() {
         return true;

@@ -236,6 +236,36 @@ fn crlf_files_are_not_read_past_by_their_stat_data() {
     );
 }
 
+/// As above, with `core.autocrlf` in the user's file that `GIT_CONFIG_GLOBAL` names, or in
+/// the system's that `GIT_CONFIG_SYSTEM` names: libgit2 reads both when it opens the
+/// repository as a hook does (from the environment), so the scan reads neither again.
+#[test]
+fn crlf_settings_in_global_and_system_files_are_not_read_past_by_stat_data() {
+    let token = replicate_token(4211);
+    let repo = TestRepo::new();
+    repo.write("app.env", format!("name = demo\r\nKEY={token}\r\n"));
+    backdate(&repo, "app.env");
+    repo.git(&["-c", "core.autocrlf=true", "add", "app.env"]);
+    let blob_size = repo.git(&["cat-file", "-s", ":app.env"]).stdout;
+    let settings = repo.root().join("crlf.gitconfig");
+    std::fs::write(&settings, "[core]\n\tautocrlf = true\n").unwrap();
+    for variable in ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM"] {
+        let mut command = repo.command(BIN, &repo.path());
+        command.args(["scan-staged", "--format", "json"]);
+        command
+            .env(variable, &settings)
+            .env_remove("GIT_CONFIG_NOSYSTEM");
+        let report = crate::fixture::Run::from(command.output().unwrap()).json();
+        assert_eq!(
+            findings(&report),
+            token_at("app.env", 2),
+            "{variable}: {report}"
+        );
+        let scanned = report["stats"]["bytes_scanned"].to_string();
+        assert_eq!(scanned, blob_size.trim(), "{variable}: {report}");
+    }
+}
+
 /// As above, with `core.autocrlf` set for one command only (`git -c`, or numbered
 /// `GIT_CONFIG_KEY_<n>` variables), which git hands to the hook in its environment.
 #[test]
