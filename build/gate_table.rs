@@ -58,7 +58,68 @@ pub fn encode(dfa: &sparse::DFA<Vec<u8>>, anchored: bool) -> Result<Vec<u8>, Str
         Some(Some(byte)) => dfa.next_state(id, *byte),
         _ => dfa.next_eoi_state(id),
     };
-    // Every state reachable from a start state, then numbered: dead, matches, starts, rest.
+    let seen = reachable(dfa, &starts, stride, &next)?;
+    // The bytes that leave a state, when there are at most three: the walk skips to them.
+    let escapes = |id: StateID| {
+        let leave = (0..=255u8).filter(|&byte| dfa.next_state(id, byte) != id);
+        let leave: Vec<u8> = leave.take(4).collect();
+        (leave.len() <= 3).then_some(leave)
+    };
+    // Numbered dead, matches, starts, states with skips, the rest.
+    let rank = |id: StateID| match () {
+        () if dfa.is_dead_state(id) => 0,
+        () if dfa.is_match_state(id) => 1,
+        () if starts.contains(&id) => 2,
+        () if escapes(id).is_some() => 3,
+        () => 4,
+    };
+    let mut order: Vec<(u8, StateID)> = seen.into_iter().map(|id| (rank(id), id)).collect();
+    order.sort_unstable();
+    if order[0].0 != 0 {
+        return Err("the DFA has no dead state".to_string());
+    }
+    let number: BTreeMap<StateID, u16> = (order.iter().enumerate())
+        .map(|(at, &(_, id))| Ok((id, u16::try_from(at).map_err(|_| "too many states")?)))
+        .collect::<Result<_, &str>>()?;
+    let last_of = |most: u8| {
+        order
+            .iter()
+            .rposition(|&(rank, _)| rank <= most)
+            .unwrap_or(0) as u16
+    };
+    let (last_match, last_start, last_skip) = (last_of(1), last_of(2), last_of(3));
+    let header = [
+        stride as u16,
+        order.len() as u16,
+        last_match,
+        last_start,
+        last_skip,
+    ];
+    let header = header.into_iter().chain(starts.iter().map(|id| number[id]));
+    let mut table = Vec::with_capacity(HEADER + 2 * order.len() * stride);
+    header.for_each(|n| table.extend(n.to_le_bytes()));
+    table.extend((0..=255u8).map(|byte| classes.get(byte)));
+    for &(_, id) in &order[usize::from(last_match) + 1..=usize::from(last_skip.max(last_match))] {
+        let leave = escapes(id).unwrap_or_default();
+        table.push(leave.len() as u8);
+        table.extend(leave.iter().chain(&[0; 3]).take(3));
+    }
+    for &(_, id) in &order {
+        for class in 0..stride {
+            table.extend(number[&next(id, class)].to_le_bytes());
+        }
+    }
+    Ok(table)
+}
+
+/// Every state reachable from `starts` (and the dead state); an error if one is a quit state
+/// (the gates' DFAs have none: they give up on no byte).
+fn reachable(
+    dfa: &sparse::DFA<Vec<u8>>,
+    starts: &[StateID],
+    stride: usize,
+    next: &dyn Fn(StateID, usize) -> StateID,
+) -> Result<BTreeSet<StateID>, String> {
     let mut seen: BTreeSet<StateID> = starts.iter().copied().collect();
     seen.insert(StateID::ZERO);
     let mut queue: VecDeque<StateID> = seen.iter().copied().collect();
@@ -73,51 +134,7 @@ pub fn encode(dfa: &sparse::DFA<Vec<u8>>, anchored: bool) -> Result<Vec<u8>, Str
             }
         }
     }
-    // The bytes that leave a state, when there are at most three: the walk skips to them.
-    let escapes = |id: StateID| {
-        let leave = (0..=255u8).filter(|&byte| dfa.next_state(id, byte) != id);
-        let leave: Vec<u8> = leave.take(4).collect();
-        (leave.len() <= 3).then_some(leave)
-    };
-    let rank = |id: StateID| match () {
-        () if dfa.is_dead_state(id) => 0,
-        () if dfa.is_match_state(id) => 1,
-        () if starts.contains(&id) => 2,
-        () if escapes(id).is_some() => 3,
-        () => 4,
-    };
-    let mut order: Vec<StateID> = seen.into_iter().collect();
-    order.sort_by_key(|&id| (rank(id), id));
-    if rank(order[0]) != 0 {
-        return Err("the DFA has no dead state".to_string());
-    }
-    let number: BTreeMap<StateID, u16> = (order.iter().enumerate())
-        .map(|(at, &id)| Ok((id, u16::try_from(at).map_err(|_| "too many states")?)))
-        .collect::<Result<_, &str>>()?;
-    let last_of = |most: u8| order.iter().rposition(|&id| rank(id) <= most).unwrap_or(0) as u16;
-    let mut table = Vec::with_capacity(HEADER + 2 * order.len() * stride);
-    let (last_match, last_start, last_skip) = (last_of(1), last_of(2), last_of(3));
-    let header = [
-        stride as u16,
-        order.len() as u16,
-        last_match,
-        last_start,
-        last_skip,
-    ];
-    let header = header.into_iter().chain(starts.iter().map(|id| number[id]));
-    header.for_each(|n| table.extend(n.to_le_bytes()));
-    table.extend((0..=255u8).map(|byte| classes.get(byte)));
-    for &id in &order[usize::from(last_match) + 1..=usize::from(last_skip.max(last_match))] {
-        let leave = escapes(id).unwrap_or_default();
-        table.push(leave.len() as u8);
-        table.extend(leave.iter().chain(&[0; 3]).take(3));
-    }
-    for &id in &order {
-        for class in 0..stride {
-            table.extend(number[&next(id, class)].to_le_bytes());
-        }
-    }
-    Ok(table)
+    Ok(seen)
 }
 
 /// Which of [`LOOK_BEHIND`] a start after `byte` is (the runtime's `start_kind` too).
