@@ -127,7 +127,7 @@ mod tests {
                 }
             }
         }
-        assert!(gated > 500, "{gated} rules with a superset");
+        assert!(gated > 200, "{gated} rules with a superset");
         assert!(compared > 5_000, "{compared} matches compared");
     }
 }
