@@ -73,6 +73,7 @@ fn loosen(hir: &Hir) -> Hir {
     }
 }
 
+/// [`loosen`] below a repeat's own level: a wide class becomes one or more of its bytes.
 fn loosen_inner(hir: &Hir) -> Hir {
     match hir.kind() {
         HirKind::Class(Class::Unicode(_)) if holds_wide_class(hir) => Hir::repetition(Repetition {
