@@ -7,6 +7,8 @@
 mod catalog;
 #[path = "build/dfa.rs"]
 mod dfa;
+#[path = "build/gates.rs"]
+mod gates;
 #[path = "src/detect/keyword_dfa.rs"]
 #[allow(dead_code)]
 mod keyword_dfa;
@@ -22,6 +24,8 @@ mod run_syntax;
 mod schema;
 #[path = "build/startup.rs"]
 mod startup;
+#[path = "src/detect/superset.rs"]
+mod superset;
 #[path = "src/detect/variables.rs"]
 #[allow(dead_code)]
 mod variables;
@@ -38,6 +42,7 @@ fn main() {
     let rules = catalog::load();
     let ranges = catalog::write(&rules, &out);
     startup::write(&rules, &ranges, &out);
+    gates::write(rules.rules.iter().map(|rule| rule.regex.as_str()), &out);
     // The generated credential-variable rules need no DFA: the scan runs their shared matcher
     // (src/detect/variable_match.rs), never their regexes.
     let generated: std::collections::HashSet<String> = variables::shapes(&rules.providers)

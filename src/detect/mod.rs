@@ -37,6 +37,8 @@ pub mod policy;
 pub mod prebuilt_dfa;
 /// Keyword prefilter (first-bytes tables, then Aho-Corasick): which rules can match a blob at all.
 pub mod prefilter;
+/// A built-in regex's cheap superset, asked before the regex is compiled.
+pub mod regex_gate;
 /// The run of one byte class every match of a regex holds, looked for before the regex runs.
 pub mod required_run;
 /// Built-in rules (`config/rules.toml`) parsed, validated and compiled.
@@ -51,6 +53,9 @@ pub mod schema;
 pub mod shape;
 /// A rule's compiled regex with search caches the scanning threads share.
 pub mod shared_regex;
+/// A regex's cheap superset: bounded repeats unbounded, Unicode classes as bytes (build.rs
+/// shares it).
+pub mod superset;
 /// A blob's runs of token bytes, found once: every class-run search looks inside them.
 pub mod token_runs;
 /// The generated credential-variable rules' shared matcher: their names from a build-time

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
+use crate::detect::regex_gate::RegexGate;
 use crate::detect::shared_regex::{Found, SharedRegex};
 
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
@@ -201,6 +202,8 @@ struct Parts {
     regex: OnceLock<SharedRegex>,
     /// The regex's DFA from build.rs, asked before the regex is compiled (see [`Rule::captures`]).
     dfa: OnceLock<Option<prebuilt_dfa::Gate>>,
+    /// The regex's cheap superset, asked once the DFAs' budget is spent (see [`Rule::captures`]).
+    superset: OnceLock<Option<RegexGate>>,
     context: OnceLock<Option<Context>>,
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
     fixed_parts: OnceLock<Vec<String>>,
@@ -349,12 +352,19 @@ impl Rule {
             .map(Box::new)
         });
         let may_match = |haystack: &[u8], from: usize| {
-            self.parts().regex.get().is_some()
-                || !prebuilt_dfa::within_budget(haystack.len() - from)
-                || (self.parts().dfa)
-                    .get_or_init(|| prebuilt_dfa::for_pattern(&self.spec().regex))
-                    .as_ref()
-                    .is_none_or(|gate| prebuilt_dfa::may_match(gate, haystack, from))
+            if self.parts().regex.get().is_some() {
+                return true;
+            }
+            if prebuilt_dfa::within_budget(haystack.len() - from)
+                && let Some(gate) =
+                    (self.parts().dfa).get_or_init(|| prebuilt_dfa::for_pattern(&self.spec().regex))
+            {
+                return prebuilt_dfa::may_match(gate, haystack, from);
+            }
+            (self.parts().superset)
+                .get_or_init(|| RegexGate::for_pattern(&self.spec().regex))
+                .as_ref()
+                .is_none_or(|gate| gate.may_match(haystack, from))
         };
         required_run::captures(run.as_deref(), may_match, || self.regex(), text, runs)
     }
