@@ -24,6 +24,7 @@ pub mod collect;
 mod environment;
 mod history;
 mod progress;
+mod region;
 mod source;
 mod stats;
 
