@@ -25,6 +25,7 @@ mod environment;
 mod history;
 mod progress;
 mod region;
+mod shared_lines;
 mod source;
 mod stats;
 

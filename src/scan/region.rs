@@ -26,11 +26,11 @@ use git2::Oid;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
+use super::shared_lines::shared_runs;
 use crate::detect::prefilter::RuleMask;
 use crate::detect::rules::Rule;
 use crate::detect::schema::Side;
 use crate::detect::{Hits, Scanner, decode, scanner};
-use crate::git::common_ends;
 
 /// What the search of one blob learned, for the version that replaces it.
 #[derive(Debug, Clone)]
@@ -64,6 +64,29 @@ struct Margin {
 }
 
 impl Margin {
+    /// The whole lines of `run` (which starts at a line start and ends at one or at the text's
+    /// end) farther than the margin from both its ends, in lines and in bytes.
+    fn inside(self, text: &[u8], run: Range<usize>) -> Range<usize> {
+        let line_start = |at: usize| memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
+        let next_line = |at: usize| match at == 0 || text[at - 1] == b'\n' {
+            true => at,
+            false => memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i + 1),
+        };
+        let by_lines = (memchr::memchr_iter(b'\n', &text[run.clone()]).nth(self.lines.max(1) - 1))
+            .map_or(run.end, |at| run.start + at + 1);
+        let start = by_lines.max(next_line((run.start + self.bytes).min(run.end)));
+        let back_lines = (memchr::memrchr_iter(
+            b'\n',
+            &text[run.start..run.end.saturating_sub(1).max(run.start)],
+        ))
+        .nth(self.lines.max(1) - 1)
+        .map_or(run.start, |at| run.start + at + 1);
+        let end = back_lines.min(line_start(
+            run.end.saturating_sub(self.bytes).max(run.start),
+        ));
+        start..end.max(start)
+    }
+
     /// `span` (which starts at a line start and ends at one or at the text's end) and the
     /// whole lines that start within `lines` lines or `bytes` bytes of it.
     fn around(self, text: &[u8], span: Range<usize>) -> Range<usize> {
@@ -89,12 +112,29 @@ impl Margin {
     }
 }
 
+/// Line numbers of increasing offsets, counted from the last one asked.
+#[derive(Default)]
+struct LineCursor {
+    at: usize,
+    line: u64,
+}
+
+impl LineCursor {
+    /// The 1-based line holding `offset` (not below any offset asked before).
+    fn line_at(&mut self, text: &[u8], offset: usize) -> u64 {
+        self.line += memchr::memchr_iter(b'\n', &text[self.at..offset]).count() as u64;
+        self.at = offset;
+        self.line + 1
+    }
+}
+
 /// Per rule, read off its regex.
 #[derive(Debug, Clone, Copy)]
 struct Traits {
     /// Every match lies within one line and no match depends on where the text starts or ends.
     line_bound: bool,
-    /// Every match holds one of the rule's keywords, and the rule needs no file-wide context.
+    /// Every hit holds one of the rule's keywords in its match or in its context window, and
+    /// the rule needs no file-wide context.
     keyword_in_match: bool,
 }
 
@@ -154,38 +194,69 @@ impl<'s> Regions<'s> {
     /// when it may hold a hit or the region cannot decide (search it whole then).
     pub(crate) fn clean(&self, new: &[u8], old: &[u8], before: &Summary) -> Option<Summary> {
         let setup = self.setup()?;
-        let ends = common_ends(old, new);
-        let interior = setup.margin.around(new, ends.prefix..ends.new_suffix);
-        let region = setup.margin.around(new, interior.clone());
-        let line_at =
-            |text: &[u8], at: usize| 1 + memchr::memchr_iter(b'\n', &text[..at]).count() as u64;
-        let first_interior = line_at(new, interior.start);
-        let past_interior = (interior.end < new.len()).then(|| line_at(new, interior.end));
-        // A far line's hits are the old version's, its number moved by the change below the
-        // common start.
-        if let Some(past) = past_interior {
-            let (old_suffix, new_suffix) =
-                (line_at(old, ends.old_suffix), line_at(new, ends.new_suffix));
-            let far_below =
-                |line: u64| line >= old_suffix && line - old_suffix + new_suffix >= past;
-            if before.hit_lines.iter().any(|&line| far_below(line)) {
-                return None;
+        let margin = setup.margin;
+        // The far parts of the shared runs: lines whose every neighbour within the margin is
+        // in the same run, so the same bytes in both versions.
+        let mut far = Vec::new();
+        let (mut new_lines, mut old_lines) = (LineCursor::default(), LineCursor::default());
+        for run in shared_runs(old, new) {
+            let part = margin.inside(new, run.new..run.new + run.len);
+            if part.is_empty() {
+                continue;
             }
+            let (new_line, old_line) = (
+                new_lines.line_at(new, part.start),
+                old_lines.line_at(old, run.old + (part.start - run.new)),
+            );
+            let lines = memchr::memchr_iter(b'\n', &new[part.clone()]).count() as u64;
+            far.push((part, new_line, old_line..old_line + lines));
         }
-        if before
-            .hit_lines
-            .first()
-            .is_some_and(|&line| line < first_interior)
-        {
+        // A far line's hits are the old version's.
+        let hit_within = |lines: &Range<u64>| {
+            let first = before.hit_lines.partition_point(|&line| line < lines.start);
+            before
+                .hit_lines
+                .get(first)
+                .is_some_and(|&line| line < lines.end)
+        };
+        if far.iter().any(|(_, _, old_lines)| hit_within(old_lines)) {
             return None;
         }
-        let text = &new[region.clone()];
-        let found = self.scanner.keyword_mask(text);
+        // The rest, in groups whose regions (the group and its margin) do not overlap.
+        let mut groups: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+        let far_parts = far.iter().map(|(part, _, _)| part.clone());
+        let edges = std::iter::once(0..0)
+            .chain(far_parts)
+            .chain(std::iter::once(new.len()..new.len()));
+        let mut previous_end = None;
+        for part in edges {
+            if let Some(start) = previous_end.filter(|&start| start < part.start) {
+                let interior: Range<usize> = start..part.start;
+                match groups.last_mut() {
+                    Some((inside, region))
+                        if region.end > margin.around(new, interior.clone()).start =>
+                    {
+                        inside.end = interior.end;
+                        *region = margin.around(new, inside.clone());
+                    }
+                    _ => groups.push((interior.clone(), margin.around(new, interior))),
+                }
+            }
+            previous_end = Some(part.end);
+        }
+        let mut found = RuleMask::empty(self.traits.len());
+        for (_, region) in &groups {
+            let text = &new[region.clone()];
+            if self.file_wide_context_in(setup, text) {
+                return None;
+            }
+            found.union_with(&self.scanner.keyword_mask(text));
+        }
         let brought_in = |rule: usize| {
             let traits = self.traits(rule);
             traits.line_bound && !before.surely_match.contains(rule) && !traits.keyword_in_match
         };
-        if found.iter().any(brought_in) || self.file_wide_context_in(setup, text) {
+        if found.iter().any(brought_in) {
             return None;
         }
         let mut plain = found.clone();
@@ -199,14 +270,22 @@ impl<'s> Regions<'s> {
         if !across.is_empty() && self.scanner.has_hits_of(new, across) {
             return None;
         }
-        let first_region = line_at(new, region.start);
-        let in_interior = |line: u64| {
-            let line = line + first_region - 1;
-            line >= first_interior && past_interior.is_none_or(|past| line < past)
-        };
-        let lines = self.scanner.region_hit_lines(text, new.len(), line_bound);
-        if lines.into_iter().any(in_interior) {
-            return None;
+        let mut lines = LineCursor::default();
+        for (interior, region) in groups {
+            let first_region = lines.line_at(new, region.start);
+            let first = lines.line_at(new, interior.start);
+            let past = (interior.end < new.len()).then(|| lines.line_at(new, interior.end));
+            let inside = |line: u64| {
+                let line = line + first_region - 1;
+                line >= first && past.is_none_or(|past| line < past)
+            };
+            let text = &new[region];
+            let hits = self
+                .scanner
+                .region_hit_lines(text, new.len(), line_bound.clone());
+            if hits.into_iter().any(inside) {
+                return None;
+            }
         }
         Some(Summary {
             may_match: plain,
@@ -254,10 +333,16 @@ fn setup_of(scanner: &Scanner) -> Option<Setup> {
         margin.bytes = margin.bytes.max(context.window.unwrap_or(0) + 1);
     }
     // Lowercase, searched in lowercased text: as each rule's context matches them (ASCII
-    // case-insensitively). An automaton that cannot be built leaves regions unused.
+    // case-insensitively); leftmost-first, which lets the automaton search with Teddy. An
+    // automaton that cannot be built leaves regions unused.
     let file_wide = match file_wide.is_empty() {
         true => None,
-        false => Some(AhoCorasick::new(&file_wide).ok()?),
+        false => Some(
+            AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(&file_wide)
+                .ok()?,
+        ),
     };
     Some(Setup { margin, file_wide })
 }
@@ -279,13 +364,28 @@ fn traits_of(rule: &Rule) -> Traits {
         .map(|k| k.to_ascii_lowercase().into_bytes())
         .filter(|k| !k.is_empty() && !k.contains(&b' '))
         .collect();
+    let in_match = [ExtractKind::Prefix, ExtractKind::Suffix]
+        .into_iter()
+        .any(|kind| each_literal_holds_one(&hir, kind, &keywords));
     Traits {
         line_bound: line_bound(&hir),
-        keyword_in_match: !file_wide
-            && [ExtractKind::Prefix, ExtractKind::Suffix]
-                .into_iter()
-                .any(|kind| each_literal_holds_one(&hir, kind, &keywords)),
+        keyword_in_match: !file_wide && (in_match || context_holds_keyword(rule, &keywords)),
     }
+}
+
+/// True when the rule's context is a window around the secret and each of its keywords (the
+/// provider's host too) holds one of the rule's `keywords`: a hit has one within the window.
+fn context_holds_keyword(rule: &Rule, keywords: &[Vec<u8>]) -> bool {
+    let Some(context) = &rule.spec().context else {
+        return false;
+    };
+    let host = Some(rule.host()).filter(|host| !host.is_empty());
+    let words = context.keywords.iter().map(String::as_str).chain(host);
+    context.side != Side::File
+        && words.into_iter().all(|word| {
+            let word = word.to_ascii_lowercase().into_bytes();
+            (keywords.iter()).any(|k| memchr::memmem::find(&word, k).is_some())
+        })
 }
 
 /// True when the regex's every match starts (or ends) with one of finitely many literals and
