@@ -41,6 +41,8 @@ pub(crate) struct Summary {
     surely_match: RuleMask,
     /// Every line a hit starts on.
     hit_lines: Vec<u64>,
+    /// Rules that may match across lines and whose literals the blob holds none of.
+    literal_free: RuleMask,
 }
 
 impl Summary {
@@ -50,6 +52,11 @@ impl Summary {
             may_match: plain.clone(),
             surely_match: plain.clone(),
             hit_lines: hits.lines(),
+            literal_free: {
+                let mut none = plain.clone();
+                plain.iter().for_each(|rule| none.remove(rule));
+                none
+            },
         }
     }
 }
@@ -144,6 +151,7 @@ pub(crate) struct Regions<'s> {
     scanner: &'s Scanner,
     summaries: Mutex<HashMap<Oid, Arc<Summary>>>,
     traits: Vec<OnceLock<Traits>>,
+    literals: Vec<OnceLock<Option<Vec<Vec<u8>>>>>,
     setup: OnceLock<Option<Setup>>,
 }
 
@@ -162,6 +170,9 @@ impl<'s> Regions<'s> {
             scanner,
             summaries: Mutex::new(HashMap::new()),
             traits: (0..scanner.rules().len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            literals: (0..scanner.rules().len())
                 .map(|_| OnceLock::new())
                 .collect(),
             setup: OnceLock::new(),
@@ -267,7 +278,34 @@ impl<'s> Regions<'s> {
             across.insert(rule);
             line_bound.remove(rule);
         }
-        if !across.is_empty() && self.scanner.has_hits_of(new, across) {
+        // One that holds none of its literals in the old version nor in the regions holds
+        // none in the new one (a literal lies within one line): it cannot match.
+        let mut literal_free = RuleMask::empty(self.traits.len());
+        let mut searched = RuleMask::empty(self.traits.len());
+        let lower_regions: Vec<Vec<u8>> = match across.is_empty() {
+            true => Vec::new(),
+            false => (groups.iter())
+                .map(|(_, region)| new[region.clone()].to_ascii_lowercase())
+                .collect(),
+        };
+        let mut lower_new: Option<Vec<u8>> = None;
+        for rule in across.iter() {
+            let Some(literals) = self.literals(rule) else {
+                searched.insert(rule);
+                continue;
+            };
+            let holds =
+                |text: &[u8]| (literals.iter()).any(|l| memchr::memmem::find(text, l).is_some());
+            let free = match before.literal_free.contains(rule) {
+                true => !lower_regions.iter().any(|text| holds(text)),
+                false => !holds(lower_new.get_or_insert_with(|| new.to_ascii_lowercase())),
+            };
+            match free {
+                true => literal_free.insert(rule),
+                false => searched.insert(rule),
+            }
+        }
+        if !searched.is_empty() && self.scanner.has_hits_of(new, searched) {
             return None;
         }
         let mut lines = LineCursor::default();
@@ -291,6 +329,7 @@ impl<'s> Regions<'s> {
             may_match: plain,
             surely_match: found,
             hit_lines: Vec::new(),
+            literal_free,
         })
     }
 
@@ -304,6 +343,23 @@ impl<'s> Regions<'s> {
 
     fn setup(&self) -> Option<&Setup> {
         self.setup.get_or_init(|| setup_of(self.scanner)).as_ref()
+    }
+
+    /// A rule's literals in lowercase, when it has some and none holds a line break or a
+    /// space.
+    fn literals(&self, rule: usize) -> Option<&[Vec<u8>]> {
+        self.literals[rule]
+            .get_or_init(|| {
+                let literals = &self.scanner.rules().at(rule).spec().literals;
+                let lower: Vec<Vec<u8>> = (literals.iter())
+                    .map(|l| l.to_ascii_lowercase().into_bytes())
+                    .collect();
+                // Masking turns escapes into spaces, which the blob's own bytes do not hold.
+                let usable = (lower.iter())
+                    .all(|l| !l.is_empty() && !l.contains(&b'\n') && !l.contains(&b' '));
+                (!lower.is_empty() && usable).then_some(lower)
+            })
+            .as_deref()
     }
 
     fn traits(&self, rule: usize) -> Traits {
