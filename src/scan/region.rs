@@ -206,55 +206,16 @@ impl<'s> Regions<'s> {
     pub(crate) fn clean(&self, new: &[u8], old: &[u8], before: &Summary) -> Option<Summary> {
         let setup = self.setup()?;
         let margin = setup.margin;
-        // The far parts of the shared runs: lines whose every neighbour within the margin is
-        // in the same run, so the same bytes in both versions.
-        let mut far = Vec::new();
-        let (mut new_lines, mut old_lines) = (LineCursor::default(), LineCursor::default());
-        for run in shared_runs(old, new) {
-            let part = margin.inside(new, run.new..run.new + run.len);
-            if part.is_empty() {
-                continue;
-            }
-            let (new_line, old_line) = (
-                new_lines.line_at(new, part.start),
-                old_lines.line_at(old, run.old + (part.start - run.new)),
-            );
-            let lines = memchr::memchr_iter(b'\n', &new[part.clone()]).count() as u64;
-            far.push((part, new_line, old_line..old_line + lines));
-        }
+        let far = far_parts(margin, new, old);
         // A far line's hits are the old version's.
         let hit_within = |lines: &Range<u64>| {
             let first = before.hit_lines.partition_point(|&line| line < lines.start);
-            before
-                .hit_lines
-                .get(first)
-                .is_some_and(|&line| line < lines.end)
+            (before.hit_lines.get(first)).is_some_and(|&line| line < lines.end)
         };
-        if far.iter().any(|(_, _, old_lines)| hit_within(old_lines)) {
+        if far.iter().any(|(_, old_lines)| hit_within(old_lines)) {
             return None;
         }
-        // The rest, in groups whose regions (the group and its margin) do not overlap.
-        let mut groups: Vec<(Range<usize>, Range<usize>)> = Vec::new();
-        let far_parts = far.iter().map(|(part, _, _)| part.clone());
-        let edges = std::iter::once(0..0)
-            .chain(far_parts)
-            .chain(std::iter::once(new.len()..new.len()));
-        let mut previous_end = None;
-        for part in edges {
-            if let Some(start) = previous_end.filter(|&start| start < part.start) {
-                let interior: Range<usize> = start..part.start;
-                match groups.last_mut() {
-                    Some((inside, region))
-                        if region.end > margin.around(new, interior.clone()).start =>
-                    {
-                        inside.end = interior.end;
-                        *region = margin.around(new, inside.clone());
-                    }
-                    _ => groups.push((interior.clone(), margin.around(new, interior))),
-                }
-            }
-            previous_end = Some(part.end);
-        }
+        let groups = groups(margin, new, far.into_iter().map(|(part, _)| part));
         let mut found = RuleMask::empty(self.traits.len());
         for (_, region) in &groups {
             let text = &new[region.clone()];
@@ -278,16 +239,49 @@ impl<'s> Regions<'s> {
             across.insert(rule);
             line_bound.remove(rule);
         }
-        // One that holds none of its literals in the old version nor in the regions holds
-        // none in the new one (a literal lies within one line): it cannot match.
+        let literal_free = self.without_hits_across(new, &groups, across, before)?;
+        let mut lines = LineCursor::default();
+        for (interior, region) in groups {
+            let first_region = lines.line_at(new, region.start);
+            let first = lines.line_at(new, interior.start);
+            let past = (interior.end < new.len()).then(|| lines.line_at(new, interior.end));
+            let inside = |line: u64| {
+                let line = line + first_region - 1;
+                line >= first && past.is_none_or(|past| line < past)
+            };
+            let text = &new[region];
+            let hits = (self.scanner).region_hit_lines(text, new.len(), line_bound.clone());
+            if hits.into_iter().any(inside) {
+                return None;
+            }
+        }
+        Some(Summary {
+            may_match: plain,
+            surely_match: found,
+            hit_lines: Vec::new(),
+            literal_free,
+        })
+    }
+
+    /// The rules of `across` (which may match across lines) whose literals `new` holds none
+    /// of, when none of the others has a hit in the whole of `new`; `None` when one has.
+    /// A rule that holds none of its literals in the old version nor in the regions holds none
+    /// in the new one (a literal lies within one line): it cannot match.
+    fn without_hits_across(
+        &self,
+        new: &[u8],
+        groups: &[(Range<usize>, Range<usize>)],
+        across: RuleMask,
+        before: &Summary,
+    ) -> Option<RuleMask> {
         let mut literal_free = RuleMask::empty(self.traits.len());
+        if across.is_empty() {
+            return Some(literal_free);
+        }
         let mut searched = RuleMask::empty(self.traits.len());
-        let lower_regions: Vec<Vec<u8>> = match across.is_empty() {
-            true => Vec::new(),
-            false => (groups.iter())
-                .map(|(_, region)| new[region.clone()].to_ascii_lowercase())
-                .collect(),
-        };
+        let lower_regions: Vec<Vec<u8>> = (groups.iter())
+            .map(|(_, region)| new[region.clone()].to_ascii_lowercase())
+            .collect();
         let mut lower_new: Option<Vec<u8>> = None;
         for rule in across.iter() {
             let Some(literals) = self.literals(rule) else {
@@ -305,32 +299,8 @@ impl<'s> Regions<'s> {
                 false => searched.insert(rule),
             }
         }
-        if !searched.is_empty() && self.scanner.has_hits_of(new, searched) {
-            return None;
-        }
-        let mut lines = LineCursor::default();
-        for (interior, region) in groups {
-            let first_region = lines.line_at(new, region.start);
-            let first = lines.line_at(new, interior.start);
-            let past = (interior.end < new.len()).then(|| lines.line_at(new, interior.end));
-            let inside = |line: u64| {
-                let line = line + first_region - 1;
-                line >= first && past.is_none_or(|past| line < past)
-            };
-            let text = &new[region];
-            let hits = self
-                .scanner
-                .region_hit_lines(text, new.len(), line_bound.clone());
-            if hits.into_iter().any(inside) {
-                return None;
-            }
-        }
-        Some(Summary {
-            may_match: plain,
-            surely_match: found,
-            hit_lines: Vec::new(),
-            literal_free,
-        })
+        let hits = !searched.is_empty() && self.scanner.has_hits_of(new, searched);
+        (!hits).then_some(literal_free)
     }
 
     /// True when a keyword of a file-wide context (a rule's own or its provider's host) is in
@@ -365,6 +335,53 @@ impl<'s> Regions<'s> {
     fn traits(&self, rule: usize) -> Traits {
         *self.traits[rule].get_or_init(|| traits_of(self.scanner.rules().at(rule)))
     }
+}
+
+/// The far parts of the runs of lines `old` and `new` share: lines whose every neighbour
+/// within the margin is in the same run, so the same bytes in both versions; each with the
+/// numbers of its lines in the old version.
+fn far_parts(margin: Margin, new: &[u8], old: &[u8]) -> Vec<(Range<usize>, Range<u64>)> {
+    let mut far = Vec::new();
+    let mut old_lines = LineCursor::default();
+    for run in shared_runs(old, new) {
+        let part = margin.inside(new, run.new..run.new + run.len);
+        if part.is_empty() {
+            continue;
+        }
+        let old_line = old_lines.line_at(old, run.old + (part.start - run.new));
+        let lines = memchr::memchr_iter(b'\n', &new[part.clone()]).count() as u64;
+        far.push((part, old_line..old_line + lines));
+    }
+    far
+}
+
+/// What lies between the far parts, in groups whose regions (the group and its margin) do not
+/// overlap: each group's span and its region.
+fn groups(
+    margin: Margin,
+    new: &[u8],
+    far: impl Iterator<Item = Range<usize>>,
+) -> Vec<(Range<usize>, Range<usize>)> {
+    let mut groups: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+    let edges = std::iter::once(0..0)
+        .chain(far)
+        .chain(std::iter::once(new.len()..new.len()));
+    let mut previous_end = None;
+    for part in edges {
+        if let Some(start) = previous_end.filter(|&start| start < part.start) {
+            let span: Range<usize> = start..part.start;
+            let region = margin.around(new, span.clone());
+            match groups.last_mut() {
+                Some((inside, last)) if last.end > region.start => {
+                    inside.end = span.end;
+                    *last = margin.around(new, inside.clone());
+                }
+                _ => groups.push((span, region)),
+            }
+        }
+        previous_end = Some(part.end);
+    }
+    groups
 }
 
 fn setup_of(scanner: &Scanner) -> Option<Setup> {
