@@ -4,6 +4,7 @@
 //! it. Not a minimal diff (no finding depends on it): every run pairs identical whole lines.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 use crate::git::common_ends;
@@ -30,7 +31,8 @@ pub(crate) fn shared_runs(old: &[u8], new: &[u8]) -> Vec<Run> {
     }
     let old_lines = lines(old, ends.prefix..ends.old_suffix);
     // Lines found once in the old middle, by hash (a hash seen twice is no anchor).
-    let mut once: HashMap<u64, usize> = HashMap::with_capacity(old_lines.len());
+    let mut once: HashMap<u64, usize, BuildHasherDefault<Prehashed>> =
+        HashMap::with_capacity_and_hasher(old_lines.len(), BuildHasherDefault::default());
     for (index, line) in old_lines.iter().enumerate() {
         once.entry(hash(&old[line.clone()]))
             .and_modify(|at| *at = usize::MAX)
@@ -85,6 +87,26 @@ fn lines(text: &[u8], span: Range<usize>) -> Vec<Range<usize>> {
         lines.push(start..span.end);
     }
     lines
+}
+
+/// The map's hasher: its keys are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 << 8) | u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
 }
 
 /// A fast hash of a line (FxHash's mix, eight bytes at a time).
