@@ -36,6 +36,10 @@ impl RuleMask {
         self.words[rule / 64] |= 1 << (rule % 64);
     }
 
+    pub fn remove(&mut self, rule: usize) {
+        self.words[rule / 64] &= !(1 << (rule % 64));
+    }
+
     pub fn contains(&self, rule: usize) -> bool {
         self.words[rule / 64] & (1 << (rule % 64)) != 0
     }

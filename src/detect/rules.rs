@@ -431,6 +431,11 @@ impl Rule {
         })
     }
 
+    /// The provider's API host, which counts as a context keyword.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     pub fn context(&self) -> Option<&Context> {
         self.parts()
             .context

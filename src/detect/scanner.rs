@@ -23,7 +23,7 @@ use crate::finding::{self, Match, RuleInfo};
 /// searched whole, as a list of its runs could take a fifth of its size in memory (a line of
 /// 67 bytes holding one run of 16 token bytes) against the README's bound of the blob's old
 /// and new versions plus 64 MB.
-const TOKEN_RUNS_UP_TO: usize = 4 << 20;
+pub const TOKEN_RUNS_UP_TO: usize = 4 << 20;
 
 /// How reports name suppressions by inline directives.
 pub const INLINE_DIRECTIVE: &str = "inline comment";
@@ -57,6 +57,11 @@ impl Candidates {
     /// No rule can match: the blob cannot add a finding.
     pub fn is_empty(&self) -> bool {
         self.plain.is_empty() && self.views.is_empty()
+    }
+
+    /// The rules whose keywords occur in the blob itself.
+    pub fn plain(&self) -> &RuleMask {
+        &self.plain
     }
 }
 
@@ -95,6 +100,14 @@ impl Hits {
     /// True when no change to the blob can add a finding.
     pub fn is_empty(&self) -> bool {
         self.hits.is_empty()
+    }
+
+    /// The lines the hits start on, ascending and distinct.
+    pub fn lines(&self) -> Vec<u64> {
+        let mut lines: Vec<u64> = self.hits.iter().map(|hit| hit.line).collect();
+        lines.sort_unstable();
+        lines.dedup();
+        lines
     }
 
     /// The text `rule` runs on in `view` (the blob masked unless the rule reads escapes).
@@ -284,6 +297,52 @@ impl Scanner {
         }
     }
 
+    /// The rules whose keywords occur in `text` (ASCII case-insensitively).
+    pub fn keyword_mask(&self, text: &[u8]) -> RuleMask {
+        self.prefilter.candidates(text)
+    }
+
+    /// The lines of `region` (a run of whole lines of a blob of `blob_len` bytes that is not
+    /// UTF-16) that hits start on, with `plain` as the rules that may match the region itself
+    /// and every file-wide context taken as present. What [`Scanner::candidates`] and
+    /// [`Scanner::hits`] find on the blob, searched only here: the decoded views are the
+    /// region's own (each lies within one line), token runs are listed as for the blob.
+    pub fn region_hit_lines(&self, region: &[u8], blob_len: usize, plain: RuleMask) -> Vec<u64> {
+        if shared_regex::note_scanned(region.len()) {
+            self.rules.iter().for_each(Rule::drop_idle_caches);
+        }
+        let mut views = Vec::new();
+        let mut runs = None;
+        if self.decoding {
+            if blob_len <= TOKEN_RUNS_UP_TO {
+                runs = Some(token_runs::token_runs(region));
+            }
+            for view in decode::encoded_views(region, runs.as_deref()) {
+                let mask = self.prefilter.candidates(&view.text);
+                if !mask.is_empty() {
+                    views.push((view, mask));
+                }
+            }
+        }
+        let candidates = Candidates {
+            plain,
+            views,
+            token_runs: runs,
+        };
+        self.hits_named(region, candidates, None, Some(true))
+            .lines()
+    }
+
+    /// Whether `rules` have a hit in `content` itself (not in its decoded views).
+    pub fn has_hits_of(&self, content: &[u8], rules: RuleMask) -> bool {
+        let candidates = Candidates {
+            plain: rules,
+            views: Vec::new(),
+            token_runs: None,
+        };
+        !self.hits(content, candidates).is_empty()
+    }
+
     /// Scans `content` (the whole staged blob, so context on unchanged lines still counts) and
     /// its decoded views, and reports secrets that start on an added line, unless something
     /// allows them.
@@ -320,7 +379,7 @@ impl Scanner {
             None => self.hits(content, candidates),
             Some(named) => {
                 candidates.plain.union_with(&named);
-                self.hits_named(content, candidates, Some(&named))
+                self.hits_named(content, candidates, Some(&named), None)
             }
         }
     }
@@ -330,11 +389,18 @@ impl Scanner {
     /// add a finding, so its lines need no diff; the same blob reached by many commits needs
     /// this only once.
     pub fn hits(&self, content: &[u8], candidates: Candidates) -> Hits {
-        self.hits_named(content, candidates, None)
+        self.hits_named(content, candidates, None, None)
     }
 
-    /// [`Scanner::hits`], where the rules in `named` have their context from the path.
-    fn hits_named(&self, content: &[u8], candidates: Candidates, named: Option<&RuleMask>) -> Hits {
+    /// [`Scanner::hits`], where the rules in `named` have their context from the path and,
+    /// when `file_context` says, every file-wide context is taken as present or absent.
+    fn hits_named(
+        &self,
+        content: &[u8],
+        candidates: Candidates,
+        named: Option<&RuleMask>,
+        file_context: Option<bool>,
+    ) -> Hits {
         if candidates.is_empty() {
             return Hits::default();
         }
@@ -375,7 +441,7 @@ impl Scanner {
         };
         let mut matches = self.collect(content, &plain, &view_masks, &found, class_runs);
         matches.sort_unstable();
-        found.hits = self.locate(content, matches, &found, named);
+        found.hits = self.locate(content, matches, &found, (named, file_context));
         if found.hits.is_empty() {
             return Hits::default();
         }
@@ -436,17 +502,18 @@ impl Scanner {
 
     /// Step 2, locate: the filters that do not depend on added lines, then each surviving
     /// match's line and column (`matches` in blob order, so one cursor walks the lines).
-    /// `named`: the rules whose context the file's path gives.
+    /// `named`: the rules whose context the file's path gives; `file_context`, when known, the
+    /// answer for every file-wide context.
     fn locate(
         &self,
         content: &[u8],
         matches: Vec<RawMatch>,
         found: &Hits,
-        named: Option<&RuleMask>,
+        (named, file_context): (Option<&RuleMask>, Option<bool>),
     ) -> Vec<Hit> {
         let mut hits = Vec::new();
         let mut cursor = LineCursor::default();
-        let mut file_context: Vec<Option<bool>> = vec![None; self.rules.len()];
+        let mut file_context: Vec<Option<bool>> = vec![file_context; self.rules.len()];
         for raw in matches {
             let rule = self.rules.at(raw.rule);
             let text = found.text(content, raw.view, rule);

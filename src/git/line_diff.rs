@@ -98,6 +98,26 @@ pub fn added_lines_between(old: &[u8], new: &[u8]) -> std::result::Result<AddedL
     Ok(AddedLines::from_ranges(ranges))
 }
 
+/// Where two texts stop sharing whole lines: the bytes of the lines both start with, and the
+/// offsets in each where the lines both end with begin (no line counts in both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommonEnds {
+    pub prefix: usize,
+    pub old_suffix: usize,
+    pub new_suffix: usize,
+}
+
+/// The whole lines `old` and `new` share at their start and at their end.
+pub fn common_ends(old: &[u8], new: &[u8]) -> CommonEnds {
+    let (_, old_middle, new_middle) = trim_common_lines(old, new);
+    let offset = |text: &[u8], part: &[u8]| part.as_ptr() as usize - text.as_ptr() as usize;
+    CommonEnds {
+        prefix: offset(new, new_middle),
+        old_suffix: offset(old, old_middle) + old_middle.len(),
+        new_suffix: offset(new, new_middle) + new_middle.len(),
+    }
+}
+
 /// Cuts the whole lines `old` and `new` share at their start and at their end; returns how
 /// many lines were cut from the start, and the two middles.
 fn trim_common_lines<'a>(old: &'a [u8], new: &'a [u8]) -> (u64, &'a [u8], &'a [u8]) {

@@ -40,7 +40,7 @@ mod worktree;
 
 pub use command::{Git, git_stdout};
 pub use history::{RefUpdate, TagMessage, parse_ref_updates};
-pub use line_diff::added_lines_between;
+pub use line_diff::{CommonEnds, added_lines_between, common_ends};
 pub use memo::{BlobMemo, Verdict};
 pub use scissors::{CommentChar, before_git_scissors, message_had_no_editor};
 pub use visit::{Added, Change, ChangeSet, Entry, SkipReason, WalkOptions, WalkStats, is_binary};

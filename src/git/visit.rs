@@ -88,6 +88,25 @@ impl Added<'_> {
         (self.old.is_none() && self.others.is_empty()).then_some(AddedLines::All)
     }
 
+    /// The blob this one replaces, read, when it is the only one it is compared with (not
+    /// during a merge).
+    pub fn sole_old(&self) -> Option<Oid> {
+        self.old
+            .filter(|_| self.others.is_empty() && self.repo.is_some())
+    }
+
+    /// The bytes of [`Added::sole_old`].
+    pub fn old_blob(&self) -> Result<Option<git2::Blob<'_>>> {
+        let (Some(repo), Some(id)) = (self.repo, self.sole_old()) else {
+            return Ok(None);
+        };
+        let blob = repo.repo.find_blob(id).map_err(Error::git(format!(
+            "cannot read the committed blob {id} of {}",
+            String::from_utf8_lossy(self.path)
+        )))?;
+        Ok(Some(blob))
+    }
+
     /// git's own line diff (xdiff, through libgit2) against the old blob and, during a merge,
     /// against every other parent.
     pub fn lines(&self) -> Result<AddedLines> {

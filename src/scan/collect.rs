@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::ScanStats;
+use super::region::{Regions, Summary};
 use crate::config::SensitiveMatcher;
 use crate::detect::lines;
 use crate::detect::notebook::Notebook;
@@ -64,6 +65,9 @@ pub(crate) struct Collector<'a> {
     pub(crate) secrets: Vec<(String, crate::finding::Secret)>,
     /// Where blobs found clean are remembered, when many commits may reach the same blob.
     memo: Option<&'a BlobMemo>,
+    /// Where what each blob's search found is remembered, so that the next version of a file
+    /// is searched only around what changed (history scans).
+    regions: Option<&'a Regions<'a>>,
 }
 
 impl<'a> Collector<'a> {
@@ -84,7 +88,19 @@ impl<'a> Collector<'a> {
             stats: ScanStats::default(),
             secrets: Vec::new(),
             memo: None,
+            regions: None,
         }
+    }
+
+    pub(crate) fn scanner(&self) -> &'a Scanner {
+        self.scanner
+    }
+
+    /// Remembers what each blob's search found in `regions`, and searches a modified blob
+    /// only around what changed when its old version's summary is there.
+    pub(crate) fn summarising(mut self, regions: &'a Regions<'a>) -> Collector<'a> {
+        self.regions = Some(regions);
+        self
     }
 
     /// Whether what `memo` remembers of a blob answers for it at `path`: not where the path
@@ -103,6 +119,7 @@ impl<'a> Collector<'a> {
     pub(crate) fn fork(&self) -> Collector<'a> {
         Collector {
             memo: self.memo,
+            regions: self.regions,
             ..Collector::new(
                 self.sensitive,
                 self.block_sensitive,
@@ -294,15 +311,71 @@ impl<'a> Collector<'a> {
         };
         self.stats.files_scanned += 1;
         self.stats.bytes_scanned += content.len() as u64;
-        // No match that could be a finding, whatever the change adds: no line diff needed.
-        let hits = (self.scanner).hits_at(path, content, self.scanner.candidates(content));
-        if hits.is_empty()
-            && let (Some(memo), Some(id)) = (self.memo, id)
+        let summarise = self.summarises(path, content, id);
+        if let Some((regions, id)) = summarise
+            && let Some(summary) = self.clean_around_change(regions, content, &added)?
         {
-            let (size, lines) = (content.len() as u64, lines::line_count(content));
-            memo.insert(id, Verdict::Clean { size, lines });
+            regions.remember(id, summary);
+            return self.record_clean(content, &added, Some(id));
+        }
+        // No match that could be a finding, whatever the change adds: no line diff needed.
+        let candidates = self.scanner.candidates(content);
+        let plain = summarise.map(|_| candidates.plain().clone());
+        let hits = (self.scanner).hits_at(path, content, candidates);
+        if let (Some((regions, id)), Some(plain)) = (summarise, plain) {
+            regions.remember(id, Summary::of_whole(&plain, &hits));
+        }
+        if hits.is_empty() {
+            return self.record_clean(content, &added, id);
         }
         self.record((path, &shown), content, added, &hits, commit)
+    }
+
+    /// Where a blob's summary is kept: in a history scan, for a blob whose path names no
+    /// provider (the path would take part in its hits) and that is searched in parts alike.
+    fn summarises(
+        &self,
+        path: &str,
+        content: &[u8],
+        id: Option<git2::Oid>,
+    ) -> Option<(&'a Regions<'a>, git2::Oid)> {
+        let regions = self.regions?;
+        let id = id?;
+        (Regions::can_summarise(content) && self.trusts_memo_at(path.as_bytes()))
+            .then_some((regions, id))
+    }
+
+    /// The summary of a modified blob found to hold no hit by searching around what changed
+    /// since its old version, whose summary is known; `None` when that cannot decide.
+    fn clean_around_change(
+        &self,
+        regions: &Regions<'_>,
+        content: &[u8],
+        added: &crate::git::Added<'_>,
+    ) -> Result<Option<Summary>> {
+        let Some(before) = added.sole_old().and_then(|old| regions.summary(old)) else {
+            return Ok(None);
+        };
+        let Some(old) = added.old_blob()? else {
+            return Ok(None);
+        };
+        Ok(regions.clean(content, old.content(), &before))
+    }
+
+    /// A blob without hits: remembered as clean, its lines counted without a diff.
+    fn record_clean(
+        &mut self,
+        content: &[u8],
+        added: &crate::git::Added<'_>,
+        id: Option<git2::Oid>,
+    ) -> Result<()> {
+        let lines = lines::line_count(content);
+        if let (Some(memo), Some(id)) = (self.memo, id) {
+            let size = content.len() as u64;
+            memo.insert(id, Verdict::Clean { size, lines });
+        }
+        self.count_undiffed(added, lines);
+        Ok(())
     }
 
     /// Counts a blob that needed no line diff: all its lines when it is new, else one diff

@@ -13,6 +13,7 @@ use git2::{Oid, Tree};
 use super::ScanStats;
 use super::collect::{Collector, CommitOrigin, on_threads, visit_change_set};
 use super::progress::Progress;
+use super::region::Regions;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Location};
 use crate::git::{BlobMemo, ChangeSet, Repo, WalkOptions, WalkStats};
@@ -128,11 +129,13 @@ fn visit_in_parallel(
     progress: &mut Progress,
 ) -> Result<()> {
     let memo = BlobMemo::default();
+    let regions = Regions::new(collector.scanner());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     for batch in commits.chunks(BATCH) {
         let before = collector.stats.bytes_scanned;
         let sets = change_sets(batch, threads, &mut collector.stats)?;
-        visit_batch(repo, batch, &sets, walk, &memo, threads, collector)?;
+        let remembered = (&memo, &regions);
+        visit_batch(repo, batch, &sets, walk, remembered, threads, collector)?;
         progress.advance(batch.len() as u64, collector.stats.bytes_scanned - before);
     }
     Ok(())
@@ -221,7 +224,7 @@ fn visit_batch(
     batch: &[Oid],
     sets: &[ChangeSet],
     walk: WalkOptions,
-    memo: &BlobMemo,
+    (memo, regions): (&BlobMemo, &Regions<'_>),
     threads: usize,
     collector: &mut Collector<'_>,
 ) -> Result<()> {
@@ -243,7 +246,7 @@ fn visit_batch(
     let first_error = FirstError::default();
     let template = collector.fork();
     let locals = on_threads(threads.min(items.len()).max(1), |repo| {
-        let mut local = template.fork().remembering(memo);
+        let mut local = template.fork().remembering(memo).summarising(regions);
         let mut skips = WalkStats::default();
         // A merge's other parents' trees, for the commit they were last read for.
         let mut others: Option<(usize, Vec<Tree<'_>>)> = None;

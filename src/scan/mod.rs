@@ -24,6 +24,8 @@ pub mod collect;
 mod environment;
 mod history;
 mod progress;
+mod region;
+mod shared_lines;
 mod source;
 mod stats;
 

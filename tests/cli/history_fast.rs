@@ -160,3 +160,51 @@ fn a_missing_blob_fails_both_scans_the_same_way() {
     run.assert_code(2);
     assert!(run.stderr.contains(&blob), "{run:#?}");
 }
+
+/// A large file edited over many commits, each version searched around its changes only
+/// (64 KiB and more): a legacy 40-hex token that an edit puts the word `replicate` three
+/// lines from, a new token, edits that leave it clean; the report is the plain scan's.
+#[test]
+fn large_files_searched_around_their_changes_report_what_the_plain_scan_reports() {
+    let repo = TestRepo::new();
+    let mut lines: Vec<String> = module("big", 1600).lines().map(str::to_string).collect();
+    let hex: String = (0..40)
+        .map(|i| b"0123456789abcdef"[(i * 7 + 3) % 16] as char)
+        .collect();
+    lines[800] = format!("api_token = \"{hex}\"");
+    let mut version = 0;
+    let mut commit = |lines: &[String]| {
+        repo.add("src/big.py", lines.join("\n") + "\n");
+        repo.commit_unchecked(&[]);
+        // Other files in between, so that the next version is usually searched after this
+        // one's summary is kept (the threads take changes in commit order).
+        version += 1;
+        for i in 0..40 {
+            repo.add(
+                &format!("small/s{i:02}.py"),
+                module(&format!("v{version}_{i}"), 3),
+            );
+        }
+        repo.commit_unchecked(&[]);
+    };
+    commit(&lines);
+    for i in 0..6 {
+        lines.insert(100 + i * 200, format!("step_{i} = run({i})"));
+        commit(&lines);
+    }
+    lines.insert(798, "import replicate".to_string());
+    commit(&lines);
+    lines.insert(
+        1500,
+        format!("client = Client(\"{}\")", replicate_token(803)),
+    );
+    commit(&lines);
+    lines.remove(1500);
+    lines.insert(20, "# tidy".to_string());
+    commit(&lines);
+    let head = head(&repo);
+    for format in ["json", "human"] {
+        let found = same_report(&repo, &["scan-range", &head, "--format", format]);
+        assert_eq!(found.code, Some(1), "{found:#?}");
+    }
+}
