@@ -156,6 +156,16 @@ pub fn builtin_keywords() -> impl Iterator<Item = &'static str> {
     BUILTIN_KEYWORDS.0.iter().map(|&range| table_name(range))
 }
 
+/// Which keywords one walk of the automaton over a text saw: a literal's first word that is a
+/// keyword the walk did not see is not in the text, nor in a copy of it with escapes masked
+/// by spaces (see [`Prefilter::may_hold`]).
+#[derive(Debug, Clone)]
+pub struct WordsSeen {
+    seen: Vec<bool>,
+    /// The length of the text walked, to refuse another text.
+    text_len: usize,
+}
+
 impl Prefilter {
     /// The prefilter of `rules`: the tables build.rs wrote when they are the built-in rules
     /// alone, else built now.
@@ -215,12 +225,17 @@ impl Prefilter {
 
     /// The rules whose keywords occur in `haystack` (ASCII case-insensitively).
     pub fn candidates(&self, haystack: &[u8]) -> RuleMask {
+        self.candidates_and_words(haystack).0
+    }
+
+    /// [`Prefilter::candidates`], and when the automaton walked `haystack`, the words it saw.
+    pub fn candidates_and_words(&self, haystack: &[u8]) -> (RuleMask, Option<WordsSeen>) {
         let mut mask = RuleMask::empty(self.rule_count);
         if self.on_pairs(haystack.len()) {
             let lower = haystack.to_ascii_lowercase();
             self.pairs
                 .mark(&self.keywords, &self.owners, &lower, &mut mask);
-            return mask;
+            return (mask, None);
         }
         let dfa = self.dfa.get_or_init(|| match self.embedded_dfa {
             // Written by build.rs from the same keywords in the same build (a test compares
@@ -236,7 +251,24 @@ impl Prefilter {
                 mask.union_with_words(self.owners.of(keyword));
             }
         });
-        mask
+        let words = WordsSeen {
+            seen,
+            text_len: haystack.len(),
+        };
+        (mask, Some(words))
+    }
+
+    /// False only when `word` (a literal's first word, lowercase) is in neither `text`
+    /// ASCII-lowercased nor any copy of it with bytes replaced by spaces: `seen` is the walk
+    /// of `text`, the word is a keyword and has no space.
+    pub fn may_hold(&self, seen: &WordsSeen, text: &[u8], word: &[u8]) -> bool {
+        if seen.text_len != text.len() || word.is_empty() || word.contains(&b' ') {
+            return true;
+        }
+        match (self.keywords).binary_search_by(|name| name.as_bytes().cmp(word)) {
+            Ok(index) => seen.seen[index],
+            Err(_) => true,
+        }
     }
 }
 
@@ -469,6 +501,63 @@ mod tests {
         let layered = Prefilter::of(&added);
         let hits: Vec<usize> = layered.candidates(b"x = myownkeyword").iter().collect();
         assert_eq!(hits, [set.len()]);
+    }
+
+    /// Texts that hold some rules' literals (in other cases, with `.` for `_`, after an
+    /// escape) and other rules' keywords without them, one per rule, and all of them in one.
+    fn literal_texts(rules: &[Rule]) -> Vec<Vec<u8>> {
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            let next = &rules[(index + 1) % rules.len()];
+            let mut text = next.spec().keywords.join(" ");
+            for (n, literal) in rule.spec().literals.iter().enumerate() {
+                let written = match n % 3 {
+                    0 => literal.clone(),
+                    1 => literal.to_ascii_uppercase().replace('_', "."),
+                    _ => format!("\\n{}", literal.to_ascii_uppercase()),
+                };
+                text.push_str(&format!("\n{written} = \"Ab3dEf9hIj2kLm4nOp7q\"\n"));
+            }
+            texts.push(text.into_bytes());
+        }
+        texts.push(texts.concat());
+        texts
+    }
+
+    /// Skipping the literals whose first word the automaton's walk did not see answers as
+    /// searching them all, on the text walked and on its escape-masked copy; nothing is
+    /// skipped on a text the automaton did not walk.
+    #[test]
+    fn literals_skipped_by_the_walk_change_no_answer() {
+        let set = RuleSet::builtin().unwrap();
+        let rules: Vec<&Rule> = set
+            .iter()
+            .filter(|r| !r.spec().literals.is_empty())
+            .collect();
+        assert!(rules.len() > 100);
+        let [pairs, big] = every_tier(set.as_slice());
+        let skipped = std::cell::Cell::new(0);
+        for text in literal_texts(set.as_slice()) {
+            assert!(pairs.candidates_and_words(&text).1.is_none());
+            let (_, seen) = big.candidates_and_words(&text);
+            let seen = seen.expect("the automaton walked it");
+            let masked = crate::detect::decode::mask_escapes(&text);
+            for walked in [&text[..], &masked[..]] {
+                let lower = walked.to_ascii_lowercase();
+                for rule in &rules {
+                    let filtered = rule.may_match_where(&lower, |word| {
+                        let may = big.may_hold(&seen, walked, word);
+                        skipped.set(skipped.get() + usize::from(!may));
+                        may
+                    });
+                    assert_eq!(filtered, rule.may_match(&lower), "{}", rule.id());
+                }
+            }
+            // Another text, of another length, is not the one walked.
+            assert!(big.may_hold(&seen, &text[1..], b"openai"));
+        }
+        let skipped = skipped.get();
+        assert!(skipped > 1000, "the walk skipped {skipped} searches");
     }
 
     #[test]

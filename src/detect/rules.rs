@@ -322,6 +322,12 @@ impl Rule {
     /// False when `lower` (a text in lowercase) holds none of the rule's
     /// [`RuleSpec::literals`] (see `LiteralGroup`), so that no match can be in it.
     pub fn may_match(&self, lower: &[u8]) -> bool {
+        self.may_match_where(lower, |_| true)
+    }
+
+    /// [`Rule::may_match`], searching only the literals whose first word `may_hold` allows
+    /// (false: the word is known not to be in `lower`; the prefilter's walk tells).
+    pub fn may_match_where(&self, lower: &[u8], may_hold: impl Fn(&[u8]) -> bool) -> bool {
         let spec = self.spec();
         spec.literals.is_empty()
             || self
@@ -329,7 +335,9 @@ impl Rule {
                 .literal_groups
                 .get_or_init(|| LiteralGroup::of(spec.literals.iter().map(String::as_str)))
                 .iter()
-                .any(|group| group.is_in(lower, spec.value_after_literal))
+                .any(|group| {
+                    may_hold(group.first.needle()) && group.is_in(lower, spec.value_after_literal)
+                })
     }
 
     /// The regex's matches in `text`, the same as one search over all of it finds. A rule
