@@ -11,6 +11,7 @@
 //! lowercased copy of the text it needed were still 45% of a big commit's CPU time.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -156,12 +157,13 @@ pub fn builtin_keywords() -> impl Iterator<Item = &'static str> {
     BUILTIN_KEYWORDS.0.iter().map(|&range| table_name(range))
 }
 
-/// Which keywords one walk of the automaton over a text saw: a literal's first word that is a
-/// keyword the walk did not see is not in the text, nor in a copy of it with escapes masked
-/// by spaces (see [`Prefilter::may_hold`]).
+/// Where one walk of the automaton over a text saw each keyword: a literal's first word that
+/// is a keyword is not in the text, nor in a copy of it with escapes masked by spaces, outside
+/// its first and last occurrence (see [`Prefilter::window`]).
 #[derive(Debug, Clone)]
 pub struct WordsSeen {
-    seen: Vec<bool>,
+    /// Per keyword, the end of its first and of its last occurrence; `(u32::MAX, 0)`: none.
+    ends: Vec<(u32, u32)>,
     /// The length of the text walked, to refuse another text.
     text_len: usize,
 }
@@ -243,31 +245,38 @@ impl Prefilter {
             Some(bytes) => KeywordDfa::from_bytes(bytes).expect("the embedded automaton reads"),
             None => KeywordDfa::new(&self.keywords),
         });
-        let mut seen = vec![false; self.keywords.len()];
-        dfa.search(haystack, |keyword| {
-            let keyword = keyword as usize;
-            if !seen[keyword] {
-                seen[keyword] = true;
-                mask.union_with_words(self.owners.of(keyword));
+        let mut ends = vec![(u32::MAX, 0u32); self.keywords.len()];
+        dfa.search(haystack, |keyword, end| {
+            let (first, last) = &mut ends[keyword as usize];
+            // Past 4 GB the places do not fit: the whole text stands for each.
+            let end = u32::try_from(end).unwrap_or(u32::MAX - 1);
+            if *first == u32::MAX {
+                mask.union_with_words(self.owners.of(keyword as usize));
             }
+            *first = (*first).min(end);
+            *last = (*last).max(end);
         });
-        let words = WordsSeen {
-            seen,
+        let words = (haystack.len() < (u32::MAX - 1) as usize).then_some(WordsSeen {
+            ends,
             text_len: haystack.len(),
-        };
-        (mask, Some(words))
+        });
+        (mask, words)
     }
 
-    /// False only when `word` (a literal's first word, lowercase) is in neither `text`
-    /// ASCII-lowercased nor any copy of it with bytes replaced by spaces: `seen` is the walk
-    /// of `text`, the word is a keyword and has no space.
-    pub fn may_hold(&self, seen: &WordsSeen, text: &[u8], word: &[u8]) -> bool {
+    /// Where `word` (a literal's first word, lowercase) may occur in `text` ASCII-lowercased
+    /// or in any copy of it with bytes replaced by spaces; `None`: nowhere. Narrower than the
+    /// whole text when `seen` is the walk of `text`, the word is a keyword and has no space.
+    pub fn window(&self, seen: &WordsSeen, text: &[u8], word: &[u8]) -> Option<Range<usize>> {
+        let whole = Some(0..text.len());
         if seen.text_len != text.len() || word.is_empty() || word.contains(&b' ') {
-            return true;
+            return whole;
         }
         match (self.keywords).binary_search_by(|name| name.as_bytes().cmp(word)) {
-            Ok(index) => seen.seen[index],
-            Err(_) => true,
+            Ok(index) => match seen.ends[index] {
+                (u32::MAX, _) => None,
+                (first, last) => Some(first as usize - word.len()..last as usize),
+            },
+            Err(_) => whole,
         }
     }
 }
@@ -524,9 +533,9 @@ mod tests {
         texts
     }
 
-    /// Skipping the literals whose first word the automaton's walk did not see answers as
-    /// searching them all, on the text walked and on its escape-masked copy; nothing is
-    /// skipped on a text the automaton did not walk.
+    /// Searching each literal's first word only where the automaton's walk saw it (nowhere
+    /// when it did not) answers as searching the whole text, on the text walked and on its
+    /// escape-masked copy; nothing is narrowed on a text the automaton did not walk.
     #[test]
     fn literals_skipped_by_the_walk_change_no_answer() {
         let set = RuleSet::builtin().unwrap();
@@ -546,15 +555,26 @@ mod tests {
                 let lower = walked.to_ascii_lowercase();
                 for rule in &rules {
                     let filtered = rule.may_match_where(&lower, |word| {
-                        let may = big.may_hold(&seen, walked, word);
-                        skipped.set(skipped.get() + usize::from(!may));
-                        may
+                        let window = big.window(&seen, walked, word);
+                        let places: Vec<usize> = memchr::memmem::find_iter(&lower, word).collect();
+                        match &window {
+                            None => assert!(places.is_empty()),
+                            Some(window) => assert!(places.iter().all(|&at| {
+                                window.start <= at && at + word.len() <= window.end
+                            })),
+                        }
+                        let narrowed = window.as_ref().is_none_or(|w| w.len() < lower.len());
+                        skipped.set(skipped.get() + usize::from(narrowed));
+                        window
                     });
                     assert_eq!(filtered, rule.may_match(&lower), "{}", rule.id());
                 }
             }
             // Another text, of another length, is not the one walked.
-            assert!(big.may_hold(&seen, &text[1..], b"openai"));
+            assert_eq!(
+                big.window(&seen, &text[1..], b"openai"),
+                Some(0..text.len() - 1)
+            );
         }
         let skipped = skipped.get();
         assert!(skipped > 1000, "the walk skipped {skipped} searches");

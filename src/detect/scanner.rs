@@ -201,9 +201,9 @@ impl<'a> LiteralText<'a> {
         }
         match walked {
             None => rule.may_match(self.lower(text)),
-            Some(Walked(prefilter, seen)) => rule.may_match_where(self.lower(text), |word| {
-                prefilter.may_hold(seen, text, word)
-            }),
+            Some(Walked(prefilter, seen)) => {
+                rule.may_match_where(self.lower(text), |word| prefilter.window(seen, text, word))
+            }
         }
     }
 
