@@ -193,8 +193,8 @@ struct LiteralText<'a> {
 impl<'a> LiteralText<'a> {
     /// Whether `rule` may match in `text`: its literals are looked for before its regex is
     /// compiled or run, since a vendor's name alone makes its generated rule a candidate.
-    /// `walked`: the prefilter's walk of the text `text` is or masks, whose unseen words need
-    /// no search.
+    /// `walked`: the prefilter's walk of the text `text` is or masks, which tells where a
+    /// literal's first word can be (nowhere when the walk did not see it).
     fn allows(&mut self, rule: &Rule, text: &'a [u8], walked: Option<Walked>) -> bool {
         if rule.spec().literals.is_empty() {
             return true;
