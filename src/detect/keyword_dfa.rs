@@ -103,15 +103,16 @@ impl KeywordDfa {
     }
 
     /// Calls `found` with the index of each keyword occurrence in `haystack` (ASCII case
-    /// insensitively); a keyword may be reported more than once.
-    pub fn search(&self, haystack: &[u8], mut found: impl FnMut(u32)) {
-        let mut report = |state: u32| {
+    /// insensitively) and where it ends; an occurrence may be reported more than once, and
+    /// not in order.
+    pub fn search(&self, haystack: &[u8], mut found: impl FnMut(u32, usize)) {
+        let mut report = |state: u32, end: usize| {
             for &keyword in &self.ends[state as usize / self.stride] {
-                found(keyword);
+                found(keyword, end);
             }
         };
         if haystack.len() < WALKS_FROM.max(4 * self.longest) {
-            self.walk(self.start, haystack, &mut report);
+            self.walk(self.start, haystack, 0, &mut report);
             return;
         }
         // Each quarter starts afresh; the walk of the one before goes on until every keyword
@@ -122,31 +123,39 @@ impl KeywordDfa {
         let (third, fourth) = rest.split_at(quarter);
         // Four locals, not an array: an array went through the stack at every byte.
         let (mut a, mut b, mut c, mut d) = (self.start, self.start, self.start, self.start);
-        for (((&w, &x), &y), &z) in first.iter().zip(second).zip(third).zip(fourth) {
+        let lanes = first.iter().zip(second).zip(third).zip(fourth);
+        for (at, (((&w, &x), &y), &z)) in lanes.enumerate() {
             a = self.step(a, w);
             b = self.step(b, x);
             c = self.step(c, y);
             d = self.step(d, z);
             if a.min(b).min(c.min(d)) < self.match_below {
-                for state in [a, b, c, d] {
+                for (lane, state) in [a, b, c, d].into_iter().enumerate() {
                     if state < self.match_below {
-                        report(state);
+                        report(state, lane * quarter + at + 1);
                     }
                 }
             }
         }
         let overlap = self.longest.saturating_sub(1).min(quarter);
-        self.walk(a, &second[..overlap], &mut report);
-        self.walk(b, &third[..overlap], &mut report);
-        self.walk(c, &fourth[..overlap], &mut report);
-        self.walk(d, &fourth[quarter..], &mut report);
+        self.walk(a, &second[..overlap], quarter, &mut report);
+        self.walk(b, &third[..overlap], 2 * quarter, &mut report);
+        self.walk(c, &fourth[..overlap], 3 * quarter, &mut report);
+        self.walk(d, &fourth[quarter..], 4 * quarter, &mut report);
     }
 
-    fn walk(&self, mut state: u32, text: &[u8], report: &mut impl FnMut(u32)) {
-        for &byte in text {
+    /// Walks `text`, which starts `offset` bytes into the haystack.
+    fn walk(
+        &self,
+        mut state: u32,
+        text: &[u8],
+        offset: usize,
+        report: &mut impl FnMut(u32, usize),
+    ) {
+        for (at, &byte) in text.iter().enumerate() {
             state = self.step(state, byte);
             if state < self.match_below {
-                report(state);
+                report(state, offset + at + 1);
             }
         }
     }
@@ -275,7 +284,16 @@ mod tests {
         let keywords: Vec<String> = keywords.iter().map(|k| k.to_string()).collect();
         let dfa = KeywordDfa::new(&keywords);
         let mut got = Vec::new();
-        dfa.search(text.as_bytes(), |k| got.push(k));
+        dfa.search(text.as_bytes(), |k, end| {
+            let length = keywords[k as usize].len();
+            assert!(
+                text[..end]
+                    .to_ascii_lowercase()
+                    .ends_with(&keywords[k as usize])
+            );
+            assert!(end >= length);
+            got.push(k)
+        });
         got.sort_unstable();
         got.dedup();
         got

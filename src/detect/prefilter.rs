@@ -11,6 +11,7 @@
 //! lowercased copy of the text it needed were still 45% of a big commit's CPU time.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -160,6 +161,17 @@ pub fn builtin_keywords() -> impl Iterator<Item = &'static str> {
     BUILTIN_KEYWORDS.0.iter().map(|&range| table_name(range))
 }
 
+/// Where one walk of the automaton over a text saw each keyword: a literal's first word that
+/// is a keyword is not in the text, nor in a copy of it with escapes masked by spaces, outside
+/// its first and last occurrence (see [`Prefilter::window`]).
+#[derive(Debug, Clone)]
+pub struct WordsSeen {
+    /// Per keyword, the end of its first and of its last occurrence; `(u32::MAX, 0)`: none.
+    ends: Vec<(u32, u32)>,
+    /// The length of the text walked, to refuse another text.
+    text_len: usize,
+}
+
 impl Prefilter {
     /// The prefilter of `rules`: the tables build.rs wrote when they are the built-in rules
     /// alone, else built now.
@@ -219,12 +231,17 @@ impl Prefilter {
 
     /// The rules whose keywords occur in `haystack` (ASCII case-insensitively).
     pub fn candidates(&self, haystack: &[u8]) -> RuleMask {
+        self.candidates_and_words(haystack).0
+    }
+
+    /// [`Prefilter::candidates`], and when the automaton walked `haystack`, the words it saw.
+    pub fn candidates_and_words(&self, haystack: &[u8]) -> (RuleMask, Option<WordsSeen>) {
         let mut mask = RuleMask::empty(self.rule_count);
         if self.on_pairs(haystack.len()) {
             let lower = haystack.to_ascii_lowercase();
             self.pairs
                 .mark(&self.keywords, &self.owners, &lower, &mut mask);
-            return mask;
+            return (mask, None);
         }
         let dfa = self.dfa.get_or_init(|| match self.embedded_dfa {
             // Written by build.rs from the same keywords in the same build (a test compares
@@ -232,15 +249,39 @@ impl Prefilter {
             Some(bytes) => KeywordDfa::from_bytes(bytes).expect("the embedded automaton reads"),
             None => KeywordDfa::new(&self.keywords),
         });
-        let mut seen = vec![false; self.keywords.len()];
-        dfa.search(haystack, |keyword| {
-            let keyword = keyword as usize;
-            if !seen[keyword] {
-                seen[keyword] = true;
-                mask.union_with_words(self.owners.of(keyword));
+        let mut ends = vec![(u32::MAX, 0u32); self.keywords.len()];
+        dfa.search(haystack, |keyword, end| {
+            let (first, last) = &mut ends[keyword as usize];
+            // Past 4 GB the places do not fit: the whole text stands for each.
+            let end = u32::try_from(end).unwrap_or(u32::MAX - 1);
+            if *first == u32::MAX {
+                mask.union_with_words(self.owners.of(keyword as usize));
             }
+            *first = (*first).min(end);
+            *last = (*last).max(end);
         });
-        mask
+        let words = (haystack.len() < (u32::MAX - 1) as usize).then_some(WordsSeen {
+            ends,
+            text_len: haystack.len(),
+        });
+        (mask, words)
+    }
+
+    /// Where `word` (a literal's first word, lowercase) may occur in `text` ASCII-lowercased
+    /// or in any copy of it with bytes replaced by spaces; `None`: nowhere. Narrower than the
+    /// whole text when `seen` is the walk of `text`, the word is a keyword and has no space.
+    pub fn window(&self, seen: &WordsSeen, text: &[u8], word: &[u8]) -> Option<Range<usize>> {
+        let whole = Some(0..text.len());
+        if seen.text_len != text.len() || word.is_empty() || word.contains(&b' ') {
+            return whole;
+        }
+        match (self.keywords).binary_search_by(|name| name.as_bytes().cmp(word)) {
+            Ok(index) => match seen.ends[index] {
+                (u32::MAX, _) => None,
+                (first, last) => Some(first as usize - word.len()..last as usize),
+            },
+            Err(_) => whole,
+        }
     }
 }
 
@@ -473,6 +514,74 @@ mod tests {
         let layered = Prefilter::of(&added);
         let hits: Vec<usize> = layered.candidates(b"x = myownkeyword").iter().collect();
         assert_eq!(hits, [set.len()]);
+    }
+
+    /// Texts that hold some rules' literals (in other cases, with `.` for `_`, after an
+    /// escape) and other rules' keywords without them, one per rule, and all of them in one.
+    fn literal_texts(rules: &[Rule]) -> Vec<Vec<u8>> {
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            let next = &rules[(index + 1) % rules.len()];
+            let mut text = next.spec().keywords.join(" ");
+            for (n, literal) in rule.spec().literals.iter().enumerate() {
+                let written = match n % 3 {
+                    0 => literal.clone(),
+                    1 => literal.to_ascii_uppercase().replace('_', "."),
+                    _ => format!("\\n{}", literal.to_ascii_uppercase()),
+                };
+                text.push_str(&format!("\n{written} = \"Ab3dEf9hIj2kLm4nOp7q\"\n"));
+            }
+            texts.push(text.into_bytes());
+        }
+        texts.push(texts.concat());
+        texts
+    }
+
+    /// Searching each literal's first word only where the automaton's walk saw it (nowhere
+    /// when it did not) answers as searching the whole text, on the text walked and on its
+    /// escape-masked copy; nothing is narrowed on a text the automaton did not walk.
+    #[test]
+    fn literals_skipped_by_the_walk_change_no_answer() {
+        let set = RuleSet::builtin().unwrap();
+        let rules: Vec<&Rule> = set
+            .iter()
+            .filter(|r| !r.spec().literals.is_empty())
+            .collect();
+        assert!(rules.len() > 100);
+        let [pairs, big] = every_tier(set.as_slice());
+        let skipped = std::cell::Cell::new(0);
+        for text in literal_texts(set.as_slice()) {
+            assert!(pairs.candidates_and_words(&text).1.is_none());
+            let (_, seen) = big.candidates_and_words(&text);
+            let seen = seen.expect("the automaton walked it");
+            let masked = crate::detect::decode::mask_escapes(&text);
+            for walked in [&text[..], &masked[..]] {
+                let lower = walked.to_ascii_lowercase();
+                for rule in &rules {
+                    let filtered = rule.may_match_where(&lower, |word| {
+                        let window = big.window(&seen, walked, word);
+                        let places: Vec<usize> = memchr::memmem::find_iter(&lower, word).collect();
+                        match &window {
+                            None => assert!(places.is_empty()),
+                            Some(window) => assert!(places.iter().all(|&at| {
+                                window.start <= at && at + word.len() <= window.end
+                            })),
+                        }
+                        let narrowed = window.as_ref().is_none_or(|w| w.len() < lower.len());
+                        skipped.set(skipped.get() + usize::from(narrowed));
+                        window
+                    });
+                    assert_eq!(filtered, rule.may_match(&lower), "{}", rule.id());
+                }
+            }
+            // Another text, of another length, is not the one walked.
+            assert_eq!(
+                big.window(&seen, &text[1..], b"openai"),
+                Some(0..text.len() - 1)
+            );
+        }
+        let skipped = skipped.get();
+        assert!(skipped > 1000, "the walk skipped {skipped} searches");
     }
 
     #[test]

@@ -322,6 +322,17 @@ impl Rule {
     /// False when `lower` (a text in lowercase) holds none of the rule's
     /// [`RuleSpec::literals`] (see `LiteralGroup`), so that no match can be in it.
     pub fn may_match(&self, lower: &[u8]) -> bool {
+        self.may_match_where(lower, |_| Some(0..lower.len()))
+    }
+
+    /// [`Rule::may_match`], searching each literal's first word only within the range of
+    /// `lower` that `places` gives for it (`None`: it is not in `lower`); the prefilter's walk
+    /// tells.
+    pub fn may_match_where(
+        &self,
+        lower: &[u8],
+        places: impl Fn(&[u8]) -> Option<std::ops::Range<usize>>,
+    ) -> bool {
         let spec = self.spec();
         spec.literals.is_empty()
             || self
@@ -329,7 +340,10 @@ impl Rule {
                 .literal_groups
                 .get_or_init(|| LiteralGroup::of(spec.literals.iter().map(String::as_str)))
                 .iter()
-                .any(|group| group.is_in(lower, spec.value_after_literal))
+                .any(|group| {
+                    places(group.first.needle())
+                        .is_some_and(|within| group.is_in(lower, within, spec.value_after_literal))
+                })
     }
 
     /// The regex's matches in `text`, the same as one search over all of it finds. A rule
@@ -540,9 +554,11 @@ impl LiteralGroup {
 
     /// Whether `lower` holds one of the literals, followed by `value` value bytes in a row
     /// (see [`RuleSpec::value_after_literal`]; 0: nothing needs to follow).
-    fn is_in(&self, lower: &[u8], value: usize) -> bool {
+    fn is_in(&self, lower: &[u8], within: std::ops::Range<usize>, value: usize) -> bool {
         let length = self.first.needle().len();
-        self.first.find_iter(lower).any(|at| {
+        let offset = within.start;
+        (self.first.find_iter(&lower[within])).any(|at| {
+            let at = offset + at;
             self.literals.iter().any(|literal| {
                 let Some(start) = at.checked_sub(literal.offset) else {
                     return false;
@@ -1167,14 +1183,18 @@ mod tests {
     }
 
     fn holds_literal(lower: &[u8], literal: &str) -> bool {
-        LiteralGroup::of([literal])[0].is_in(lower, 0)
+        LiteralGroup::of([literal])[0].is_in(lower, 0..lower.len(), 0)
     }
 
     #[test]
     fn literals_sharing_a_first_word_are_one_search_that_finds_each() {
         let groups = LiteralGroup::of(["openai_api_key", "openai_key", "openai(", "azure_openai"]);
         assert_eq!(groups.len(), 2, "openai (holding openai() and azure");
-        let holds = |text: &str| groups.iter().any(|g| g.is_in(text.as_bytes(), 0));
+        let holds = |text: &str| {
+            groups
+                .iter()
+                .any(|g| g.is_in(text.as_bytes(), 0..text.len(), 0))
+        };
         for text in ["x openai_key=", "openai.api-key", "openai(", "azure-openai"] {
             assert!(holds(text), "{text}");
         }
@@ -1227,7 +1247,9 @@ mod tests {
                 let lower = text.as_bytes();
                 for value in [0, spec.value_after_literal] {
                     let expected = holds_one_by_one(&spec.literals, lower, value);
-                    let got = groups.iter().any(|group| group.is_in(lower, value));
+                    let got = groups
+                        .iter()
+                        .any(|group| group.is_in(lower, 0..lower.len(), value));
                     assert_eq!(got, expected, "{} on {text:?}, value {value}", spec.id);
                     held += usize::from(expected);
                 }

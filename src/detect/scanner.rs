@@ -11,7 +11,7 @@ use crate::detect::filter::{self, Rejection};
 use crate::detect::lines::{AddedLines, LineCursor, line_bounds, previous_line};
 use crate::detect::path_context::ProviderNames;
 use crate::detect::policy::Policy;
-use crate::detect::prefilter::{Prefilter, RuleMask};
+use crate::detect::prefilter::{Prefilter, RuleMask, WordsSeen};
 use crate::detect::required_run::ClassRuns;
 use crate::detect::rules::{Rule, RuleSet, Side};
 use crate::detect::shared_regex;
@@ -47,6 +47,8 @@ pub struct Scanner {
 #[derive(Debug, Clone)]
 pub struct Candidates {
     plain: RuleMask,
+    /// The words the prefilter's automaton saw in the blob, when it walked it (not in views).
+    plain_words: Option<WordsSeen>,
     views: Vec<(View, RuleMask)>,
     /// The blob's token runs, where every class run a rule needs lies (see
     /// [`token_runs`]); `None` when not looked for.
@@ -204,11 +206,18 @@ struct LiteralText<'a> {
 impl<'a> LiteralText<'a> {
     /// Whether `rule` may match in `text`: its literals are looked for before its regex is
     /// compiled or run, since a vendor's name alone makes its generated rule a candidate.
-    fn allows(&mut self, rule: &Rule, text: &'a [u8]) -> bool {
+    /// `walked`: the prefilter's walk of the text `text` is or masks, which tells where a
+    /// literal's first word can be (nowhere when the walk did not see it).
+    fn allows(&mut self, rule: &Rule, text: &'a [u8], walked: Option<Walked>) -> bool {
         if rule.spec().literals.is_empty() {
             return true;
         }
-        rule.may_match(self.lower(text))
+        match walked {
+            None => rule.may_match(self.lower(text)),
+            Some(Walked(prefilter, seen)) => {
+                rule.may_match_where(self.lower(text), |word| prefilter.window(seen, text, word))
+            }
+        }
     }
 
     /// `text` ASCII-lowercased for [`Rule::secrets`]: only a generated rule's shared
@@ -230,6 +239,10 @@ impl<'a> LiteralText<'a> {
         &self.lower
     }
 }
+
+/// The prefilter and what its automaton saw in a blob (see [`LiteralText::allows`]).
+#[derive(Clone, Copy)]
+struct Walked<'p>(&'p Prefilter, &'p WordsSeen);
 
 impl Scanner {
     /// A scanner with the built-in policy: nothing disabled or allowed beyond the rules.
@@ -272,7 +285,7 @@ impl Scanner {
         if shared_regex::note_scanned(content.len()) {
             self.rules.iter().for_each(Rule::drop_idle_caches);
         }
-        let plain = self.prefilter.candidates(content);
+        let (plain, plain_words) = self.prefilter.candidates_and_words(content);
         let mut views = Vec::new();
         let mut runs = None;
         if self.decoding {
@@ -292,6 +305,7 @@ impl Scanner {
         }
         Candidates {
             plain,
+            plain_words,
             views,
             token_runs: runs,
         }
@@ -414,6 +428,7 @@ impl Scanner {
         };
         let Candidates {
             plain,
+            plain_words,
             views,
             token_runs,
         } = candidates;
@@ -439,7 +454,8 @@ impl Scanner {
             }
             None => ClassRuns::default(),
         };
-        let mut matches = self.collect(content, &plain, &view_masks, &found, class_runs);
+        let plain = (&plain, plain_words.as_ref());
+        let mut matches = self.collect(content, plain, &view_masks, &found, class_runs);
         matches.sort_unstable();
         found.hits = self.locate(content, matches, &found, (named, file_context));
         if found.hits.is_empty() {
@@ -454,7 +470,7 @@ impl Scanner {
     fn collect<'t>(
         &self,
         content: &'t [u8],
-        plain: &RuleMask,
+        (plain, plain_words): (&RuleMask, Option<&WordsSeen>),
         view_masks: &[RuleMask],
         found: &'t Hits,
         mut class_runs: ClassRuns<'t>,
@@ -471,7 +487,13 @@ impl Scanner {
             for rule_index in mask.iter() {
                 let rule = self.rules.at(rule_index);
                 let text = found.text(content, view_id, rule);
-                if !literal_text.allows(rule, text) {
+                // The blob and its escape-masked copy (same length, escapes made spaces) were
+                // walked by the automaton; decoded views were not.
+                let walked = match view_id {
+                    ViewId::Blob => plain_words.map(|seen| Walked(&self.prefilter, seen)),
+                    ViewId::Decoded(_) => None,
+                };
+                if !literal_text.allows(rule, text, walked) {
                     continue;
                 }
                 let lower = literal_text.lower_for(rule, text);
@@ -656,7 +678,7 @@ impl Scanner {
         let mut class_runs = ClassRuns::default();
         for index in candidates.iter() {
             let rule = self.rules.at(index);
-            if !literal_text.allows(rule, &masked) {
+            if !literal_text.allows(rule, &masked, None) {
                 continue;
             }
             let mut file_context = None;
