@@ -338,8 +338,10 @@ impl Scanner {
                 }
             }
         }
+        // No walk of the blob's words: every literal is searched in the whole region.
         let candidates = Candidates {
             plain,
+            plain_words: None,
             views,
             token_runs: runs,
         };
@@ -351,6 +353,7 @@ impl Scanner {
     pub fn has_hits_of(&self, content: &[u8], rules: RuleMask) -> bool {
         let candidates = Candidates {
             plain: rules,
+            plain_words: None,
             views: Vec::new(),
             token_runs: None,
         };
