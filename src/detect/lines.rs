@@ -88,9 +88,22 @@ pub fn offset_of(content: &[u8], line: u64, column: u64) -> Option<usize> {
     (offset < content.len()).then_some(offset)
 }
 
+/// The start of the line `at` sits on.
+pub(crate) fn line_start(content: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &content[..at]).map_or(0, |i| i + 1)
+}
+
+/// `at` when a line starts there, else the start of the next line (the end when none).
+pub(crate) fn next_line_start(content: &[u8], at: usize) -> usize {
+    if at == 0 || content[at - 1] == b'\n' {
+        return at;
+    }
+    memchr::memchr(b'\n', &content[at..]).map_or(content.len(), |i| at + i + 1)
+}
+
 /// The bounds of the line `at` sits on, without its newline.
 pub(crate) fn line_bounds(content: &[u8], at: usize) -> std::ops::Range<usize> {
-    let start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |i| i + 1);
+    let start = line_start(content, at);
     let end = memchr::memchr(b'\n', &content[at..]).map_or(content.len(), |i| at + i);
     start..end
 }

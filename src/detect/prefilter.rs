@@ -33,6 +33,13 @@ impl RuleMask {
         }
     }
 
+    /// A mask of as many rules as this one, holding none.
+    pub fn empty_like(&self) -> RuleMask {
+        RuleMask {
+            words: vec![0; self.words.len()],
+        }
+    }
+
     pub fn insert(&mut self, rule: usize) {
         self.words[rule / 64] |= 1 << (rule % 64);
     }

@@ -282,19 +282,34 @@ impl Scanner {
     /// Rules that could match `content` or one of its decoded views: a blob with none cannot
     /// add a finding.
     pub fn candidates(&self, content: &[u8]) -> Candidates {
-        if shared_regex::note_scanned(content.len()) {
+        let (plain, plain_words) = self.prefilter.candidates_and_words(content);
+        self.with_views(content, content.len(), true, (plain, plain_words))
+    }
+
+    /// The candidates of `text` (a blob of `blob_len` bytes, or a run of its lines) given its
+    /// own: its decoded views that may wake a rule, with those rules, and its token runs when
+    /// the blob is small enough to list them; UTF-16 is looked for only when `text` is the
+    /// whole blob. Counts the bytes toward the regex caches' idle budget.
+    fn with_views(
+        &self,
+        text: &[u8],
+        blob_len: usize,
+        whole_blob: bool,
+        (plain, plain_words): (RuleMask, Option<WordsSeen>),
+    ) -> Candidates {
+        if shared_regex::note_scanned(text.len()) {
             self.rules.iter().for_each(Rule::drop_idle_caches);
         }
-        let (plain, plain_words) = self.prefilter.candidates_and_words(content);
         let mut views = Vec::new();
         let mut runs = None;
         if self.decoding {
-            if content.len() <= TOKEN_RUNS_UP_TO {
-                runs = Some(token_runs::token_runs(content));
+            if blob_len <= TOKEN_RUNS_UP_TO {
+                runs = Some(token_runs::token_runs(text));
             }
-            let decoded = match decode::utf16(content) {
+            let utf16 = whole_blob.then(|| decode::utf16(text)).flatten();
+            let decoded = match utf16 {
                 Some(view) => vec![view],
-                None => decode::encoded_views(content, runs.as_deref()),
+                None => decode::encoded_views(text, runs.as_deref()),
             };
             for view in decoded {
                 let mask = self.prefilter.candidates(&view.text);
@@ -322,29 +337,8 @@ impl Scanner {
     /// [`Scanner::hits`] find on the blob, searched only here: the decoded views are the
     /// region's own (each lies within one line), token runs are listed as for the blob.
     pub fn region_hit_lines(&self, region: &[u8], blob_len: usize, plain: RuleMask) -> Vec<u64> {
-        if shared_regex::note_scanned(region.len()) {
-            self.rules.iter().for_each(Rule::drop_idle_caches);
-        }
-        let mut views = Vec::new();
-        let mut runs = None;
-        if self.decoding {
-            if blob_len <= TOKEN_RUNS_UP_TO {
-                runs = Some(token_runs::token_runs(region));
-            }
-            for view in decode::encoded_views(region, runs.as_deref()) {
-                let mask = self.prefilter.candidates(&view.text);
-                if !mask.is_empty() {
-                    views.push((view, mask));
-                }
-            }
-        }
         // No walk of the blob's words: every literal is searched in the whole region.
-        let candidates = Candidates {
-            plain,
-            plain_words: None,
-            views,
-            token_runs: runs,
-        };
+        let candidates = self.with_views(region, blob_len, false, (plain, None));
         self.hits_named(region, candidates, None, Some(true))
             .lines()
     }

@@ -27,6 +27,7 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 use super::shared_lines::shared_runs;
+use crate::detect::lines::{LineCursor, line_start, next_line_start};
 use crate::detect::prefilter::RuleMask;
 use crate::detect::rules::Rule;
 use crate::detect::schema::Side;
@@ -57,11 +58,7 @@ impl Summary {
             may_match: plain.clone(),
             surely_match: plain.clone(),
             hit_lines: hits.lines(),
-            literal_free: {
-                let mut none = plain.clone();
-                plain.iter().for_each(|rule| none.remove(rule));
-                none
-            },
+            literal_free: plain.empty_like(),
         }
     }
 }
@@ -79,14 +76,9 @@ impl Margin {
     /// The whole lines of `run` (which starts at a line start and ends at one or at the text's
     /// end) farther than the margin from both its ends, in lines and in bytes.
     fn inside(self, text: &[u8], run: Range<usize>) -> Range<usize> {
-        let line_start = |at: usize| memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
-        let next_line = |at: usize| match at == 0 || text[at - 1] == b'\n' {
-            true => at,
-            false => memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i + 1),
-        };
         let by_lines = (memchr::memchr_iter(b'\n', &text[run.clone()]).nth(self.lines.max(1) - 1))
             .map_or(run.end, |at| run.start + at + 1);
-        let start = by_lines.max(next_line((run.start + self.bytes).min(run.end)));
+        let start = by_lines.max(next_line_start(text, (run.start + self.bytes).min(run.end)));
         let back_lines = (memchr::memrchr_iter(
             b'\n',
             &text[run.start..run.end.saturating_sub(1).max(run.start)],
@@ -94,6 +86,7 @@ impl Margin {
         .nth(self.lines.max(1) - 1)
         .map_or(run.start, |at| run.start + at + 1);
         let end = back_lines.min(line_start(
+            text,
             run.end.saturating_sub(self.bytes).max(run.start),
         ));
         start..end.max(start)
@@ -102,41 +95,21 @@ impl Margin {
     /// `span` (which starts at a line start and ends at one or at the text's end) and the
     /// whole lines that start within `lines` lines or `bytes` bytes of it.
     fn around(self, text: &[u8], span: Range<usize>) -> Range<usize> {
-        let line_start = |at: usize| memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
-        let next_line = |at: usize| match at == 0 || text[at - 1] == b'\n' {
-            true => at,
-            false => memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i + 1),
-        };
         let by_lines = match self.lines {
             0 => span.start,
             lines => {
                 (memchr::memrchr_iter(b'\n', &text[..span.start]).nth(lines)).map_or(0, |at| at + 1)
             }
         };
-        let by_bytes = line_start(span.start.saturating_sub(self.bytes));
+        let by_bytes = line_start(text, span.start.saturating_sub(self.bytes));
         let after_lines = match self.lines {
             0 => span.end,
             lines => (memchr::memchr_iter(b'\n', &text[span.end..]).nth(lines - 1))
                 .map_or(text.len(), |at| span.end + at + 1),
         };
-        let after_bytes = next_line(span.end.saturating_add(self.bytes).min(text.len()));
+        let after_bytes =
+            next_line_start(text, span.end.saturating_add(self.bytes).min(text.len()));
         by_lines.min(by_bytes)..after_lines.max(after_bytes)
-    }
-}
-
-/// Line numbers of increasing offsets, counted from the last one asked.
-#[derive(Default)]
-struct LineCursor {
-    at: usize,
-    line: u64,
-}
-
-impl LineCursor {
-    /// The 1-based line holding `offset` (not below any offset asked before).
-    fn line_at(&mut self, text: &[u8], offset: usize) -> u64 {
-        self.line += memchr::memchr_iter(b'\n', &text[self.at..offset]).count() as u64;
-        self.at = offset;
-        self.line + 1
     }
 }
 
@@ -250,9 +223,9 @@ impl<'s> Regions<'s> {
         let literal_free = self.without_hits_across(new, &groups, across, before)?;
         let mut lines = LineCursor::default();
         for (interior, region) in groups {
-            let first_region = lines.line_at(new, region.start);
-            let first = lines.line_at(new, interior.start);
-            let past = (interior.end < new.len()).then(|| lines.line_at(new, interior.end));
+            let first_region = lines.advance(new, region.start).0;
+            let first = lines.advance(new, interior.start).0;
+            let past = (interior.end < new.len()).then(|| lines.advance(new, interior.end).0);
             let inside = |line: u64| {
                 let line = line + first_region - 1;
                 line >= first && past.is_none_or(|past| line < past)
@@ -356,7 +329,7 @@ fn far_parts(margin: Margin, new: &[u8], old: &[u8]) -> Vec<(Range<usize>, Range
         if part.is_empty() {
             continue;
         }
-        let old_line = old_lines.line_at(old, run.old + (part.start - run.new));
+        let old_line = old_lines.advance(old, run.old + (part.start - run.new)).0;
         let lines = memchr::memchr_iter(b'\n', &new[part.clone()]).count() as u64;
         far.push((part, old_line..old_line + lines));
     }
