@@ -20,6 +20,7 @@ use crate::git::{Repo, WalkOptions};
 use crate::report::{self, Outcome};
 use collect::{Collector, check_liveness};
 
+mod call_reach;
 pub mod collect;
 mod environment;
 mod history;

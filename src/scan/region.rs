@@ -26,6 +26,7 @@ use git2::Oid;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
+use super::call_reach::{self, Group};
 use super::shared_lines::shared_runs;
 use crate::detect::lines::{LineCursor, line_start, next_line_start};
 use crate::detect::prefilter::RuleMask;
@@ -121,6 +122,10 @@ struct Traits {
     /// Every hit holds one of the rule's keywords in its match or in its context window, and
     /// the rule needs no file-wide context.
     keyword_in_match: bool,
+    /// Every line break a match holds inside it follows a `(` of the match with no
+    /// parenthesis between them ([`call_reach::paren_bound`]), and a hit depends on nothing
+    /// outside its match.
+    paren_bound: bool,
 }
 
 /// What every blob of one history scan shares: the summaries by blob id, and each rule's
@@ -188,6 +193,7 @@ impl<'s> Regions<'s> {
         let setup = self.setup()?;
         let margin = setup.margin;
         let far = far_parts(margin, new, old);
+        let far_spans: Vec<Range<usize>> = far.iter().map(|(part, _)| part.clone()).collect();
         // A far line's hits are the old version's.
         let hit_within = |lines: &Range<u64>| {
             let first = before.hit_lines.partition_point(|&line| line < lines.start);
@@ -220,7 +226,7 @@ impl<'s> Regions<'s> {
             across.insert(rule);
             line_bound.remove(rule);
         }
-        let literal_free = self.without_hits_across(new, &groups, across, before)?;
+        let literal_free = self.without_hits_across(new, (&far_spans, &groups), across, before)?;
         let mut lines = LineCursor::default();
         for (interior, region) in groups {
             let first_region = lines.advance(new, region.start).0;
@@ -245,13 +251,16 @@ impl<'s> Regions<'s> {
     }
 
     /// The rules of `across` (which may match across lines) whose literals `new` holds none
-    /// of, when none of the others has a hit in the whole of `new`; `None` when one has.
+    /// of, when none of the others has a hit in `new`; `None` when one has.
     /// A rule that holds none of its literals in the old version nor in the regions holds none
-    /// in the new one (a literal lies within one line): it cannot match.
+    /// in the new one (a literal lies within one line): it cannot match. A paren-bound rule
+    /// the old version was searched with is searched in the groups' reaches (what lies between
+    /// them has the old version's hits: none, as the far parts hold none); any other in the
+    /// whole of `new`.
     fn without_hits_across(
         &self,
         new: &[u8],
-        groups: &[(Range<usize>, Range<usize>)],
+        (far, groups): (&[Range<usize>], &[Group]),
         across: RuleMask,
         before: &Summary,
     ) -> Option<RuleMask> {
@@ -259,28 +268,36 @@ impl<'s> Regions<'s> {
         if across.is_empty() {
             return Some(literal_free);
         }
-        let mut searched = RuleMask::empty(self.traits.len());
+        let (mut searched, mut reached) = (literal_free.clone(), literal_free.clone());
         let lower_regions: Vec<Vec<u8>> = (groups.iter())
             .map(|(_, region)| new[region.clone()].to_ascii_lowercase())
             .collect();
         let mut lower_new: Option<Vec<u8>> = None;
         for rule in across.iter() {
-            let Some(literals) = self.literals(rule) else {
+            let literals = self.literals(rule);
+            let holds = |text: &[u8]| {
+                (literals.unwrap_or_default().iter())
+                    .any(|l| memchr::memmem::find(text, l).is_some())
+            };
+            if literals.is_some()
+                && before.literal_free.contains(rule)
+                && !lower_regions.iter().any(|text| holds(text))
+            {
+                literal_free.insert(rule);
+            } else if self.traits(rule).paren_bound && before.may_match.contains(rule) {
+                reached.insert(rule);
+            } else if literals.is_none()
+                || holds(lower_new.get_or_insert_with(|| new.to_ascii_lowercase()))
+            {
                 searched.insert(rule);
-                continue;
-            };
-            let holds =
-                |text: &[u8]| (literals.iter()).any(|l| memchr::memmem::find(text, l).is_some());
-            let free = match before.literal_free.contains(rule) {
-                true => !lower_regions.iter().any(|text| holds(text)),
-                false => !holds(lower_new.get_or_insert_with(|| new.to_ascii_lowercase())),
-            };
-            match free {
-                true => literal_free.insert(rule),
-                false => searched.insert(rule),
+            } else {
+                literal_free.insert(rule);
             }
         }
-        let hits = !searched.is_empty() && self.scanner.has_hits_of(new, searched);
+        let hits = (!searched.is_empty() && self.scanner.has_hits_of(new, searched))
+            || (!reached.is_empty()
+                && (call_reach::reaches(new, far, groups).into_iter())
+                    .any(|reach| self.scanner.has_hits_of(&new[reach], reached.clone())));
         (!hits).then_some(literal_free)
     }
 
@@ -411,6 +428,7 @@ fn traits_of(rule: &Rule) -> Traits {
         return Traits {
             line_bound: false,
             keyword_in_match: false,
+            paren_bound: false,
         };
     };
     let file_wide = spec.context.as_ref().is_some_and(|c| c.side == Side::File);
@@ -424,6 +442,10 @@ fn traits_of(rule: &Rule) -> Traits {
     Traits {
         line_bound: line_bound(&hir),
         keyword_in_match: !file_wide && (in_match || context_holds_keyword(rule, &keywords)),
+        // A hit found in a reach must not depend on bytes outside it.
+        paren_bound: rule.context().is_none()
+            && spec.filters.not_preceded_by.is_empty()
+            && call_reach::paren_bound(&hir),
     }
 }
 
@@ -610,6 +632,54 @@ mod tests {
                 "{new}"
             );
         }
+    }
+
+    /// A multi-line SDK call whose opening and argument lie farther apart than the margin: a
+    /// change at either end makes a hit at the other, and the call's reach takes it in.
+    #[test]
+    fn a_call_changed_far_from_its_argument_is_searched() {
+        let scanner = Scanner::new(RuleSet::builtin().unwrap());
+        let regions = Regions::new(&scanner);
+        let mut rng = Xorshift::new(7);
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let value: String = (0..40)
+            .map(|_| alphabet[rng.below(alphabet.len())] as char)
+            .collect();
+        // Calls with their parentheses closed around it: the reach stops at them.
+        let closed = |from: usize| (from..from + 100).map(|i| format!("x_{i} = f({i})"));
+        let version = |call: &str, argument: bool| {
+            let mut lines = vec!["from openai import OpenAI  # api_key".to_string()];
+            lines.extend(closed(0));
+            lines.push(format!("client = {call}("));
+            lines.extend((0..100).map(|i| format!("    step_{i}=\"s{i}\",")));
+            if argument {
+                lines.push(format!("    api_key=\"{value}\","));
+            }
+            lines.extend(["    timeout=3,".to_string(), ")".to_string()]);
+            lines.extend(closed(100));
+            lines.join("\n") + "\n"
+        };
+        let cases = [
+            // The argument written far below the call's opening.
+            (version("OpenAI", false), version("OpenAI", true)),
+            // The call renamed far above its argument.
+            (version("Other", true), version("OpenAI", true)),
+        ];
+        for (old, new) in cases {
+            let (summary, old_hits) = whole(&scanner, old.as_bytes());
+            assert!(!old_hits, "{old}");
+            assert!(whole(&scanner, new.as_bytes()).1, "{new}");
+            let decided = regions.clean(new.as_bytes(), old.as_bytes(), &summary);
+            assert!(decided.is_none(), "{new}");
+        }
+        // Renamed back: the regions decide it (the call's reach is searched, not the blob).
+        let (old, new) = (version("OpenAI", false), version("Other", false));
+        let (summary, _) = whole(&scanner, old.as_bytes());
+        assert!(
+            regions
+                .clean(new.as_bytes(), old.as_bytes(), &summary)
+                .is_some()
+        );
     }
 
     /// Versions of files edited a few lines at a time: every version the regions call clean
