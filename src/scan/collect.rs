@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::ScanStats;
 use super::region::{Regions, Summary};
+use super::shared_lines::Lines;
 use crate::config::SensitiveMatcher;
 use crate::detect::lines;
 use crate::detect::notebook::Notebook;
@@ -312,18 +313,19 @@ impl<'a> Collector<'a> {
         self.stats.files_scanned += 1;
         self.stats.bytes_scanned += content.len() as u64;
         let summarise = self.summarises(path, content, id);
-        if let Some((regions, id)) = summarise
-            && let Some(summary) = self.clean_around_change(regions, content, &added)?
+        let lines = summarise.map(|(regions, _)| regions.lines(content));
+        if let (Some((regions, id)), Some(lines)) = (summarise, &lines)
+            && let Some(summary) = self.clean_around_change(regions, (content, lines), &added)?
         {
-            regions.remember(id, summary);
+            regions.remember(id, summary, lines);
             return self.record_clean(content, &added, Some(id));
         }
         // No match that could be a finding, whatever the change adds: no line diff needed.
         let candidates = self.scanner.candidates(content);
         let plain = summarise.map(|_| candidates.plain().clone());
         let hits = (self.scanner).hits_at(path, content, candidates);
-        if let (Some((regions, id)), Some(plain)) = (summarise, plain) {
-            regions.remember(id, Summary::of_whole(&plain, &hits));
+        if let (Some((regions, id)), Some(plain), Some(lines)) = (summarise, plain, lines) {
+            regions.remember(id, Summary::of_whole(&plain, &hits), &lines);
         }
         if hits.is_empty() {
             return self.record_clean(content, &added, id);
@@ -350,16 +352,23 @@ impl<'a> Collector<'a> {
     fn clean_around_change(
         &self,
         regions: &Regions<'_>,
-        content: &[u8],
+        new: (&[u8], &Lines),
         added: &crate::git::Added<'_>,
     ) -> Result<Option<Summary>> {
-        let Some(before) = added.sole_old().and_then(|old| regions.summary(old)) else {
+        let Some((old, before)) =
+            (added.sole_old()).and_then(|old| Some((old, regions.summary(old)?)))
+        else {
             return Ok(None);
         };
-        let Some(old) = added.old_blob()? else {
-            return Ok(None);
+        // The old version's line hashes, kept when it was searched; else its bytes, read again.
+        let hashes = match regions.take_line_hashes(old) {
+            Some(hashes) => hashes,
+            None => match added.old_blob()? {
+                Some(blob) => regions.lines(blob.content()).hashes().to_vec(),
+                None => return Ok(None),
+            },
         };
-        Ok(regions.clean(content, old.content(), &before))
+        Ok(regions.clean(new, &hashes, &before))
     }
 
     /// A blob without hits: remembered as clean, its lines counted without a diff.

@@ -27,8 +27,8 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 use super::call_reach::{self, Group};
-use super::shared_lines::shared_runs;
-use crate::detect::lines::{LineCursor, line_start, next_line_start};
+use super::shared_lines::{LineKey, Lines, Run, shared_runs};
+use crate::detect::lines::{line_start, next_line_start};
 use crate::detect::prefilter::RuleMask;
 use crate::detect::rules::Rule;
 use crate::detect::schema::Side;
@@ -133,6 +133,9 @@ struct Traits {
 pub(crate) struct Regions<'s> {
     scanner: &'s Scanner,
     summaries: Mutex<HashMap<Oid, Arc<Summary>>>,
+    /// Each summarised blob's line hashes, until the next version takes them.
+    line_hashes: Mutex<HashMap<Oid, Vec<u64>>>,
+    key: LineKey,
     traits: Vec<OnceLock<Traits>>,
     literals: Vec<OnceLock<Option<Vec<Vec<u8>>>>>,
     setup: OnceLock<Option<Setup>>,
@@ -152,6 +155,8 @@ impl<'s> Regions<'s> {
         Regions {
             scanner,
             summaries: Mutex::new(HashMap::new()),
+            line_hashes: Mutex::new(HashMap::new()),
+            key: LineKey::random(),
             traits: (0..scanner.rules().len())
                 .map(|_| OnceLock::new())
                 .collect(),
@@ -171,8 +176,21 @@ impl<'s> Regions<'s> {
             && decode::utf16_encoding(content).is_none()
     }
 
-    pub(crate) fn remember(&self, id: Oid, summary: Summary) {
+    /// Remembers a searched blob's summary and its lines' hashes.
+    pub(crate) fn remember(&self, id: Oid, summary: Summary, lines: &Lines) {
         self.lock().insert(id, Arc::new(summary));
+        lock(&self.line_hashes).insert(id, lines.hashes().to_vec());
+    }
+
+    /// The lines of a blob to summarise, hashed as this scan hashes them.
+    pub(crate) fn lines(&self, content: &[u8]) -> Lines {
+        Lines::of(content, self.key)
+    }
+
+    /// The line hashes of a summarised blob, taken: a blob is most often the old version of
+    /// one other (a second reads its bytes again, [`Regions::lines`]).
+    pub(crate) fn take_line_hashes(&self, id: Oid) -> Option<Vec<u64>> {
+        lock(&self.line_hashes).remove(&id)
     }
 
     pub(crate) fn summary(&self, id: Oid) -> Option<Arc<Summary>> {
@@ -180,19 +198,22 @@ impl<'s> Regions<'s> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Oid, Arc<Summary>>> {
-        // Each entry is written whole: the map stays consistent after a panic elsewhere.
-        self.summaries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.summaries)
     }
 
-    /// The summary of `new` when it holds no hit at all, decided from `old` (the version it
-    /// replaces) and `before` (old's summary) by searching only around what differs; `None`
-    /// when it may hold a hit or the region cannot decide (search it whole then).
-    pub(crate) fn clean(&self, new: &[u8], old: &[u8], before: &Summary) -> Option<Summary> {
+    /// The summary of `new` (its `lines`) when it holds no hit at all, decided from `old`
+    /// (the line hashes of the version it replaces) and `before` (old's summary) by searching
+    /// only around what differs; `None` when it may hold a hit or the region cannot decide
+    /// (search it whole then).
+    pub(crate) fn clean(
+        &self,
+        (new, lines): (&[u8], &Lines),
+        old: &[u64],
+        before: &Summary,
+    ) -> Option<Summary> {
         let setup = self.setup()?;
         let margin = setup.margin;
-        let far = far_parts(margin, new, old);
+        let far = far_parts(margin, new, shared_runs(old, lines));
         let far_spans: Vec<Range<usize>> = far.iter().map(|(part, _)| part.clone()).collect();
         // A far line's hits are the old version's.
         let hit_within = |lines: &Range<u64>| {
@@ -227,11 +248,10 @@ impl<'s> Regions<'s> {
             line_bound.remove(rule);
         }
         let literal_free = self.without_hits_across(new, (&far_spans, &groups), across, before)?;
-        let mut lines = LineCursor::default();
         for (interior, region) in groups {
-            let first_region = lines.advance(new, region.start).0;
-            let first = lines.advance(new, interior.start).0;
-            let past = (interior.end < new.len()).then(|| lines.advance(new, interior.end).0);
+            let first_region = lines.line_of(region.start);
+            let first = lines.line_of(interior.start);
+            let past = (interior.end < new.len()).then(|| lines.line_of(interior.end));
             let inside = |line: u64| {
                 let line = line + first_region - 1;
                 line >= first && past.is_none_or(|past| line < past)
@@ -335,18 +355,23 @@ impl<'s> Regions<'s> {
     }
 }
 
-/// The far parts of the runs of lines `old` and `new` share: lines whose every neighbour
-/// within the margin is in the same run, so the same bytes in both versions; each with the
-/// numbers of its lines in the old version.
-fn far_parts(margin: Margin, new: &[u8], old: &[u8]) -> Vec<(Range<usize>, Range<u64>)> {
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Each entry is written whole: the map stays consistent after a panic elsewhere.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The far parts of `runs` (the lines the old version and `new` share): lines whose every
+/// neighbour within the margin is in the same run, so the same bytes in both versions; each
+/// with the numbers of its lines in the old version.
+fn far_parts(margin: Margin, new: &[u8], runs: Vec<Run>) -> Vec<(Range<usize>, Range<u64>)> {
     let mut far = Vec::new();
-    let mut old_lines = LineCursor::default();
-    for run in shared_runs(old, new) {
+    for run in runs {
         let part = margin.inside(new, run.new..run.new + run.len);
         if part.is_empty() {
             continue;
         }
-        let old_line = old_lines.advance(old, run.old + (part.start - run.new)).0;
+        let skipped = memchr::memchr_iter(b'\n', &new[run.new..part.start]).count();
+        let old_line = (run.old_line + skipped) as u64 + 1;
         let lines = memchr::memchr_iter(b'\n', &new[part.clone()]).count() as u64;
         far.push((part, old_line..old_line + lines));
     }
@@ -594,6 +619,13 @@ mod tests {
         out
     }
 
+    /// What the regions decide for `new`, replacing `old`.
+    fn clean(regions: &Regions<'_>, new: &str, old: &str, before: &Summary) -> Option<Summary> {
+        let lines = regions.lines(new.as_bytes());
+        let old = regions.lines(old.as_bytes()).hashes().to_vec();
+        regions.clean((new.as_bytes(), &lines), &old, before)
+    }
+
     /// Whole-blob search: its summary, and whether it holds any hit.
     fn whole(scanner: &Scanner, text: &[u8]) -> (Summary, bool) {
         let candidates = scanner.candidates(text);
@@ -625,12 +657,7 @@ mod tests {
             edited.insert(20 - distance + 1, "import replicate".to_string());
             let new = edited.join("\n") + "\n";
             assert!(whole(&scanner, new.as_bytes()).1, "{new}");
-            assert!(
-                regions
-                    .clean(new.as_bytes(), old.as_bytes(), &summary)
-                    .is_none(),
-                "{new}"
-            );
+            assert!(clean(&regions, &new, &old, &summary).is_none(), "{new}");
         }
     }
 
@@ -669,17 +696,13 @@ mod tests {
             let (summary, old_hits) = whole(&scanner, old.as_bytes());
             assert!(!old_hits, "{old}");
             assert!(whole(&scanner, new.as_bytes()).1, "{new}");
-            let decided = regions.clean(new.as_bytes(), old.as_bytes(), &summary);
+            let decided = clean(&regions, &new, &old, &summary);
             assert!(decided.is_none(), "{new}");
         }
         // Renamed back: the regions decide it (the call's reach is searched, not the blob).
         let (old, new) = (version("OpenAI", false), version("Other", false));
         let (summary, _) = whole(&scanner, old.as_bytes());
-        assert!(
-            regions
-                .clean(new.as_bytes(), old.as_bytes(), &summary)
-                .is_some()
-        );
+        assert!(clean(&regions, &new, &old, &summary).is_some());
     }
 
     /// Versions of files edited a few lines at a time: every version the regions call clean
@@ -719,7 +742,7 @@ mod tests {
                 let (searched, has_hits) = whole(&scanner, new.as_bytes());
                 versions += 1;
                 with_hits += usize::from(has_hits);
-                summary = match regions.clean(new.as_bytes(), old.as_bytes(), &summary) {
+                summary = match clean(&regions, &new, &old, &summary) {
                     Some(clean) => {
                         assert!(!has_hits, "called clean, but has hits:\n{old}\n---\n{new}");
                         decided += 1;
