@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use git2::{Config, ErrorCode, Repository};
 
+use super::disk_blob::from_cwd;
+
 /// Settings that make git convert paths no `.gitattributes` file names.
 const GLOBAL_KEYS: [&str; 3] = ["core.autocrlf", "core.attributesfile", "attr.tree"];
 
@@ -67,8 +69,7 @@ impl Conversion {
         if let Some(&known) = self.dirs.get(dir) {
             return known;
         }
-        let file = self
-            .workdir
+        let file = from_cwd(&self.workdir)
             .join(Path::new(OsStr::from_bytes(dir)))
             .join(".gitattributes");
         // Only "not there" proves absence; anything unreadable counts as present.
