@@ -83,10 +83,15 @@ pub(super) fn read_if_staged(
 pub(super) fn from_cwd(workdir: &Path) -> &Path {
     static CWD: OnceLock<Option<PathBuf>> = OnceLock::new();
     let cwd = CWD.get_or_init(|| std::env::current_dir().ok());
-    match cwd {
-        Some(cwd) if cwd == workdir => Path::new(""),
-        _ => workdir,
-    }
+    // Compared as bytes: `Path`'s equality parses both into components, on every file.
+    let (Some(cwd), workdir_bytes) = (cwd, workdir.as_os_str().as_bytes()) else {
+        return workdir;
+    };
+    let cwd = cwd.as_os_str().as_bytes();
+    let is_cwd = workdir_bytes
+        .strip_prefix(cwd)
+        .is_some_and(|rest| rest.is_empty() || rest == b"/");
+    if is_cwd { Path::new("") } else { workdir }
 }
 
 /// The file's `len` bytes: `None` when it holds fewer or more. One read asks for a byte more
