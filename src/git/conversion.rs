@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use git2::{Config, ErrorCode, Repository};
 
+use super::disk_blob::from_cwd;
+
 /// Settings that make git convert paths no `.gitattributes` file names.
 const GLOBAL_KEYS: [&str; 3] = ["core.autocrlf", "core.attributesfile", "attr.tree"];
 
@@ -25,6 +27,10 @@ pub(super) struct Conversion {
     /// Directories (`""` for the root, else with a trailing `/`) and whether they hold a
     /// `.gitattributes`.
     dirs: HashMap<Vec<u8>, bool>,
+    /// The directory of the last path asked about, and the answer for its files: paths come
+    /// in index order, directory by directory, and hashing each of their ancestors again was
+    /// half of a first commit's work before the scanning threads start.
+    last: Option<(Vec<u8>, bool)>,
 }
 
 impl Conversion {
@@ -46,6 +52,7 @@ impl Conversion {
             everywhere: converts_everywhere(repo),
             workdir: workdir.to_path_buf(),
             dirs,
+            last: None,
         }
     }
 
@@ -54,21 +61,27 @@ impl Conversion {
         if self.everywhere {
             return true;
         }
-        let ancestors = std::iter::once(0).chain(memchr::memchr_iter(b'/', path).map(|at| at + 1));
-        for end in ancestors {
-            if self.has_attributes(&path[..end]) {
-                return true;
-            }
-        }
-        false
+        let dir = &path[..dir_len(path)];
+        // The last directory and all above it hold no `.gitattributes` when its files are not
+        // converted: of `dir`'s ancestors, only those below the two's common part are asked.
+        let known_clean = match &self.last {
+            Some((last, converts)) if last[..] == *dir => return *converts,
+            Some((last, false)) => Some(common_dir_len(last, dir)),
+            _ => None,
+        };
+        let mut ancestors = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'/', dir).map(|at| at + 1))
+            .filter(|&end| known_clean.is_none_or(|known| end > known));
+        let converts = ancestors.any(|end| self.has_attributes(&dir[..end]));
+        self.last = Some((dir.to_vec(), converts));
+        converts
     }
 
     fn has_attributes(&mut self, dir: &[u8]) -> bool {
         if let Some(&known) = self.dirs.get(dir) {
             return known;
         }
-        let file = self
-            .workdir
+        let file = from_cwd(&self.workdir)
             .join(Path::new(OsStr::from_bytes(dir)))
             .join(".gitattributes");
         // Only "not there" proves absence; anything unreadable counts as present.
@@ -82,6 +95,18 @@ impl Conversion {
         self.dirs.insert(dir.to_vec(), present);
         present
     }
+}
+
+/// The length of `path`'s directory, with its trailing `/` (0 at the top).
+fn dir_len(path: &[u8]) -> usize {
+    memchr::memrchr(b'/', path).map_or(0, |at| at + 1)
+}
+
+/// The length of the longest directory both directories `a` and `b` are in (each ends with
+/// `/`, or is empty).
+fn common_dir_len(a: &[u8], b: &[u8]) -> usize {
+    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    dir_len(&a[..same])
 }
 
 /// A global source of attributes or end-of-line conversion may apply to any path.
@@ -158,7 +183,37 @@ mod tests {
                 .iter()
                 .map(|(dir, present)| (dir.as_bytes().to_vec(), *present))
                 .collect(),
+            last: None,
         }
+    }
+
+    #[test]
+    fn directories_in_common_are_the_shared_whole_directories() {
+        assert_eq!(common_dir_len(b"a/b/", b"a/b/c/"), 4);
+        assert_eq!(common_dir_len(b"a/bc/", b"a/bd/"), 2);
+        assert_eq!(common_dir_len(b"ab/", b"a/"), 0);
+        assert_eq!(common_dir_len(b"", b"a/"), 0);
+        assert_eq!(common_dir_len(b"a/", b"a/"), 2);
+    }
+
+    /// Paths in index order: what the last directory tells of its ancestors is kept, and
+    /// nothing is taken from a sibling.
+    #[test]
+    fn paths_in_order_keep_their_answers() {
+        let mut known = conversion(&[("a/b/", true), ("a/c/", false), ("a/", false)]);
+        let answers: Vec<bool> = [
+            &b"a/b/x"[..],
+            b"a/b/d/x",
+            b"a/c/x",
+            b"a/c/d/x",
+            b"a/ca/x",
+            b"a/b/y",
+            b"b/x",
+        ]
+        .iter()
+        .map(|path| known.may_convert(path))
+        .collect();
+        assert_eq!(answers, [true, true, false, false, false, true, false]);
     }
 
     #[test]

@@ -16,7 +16,8 @@ use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 use git2::Oid;
 use sha1::{Digest, Sha1};
@@ -53,7 +54,7 @@ pub(super) fn read_if_staged(
     let mut file = File::options()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(workdir.join(relative))
+        .open(from_cwd(workdir).join(relative))
         .ok()?;
     let meta = file.metadata().ok()?;
     let kind = meta.file_type();
@@ -65,13 +66,7 @@ pub(super) fn read_if_staged(
     if len as u32 != staged.stat.size {
         return None;
     }
-    // Exactly the recorded size, then a read that must find the end: a file that shrank or
-    // grew meanwhile is not used. (`read_to_end` would ask the size and position again.)
-    let mut content = vec![0; usize::try_from(len).ok()?];
-    file.read_exact(&mut content).ok()?;
-    if file.read(&mut [0]).ok()? != 0 {
-        return None;
-    }
+    let content = read_exactly(&mut file, usize::try_from(len).ok()?)?;
     // Unchanged by git's own test, and still so once read (a write while reading moves mtime).
     let unchanged = staged.stat_vouches
         && staged.stat.size != 0
@@ -80,6 +75,47 @@ pub(super) fn read_if_staged(
             .metadata()
             .is_ok_and(|after| stat_data(&after) == staged.stat);
     (unchanged || blob_id(&content) == id).then_some(content)
+}
+
+/// `workdir` as a path to look files up by: empty (relative to the current directory) when
+/// it is the current directory, as it is for a hook. The kernel walks every component of a
+/// path on each open and stat, and the working tree's own absolute path was most of them.
+pub(super) fn from_cwd(workdir: &Path) -> &Path {
+    static CWD: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let cwd = CWD.get_or_init(|| std::env::current_dir().ok());
+    // Compared as bytes: `Path`'s equality parses both into components, on every file.
+    let (Some(cwd), workdir_bytes) = (cwd, workdir.as_os_str().as_bytes()) else {
+        return workdir;
+    };
+    let cwd = cwd.as_os_str().as_bytes();
+    let is_cwd = workdir_bytes
+        .strip_prefix(cwd)
+        .is_some_and(|rest| rest.is_empty() || rest == b"/");
+    if is_cwd { Path::new("") } else { workdir }
+}
+
+/// The file's `len` bytes: `None` when it holds fewer or more. One read asks for a byte more
+/// than `len`, so that the common answer, exactly `len`, takes one system call (a second read
+/// to find the end was an eighth of a first commit's system calls). A file that grew meanwhile
+/// returns that byte and is not used; one that grows after the read changes its stat data, or
+/// its bytes are the blob's anyway (their hash).
+fn read_exactly(file: &mut File, len: usize) -> Option<Vec<u8>> {
+    // Zeroed memory (calloc's, often fresh pages) takes the kernel's copy faster than a kept
+    // buffer does: reusing one per thread made `_copy_to_iter` twice as costly.
+    let mut content = vec![0; len + 1];
+    let mut filled = 0;
+    loop {
+        let wanted = content.len() - filled;
+        let got = file.read(&mut content[filled..]).ok()?;
+        filled += got;
+        // Short of what was asked: the end (a regular file reads short only there, and
+        // reading on past a short read finds `len` bytes or fewer either way).
+        if got == 0 || filled > len || (got < wanted && filled == len) {
+            break;
+        }
+    }
+    content.truncate(filled);
+    (filled == len).then_some(content)
 }
 
 /// The stat data git would record for this file. (A recorded size of 0 never vouches: git
@@ -160,6 +196,29 @@ mod tests {
             read_if_staged(dir.path(), b"a.txt", other, &recorded(&path, true)),
             None
         );
+    }
+
+    #[test]
+    fn a_file_longer_or_shorter_than_its_size_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, b"hello\n").unwrap();
+        let read = |len| read_exactly(&mut File::open(&path).unwrap(), len);
+        assert_eq!(read(6).as_deref(), Some(&b"hello\n"[..]));
+        // Grew since its size was taken, or shrank.
+        assert_eq!(read(5), None);
+        assert_eq!(read(0), None);
+        assert_eq!(read(7), None);
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(read(0).as_deref(), Some(&b""[..]));
+    }
+
+    #[test]
+    fn the_current_directory_is_looked_up_from_itself() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(from_cwd(&cwd), Path::new(""));
+        let elsewhere = cwd.join("sub");
+        assert_eq!(from_cwd(&elsewhere), elsewhere);
     }
 
     #[test]

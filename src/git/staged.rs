@@ -339,15 +339,23 @@ impl Repo {
             .flat_map(|tree| tree.iter())
             .map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode())))
             .collect();
+        // A first commit's directories are new: nothing to look up (and hash) in HEAD.
+        let mut take_from_head = |name: &[u8]| {
+            if in_head.is_empty() {
+                None
+            } else {
+                in_head.remove(name)
+            }
+        };
         let mut i = range.start;
         while i < range.end {
             let path = entries.path(i);
             let rest = &path[prefix.len()..];
             if let Some(slash) = memchr::memchr(b'/', rest) {
-                let name = rest[..slash].to_vec();
+                let name = &rest[..slash];
                 let end = directory_end(entries, i..range.end, prefix.len() + slash + 1);
-                let subtree = in_head.remove(&name[..]);
-                self.compare_subdir(prefix, &name, node, subtree, entries, i..end, diff)?;
+                let subtree = take_from_head(name);
+                self.compare_subdir(prefix, name, node, subtree, entries, i..end, diff)?;
                 i = end;
                 continue;
             }
@@ -356,7 +364,7 @@ impl Repo {
                 i += 1;
                 continue;
             }
-            let before = in_head.remove(rest);
+            let before = take_from_head(rest);
             // Unchanged, the common case: decided without copying the entry out.
             let (id, mode) = entries.id_and_mode(i);
             if before.is_none_or(|(old, old_mode)| old.as_bytes() != id || old_mode as u32 != mode)

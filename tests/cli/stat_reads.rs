@@ -317,3 +317,35 @@ fn an_assume_unchanged_file_is_not_taken_for_its_blob() {
     let report = repo.scan_json();
     assert_eq!(findings(&report), token_at("app.env", 1), "{report}");
 }
+
+/// A scan run from a subdirectory looks files up from the working tree's top, not from where
+/// it runs (paths are relative to the current directory only when that is the top). Here a
+/// hard link makes the file a wrong lookup would find the staged file itself, stat data and
+/// all, and only the untracked `.gitattributes` at the top says git converts it: looked for
+/// from the subdirectory, it would be missed and the file taken for its blob.
+#[test]
+fn a_scan_from_a_subdirectory_finds_the_attributes_at_the_top() {
+    let token = replicate_token(4212);
+    let repo = TestRepo::new();
+    repo.git(&[
+        "config",
+        "filter.f.clean",
+        &format!("cat; printf 'KEY=%s\\n' {token}"),
+    ]);
+    repo.write(".gitattributes", "*.cfg filter=f\n");
+    repo.write("sub/app.cfg", "a = 1\n");
+    std::fs::create_dir(repo.path().join("sub/sub")).unwrap();
+    std::fs::hard_link(
+        repo.path().join("sub/app.cfg"),
+        repo.path().join("sub/sub/app.cfg"),
+    )
+    .unwrap();
+    backdate(&repo, "sub/app.cfg");
+    repo.git(&["add", "sub/app.cfg"]);
+    for dir in [repo.path(), repo.path().join("sub")] {
+        let report = repo
+            .tokenguard_in(&dir, &["scan-staged", "--format", "json"])
+            .json();
+        assert_eq!(findings(&report), token_at("sub/app.cfg", 2), "{report}");
+    }
+}
