@@ -8,6 +8,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::detect::prebuilt_dfa;
+use crate::detect::prefilter::WordPlaces;
 use crate::detect::required_run::{self, ClassRuns, PackedRun, RequiredRun};
 pub use crate::detect::schema::*;
 use crate::detect::variable_match::VariableMatcher;
@@ -322,16 +323,15 @@ impl Rule {
     /// False when `lower` (a text in lowercase) holds none of the rule's
     /// [`RuleSpec::literals`] (see `LiteralGroup`), so that no match can be in it.
     pub fn may_match(&self, lower: &[u8]) -> bool {
-        self.may_match_where(lower, |_| Some(0..lower.len()))
+        self.may_match_where(lower, |_| WordPlaces::Within(0..lower.len()))
     }
 
-    /// [`Rule::may_match`], searching each literal's first word only within the range of
-    /// `lower` that `places` gives for it (`None`: it is not in `lower`); the prefilter's walk
-    /// tells.
-    pub fn may_match_where(
+    /// [`Rule::may_match`], looking for each literal's first word only where `places` says it
+    /// may be in `lower`; the prefilter's walk tells.
+    pub fn may_match_where<'s>(
         &self,
         lower: &[u8],
-        places: impl Fn(&[u8]) -> Option<std::ops::Range<usize>>,
+        places: impl Fn(&[u8]) -> WordPlaces<'s>,
     ) -> bool {
         let spec = self.spec();
         spec.literals.is_empty()
@@ -341,8 +341,11 @@ impl Rule {
                 .get_or_init(|| LiteralGroup::of(spec.literals.iter().map(String::as_str)))
                 .iter()
                 .any(|group| {
-                    places(group.first.needle())
-                        .is_some_and(|within| group.is_in(lower, within, spec.value_after_literal))
+                    group.is_in(
+                        lower,
+                        places(group.first.needle()),
+                        spec.value_after_literal,
+                    )
                 })
     }
 
@@ -553,27 +556,48 @@ impl LiteralGroup {
     }
 
     /// Whether `lower` holds one of the literals, followed by `value` value bytes in a row
-    /// (see [`RuleSpec::value_after_literal`]; 0: nothing needs to follow).
-    fn is_in(&self, lower: &[u8], within: std::ops::Range<usize>, value: usize) -> bool {
-        let length = self.first.needle().len();
+    /// (see [`RuleSpec::value_after_literal`]; 0: nothing needs to follow). The first word is
+    /// looked for only where `places` says it may be: memmem's search in a
+    /// range, or a comparison at each place the prefilter's walk saw it end.
+    fn is_in(&self, lower: &[u8], places: WordPlaces<'_>, value: usize) -> bool {
+        let word = self.first.needle();
+        match places {
+            WordPlaces::Nowhere => false,
+            WordPlaces::Within(within) => self.is_in_range(lower, within, value),
+            // memmem reports places that do not overlap (`dd` in `ddd` once): such a word is
+            // searched between its first and last place, as it always was.
+            WordPlaces::EndingAt(ends) if overlaps_itself(word) => {
+                let within = ends.first() - word.len()..ends.last();
+                self.is_in_range(lower, within, value)
+            }
+            WordPlaces::EndingAt(ends) => ends.iter().any(|end| {
+                let at = end - word.len();
+                // A copy with escapes masked may lack a place the text has.
+                lower[at..].starts_with(word) && self.is_at(lower, at, value)
+            }),
+        }
+    }
+
+    /// [`LiteralGroup::is_in`] by memmem's search for the first word, wholly in `within`.
+    fn is_in_range(&self, lower: &[u8], within: Range<usize>, value: usize) -> bool {
         let offset = within.start;
-        (self.first.find_iter(&lower[within])).any(|at| {
-            let at = offset + at;
-            self.literals.iter().any(|literal| {
-                let Some(start) = at.checked_sub(literal.offset) else {
-                    return false;
-                };
-                let after_first = match literal.lead.is_empty() {
-                    true => at + length,
-                    false if lower[start..].starts_with(&literal.lead) => {
-                        start + literal.lead.len()
-                    }
-                    false => return false,
-                };
-                words_follow(lower, after_first, &literal.rest).is_some_and(|end| {
-                    value == 0 || value_follows(&lower[end..], value, literal.call)
-                })
-            })
+        (self.first.find_iter(&lower[within])).any(|at| self.is_at(lower, offset + at, value))
+    }
+
+    /// Whether one of the literals is in `lower` with the group's first word at `at`.
+    fn is_at(&self, lower: &[u8], at: usize, value: usize) -> bool {
+        let length = self.first.needle().len();
+        self.literals.iter().any(|literal| {
+            let Some(start) = at.checked_sub(literal.offset) else {
+                return false;
+            };
+            let after_first = match literal.lead.is_empty() {
+                true => at + length,
+                false if lower[start..].starts_with(&literal.lead) => start + literal.lead.len(),
+                false => return false,
+            };
+            words_follow(lower, after_first, &literal.rest)
+                .is_some_and(|end| value == 0 || value_follows(&lower[end..], value, literal.call))
         })
     }
 }
@@ -585,13 +609,17 @@ fn anchor_offset(anchor: &[u8], word: &[u8]) -> Option<usize> {
     if anchor == word {
         return Some(0);
     }
-    let overlaps_itself =
-        |w: &[u8]| (1..w.len()).any(|length| w[..length] == w[w.len() - length..]);
     if anchor.is_empty() || overlaps_itself(anchor) || overlaps_itself(word) {
         return None;
     }
     word.windows(anchor.len())
         .position(|window| window == anchor)
+}
+
+/// Whether two places of `word` can overlap (`dd`, `abab`): a proper prefix of it is also its
+/// suffix.
+fn overlaps_itself(word: &[u8]) -> bool {
+    (1..word.len()).any(|length| word[..length] == word[word.len() - length..])
 }
 
 /// Where `rest`'s words end, if they follow from `next` on, with nothing or one of `_ . -`
@@ -1183,7 +1211,7 @@ mod tests {
     }
 
     fn holds_literal(lower: &[u8], literal: &str) -> bool {
-        LiteralGroup::of([literal])[0].is_in(lower, 0..lower.len(), 0)
+        LiteralGroup::of([literal])[0].is_in(lower, WordPlaces::Within(0..lower.len()), 0)
     }
 
     #[test]
@@ -1193,7 +1221,7 @@ mod tests {
         let holds = |text: &str| {
             groups
                 .iter()
-                .any(|g| g.is_in(text.as_bytes(), 0..text.len(), 0))
+                .any(|g| g.is_in(text.as_bytes(), WordPlaces::Within(0..text.len()), 0))
         };
         for text in ["x openai_key=", "openai.api-key", "openai(", "azure-openai"] {
             assert!(holds(text), "{text}");
@@ -1249,7 +1277,7 @@ mod tests {
                     let expected = holds_one_by_one(&spec.literals, lower, value);
                     let got = groups
                         .iter()
-                        .any(|group| group.is_in(lower, 0..lower.len(), value));
+                        .any(|group| group.is_in(lower, WordPlaces::Within(0..lower.len()), value));
                     assert_eq!(got, expected, "{} on {text:?}, value {value}", spec.id);
                     held += usize::from(expected);
                 }
