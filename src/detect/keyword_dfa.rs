@@ -121,27 +121,56 @@ impl KeywordDfa {
         let (first, rest) = haystack.split_at(quarter);
         let (second, rest) = rest.split_at(quarter);
         let (third, fourth) = rest.split_at(quarter);
-        // Four locals, not an array: an array went through the stack at every byte.
-        let (mut a, mut b, mut c, mut d) = (self.start, self.start, self.start, self.start);
-        let lanes = first.iter().zip(second).zip(third).zip(fourth);
-        for (at, (((&w, &x), &y), &z)) in lanes.enumerate() {
-            a = self.step(a, w);
-            b = self.step(b, x);
-            c = self.step(c, y);
-            d = self.step(d, z);
-            if a.min(b).min(c.min(d)) < self.match_below {
-                for (lane, state) in [a, b, c, d].into_iter().enumerate() {
-                    if state < self.match_below {
-                        report(state, lane * quarter + at + 1);
-                    }
+        let lanes = [first, second, third, &fourth[..quarter]];
+        let mut states = [self.start; 4];
+        let mut from = 0;
+        while from < quarter {
+            let (at, reached) = self.walk_quarters(&lanes, from, states);
+            states = reached;
+            if at == quarter {
+                break;
+            }
+            for (lane, &state) in states.iter().enumerate() {
+                if state < self.match_below {
+                    report(state, lane * quarter + at + 1);
                 }
             }
+            from = at + 1;
         }
+        let [a, b, c, d] = states;
         let overlap = self.longest.saturating_sub(1).min(quarter);
         self.walk(a, &second[..overlap], quarter, &mut report);
         self.walk(b, &third[..overlap], 2 * quarter, &mut report);
         self.walk(c, &fourth[..overlap], 3 * quarter, &mut report);
         self.walk(d, &fourth[quarter..], 4 * quarter, &mut report);
+    }
+
+    /// Walks the four quarters (of one length) in step from `from` until some walk is in a
+    /// match state: returns where (the byte just read), or the quarters' length, and the four
+    /// states. Out of line and with nothing else to keep, the loop holds its states and
+    /// pointers in registers: inside `search`, with the report's closure about, it kept three
+    /// states and every pointer on the stack and reloaded them at each byte.
+    #[inline(never)]
+    fn walk_quarters(
+        &self,
+        lanes: &[&[u8]; 4],
+        from: usize,
+        states: [u32; 4],
+    ) -> (usize, [u32; 4]) {
+        let [w, x, y, z] = *lanes;
+        let length = w.len();
+        let (x, y, z) = (&x[..length], &y[..length], &z[..length]);
+        let [mut a, mut b, mut c, mut d] = states;
+        for at in from..length {
+            a = self.step(a, w[at]);
+            b = self.step(b, x[at]);
+            c = self.step(c, y[at]);
+            d = self.step(d, z[at]);
+            if a.min(b).min(c.min(d)) < self.match_below {
+                return (at, [a, b, c, d]);
+            }
+        }
+        (length, [a, b, c, d])
     }
 
     /// Walks `text`, which starts `offset` bytes into the haystack.
@@ -329,6 +358,53 @@ mod tests {
         assert_eq!(found(&keywords, "my_api_key_KEY"), [5, 6]);
         assert_eq!(found(&keywords, "nothing here"), Vec::<u32>::new());
         assert_eq!(found(&keywords, ""), Vec::<u32>::new());
+    }
+
+    /// Every occurrence of every keyword, with its end, as a byte-by-byte comparison finds
+    /// them: random texts of the keywords' own bytes in either case (near misses and
+    /// overlaps everywhere), short ones walked once and long ones in quarters, so that
+    /// occurrences lie across each seam and at both ends. A missed occurrence or an end off
+    /// by one fails.
+    #[test]
+    fn reports_every_occurrence_with_its_end() {
+        let keywords = ["ab", "abc", "bca", "cab_", "c_a", "a_b_c_", "bb"];
+        let dfa = KeywordDfa::new(&keywords);
+        let alphabet = b"abcABC_.";
+        let mut state = 0x2545_f491_u32;
+        for length in [
+            0,
+            1,
+            7,
+            100,
+            WALKS_FROM - 1,
+            WALKS_FROM,
+            WALKS_FROM + 5,
+            3001,
+        ] {
+            for _ in 0..20 {
+                let text: Vec<u8> = (0..length)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 17;
+                        state ^= state << 5;
+                        alphabet[state as usize % alphabet.len()]
+                    })
+                    .collect();
+                let mut got = std::collections::BTreeSet::new();
+                dfa.search(&text, |keyword, end| {
+                    got.insert((keyword, end));
+                });
+                let mut expected = std::collections::BTreeSet::new();
+                for (index, keyword) in keywords.iter().enumerate() {
+                    for end in keyword.len()..=text.len() {
+                        if text[end - keyword.len()..end].eq_ignore_ascii_case(keyword.as_bytes()) {
+                            expected.insert((index as u32, end));
+                        }
+                    }
+                }
+                assert_eq!(got, expected, "{}", String::from_utf8_lossy(&text));
+            }
+        }
     }
 
     /// Four walks: a keyword on either side of where one quarter ends, across it, and at
