@@ -256,17 +256,31 @@ impl Prefilter {
             Some(bytes) => KeywordDfa::from_bytes(bytes).expect("the embedded automaton reads"),
             None => KeywordDfa::new(&self.keywords),
         });
-        let mut ends = vec![(u32::MAX, 0u32); self.keywords.len()];
-        dfa.search(haystack, |keyword, end| {
-            let (first, last) = &mut ends[keyword as usize];
+        // First and last end per match state while walking (one record per occurrence), per
+        // keyword after, for the states the walk entered.
+        let mut states = vec![(u32::MAX, 0u32); dfa.match_states()];
+        let mut entered = Vec::new();
+        dfa.search_states(haystack, |row, end| {
+            let (first, last) = &mut states[row as usize];
             // Past 4 GB the places do not fit: the whole text stands for each.
             let end = u32::try_from(end).unwrap_or(u32::MAX - 1);
             if *first == u32::MAX {
-                mask.union_with_words(self.owners.of(keyword as usize));
+                entered.push(row);
             }
             *first = (*first).min(end);
             *last = (*last).max(end);
         });
+        let mut ends = vec![(u32::MAX, 0u32); self.keywords.len()];
+        for row in entered {
+            let (first, last) = states[row as usize];
+            for &keyword in dfa.keywords_ending_in(row) {
+                let ends = &mut ends[keyword as usize];
+                if ends.0 == u32::MAX {
+                    mask.union_with_words(self.owners.of(keyword as usize));
+                }
+                *ends = (ends.0.min(first), ends.1.max(last));
+            }
+        }
         let words = (haystack.len() < (u32::MAX - 1) as usize).then_some(WordsSeen {
             ends,
             text_len: haystack.len(),
@@ -589,6 +603,30 @@ mod tests {
         }
         let skipped = skipped.get();
         assert!(skipped > 1000, "the walk skipped {skipped} searches");
+    }
+
+    /// The first and last end of each keyword that the walk keeps (gathered per match state,
+    /// then per keyword) are where a search for each keyword, overlaps included, puts them.
+    #[test]
+    fn the_walk_keeps_each_keywords_first_and_last_end() {
+        let set = RuleSet::builtin().unwrap();
+        let [_, big] = every_tier(set.as_slice());
+        for text in literal_texts(set.as_slice()) {
+            let (_, seen) = big.candidates_and_words(&text);
+            let seen = seen.expect("the automaton walked it");
+            let lower = text.to_ascii_lowercase();
+            for (index, keyword) in big.keywords.iter().enumerate() {
+                let finder = memchr::memmem::Finder::new(keyword.as_bytes());
+                let mut ends = std::iter::successors(finder.find(&lower), |&at| {
+                    finder.find(&lower[at + 1..]).map(|next| at + 1 + next)
+                })
+                .map(|at| (at + keyword.len()) as u32);
+                let first = ends.next();
+                let expected =
+                    first.map_or((u32::MAX, 0), |first| (first, ends.last().unwrap_or(first)));
+                assert_eq!(seen.ends[index], expected, "{keyword}");
+            }
+        }
     }
 
     #[test]
