@@ -215,7 +215,8 @@ impl KeywordDfa {
         (length, 4)
     }
 
-    /// Walks `text`, which starts `offset` bytes into the haystack.
+    /// Walks `text`, which starts `offset` bytes into the haystack (a match state is
+    /// reported when the walk steps out of it, as in `walk_quarters`, or at the end).
     fn walk(
         &self,
         mut state: u32,
@@ -223,11 +224,19 @@ impl KeywordDfa {
         offset: usize,
         report: &mut impl FnMut(u32, usize),
     ) {
+        let plain = &self.next[..self.match_from as usize];
         for (at, &byte) in text.iter().enumerate() {
-            state = self.step(state, byte);
-            if state >= self.match_from {
-                report(state, offset + at + 1);
-            }
+            let index = state as usize + usize::from(self.classes[usize::from(byte)]);
+            state = match plain.get(index) {
+                Some(&to) => to,
+                None => {
+                    report(state, offset + at);
+                    self.next[index]
+                }
+            };
+        }
+        if state >= self.match_from {
+            report(state, offset + text.len());
         }
     }
 

@@ -126,6 +126,13 @@ static BUILTIN_KEYWORDS: (&[(u32, u32)], &[u64]) =
 /// The automaton over [`BUILTIN_KEYWORDS`], as build.rs built it ([`KeywordDfa::to_bytes`]).
 static BUILTIN_DFA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/keyword-dfa.bin"));
 
+thread_local! {
+    /// Per match state of the automaton, the first and last end of the walk under way; `(0,
+    /// 0)` (no end is 0) between walks: each walk clears the states it entered, so that no
+    /// walk pays for the thousand-odd states it did not enter.
+    static STATE_ENDS: std::cell::RefCell<Vec<(u32, u32)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The keyword search: a first-bytes table for small changes, a DFA over every keyword for
 /// big ones.
 #[derive(Debug)]
@@ -256,31 +263,36 @@ impl Prefilter {
             Some(bytes) => KeywordDfa::from_bytes(bytes).expect("the embedded automaton reads"),
             None => KeywordDfa::new(&self.keywords),
         });
+        let mut ends = vec![(u32::MAX, 0u32); self.keywords.len()];
         // First and last end per match state while walking (one record per occurrence), per
         // keyword after, for the states the walk entered.
-        let mut states = vec![(u32::MAX, 0u32); dfa.match_states()];
-        let mut entered = Vec::new();
-        dfa.search_states(haystack, |row, end| {
-            let (first, last) = &mut states[row as usize];
-            // Past 4 GB the places do not fit: the whole text stands for each.
-            let end = u32::try_from(end).unwrap_or(u32::MAX - 1);
-            if *first == u32::MAX {
-                entered.push(row);
+        STATE_ENDS.with_borrow_mut(|states| {
+            if states.len() < dfa.match_states() {
+                states.resize(dfa.match_states(), (0, 0));
             }
-            *first = (*first).min(end);
-            *last = (*last).max(end);
-        });
-        let mut ends = vec![(u32::MAX, 0u32); self.keywords.len()];
-        for row in entered {
-            let (first, last) = states[row as usize];
-            for &keyword in dfa.keywords_ending_in(row) {
-                let ends = &mut ends[keyword as usize];
-                if ends.0 == u32::MAX {
-                    mask.union_with_words(self.owners.of(keyword as usize));
+            let mut entered = Vec::new();
+            dfa.search_states(haystack, |row, end| {
+                let (first, last) = &mut states[row as usize];
+                // Past 4 GB the places do not fit: the whole text stands for each.
+                let end = u32::try_from(end).unwrap_or(u32::MAX - 1);
+                if *first == 0 {
+                    entered.push(row);
+                    *first = end;
                 }
-                *ends = (ends.0.min(first), ends.1.max(last));
+                *first = (*first).min(end);
+                *last = (*last).max(end);
+            });
+            for row in entered {
+                let (first, last) = std::mem::take(&mut states[row as usize]);
+                for &keyword in dfa.keywords_ending_in(row) {
+                    let ends = &mut ends[keyword as usize];
+                    if ends.0 == u32::MAX {
+                        mask.union_with_words(self.owners.of(keyword as usize));
+                    }
+                    *ends = (ends.0.min(first), ends.1.max(last));
+                }
             }
-        }
+        });
         let words = (haystack.len() < (u32::MAX - 1) as usize).then_some(WordsSeen {
             ends,
             text_len: haystack.len(),
