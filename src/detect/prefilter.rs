@@ -263,6 +263,19 @@ impl Prefilter {
             Some(bytes) => KeywordDfa::from_bytes(bytes).expect("the embedded automaton reads"),
             None => KeywordDfa::new(&self.keywords),
         });
+        let ends = self.walk_ends(dfa, haystack, &mut mask);
+        let words = (haystack.len() < (u32::MAX - 1) as usize).then_some(WordsSeen {
+            ends,
+            text_len: haystack.len(),
+        });
+        (mask, words)
+    }
+
+    /// The automaton's walk of `haystack`: adds the rules of the keywords it saw to `mask`
+    /// and returns each keyword's first and last end (`(u32::MAX, 0)`: not seen). Out of line,
+    /// so that the pair table's loop above compiles as it did before the walk kept positions.
+    #[inline(never)]
+    fn walk_ends(&self, dfa: &KeywordDfa, haystack: &[u8], mask: &mut RuleMask) -> Vec<(u32, u32)> {
         let mut ends = vec![(u32::MAX, 0u32); self.keywords.len()];
         // First and last end per match state while walking (one record per occurrence), per
         // keyword after, for the states the walk entered.
@@ -293,11 +306,7 @@ impl Prefilter {
                 }
             }
         });
-        let words = (haystack.len() < (u32::MAX - 1) as usize).then_some(WordsSeen {
-            ends,
-            text_len: haystack.len(),
-        });
-        (mask, words)
+        ends
     }
 
     /// Where `word` (a literal's first word, lowercase) may occur in `text` ASCII-lowercased
