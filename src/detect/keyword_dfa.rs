@@ -1,12 +1,12 @@
 //! The prefilter's automaton for big changes: an Aho-Corasick DFA over every keyword, with
-//! ASCII case folded into its byte classes, walked over two halves of a text at once.
+//! ASCII case folded into its byte classes, walked over four quarters of a text at once.
 //!
 //! Why not the aho-corasick crate: its overlapping search (the only one that reports every
 //! keyword) goes through a generic loop at about 10 cycles a byte, and needed the text
-//! lowercased into a buffer first. Here a byte costs two loads and a compare; the walk is
-//! bound by the latency of those loads, so two independent walks (the two halves) run in the
-//! time of one. Every keyword is a pattern, the long ones too, so a match needs no second look
-//! at the text.
+//! lowercased into a buffer first. Here a byte costs two loads, an addition and a bounds check
+//! that is also the test for a match (match states are numbered last); the walk is bound by
+//! the latency of those loads, so four independent walks run in about the time of one. Every
+//! keyword is a pattern, the long ones too, so a match needs no second look at the text.
 
 /// The automaton. A state is the offset of its row in `next` (row length `stride`), so that a
 /// step is one addition and one load.
@@ -16,9 +16,11 @@ pub struct KeywordDfa {
     classes: [u8; 256],
     stride: usize,
     next: Vec<u32>,
-    /// States below this end at least one keyword (match states are numbered first).
-    match_below: u32,
-    /// Per match state (its row number): the keywords that end there.
+    /// States from this one on end at least one keyword (match states are numbered last, so
+    /// that a step from one indexes past the rows of the others: see `walk_quarters`).
+    match_from: u32,
+    /// Per match state (its row number counted from `match_from`): the keywords that end
+    /// there.
     ends: Vec<Vec<u32>>,
     start: u32,
     /// Bytes of the longest keyword: how far each quarter's walk goes into the next one.
@@ -38,7 +40,7 @@ impl KeywordDfa {
         KeywordDfa {
             classes,
             stride,
-            match_below: (ends.len() * stride) as u32,
+            match_from: (next.len() - ends.len() * stride) as u32,
             next,
             ends,
             start,
@@ -47,12 +49,12 @@ impl KeywordDfa {
     }
 
     /// The automaton as bytes, for build.rs to embed the built-in keywords' one: five
-    /// numbers (stride, match_below, start, longest, next's length), the 256 byte classes,
+    /// numbers (stride, match_from, start, longest, next's length), the 256 byte classes,
     /// `next`, then per match state its keyword count and keywords; numbers as u32 LE.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(4 * self.next.len() + 512);
         let mut put = |n: u32| bytes.extend_from_slice(&n.to_le_bytes());
-        let header = [self.stride, self.match_below as usize, self.start as usize];
+        let header = [self.stride, self.match_from as usize, self.start as usize];
         for n in header.into_iter().chain([self.longest, self.next.len()]) {
             put(n as u32);
         }
@@ -75,10 +77,10 @@ impl KeywordDfa {
             .chain(bytes[276..].chunks_exact(4));
         let mut take =
             || -> Option<u32> { Some(u32::from_le_bytes(numbers.next()?.try_into().ok()?)) };
-        let (stride, match_below, start) = (take()? as usize, take()?, take()?);
+        let (stride, match_from, start) = (take()? as usize, take()?, take()?);
         let (longest, length) = (take()? as usize, take()? as usize);
         let next: Vec<u32> = (0..length).map(|_| take()).collect::<Option<_>>()?;
-        let states = (match_below as usize).checked_div(stride)?;
+        let states = (length.checked_sub(match_from as usize)?).checked_div(stride)?;
         let mut ends = Vec::with_capacity(states);
         for _ in 0..states {
             let count = take()?;
@@ -86,6 +88,7 @@ impl KeywordDfa {
         }
         let valid = take().is_none()
             && next.len().is_multiple_of(stride)
+            && (match_from as usize).is_multiple_of(stride)
             && (start as usize) < next.len()
             && next
                 .iter()
@@ -95,7 +98,7 @@ impl KeywordDfa {
             classes,
             stride,
             next,
-            match_below,
+            match_from,
             ends,
             start,
             longest,
@@ -106,10 +109,29 @@ impl KeywordDfa {
     /// insensitively) and where it ends; an occurrence may be reported more than once, and
     /// not in order.
     pub fn search(&self, haystack: &[u8], mut found: impl FnMut(u32, usize)) {
-        let mut report = |state: u32, end: usize| {
-            for &keyword in &self.ends[state as usize / self.stride] {
+        self.search_states(haystack, |row, end| {
+            for &keyword in self.keywords_ending_in(row) {
                 found(keyword, end);
             }
+        });
+    }
+
+    /// Match states: rows numbered from 0 to this, see [`KeywordDfa::search_states`].
+    pub fn match_states(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The keywords (their indices) that end where the walk is in match state `row`.
+    pub fn keywords_ending_in(&self, row: u32) -> &[u32] {
+        &self.ends[row as usize]
+    }
+
+    /// [`KeywordDfa::search`] by match state: calls `found` with the row of each match
+    /// state the walk enters (its keywords: [`KeywordDfa::keywords_ending_in`]) and where;
+    /// the caller keeps one record per state instead of one per keyword.
+    pub fn search_states(&self, haystack: &[u8], mut found: impl FnMut(u32, usize)) {
+        let mut report = |state: u32, end: usize| {
+            found((state - self.match_from) / self.stride as u32, end);
         };
         if haystack.len() < WALKS_FROM.max(4 * self.longest) {
             self.walk(self.start, haystack, 0, &mut report);
@@ -121,22 +143,30 @@ impl KeywordDfa {
         let (first, rest) = haystack.split_at(quarter);
         let (second, rest) = rest.split_at(quarter);
         let (third, fourth) = rest.split_at(quarter);
-        // Four locals, not an array: an array went through the stack at every byte.
-        let (mut a, mut b, mut c, mut d) = (self.start, self.start, self.start, self.start);
-        let lanes = first.iter().zip(second).zip(third).zip(fourth);
-        for (at, (((&w, &x), &y), &z)) in lanes.enumerate() {
-            a = self.step(a, w);
-            b = self.step(b, x);
-            c = self.step(c, y);
-            d = self.step(d, z);
-            if a.min(b).min(c.min(d)) < self.match_below {
-                for (lane, state) in [a, b, c, d].into_iter().enumerate() {
-                    if state < self.match_below {
-                        report(state, lane * quarter + at + 1);
-                    }
+        let lanes = [first, second, third, &fourth[..quarter]];
+        let mut states = [self.start; 4];
+        let mut from = 0;
+        while from < quarter {
+            // Walks from `stopped` on are before byte `at`, one of them in a match state.
+            let (at, stopped) = self.walk_quarters(&lanes, from, &mut states);
+            if at == quarter {
+                break;
+            }
+            for lane in stopped..4 {
+                if states[lane] >= self.match_from {
+                    report(states[lane], lane * quarter + at);
                 }
+                states[lane] = self.step(states[lane], lanes[lane][at]);
+            }
+            from = at + 1;
+        }
+        // A match state entered at a quarter's last byte.
+        for (lane, &state) in states.iter().enumerate() {
+            if state >= self.match_from {
+                report(state, (lane + 1) * quarter);
             }
         }
+        let [a, b, c, d] = states;
         let overlap = self.longest.saturating_sub(1).min(quarter);
         self.walk(a, &second[..overlap], quarter, &mut report);
         self.walk(b, &third[..overlap], 2 * quarter, &mut report);
@@ -144,7 +174,49 @@ impl KeywordDfa {
         self.walk(d, &fourth[quarter..], 4 * quarter, &mut report);
     }
 
-    /// Walks `text`, which starts `offset` bytes into the haystack.
+    /// Walks the four quarters (of one length) in step from byte `from` until one walk is in
+    /// a match state: returns the byte it would read next and which walk it is (the walks
+    /// before it have read that byte), or the quarters' length and 4. A step indexes only the
+    /// rows of states that are no match, so that one bounds check per step is also the test
+    /// for a match: no comparison of the four states at each byte. Out of line, so that the
+    /// states and pointers stay in registers (next to the report's closure in `search`, three
+    /// states and every pointer went to the stack and back at each byte).
+    #[inline(never)]
+    fn walk_quarters(
+        &self,
+        lanes: &[&[u8]; 4],
+        from: usize,
+        states: &mut [u32; 4],
+    ) -> (usize, usize) {
+        let [w, x, y, z] = *lanes;
+        let length = w.len();
+        let (x, y, z) = (&x[..length], &y[..length], &z[..length]);
+        let plain = &self.next[..self.match_from as usize];
+        let column = |byte: u8| usize::from(self.classes[usize::from(byte)]);
+        let [mut a, mut b, mut c, mut d] = states.map(|state| state as usize);
+        macro_rules! step {
+            ($state:ident, $lane:ident, $index:literal, $at:ident) => {
+                match plain.get($state + column($lane[$at])) {
+                    Some(&to) => $state = to as usize,
+                    None => {
+                        *states = [a, b, c, d].map(|state| state as u32);
+                        return ($at, $index);
+                    }
+                }
+            };
+        }
+        for at in from..length {
+            step!(a, w, 0, at);
+            step!(b, x, 1, at);
+            step!(c, y, 2, at);
+            step!(d, z, 3, at);
+        }
+        *states = [a, b, c, d].map(|state| state as u32);
+        (length, 4)
+    }
+
+    /// Walks `text`, which starts `offset` bytes into the haystack (a match state is
+    /// reported when the walk steps out of it, as in `walk_quarters`, or at the end).
     fn walk(
         &self,
         mut state: u32,
@@ -152,11 +224,19 @@ impl KeywordDfa {
         offset: usize,
         report: &mut impl FnMut(u32, usize),
     ) {
+        let plain = &self.next[..self.match_from as usize];
         for (at, &byte) in text.iter().enumerate() {
-            state = self.step(state, byte);
-            if state < self.match_below {
-                report(state, offset + at + 1);
-            }
+            let index = state as usize + usize::from(self.classes[usize::from(byte)]);
+            state = match plain.get(index) {
+                Some(&to) => to,
+                None => {
+                    report(state, offset + at);
+                    self.next[index]
+                }
+            };
+        }
+        if state >= self.match_from {
+            report(state, offset + text.len());
         }
     }
 
@@ -223,7 +303,7 @@ impl Trie {
 
     /// The DFA: every node's transitions filled in from its failure link (breadth first, so
     /// the link's row is complete first), each node's keywords joined by its link's, then the
-    /// nodes renumbered match states first and premultiplied by `stride`. Returns the table,
+    /// nodes renumbered match states last and premultiplied by `stride`. Returns the table,
     /// the keywords per match state and the start state.
     fn into_dfa(self, stride: usize) -> (Vec<u32>, Vec<Vec<u32>>, u32) {
         debug_assert!(self.children.iter().all(|row| row.len() == stride));
@@ -256,10 +336,10 @@ impl Trie {
                 }
             }
         }
-        // Renumber: match states first.
-        let mut order: Vec<usize> = (0..nodes).filter(|&n| !ends[n].is_empty()).collect();
-        let matches = order.len();
-        order.extend((0..nodes).filter(|&n| ends[n].is_empty()));
+        // Renumber: match states last.
+        let mut order: Vec<usize> = (0..nodes).filter(|&n| ends[n].is_empty()).collect();
+        let plain = order.len();
+        order.extend((0..nodes).filter(|&n| !ends[n].is_empty()));
         let mut id = vec![0u32; nodes];
         for (new, &old) in order.iter().enumerate() {
             id[old] = (new * stride) as u32;
@@ -268,7 +348,7 @@ impl Trie {
             .iter()
             .flat_map(|&old| next[old].iter().map(|&to| id[to as usize]))
             .collect();
-        let match_ends = order[..matches]
+        let match_ends = order[plain..]
             .iter()
             .map(|&old| std::mem::take(&mut ends[old]))
             .collect();
@@ -329,6 +409,53 @@ mod tests {
         assert_eq!(found(&keywords, "my_api_key_KEY"), [5, 6]);
         assert_eq!(found(&keywords, "nothing here"), Vec::<u32>::new());
         assert_eq!(found(&keywords, ""), Vec::<u32>::new());
+    }
+
+    /// Every occurrence of every keyword, with its end, as a byte-by-byte comparison finds
+    /// them: random texts of the keywords' own bytes in either case (near misses and
+    /// overlaps everywhere), short ones walked once and long ones in quarters, so that
+    /// occurrences lie across each seam and at both ends. A missed occurrence or an end off
+    /// by one fails.
+    #[test]
+    fn reports_every_occurrence_with_its_end() {
+        let keywords = ["ab", "abc", "bca", "cab_", "c_a", "a_b_c_", "bb"];
+        let dfa = KeywordDfa::new(&keywords);
+        let alphabet = b"abcABC_.";
+        let mut state = 0x2545_f491_u32;
+        for length in [
+            0,
+            1,
+            7,
+            100,
+            WALKS_FROM - 1,
+            WALKS_FROM,
+            WALKS_FROM + 5,
+            3001,
+        ] {
+            for _ in 0..20 {
+                let text: Vec<u8> = (0..length)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 17;
+                        state ^= state << 5;
+                        alphabet[state as usize % alphabet.len()]
+                    })
+                    .collect();
+                let mut got = std::collections::BTreeSet::new();
+                dfa.search(&text, |keyword, end| {
+                    got.insert((keyword, end));
+                });
+                let mut expected = std::collections::BTreeSet::new();
+                for (index, keyword) in keywords.iter().enumerate() {
+                    for end in keyword.len()..=text.len() {
+                        if text[end - keyword.len()..end].eq_ignore_ascii_case(keyword.as_bytes()) {
+                            expected.insert((index as u32, end));
+                        }
+                    }
+                }
+                assert_eq!(got, expected, "{}", String::from_utf8_lossy(&text));
+            }
+        }
     }
 
     /// Four walks: a keyword on either side of where one quarter ends, across it, and at

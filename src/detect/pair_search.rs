@@ -83,7 +83,10 @@ impl PairIndex {
     }
 
     /// Adds to `mask` the rules (`owners[i]` for `keywords[i]`, the list this index was built
-    /// from) of every keyword in `lower` (the haystack, lowercased).
+    /// from) of every keyword in `lower` (the haystack, lowercased). Out of line, so that the
+    /// loop compiles alike whatever its caller holds in registers (inlined, it reloaded the
+    /// hash's multiplier at each position once the caller grew).
+    #[inline(never)]
     pub fn mark<K: AsRef<str>>(
         &self,
         keywords: &[K],

@@ -118,12 +118,13 @@ impl Owners {
     }
 }
 
-/// Adds a keyword's place to a walk's [`WordsSeen::ends`]. Not inlined: inside the walk's
-/// loop, the push cost the loop registers and 20 M instructions of a 40 MB commit.
+/// Adds a place the walk saw (a match state's row or a keyword's index, and the end) to
+/// `places`, high half and low half. Not inlined: inside the walk's loop, the push cost the
+/// loop registers and 20 M instructions of a 40 MB commit.
 #[cold]
 #[inline(never)]
-fn record(ends: &mut Vec<u64>, keyword: u32, end: usize) {
-    ends.push(u64::from(keyword) << 32 | u64::from(u32::try_from(end).unwrap_or(u32::MAX)));
+fn record(places: &mut Vec<u64>, what: u32, end: usize) {
+    places.push(u64::from(what) << 32 | u64::from(u32::try_from(end).unwrap_or(u32::MAX)));
 }
 
 /// The built-in rules' keywords (lowercase, sorted, distinct; ranges of the table names) and
@@ -295,18 +296,36 @@ impl Prefilter {
             Some(bytes) => KeywordDfa::from_bytes(bytes).expect("the embedded automaton reads"),
             None => KeywordDfa::new(&self.keywords),
         });
-        let mut ends: Vec<u64> = Vec::new();
         // Past 4 GB the places do not fit: the text is then searched whole (see `window`).
-        dfa.search(haystack, |keyword, end| record(&mut ends, keyword, end));
-        ends.sort_unstable();
-        for run in ends.chunk_by(|a, b| a >> 32 == b >> 32) {
-            mask.union_with_words(self.owners.of((run[0] >> 32) as usize));
-        }
+        let ends = self.walk_ends(dfa, haystack, &mut mask);
         let words = (haystack.len() < u32::MAX as usize).then_some(WordsSeen {
             ends,
             text_len: haystack.len(),
         });
         (mask, words)
+    }
+
+    /// The automaton's walk of `haystack`: adds the rules of the keywords it saw to `mask` and
+    /// returns every occurrence as [`WordsSeen::ends`] holds them. The walk records the match
+    /// state it entered and where; states become their keywords after the walk, off its loop.
+    /// Out of line, so that the pair table's loop above compiles as it did before.
+    #[inline(never)]
+    fn walk_ends(&self, dfa: &KeywordDfa, haystack: &[u8], mask: &mut RuleMask) -> Vec<u64> {
+        let mut states: Vec<u64> = Vec::new();
+        dfa.search_states(haystack, |row, end| record(&mut states, row, end));
+        let mut ends = Vec::with_capacity(states.len());
+        for place in states {
+            for &keyword in dfa.keywords_ending_in((place >> 32) as u32) {
+                ends.push(u64::from(keyword) << 32 | (place & u64::from(u32::MAX)));
+            }
+        }
+        // A keyword across where two quarters of the walk meet is seen by both.
+        ends.sort_unstable();
+        ends.dedup();
+        for run in ends.chunk_by(|a, b| a >> 32 == b >> 32) {
+            mask.union_with_words(self.owners.of((run[0] >> 32) as usize));
+        }
+        ends
     }
 
     /// Where `word` (a literal's first word, lowercase) may occur in `text` ASCII-lowercased
@@ -638,6 +657,32 @@ mod tests {
         let (narrowed, masked_away) = (narrowed.get(), masked_away.get());
         assert!(narrowed > 1000, "{narrowed} searches narrowed");
         assert!(masked_away > 10, "{masked_away} with places masked away");
+    }
+
+    /// The ends the walk keeps for each keyword (recorded per match state, then per keyword)
+    /// are where a search for it, overlaps included, finds it end: each once, in order.
+    #[test]
+    fn the_walk_keeps_every_end_of_each_keyword() {
+        let set = RuleSet::builtin().unwrap();
+        let [_, big] = every_tier(set.as_slice());
+        for text in literal_texts(set.as_slice()) {
+            let (_, seen) = big.candidates_and_words(&text);
+            let seen = seen.expect("the automaton walked it");
+            let lower = text.to_ascii_lowercase();
+            for (index, keyword) in big.keywords.iter().enumerate() {
+                let finder = memchr::memmem::Finder::new(keyword.as_bytes());
+                let expected: Vec<u32> = std::iter::successors(finder.find(&lower), |&at| {
+                    finder.find(&lower[at + 1..]).map(|next| at + 1 + next)
+                })
+                .map(|at| (at + keyword.len()) as u32)
+                .collect();
+                let kept: Vec<u32> = (seen.ends.iter())
+                    .filter(|&&place| place >> 32 == index as u64)
+                    .map(|&place| place as u32)
+                    .collect();
+                assert_eq!(kept, expected, "{keyword}");
+            }
+        }
     }
 
     #[test]
