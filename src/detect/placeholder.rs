@@ -23,6 +23,75 @@ pub fn fixed_parts(rule: &RuleSpec, provider: &Provider) -> Vec<String> {
     parts
 }
 
+/// The words a placeholder's body may be made of, for one rule: the filler words and the
+/// rule's fixed parts, normalised once (letters and digits, lowercase) and sorted by their
+/// first two characters. A generated rule's fixed parts are every vendor's names, thousands of
+/// words: normalising and searching each for every value found was most of a placeholder
+/// check's cost.
+#[derive(Debug, Clone, Default)]
+pub struct BodyWords {
+    /// The fixed parts as written, stripped from either end of a value.
+    fixed_parts: Vec<String>,
+    /// Sorted by `pair`.
+    words: Vec<BodyWord>,
+}
+
+#[derive(Debug, Clone)]
+struct BodyWord {
+    pair: u16,
+    text: Box<[u8]>,
+    filler: bool,
+}
+
+impl BodyWords {
+    pub fn new(spec: &PlaceholderSpec, fixed_parts: Vec<String>) -> BodyWords {
+        let mut words = Vec::new();
+        let mut text = Vec::new();
+        for (i, written) in spec.fillers.iter().chain(&fixed_parts).enumerate() {
+            normalise_into(written.as_bytes(), &mut text);
+            let filler = i < spec.fillers.len();
+            // A fixed part of two characters (`hf`, the `as` of an `as_` prefix) inside a
+            // random body is chance, as `pass123` shows; at either end it is stripped.
+            let shortest = if filler { 2 } else { 3 };
+            if text.len() >= shortest {
+                let pair = first_pair(&text);
+                let text = text.as_slice().into();
+                words.push(BodyWord { pair, text, filler });
+            }
+        }
+        words.sort_by_key(|word| word.pair);
+        BodyWords { fixed_parts, words }
+    }
+
+    /// Marks in `covered` where a word occurs in `alnum` (a normalised body, as [`occurrences`]
+    /// finds them); true when a filler word does.
+    fn cover(&self, alnum: &[u8], covered: &mut [bool]) -> bool {
+        let mut worded = false;
+        // Only a word whose first two characters are a pair of the body can be in it.
+        let mut pairs: Vec<u16> = alnum.windows(2).map(first_pair).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        for pair in pairs {
+            let from = self.words.partition_point(|word| word.pair < pair);
+            let same_pair = self.words[from..]
+                .iter()
+                .take_while(|word| word.pair == pair);
+            for word in same_pair {
+                for at in occurrences(alnum, &word.text) {
+                    covered[at..at + word.text.len()].fill(true);
+                    worded |= word.filler;
+                }
+            }
+        }
+        worded
+    }
+}
+
+/// The first two bytes of `text` (at least two long) as one number.
+fn first_pair(text: &[u8]) -> u16 {
+    u16::from_be_bytes([text[0], text[1]])
+}
+
 /// True when `secret` is a placeholder: a vendor's documented example, a wrapped name
 /// (`<...>`, `{{...}}`), a rule's own placeholder value, or a body (what is left after the
 /// rule's fixed parts: prefix, keywords, shape literals) made almost entirely of filler words
@@ -32,7 +101,7 @@ pub fn is_placeholder(
     secret: &[u8],
     rule_id: &str,
     spec: &PlaceholderSpec,
-    fixed_parts: &[String],
+    words: &BodyWords,
     rule_placeholders: &[String],
 ) -> bool {
     if is_truncated_display(secret) {
@@ -45,6 +114,7 @@ pub fn is_placeholder(
     {
         return true;
     }
+    let fixed_parts = &words.fixed_parts[..];
     let body = strip_suffix(strip_prefix(secret, fixed_parts), fixed_parts);
     if spec
         .wrappers
@@ -66,21 +136,7 @@ pub fn is_placeholder(
     for stride in 1..=3 {
         mark_chains(&alnum, stride, spec.min_chain, &mut covered);
     }
-    let mut worded = false;
-    let mut word = Vec::new();
-    for (i, written) in spec.fillers.iter().chain(fixed_parts).enumerate() {
-        normalise_into(written.as_bytes(), &mut word);
-        // A fixed part of two characters (`hf`, the `as` of an `as_` prefix) inside a random
-        // body is chance, as `pass123` shows; at either end it was stripped above.
-        let shortest = if i < spec.fillers.len() { 2 } else { 3 };
-        if word.len() < shortest {
-            continue;
-        }
-        for at in occurrences(&alnum, &word) {
-            covered[at..at + word.len()].fill(true);
-            worded |= i < spec.fillers.len();
-        }
-    }
+    let worded = words.cover(&alnum, &mut covered);
     let stray = covered.iter().filter(|c| !**c).count();
     stray <= spec.stray_allowance(rule_id, alnum.len(), worded)
 }
@@ -266,6 +322,66 @@ mod tests {
             let theirs: Vec<usize> = memchr::memmem::find_iter(haystack, needle).collect();
             assert_eq!(ours, theirs, "{needle:?} in {haystack:?}");
         }
+    }
+
+    /// The check with the words built for this call.
+    fn is_placeholder(
+        secret: &[u8],
+        rule_id: &str,
+        spec: &PlaceholderSpec,
+        fixed_parts: &[String],
+        rule_placeholders: &[String],
+    ) -> bool {
+        let words = BodyWords::new(spec, fixed_parts.to_vec());
+        super::is_placeholder(secret, rule_id, spec, &words, rule_placeholders)
+    }
+
+    /// The pair index finds what searching for every word finds: the same characters covered
+    /// and the same answer to "a filler word is in it", on bodies made of fillers, the
+    /// thousands of words a generated rule's fixed parts are, and random characters.
+    #[test]
+    fn words_found_by_their_first_pair_are_every_word_found() {
+        // What a generated rule's fixed parts hold: every built-in keyword.
+        let parts: Vec<String> = (crate::detect::prefilter::builtin_keywords())
+            .map(str::to_string)
+            .collect();
+        assert!(parts.len() > 1000);
+        let words = BodyWords::new(&spec(), parts);
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as usize
+        };
+        let (mut covered_any, mut worded_any) = (0, 0);
+        for _ in 0..3000 {
+            let mut body = Vec::new();
+            for _ in 0..1 + next(5) {
+                match next(3) {
+                    0 => body.extend_from_slice(&words.words[next(words.words.len())].text),
+                    1 => body.push(b"abcdefghijklmnopqrstuvwxyz0123456789"[next(36)]),
+                    _ => body.extend_from_slice(b"x9"),
+                }
+            }
+            let mut indexed = vec![false; body.len()];
+            let worded = words.cover(&body, &mut indexed);
+            let mut every = vec![false; body.len()];
+            let mut every_worded = false;
+            for word in &words.words {
+                for at in occurrences(&body, &word.text) {
+                    every[at..at + word.text.len()].fill(true);
+                    every_worded |= word.filler;
+                }
+            }
+            assert_eq!((&indexed, worded), (&every, every_worded), "{body:?}");
+            covered_any += usize::from(indexed.contains(&true));
+            worded_any += usize::from(worded);
+        }
+        assert!(
+            covered_any > 1000 && worded_any > 500,
+            "{covered_any} {worded_any}"
+        );
     }
 
     fn spec() -> PlaceholderSpec {

@@ -207,7 +207,7 @@ struct Parts {
     superset: OnceLock<Option<RegexGate>>,
     context: OnceLock<Option<Context>>,
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
-    fixed_parts: OnceLock<Vec<String>>,
+    placeholder_words: OnceLock<placeholder::BodyWords>,
     /// See [`Rule::reads_escapes`]; asked for every match, so decided once.
     reads_escapes: OnceLock<bool>,
     /// See [`Rule::captures`].
@@ -952,7 +952,7 @@ impl RuleSet {
     /// [`placeholder::is_placeholder`]): the rule's keywords, shape literals and provider's
     /// names are the fixed parts a placeholder keeps around its filler.
     pub fn is_placeholder(&self, rule: &Rule, secret: &[u8]) -> bool {
-        let parts = rule.parts().fixed_parts.get_or_init(|| {
+        let words = rule.parts().placeholder_words.get_or_init(|| {
             let mut parts = placeholder::fixed_parts(rule.spec(), self.provider(rule));
             let generated = rule.id() == crate::detect::variables::rule_id(rule.provider_key());
             if generated || rule.spec().fallback {
@@ -992,14 +992,14 @@ impl RuleSet {
                     }
                 }
             }
-            parts
+            placeholder::BodyWords::new(&self.placeholders, parts)
         });
         let placeholder = |value: &[u8]| {
             placeholder::is_placeholder(
                 value,
                 rule.id(),
                 &self.placeholders,
-                parts,
+                words,
                 &rule.spec().placeholders,
             )
         };
