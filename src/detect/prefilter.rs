@@ -118,13 +118,35 @@ impl Owners {
     }
 }
 
-/// Adds a place the walk saw (a match state's row or a keyword's index, and the end) to
-/// `places`, high half and low half. Not inlined: inside the walk's loop, the push cost the
-/// loop registers and 20 M instructions of a 40 MB commit.
+/// The most places one walk keeps, 8 MB of them. A text with more (a generated file naming
+/// `api_key` on each of its million lines) keeps only which match states the walk entered, and
+/// its literals are searched in the whole text, as without a walk.
+const MOST_PLACES: usize = 1 << 20;
+
+/// What the walk saw: each match state it entered (its row) and where, up to [`MOST_PLACES`];
+/// past that, only which rows.
+#[derive(Default)]
+struct Places {
+    kept: Vec<u64>,
+    rows_beyond: Vec<bool>,
+}
+
+/// Adds a place the walk saw to `places`: the row in the high half, the end in the low half.
+/// Not inlined: inside the walk's loop, the push cost the loop registers and 20 M instructions
+/// of a 40 MB commit.
 #[cold]
 #[inline(never)]
-fn record(places: &mut Vec<u64>, what: u32, end: usize) {
-    places.push(u64::from(what) << 32 | u64::from(u32::try_from(end).unwrap_or(u32::MAX)));
+fn record(places: &mut Places, row: u32, end: usize) {
+    if places.kept.len() < MOST_PLACES {
+        let end = u64::from(u32::try_from(end).unwrap_or(u32::MAX));
+        places.kept.push(u64::from(row) << 32 | end);
+        return;
+    }
+    let row = row as usize;
+    if places.rows_beyond.len() <= row {
+        places.rows_beyond.resize(row + 1, false);
+    }
+    places.rows_beyond[row] = true;
 }
 
 /// The built-in rules' keywords (lowercase, sorted, distinct; ranges of the table names) and
@@ -298,23 +320,46 @@ impl Prefilter {
         });
         // Past 4 GB the places do not fit: the text is then searched whole (see `window`).
         let ends = self.walk_ends(dfa, haystack, &mut mask);
-        let words = (haystack.len() < u32::MAX as usize).then_some(WordsSeen {
-            ends,
-            text_len: haystack.len(),
-        });
+        let words = ends
+            .filter(|_| haystack.len() < u32::MAX as usize)
+            .map(|ends| WordsSeen {
+                ends,
+                text_len: haystack.len(),
+            });
         (mask, words)
     }
 
     /// The automaton's walk of `haystack`: adds the rules of the keywords it saw to `mask` and
-    /// returns every occurrence as [`WordsSeen::ends`] holds them. The walk records the match
-    /// state it entered and where; states become their keywords after the walk, off its loop.
-    /// Out of line, so that the pair table's loop above compiles as it did before.
+    /// returns every occurrence as [`WordsSeen::ends`] holds them (`None`: more than
+    /// [`MOST_PLACES`]). The walk records the match state it entered and where; states become
+    /// their keywords after the walk, off its loop. Out of line, so that the pair table's loop
+    /// above compiles as it did before.
     #[inline(never)]
-    fn walk_ends(&self, dfa: &KeywordDfa, haystack: &[u8], mask: &mut RuleMask) -> Vec<u64> {
-        let mut states: Vec<u64> = Vec::new();
-        dfa.search_states(haystack, |row, end| record(&mut states, row, end));
-        let mut ends = Vec::with_capacity(states.len());
-        for place in states {
+    fn walk_ends(
+        &self,
+        dfa: &KeywordDfa,
+        haystack: &[u8],
+        mask: &mut RuleMask,
+    ) -> Option<Vec<u64>> {
+        let mut places = Places::default();
+        dfa.search_states(haystack, |row, end| record(&mut places, row, end));
+        let Places { kept, rows_beyond } = places;
+        if !rows_beyond.is_empty() {
+            let mut rows = rows_beyond;
+            for place in kept {
+                let row = (place >> 32) as usize;
+                rows.resize(rows.len().max(row + 1), false);
+                rows[row] = true;
+            }
+            for row in (0..rows.len()).filter(|&row| rows[row]) {
+                for &keyword in dfa.keywords_ending_in(row as u32) {
+                    mask.union_with_words(self.owners.of(keyword as usize));
+                }
+            }
+            return None;
+        }
+        let mut ends = Vec::with_capacity(kept.len());
+        for place in kept {
             for &keyword in dfa.keywords_ending_in((place >> 32) as u32) {
                 ends.push(u64::from(keyword) << 32 | (place & u64::from(u32::MAX)));
             }
@@ -325,7 +370,7 @@ impl Prefilter {
         for run in ends.chunk_by(|a, b| a >> 32 == b >> 32) {
             mask.union_with_words(self.owners.of((run[0] >> 32) as usize));
         }
-        ends
+        Some(ends)
     }
 
     /// Where `word` (a literal's first word, lowercase) may occur in `text` ASCII-lowercased
@@ -395,6 +440,24 @@ mod tests {
         let big = Prefilter::new(rules);
         big.searched.store(PAIRS_UNTIL, Ordering::Relaxed);
         [Prefilter::new(rules), big]
+    }
+
+    /// A text with more keyword places than a walk keeps wakes the same rules as one with
+    /// few, and its literals are searched in the whole text (no places).
+    #[test]
+    fn a_text_with_more_places_than_kept_keeps_its_rules_not_its_places() {
+        let set = RuleSet::builtin().unwrap();
+        let [_, big] = every_tier(set.as_slice());
+        let line = "client = Client(api_key=os.environ['HF_TOKEN'])  # hf_ r8_ replicate openai\n";
+        let (few_mask, few_words) = big.candidates_and_words(line.repeat(1000).as_bytes());
+        let few_places = few_words.expect("a few places are kept").ends.len();
+        assert!(few_places > 1000);
+        // Every line ends a keyword, so every line is at least one place.
+        let lines = MOST_PLACES + 1000;
+        let (many_mask, many_words) = big.candidates_and_words(line.repeat(lines).as_bytes());
+        assert!(many_words.is_none());
+        assert_eq!(many_mask, few_mask);
+        assert!(few_mask.iter().count() > 3);
     }
 
     #[test]
