@@ -421,7 +421,7 @@ mod tests {
         let keywords = ["ab", "abc", "bca", "cab_", "c_a", "a_b_c_", "bb"];
         let dfa = KeywordDfa::new(&keywords);
         let alphabet = b"abcABC_.";
-        let mut state = 0x2545_f491_u32;
+        let mut random = crate::test_support::Xorshift::new(0x2545_f491_4f6c_dd1d);
         for length in [
             0,
             1,
@@ -434,12 +434,7 @@ mod tests {
         ] {
             for _ in 0..20 {
                 let text: Vec<u8> = (0..length)
-                    .map(|_| {
-                        state ^= state << 13;
-                        state ^= state >> 17;
-                        state ^= state << 5;
-                        alphabet[state as usize % alphabet.len()]
-                    })
+                    .map(|_| alphabet[random.below(alphabet.len())])
                     .collect();
                 let mut got = std::collections::BTreeSet::new();
                 dfa.search(&text, |keyword, end| {

@@ -347,13 +347,8 @@ mod tests {
             .collect();
         assert!(parts.len() > 1000);
         let words = BodyWords::new(&spec(), parts);
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |below: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % below as u64) as usize
-        };
+        let mut random = crate::test_support::Xorshift::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = |below: usize| random.below(below);
         let (mut covered_any, mut worded_any) = (0, 0);
         for _ in 0..3000 {
             let mut body = Vec::new();
