@@ -34,6 +34,23 @@ pub fn sample_for(set: &RuleSet, rule: &Rule, seed: u64) -> Result<Sample, Strin
         .ok_or_else(|| format!("shape {:?} never passes the rule's filters", examples.shape))
 }
 
+/// Every case of `rule` for the sample of each of [`SEEDS`] (a seed without one is skipped),
+/// with its sample token: what tests comparing two searches walk over.
+#[cfg(test)]
+pub fn every_case(set: &RuleSet, rule: &Rule) -> Vec<(String, Case)> {
+    let samples = SEEDS
+        .iter()
+        .filter_map(|&seed| sample_for(set, rule, seed).ok());
+    samples
+        .flat_map(|sample| {
+            let cases = cases(set, rule, &sample);
+            cases
+                .into_iter()
+                .map(move |case| (sample.token.clone(), case))
+        })
+        .collect()
+}
+
 /// Every case of `rule` for one sample token.
 pub fn cases(set: &RuleSet, rule: &Rule, sample: &Sample) -> Vec<Case> {
     let Some(examples) = &*rule.spec().examples else {

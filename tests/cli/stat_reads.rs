@@ -236,17 +236,24 @@ fn crlf_files_are_not_read_past_by_their_stat_data() {
     );
 }
 
+/// A repository whose `app.env` (CRLF lines, the second holding `token`, older than the index)
+/// was added with `core.autocrlf` for that command only, and its staged blob's size.
+fn crlf_staged(token: &str) -> (TestRepo, String) {
+    let repo = TestRepo::new();
+    repo.write("app.env", format!("name = demo\r\nKEY={token}\r\n"));
+    backdate(&repo, "app.env");
+    repo.git(&["-c", "core.autocrlf=true", "add", "app.env"]);
+    let blob_size = repo.git(&["cat-file", "-s", ":app.env"]).stdout;
+    (repo, blob_size)
+}
+
 /// As above, with `core.autocrlf` in the user's file that `GIT_CONFIG_GLOBAL` names, or in
 /// the system's that `GIT_CONFIG_SYSTEM` names: libgit2 reads both when it opens the
 /// repository as a hook does (from the environment), so the scan reads neither again.
 #[test]
 fn crlf_settings_in_global_and_system_files_are_not_read_past_by_stat_data() {
     let token = replicate_token(4211);
-    let repo = TestRepo::new();
-    repo.write("app.env", format!("name = demo\r\nKEY={token}\r\n"));
-    backdate(&repo, "app.env");
-    repo.git(&["-c", "core.autocrlf=true", "add", "app.env"]);
-    let blob_size = repo.git(&["cat-file", "-s", ":app.env"]).stdout;
+    let (repo, blob_size) = crlf_staged(&token);
     let settings = repo.root().join("crlf.gitconfig");
     std::fs::write(&settings, "[core]\n\tautocrlf = true\n").unwrap();
     for variable in ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM"] {
@@ -271,11 +278,7 @@ fn crlf_settings_in_global_and_system_files_are_not_read_past_by_stat_data() {
 #[test]
 fn crlf_settings_in_the_environment_are_not_read_past_by_stat_data() {
     let token = replicate_token(4209);
-    let repo = TestRepo::new();
-    repo.write("app.env", format!("name = demo\r\nKEY={token}\r\n"));
-    backdate(&repo, "app.env");
-    repo.git(&["-c", "core.autocrlf=true", "add", "app.env"]);
-    let blob_size = repo.git(&["cat-file", "-s", ":app.env"]).stdout;
+    let (repo, blob_size) = crlf_staged(&token);
     let settings: [&[(&str, &str)]; 2] = [
         &[("GIT_CONFIG_PARAMETERS", "'core.autocrlf'='true'")],
         &[
