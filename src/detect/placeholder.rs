@@ -267,33 +267,58 @@ fn occurrences<'a>(haystack: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item =
 /// `stride` apart, each the same as, or next to, the one before (`xxxx`, `1234`, `zyxw`, and
 /// with stride 2 both halves of `a1b2c3d4`).
 fn mark_chains(alnum: &[u8], stride: usize, min_chain: usize, covered: &mut [bool]) {
+    let shortest = min_chain.max(2);
     for first in 0..stride.min(alnum.len()) {
-        let positions: Vec<usize> = (first..alnum.len()).step_by(stride).collect();
-        let mut start = 0;
-        for i in 1..=positions.len() {
-            let linked =
-                i < positions.len() && linked(alnum[positions[i - 1]], alnum[positions[i]]);
-            if !linked {
-                if i - start >= min_chain.max(2) {
-                    for &p in &positions[start..i] {
-                        covered[p] = true;
-                    }
-                }
-                start = i;
+        // The chain so far: `length` characters from `start`, the last at `last`.
+        let (mut start, mut last, mut length) = (first, first, 1);
+        loop {
+            let next = last + stride;
+            if next < alnum.len() && linked(alnum[last], alnum[next]) {
+                (last, length) = (next, length + 1);
+                continue;
             }
+            if length >= shortest {
+                (start..=last)
+                    .step_by(stride)
+                    .for_each(|at| covered[at] = true);
+            }
+            if next >= alnum.len() {
+                break;
+            }
+            (start, last, length) = (next, next, 1);
         }
     }
 }
 
+/// The counting order of chains, digits then letters: each byte's place in it, or
+/// [`NOT_COUNTED`]. A table, as every character of a checked body is looked up three times
+/// (once per stride); searching the order for each cost most of a placeholder check.
+const COUNTING_PLACE: [u8; 256] = {
+    let mut table = [NOT_COUNTED; 256];
+    let mut place = 0;
+    while place < COUNTING_ORDER.len() {
+        table[COUNTING_ORDER[place] as usize] = place as u8;
+        place += 1;
+    }
+    table
+};
+
+const COUNTING_ORDER: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// Marks bytes outside [`COUNTING_ORDER`] in [`COUNTING_PLACE`].
+const NOT_COUNTED: u8 = 0xFF;
+
 /// True when `b` repeats `a` or follows it, up or down, in counting order: digits, then
 /// letters (`9` to `a` as in hex, `z` back to `0`), each wrapping around.
 fn linked(a: u8, b: u8) -> bool {
-    const ORDER: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let index = |c: u8| ORDER.iter().position(|&o| o == c);
-    let (Some(a), Some(b)) = (index(a), index(b)) else {
+    let (a, b) = (
+        COUNTING_PLACE[usize::from(a)],
+        COUNTING_PLACE[usize::from(b)],
+    );
+    if a == NOT_COUNTED || b == NOT_COUNTED {
         return false;
-    };
-    let n = ORDER.len();
+    }
+    let (a, b, n) = (usize::from(a), usize::from(b), COUNTING_ORDER.len());
     // Digits also wrap on their own (`7890`), as letters do (`xyzab`).
     let digit_wrap = a == 9 && b == 0 || a == 0 && b == 9;
     let letter_wrap = a == n - 1 && b == 10 || a == 10 && b == n - 1;
@@ -691,6 +716,83 @@ mod tests {
             &parts,
             &own
         ));
+    }
+
+    /// `linked` as first written: each byte's place found by searching the order.
+    fn linked_by_search(a: u8, b: u8) -> bool {
+        let index = |c: u8| COUNTING_ORDER.iter().position(|&o| o == c);
+        let (Some(a), Some(b)) = (index(a), index(b)) else {
+            return false;
+        };
+        let n = COUNTING_ORDER.len();
+        let digit_wrap = a == 9 && b == 0 || a == 0 && b == 9;
+        let letter_wrap = a == n - 1 && b == 10 || a == 10 && b == n - 1;
+        a == b || (a + 1) % n == b || (b + 1) % n == a || digit_wrap || letter_wrap
+    }
+
+    /// `mark_chains` as first written: the positions of each stride listed, then cut where
+    /// two in a row are not linked.
+    fn mark_chains_by_positions(alnum: &[u8], stride: usize, min_chain: usize) -> Vec<bool> {
+        let mut covered = vec![false; alnum.len()];
+        for first in 0..stride.min(alnum.len()) {
+            let positions: Vec<usize> = (first..alnum.len()).step_by(stride).collect();
+            let mut start = 0;
+            for i in 1..=positions.len() {
+                let linked = i < positions.len()
+                    && linked_by_search(alnum[positions[i - 1]], alnum[positions[i]]);
+                if !linked {
+                    if i - start >= min_chain.max(2) {
+                        positions[start..i].iter().for_each(|&p| covered[p] = true);
+                    }
+                    start = i;
+                }
+            }
+        }
+        covered
+    }
+
+    #[test]
+    fn the_counting_table_links_what_searching_the_order_links() {
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                assert_eq!(linked(a, b), linked_by_search(a, b), "{a} {b}");
+            }
+        }
+    }
+
+    /// Random bodies rich in chains, every stride and chain length: the same characters
+    /// marked as by listing each stride's positions.
+    #[test]
+    fn chains_marked_in_place_are_those_of_the_listed_positions() {
+        let mut random = crate::test_support::Xorshift::new(0x2545_f491_4f6c_dd1d);
+        let mut marked = 0;
+        for length in 0..60 {
+            for _ in 0..30 {
+                let mut body = Vec::with_capacity(length);
+                for _ in 0..length {
+                    // Mostly the previous character or the one after it, so chains form.
+                    let byte = match (body.last(), random.below(4)) {
+                        (Some(&last), 0) => last,
+                        (Some(&last), 1) => {
+                            COUNTING_ORDER
+                                [(usize::from(COUNTING_PLACE[usize::from(last)]) + 1) % 36]
+                        }
+                        _ => COUNTING_ORDER[random.below(36)],
+                    };
+                    body.push(byte);
+                }
+                for stride in 1..=3 {
+                    for min_chain in 0..6 {
+                        let mut covered = vec![false; body.len()];
+                        mark_chains(&body, stride, min_chain, &mut covered);
+                        let expected = mark_chains_by_positions(&body, stride, min_chain);
+                        assert_eq!(covered, expected, "{body:?} {stride} {min_chain}");
+                        marked += covered.iter().filter(|c| **c).count();
+                    }
+                }
+            }
+        }
+        assert!(marked > 10_000, "{marked}");
     }
 
     #[test]
