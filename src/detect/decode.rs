@@ -414,9 +414,16 @@ const LETTER_CLASS: [u8; 256] = {
 
 /// Windows around base64 runs that decode to text. Base64 characters are token bytes, so a run
 /// lies inside one of `token_runs` (those of `content`), which non-token bytes border.
+///
+/// A base64 run that mixes letters and digits lies in a token run that does, and most token
+/// runs (identifiers, paths, lowercase hex) do not: checking the token run first spares
+/// looking through it for base64 runs.
 fn base64_views(content: &[u8], token_runs: &[Range<usize>]) -> Vec<View> {
     let mut views = Vec::new();
-    for token_run in token_runs.iter().filter(|run| run.len() >= MIN_BASE64_RUN) {
+    let worth_looking = |run: &&Range<usize>| {
+        run.len() >= MIN_BASE64_RUN && mixes_letters_and_digits(&content[(*run).clone()])
+    };
+    for token_run in token_runs.iter().filter(worth_looking) {
         base64_views_in(content, token_run.clone(), &mut views);
     }
     views
