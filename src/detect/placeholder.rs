@@ -34,11 +34,14 @@ pub struct BodyWords {
     fixed_parts: Vec<String>,
     /// Sorted by `pair`.
     words: Vec<BodyWord>,
+    /// Where each pair's words start in `words` (and, one further, end).
+    starts: Box<[u32]>,
 }
 
 #[derive(Debug, Clone)]
 struct BodyWord {
-    pair: u16,
+    /// Its first two characters (see [`pair_index`]).
+    pair: usize,
     text: Box<[u8]>,
     filler: bool,
 }
@@ -54,29 +57,42 @@ impl BodyWords {
             // random body is chance, as `pass123` shows; at either end it is stripped.
             let shortest = if filler { 2 } else { 3 };
             if text.len() >= shortest {
-                let pair = first_pair(&text);
+                let pair = pair_index(&text);
                 let text = text.as_slice().into();
                 words.push(BodyWord { pair, text, filler });
             }
         }
         words.sort_by_key(|word| word.pair);
-        BodyWords { fixed_parts, words }
+        let starts = (0..=PAIRS)
+            .map(|pair| words.partition_point(|word| word.pair < pair) as u32)
+            .collect();
+        BodyWords {
+            fixed_parts,
+            words,
+            starts,
+        }
+    }
+
+    /// The words that start with `pair` (see [`pair_index`]).
+    fn starting_with(&self, pair: usize) -> &[BodyWord] {
+        &self.words[self.starts[pair] as usize..self.starts[pair + 1] as usize]
     }
 
     /// Marks in `covered` where a word occurs in `alnum` (a normalised body, as [`occurrences`]
     /// finds them); true when a filler word does.
     fn cover(&self, alnum: &[u8], covered: &mut [bool]) -> bool {
         let mut worded = false;
-        // Only a word whose first two characters are a pair of the body can be in it.
-        let mut pairs: Vec<u16> = alnum.windows(2).map(first_pair).collect();
-        pairs.sort_unstable();
-        pairs.dedup();
-        for pair in pairs {
-            let from = self.words.partition_point(|word| word.pair < pair);
-            let same_pair = self.words[from..]
-                .iter()
-                .take_while(|word| word.pair == pair);
-            for word in same_pair {
+        // Only a word whose first two characters are a pair of the body can be in it; each
+        // pair's words are looked for once (a bit per pair, not a sorted list of them).
+        let mut seen = [0u64; PAIRS.div_ceil(64)];
+        for two in alnum.windows(2) {
+            let pair = pair_index(two);
+            let bit = 1u64 << (pair % 64);
+            if seen[pair / 64] & bit != 0 {
+                continue;
+            }
+            seen[pair / 64] |= bit;
+            for word in self.starting_with(pair) {
                 for at in occurrences(alnum, &word.text) {
                     covered[at..at + word.text.len()].fill(true);
                     worded |= word.filler;
@@ -87,9 +103,14 @@ impl BodyWords {
     }
 }
 
-/// The first two bytes of `text` (at least two long) as one number.
-fn first_pair(text: &[u8]) -> u16 {
-    u16::from_be_bytes([text[0], text[1]])
+/// How many pairs of counting characters there are: every normalised text is made of them.
+const PAIRS: usize = COUNTING_ORDER.len() * COUNTING_ORDER.len();
+
+/// The first two characters of `text` (normalised, at least two long) as one number below
+/// [`PAIRS`].
+fn pair_index(text: &[u8]) -> usize {
+    let place = |byte: u8| usize::from(COUNTING_PLACE[usize::from(byte)]);
+    place(text[0]) * COUNTING_ORDER.len() + place(text[1])
 }
 
 /// True when `secret` is a placeholder: a vendor's documented example, a wrapped name
@@ -315,15 +336,28 @@ fn linked(a: u8, b: u8) -> bool {
         COUNTING_PLACE[usize::from(a)],
         COUNTING_PLACE[usize::from(b)],
     );
-    if a == NOT_COUNTED || b == NOT_COUNTED {
-        return false;
-    }
-    let (a, b, n) = (usize::from(a), usize::from(b), COUNTING_ORDER.len());
-    // Digits also wrap on their own (`7890`), as letters do (`xyzab`).
-    let digit_wrap = a == 9 && b == 0 || a == 0 && b == 9;
-    let letter_wrap = a == n - 1 && b == 10 || a == 10 && b == n - 1;
-    a == b || (a + 1) % n == b || (b + 1) % n == a || digit_wrap || letter_wrap
+    a != NOT_COUNTED && b != NOT_COUNTED && LINKED_PLACES[usize::from(a)][usize::from(b)]
 }
+
+/// [`linked`] by places in [`COUNTING_ORDER`]: a table, as the wraps cost a division each.
+const LINKED_PLACES: [[bool; COUNTING_ORDER.len()]; COUNTING_ORDER.len()] = {
+    let n = COUNTING_ORDER.len();
+    let mut table = [[false; COUNTING_ORDER.len()]; COUNTING_ORDER.len()];
+    let mut a = 0;
+    while a < n {
+        let mut b = 0;
+        while b < n {
+            // Digits also wrap on their own (`7890`), as letters do (`xyzab`).
+            let digit_wrap = a == 9 && b == 0 || a == 0 && b == 9;
+            let letter_wrap = a == n - 1 && b == 10 || a == 10 && b == n - 1;
+            table[a][b] =
+                a == b || (a + 1) % n == b || (b + 1) % n == a || digit_wrap || letter_wrap;
+            b += 1;
+        }
+        a += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
