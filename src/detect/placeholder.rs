@@ -144,11 +144,9 @@ pub fn is_placeholder(
     {
         return true;
     }
-    let alnum: Vec<u8> = body
-        .iter()
-        .filter(|b| b.is_ascii_alphanumeric())
-        .map(u8::to_ascii_lowercase)
-        .collect();
+    // Sized once: collecting through a filter grew it two or three times.
+    let mut alnum = Vec::with_capacity(body.len());
+    normalise_into(body, &mut alnum);
     if alnum.is_empty() {
         // `****`, `...`: nothing but masking characters.
         return !body.is_empty();

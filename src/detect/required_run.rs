@@ -242,26 +242,27 @@ impl RequiredRun {
         self.first_window(text).is_some()
     }
 
-    /// The start of the first `length` member bytes in a row in `text`. A window is checked
-    /// from its last byte back to the bytes known to be members: an outsider rules out every
-    /// window that holds it, so the next one starts after it, and the members already seen
-    /// are not read again (reading them again was half the listing's cost).
+    /// The start of the first `length` member bytes in a row in `text`.
     fn first_window(&self, text: &[u8]) -> Option<usize> {
-        // text[start..checked] are members.
-        let (mut start, mut checked) = (0, 0);
-        loop {
-            let end = start + self.length;
-            if end > text.len() {
-                return None;
+        let length = self.length;
+        // The window is text[end - length..end].
+        let mut end = length;
+        while end <= text.len() {
+            if !self.members[usize::from(text[end - 1])] {
+                end += length;
+                continue;
             }
-            let outsider = text[checked..end]
+            let start = end - length;
+            match text[start..end - 1]
                 .iter()
-                .rposition(|&b| !self.members[usize::from(b)]);
-            match outsider {
-                Some(at) => (start, checked) = (checked + at + 1, end),
+                .rposition(|&b| !self.members[usize::from(b)])
+            {
+                // A run must start after the last outsider.
+                Some(outsider) => end = start + outsider + 1 + length,
                 None => return Some(start),
             }
         }
+        None
     }
 }
 
