@@ -27,8 +27,8 @@ pub fn fixed_parts(rule: &RuleSpec, provider: &Provider) -> Vec<String> {
 /// rule's fixed parts, normalised once (letters and digits, lowercase) and sorted by their
 /// first two characters. A generated rule's fixed parts are every vendor's names, thousands of
 /// words: normalising and searching each for every value found was most of a placeholder
-/// check's cost.
-#[derive(Debug, Clone, Default)]
+/// check's cost. No `Default`: an empty table of pair starts could not be looked up.
+#[derive(Debug, Clone)]
 pub struct BodyWords {
     /// The fixed parts as written, stripped from either end of a value.
     fixed_parts: Vec<String>,
