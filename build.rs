@@ -14,6 +14,9 @@ mod gates;
 mod keyword_dfa;
 #[path = "src/detect/keyword_table.rs"]
 mod keyword_table;
+#[path = "src/detect/line_words.rs"]
+#[allow(dead_code)]
+mod line_words;
 #[path = "build/link.rs"]
 mod link;
 #[path = "src/detect/run_syntax.rs"]
@@ -42,7 +45,14 @@ fn main() {
     let rules = catalog::load();
     let ranges = catalog::write(&rules, &out);
     startup::write(&rules, &ranges, &out);
-    gates::write(rules.rules.iter().map(|rule| rule.regex.as_str()), &out);
+    let keywords: Vec<&str> = (rules.rules.iter())
+        .flat_map(|rule| rule.keywords.iter().map(String::as_str))
+        .collect();
+    gates::write(
+        rules.rules.iter().map(|rule| rule.regex.as_str()),
+        &keywords,
+        &out,
+    );
     // The generated credential-variable rules need no DFA: the scan runs their shared matcher
     // (src/detect/variable_match.rs), never their regexes.
     let generated: std::collections::HashSet<String> = variables::shapes(&rules.providers)

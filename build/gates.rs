@@ -8,7 +8,7 @@ use std::path::Path;
 use regex_automata::nfa::thompson::NFA;
 use regex_automata::util::syntax;
 
-use crate::superset;
+use crate::{line_words, superset};
 
 /// A regex gets a gate when its NFA has at least this many states and its superset's at most
 /// half as many: below that, compiling the regex costs about what compiling the gate does, and
@@ -34,11 +34,14 @@ fn gate_of(pattern: &str) -> Option<String> {
     (exact >= LEAST_STATES && exact >= LEAST_RATIO * states(&wide)).then_some(wide)
 }
 
-/// Writes `regex-gates.bin` (the patterns and their supersets, one after the other) and
-/// `regex-gates.rs` (per pattern, sorted: the byte ranges of it and of its superset).
-pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, out: &Path) {
+/// Writes `regex-gates.bin` (the patterns, their supersets and the keywords whose lines hold
+/// their matches, newline-separated, one after the other) and `regex-gates.rs` (per pattern,
+/// sorted: the byte ranges of the three). `keywords`: every built-in rule's (see
+/// src/detect/line_words.rs).
+pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, keywords: &[&str], out: &Path) {
     println!("cargo:rerun-if-changed=build/gates.rs");
     println!("cargo:rerun-if-changed=src/detect/superset.rs");
+    println!("cargo:rerun-if-changed=src/detect/line_words.rs");
     let gates: BTreeMap<&str, String> = patterns
         .into_iter()
         .filter_map(|pattern| Some((pattern, gate_of(pattern)?)))
@@ -51,9 +54,11 @@ pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, out: &Path) {
     };
     let mut table = String::from("&[");
     for (pattern, wide) in &gates {
+        let lines = line_words::line_keywords(pattern, keywords).join("\n");
         let pattern = span(pattern.as_bytes());
         let wide = span(wide.as_bytes());
-        table.push_str(&format!("({pattern}, {wide}),"));
+        let lines = span(lines.as_bytes());
+        table.push_str(&format!("({pattern}, {wide}, {lines}),"));
     }
     table.push(']');
     let write = |name: &str, bytes: &[u8]| {

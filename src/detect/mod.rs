@@ -21,6 +21,8 @@ pub mod glob;
 pub mod keyword_dfa;
 /// The prefilter's keyword list and each keyword's rules (build.rs shares it).
 pub mod keyword_table;
+/// The keywords whose lines hold every match of a regex (build.rs shares it).
+pub mod line_words;
 /// Line numbers a change adds to a blob, and line arithmetic over bytes.
 pub mod lines;
 /// Which cell, output and line of a Jupyter notebook a byte is in.

@@ -274,7 +274,7 @@ mod tests {
                     let whole: Vec<_> = compiled.regex().captures_iter(text).collect();
                     // A copy of the rule as it is before any scan: the DFA decides.
                     let fresh = rule.clone();
-                    let gated = fresh.captures(text, &mut ClassRuns::default());
+                    let gated = fresh.captures(text, &mut ClassRuns::default(), None);
                     assert_eq!(spans(&gated), spans(&whole), "{} {}", rule.id(), case.name);
                     let gate = for_pattern(&rule.spec().regex).expect("a gate");
                     if case.positive {

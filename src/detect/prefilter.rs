@@ -291,6 +291,13 @@ impl Prefilter {
         }
     }
 
+    /// This prefilter past its pair table: every text is walked by the automaton (tests).
+    #[cfg(test)]
+    pub(crate) fn walking(self) -> Prefilter {
+        self.searched.store(PAIRS_UNTIL, Ordering::Relaxed);
+        self
+    }
+
     /// Whether the next `bytes` bytes still go through the pair table: while little was
     /// searched, building the automaton would not pay off.
     fn on_pairs(&self, bytes: usize) -> bool {

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
-use crate::detect::regex_gate::RegexGate;
+use crate::detect::regex_gate::{KeywordLines, RegexGate};
 use crate::detect::shared_regex::{Found, SharedRegex};
 
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
@@ -360,7 +360,15 @@ impl Rule {
     /// real code wake rules by naming providers and their variables, and compiling their
     /// regexes cost several times what the rest of a small commit's scan does. Large scans
     /// soon spend the gates' budget and compile as before.
-    pub fn captures<'t>(&self, text: &'t [u8], runs: &mut ClassRuns<'t>) -> Vec<Found> {
+    ///
+    /// `lines`, when the prefilter walked `text`: where its keywords are, for a gate whose
+    /// regex matches only on its keywords' lines (see [`KeywordLines`]).
+    pub fn captures<'t>(
+        &self,
+        text: &'t [u8],
+        runs: &mut ClassRuns<'t>,
+        lines: Option<KeywordLines>,
+    ) -> Vec<Found> {
         let run = self.parts().required_run.get_or_init(|| {
             match self.builtin {
                 Some(entry) => entry.run.as_ref().map(RequiredRun::unpacked),
@@ -381,26 +389,28 @@ impl Rule {
             (self.parts().superset)
                 .get_or_init(|| RegexGate::for_pattern(&self.spec().regex))
                 .as_ref()
-                .is_none_or(|gate| gate.may_match(haystack, from))
+                .is_none_or(|gate| gate.may_match(haystack, from, lines))
         };
         required_run::captures(run.as_deref(), may_match, || self.regex(), text, runs)
     }
 
     /// Where the secrets (group 1) of the rule's matches in `text` are, as
-    /// [`Rule::captures`] finds them; `lower` is `text` ASCII-lowercased. A built-in generated
-    /// credential-variable rule runs the shared matcher instead of compiling its regex.
+    /// [`Rule::captures`] finds them (`lines` as there); `lower` is `text` ASCII-lowercased. A
+    /// built-in generated credential-variable rule runs the shared matcher instead of
+    /// compiling its regex.
     pub fn secrets<'t>(
         &self,
         text: &'t [u8],
         lower: &[u8],
         runs: &mut ClassRuns<'t>,
+        lines: Option<KeywordLines>,
     ) -> Vec<Range<usize>> {
         if let Some(matcher) = self.variable_matcher()
             && VariableMatcher::answers_for(text)
         {
             return matcher.secrets(text, lower);
         }
-        (self.captures(text, runs).iter())
+        (self.captures(text, runs, lines).iter())
             .filter_map(|caps| caps.get(1))
             .map(|secret| secret.range())
             .collect()
@@ -1561,7 +1571,7 @@ mod windowed_search_tests {
                 for text in variants(&case.text, &token) {
                     let whole: Vec<regex::bytes::Captures<'_>> =
                         reference.captures_iter(text.as_bytes()).collect();
-                    let windowed = rule.captures(text.as_bytes(), &mut ClassRuns::default());
+                    let windowed = rule.captures(text.as_bytes(), &mut ClassRuns::default(), None);
                     assert_eq!(
                         spans(&windowed),
                         spans(&whole),

@@ -12,6 +12,7 @@ use crate::detect::lines::{AddedLines, LineCursor, line_bounds, previous_line};
 use crate::detect::path_context::ProviderNames;
 use crate::detect::policy::Policy;
 use crate::detect::prefilter::{Prefilter, RuleMask, WordsSeen};
+use crate::detect::regex_gate::KeywordLines;
 use crate::detect::required_run::ClassRuns;
 use crate::detect::rules::{Rule, RuleSet, Side};
 use crate::detect::shared_regex;
@@ -494,7 +495,9 @@ impl Scanner {
                     continue;
                 }
                 let lower = literal_text.lower_for(rule, text);
-                for secret in rule.secrets(text, lower, &mut class_runs) {
+                let lines =
+                    walked.map(|Walked(prefilter, seen)| KeywordLines::new(prefilter, seen));
+                for secret in rule.secrets(text, lower, &mut class_runs, lines) {
                     let view_span = Span {
                         start: secret.start,
                         end: secret.end,
@@ -682,7 +685,7 @@ impl Scanner {
             // As the scan finds them: a path that names a vendor compiles no regex for it
             // unless it holds the run every match needs.
             let lower = literal_text.lower_for(rule, &masked);
-            for secret in rule.secrets(&masked, lower, &mut class_runs) {
+            for secret in rule.secrets(&masked, lower, &mut class_runs, None) {
                 let (start, end) = (secret.start, secret.end);
                 if self
                     .reject(rule, &masked, start, end, None, &mut file_context)

@@ -604,7 +604,7 @@ mod tests {
                 compared += 1;
                 found += expected.len();
             }
-            let scanned = rule.secrets(text, &lower, &mut ClassRuns::default());
+            let scanned = rule.secrets(text, &lower, &mut ClassRuns::default(), None);
             assert_eq!(
                 scanned,
                 expected,

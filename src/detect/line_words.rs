@@ -1,0 +1,261 @@
+//! Build time (build/gates.rs) and tests: the keywords that place a regex's matches on lines.
+//! When a regex cannot match a line break and every match holds one of a few words, each of
+//! which holds a prefilter keyword, its matches lie on the lines where the prefilter's walk
+//! saw those keywords, and a search need only look there (see
+//! [`crate::detect::regex_gate::KeywordLines`]). The ODBC rules' supersets searched every
+//! text that names `password` whole, at 4 to 8 ns a byte, to find nothing.
+//!
+//! Words are compared as the walk sees them, ASCII case folded. A Unicode case-insensitive
+//! `s` or `k` also matches the long s (U+017F) and the Kelvin sign (U+212A), which the walk
+//! does not fold: a text holding either is searched whole (see
+//! [`crate::detect::regex_gate::KeywordLines`]).
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// More words than this in one alternation or product are not worth listing.
+const MOST_WORDS: usize = 64;
+
+/// The two characters outside ASCII that a Unicode case-insensitive ASCII letter matches.
+pub const WIDE_FOLDS: [char; 2] = ['\u{17f}', '\u{212a}'];
+
+/// The keywords (from `keywords`, lowercase, without spaces) whose lines hold every match of
+/// `pattern`, or nothing when the regex can match a line break or some match need hold none.
+pub fn line_keywords(pattern: &str, keywords: &[&str]) -> Vec<String> {
+    let Ok(hir) = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(pattern)
+    else {
+        return Vec::new();
+    };
+    if can_match_newline(&hir) {
+        return Vec::new();
+    }
+    let keywords: Vec<Vec<u8>> = (keywords.iter())
+        .filter(|keyword| !keyword.is_empty() && !keyword.contains([' ', '\n']))
+        .map(|keyword| keyword.to_ascii_lowercase().into_bytes())
+        .collect();
+    let held = |word: &[u8]| (keywords.iter()).find(|keyword| contains(word, keyword));
+    let fits = |words: &[Vec<u8>]| words.iter().all(|word| held(word).is_some());
+    let Some(words) = required_words(&hir, &fits) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = Vec::new();
+    for word in &words {
+        let keyword = String::from_utf8_lossy(held(word).expect("the words fit")).into_owned();
+        if !found.contains(&keyword) {
+            found.push(keyword);
+        }
+    }
+    found
+}
+
+fn contains(word: &[u8], keyword: &[u8]) -> bool {
+    word.windows(keyword.len()).any(|at| at == keyword)
+}
+
+/// Whether some match of `hir` can hold a line feed.
+fn can_match_newline(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(literal) => literal.0.contains(&b'\n'),
+        HirKind::Class(Class::Unicode(class)) => {
+            (class.ranges().iter()).any(|range| range.start() <= '\n' && '\n' <= range.end())
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            (class.ranges().iter()).any(|range| range.start() <= b'\n' && b'\n' <= range.end())
+        }
+        HirKind::Repetition(rep) => rep.max != Some(0) && can_match_newline(&rep.sub),
+        HirKind::Capture(capture) => can_match_newline(&capture.sub),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => subs.iter().any(can_match_newline),
+    }
+}
+
+/// What the words found must be: each holding a keyword.
+type Fits<'a> = dyn Fn(&[Vec<u8>]) -> bool + 'a;
+
+/// Words (lowercase ASCII) one of which every match of `hir` holds, ASCII case folded, and
+/// that `fits` accepts.
+fn required_words(hir: &Hir, fits: &Fits) -> Option<Vec<Vec<u8>>> {
+    if let Some(words) = exact_words(hir).filter(|words| fits(words)) {
+        return Some(words);
+    }
+    match hir.kind() {
+        HirKind::Capture(capture) => required_words(&capture.sub, fits),
+        HirKind::Repetition(rep) if rep.min >= 1 => required_words(&rep.sub, fits),
+        HirKind::Alternation(subs) => {
+            let mut all = Vec::new();
+            for sub in subs {
+                all.extend(required_words(sub, fits)?);
+            }
+            (all.len() <= MOST_WORDS).then_some(all)
+        }
+        HirKind::Concat(subs) => best_in_concat(subs, fits),
+        _ => None,
+    }
+}
+
+/// The best words of a concatenation that `fits` accepts: those of a run of factors that
+/// each match a few words (their product), or of one factor; best is the longest shortest
+/// word.
+fn best_in_concat(subs: &[Hir], fits: &Fits) -> Option<Vec<Vec<u8>>> {
+    let mut best: Option<Vec<Vec<u8>>> = None;
+    let mut keep = |words: Vec<Vec<u8>>| {
+        if fits(&words) && shortest(&words) > best.as_ref().map_or(0, |best| shortest(best)) {
+            best = Some(words);
+        }
+    };
+    let mut run: Option<Vec<Vec<u8>>> = None;
+    for sub in subs {
+        match exact_words(sub) {
+            Some(words) => {
+                let so_far = run.take().unwrap_or(vec![Vec::new()]);
+                run = match product(&so_far, &words) {
+                    Some(longer) => Some(longer),
+                    // Too many: the run so far, and this factor alone from here.
+                    None => {
+                        keep(so_far);
+                        Some(words)
+                    }
+                };
+            }
+            None => {
+                if let Some(words) = run.take() {
+                    keep(words);
+                }
+                if let Some(words) = required_words(sub, fits) {
+                    keep(words);
+                }
+            }
+        }
+    }
+    if let Some(words) = run {
+        keep(words);
+    }
+    best
+}
+
+fn shortest(words: &[Vec<u8>]) -> usize {
+    words.iter().map(Vec::len).min().unwrap_or(0)
+}
+
+fn product(heads: &[Vec<u8>], tails: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if heads.len() * tails.len() > MOST_WORDS {
+        return None;
+    }
+    let joined = heads.iter().flat_map(|head| {
+        tails
+            .iter()
+            .map(move |tail| [head.as_slice(), tail].concat())
+    });
+    Some(joined.collect())
+}
+
+/// Every string `hir` matches, lowercased, when they are few and each is ASCII letters and
+/// other ASCII bytes as the walk folds them (see the module doc for the long s and Kelvin).
+fn exact_words(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
+        HirKind::Literal(literal) => {
+            let bytes = &literal.0;
+            (bytes.is_ascii()).then(|| vec![bytes.to_ascii_lowercase()])
+        }
+        HirKind::Class(class) => folded_byte(class).map(|byte| vec![vec![byte]]),
+        HirKind::Capture(capture) => exact_words(&capture.sub),
+        HirKind::Concat(subs) => (subs.iter()).try_fold(vec![Vec::new()], |words, sub| {
+            product(&words, &exact_words(sub)?)
+        }),
+        HirKind::Alternation(subs) => {
+            let mut all = Vec::new();
+            for sub in subs {
+                all.extend(exact_words(sub)?);
+            }
+            (all.len() <= MOST_WORDS).then_some(all)
+        }
+        HirKind::Repetition(_) => None,
+    }
+}
+
+/// The lowercase byte of a class that is one ASCII byte or one letter in both cases (with
+/// the long s or Kelvin sign a Unicode class of `s` or `k` adds).
+fn folded_byte(class: &Class) -> Option<u8> {
+    let members: Vec<char> = match class {
+        Class::Unicode(class) => {
+            let mut members = Vec::new();
+            for range in class.ranges() {
+                if (range.end() as u32) - (range.start() as u32) > 3 {
+                    return None;
+                }
+                members.extend(range.start()..=range.end());
+            }
+            members
+        }
+        Class::Bytes(class) => {
+            let mut members = Vec::new();
+            for range in class.ranges() {
+                if range.end() - range.start() > 3 {
+                    return None;
+                }
+                members.extend((range.start()..=range.end()).map(char::from));
+            }
+            members
+        }
+    };
+    let ascii: Vec<char> = members.iter().copied().filter(char::is_ascii).collect();
+    let wide = members.iter().filter(|member| !member.is_ascii());
+    let lower = ascii.first()?.to_ascii_lowercase();
+    let one_letter = ascii
+        .iter()
+        .all(|member| member.to_ascii_lowercase() == lower)
+        && (ascii.len() == 1 || (ascii.len() == 2 && lower.is_ascii_lowercase()));
+    let folds = wide.into_iter().all(|member| WIDE_FOLDS.contains(member));
+    (one_letter && folds && ascii.len() <= 2).then_some(lower as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_found_where_every_match_holds_them() {
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            // The ODBC rule: its keywords, not the words that open it.
+            (
+                r"(?i:(?:server|user id|uid)[ \t]*=[^;\n]{0,200};[^\n]{0,400}?(?:password|pwd)[ \t]*=)([^;\s]{3,128})",
+                &["password", "pwd", "server"],
+                &["password", "pwd"],
+            ),
+            (r"(?i:kagi)_[a-z]{8}", &["kagi"], &["kagi"]),
+            (r"(?-u:\b)(xoxe\.xox[bp]-[0-9])", &["xoxe."], &["xoxe."]),
+            // A line break can be matched: anywhere.
+            (r"(?i:kagi)\s+[a-z]{8}", &["kagi"], &[]),
+            (r"(?i:kagi)[^a]{8}", &["kagi"], &[]),
+            // A branch without a keyword, or a keyword only maybe there: anywhere.
+            (r"(?:kagi|other)_[a-z]{8}", &["kagi"], &[]),
+            (r"(?:kagi)?_[a-z]{8}", &["kagi"], &[]),
+            (r"[a-z]{8}", &["kagi"], &[]),
+        ];
+        for (pattern, keywords, expected) in cases {
+            assert_eq!(&line_keywords(pattern, keywords), expected, "{pattern}");
+        }
+    }
+
+    /// A Unicode case-insensitive ASCII letter matches no character outside ASCII but the
+    /// long s and the Kelvin sign, the two that [`WIDE_FOLDS`] names.
+    #[test]
+    fn only_the_wide_folds_match_ascii_letters() {
+        for letter in ('a'..='z').chain('A'..='Z') {
+            let hir = regex_syntax::Parser::new()
+                .parse(&format!("(?i){letter}"))
+                .unwrap();
+            let HirKind::Class(Class::Unicode(class)) = hir.kind() else {
+                panic!("{letter} folds to a class")
+            };
+            for range in class.ranges() {
+                for member in (range.start()..=range.end()).filter(|c| !c.is_ascii()) {
+                    assert!(WIDE_FOLDS.contains(&member), "{letter}: {member:?}");
+                }
+            }
+        }
+    }
+}
