@@ -30,6 +30,7 @@ mod index_file;
 mod index_tree;
 mod line_diff;
 mod memo;
+mod pack_read;
 mod range;
 mod scissors;
 mod split_index;
