@@ -105,7 +105,7 @@ impl Packs {
     }
 
     /// Keeps `data` as the base at `key`, and returns it shared.
-    fn keep(&self, key: Key, data: Vec<u8>) -> Arc<Vec<u8>> {
+    fn keep(&self, key: (usize, u64), data: Vec<u8>) -> Arc<Vec<u8>> {
         let data = Arc::new(data);
         self.lock().insert(key, Arc::clone(&data));
         data
@@ -117,17 +117,14 @@ impl Packs {
     }
 }
 
-/// A pack (its place in [`Packs`]) and an entry's offset in it.
-type Key = (usize, u64);
-
 /// Objects read from the packs, by pack and offset, the least recently used dropped first
 /// when they hold more than the budget; one larger than a quarter of it is not kept.
 struct Bases {
     budget: usize,
     used: usize,
     clock: u64,
-    entries: HashMap<Key, (Arc<Vec<u8>>, u64)>,
-    by_use: BTreeMap<u64, Key>,
+    entries: HashMap<(usize, u64), (Arc<Vec<u8>>, u64)>,
+    by_use: BTreeMap<u64, (usize, u64)>,
 }
 
 impl Bases {
@@ -141,7 +138,7 @@ impl Bases {
         }
     }
 
-    fn get(&mut self, key: Key) -> Option<Arc<Vec<u8>>> {
+    fn get(&mut self, key: (usize, u64)) -> Option<Arc<Vec<u8>>> {
         self.clock += 1;
         let (data, used) = self.entries.get_mut(&key)?;
         self.by_use.remove(&*used);
@@ -150,7 +147,7 @@ impl Bases {
         Some(Arc::clone(data))
     }
 
-    fn insert(&mut self, key: Key, data: Arc<Vec<u8>>) {
+    fn insert(&mut self, key: (usize, u64), data: Arc<Vec<u8>>) {
         if data.len() > self.budget / 4 || self.entries.contains_key(&key) {
             return;
         }
