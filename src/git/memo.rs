@@ -3,12 +3,9 @@
 //! cherry-picks and moves bring the same blob back.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use git2::Oid;
-
-use super::pack_read::Packs;
 
 /// What a blob turned out to be, for every later commit that reaches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,23 +19,13 @@ pub enum Verdict {
 
 /// Verdicts by blob id, shared by every thread of one scan. About 64 bytes per distinct blob:
 /// a blob with a possible secret is not remembered (it is read again by each commit that
-/// reaches it, to find the lines that commit adds). And the repository's packs, with the
-/// delta bases earlier reads inflated, for the blobs that are read.
+/// reaches it, to find the lines that commit adds).
 #[derive(Debug, Default)]
 pub struct BlobMemo {
     verdicts: Mutex<HashMap<Oid, Verdict>>,
-    packs: OnceLock<Option<Packs>>,
 }
 
 impl BlobMemo {
-    /// The packs of the object directory `objects` names, opened on the first call; `None`
-    /// when it names none or holds none this reader can use.
-    pub(super) fn packs(&self, objects: impl FnOnce() -> Option<PathBuf>) -> Option<&Packs> {
-        (self.packs)
-            .get_or_init(|| Packs::open(&objects()?))
-            .as_ref()
-    }
-
     pub fn get(&self, id: Oid) -> Option<Verdict> {
         self.lock().get(&id).copied()
     }

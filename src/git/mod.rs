@@ -30,7 +30,6 @@ mod index_file;
 mod index_tree;
 mod line_diff;
 mod memo;
-mod pack_read;
 mod range;
 mod scissors;
 mod split_index;

@@ -137,8 +137,6 @@ impl Added<'_> {
 enum BlobBytes<'repo> {
     Object(git2::Blob<'repo>),
     Disk(Vec<u8>),
-    /// Read from a pack by this crate ([`super::pack_read`]), shared with its delta bases.
-    Packed(std::sync::Arc<Vec<u8>>),
 }
 
 impl BlobBytes<'_> {
@@ -146,7 +144,6 @@ impl BlobBytes<'_> {
         match self {
             BlobBytes::Object(blob) => blob.content(),
             BlobBytes::Disk(bytes) => bytes,
-            BlobBytes::Packed(bytes) => bytes,
         }
     }
 }
@@ -228,7 +225,7 @@ impl Repo {
         let known = memo.and_then(|memo| memo.get(id));
         let blob = match known {
             Some(_) => None,
-            None => Some(self.staged_blob(change, walk.max_file_size.is_some(), memo)?),
+            None => Some(self.staged_blob(change, walk.max_file_size.is_some())?),
         };
         let content = blob.as_ref().map_or(&[][..], BlobBytes::content);
         let binary = match known {
@@ -278,15 +275,9 @@ impl Repo {
     }
 
     /// The bytes of a change's blob: its working-tree file when that holds exactly them, else
-    /// the object (from the packs `memo` opened, when they hold it). A missing object fails
-    /// the scan either way, as it would fail the commit; `exists_checked` says the caller has
-    /// read its header already.
-    fn staged_blob(
-        &self,
-        change: &Change,
-        exists_checked: bool,
-        memo: Option<&BlobMemo>,
-    ) -> Result<BlobBytes<'_>> {
+    /// the object. A missing object fails the scan either way, as it would fail the commit;
+    /// `exists_checked` says the caller has read its header already.
+    fn staged_blob(&self, change: &Change, exists_checked: bool) -> Result<BlobBytes<'_>> {
         let id = change.id;
         let unreadable = || {
             let path = String::from_utf8_lossy(&change.path);
@@ -298,18 +289,8 @@ impl Repo {
         {
             return Ok(BlobBytes::Disk(bytes));
         }
-        let packs = memo.and_then(|memo| memo.packs(|| self.objects_dir()));
-        if let Some(bytes) = packs.and_then(|packs| packs.blob(id)) {
-            return Ok(BlobBytes::Packed(bytes));
-        }
         let blob = self.repo.find_blob(id).map_err(unreadable())?;
         Ok(BlobBytes::Object(blob))
-    }
-
-    /// The object directory, unless `GIT_OBJECT_DIRECTORY` moves it.
-    fn objects_dir(&self) -> Option<std::path::PathBuf> {
-        (std::env::var_os("GIT_OBJECT_DIRECTORY").is_none())
-            .then(|| self.repo.commondir().join("objects"))
     }
 
     fn object_exists(&self, id: Oid) -> Result<bool> {
