@@ -29,45 +29,21 @@ pub(crate) struct Lines {
 }
 
 impl Lines {
-    /// The lines of `text`, hashed with `key`, in one pass eight bytes at a time: each line's
-    /// bytes in words of eight from its start, the last one padded with zeros.
+    /// The lines of `text`, hashed with `key`: the line breaks found with `memchr`, each
+    /// line's bytes hashed sixteen at a time ([`LineKey::hash`]).
     pub(crate) fn of(text: &[u8], key: LineKey) -> Lines {
-        const ONES: u64 = 0x0101_0101_0101_0101;
         let expected = text.len() / 32 + 1;
         let mut lines = Lines {
             spans: Vec::with_capacity(expected),
             hashes: Vec::with_capacity(expected),
         };
-        let (mut start, mut at, mut state) = (0, 0, key.0);
-        while at + 8 <= text.len() {
-            let word = u64::from_le_bytes(text[at..at + 8].try_into().expect("eight bytes"));
-            let x = word ^ (ONES * u64::from(b'\n'));
-            // The lowest byte of x that is zero is the first line break (later ones may be
-            // marked wrongly, and are not read).
-            let breaks = x.wrapping_sub(ONES) & !x & (ONES << 7);
-            if breaks == 0 {
-                state = key.fold(state ^ word);
-                at += 8;
-                continue;
-            }
-            let taken = (breaks.trailing_zeros() / 8) as usize + 1;
-            state = key.fold(state ^ (word & low_bytes(taken)));
-            at += taken;
-            lines.push(start..at, key.finish(state, at - start));
-            (start, state) = (at, key.0);
-        }
-        for piece in text[at..].split_inclusive(|&byte| byte == b'\n') {
-            let mut tail = [0u8; 8];
-            tail[..piece.len()].copy_from_slice(piece);
-            state = key.fold(state ^ u64::from_le_bytes(tail));
-            at += piece.len();
-            if piece.ends_with(b"\n") {
-                lines.push(start..at, key.finish(state, at - start));
-                (start, state) = (at, key.0);
-            }
+        let mut start = 0;
+        for at in memchr::memchr_iter(b'\n', text) {
+            lines.push(start..at + 1, key.hash(&text[start..=at]));
+            start = at + 1;
         }
         if start < text.len() {
-            lines.push(start..text.len(), key.finish(state, text.len() - start));
+            lines.push(start..text.len(), key.hash(&text[start..]));
         }
         lines
     }
@@ -88,36 +64,61 @@ impl Lines {
     }
 }
 
-/// A word's `count` lowest bytes (1 to 8).
-fn low_bytes(count: usize) -> u64 {
-    match count {
-        8 => u64::MAX,
-        _ => (1u64 << (8 * count)) - 1,
-    }
-}
-
 /// The key of one scan's line hashes, drawn at random: lines that differ have the same hash
 /// with a chance of about 2^-64, and which lines do cannot be worked out ahead of the scan.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct LineKey(u64, u64);
+pub(crate) struct LineKey(u64, u64, u64);
 
 impl LineKey {
     pub(crate) fn random() -> LineKey {
         let state = RandomState::new();
-        LineKey(state.hash_one(0u64) | 1, state.hash_one(1u64) | 1)
+        let part = |seed: u64| state.hash_one(seed) | 1;
+        LineKey(part(0), part(1), part(2))
     }
 
-    /// One step of a multiply-and-fold hash.
-    fn fold(self, value: u64) -> u64 {
-        let product = u128::from(value) * u128::from(self.1);
-        (product as u64) ^ ((product >> 64) as u64)
+    /// A line's hash: its bytes sixteen at a time in multiply-and-fold steps, the last
+    /// sixteen overlapping the ones before (a shorter line's two halves overlap the same
+    /// way), then its length; every byte is in a step, so lines of the same length that
+    /// differ differ in a step.
+    fn hash(self, line: &[u8]) -> u64 {
+        let len = line.len();
+        let word = |at: usize| u64::from_le_bytes(line[at..at + 8].try_into().expect("8 bytes"));
+        let half = |at: usize| {
+            u64::from(u32::from_le_bytes(
+                line[at..at + 4].try_into().expect("4 bytes"),
+            ))
+        };
+        let mut state = self.0;
+        let (first, last) = match len {
+            16.. => {
+                let mut at = 0;
+                while at + 16 < len {
+                    state = fold(word(at) ^ state, word(at + 8) ^ self.1);
+                    at += 16;
+                }
+                (word(len - 16), word(len - 8))
+            }
+            8.. => (word(0), word(len - 8)),
+            4.. => (half(0), half(len - 4)),
+            1.. => {
+                let bytes = [line[0], line[len / 2], line[len - 1]];
+                (
+                    u64::from(bytes[0]) | (u64::from(bytes[1]) << 8),
+                    u64::from(bytes[2]),
+                )
+            }
+            0 => (0, 0),
+        };
+        // The length after a step: XORed into the data, lines of different lengths could
+        // cancel it out whatever the key ("a" and "ba" did).
+        fold(fold(first ^ state, last ^ self.1) ^ len as u64, self.2)
     }
+}
 
-    /// A line's hash from the state after its last word and its length.
-    fn finish(self, state: u64, len: usize) -> u64 {
-        let product = u128::from(state ^ len as u64) * u128::from(self.0);
-        (product as u64) ^ ((product >> 64) as u64)
-    }
+/// One multiply-and-fold step: the 128-bit product's halves, XORed.
+fn fold(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
 }
 
 /// The runs of lines the old version (its line hashes) and `new` (its lines) share, in order
@@ -270,6 +271,27 @@ mod tests {
         let runs = shared_runs(&old_hashes, &Lines::of(b"a\nb\nc\nd\ne\nf\ng\nh", key));
         let shared: usize = runs.iter().map(|run| run.len).sum();
         assert_eq!(shared, 14, "{runs:?}");
+    }
+
+    /// Every byte of a line takes part in its hash, whatever its length: each position
+    /// changed alone gives a hash of its own (fails when a step or the overlapping last
+    /// sixteen bytes are left out).
+    #[test]
+    fn every_byte_of_a_line_changes_its_hash() {
+        let key = LineKey::random();
+        for len in 0..100 {
+            let line = vec![b'a'; len];
+            let mut seen = std::collections::HashSet::from([key.hash(&line)]);
+            for at in 0..len {
+                let mut changed = line.clone();
+                changed[at] = b'b';
+                assert!(seen.insert(key.hash(&changed)), "length {len}, byte {at}");
+            }
+            assert!(
+                len == 0 || seen.insert(key.hash(&line[1..])),
+                "length {len}"
+            );
+        }
     }
 
     /// One pass eight bytes at a time splits lines as memchr does, and a line's hash depends
