@@ -2,13 +2,13 @@
 //! When a regex cannot match a line break and every match holds one of a few words, each of
 //! which holds a prefilter keyword, its matches lie on the lines where the prefilter's walk
 //! saw those keywords, and a search need only look there (see
-//! [`crate::detect::regex_gate::KeywordLines`]). The ODBC rules' supersets searched every
+//! [`crate::detect::regex_gate::RegexGate::may_match`]). The ODBC rules' supersets searched every
 //! text that names `password` whole, at 4 to 8 ns a byte, to find nothing.
 //!
 //! Words are compared as the walk sees them, ASCII case folded. A Unicode case-insensitive
 //! `s` or `k` also matches the long s (U+017F) and the Kelvin sign (U+212A), which the walk
 //! does not fold: a text holding either is searched whole (see
-//! [`crate::detect::regex_gate::KeywordLines`]).
+//! [`crate::detect::regex_gate::RegexGate::may_match`]).
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 

@@ -211,6 +211,27 @@ pub struct WordsSeen {
     text_len: usize,
 }
 
+/// What the prefilter's automaton saw in one text: where each keyword ends. Literal checks
+/// and the gates that look only near their keywords read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Walked<'s> {
+    prefilter: &'s Prefilter,
+    seen: &'s WordsSeen,
+}
+
+impl<'s> Walked<'s> {
+    /// `seen`, the walk of `prefilter`'s automaton over a text (or a copy of it with bytes
+    /// masked by spaces).
+    pub fn new(prefilter: &'s Prefilter, seen: &'s WordsSeen) -> Walked<'s> {
+        Walked { prefilter, seen }
+    }
+
+    /// Where `word` may be in `text` ([`Prefilter::window`] of this walk).
+    pub fn places(&self, text: &[u8], word: &[u8]) -> WordPlaces<'s> {
+        self.prefilter.window(self.seen, text, word)
+    }
+}
+
 /// Where a literal's first word may be in a text (see [`Prefilter::window`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WordPlaces<'s> {

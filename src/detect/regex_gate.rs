@@ -11,7 +11,7 @@ use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind};
 
 use crate::detect::line_words::WIDE_FOLDS;
-use crate::detect::prefilter::{Prefilter, WordPlaces, WordsSeen};
+use crate::detect::prefilter::{Walked, WordPlaces};
 
 /// Patterns and their supersets, named by byte range in [`TABLE`].
 static TEXTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/regex-gates.bin"));
@@ -93,15 +93,15 @@ impl RegexGate {
 
     /// Whether the rule's regex may match in `haystack[from..]` (the bytes before `from` count
     /// for `^` and word boundaries, as in `Regex::captures_at`): false only when the superset
-    /// does not match there, and so the regex cannot. `lines`, when the prefilter walked
+    /// does not match there, and so the regex cannot. `walked`, when the prefilter walked
     /// `haystack`: a regex whose matches lie on its keywords' lines is asked only there.
-    pub fn may_match(&self, haystack: &[u8], from: usize, lines: Option<KeywordLines>) -> bool {
+    pub fn may_match(&self, haystack: &[u8], from: usize, walked: Option<Walked>) -> bool {
         // Not `is_match`: on a text where the reverse-inner-literal search turns quadratic,
         // regex-automata 0.4's `is_match` falls back to the PikeVM, `search_half` to the lazy
         // DFA (trees40: 4.0 G instructions against 0.1 G).
         let input = Input::new(haystack).earliest(true);
         let search = |span: Range<usize>| self.regex.search_half(&input.clone().range(span));
-        match lines.and_then(|lines| lines.of(haystack, &self.line_keywords)) {
+        match walked.and_then(|walked| keyword_lines(walked, haystack, &self.line_keywords)) {
             // The rest of each line is seen by the search (a boundary at its end).
             Some(lines) => (lines.into_iter())
                 .filter(|line| line.end >= from)
@@ -111,62 +111,49 @@ impl RegexGate {
     }
 }
 
-/// What the prefilter's walk saw in a text: where its keywords are.
-#[derive(Debug, Clone, Copy)]
-pub struct KeywordLines<'s> {
-    prefilter: &'s Prefilter,
-    seen: &'s WordsSeen,
-}
-
-impl<'s> KeywordLines<'s> {
-    /// `seen`, the walk of `prefilter`'s automaton over a text (or a copy of it with bytes
-    /// masked by spaces).
-    pub fn new(prefilter: &'s Prefilter, seen: &'s WordsSeen) -> KeywordLines<'s> {
-        KeywordLines { prefilter, seen }
+/// The lines of `text` (without their line feed; distinct, in order) on which `walked` (the
+/// walk of `text`) saw one of `keywords`; `None` when it cannot tell: no keywords, a keyword
+/// the walk does not look for, another text, or a text holding a character that a Unicode
+/// case-insensitive `s` or `k` matches and the walk does not fold.
+fn keyword_lines(walked: Walked, text: &[u8], keywords: &[&str]) -> Option<Vec<Range<usize>>> {
+    if keywords.is_empty() {
+        return None;
     }
-
-    /// The lines of `text` (without their line feed; distinct, in order) on which the walk
-    /// saw one of `keywords`; `None` when it cannot tell: no keywords, a keyword the walk does
-    /// not look for, another text, or a text holding a character that a Unicode
-    /// case-insensitive `s` or `k` matches and the walk does not fold.
-    pub fn of(&self, text: &[u8], keywords: &[&str]) -> Option<Vec<Range<usize>>> {
-        if keywords.is_empty() {
-            return None;
-        }
-        let mut places = Vec::new();
-        for keyword in keywords {
-            match self.prefilter.window(self.seen, text, keyword.as_bytes()) {
-                WordPlaces::Nowhere => {}
-                WordPlaces::EndingAt(ends) => {
-                    places.extend(ends.iter().map(|end| end - keyword.len()));
-                }
-                WordPlaces::Within(_) => return None,
+    let mut places = Vec::new();
+    for keyword in keywords {
+        match walked.places(text, keyword.as_bytes()) {
+            WordPlaces::Nowhere => {}
+            WordPlaces::EndingAt(ends) => {
+                places.extend(ends.iter().map(|end| end - keyword.len()));
             }
+            WordPlaces::Within(_) => return None,
         }
-        let mut wide = WIDE_FOLDS.iter().map(|fold| fold.to_string());
-        if wide.any(|fold| memchr::memmem::find(text, fold.as_bytes()).is_some()) {
-            return None;
-        }
-        places.sort_unstable();
-        let mut lines: Vec<Range<usize>> = Vec::new();
-        for start in places {
-            // A keyword has no line feed: one that starts before a listed line's end is on it.
-            if lines.last().is_some_and(|line| start < line.end) {
-                continue;
-            }
-            let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |at| at + 1);
-            let line_end =
-                memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |at| start + at);
-            lines.push(line_start..line_end);
-        }
-        Some(lines)
     }
+    let mut wide = WIDE_FOLDS.iter();
+    if wide
+        .any(|fold| memchr::memmem::find(text, fold.encode_utf8(&mut [0; 4]).as_bytes()).is_some())
+    {
+        return None;
+    }
+    places.sort_unstable();
+    let mut lines: Vec<Range<usize>> = Vec::new();
+    for start in places {
+        // A keyword has no line feed: one that starts before a listed line's end is on it.
+        if lines.last().is_some_and(|line| start < line.end) {
+            continue;
+        }
+        let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |at| at + 1);
+        let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |at| start + at);
+        lines.push(line_start..line_end);
+    }
+    Some(lines)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::detect::examples;
+    use crate::detect::prefilter::Prefilter;
     use crate::detect::rules::{Rule, RuleSet};
     use crate::test_support::Xorshift;
 
@@ -226,7 +213,7 @@ mod tests {
     fn compare(rule: &Rule, gate: &RegexGate, prefilter: &Prefilter, text: &[u8]) -> usize {
         let (_, seen) = prefilter.candidates_and_words(text);
         let seen = seen.expect("the automaton walks every text");
-        let lines = KeywordLines::new(prefilter, &seen);
+        let lines = Walked::new(prefilter, &seen);
         let exact = regex::bytes::Regex::new(&rule.spec().regex).unwrap();
         let starts = exact.find_iter(text).map(|found| found.start());
         let mut matched = 0;

@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::detect::prebuilt_dfa;
-use crate::detect::prefilter::WordPlaces;
+use crate::detect::prefilter::{Walked, WordPlaces};
 use crate::detect::required_run::{self, ClassRuns, PackedRun, RequiredRun};
 pub use crate::detect::schema::*;
 use crate::detect::variable_match::VariableMatcher;
@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
-use crate::detect::regex_gate::{KeywordLines, RegexGate};
+use crate::detect::regex_gate::RegexGate;
 use crate::detect::shared_regex::{Found, SharedRegex};
 
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
@@ -361,13 +361,13 @@ impl Rule {
     /// regexes cost several times what the rest of a small commit's scan does. Large scans
     /// soon spend the gates' budget and compile as before.
     ///
-    /// `lines`, when the prefilter walked `text`: where its keywords are, for a gate whose
-    /// regex matches only on its keywords' lines (see [`KeywordLines`]).
+    /// `walked`, when the prefilter walked `text`: where its keywords are, for a gate whose
+    /// regex matches only on its keywords' lines (see [`RegexGate::may_match`]).
     pub fn captures<'t>(
         &self,
         text: &'t [u8],
         runs: &mut ClassRuns<'t>,
-        lines: Option<KeywordLines>,
+        walked: Option<Walked>,
     ) -> Vec<Found> {
         let run = self.parts().required_run.get_or_init(|| {
             match self.builtin {
@@ -389,13 +389,13 @@ impl Rule {
             (self.parts().superset)
                 .get_or_init(|| RegexGate::for_pattern(&self.spec().regex))
                 .as_ref()
-                .is_none_or(|gate| gate.may_match(haystack, from, lines))
+                .is_none_or(|gate| gate.may_match(haystack, from, walked))
         };
         required_run::captures(run.as_deref(), may_match, || self.regex(), text, runs)
     }
 
     /// Where the secrets (group 1) of the rule's matches in `text` are, as
-    /// [`Rule::captures`] finds them (`lines` as there); `lower` is `text` ASCII-lowercased. A
+    /// [`Rule::captures`] finds them (`walked` as there); `lower` is `text` ASCII-lowercased. A
     /// built-in generated credential-variable rule runs the shared matcher instead of
     /// compiling its regex.
     pub fn secrets<'t>(
@@ -403,14 +403,14 @@ impl Rule {
         text: &'t [u8],
         lower: &[u8],
         runs: &mut ClassRuns<'t>,
-        lines: Option<KeywordLines>,
+        walked: Option<Walked>,
     ) -> Vec<Range<usize>> {
         if let Some(matcher) = self.variable_matcher()
             && VariableMatcher::answers_for(text)
         {
             return matcher.secrets(text, lower);
         }
-        (self.captures(text, runs, lines).iter())
+        (self.captures(text, runs, walked).iter())
             .filter_map(|caps| caps.get(1))
             .map(|secret| secret.range())
             .collect()

@@ -11,8 +11,7 @@ use crate::detect::filter::{self, Rejection};
 use crate::detect::lines::{AddedLines, LineCursor, line_bounds, previous_line};
 use crate::detect::path_context::ProviderNames;
 use crate::detect::policy::Policy;
-use crate::detect::prefilter::{Prefilter, RuleMask, WordsSeen};
-use crate::detect::regex_gate::KeywordLines;
+use crate::detect::prefilter::{Prefilter, RuleMask, Walked, WordsSeen};
 use crate::detect::required_run::ClassRuns;
 use crate::detect::rules::{Rule, RuleSet, Side};
 use crate::detect::shared_regex;
@@ -215,8 +214,8 @@ impl<'a> LiteralText<'a> {
         }
         match walked {
             None => rule.may_match(self.lower(text)),
-            Some(Walked(prefilter, seen)) => {
-                rule.may_match_where(self.lower(text), |word| prefilter.window(seen, text, word))
+            Some(walked) => {
+                rule.may_match_where(self.lower(text), |word| walked.places(text, word))
             }
         }
     }
@@ -240,10 +239,6 @@ impl<'a> LiteralText<'a> {
         &self.lower
     }
 }
-
-/// The prefilter and what its automaton saw in a blob (see [`LiteralText::allows`]).
-#[derive(Clone, Copy)]
-struct Walked<'p>(&'p Prefilter, &'p WordsSeen);
 
 impl Scanner {
     /// A scanner with the built-in policy: nothing disabled or allowed beyond the rules.
@@ -488,16 +483,14 @@ impl Scanner {
                 // The blob and its escape-masked copy (same length, escapes made spaces) were
                 // walked by the automaton; decoded views were not.
                 let walked = match view_id {
-                    ViewId::Blob => plain_words.map(|seen| Walked(&self.prefilter, seen)),
+                    ViewId::Blob => plain_words.map(|seen| Walked::new(&self.prefilter, seen)),
                     ViewId::Decoded(_) => None,
                 };
                 if !literal_text.allows(rule, text, walked) {
                     continue;
                 }
                 let lower = literal_text.lower_for(rule, text);
-                let lines =
-                    walked.map(|Walked(prefilter, seen)| KeywordLines::new(prefilter, seen));
-                for secret in rule.secrets(text, lower, &mut class_runs, lines) {
+                for secret in rule.secrets(text, lower, &mut class_runs, walked) {
                     let view_span = Span {
                         start: secret.start,
                         end: secret.end,
