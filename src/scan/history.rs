@@ -70,10 +70,10 @@ pub(super) fn visit_commits(
     Ok(())
 }
 
-/// A commit's changed blobs: still to visit, or visited already (on other threads).
+/// A commit's changes and message: still to visit, or visited already (on other threads).
 pub(super) enum Content<'s> {
     Unvisited(&'s ChangeSet, WalkOptions),
-    Visited(&'s ChangeSet, CommitOutput),
+    Visited(CommitOutput),
 }
 
 /// One commit: what its blobs add, the names it adds and its message, in that order, each
@@ -92,25 +92,34 @@ pub(super) fn visit_commit(
         id,
         shallow_boundary: boundary.is_some(),
     };
-    match content {
+    let message_findings = match content {
         Content::Unvisited(set, walk) => {
-            visit_change_set(repo, set, walk, Some(commit), collector)?
+            visit_change_set(repo, set, walk, Some(commit), collector)?;
+            None
         }
-        Content::Visited(set, output) => {
+        Content::Visited(output) => {
             let first_warning = collector.warnings.len();
             collector.findings.extend(output.findings);
             collector.warnings.extend(output.warnings);
-            for change in &set.changes {
-                collector.visit_names(repo, change, Some(commit))?;
-            }
+            collector.findings.extend(output.names);
             collector.sort_from(first_finding, first_warning);
+            Some(output.message)
         }
-    }
+    };
     if let Some(baseline) = boundary {
         baseline.lines += collector.stats.added_lines - lines_before;
         collector.stats.added_lines = lines_before;
         baseline.commits.push(id.to_string());
     }
+    match message_findings {
+        Some(findings) => collector.findings.extend(findings),
+        None => visit_message(repo, id, collector)?,
+    }
+    Ok(())
+}
+
+/// A commit's message, scanned whole.
+fn visit_message(repo: &Repo, id: Oid, collector: &mut Collector<'_>) -> Result<()> {
     let message = repo.commit_message(id)?;
     collector.visit_message(
         &message,
@@ -210,15 +219,52 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// What the changes of one commit produced, in the order the commit's changes were visited.
+/// What one commit produced: its blobs' findings and warnings in the order they were visited,
+/// what the names it adds hold, and what its message holds.
 #[derive(Default)]
 pub(super) struct CommitOutput {
     findings: Vec<Finding>,
     warnings: Vec<Warning>,
+    names: Vec<Finding>,
+    message: Vec<Finding>,
 }
 
-/// Visits every changed blob of the batch on all threads, then appends the findings and
-/// warnings to `collector` commit by commit, each commit's sorted as a plain visit sorts them.
+/// One piece of a batch's work for a thread.
+#[derive(Debug, Clone, Copy)]
+enum Work {
+    /// A changed blob of a commit (its change's index).
+    Blob { commit: usize, change: usize },
+    /// The names a commit's changes add, and its message.
+    Names { commit: usize },
+}
+
+/// Where a failure stands in a plain scan's order within its commit: change by change, a
+/// change's blob and then its names; the message last.
+fn blob_order(change: usize) -> usize {
+    2 * change
+}
+
+fn names_order(change: usize) -> usize {
+    2 * change + 1
+}
+
+const MESSAGE_ORDER: usize = usize::MAX;
+
+/// The batch's work in commit order: each commit's changed blobs, then its names and message.
+fn batch_work(sets: &[ChangeSet]) -> Vec<Work> {
+    let mut work = Vec::new();
+    for (commit, set) in sets.iter().enumerate() {
+        // A pure move adds only a name, which its commit's names and message read.
+        let blobs = (0..set.changes.len()).filter(|&change| !set.changes[change].path_only);
+        work.extend(blobs.map(|change| Work::Blob { commit, change }));
+        work.push(Work::Names { commit });
+    }
+    work
+}
+
+/// Visits every changed blob of the batch, and every commit's names and message, on all
+/// threads, then appends the findings and warnings to `collector` commit by commit, each
+/// commit's sorted as a plain visit sorts them.
 fn visit_batch(
     repo: &Repo,
     batch: &[Oid],
@@ -228,16 +274,7 @@ fn visit_batch(
     threads: usize,
     collector: &mut Collector<'_>,
 ) -> Result<()> {
-    let items: Vec<(usize, usize)> = sets
-        .iter()
-        .enumerate()
-        .flat_map(|(commit, set)| {
-            // A pure move adds only a name, which is read below with the commit's other names.
-            (0..set.changes.len())
-                .filter(|&change| !set.changes[change].path_only)
-                .map(move |change| (commit, change))
-        })
-        .collect();
+    let work = batch_work(sets);
     let outputs: Vec<Mutex<CommitOutput>> = batch
         .iter()
         .map(|_| Mutex::new(CommitOutput::default()))
@@ -245,63 +282,119 @@ fn visit_batch(
     let next = AtomicUsize::new(0);
     let first_error = FirstError::default();
     let template = collector.fork();
-    let locals = on_threads(threads.min(items.len()).max(1), |repo| {
-        let mut local = template.fork().remembering(memo).summarising(regions);
-        let mut skips = WalkStats::default();
-        // A merge's other parents' trees, for the commit they were last read for.
-        let mut others: Option<(usize, Vec<Tree<'_>>)> = None;
+    let locals = on_threads(threads.min(work.len()).max(1), |repo| {
+        let mut worker = Worker {
+            repo,
+            batch,
+            sets,
+            walk,
+            memo,
+            local: template.fork().remembering(memo).summarising(regions),
+            skips: WalkStats::default(),
+            others: None,
+        };
         while !first_error.failed() {
-            let Some(&(commit, change)) = items.get(next.fetch_add(1, Ordering::Relaxed)) else {
+            let Some(&item) = work.get(next.fetch_add(1, Ordering::Relaxed)) else {
                 break;
             };
-            let set = &sets[commit];
-            if others
-                .as_ref()
-                .is_none_or(|(for_commit, _)| *for_commit != commit)
-            {
-                match repo.trees(&set.other_parents) {
-                    Ok(trees) => others = Some((commit, trees)),
-                    Err(error) => {
-                        first_error.record((commit, change), error);
-                        break;
-                    }
-                }
-            }
-            let trees = others
-                .as_ref()
-                .map_or(&[][..], |(_, trees)| trees.as_slice());
-            let (findings, warnings) = (local.findings.len(), local.warnings.len());
-            let memo = local
-                .trusts_memo_at(&set.changes[change].path)
-                .then_some(memo);
-            let visited = repo.visit_change(
-                &set.changes[change],
-                trees,
-                walk,
-                memo,
-                &mut skips,
-                &mut |entry| local.visit(entry, Some(CommitOrigin::of(batch[commit]))),
-            );
-            if let Err(error) = visited {
-                first_error.record((commit, change), error);
+            let done = match item {
+                Work::Blob { commit, change } => worker.visit_blob(commit, change, &outputs),
+                Work::Names { commit } => worker.visit_names(commit, &outputs),
+            };
+            if let Err((at, error)) = done {
+                first_error.record(at, error);
                 break;
             }
-            let mut output = lock(&outputs[commit]);
-            output.findings.extend(local.findings.drain(findings..));
-            output.warnings.extend(local.warnings.drain(warnings..));
         }
-        local.stats.add_walk(&skips);
-        Ok(local)
+        worker.local.stats.add_walk(&worker.skips);
+        Ok(worker.local)
     });
     for local in locals {
         collector.absorb(local?);
     }
     first_error.into_result()?;
-    for ((output, set), id) in outputs.into_iter().zip(sets).zip(batch) {
+    for (output, id) in outputs.into_iter().zip(batch) {
         let output = output
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        visit_commit(repo, *id, Content::Visited(set, output), None, collector)?;
+        visit_commit(repo, *id, Content::Visited(output), None, collector)?;
     }
     Ok(())
+}
+
+/// A failure with where it stands in a plain scan's order (commit, then place in the commit).
+type Failure = ((usize, usize), Error);
+
+/// One thread's share of a batch: its repository handle and collector.
+struct Worker<'w, 'r> {
+    repo: &'r Repo,
+    batch: &'w [Oid],
+    sets: &'w [ChangeSet],
+    walk: WalkOptions,
+    memo: &'w BlobMemo,
+    local: Collector<'w>,
+    skips: WalkStats,
+    /// A merge's other parents' trees, for the commit they were last read for.
+    others: Option<(usize, Vec<Tree<'r>>)>,
+}
+
+impl Worker<'_, '_> {
+    /// What one changed blob adds, into its commit's output.
+    fn visit_blob(
+        &mut self,
+        commit: usize,
+        change: usize,
+        outputs: &[Mutex<CommitOutput>],
+    ) -> std::result::Result<(), Failure> {
+        let at = (commit, blob_order(change));
+        let set = &self.sets[commit];
+        if (self.others.as_ref()).is_none_or(|(for_commit, _)| *for_commit != commit) {
+            let trees = self.repo.trees(&set.other_parents).map_err(|e| (at, e))?;
+            self.others = Some((commit, trees));
+        }
+        let trees = (self.others.as_ref()).map_or(&[][..], |(_, trees)| trees.as_slice());
+        let (findings, warnings) = (self.local.findings.len(), self.local.warnings.len());
+        let change = &set.changes[change];
+        let memo = self.local.trusts_memo_at(&change.path).then_some(self.memo);
+        let origin = Some(CommitOrigin::of(self.batch[commit]));
+        let local = &mut self.local;
+        (self.repo)
+            .visit_change(
+                change,
+                trees,
+                self.walk,
+                memo,
+                &mut self.skips,
+                &mut |entry| local.visit(entry, origin),
+            )
+            .map_err(|e| (at, e))?;
+        let mut output = lock(&outputs[commit]);
+        output.findings.extend(local.findings.drain(findings..));
+        output.warnings.extend(local.warnings.drain(warnings..));
+        Ok(())
+    }
+
+    /// The names a commit's changes add and its message, into its output.
+    fn visit_names(
+        &mut self,
+        commit: usize,
+        outputs: &[Mutex<CommitOutput>],
+    ) -> std::result::Result<(), Failure> {
+        let id = self.batch[commit];
+        let (findings, warnings) = (self.local.findings.len(), self.local.warnings.len());
+        for (index, change) in self.sets[commit].changes.iter().enumerate() {
+            (self.local)
+                .visit_names(self.repo, change, Some(CommitOrigin::of(id)))
+                .map_err(|e| ((commit, names_order(index)), e))?;
+        }
+        let names: Vec<Finding> = self.local.findings.drain(findings..).collect();
+        visit_message(self.repo, id, &mut self.local).map_err(|e| ((commit, MESSAGE_ORDER), e))?;
+        let mut output = lock(&outputs[commit]);
+        output.names = names;
+        output.message = self.local.findings.drain(findings..).collect();
+        output
+            .warnings
+            .extend(self.local.warnings.drain(warnings..));
+        Ok(())
+    }
 }

@@ -208,3 +208,54 @@ fn large_files_searched_around_their_changes_report_what_the_plain_scan_reports(
         assert_eq!(found.code, Some(1), "{found:#?}");
     }
 }
+
+/// Names and messages, read on the scanning threads with the blobs: file names and symlink
+/// targets that hold tokens sort with the content findings of their commit, and each commit's
+/// message follows them, in every commit of a history long enough to keep both threads busy.
+#[test]
+fn names_and_messages_read_with_the_blobs_report_what_the_plain_scan_reports() {
+    let repo = TestRepo::new();
+    for i in 0..40 {
+        let token = replicate_token(900 + i);
+        for j in 0..6 {
+            repo.add(
+                &format!("d{j}/m{i:02}.py"),
+                module(&format!("m{i}_{j}"), 5 + j),
+            );
+        }
+        // A name that sorts before the content finding of the same commit.
+        if i % 4 != 3 {
+            repo.add(
+                &format!("b{i}.env"),
+                format!("REPLICATE_API_TOKEN={token}\n"),
+            );
+        }
+        match i % 4 {
+            0 => repo.add(&format!("a-{token}.json"), "{}\n"),
+            2 => {
+                let link = repo.path().join(format!("a{i}"));
+                std::os::unix::fs::symlink(format!("/secrets/{token}"), link).unwrap();
+                repo.git(&["add", &format!("a{i}")]);
+            }
+            _ => {}
+        }
+        let message = match i % 3 {
+            0 => format!("commit {i}\n\nthe key is {token}"),
+            _ => format!("commit {i}"),
+        };
+        repo.git(&["commit", "-q", "--no-verify", "-m", &message]);
+    }
+    let run = same_report(&repo, &["scan-range", "HEAD", "--format", "json"]);
+    run.assert_code(1);
+    let parts: Vec<String> = (run.json()["findings"].as_array().unwrap().iter())
+        .map(|f| f["part"].as_str().unwrap_or("content").to_string())
+        .collect();
+    for part in ["path", "symlink-target", "commit-message", "content"] {
+        assert!(parts.iter().any(|p| p == part), "{part}: {parts:?}");
+    }
+    same_report(&repo, &["scan-range", "HEAD"]);
+    same_report(
+        &repo,
+        &["scan-range", "HEAD~30..HEAD~3", "--format", "sarif"],
+    );
+}
