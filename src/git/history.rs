@@ -95,6 +95,16 @@ impl Repo {
 
     /// What one commit added against its parents (all of them, for a merge).
     pub fn commit_changes(&self, id: Oid, stats: &mut WalkStats) -> Result<ChangeSet> {
+        Ok(self.commit_changes_and_message(id, stats)?.0)
+    }
+
+    /// [`Repo::commit_changes`] and the commit's message, read from the one lookup of the
+    /// commit.
+    pub fn commit_changes_and_message(
+        &self,
+        id: Oid,
+        stats: &mut WalkStats,
+    ) -> Result<(ChangeSet, Vec<u8>)> {
         let commit = self
             .repo
             .find_commit(id)
@@ -115,10 +125,11 @@ impl Repo {
             }
             None => self.libgit2_changes(parents.first(), NewSide::Tree(&tree), stats)?,
         };
-        Ok(ChangeSet {
+        let set = ChangeSet {
             changes,
             other_parents: parents.iter().skip(1).map(|t| t.id()).collect(),
-        })
+        };
+        Ok((set, commit.message_raw_bytes().to_vec()))
     }
 
     /// The trees of `ids`, for [`Repo::visit_change`] during a merge.

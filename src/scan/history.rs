@@ -142,10 +142,13 @@ fn visit_in_parallel(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     for batch in commits.chunks(BATCH) {
         let before = collector.stats.bytes_scanned;
-        let sets = change_sets(batch, threads, &mut collector.stats)?;
+        let batch = change_sets(batch, threads, &mut collector.stats)?;
         let remembered = (&memo, &regions);
-        visit_batch(repo, batch, &sets, walk, remembered, threads, collector)?;
-        progress.advance(batch.len() as u64, collector.stats.bytes_scanned - before);
+        visit_batch(repo, &batch, walk, remembered, threads, collector)?;
+        progress.advance(
+            batch.ids.len() as u64,
+            collector.stats.bytes_scanned - before,
+        );
     }
     Ok(())
 }
@@ -182,17 +185,26 @@ impl FirstError {
     }
 }
 
-/// Each commit's change set against its parents, computed in parallel.
-fn change_sets(batch: &[Oid], threads: usize, stats: &mut ScanStats) -> Result<Vec<ChangeSet>> {
+/// A batch of commits: their ids, change sets and messages.
+struct Batch<'b> {
+    ids: &'b [Oid],
+    sets: Vec<ChangeSet>,
+    messages: Vec<Vec<u8>>,
+}
+
+/// Each commit's change set against its parents, and its message (from the same lookup of the
+/// commit), computed in parallel.
+fn change_sets<'b>(batch: &'b [Oid], threads: usize, stats: &mut ScanStats) -> Result<Batch<'b>> {
     let next = AtomicUsize::new(0);
-    let sets: Vec<Mutex<Option<ChangeSet>>> = batch.iter().map(|_| Mutex::new(None)).collect();
+    type Read = Option<(ChangeSet, Vec<u8>)>;
+    let sets: Vec<Mutex<Read>> = batch.iter().map(|_| Mutex::new(None)).collect();
     let first_error = FirstError::default();
     let counts = on_threads(threads.min(batch.len()).max(1), |repo| {
         let mut stats = WalkStats::default();
         while !first_error.failed() {
             let at = next.fetch_add(1, Ordering::Relaxed);
             let Some(id) = batch.get(at) else { break };
-            match repo.commit_changes(*id, &mut stats) {
+            match repo.commit_changes_and_message(*id, &mut stats) {
                 Ok(set) => *lock(&sets[at]) = Some(set),
                 Err(error) => first_error.record((at, 0), error),
             }
@@ -203,14 +215,19 @@ fn change_sets(batch: &[Oid], threads: usize, stats: &mut ScanStats) -> Result<V
         stats.add_walk(&count?);
     }
     first_error.into_result()?;
-    Ok(sets
+    let (sets, messages) = sets
         .into_iter()
         .map(|set| {
             set.into_inner()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .unwrap_or_default()
         })
-        .collect())
+        .unzip();
+    Ok(Batch {
+        ids: batch,
+        sets,
+        messages,
+    })
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -239,7 +256,7 @@ enum Work {
 }
 
 /// Where a failure stands in a plain scan's order within its commit: change by change, a
-/// change's blob and then its names; the message last.
+/// change's blob and then its names (a message was read with the change set).
 fn blob_order(change: usize) -> usize {
     2 * change
 }
@@ -247,8 +264,6 @@ fn blob_order(change: usize) -> usize {
 fn names_order(change: usize) -> usize {
     2 * change + 1
 }
-
-const MESSAGE_ORDER: usize = usize::MAX;
 
 /// The batch's work in commit order: each commit's changed blobs, then its names and message.
 fn batch_work(sets: &[ChangeSet]) -> Vec<Work> {
@@ -267,16 +282,14 @@ fn batch_work(sets: &[ChangeSet]) -> Vec<Work> {
 /// commit's sorted as a plain visit sorts them.
 fn visit_batch(
     repo: &Repo,
-    batch: &[Oid],
-    sets: &[ChangeSet],
+    batch: &Batch<'_>,
     walk: WalkOptions,
     (memo, regions): (&BlobMemo, &Regions<'_>),
     threads: usize,
     collector: &mut Collector<'_>,
 ) -> Result<()> {
-    let work = batch_work(sets);
-    let outputs: Vec<Mutex<CommitOutput>> = batch
-        .iter()
+    let work = batch_work(&batch.sets);
+    let outputs: Vec<Mutex<CommitOutput>> = (batch.ids.iter())
         .map(|_| Mutex::new(CommitOutput::default()))
         .collect();
     let next = AtomicUsize::new(0);
@@ -286,7 +299,6 @@ fn visit_batch(
         let mut worker = Worker {
             repo,
             batch,
-            sets,
             walk,
             memo,
             local: template.fork().remembering(memo).summarising(regions),
@@ -313,7 +325,7 @@ fn visit_batch(
         collector.absorb(local?);
     }
     first_error.into_result()?;
-    for (output, id) in outputs.into_iter().zip(batch) {
+    for (output, id) in outputs.into_iter().zip(batch.ids) {
         let output = output
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -328,8 +340,7 @@ type Failure = ((usize, usize), Error);
 /// One thread's share of a batch: its repository handle and collector.
 struct Worker<'w, 'r> {
     repo: &'r Repo,
-    batch: &'w [Oid],
-    sets: &'w [ChangeSet],
+    batch: &'w Batch<'w>,
     walk: WalkOptions,
     memo: &'w BlobMemo,
     local: Collector<'w>,
@@ -347,7 +358,7 @@ impl Worker<'_, '_> {
         outputs: &[Mutex<CommitOutput>],
     ) -> std::result::Result<(), Failure> {
         let at = (commit, blob_order(change));
-        let set = &self.sets[commit];
+        let set = &self.batch.sets[commit];
         if (self.others.as_ref()).is_none_or(|(for_commit, _)| *for_commit != commit) {
             let trees = self.repo.trees(&set.other_parents).map_err(|e| (at, e))?;
             self.others = Some((commit, trees));
@@ -356,7 +367,7 @@ impl Worker<'_, '_> {
         let (findings, warnings) = (self.local.findings.len(), self.local.warnings.len());
         let change = &set.changes[change];
         let memo = self.local.trusts_memo_at(&change.path).then_some(self.memo);
-        let origin = Some(CommitOrigin::of(self.batch[commit]));
+        let origin = Some(CommitOrigin::of(self.batch.ids[commit]));
         let local = &mut self.local;
         (self.repo)
             .visit_change(
@@ -380,15 +391,19 @@ impl Worker<'_, '_> {
         commit: usize,
         outputs: &[Mutex<CommitOutput>],
     ) -> std::result::Result<(), Failure> {
-        let id = self.batch[commit];
+        let id = self.batch.ids[commit];
         let (findings, warnings) = (self.local.findings.len(), self.local.warnings.len());
-        for (index, change) in self.sets[commit].changes.iter().enumerate() {
+        for (index, change) in self.batch.sets[commit].changes.iter().enumerate() {
             (self.local)
                 .visit_names(self.repo, change, Some(CommitOrigin::of(id)))
                 .map_err(|e| ((commit, names_order(index)), e))?;
         }
         let names: Vec<Finding> = self.local.findings.drain(findings..).collect();
-        visit_message(self.repo, id, &mut self.local).map_err(|e| ((commit, MESSAGE_ORDER), e))?;
+        (self.local).visit_message(
+            &self.batch.messages[commit],
+            Location::CommitMessage,
+            Some(CommitOrigin::of(id)),
+        );
         let mut output = lock(&outputs[commit]);
         output.names = names;
         output.message = self.local.findings.drain(findings..).collect();
