@@ -62,11 +62,6 @@ pub fn token_runs(text: &[u8]) -> Vec<Range<usize>> {
 #[inline]
 fn token_mask(block: &[u8; 64]) -> u64 {
     let splat = |byte: u8| i8x16::splat(byte as i8);
-    // The bytes in `low..low + count`: shifted so that `low` lands on -128, the range is the
-    // bytes below -128 + `count` (SSE2 compares signed bytes only).
-    let in_range = |bytes: i8x16, low: u8, count: u8| {
-        (bytes + splat(0x80u8.wrapping_sub(low))).cmp_lt(splat(0x80u8.wrapping_add(count)))
-    };
     let mut mask = 0;
     for (i, sixteen) in block.chunks_exact(16).enumerate() {
         let sixteen: [u8; 16] = sixteen.try_into().expect("16 bytes");
@@ -82,6 +77,15 @@ fn token_mask(block: &[u8; 64]) -> u64 {
         mask |= u64::from(token.move_mask() as u16) << (16 * i);
     }
     mask
+}
+
+/// The bytes of `bytes` in `low..low + count` (all bits set), the others zero: shifted so that
+/// `low` lands on -128, the range is the bytes below -128 + `count` (SSE2 compares signed
+/// bytes only).
+#[inline(always)]
+pub fn in_range(bytes: i8x16, low: u8, count: u8) -> i8x16 {
+    let splat = |byte: u8| i8x16::splat(byte as i8);
+    (bytes + splat(0x80u8.wrapping_sub(low))).cmp_lt(splat(0x80u8.wrapping_add(count)))
 }
 
 /// Adds the runs of at least [`MIN_RUN`] that end in the block whose token bytes are `mask`
