@@ -53,6 +53,11 @@ fn main() {
         &keywords,
         &out,
     );
+    gates::write_anchors(
+        rules.rules.iter().map(|rule| rule.regex.as_str()),
+        &keywords,
+        &out,
+    );
     // The generated credential-variable rules need no DFA: the scan runs their shared matcher
     // (src/detect/variable_match.rs), never their regexes.
     let generated: std::collections::HashSet<String> = variables::shapes(&rules.providers)

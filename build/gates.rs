@@ -1,6 +1,7 @@
 //! Build time, regex half of the catalog: the cheap superset (src/detect/superset.rs) of each
 //! built-in regex that costs much to compile, written for src/detect/regex_gate.rs to compile
-//! and ask before the rule's own regex is compiled.
+//! and ask before the rule's own regex is compiled; and the keywords each regex's matches
+//! hold (src/detect/line_words.rs), for src/detect/anchors.rs to search only around them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -66,4 +67,38 @@ pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, keywords: &[&str],
     };
     write("regex-gates.bin", &texts);
     write("regex-gates.rs", table.as_bytes());
+}
+
+/// Writes `regex-anchors.bin` (per built-in pattern whose every match holds a keyword: the
+/// pattern, then its keywords, newline-separated) and `regex-anchors.rs` (per such pattern,
+/// sorted: the byte ranges of the two and its [`line_words::Reach`] as a kind, 0 for bytes and
+/// 1 for lines, and a number). `keywords`: every built-in rule's.
+pub fn write_anchors<'a>(
+    patterns: impl IntoIterator<Item = &'a str>,
+    keywords: &[&str],
+    out: &Path,
+) {
+    let anchored: BTreeMap<&str, (Vec<String>, line_words::Reach)> = patterns
+        .into_iter()
+        .filter_map(|pattern| Some((pattern, line_words::anchors(pattern, keywords)?)))
+        .collect();
+    let mut texts: Vec<u8> = Vec::new();
+    let mut span = |bytes: &[u8]| {
+        let start = texts.len();
+        texts.extend_from_slice(bytes);
+        format!("({start}, {})", texts.len())
+    };
+    let mut table = String::from("&[");
+    for (pattern, (words, reach)) in &anchored {
+        let (kind, number) = match reach {
+            line_words::Reach::Bytes(bytes) => (0, bytes),
+            line_words::Reach::Lines(lines) => (1, lines),
+        };
+        let pattern = span(pattern.as_bytes());
+        let words = span(words.join("\n").as_bytes());
+        table.push_str(&format!("({pattern}, {words}, ({kind}, {number})),"));
+    }
+    table.push(']');
+    std::fs::write(out.join("regex-anchors.bin"), &texts).expect("OUT_DIR is writable");
+    std::fs::write(out.join("regex-anchors.rs"), table.as_bytes()).expect("OUT_DIR is writable");
 }

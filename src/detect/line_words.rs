@@ -21,23 +21,55 @@ pub const WIDE_FOLDS: [char; 2] = ['\u{17f}', '\u{212a}'];
 /// The keywords (from `keywords`, lowercase, without spaces) whose lines hold every match of
 /// `pattern`, or nothing when the regex can match a line break or some match need hold none.
 pub fn line_keywords(pattern: &str, keywords: &[&str]) -> Vec<String> {
-    let Ok(hir) = regex_syntax::ParserBuilder::new()
-        .utf8(false)
-        .build()
-        .parse(pattern)
-    else {
-        return Vec::new();
-    };
-    if can_match_newline(&hir) {
-        return Vec::new();
+    match parse(pattern) {
+        Some(hir) if !can_match_newline(&hir) => held_keywords(&hir, keywords),
+        _ => Vec::new(),
     }
+}
+
+/// What bounds where the matches of a regex lie around the keywords they hold (see
+/// [`anchors`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// A match is at most this many bytes long.
+    Bytes(usize),
+    /// A match holds at most this many line feeds.
+    Lines(usize),
+}
+
+/// The keywords (from `keywords`, lowercase, without spaces) one of which every match of
+/// `pattern` holds, ASCII case folded, and how far from it the match can reach; `None` when
+/// some match need hold none, or matches have no bound in bytes or in lines.
+pub fn anchors(pattern: &str, keywords: &[&str]) -> Option<(Vec<String>, Reach)> {
+    let hir = parse(pattern)?;
+    let reach = match hir.properties().maximum_len() {
+        Some(bytes) => Reach::Bytes(bytes),
+        None => Reach::Lines(most_newlines(&hir)?),
+    };
+    let words = held_keywords(&hir, keywords);
+    (!words.is_empty()).then_some((words, reach))
+}
+
+fn parse(pattern: &str) -> Option<Hir> {
+    (regex_syntax::ParserBuilder::new().utf8(false).build())
+        .parse(pattern)
+        .ok()
+}
+
+/// The keywords one of which every match of `hir` holds: for each word every match holds
+/// one of (see [`required_words`]), the longest keyword in it (the rarest, as a guess).
+fn held_keywords(hir: &Hir, keywords: &[&str]) -> Vec<String> {
     let keywords: Vec<Vec<u8>> = (keywords.iter())
         .filter(|keyword| !keyword.is_empty() && !keyword.contains([' ', '\n']))
         .map(|keyword| keyword.to_ascii_lowercase().into_bytes())
         .collect();
-    let held = |word: &[u8]| (keywords.iter()).find(|keyword| contains(word, keyword));
+    let held = |word: &[u8]| {
+        (keywords.iter())
+            .filter(|keyword| contains(word, keyword))
+            .max_by_key(|keyword| keyword.len())
+    };
     let fits = |words: &[Vec<u8>]| words.iter().all(|word| held(word).is_some());
-    let Some(words) = required_words(&hir, &fits) else {
+    let Some(words) = required_words(hir, &fits) else {
         return Vec::new();
     };
     let mut found: Vec<String> = Vec::new();
@@ -48,6 +80,24 @@ pub fn line_keywords(pattern: &str, keywords: &[&str]) -> Vec<String> {
         }
     }
     found
+}
+
+/// The most line feeds a match of `hir` can hold; `None`: no bound.
+fn most_newlines(hir: &Hir) -> Option<usize> {
+    match hir.kind() {
+        HirKind::Repetition(rep) => match most_newlines(&rep.sub)? {
+            0 => Some(0),
+            each => each.checked_mul(rep.max? as usize),
+        },
+        HirKind::Capture(capture) => most_newlines(&capture.sub),
+        HirKind::Concat(subs) => subs.iter().map(most_newlines).sum(),
+        HirKind::Alternation(subs) => (subs.iter().map(most_newlines))
+            .collect::<Option<Vec<usize>>>()?
+            .into_iter()
+            .max(),
+        HirKind::Literal(literal) => Some(literal.0.iter().filter(|&&b| b == b'\n').count()),
+        _ => Some(usize::from(can_match_newline(hir))),
+    }
 }
 
 fn contains(word: &[u8], keyword: &[u8]) -> bool {
@@ -215,6 +265,57 @@ fn folded_byte(class: &Class) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn anchors_are_the_keywords_every_match_holds_and_the_reach_bounds_them() {
+        let lines = |n| Some(Reach::Lines(n));
+        type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], Option<Reach>);
+        let cases: &[Case] = &[
+            // The Kelvin sign for `k` is three bytes.
+            (
+                r"(?i:kagi)_[a-z]{8}",
+                &["kagi"],
+                &["kagi"],
+                Some(Reach::Bytes(15)),
+            ),
+            // The longest keyword a word holds.
+            (
+                r"xoxe\.xoxb-[0-9]",
+                &["xox", "xoxe."],
+                &["xoxe."],
+                Some(Reach::Bytes(11)),
+            ),
+            // Unbounded, but within a line, or a line feed at most in its last byte.
+            (
+                r"(?i:toggl)[ \t]*=[a-z]{4}",
+                &["toggl"],
+                &["toggl"],
+                lines(0),
+            ),
+            (
+                r"(?i:toggl)[ \t]*=[a-z]{4}(?:[^a-z]|$)",
+                &["toggl"],
+                &["toggl"],
+                lines(1),
+            ),
+            (
+                r"(?i:toggl)[ \t]*(?:\n[ \t]*){0,2}=",
+                &["toggl"],
+                &["toggl"],
+                lines(2),
+            ),
+            // Any number of line feeds, or a match without a keyword: none.
+            (r"(?i:toggl)\s*=[a-z]{4}", &["toggl"], &[], None),
+            (r"(?:kagi|other)_[a-z]{8}", &["kagi"], &[], None),
+            (r"(?:kagi)?_[a-z]{8}", &["kagi"], &[], None),
+        ];
+        for (pattern, keywords, words, reach) in cases {
+            let found = anchors(pattern, keywords);
+            let expected =
+                reach.map(|reach| (words.iter().map(|w| w.to_string()).collect(), reach));
+            assert_eq!(found, expected, "{pattern}");
+        }
+    }
 
     #[test]
     fn words_are_found_where_every_match_holds_them() {

@@ -7,6 +7,8 @@
 //! This stage never reads a repository or a file, knows nothing of git or the command line,
 //! and never prints: callers hand it bytes and the line numbers to look at.
 
+/// Rule regexes searched only around the keywords every match of theirs holds.
+pub mod anchors;
 /// Other views of a blob: escapes masked, UTF-16, URL and base64 runs decoded one level.
 pub mod decode;
 /// Where an inline directive counts: a comment on the secret's logical line.

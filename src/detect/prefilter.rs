@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::detect::keyword_dfa::KeywordDfa;
 use crate::detect::keyword_table::KeywordTable;
+use crate::detect::line_words::WIDE_FOLDS;
 use crate::detect::pair_search::PairIndex;
 use crate::detect::rules::{Rule, RuleSet, table_name};
 
@@ -209,6 +210,10 @@ pub struct WordsSeen {
     ends: Vec<u64>,
     /// The length of the text walked, to refuse another text.
     text_len: usize,
+    /// Per text asked about (its address and length: the text walked, its copy with escapes
+    /// masked): whether it holds a character that a Unicode case-insensitive `s` or `k`
+    /// matches and the walk does not fold (see [`Walked::holds_wide_folds`]).
+    wide_folds: [OnceLock<(usize, usize, bool)>; 2],
 }
 
 /// What the prefilter's automaton saw in one text: where each keyword ends. Literal checks
@@ -229,6 +234,32 @@ impl<'s> Walked<'s> {
     /// Where `word` may be in `text` ([`Prefilter::window`] of this walk).
     pub fn places(&self, text: &[u8], word: &[u8]) -> WordPlaces<'s> {
         self.prefilter.window(self.seen, text, word)
+    }
+
+    /// Whether `text` holds the long s or the Kelvin sign ([`WIDE_FOLDS`]), which a Unicode
+    /// case-insensitive `s` or `k` matches and the walk does not fold: looked for once per
+    /// text for the rules that ask.
+    pub fn holds_wide_folds(&self, text: &[u8]) -> bool {
+        let [long_s, kelvin] = WIDE_FOLDS.map(|fold| {
+            let mut bytes = [0; 4];
+            fold.encode_utf8(&mut bytes);
+            (bytes, fold.len_utf8())
+        });
+        // One pass for the lead bytes of both (most texts have neither), then a look at each.
+        let look = || {
+            memchr::memchr2_iter(long_s.0[0], kelvin.0[0], text).any(|at| {
+                let holds = |(bytes, len): ([u8; 4], usize)| text[at..].starts_with(&bytes[..len]);
+                holds(long_s) || holds(kelvin)
+            })
+        };
+        let key = (text.as_ptr() as usize, text.len());
+        for slot in &self.seen.wide_folds {
+            let &(address, len, holds) = slot.get_or_init(|| (key.0, key.1, look()));
+            if (address, len) == key {
+                return holds;
+            }
+        }
+        look()
     }
 }
 
@@ -353,6 +384,7 @@ impl Prefilter {
             .map(|ends| WordsSeen {
                 ends,
                 text_len: haystack.len(),
+                wide_folds: Default::default(),
             });
         (mask, words)
     }

@@ -10,8 +10,8 @@ use regex_automata::meta;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind};
 
-use crate::detect::line_words::WIDE_FOLDS;
-use crate::detect::prefilter::{Walked, WordPlaces};
+use crate::detect::anchors::keyword_places;
+use crate::detect::prefilter::Walked;
 
 /// Patterns and their supersets, named by byte range in [`TABLE`].
 static TEXTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/regex-gates.bin"));
@@ -112,32 +112,16 @@ impl RegexGate {
 }
 
 /// The lines of `text` (without their line feed; distinct, in order) on which `walked` (the
-/// walk of `text`) saw one of `keywords`; `None` when it cannot tell: no keywords, a keyword
-/// the walk does not look for, another text, or a text holding a character that a Unicode
-/// case-insensitive `s` or `k` matches and the walk does not fold.
+/// walk of `text`) saw one of `keywords`; `None` when it cannot tell (see
+/// [`keyword_places`]) or there are no keywords.
 fn keyword_lines(walked: Walked, text: &[u8], keywords: &[&str]) -> Option<Vec<Range<usize>>> {
     if keywords.is_empty() {
         return None;
     }
-    let mut places = Vec::new();
-    for keyword in keywords {
-        match walked.places(text, keyword.as_bytes()) {
-            WordPlaces::Nowhere => {}
-            WordPlaces::EndingAt(ends) => {
-                places.extend(ends.iter().map(|end| end - keyword.len()));
-            }
-            WordPlaces::Within(_) => return None,
-        }
-    }
-    let mut wide = WIDE_FOLDS.iter();
-    if wide
-        .any(|fold| memchr::memmem::find(text, fold.encode_utf8(&mut [0; 4]).as_bytes()).is_some())
-    {
-        return None;
-    }
-    places.sort_unstable();
+    let places = keyword_places(walked, text, keywords)?;
     let mut lines: Vec<Range<usize>> = Vec::new();
-    for start in places {
+    for place in places {
+        let start = place.start;
         // A keyword has no line feed: one that starts before a listed line's end is on it.
         if lines.last().is_some_and(|line| start < line.end) {
             continue;

@@ -232,7 +232,6 @@ impl RequiredRun {
 
     /// True when matches have a bounded length, so that [`RequiredRun::regions`] gives
     /// windows rather than the whole text.
-    #[cfg(test)]
     pub(crate) fn has_reach(&self) -> bool {
         self.reach.is_some()
     }
@@ -264,6 +263,12 @@ impl RequiredRun {
         }
         None
     }
+}
+
+/// Whether `text` holds the run every match of the regex holds, when `run` says which
+/// (searches other than [`captures`], such as around keywords, ask it first).
+pub fn may_hold<'t>(run: Option<&RequiredRun>, text: &'t [u8], runs: &mut ClassRuns<'t>) -> bool {
+    run.is_none_or(|run| runs.holds(run, text))
 }
 
 /// The matches of `regex` in `text`, the same as one search over all of it finds, looked for

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
 
+use crate::detect::anchors::Anchors;
 use crate::detect::prebuilt_dfa;
 use crate::detect::prefilter::{Walked, WordPlaces};
 use crate::detect::required_run::{self, ClassRuns, PackedRun, RequiredRun};
@@ -212,6 +213,8 @@ struct Parts {
     reads_escapes: OnceLock<bool>,
     /// See [`Rule::captures`].
     required_run: OnceLock<Option<Box<RequiredRun>>>,
+    /// The keywords every match of a built-in regex holds (see [`Rule::captures`]).
+    anchors: OnceLock<Option<Anchors>>,
     /// See [`Rule::may_match`].
     literal_groups: OnceLock<Vec<LiteralGroup>>,
     /// A built-in generated rule's shared matcher (see [`Rule::secrets`]).
@@ -361,8 +364,11 @@ impl Rule {
     /// regexes cost several times what the rest of a small commit's scan does. Large scans
     /// soon spend the gates' budget and compile as before.
     ///
-    /// `walked`, when the prefilter walked `text`: where its keywords are, for a gate whose
-    /// regex matches only on its keywords' lines (see [`RegexGate::may_match`]).
+    /// `walked`, when the prefilter walked `text`: where its keywords are. A built-in regex
+    /// every match of which holds one of a few keywords is searched only around where the
+    /// walk saw them (see [`Anchors`]): a text naming `toggl` once in a 1 MB file was searched
+    /// whole. A gate whose regex matches only on its keywords' lines looks only there (see
+    /// [`RegexGate::may_match`]).
     pub fn captures<'t>(
         &self,
         text: &'t [u8],
@@ -376,22 +382,53 @@ impl Rule {
             }
             .map(Box::new)
         });
+        let anchors = walked.and_then(|walked| {
+            let anchors = (self.parts().anchors)
+                .get_or_init(|| self.builtin.and_then(|_| Anchors::of(&self.spec().regex)));
+            let anchors = anchors.as_ref()?;
+            Some((anchors, anchors.places(walked, text)?))
+        });
         let may_match = |haystack: &[u8], from: usize| {
-            if self.parts().regex.get().is_some() {
-                return true;
-            }
-            if prebuilt_dfa::within_budget(haystack.len() - from)
-                && let Some(gate) =
-                    (self.parts().dfa).get_or_init(|| prebuilt_dfa::for_pattern(&self.spec().regex))
+            if let Some((_, places)) = &anchors
+                && !holds_place(places, from..haystack.len())
             {
-                return prebuilt_dfa::may_match(gate, haystack, from);
+                return false;
             }
-            (self.parts().superset)
-                .get_or_init(|| RegexGate::for_pattern(&self.spec().regex))
-                .as_ref()
-                .is_none_or(|gate| gate.may_match(haystack, from, walked))
+            self.may_match_from(haystack, from, walked)
         };
-        required_run::captures(run.as_deref(), may_match, || self.regex(), text, runs)
+        match &anchors {
+            // Run windows are bounded too: the anchors' places sort them out (`may_match`).
+            Some((anchors, places)) if !run.as_ref().is_some_and(|run| run.has_reach()) => {
+                if !required_run::may_hold(run.as_deref(), text, runs) {
+                    return Vec::new();
+                }
+                let mut windows = anchors.windows(text, places);
+                windows.retain(|window| may_match(&text[..window.end], window.start));
+                match windows.is_empty() {
+                    true => Vec::new(),
+                    false => self.regex().captures_in_windows(text, &windows),
+                }
+            }
+            _ => required_run::captures(run.as_deref(), may_match, || self.regex(), text, runs),
+        }
+    }
+
+    /// Whether the regex may match in `haystack[from..]`: yes once it is compiled, else as its
+    /// DFA from build.rs or its superset says (see [`Rule::captures`]).
+    fn may_match_from(&self, haystack: &[u8], from: usize, walked: Option<Walked>) -> bool {
+        if self.parts().regex.get().is_some() {
+            return true;
+        }
+        if prebuilt_dfa::within_budget(haystack.len() - from)
+            && let Some(gate) =
+                (self.parts().dfa).get_or_init(|| prebuilt_dfa::for_pattern(&self.spec().regex))
+        {
+            return prebuilt_dfa::may_match(gate, haystack, from);
+        }
+        (self.parts().superset)
+            .get_or_init(|| RegexGate::for_pattern(&self.spec().regex))
+            .as_ref()
+            .is_none_or(|gate| gate.may_match(haystack, from, walked))
     }
 
     /// Where the secrets (group 1) of the rule's matches in `text` are, as
@@ -669,6 +706,14 @@ fn value_follows(text: &[u8], value: usize, call: bool) -> bool {
         }
     }
     false
+}
+
+/// Whether one of `places` (in order of their starts) lies inside `window`.
+fn holds_place(places: &[Range<usize>], window: Range<usize>) -> bool {
+    let from = places.partition_point(|place| place.start < window.start);
+    (places[from..].iter())
+        .take_while(|place| place.start < window.end)
+        .any(|place| place.end <= window.end)
 }
 
 fn build_regex(pattern: &str) -> std::result::Result<SharedRegex, regex::Error> {
