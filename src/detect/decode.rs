@@ -627,6 +627,15 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_buffer_holds_only_the_last_masked_text() {
+        let mut kept = b"a longer text masked before".to_vec();
+        assert!(mask_escapes_into(br"a\nb", &mut kept));
+        assert_eq!(kept, b"a  b");
+        assert!(!mask_escapes_into(b"plain", &mut kept));
+        assert!(kept.is_empty());
+    }
+
+    #[test]
     fn utf16_is_recognised_and_mapped() {
         let text = "key = value\nnext line\n";
         let le: Vec<u8> = [0xFF, 0xFE]

@@ -865,6 +865,36 @@ mod tests {
     }
 
     #[test]
+    fn literal_texts_one_after_another_share_the_threads_lowercase_buffer() {
+        let long = b"A Long TEXT, Lowercased First. ".repeat(10);
+        let mut first = LiteralText::new();
+        assert_eq!(first.lower(&long), long.to_ascii_lowercase());
+        let at = first.lower(&long).as_ptr();
+        drop(first);
+        let mut second = LiteralText::new();
+        assert_eq!(second.lower(b"Short"), b"short");
+        assert_eq!(second.lower(b"Short").as_ptr(), at);
+    }
+
+    /// The thread's buffers (lowercase copies, the escape-masked blob) hold a longer blob's
+    /// bytes when a shorter one comes: it must find what it finds on a fresh thread.
+    #[test]
+    fn a_blob_after_a_longer_one_finds_what_it_finds_alone() {
+        let scanner = scanner();
+        let token = token_for(&scanner, "replicate-api-token", 7).token;
+        let long = format!(
+            "{}x = \"\\n{token}\"\n",
+            "Filler with an escape \\n here\n".repeat(200)
+        );
+        let short = format!("y = \"\\t{token}\"\n");
+        let alone = std::thread::scope(|s| s.spawn(|| scan_all(&scanner, &short)).join());
+        let alone = alone.unwrap();
+        assert_eq!(alone.len(), 1);
+        assert_eq!(scan_all(&scanner, &long).len(), 1);
+        assert_eq!(scan_all(&scanner, &short), alone);
+    }
+
+    #[test]
     fn only_added_lines_count() {
         let scanner = scanner();
         let token = token_for(&scanner, "replicate-api-token", 7).token;
