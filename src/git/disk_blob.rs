@@ -25,7 +25,7 @@ use git2::Oid;
 use sha1::{Digest, Sha1};
 
 use super::index::StatData;
-use crate::scratch::Lent;
+use crate::scratch::{self, Lent};
 
 /// What the index says of a staged entry's working-tree file.
 #[derive(Debug, Clone, Copy)]
@@ -129,9 +129,13 @@ pub(super) fn from_cwd(workdir: &Path) -> &Path {
 /// system calls). A file that grew meanwhile returns that byte and is not used; one that
 /// grows after the read changes its stat data, or its bytes are the blob's anyway (their
 /// hash). `buffer` keeps its length, what it has ever held: only what it has never held is
-/// zeroed (grown in place where the allocator can: a big buffer is remapped, not copied).
+/// zeroed (grown in place where the allocator can: a big buffer is remapped, not copied). A
+/// file too big for the thread to keep its buffer gets a new one, calloc's fresh pages,
+/// without a zeroing pass over them.
 fn read_exactly(file: &mut File, len: usize, buffer: &mut Vec<u8>) -> bool {
-    if buffer.len() <= len {
+    if len >= scratch::KEPT_UP_TO {
+        *buffer = vec![0; len + 1];
+    } else if buffer.len() <= len {
         buffer.resize(len + 1, 0);
     }
     let window = &mut buffer[..=len];
@@ -279,6 +283,21 @@ mod tests {
         let second = second.unwrap();
         assert_eq!(second.as_ptr(), at);
         assert_eq!(&second[..], b"short\n");
+    }
+
+    #[test]
+    fn a_file_too_big_for_a_kept_buffer_is_read_whole_and_the_next_one_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..scratch::KEPT_UP_TO + 3)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+        std::fs::write(dir.path().join("small.txt"), b"small\n").unwrap();
+        let size = |len: usize| hashed(len as u32);
+        let read = read_if_staged(dir.path(), b"big.bin", blob_id(&big), &size(big.len()));
+        assert!(read.as_deref() == Some(&big[..]));
+        let small = read_if_staged(dir.path(), b"small.txt", blob_id(b"small\n"), &size(6));
+        assert_eq!(small.as_deref(), Some(&b"small\n"[..]));
     }
 
     #[test]
