@@ -34,6 +34,8 @@ pub mod redact;
 pub mod report;
 /// The pipeline: settings -> scanner once, a source's entries -> collector -> outcome.
 pub mod scan;
+/// Byte buffers kept per thread and lent to one blob at a time.
+pub mod scratch;
 /// The opt-in live check of found tokens (`--verify`).
 pub mod verify;
 

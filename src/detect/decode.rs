@@ -161,17 +161,30 @@ impl View {
 /// assert_eq!(&*mask_escapes(br#""a:\nb\u00e9 %0Ac\"""#), &br#""a:  b          c\"""#[..]);
 /// ```
 pub fn mask_escapes(content: &[u8]) -> Cow<'_, [u8]> {
-    let mut masked: Option<Vec<u8>> = None;
+    let mut masked = Vec::new();
+    match mask_escapes_into(content, &mut masked) {
+        true => Cow::Owned(masked),
+        false => Cow::Borrowed(content),
+    }
+}
+
+/// [`mask_escapes`] into `masked`, a buffer the caller keeps (cleared first): false, and
+/// `masked` left empty, when nothing changes.
+pub fn mask_escapes_into(content: &[u8], masked: &mut Vec<u8>) -> bool {
+    masked.clear();
     let mut at = 0;
     while let Some(found) = memchr::memchr2(b'\\', b'%', &content[at..]) {
         let start = at + found;
         let (len, mask) = escape_at(content, start);
         if mask {
-            masked.get_or_insert_with(|| content.to_vec())[start..start + len].fill(b' ');
+            if masked.is_empty() {
+                masked.extend_from_slice(content);
+            }
+            masked[start..start + len].fill(b' ');
         }
         at = start + len.max(1);
     }
-    masked.map_or(Cow::Borrowed(content), Cow::Owned)
+    !masked.is_empty()
 }
 
 /// The length of the escape at `start` (0: none), and whether it is masked.
@@ -629,6 +642,15 @@ mod tests {
             assert_eq!(masked.len(), input.len());
         }
         assert!(matches!(mask_escapes(b"plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_kept_buffer_holds_only_the_last_masked_text() {
+        let mut kept = b"a longer text masked before".to_vec();
+        assert!(mask_escapes_into(br"a\nb", &mut kept));
+        assert_eq!(kept, b"a  b");
+        assert!(!mask_escapes_into(b"plain", &mut kept));
+        assert!(kept.is_empty());
     }
 
     #[test]

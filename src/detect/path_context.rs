@@ -81,7 +81,10 @@ impl ProviderNames {
     /// The rules whose provider `path` names by a run of its words; `None` when it names none
     /// (most paths), so that the scan of its content is the content's alone.
     pub fn named_by(&self, path: &str) -> Option<RuleMask> {
-        let path_words = words(path);
+        // As written, compared ignoring case: every path is asked, and a lowercase `String`
+        // per word was most of the allocations of a first commit's paths.
+        let mut path_words = Vec::new();
+        each_word(path, |word| path_words.push(word));
         let mut named: Option<RuleMask> = None;
         for (start, word) in path_words.iter().enumerate() {
             let key = word_key(word);
@@ -94,7 +97,7 @@ impl ProviderNames {
                 let provider = self.text[from..to].split_terminator(' ');
                 if provider
                     .into_iter()
-                    .all(|word| rest.next().is_some_and(|w| w == word))
+                    .all(|word| rest.next().is_some_and(|w| w.eq_ignore_ascii_case(word)))
                 {
                     named
                         .get_or_insert_with(|| RuleMask::empty(self.rules))
@@ -158,11 +161,13 @@ fn words(text: &str) -> Vec<String> {
     words
 }
 
-/// The first eight bytes of `word`, zero-padded, as a number that sorts as they do.
+/// The first eight bytes of `word`, lowercased and zero-padded, as a number that sorts as
+/// they do.
 fn word_key(word: &str) -> u64 {
     let mut bytes = [0u8; 8];
     let head = &word.as_bytes()[..word.len().min(8)];
     bytes[..head.len()].copy_from_slice(head);
+    bytes.make_ascii_lowercase();
     u64::from_be_bytes(bytes)
 }
 
@@ -220,6 +225,8 @@ mod tests {
             })
         };
         assert!(named("cmd/main_wandb.go").contains(&"wandb".to_string()));
+        // Words are compared ignoring case, as the lowercased words they stand for.
+        assert!(named("cmd/WANDB_main.go").contains(&"wandb".to_string()));
         assert!(named("baseten-client/pyproject.toml").contains(&"baseten".to_string()));
         assert!(named("src/app.py").is_empty());
         // A word that merely starts like a provider's name is not it.

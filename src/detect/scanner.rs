@@ -3,6 +3,7 @@
 //! No I/O: bytes in, findings out.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use crate::detect::decode::{self, View};
@@ -18,6 +19,7 @@ use crate::detect::shared_regex;
 use crate::detect::token_runs;
 use crate::finding::Secret;
 use crate::finding::{self, Match, RuleInfo};
+use crate::scratch::Lent;
 
 /// Blobs up to this size have their token runs listed (see [`token_runs`]); a bigger one is
 /// searched whole, as a list of its runs could take a fifth of its size in memory (a line of
@@ -92,8 +94,9 @@ impl BlobScan {
 #[derive(Debug, Clone, Default)]
 pub struct Hits {
     hits: Vec<Hit>,
-    /// The blob with its escapes masked (same offsets), when masking changed it.
-    masked: Option<Vec<u8>>,
+    /// The blob with its escapes masked (same offsets), when masking changed it: in the
+    /// thread's buffer for it, as big as the blob.
+    masked: Option<Lent>,
     /// The decoded views, each with its escapes masked where that changed it.
     views: Vec<(View, Option<Vec<u8>>)>,
 }
@@ -116,7 +119,7 @@ impl Hits {
     fn text<'a>(&'a self, content: &'a [u8], view: ViewId, rule: &Rule) -> &'a [u8] {
         match view {
             ViewId::Blob if rule.reads_escapes() => content,
-            ViewId::Blob => self.masked.as_deref().unwrap_or(content),
+            ViewId::Blob => self.masked.as_deref().map_or(content, Vec::as_slice),
             ViewId::Decoded(index) => {
                 let (view, masked) = &self.views[index];
                 masked.as_deref().unwrap_or(&view.text)
@@ -197,13 +200,28 @@ impl Hit {
 
 /// The last text searched for literals, lowercased, kept while rules with literals take turns
 /// on it.
-#[derive(Default)]
 struct LiteralText<'a> {
     of: Option<&'a [u8]>,
-    lower: Vec<u8>,
+    /// The thread's lowercase buffer: as big as the texts, so one per blob would fault in
+    /// fresh pages for each.
+    lower: Lent,
+}
+
+thread_local! {
+    /// The thread's buffer for [`LiteralText`]'s lowercase copies.
+    static LOWERCASE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The thread's buffer for [`Hits`]' escape-masked blob.
+    static MASKED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 impl<'a> LiteralText<'a> {
+    fn new() -> LiteralText<'a> {
+        LiteralText {
+            of: None,
+            lower: Lent::from(&LOWERCASE),
+        }
+    }
+
     /// Whether `rule` may match in `text`: its literals are looked for before its regex is
     /// compiled or run, since a vendor's name alone makes its generated rule a candidate.
     /// `walked`: the prefilter's walk of the text `text` is or masks, which tells where a
@@ -412,10 +430,8 @@ impl Scanner {
             return Hits::default();
         }
         let masked = if self.decoding {
-            match decode::mask_escapes(content) {
-                Cow::Borrowed(_) => None,
-                Cow::Owned(masked) => Some(masked),
-            }
+            let mut masked = Lent::from(&MASKED);
+            decode::mask_escapes_into(content, &mut masked).then_some(masked)
         } else {
             None
         };
@@ -443,7 +459,8 @@ impl Scanner {
         };
         let class_runs = match &token_runs {
             Some(runs) => {
-                ClassRuns::within(runs, [content, found.masked.as_deref().unwrap_or(content)])
+                let masked = found.masked.as_deref().map_or(content, Vec::as_slice);
+                ClassRuns::within(runs, [content, masked])
             }
             None => ClassRuns::default(),
         };
@@ -469,7 +486,7 @@ impl Scanner {
         mut class_runs: ClassRuns<'t>,
     ) -> Vec<RawMatch> {
         let mut matches = Vec::new();
-        let mut literal_text = LiteralText::default();
+        let mut literal_text = LiteralText::new();
         let views = std::iter::once((ViewId::Blob, plain)).chain(
             view_masks
                 .iter()
@@ -667,7 +684,7 @@ impl Scanner {
         }
         let masked = decode::mask_escapes(text);
         let mut spans = Vec::new();
-        let mut literal_text = LiteralText::default();
+        let mut literal_text = LiteralText::new();
         let mut class_runs = ClassRuns::default();
         for index in candidates.iter() {
             let rule = self.rules.at(index);
@@ -845,6 +862,36 @@ mod tests {
         scanner
             .scan("f", text.as_bytes(), &AddedLines::All, candidates)
             .matches
+    }
+
+    #[test]
+    fn literal_texts_one_after_another_share_the_threads_lowercase_buffer() {
+        let long = b"A Long TEXT, Lowercased First. ".repeat(10);
+        let mut first = LiteralText::new();
+        assert_eq!(first.lower(&long), long.to_ascii_lowercase());
+        let at = first.lower(&long).as_ptr();
+        drop(first);
+        let mut second = LiteralText::new();
+        assert_eq!(second.lower(b"Short"), b"short");
+        assert_eq!(second.lower(b"Short").as_ptr(), at);
+    }
+
+    /// The thread's buffers (lowercase copies, the escape-masked blob) hold a longer blob's
+    /// bytes when a shorter one comes: it must find what it finds on a fresh thread.
+    #[test]
+    fn a_blob_after_a_longer_one_finds_what_it_finds_alone() {
+        let scanner = scanner();
+        let token = token_for(&scanner, "replicate-api-token", 7).token;
+        let long = format!(
+            "{}x = \"\\n{token}\"\n",
+            "Filler with an escape \\n here\n".repeat(200)
+        );
+        let short = format!("y = \"\\t{token}\"\n");
+        let alone = std::thread::scope(|s| s.spawn(|| scan_all(&scanner, &short)).join());
+        let alone = alone.unwrap();
+        assert_eq!(alone.len(), 1);
+        assert_eq!(scan_all(&scanner, &long).len(), 1);
+        assert_eq!(scan_all(&scanner, &short), alone);
     }
 
     #[test]

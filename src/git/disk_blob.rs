@@ -12,8 +12,10 @@
 //! their object id is the entry's. The size recorded in the index is checked first, so a file
 //! that changed size is not read at all.
 
+use std::cell::RefCell;
 use std::fs::{File, Metadata};
 use std::io::Read;
+use std::ops::Deref;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
@@ -23,6 +25,7 @@ use git2::Oid;
 use sha1::{Digest, Sha1};
 
 use super::index::StatData;
+use crate::scratch::{self, Lent};
 
 /// What the index says of a staged entry's working-tree file.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +43,7 @@ pub(super) fn read_if_staged(
     path: &[u8],
     id: Oid,
     staged: &StagedFile,
-) -> Option<Vec<u8>> {
+) -> Option<FileBytes> {
     let relative = Path::new(std::ffi::OsStr::from_bytes(path));
     // git refuses such index paths; a crafted index must not point the read elsewhere.
     if !relative
@@ -66,7 +69,12 @@ pub(super) fn read_if_staged(
     if len as u32 != staged.stat.size {
         return None;
     }
-    let content = read_exactly(&mut file, usize::try_from(len).ok()?)?;
+    let mut buffer = Lent::from(&READS);
+    let len = usize::try_from(len).ok()?;
+    if !read_exactly(&mut file, len, &mut buffer) {
+        return None;
+    }
+    let content = FileBytes { buffer, len };
     // Unchanged by git's own test, and still so once read (a write while reading moves mtime).
     let unchanged = staged.stat_vouches
         && staged.stat.size != 0
@@ -75,6 +83,27 @@ pub(super) fn read_if_staged(
             .metadata()
             .is_ok_and(|after| stat_data(&after) == staged.stat);
     (unchanged || blob_id(&content) == id).then_some(content)
+}
+
+thread_local! {
+    /// The thread's read buffer: one per scanning thread, lent to one file at a time.
+    static READS: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A staged file's bytes: the first `len` bytes of the thread's read buffer, which hold
+/// exactly what the file's read returned (the buffer's tail is an earlier file's).
+#[derive(Debug)]
+pub(super) struct FileBytes {
+    buffer: Lent,
+    len: usize,
+}
+
+impl Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
 }
 
 /// `workdir` as a path to look files up by: empty (relative to the current directory) when
@@ -94,19 +123,28 @@ pub(super) fn from_cwd(workdir: &Path) -> &Path {
     if is_cwd { Path::new("") } else { workdir }
 }
 
-/// The file's `len` bytes: `None` when it holds fewer or more. One read asks for a byte more
-/// than `len`, so that the common answer, exactly `len`, takes one system call (a second read
-/// to find the end was an eighth of a first commit's system calls). A file that grew meanwhile
-/// returns that byte and is not used; one that grows after the read changes its stat data, or
-/// its bytes are the blob's anyway (their hash).
-fn read_exactly(file: &mut File, len: usize) -> Option<Vec<u8>> {
-    // Zeroed memory (calloc's, often fresh pages) takes the kernel's copy faster than a kept
-    // buffer does: reusing one per thread made `_copy_to_iter` twice as costly.
-    let mut content = vec![0; len + 1];
+/// Reads the file's `len` bytes into the front of `buffer`: false when it holds fewer or
+/// more. One read asks for a byte more than `len`, so that the common answer, exactly `len`,
+/// takes one system call (a second read to find the end was an eighth of a first commit's
+/// system calls). A file that grew meanwhile returns that byte and is not used; one that
+/// grows after the read changes its stat data, or its bytes are the blob's anyway (their
+/// hash). `buffer` keeps its length, what it has ever held: only what it has never held is
+/// zeroed (grown in place where the allocator can: a big buffer is remapped, not copied). A
+/// file too big for the thread to keep its buffer gets a new one, calloc's fresh pages,
+/// without a zeroing pass over them.
+fn read_exactly(file: &mut File, len: usize, buffer: &mut Vec<u8>) -> bool {
+    if len >= scratch::KEPT_UP_TO {
+        *buffer = vec![0; len + 1];
+    } else if buffer.len() <= len {
+        buffer.resize(len + 1, 0);
+    }
+    let window = &mut buffer[..=len];
     let mut filled = 0;
     loop {
-        let wanted = content.len() - filled;
-        let got = file.read(&mut content[filled..]).ok()?;
+        let wanted = window.len() - filled;
+        let Ok(got) = file.read(&mut window[filled..]) else {
+            return false;
+        };
         filled += got;
         // Short of what was asked: the end (a regular file reads short only there, and
         // reading on past a short read finds `len` bytes or fewer either way).
@@ -114,8 +152,7 @@ fn read_exactly(file: &mut File, len: usize) -> Option<Vec<u8>> {
             break;
         }
     }
-    content.truncate(filled);
-    (filled == len).then_some(content)
+    filled == len
 }
 
 /// The stat data git would record for this file. (A recorded size of 0 never vouches: git
@@ -146,6 +183,16 @@ mod tests {
 
     fn id(hex: &str) -> Oid {
         Oid::from_str(hex).unwrap()
+    }
+
+    /// [`super::read_if_staged`]'s bytes, copied out of the thread's buffer.
+    fn read_if_staged(
+        workdir: &Path,
+        path: &[u8],
+        id: Oid,
+        staged: &StagedFile,
+    ) -> Option<Vec<u8>> {
+        super::read_if_staged(workdir, path, id, staged).map(|bytes| bytes.to_vec())
     }
 
     /// An entry whose stat data vouch for nothing but the size: the file is hashed.
@@ -203,14 +250,54 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.txt");
         std::fs::write(&path, b"hello\n").unwrap();
-        let read = |len| read_exactly(&mut File::open(&path).unwrap(), len);
+        // A buffer an earlier, longer file left its bytes in.
+        let read = |len| {
+            let mut buffer = vec![b'x'; 64];
+            read_exactly(&mut File::open(&path).unwrap(), len, &mut buffer)
+                .then(|| buffer[..len].to_vec())
+        };
         assert_eq!(read(6).as_deref(), Some(&b"hello\n"[..]));
         // Grew since its size was taken, or shrank.
         assert_eq!(read(5), None);
         assert_eq!(read(0), None);
         assert_eq!(read(7), None);
+        assert_eq!(read(63), None);
         std::fs::write(&path, b"").unwrap();
         assert_eq!(read(0).as_deref(), Some(&b""[..]));
+    }
+
+    #[test]
+    fn files_read_one_after_another_share_a_buffer_and_show_only_their_own_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = b"a long file, read first\n".repeat(100);
+        std::fs::write(dir.path().join("long.txt"), &long).unwrap();
+        std::fs::write(dir.path().join("short.txt"), b"short\n").unwrap();
+        let size = |len: usize| hashed(len as u32);
+        let (long_id, short_id) = (blob_id(&long), blob_id(b"short\n"));
+        let first = super::read_if_staged(dir.path(), b"long.txt", long_id, &size(long.len()));
+        let first = first.unwrap();
+        assert_eq!(&first[..], &long[..]);
+        let at = first.as_ptr();
+        drop(first);
+        let second = super::read_if_staged(dir.path(), b"short.txt", short_id, &size(6));
+        let second = second.unwrap();
+        assert_eq!(second.as_ptr(), at);
+        assert_eq!(&second[..], b"short\n");
+    }
+
+    #[test]
+    fn a_file_too_big_for_a_kept_buffer_is_read_whole_and_the_next_one_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..scratch::KEPT_UP_TO + 3)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+        std::fs::write(dir.path().join("small.txt"), b"small\n").unwrap();
+        let size = |len: usize| hashed(len as u32);
+        let read = read_if_staged(dir.path(), b"big.bin", blob_id(&big), &size(big.len()));
+        assert!(read.as_deref() == Some(&big[..]));
+        let small = read_if_staged(dir.path(), b"small.txt", blob_id(b"small\n"), &size(6));
+        assert_eq!(small.as_deref(), Some(&b"small\n"[..]));
     }
 
     #[test]

@@ -136,7 +136,7 @@ impl Added<'_> {
 /// A blob's bytes, from the object database or from the working-tree file that holds them.
 enum BlobBytes<'repo> {
     Object(git2::Blob<'repo>),
-    Disk(Vec<u8>),
+    Disk(disk_blob::FileBytes),
 }
 
 impl BlobBytes<'_> {
