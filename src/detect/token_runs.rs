@@ -6,8 +6,9 @@
 //! them, once per class.
 //!
 //! Speed: the class test is a few byte comparisons in SSE2 registers, 64 bytes at a time; the
-//! 64 answers become one bit mask (four movemasks), in which runs of 16 are found with shifts. Skipping through the text byte by byte (as the class searches do)
-//! cost twice as much for this class, common as its bytes are in code.
+//! 64 answers become one bit mask (four movemasks), in which runs of 16 are found with shifts.
+//! Skipping through the text byte by byte (as the class searches do) cost twice as much for
+//! this class, common as its bytes are in code.
 
 use std::ops::Range;
 
