@@ -47,26 +47,15 @@ pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, keywords: &[&str],
         .into_iter()
         .filter_map(|pattern| Some((pattern, gate_of(pattern)?)))
         .collect();
-    let mut texts: Vec<u8> = Vec::new();
-    let mut span = |bytes: &[u8]| {
-        let start = texts.len();
-        texts.extend_from_slice(bytes);
-        format!("({start}, {})", texts.len())
-    };
-    let mut table = String::from("&[");
+    let mut table = SpanTable::default();
     for (pattern, wide) in &gates {
         let lines = line_words::line_keywords(pattern, keywords).join("\n");
-        let pattern = span(pattern.as_bytes());
-        let wide = span(wide.as_bytes());
-        let lines = span(lines.as_bytes());
-        table.push_str(&format!("({pattern}, {wide}, {lines}),"));
+        let pattern = table.span(pattern.as_bytes());
+        let wide = table.span(wide.as_bytes());
+        let lines = table.span(lines.as_bytes());
+        table.row(format!("({pattern}, {wide}, {lines})"));
     }
-    table.push(']');
-    let write = |name: &str, bytes: &[u8]| {
-        std::fs::write(out.join(name), bytes).expect("OUT_DIR is writable");
-    };
-    write("regex-gates.bin", &texts);
-    write("regex-gates.rs", table.as_bytes());
+    table.write(out, "regex-gates");
 }
 
 /// Writes `regex-anchors.bin` (per built-in pattern whose every match holds a keyword: the
@@ -82,23 +71,45 @@ pub fn write_anchors<'a>(
         .into_iter()
         .filter_map(|pattern| Some((pattern, line_words::anchors(pattern, keywords)?)))
         .collect();
-    let mut texts: Vec<u8> = Vec::new();
-    let mut span = |bytes: &[u8]| {
-        let start = texts.len();
-        texts.extend_from_slice(bytes);
-        format!("({start}, {})", texts.len())
-    };
-    let mut table = String::from("&[");
+    let mut table = SpanTable::default();
     for (pattern, (words, reach)) in &anchored {
         let (kind, number) = match reach {
             line_words::Reach::Bytes(bytes) => (0, bytes),
             line_words::Reach::Lines(lines) => (1, lines),
         };
-        let pattern = span(pattern.as_bytes());
-        let words = span(words.join("\n").as_bytes());
-        table.push_str(&format!("({pattern}, {words}, ({kind}, {number})),"));
+        let pattern = table.span(pattern.as_bytes());
+        let words = table.span(words.join("\n").as_bytes());
+        table.row(format!("({pattern}, {words}, ({kind}, {number}))"));
     }
-    table.push(']');
-    std::fs::write(out.join("regex-anchors.bin"), &texts).expect("OUT_DIR is writable");
-    std::fs::write(out.join("regex-anchors.rs"), table.as_bytes()).expect("OUT_DIR is writable");
+    table.write(out, "regex-anchors");
+}
+
+/// Texts one after another (`<name>.bin`) and a table of rows naming them by byte range
+/// (`<name>.rs`, included as a slice literal): numbers only, so nothing is relocated at start.
+#[derive(Default)]
+struct SpanTable {
+    texts: Vec<u8>,
+    rows: String,
+}
+
+impl SpanTable {
+    /// Appends `bytes` to the texts; their range, as the table writes it.
+    fn span(&mut self, bytes: &[u8]) -> String {
+        let start = self.texts.len();
+        self.texts.extend_from_slice(bytes);
+        format!("({start}, {})", self.texts.len())
+    }
+
+    fn row(&mut self, row: String) {
+        self.rows.push_str(&row);
+        self.rows.push(',');
+    }
+
+    fn write(self, out: &Path, name: &str) {
+        let write = |file: String, bytes: &[u8]| {
+            std::fs::write(out.join(file), bytes).expect("OUT_DIR is writable");
+        };
+        write(format!("{name}.bin"), &self.texts);
+        write(format!("{name}.rs"), format!("&[{}]", self.rows).as_bytes());
+    }
 }
