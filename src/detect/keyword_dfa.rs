@@ -8,6 +8,8 @@
 //! the latency of those loads, so four independent walks run in about the time of one. Every
 //! keyword is a pattern, the long ones too, so a match needs no second look at the text.
 
+use std::borrow::Cow;
+
 /// The automaton. A state is the offset of its row in `next` (row length `stride`), so that a
 /// step is one addition and one load.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,13 +17,16 @@ pub struct KeywordDfa {
     /// Byte -> column; upper-case ASCII shares its lower-case letter's column.
     classes: [u8; 256],
     stride: usize,
-    next: Vec<u32>,
+    /// Borrowed from the binary for the built-in keywords ([`KeywordDfa::from_static`]).
+    next: Cow<'static, [u32]>,
     /// States from this one on end at least one keyword (match states are numbered last, so
     /// that a step from one indexes past the rows of the others: see `walk_quarters`).
     match_from: u32,
-    /// Per match state (its row number counted from `match_from`): the keywords that end
-    /// there.
-    ends: Vec<Vec<u32>>,
+    /// Per match state (its row number counted from `match_from`), where its keywords start
+    /// in `ends`, and one more number: where the last state's keywords end.
+    ends_at: Cow<'static, [u32]>,
+    /// The keywords that end in each match state, one state's after another's.
+    ends: Cow<'static, [u32]>,
     start: u32,
     /// Bytes of the longest keyword: how far each quarter's walk goes into the next one.
     longest: usize,
@@ -30,6 +35,13 @@ pub struct KeywordDfa {
 /// Below this, one walk: four would not pay for the bytes the quarters share.
 const WALKS_FROM: usize = 512;
 
+/// Bytes of [`KeywordDfa::to_bytes`]' six numbers; the byte classes follow them, then the
+/// tables of numbers, each at a multiple of four bytes.
+const HEADER: usize = 24;
+
+/// Where the tables of numbers start in [`KeywordDfa::to_bytes`].
+const TABLES_FROM: usize = HEADER + 256;
+
 impl KeywordDfa {
     /// An automaton reporting each of `keywords` (lowercase, non-empty) by its index.
     pub fn new<K: AsRef<str>>(keywords: &[K]) -> KeywordDfa {
@@ -37,70 +49,103 @@ impl KeywordDfa {
         let stride = usize::from(classes.iter().copied().max().unwrap_or(0)) + 1;
         let trie = Trie::new(keywords, &classes, stride);
         let (next, ends, start) = trie.into_dfa(stride);
+        let mut ends_at = vec![0];
+        ends_at.extend(ends.iter().scan(0, |at, keywords| {
+            *at += keywords.len() as u32;
+            Some(*at)
+        }));
         KeywordDfa {
             classes,
             stride,
             match_from: (next.len() - ends.len() * stride) as u32,
-            next,
-            ends,
+            next: Cow::Owned(next),
+            ends_at: Cow::Owned(ends_at),
+            ends: Cow::Owned(ends.concat()),
             start,
             longest: keywords.iter().map(|k| k.as_ref().len()).max().unwrap_or(0),
         }
     }
 
-    /// The automaton as bytes, for build.rs to embed the built-in keywords' one: five
-    /// numbers (stride, match_from, start, longest, next's length), the 256 byte classes,
-    /// `next`, then per match state its keyword count and keywords; numbers as u32 LE.
+    /// The automaton as bytes, for build.rs to embed the built-in keywords' one: six numbers
+    /// (stride, match_from, start, longest, the lengths of `next` and of `ends`), the 256
+    /// byte classes, then `next`, `ends_at` and `ends`; numbers as u32 LE.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(4 * self.next.len() + 512);
+        let mut bytes = Vec::with_capacity(4 * self.next.len() + TABLES_FROM);
         let mut put = |n: u32| bytes.extend_from_slice(&n.to_le_bytes());
         let header = [self.stride, self.match_from as usize, self.start as usize];
-        for n in header.into_iter().chain([self.longest, self.next.len()]) {
+        for n in header
+            .into_iter()
+            .chain([self.longest, self.next.len(), self.ends.len()])
+        {
             put(n as u32);
         }
-        self.next.iter().for_each(|&n| put(n));
-        for ends in &self.ends {
-            put(ends.len() as u32);
-            ends.iter().for_each(|&n| put(n));
-        }
-        bytes.splice(20..20, self.classes);
+        let tables = [&self.next, &self.ends_at, &self.ends];
+        tables
+            .into_iter()
+            .flat_map(|t| t.iter())
+            .for_each(|&n| put(n));
+        bytes.splice(HEADER..HEADER, self.classes);
         bytes
     }
 
-    /// The automaton [`KeywordDfa::to_bytes`] wrote: copying its table costs a fifteenth of
-    /// building it (15 M instructions for the built-in keywords, 4 ms, on the first search
-    /// past the pair table's share). `None` when the bytes are no such automaton.
+    /// The automaton [`KeywordDfa::to_bytes`] wrote, its tables copied. `None` when the
+    /// bytes are no such automaton.
     pub fn from_bytes(bytes: &[u8]) -> Option<KeywordDfa> {
-        let classes: [u8; 256] = bytes.get(20..276)?.try_into().ok()?;
-        let mut numbers = bytes[..20]
-            .chunks_exact(4)
-            .chain(bytes[276..].chunks_exact(4));
-        let mut take =
-            || -> Option<u32> { Some(u32::from_le_bytes(numbers.next()?.try_into().ok()?)) };
-        let (stride, match_from, start) = (take()? as usize, take()?, take()?);
-        let (longest, length) = (take()? as usize, take()? as usize);
-        let next: Vec<u32> = (0..length).map(|_| take()).collect::<Option<_>>()?;
-        let states = (length.checked_sub(match_from as usize)?).checked_div(stride)?;
-        let mut ends = Vec::with_capacity(states);
-        for _ in 0..states {
-            let count = take()?;
-            ends.push((0..count).map(|_| take()).collect::<Option<Vec<u32>>>()?);
+        KeywordDfa::read(bytes, |words| Cow::Owned(copy_words(words)))
+    }
+
+    /// [`KeywordDfa::from_bytes`] of bytes in the binary, its tables read in place: copying
+    /// the built-in keywords' 1.4 MB table at the first big search cost 11.5 M instructions
+    /// and the page faults of a fresh 1.4 MB (trees40). Copied where the bytes are not
+    /// aligned for u32 or the target is big-endian.
+    pub fn from_static(bytes: &'static [u8]) -> Option<KeywordDfa> {
+        KeywordDfa::read(bytes, |words| match in_place(words) {
+            Some(words) => Cow::Borrowed(words),
+            None => Cow::Owned(copy_words(words)),
+        })
+    }
+
+    /// The automaton in `bytes`, its tables made by `words` from their bytes. Checks what
+    /// keeps every step and lookup within the tables (each transition at most the last
+    /// row's offset), not that each is a row's offset: a table build.rs wrote is compared
+    /// with the one built at run time in a test, and a check per transition for the rows'
+    /// multiples cost a division each.
+    fn read<'b>(
+        bytes: &'b [u8],
+        words: impl Fn(&'b [u8]) -> Cow<'static, [u32]>,
+    ) -> Option<KeywordDfa> {
+        let header = bytes.get(..HEADER)?;
+        let number = |at: usize| u32::from_le_bytes([0, 1, 2, 3].map(|i| header[4 * at + i]));
+        let [stride, match_from, start, longest, length, keywords] =
+            [0, 1, 2, 3, 4, 5].map(|at| number(at) as usize);
+        let classes: [u8; 256] = bytes.get(HEADER..TABLES_FROM)?.try_into().ok()?;
+        let states = (length.checked_sub(match_from)?).checked_div(stride)?;
+        let tables = &bytes[TABLES_FROM..];
+        let numbers = length.checked_add(states + 1)?.checked_add(keywords)?;
+        if Some(tables.len()) != numbers.checked_mul(4) {
+            return None;
         }
-        let valid = take().is_none()
-            && next.len().is_multiple_of(stride)
-            && (match_from as usize).is_multiple_of(stride)
-            && (start as usize) < next.len()
-            && next
-                .iter()
-                .all(|&to| (to as usize) < next.len() && (to as usize).is_multiple_of(stride))
-            && classes.iter().all(|&c| usize::from(c) < stride);
+        let (next, rest) = tables.split_at(4 * length);
+        let (ends_at, ends) = rest.split_at(4 * (states + 1));
+        let (next, ends_at, ends) = (words(next), words(ends_at), words(ends));
+        let last_row = length.checked_sub(stride)?;
+        let valid = length.is_multiple_of(stride)
+            && match_from.is_multiple_of(stride)
+            && start.is_multiple_of(stride)
+            && start <= last_row
+            && next.iter().max().is_none_or(|&to| to as usize <= last_row)
+            && classes.iter().all(|&c| usize::from(c) < stride)
+            && ends_at.first() == Some(&0)
+            && ends_at.last() == Some(&(keywords as u32))
+            && ends_at.is_sorted();
         valid.then_some(KeywordDfa {
             classes,
             stride,
             next,
-            match_from,
+            match_from: match_from as u32,
+            ends_at,
             ends,
-            start,
+            start: start as u32,
             longest,
         })
     }
@@ -118,12 +163,13 @@ impl KeywordDfa {
 
     /// Match states: rows numbered from 0 to this, see [`KeywordDfa::search_states`].
     pub fn match_states(&self) -> usize {
-        self.ends.len()
+        self.ends_at.len() - 1
     }
 
     /// The keywords (their indices) that end where the walk is in match state `row`.
     pub fn keywords_ending_in(&self, row: u32) -> &[u32] {
-        &self.ends[row as usize]
+        let row = row as usize;
+        &self.ends[self.ends_at[row] as usize..self.ends_at[row + 1] as usize]
     }
 
     /// [`KeywordDfa::search`] by match state: calls `found` with the row of each match
@@ -244,6 +290,21 @@ impl KeywordDfa {
     fn step(&self, state: u32, byte: u8) -> u32 {
         self.next[state as usize + usize::from(self.classes[usize::from(byte)])]
     }
+}
+
+/// `bytes` as the u32s they hold, in place: `None` where they are not aligned for u32 or the
+/// target is big-endian (the tables are little-endian).
+fn in_place(bytes: &[u8]) -> Option<&[u32]> {
+    match cfg!(target_endian = "little") {
+        true => bytemuck::try_cast_slice(bytes).ok(),
+        false => None,
+    }
+}
+
+/// The u32s (little-endian) `bytes` hold, copied.
+fn copy_words(bytes: &[u8]) -> Vec<u32> {
+    let word = |four: &[u8]| u32::from_le_bytes([four[0], four[1], four[2], four[3]]);
+    bytes.chunks_exact(4).map(word).collect()
 }
 
 /// A column per byte that occurs in a keyword (upper case folded onto lower), column 0 for
@@ -391,6 +452,60 @@ mod tests {
             None
         );
         assert_eq!(KeywordDfa::from_bytes(&bytes[..100]), None);
+    }
+
+    /// `bytes` at an address four bytes apart from a multiple of four plus `offset`, for
+    /// ever (as the binary's bytes are).
+    fn leaked_at(bytes: &[u8], offset: usize) -> &'static [u8] {
+        let words = vec![0u32; bytes.len().div_ceil(4) + 1].leak();
+        let place = &mut bytemuck::cast_slice_mut::<u32, u8>(words)[offset..][..bytes.len()];
+        place.copy_from_slice(bytes);
+        place
+    }
+
+    /// Bytes in the binary (aligned, little-endian) are read in place; bytes at an odd
+    /// address are copied, as on a big-endian target; both are the automaton written.
+    #[test]
+    fn an_automaton_reads_in_place_where_aligned_and_copies_elsewhere() {
+        let keywords = ["sk-", "sk-ant-", "hf_", "r8_"];
+        let dfa = KeywordDfa::new(&keywords);
+        let bytes = dfa.to_bytes();
+        let aligned = KeywordDfa::from_static(leaked_at(&bytes, 0)).expect("reads");
+        assert_eq!(aligned, dfa);
+        let borrowed = [&aligned.next, &aligned.ends_at, &aligned.ends]
+            .map(|table| matches!(table, Cow::Borrowed(_)));
+        assert_eq!(borrowed, [cfg!(target_endian = "little"); 3]);
+        let odd = KeywordDfa::from_static(leaked_at(&bytes, 1)).expect("reads");
+        assert_eq!(odd, dfa);
+        assert!(matches!(odd.next, Cow::Owned(_)));
+        let mut got = Vec::new();
+        odd.search(b"x SK-ANT-y hf_", |keyword, end| got.push((keyword, end)));
+        got.sort_unstable();
+        assert_eq!(got, [(0, 5), (1, 9), (2, 14)]);
+    }
+
+    /// A transition past the last row, a class past the last column or keyword lists that do
+    /// not add up are refused: a walk over them would index past the tables.
+    #[test]
+    fn tables_that_would_index_past_their_end_are_refused() {
+        let dfa = KeywordDfa::new(&["ab", "bc"]);
+        let bytes = dfa.to_bytes();
+        let word = |at: usize| TABLES_FROM + 4 * at;
+        let edits: [(usize, u32); 4] = [
+            (word(0), dfa.next.len() as u32),
+            (word(1), (dfa.next.len() - dfa.stride + 1) as u32),
+            (word(dfa.next.len()), 1),
+            (word(dfa.next.len() + dfa.ends_at.len() - 1), 9),
+        ];
+        for (at, number) in edits {
+            let mut bad = bytes.clone();
+            bad[at..at + 4].copy_from_slice(&number.to_le_bytes());
+            assert_eq!(KeywordDfa::from_bytes(&bad), None, "{at}");
+        }
+        let mut bad = bytes.clone();
+        bad[HEADER + usize::from(b'a')] = dfa.stride as u8;
+        assert_eq!(KeywordDfa::from_bytes(&bad), None);
+        assert_eq!(KeywordDfa::from_bytes(&bytes), Some(dfa));
     }
 
     #[test]

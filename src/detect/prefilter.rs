@@ -155,8 +155,16 @@ fn record(places: &mut Places, row: u32, end: usize) {
 static BUILTIN_KEYWORDS: (&[(u32, u32)], &[u64]) =
     include!(concat!(env!("OUT_DIR"), "/keyword-table.rs"));
 
-/// The automaton over [`BUILTIN_KEYWORDS`], as build.rs built it ([`KeywordDfa::to_bytes`]).
-static BUILTIN_DFA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/keyword-dfa.bin"));
+/// The automaton over [`BUILTIN_KEYWORDS`], as build.rs built it ([`KeywordDfa::to_bytes`]),
+/// aligned for its tables of u32 to be read in place ([`KeywordDfa::from_static`]).
+static BUILTIN_DFA: &WordAligned<[u8]> = &WordAligned(*include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/keyword-dfa.bin"
+)));
+
+/// Bytes at an address that is a multiple of four.
+#[repr(C, align(4))]
+struct WordAligned<Bytes: ?Sized>(Bytes);
 
 /// The keyword search: a first-bytes table for small changes, a DFA over every keyword for
 /// big ones.
@@ -316,7 +324,7 @@ impl Prefilter {
             stride: rule_count.div_ceil(64),
         };
         Prefilter {
-            embedded_dfa: Some(BUILTIN_DFA),
+            embedded_dfa: Some(&BUILTIN_DFA.0),
             ..Prefilter::around(keywords, owners, rule_count)
         }
     }
@@ -374,7 +382,7 @@ impl Prefilter {
         let dfa = self.dfa.get_or_init(|| match self.embedded_dfa {
             // Written by build.rs from the same keywords in the same build (a test compares
             // it with the one built here): a failure is a bug, reported by the panic hook.
-            Some(bytes) => KeywordDfa::from_bytes(bytes).expect("the embedded automaton reads"),
+            Some(bytes) => KeywordDfa::from_static(bytes).expect("the embedded automaton reads"),
             None => KeywordDfa::new(&self.keywords),
         });
         // Past 4 GB the places do not fit: the text is then searched whole (see `window`).
@@ -682,8 +690,10 @@ mod tests {
         assert_eq!(embedded.owners.words, built.owners.words);
         assert_eq!(embedded.rule_count, built.rule_count);
         assert!(matches!(embedded.owners.words, Cow::Borrowed(_)));
-        let read = KeywordDfa::from_bytes(embedded.embedded_dfa.expect("embedded"));
+        let read = KeywordDfa::from_static(embedded.embedded_dfa.expect("embedded"));
         assert_eq!(read, Some(KeywordDfa::new(&built.keywords)));
+        let aligned = (BUILTIN_DFA.0.as_ptr() as usize).is_multiple_of(4);
+        assert!(aligned, "the embedded automaton's tables read in place");
         assert!(built.embedded_dfa.is_none());
         // Past the pair table's share, the embedded automaton finds what the built one does.
         embedded.searched.store(PAIRS_UNTIL, Ordering::Relaxed);
