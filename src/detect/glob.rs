@@ -51,14 +51,20 @@ impl Matcher {
     fn is_match(&self, path: &str) -> bool {
         match self {
             Matcher::Regex(regex) => regex.is_match(path.as_bytes()),
-            Matcher::Segment { prefix, suffix } => path.split('/').any(|segment| match suffix {
-                None => segment == prefix,
-                Some(suffix) => {
-                    segment.len() >= prefix.len() + suffix.len()
-                        && segment.starts_with(prefix.as_str())
-                        && segment.ends_with(suffix.as_str())
-                }
-            }),
+            // Bytes split by a byte test: `str::split('/')`'s char searcher cost 145
+            // instructions a segment (10.2 M of trees40's 12.3 M in globs).
+            Matcher::Segment { prefix, suffix } => {
+                let (prefix, suffix) = (prefix.as_bytes(), suffix.as_deref().map(str::as_bytes));
+                let mut segments = path.as_bytes().split(|&byte| byte == b'/');
+                segments.any(|segment| match suffix {
+                    None => segment == prefix,
+                    Some(suffix) => {
+                        segment.len() >= prefix.len() + suffix.len()
+                            && segment.starts_with(prefix)
+                            && segment.ends_with(suffix)
+                    }
+                })
+            }
         }
     }
 }
@@ -236,6 +242,11 @@ mod tests {
             "x",
             "y/x/z",
             "",
+            "/",
+            "a//.env",
+            "x.pem/",
+            "/credentials.x",
+            "é/x.pem.pem",
         ];
         for pattern in patterns {
             let fast = Glob::new(pattern).unwrap();
