@@ -680,7 +680,10 @@ fn words_follow(lower: &[u8], mut next: usize, rest: &[Vec<u8>]) -> Option<usize
         {
             next += 1;
         }
-        if !lower.get(next..).is_some_and(|tail| starts_with(tail, word)) {
+        if !lower
+            .get(next..)
+            .is_some_and(|tail| starts_with(tail, word))
+        {
             return None;
         }
         next += word.len();
@@ -1262,7 +1265,11 @@ mod tests {
                 for cut in [other.len(), length, length.saturating_sub(1)] {
                     let other = &other[..cut];
                     let expected = other.starts_with(word);
-                    assert_eq!(starts_with(other, word), expected, "{length} {differ:?} {cut}");
+                    assert_eq!(
+                        starts_with(other, word),
+                        expected,
+                        "{length} {differ:?} {cut}"
+                    );
                 }
             }
         }
