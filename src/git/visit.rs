@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use git2::{FileMode, ObjectType, Oid, Repository, Tree};
 
@@ -346,8 +346,8 @@ impl Repo {
 thread_local! {
     /// The repository last asked about (its common directory) and the path of its loose
     /// objects' directory, or `None` when libgit2 reads them from elsewhere.
-    static LOOSE_DIR: RefCell<(PathBuf, Option<Vec<u8>>)> = const {
-        RefCell::new((PathBuf::new(), None))
+    static LOOSE_DIR: RefCell<(Vec<u8>, Option<Vec<u8>>)> = const {
+        RefCell::new((Vec::new(), None))
     };
 }
 
@@ -356,9 +356,9 @@ thread_local! {
 fn loose_file_exists(repo: &Repository, id: Oid) -> bool {
     LOOSE_DIR.with_borrow_mut(|(common, objects)| {
         let dir = repo.commondir();
-        if common != dir {
+        if common[..] != *dir.as_os_str().as_bytes() {
             common.clear();
-            common.push(dir);
+            common.extend_from_slice(dir.as_os_str().as_bytes());
             *objects = loose_objects_dir(dir);
         }
         let Some(objects) = objects else {
