@@ -38,6 +38,11 @@ const RENAME_SIMILARITY: f64 = 0.5;
 /// Above this many (added, deleted) candidate pairs, libgit2's rename detection decides.
 const MAX_RENAME_PAIRS: usize = 10_000;
 
+/// The change's working-tree file may stand in for its blob by its stat data (so far).
+fn stat_vouches(change: &Change) -> bool {
+    change.staged_file.is_some_and(|staged| staged.stat_vouches)
+}
+
 pub(super) fn is_regular(mode: u32) -> bool {
     matches!(mode, 0o100644 | 0o100755 | 0o100664)
 }
@@ -264,20 +269,22 @@ impl Repo {
         let Some(workdir) = self.repo.workdir() else {
             return;
         };
-        let mut conversion = None;
-        for change in changes {
-            let Some(staged) = change.staged_file.as_mut() else {
-                continue;
-            };
-            if !staged.stat_vouches || staged.stat.is_racy(written) {
-                staged.stat_vouches = false;
-                continue;
+        let mut vouching = false;
+        for staged in changes.iter_mut().filter_map(|c| c.staged_file.as_mut()) {
+            staged.stat_vouches &= !staged.stat.is_racy(written);
+            vouching |= staged.stat_vouches;
+        }
+        if !vouching {
+            return;
+        }
+        let paths = (0..entries.count()).map(|i| entries.path(i));
+        let mut conversion = Conversion::new(&self.repo, workdir, paths);
+        let vouching = changes.iter().filter(|c| stat_vouches(c));
+        conversion.look_up(vouching.map(|c| &c.path[..]));
+        for change in changes.iter_mut() {
+            if let Some(staged) = change.staged_file.as_mut().filter(|s| s.stat_vouches) {
+                staged.stat_vouches = !conversion.may_convert(&change.path);
             }
-            let conversion = conversion.get_or_insert_with(|| {
-                let paths = (0..entries.count()).map(|i| entries.path(i));
-                Conversion::new(&self.repo, workdir, paths)
-            });
-            staged.stat_vouches = !conversion.may_convert(&change.path);
         }
     }
 

@@ -1,9 +1,12 @@
 //! Hands each blob of a change to the caller: skipped (mode, size, binary) or its content, with
 //! the lines it adds computed only on request.
 
+use std::cell::RefCell;
+use std::ffi::OsStr;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
-use git2::{FileMode, ObjectType, Oid, Tree};
+use git2::{FileMode, ObjectType, Oid, Repository, Tree};
 
 use super::Repo;
 use super::disk_blob::{self, StagedFile};
@@ -293,7 +296,14 @@ impl Repo {
         Ok(BlobBytes::Object(blob))
     }
 
+    /// libgit2's answer (`git_odb_exists`): a pack, a loose file, an alternate. The loose file,
+    /// what a first commit's objects are, is looked for first the way libgit2's loose backend
+    /// does (the path exists), by a path from the current directory: libgit2 asks by the
+    /// absolute path, and the kernel's walk of its components was most of the check's cost.
     fn object_exists(&self, id: Oid) -> Result<bool> {
+        if loose_file_exists(&self.repo, id) {
+            return Ok(true);
+        }
         let odb = self
             .repo
             .odb()
@@ -331,6 +341,57 @@ impl Repo {
         let reason = skip_reason(content.len() as u64, content, walk);
         visit_content(&path, content, reason, stats, visit)
     }
+}
+
+thread_local! {
+    /// The repository last asked about (its common directory) and the path of its loose
+    /// objects' directory, or `None` when libgit2 reads them from elsewhere.
+    static LOOSE_DIR: RefCell<(Vec<u8>, Option<Vec<u8>>)> = const {
+        RefCell::new((Vec::new(), None))
+    };
+}
+
+/// True when the loose object file of `id` exists (a path of any kind, as libgit2's loose
+/// backend checks with `access`); false says nothing (the object may be packed).
+fn loose_file_exists(repo: &Repository, id: Oid) -> bool {
+    LOOSE_DIR.with_borrow_mut(|(common, objects)| {
+        let dir = repo.commondir();
+        if common[..] != *dir.as_os_str().as_bytes() {
+            common.clear();
+            common.extend_from_slice(dir.as_os_str().as_bytes());
+            *objects = loose_objects_dir(dir);
+        }
+        let Some(objects) = objects else {
+            return false;
+        };
+        let prefix = objects.len();
+        let hex = id.to_string();
+        objects.extend_from_slice(&hex.as_bytes()[..2]);
+        objects.push(b'/');
+        objects.extend_from_slice(&hex.as_bytes()[2..]);
+        let exists = std::fs::metadata(Path::new(OsStr::from_bytes(objects))).is_ok();
+        objects.truncate(prefix);
+        exists
+    })
+}
+
+/// `common_dir`'s `objects/`, from the current directory when it is below it; `None` when
+/// `GIT_OBJECT_DIRECTORY` moves the objects (libgit2 reads that variable).
+fn loose_objects_dir(common_dir: &Path) -> Option<Vec<u8>> {
+    if std::env::var_os("GIT_OBJECT_DIRECTORY").is_some() {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok();
+    let relative = cwd
+        .as_deref()
+        .and_then(|cwd| common_dir.strip_prefix(cwd).ok())
+        .filter(|rest| !rest.as_os_str().is_empty());
+    let mut dir = relative
+        .unwrap_or(common_dir)
+        .join("objects")
+        .into_os_string();
+    dir.push("/");
+    Some(dir.into_vec())
 }
 
 /// Regular files are scanned; symlinks (their blob is a target path) and submodules are
@@ -403,7 +464,6 @@ pub(super) fn visit_content(
 
 /// The blob at `path` in `tree`, if there is a regular file there.
 fn tree_blob(tree: &Tree<'_>, path: &[u8]) -> Option<Oid> {
-    use std::os::unix::ffi::OsStrExt;
     let entry = tree
         .get_path(Path::new(std::ffi::OsStr::from_bytes(path)))
         .ok()?;
@@ -424,6 +484,21 @@ pub fn is_binary(content: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A loose object is found by its file, in whichever repository the thread asked about
+    /// last; an object without one is left to libgit2.
+    #[test]
+    fn loose_objects_are_found_by_their_files() {
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let first = Repository::init(first.path()).unwrap();
+        let second = Repository::init(second.path()).unwrap();
+        let id = first.blob(b"only in the first\n").unwrap();
+        assert!(loose_file_exists(&first, id));
+        assert!(!loose_file_exists(&second, id));
+        assert!(loose_file_exists(&first, id));
+        let absent = Oid::from_str("1111111111111111111111111111111111111111").unwrap();
+        assert!(!loose_file_exists(&first, absent));
+    }
 
     #[test]
     fn binary_detection_follows_git() {
