@@ -282,7 +282,7 @@ mod tests {
             names.extend(longer);
         }
         names.dedup();
-        let id = Oid::zero();
+        let id = Oid::ZERO_SHA1;
         for a in &names {
             for b in &names {
                 for (a_mode, b_mode) in [(0o100644, 0o100644), (TREE_MODE, 0o100644)]
