@@ -75,6 +75,19 @@ impl Git {
         })
     }
 
+    /// Starts it with stdout and stderr piped, for [`std::process::Child::wait_with_output`].
+    pub fn spawn(mut self) -> Result<std::process::Child> {
+        let name = std::mem::take(&mut self.name);
+        (self.command)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| Error::RunGit {
+                command: name,
+                source,
+            })
+    }
+
     /// Runs it with stdout and stderr discarded, for its exit status only.
     pub fn status(mut self) -> Result<ExitStatus> {
         let name = std::mem::take(&mut self.name);

@@ -57,7 +57,11 @@ impl Repo {
 
     /// The annotated tags that point at one of `commits` (for a range scan).
     pub fn tags_on(&self, commits: &[Oid]) -> Result<Vec<TagMessage>> {
-        let commits: std::collections::HashSet<Oid> = commits.iter().copied().collect();
+        Ok(tags_on(self.annotated_tags()?, commits))
+    }
+
+    /// Every annotated tag of the repository, with the object it names.
+    pub(super) fn annotated_tags(&self) -> Result<Vec<(TagMessage, Oid)>> {
         let mut tags = Vec::new();
         let names = self
             .repo
@@ -82,13 +86,12 @@ impl Repo {
             else {
                 continue;
             };
-            if commits.contains(&tag.target_id()) {
-                tags.push(TagMessage {
-                    name: name.to_string(),
-                    id: tag.id(),
-                    message: tag.message_bytes().unwrap_or_default().to_vec(),
-                });
-            }
+            let message = TagMessage {
+                name: name.to_string(),
+                id: tag.id(),
+                message: tag.message_bytes().unwrap_or_default().to_vec(),
+            };
+            tags.push((message, tag.target_id()));
         }
         Ok(tags)
     }
@@ -189,6 +192,15 @@ impl Repo {
             .map_err(Error::git("cannot walk the history"))?;
         Ok(revwalk)
     }
+}
+
+/// The tags of `tags` (each with the object it names) that name one of `commits`, in order.
+pub(super) fn tags_on(tags: Vec<(TagMessage, Oid)>, commits: &[Oid]) -> Vec<TagMessage> {
+    let commits: std::collections::HashSet<Oid> = commits.iter().copied().collect();
+    (tags.into_iter())
+        .filter(|(_, target)| commits.contains(target))
+        .map(|(tag, _)| tag)
+        .collect()
 }
 
 /// Reads the pre-push (`<local ref> <local oid> <remote ref> <remote oid>`) or pre-receive

@@ -11,7 +11,8 @@ use std::collections::HashSet;
 
 use git2::Oid;
 
-use super::{Git, Repo};
+use super::history::tags_on;
+use super::{Git, Repo, TagMessage};
 use crate::error::{Error, Result};
 
 /// rev-list options that would change what it prints (so its output would no longer be one
@@ -82,37 +83,21 @@ fn refusal(arg: &str) -> Option<&'static str> {
         .map(|(_, reason)| *reason)
 }
 
-/// A whole object id as git prints it (40 hex digits: libgit2 reads SHA-1 repositories
-/// only): anything else means rev-list printed something other than the commit list.
-fn parse_full_id(line: &str) -> Option<Oid> {
-    let whole = line.len() == 40 && line.bytes().all(|b| b.is_ascii_hexdigit());
-    whole.then(|| Oid::from_str(line).ok()).flatten()
+/// A `git rev-list` that runs while the scan gets ready.
+struct Selecting {
+    child: std::process::Child,
+    /// The arguments, for the errors.
+    selection: String,
 }
 
-impl Repo {
-    /// The commits `args` select, oldest first (topological order), exactly as
-    /// `git rev-list ARGS` selects them: `A..B`, `A...B`, `--all`, `--since=...`, `^X`,
-    /// several revisions. A single revision means its whole history.
-    pub fn select_commits(&self, args: &[String]) -> Result<Vec<Oid>> {
-        if let Some((arg, reason)) = args
-            .iter()
-            .find_map(|arg| refusal(arg).map(|reason| (arg, reason)))
-        {
-            return Err(Error::Usage(format!(
-                "scan-range: {arg:?} is not supported: {reason}"
-            )));
-        }
-        let selection = args.join(" ");
-        // libgit2 ignores refs/replace, so git must too, or the two would see other parents.
-        // The trailing `--` makes every argument a revision or an option, never a path.
-        let output = Git::new()
-            .arg("--no-replace-objects")
-            .arg("--git-dir")
-            .arg(self.repo.path())
-            .args(["rev-list", "--topo-order", "--reverse"])
-            .args(args)
-            .arg("--")
-            .output()?;
+impl Selecting {
+    /// The commits rev-list printed, in its order, once it has ended.
+    fn commits(self) -> Result<Vec<Oid>> {
+        let selection = self.selection;
+        let output = (self.child.wait_with_output()).map_err(|source| Error::RunGit {
+            command: "rev-list".to_string(),
+            source,
+        })?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let reason = stderr
@@ -136,6 +121,58 @@ impl Repo {
                 })
             })
             .collect()
+    }
+}
+
+/// A whole object id as git prints it (40 hex digits: libgit2 reads SHA-1 repositories
+/// only): anything else means rev-list printed something other than the commit list.
+fn parse_full_id(line: &str) -> Option<Oid> {
+    let whole = line.len() == 40 && line.bytes().all(|b| b.is_ascii_hexdigit());
+    whole.then(|| Oid::from_str(line).ok()).flatten()
+}
+
+impl Repo {
+    /// The commits `args` select, oldest first (topological order), exactly as
+    /// `git rev-list ARGS` selects them: `A..B`, `A...B`, `--all`, `--since=...`, `^X`,
+    /// several revisions. A single revision means its whole history.
+    pub fn select_commits(&self, args: &[String]) -> Result<Vec<Oid>> {
+        self.start_selecting(args)?.commits()
+    }
+
+    /// [`Repo::select_commits`] and the annotated tags on those commits: the tags are read
+    /// while `git rev-list` runs, which the scan would otherwise only wait for.
+    pub fn select_commits_and_tags(&self, args: &[String]) -> Result<(Vec<Oid>, Vec<TagMessage>)> {
+        let selecting = self.start_selecting(args)?;
+        let tags = self.annotated_tags();
+        let commits = selecting.commits()?;
+        let tags = tags_on(tags?, &commits);
+        Ok((commits, tags))
+    }
+
+    /// Starts `git rev-list` on `args`, once they are known to be a selection.
+    fn start_selecting(&self, args: &[String]) -> Result<Selecting> {
+        if let Some((arg, reason)) = args
+            .iter()
+            .find_map(|arg| refusal(arg).map(|reason| (arg, reason)))
+        {
+            return Err(Error::Usage(format!(
+                "scan-range: {arg:?} is not supported: {reason}"
+            )));
+        }
+        // libgit2 ignores refs/replace, so git must too, or the two would see other parents.
+        // The trailing `--` makes every argument a revision or an option, never a path.
+        let child = Git::new()
+            .arg("--no-replace-objects")
+            .arg("--git-dir")
+            .arg(self.repo.path())
+            .args(["rev-list", "--topo-order", "--reverse"])
+            .args(args)
+            .arg("--")
+            .spawn()?;
+        Ok(Selecting {
+            child,
+            selection: args.join(" "),
+        })
     }
 
     /// The commits a shallow clone has without their parents (git's `shallow` file): each
@@ -174,6 +211,45 @@ mod tests {
         for (arg, refused) in cases {
             assert_eq!(refusal(arg).is_some(), refused, "{arg}");
         }
+    }
+
+    /// The commits are rev-list's, in its order, and the tags those of the annotated tags
+    /// that name one of them; a selection rev-list refuses fails with its words, though the
+    /// tags were read meanwhile.
+    #[test]
+    fn tags_read_while_rev_list_runs_are_those_on_its_commits() {
+        use crate::test_support::git;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        let mut ids = Vec::new();
+        for (message, tag) in [("one", Some("v1")), ("two", None), ("three", Some("v3"))] {
+            git(root, &["commit", "-q", "--allow-empty", "-m", message]);
+            ids.push(Oid::from_str(git(root, &["rev-parse", "HEAD"]).trim()).unwrap());
+            if let Some(tag) = tag {
+                git(
+                    root,
+                    &["tag", "-a", tag, "-m", &format!("release {message}")],
+                );
+            }
+        }
+        git(root, &["tag", "light"]);
+        let repo = Repo {
+            repo: git2::Repository::open(root).unwrap(),
+        };
+        let range = ["HEAD~2..HEAD".to_string()];
+        let (commits, tags) = repo.select_commits_and_tags(&range).unwrap();
+        assert_eq!(commits, ids[1..]);
+        let tags: Vec<(&str, &[u8])> = (tags.iter())
+            .map(|tag| (tag.name.as_str(), tag.message.as_slice()))
+            .collect();
+        assert_eq!(tags, [("v3", &b"release three\n"[..])]);
+        let (all, tags) = repo.select_commits_and_tags(&["HEAD".to_string()]).unwrap();
+        assert_eq!(all, ids);
+        assert_eq!(tags.len(), 2);
+        let unknown = repo.select_commits_and_tags(&["nowhere".to_string()]);
+        let message = unknown.unwrap_err().to_string();
+        assert!(message.contains("git rev-list says"), "{message}");
     }
 
     #[test]

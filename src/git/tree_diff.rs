@@ -65,29 +65,30 @@ impl Repo {
         new: Option<&Tree<'_>>,
         found: &mut Found,
     ) -> Result<std::result::Result<(), Undecided>> {
-        let (Ok(old), Ok(new)) = (entries(old), entries(new)) else {
+        let (old_entries, new_entries) = (entries(old), entries(new));
+        let (Ok(old), Ok(new)) = (items(&old_entries), items(&new_entries)) else {
             return Ok(Err(Undecided));
         };
         let (mut i, mut j) = (0, 0);
         while i < old.len() || j < new.len() {
             let order = match (old.get(i), new.get(j)) {
-                (Some(a), Some(b)) => tree_order(&item(a), &item(b)),
+                (Some(a), Some(b)) => tree_order(a, b),
                 (Some(_), None) => Ordering::Less,
                 _ => Ordering::Greater,
             };
             let step = match order {
                 Ordering::Less => {
                     i += 1;
-                    self.gone(path, item(&old[i - 1]), found)?
+                    self.gone(path, old[i - 1], found)?
                 }
                 Ordering::Greater => {
                     j += 1;
-                    self.arrived(path, item(&new[j - 1]), found)?
+                    self.arrived(path, new[j - 1], found)?
                 }
                 Ordering::Equal => {
                     i += 1;
                     j += 1;
-                    self.changed(path, item(&old[i - 1]), item(&new[j - 1]), found)?
+                    self.changed(path, old[i - 1], new[j - 1], found)?
                 }
             };
             if step.is_err() || (found.added && found.deleted > 0) {
@@ -185,24 +186,23 @@ impl Repo {
     }
 }
 
-/// A tree's entries (`None`: no tree), checked to be in git's order with modes git writes;
-/// `Err` otherwise.
-fn entries<'t>(tree: Option<&'t Tree<'_>>) -> std::result::Result<Vec<TreeEntry<'t>>, Undecided> {
-    let Some(tree) = tree else {
-        return Ok(Vec::new());
-    };
-    let entries: Vec<TreeEntry<'t>> = tree.iter().collect();
-    let items = entries.iter().map(item);
-    let in_form = items.clone().all(|item| {
+/// A tree's entries (`None`: no tree).
+fn entries<'t>(tree: Option<&'t Tree<'_>>) -> Vec<TreeEntry<'t>> {
+    tree.map_or_else(Vec::new, |tree| tree.iter().collect())
+}
+
+/// The walk's view of `entries`, each read once from libgit2, checked to be in git's order
+/// with modes git writes; `Err` otherwise.
+fn items<'e>(entries: &'e [TreeEntry<'_>]) -> std::result::Result<Vec<Item<'e>>, Undecided> {
+    let items: Vec<Item<'e>> = entries.iter().map(item).collect();
+    let in_form = items.iter().all(|item| {
         matches!(
             item.mode,
             TREE_MODE | 0o100644 | 0o100755 | 0o120000 | 0o160000
         )
-    }) && items
-        .clone()
-        .zip(items.skip(1))
-        .all(|(a, b)| tree_order(&a, &b) == Ordering::Less);
-    if in_form { Ok(entries) } else { Err(Undecided) }
+    }) && (items.windows(2))
+        .all(|pair| tree_order(&pair[0], &pair[1]) == Ordering::Less);
+    if in_form { Ok(items) } else { Err(Undecided) }
 }
 
 fn item<'e>(entry: &'e TreeEntry<'_>) -> Item<'e> {
@@ -213,12 +213,19 @@ fn item<'e>(entry: &'e TreeEntry<'_>) -> Item<'e> {
     }
 }
 
-/// git's order of a tree's entries: by name, a directory's name as if it ended in `/`.
+/// git's order of a tree's entries: by name, a directory's name as if it ended in `/`. The
+/// names' common length is compared as slices; only what follows it goes byte by byte.
 fn tree_order(a: &Item<'_>, b: &Item<'_>) -> Ordering {
-    let slash = |item: &Item<'_>| item.is_tree().then_some(b'/');
-    let a_key = a.name.iter().copied().chain(slash(a));
-    let b_key = b.name.iter().copied().chain(slash(b));
-    a_key.cmp(b_key)
+    let common = a.name.len().min(b.name.len());
+    a.name[..common]
+        .cmp(&b.name[..common])
+        .then_with(|| key_from(a, common).cmp(key_from(b, common)))
+}
+
+/// An entry's name from byte `from` on, then a slash if it is a directory.
+fn key_from<'n>(item: &Item<'n>, from: usize) -> impl Iterator<Item = u8> + 'n {
+    let slash = item.is_tree().then_some(b'/');
+    item.name[from..].iter().copied().chain(slash)
 }
 
 fn change(dir: &[u8], item: Item<'_>, old: Option<Oid>, new_path: bool) -> Change {
@@ -254,6 +261,48 @@ mod tests {
             })
             .collect();
         (changes, deleted)
+    }
+
+    /// The order compared from the names' common length on is the order of the whole names
+    /// with a slash after each directory's, for names that differ anywhere or nowhere.
+    #[test]
+    fn tree_order_is_by_name_with_a_slash_after_a_directory() {
+        let whole = |item: &Item<'_>| {
+            let mut key = item.name.to_vec();
+            key.extend(item.is_tree().then_some(b'/'));
+            key
+        };
+        let mut names = vec![Vec::new()];
+        for _ in 0..3 {
+            let longer: Vec<Vec<u8>> = (names.iter())
+                .flat_map(|name| {
+                    (b"-./0a".iter()).map(move |byte| [name.as_slice(), &[*byte]].concat())
+                })
+                .collect();
+            names.extend(longer);
+        }
+        names.dedup();
+        let id = Oid::ZERO_SHA1;
+        for a in &names {
+            for b in &names {
+                for (a_mode, b_mode) in [(0o100644, 0o100644), (TREE_MODE, 0o100644)]
+                    .into_iter()
+                    .chain([(0o100644, TREE_MODE), (TREE_MODE, TREE_MODE)])
+                {
+                    let x = Item {
+                        name: a,
+                        id,
+                        mode: a_mode,
+                    };
+                    let y = Item {
+                        name: b,
+                        id,
+                        mode: b_mode,
+                    };
+                    assert_eq!(tree_order(&x, &y), whole(&x).cmp(&whole(&y)), "{a:?} {b:?}");
+                }
+            }
+        }
     }
 
     /// Commits of every kind the walk decides (added files and directories, edits, mode and

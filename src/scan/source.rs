@@ -48,8 +48,7 @@ impl Source {
 
     /// `scan-range`: the selected commits and the annotated tags on them.
     pub fn range(repo: &Repo, selection: &[String]) -> Result<Source> {
-        let commits = repo.select_commits(selection)?;
-        let tags = repo.tags_on(&commits)?;
+        let (commits, tags) = repo.select_commits_and_tags(selection)?;
         Ok(Source::Commits(commits, tags, Mode::History))
     }
 
