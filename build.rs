@@ -48,11 +48,7 @@ fn main() {
     let keywords: Vec<&str> = (rules.rules.iter())
         .flat_map(|rule| rule.keywords.iter().map(String::as_str))
         .collect();
-    gates::write(
-        rules.rules.iter().map(|rule| rule.regex.as_str()),
-        &keywords,
-        &out,
-    );
+    gates::write(rules.rules.iter().map(|rule| rule.regex.as_str()), &out);
     gates::write_anchors(
         rules.rules.iter().map(|rule| rule.regex.as_str()),
         &keywords,

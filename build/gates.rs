@@ -35,11 +35,9 @@ fn gate_of(pattern: &str) -> Option<String> {
     (exact >= LEAST_STATES && exact >= LEAST_RATIO * states(&wide)).then_some(wide)
 }
 
-/// Writes `regex-gates.bin` (the patterns, their supersets and the keywords whose lines hold
-/// their matches, newline-separated, one after the other) and `regex-gates.rs` (per pattern,
-/// sorted: the byte ranges of the three). `keywords`: every built-in rule's (see
-/// src/detect/line_words.rs).
-pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, keywords: &[&str], out: &Path) {
+/// Writes `regex-gates.bin` (the patterns and their supersets, one after the other) and
+/// `regex-gates.rs` (per pattern, sorted: the byte ranges of the two).
+pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, out: &Path) {
     println!("cargo:rerun-if-changed=build/gates.rs");
     println!("cargo:rerun-if-changed=src/detect/superset.rs");
     println!("cargo:rerun-if-changed=src/detect/line_words.rs");
@@ -49,11 +47,9 @@ pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, keywords: &[&str],
         .collect();
     let mut table = SpanTable::default();
     for (pattern, wide) in &gates {
-        let lines = line_words::line_keywords(pattern, keywords).join("\n");
         let pattern = table.span(pattern.as_bytes());
         let wide = table.span(wide.as_bytes());
-        let lines = table.span(lines.as_bytes());
-        table.row(format!("({pattern}, {wide}, {lines})"));
+        table.row(format!("({pattern}, {wide})"));
     }
     table.write(out, "regex-gates");
 }

@@ -1,14 +1,11 @@
-//! Build time (build/gates.rs) and tests: the keywords that place a regex's matches on lines.
-//! When a regex cannot match a line break and every match holds one of a few words, each of
-//! which holds a prefilter keyword, its matches lie on the lines where the prefilter's walk
-//! saw those keywords, and a search need only look there (see
-//! [`crate::detect::regex_gate::RegexGate::may_match`]). The ODBC rules' supersets searched every
-//! text that names `password` whole, at 4 to 8 ns a byte, to find nothing.
+//! Build time (build/gates.rs) and tests: the keywords every match of a regex holds, its
+//! anchors (see src/detect/anchors.rs), and how far a match reaches from them, in bytes or
+//! line feeds. A search need only look around the places where the walk saw them.
 //!
 //! Words are compared as the walk sees them, ASCII case folded. A Unicode case-insensitive
 //! `s` or `k` also matches the long s (U+017F) and the Kelvin sign (U+212A), which the walk
 //! does not fold: a text holding either is searched whole (see
-//! [`crate::detect::regex_gate::RegexGate::may_match`]).
+//! [`crate::detect::anchors::keyword_places`]).
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
@@ -17,15 +14,6 @@ const MOST_WORDS: usize = 64;
 
 /// The two characters outside ASCII that a Unicode case-insensitive ASCII letter matches.
 pub const WIDE_FOLDS: [char; 2] = ['\u{17f}', '\u{212a}'];
-
-/// The keywords (from `keywords`, lowercase, without spaces) whose lines hold every match of
-/// `pattern`, or nothing when the regex can match a line break or some match need hold none.
-pub fn line_keywords(pattern: &str, keywords: &[&str]) -> Vec<String> {
-    match parse(pattern) {
-        Some(hir) if !can_match_newline(&hir) => held_keywords(&hir, keywords),
-        _ => Vec::new(),
-    }
-}
 
 /// What bounds where the matches of a regex lie around the keywords they hold (see
 /// [`anchors`]).
@@ -42,12 +30,17 @@ pub enum Reach {
 /// some match need hold none, or matches have no bound in bytes or in lines.
 pub fn anchors(pattern: &str, keywords: &[&str]) -> Option<(Vec<String>, Reach)> {
     let hir = parse(pattern)?;
-    let reach = match hir.properties().maximum_len() {
-        Some(bytes) => Reach::Bytes(bytes),
-        None => Reach::Lines(most_newlines(&hir)?),
-    };
+    let reach = reach(&hir)?;
     let words = held_keywords(&hir, keywords);
     (!words.is_empty()).then_some((words, reach))
+}
+
+/// A match's longest length in bytes, or when that has no bound, the most line feeds it holds.
+fn reach(hir: &Hir) -> Option<Reach> {
+    match hir.properties().maximum_len() {
+        Some(bytes) => Some(Reach::Bytes(bytes)),
+        None => Some(Reach::Lines(most_newlines(hir)?)),
+    }
 }
 
 fn parse(pattern: &str) -> Option<Hir> {
@@ -319,6 +312,7 @@ mod tests {
 
     #[test]
     fn words_are_found_where_every_match_holds_them() {
+        let held = |pattern, keywords| held_keywords(&parse(pattern).unwrap(), keywords);
         let cases: &[(&str, &[&str], &[&str])] = &[
             // The ODBC rule: its keywords, not the words that open it.
             (
@@ -328,16 +322,15 @@ mod tests {
             ),
             (r"(?i:kagi)_[a-z]{8}", &["kagi"], &["kagi"]),
             (r"(?-u:\b)(xoxe\.xox[bp]-[0-9])", &["xoxe."], &["xoxe."]),
-            // A line break can be matched: anywhere.
-            (r"(?i:kagi)\s+[a-z]{8}", &["kagi"], &[]),
-            (r"(?i:kagi)[^a]{8}", &["kagi"], &[]),
+            // Line breaks in between: the reach tells (see the test above).
+            (r"(?i:kagi)\s+[a-z]{8}", &["kagi"], &["kagi"]),
             // A branch without a keyword, or a keyword only maybe there: anywhere.
             (r"(?:kagi|other)_[a-z]{8}", &["kagi"], &[]),
             (r"(?:kagi)?_[a-z]{8}", &["kagi"], &[]),
             (r"[a-z]{8}", &["kagi"], &[]),
         ];
         for (pattern, keywords, expected) in cases {
-            assert_eq!(&line_keywords(pattern, keywords), expected, "{pattern}");
+            assert_eq!(&held(pattern, keywords), expected, "{pattern}");
         }
     }
 

@@ -23,7 +23,7 @@ pub mod glob;
 pub mod keyword_dfa;
 /// The prefilter's keyword list and each keyword's rules (build.rs shares it).
 pub mod keyword_table;
-/// The keywords whose lines hold every match of a regex (build.rs shares it).
+/// The words every match of a regex holds, and its reach from them (build.rs shares it).
 pub mod line_words;
 /// Line numbers a change adds to a blob, and line arithmetic over bytes.
 pub mod lines;

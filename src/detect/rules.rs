@@ -367,8 +367,7 @@ impl Rule {
     /// `walked`, when the prefilter walked `text`: where its keywords are. A built-in regex
     /// every match of which holds one of a few keywords is searched only around where the
     /// walk saw them (see [`Anchors`]): a text naming `toggl` once in a 1 MB file was searched
-    /// whole. A gate whose regex matches only on its keywords' lines looks only there (see
-    /// [`RegexGate::may_match`]).
+    /// whole.
     pub fn captures<'t>(
         &self,
         text: &'t [u8],
@@ -394,7 +393,7 @@ impl Rule {
             {
                 return false;
             }
-            self.may_match_from(haystack, from, walked)
+            self.may_match_from(haystack, from)
         };
         match &anchors {
             // Run windows are bounded too: the anchors' places sort them out (`may_match`).
@@ -415,7 +414,7 @@ impl Rule {
 
     /// Whether the regex may match in `haystack[from..]`: yes once it is compiled, else as its
     /// DFA from build.rs or its superset says (see [`Rule::captures`]).
-    fn may_match_from(&self, haystack: &[u8], from: usize, walked: Option<Walked>) -> bool {
+    fn may_match_from(&self, haystack: &[u8], from: usize) -> bool {
         if self.parts().regex.get().is_some() {
             return true;
         }
@@ -428,7 +427,7 @@ impl Rule {
         (self.parts().superset)
             .get_or_init(|| RegexGate::for_pattern(&self.spec().regex))
             .as_ref()
-            .is_none_or(|gate| gate.may_match(haystack, from, walked))
+            .is_none_or(|gate| gate.may_match(haystack, from))
     }
 
     /// Where the secrets (group 1) of the rule's matches in `text` are, as

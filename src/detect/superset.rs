@@ -181,7 +181,7 @@ mod tests {
                     if exact.find_at(bytes, from).is_some() {
                         matched += 1;
                         assert!(
-                            gate.may_match(bytes, from, None),
+                            gate.may_match(bytes, from),
                             "{pattern} ({wide}) on {text:?} from {from}"
                         );
                     }
