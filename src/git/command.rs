@@ -69,10 +69,7 @@ impl Git {
     /// Runs it and collects stdout and stderr.
     pub fn output(mut self) -> Result<Output> {
         let name = std::mem::take(&mut self.name);
-        self.command.output().map_err(|source| Error::RunGit {
-            command: name,
-            source,
-        })
+        self.command.output().map_err(failed(name))
     }
 
     /// Starts it with stdout and stderr piped, for [`std::process::Child::wait_with_output`].
@@ -82,10 +79,7 @@ impl Git {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|source| Error::RunGit {
-                command: name,
-                source,
-            })
+            .map_err(failed(name))
     }
 
     /// Runs it with stdout and stderr discarded, for its exit status only.
@@ -95,10 +89,7 @@ impl Git {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
-            .map_err(|source| Error::RunGit {
-                command: name,
-                source,
-            })
+            .map_err(failed(name))
     }
 
     /// Its trimmed stdout when it succeeds; `None` when git exits non-zero (an unset key).
@@ -109,6 +100,11 @@ impl Git {
             .success()
             .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string()))
     }
+}
+
+/// The error of a git command that could not be run (git missing, a failed wait).
+pub(super) fn failed(command: String) -> impl FnOnce(std::io::Error) -> Error {
+    move |source| Error::RunGit { command, source }
 }
 
 /// `git ARGS...` in the current directory: its trimmed stdout when it succeeds, `None` when

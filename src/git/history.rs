@@ -55,11 +55,6 @@ impl Repo {
             .collect()
     }
 
-    /// The annotated tags that point at one of `commits` (for a range scan).
-    pub fn tags_on(&self, commits: &[Oid]) -> Result<Vec<TagMessage>> {
-        Ok(tags_on(self.annotated_tags()?, commits))
-    }
-
     /// Every annotated tag of the repository, with the object it names.
     pub(super) fn annotated_tags(&self) -> Result<Vec<(TagMessage, Oid)>> {
         let mut tags = Vec::new();
@@ -289,13 +284,13 @@ mod tests {
             repo: git2::Repository::open(root).unwrap(),
         };
         let second = Oid::from_str(second.trim()).unwrap();
-        let tags = repo.tags_on(&[second]).unwrap();
+        let tags = tags_on(repo.annotated_tags().unwrap(), &[second]);
         let found: Vec<(&str, &[u8])> = (tags.iter())
             .map(|tag| (tag.name.as_str(), tag.message.as_slice()))
             .collect();
         assert_eq!(found, [("v2", &b"release two\n"[..])]);
         let first = Oid::from_str(first.trim()).unwrap();
-        let names: Vec<String> = (repo.tags_on(&[first, second]).unwrap())
+        let names: Vec<String> = tags_on(repo.annotated_tags().unwrap(), &[first, second])
             .into_iter()
             .map(|tag| tag.name)
             .collect();

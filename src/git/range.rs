@@ -11,6 +11,7 @@ use std::collections::HashSet;
 
 use git2::Oid;
 
+use super::command::failed;
 use super::history::tags_on;
 use super::{Git, Repo, TagMessage};
 use crate::error::{Error, Result};
@@ -94,10 +95,7 @@ impl Selecting {
     /// The commits rev-list printed, in its order, once it has ended.
     fn commits(self) -> Result<Vec<Oid>> {
         let selection = self.selection;
-        let output = (self.child.wait_with_output()).map_err(|source| Error::RunGit {
-            command: "rev-list".to_string(),
-            source,
-        })?;
+        let output = (self.child.wait_with_output()).map_err(failed("rev-list".to_string()))?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let reason = stderr
@@ -134,13 +132,9 @@ fn parse_full_id(line: &str) -> Option<Oid> {
 impl Repo {
     /// The commits `args` select, oldest first (topological order), exactly as
     /// `git rev-list ARGS` selects them: `A..B`, `A...B`, `--all`, `--since=...`, `^X`,
-    /// several revisions. A single revision means its whole history.
-    pub fn select_commits(&self, args: &[String]) -> Result<Vec<Oid>> {
-        self.start_selecting(args)?.commits()
-    }
-
-    /// [`Repo::select_commits`] and the annotated tags on those commits: the tags are read
-    /// while `git rev-list` runs, which the scan would otherwise only wait for.
+    /// several revisions (a single revision means its whole history); and the annotated tags
+    /// on those commits, read while `git rev-list` runs, which the scan would otherwise only
+    /// wait for.
     pub fn select_commits_and_tags(&self, args: &[String]) -> Result<(Vec<Oid>, Vec<TagMessage>)> {
         let selecting = self.start_selecting(args)?;
         let tags = self.annotated_tags();
