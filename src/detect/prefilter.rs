@@ -15,7 +15,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::detect::keyword_dfa::KeywordDfa;
+use crate::detect::keyword_dfa::{self, KeywordDfa};
 use crate::detect::keyword_table::KeywordTable;
 use crate::detect::line_words::WIDE_FOLDS;
 use crate::detect::pair_search::PairIndex;
@@ -156,15 +156,16 @@ static BUILTIN_KEYWORDS: (&[(u32, u32)], &[u64]) =
     include!(concat!(env!("OUT_DIR"), "/keyword-table.rs"));
 
 /// The automaton over [`BUILTIN_KEYWORDS`], as build.rs built it ([`KeywordDfa::to_bytes`]),
-/// aligned for its tables of u32 to be read in place ([`KeywordDfa::from_static`]).
-static BUILTIN_DFA: &WordAligned<[u8]> = &WordAligned(*include_bytes!(concat!(
+/// aligned for its tables of u32 to be read in place ([`KeywordDfa::from_static`]) and for
+/// each row of its transitions to start a cache line (see [`keyword_dfa::TABLES_FROM`]).
+static BUILTIN_DFA: &LineAligned<[u8]> = &LineAligned(*include_bytes!(concat!(
     env!("OUT_DIR"),
     "/keyword-dfa.bin"
 )));
 
-/// Bytes at an address that is a multiple of four.
-#[repr(C, align(4))]
-struct WordAligned<Bytes: ?Sized>(Bytes);
+/// Bytes at an address that is a multiple of 64, a cache line.
+#[repr(C, align(64))]
+struct LineAligned<Bytes: ?Sized>(Bytes);
 
 /// The keyword search: a first-bytes table for small changes, a DFA over every keyword for
 /// big ones.
@@ -692,8 +693,11 @@ mod tests {
         assert!(matches!(embedded.owners.words, Cow::Borrowed(_)));
         let read = KeywordDfa::from_static(embedded.embedded_dfa.expect("embedded"));
         assert_eq!(read, Some(KeywordDfa::new(&built.keywords)));
-        let aligned = (BUILTIN_DFA.0.as_ptr() as usize).is_multiple_of(4);
-        assert!(aligned, "the embedded automaton's tables read in place");
+        let tables = BUILTIN_DFA.0[keyword_dfa::TABLES_FROM..].as_ptr() as usize;
+        assert!(
+            tables.is_multiple_of(64),
+            "the embedded automaton's tables read in place, at a cache line"
+        );
         assert!(built.embedded_dfa.is_none());
         // Past the pair table's share, the embedded automaton finds what the built one does.
         embedded.searched.store(PAIRS_UNTIL, Ordering::Relaxed);
