@@ -15,7 +15,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::detect::keyword_dfa::{self, KeywordDfa};
+use crate::detect::keyword_dfa::KeywordDfa;
 use crate::detect::keyword_table::KeywordTable;
 use crate::detect::line_words::WIDE_FOLDS;
 use crate::detect::pair_search::PairIndex;
@@ -157,7 +157,8 @@ static BUILTIN_KEYWORDS: (&[(u32, u32)], &[u64]) =
 
 /// The automaton over [`BUILTIN_KEYWORDS`], as build.rs built it ([`KeywordDfa::to_bytes`]),
 /// aligned for its tables of u32 to be read in place ([`KeywordDfa::from_static`]) and for
-/// each row of its transitions to start a cache line (see [`keyword_dfa::TABLES_FROM`]).
+/// each row of its transitions to start a cache line (see
+/// [`TABLES_FROM`](crate::detect::keyword_dfa::TABLES_FROM)).
 static BUILTIN_DFA: &LineAligned<[u8]> = &LineAligned(*include_bytes!(concat!(
     env!("OUT_DIR"),
     "/keyword-dfa.bin"
@@ -693,7 +694,7 @@ mod tests {
         assert!(matches!(embedded.owners.words, Cow::Borrowed(_)));
         let read = KeywordDfa::from_static(embedded.embedded_dfa.expect("embedded"));
         assert_eq!(read, Some(KeywordDfa::new(&built.keywords)));
-        let tables = BUILTIN_DFA.0[keyword_dfa::TABLES_FROM..].as_ptr() as usize;
+        let tables = BUILTIN_DFA.0[crate::detect::keyword_dfa::TABLES_FROM..].as_ptr() as usize;
         assert!(
             tables.is_multiple_of(64),
             "the embedded automaton's tables read in place, at a cache line"
