@@ -318,7 +318,7 @@ const COMMON_FIRST: &[u8] = b" etasrinoldcpum.,fh\n_()g=b\"y:vx0w1k2-/3456879qj>
 /// A column per byte that occurs in a keyword (upper case folded onto lower), column 0 for
 /// every other byte: a few dozen columns instead of 256. The commonest bytes get the first
 /// columns, so that a walk over source text mostly reads the first cache line of a row (the
-/// table is bigger than the first-level cache: 7,493 rows of 48 columns).
+/// built-in table is far bigger than the first-level cache).
 fn byte_classes<K: AsRef<str>>(keywords: &[K]) -> [u8; 256] {
     let mut used = [false; 256];
     for keyword in keywords {
@@ -382,7 +382,7 @@ impl Trie {
     /// nodes renumbered match states last and premultiplied by `stride`. Returns the table,
     /// the keywords per match state and the start state.
     ///
-    /// Numbered breadth first (a node's number is at most those of the nodes deeper than it):
+    /// Numbered breadth first among the plain states and among the match states:
     /// a walk spends most of its steps within a few bytes of the start, and those rows are
     /// then next to each other, on fewer pages and spread over the cache's sets, instead of
     /// scattered over the table by the keywords' order.
