@@ -32,6 +32,13 @@ impl Lent {
             slot,
         }
     }
+
+    /// A loan of `bytes`, a buffer of the borrower's own, that leaves the thread's buffer in
+    /// `slot` for the next loan; kept in its place when returned if it is the bigger one (it
+    /// is not when over [`KEPT_UP_TO`]).
+    pub fn fresh(slot: &'static Slot, bytes: Vec<u8>) -> Lent {
+        Lent { bytes, slot }
+    }
 }
 
 /// A copy is the loan's bytes, returned to the same slot when dropped.

@@ -157,10 +157,17 @@ const PARALLEL_LOOK_UPS: usize = 64;
 /// Whether `dir` (under `workdir`) holds a `.gitattributes`: only "not there" proves absence,
 /// anything unreadable counts as present.
 fn attributes_on_disk(workdir: &Path, dir: &[u8]) -> bool {
-    let file = workdir
-        .join(Path::new(OsStr::from_bytes(dir)))
-        .join(".gitattributes");
-    match std::fs::symlink_metadata(file) {
+    // One path built, not two joined: these look-ups are most of the work before the
+    // scanning threads start.
+    let workdir = workdir.as_os_str().as_bytes();
+    let mut file = Vec::with_capacity(workdir.len() + dir.len() + 16);
+    file.extend_from_slice(workdir);
+    if !workdir.is_empty() && !workdir.ends_with(b"/") {
+        file.push(b'/');
+    }
+    file.extend_from_slice(dir);
+    file.extend_from_slice(b".gitattributes");
+    match std::fs::symlink_metadata(OsStr::from_bytes(&file)) {
         Ok(_) => true,
         Err(err) => !matches!(
             err.kind(),

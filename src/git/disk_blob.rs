@@ -18,7 +18,7 @@ use std::io::Read;
 use std::ops::Deref;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use git2::Oid;
@@ -44,45 +44,63 @@ pub(super) fn read_if_staged(
     id: Oid,
     staged: &StagedFile,
 ) -> Option<FileBytes> {
-    let relative = Path::new(std::ffi::OsStr::from_bytes(path));
     // git refuses such index paths; a crafted index must not point the read elsewhere.
-    if !relative
-        .components()
-        .all(|part| matches!(part, Component::Normal(_)))
-    {
+    if !is_plain_relative(path) {
         return None;
     }
-    // No following a symlink in the last component, and no waiting on a FIFO's writer: the
-    // type is checked on the open file.
-    let mut file = File::options()
+    let relative = Path::new(std::ffi::OsStr::from_bytes(path));
+    let mut options = File::options();
+    // No following a symlink in the last component, and no waiting on a FIFO's writer.
+    options
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(from_cwd(workdir).join(relative))
-        .ok()?;
-    let meta = file.metadata().ok()?;
-    let kind = meta.file_type();
-    if !kind.is_file() || kind.is_fifo() {
-        return None;
-    }
-    // The index keeps the size's low 32 bits.
-    let len = meta.len();
-    if len as u32 != staged.stat.size {
-        return None;
-    }
-    let mut buffer = Lent::from(&READS);
-    let len = usize::try_from(len).ok()?;
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    // From the current directory, as for a hook, the path is opened as it is, not copied.
+    let base = from_cwd(workdir);
+    let opened = if base.as_os_str().is_empty() {
+        options.open(relative)
+    } else {
+        options.open(base.join(relative))
+    };
+    let mut file = opened.ok()?;
+    // The size the index recorded (its low 32 bits) is what is read: a file of another size
+    // reads short or long and is not used. The file is stat'ed once, after the read: a stat
+    // before it told nothing the one after does not (a regular file of this size whose stat
+    // data still equal the index's after the read held those bytes during it).
+    let len = usize::try_from(staged.stat.size).ok()?;
+    let mut buffer = read_buffer(len);
     if !read_exactly(&mut file, len, &mut buffer) {
         return None;
     }
+    let meta = file.metadata().ok()?;
+    let kind = meta.file_type();
+    if !kind.is_file() || kind.is_fifo() || meta.len() != len as u64 {
+        return None;
+    }
     let content = FileBytes { buffer, len };
-    // Unchanged by git's own test, and still so once read (a write while reading moves mtime).
-    let unchanged = staged.stat_vouches
-        && staged.stat.size != 0
-        && stat_data(&meta) == staged.stat
-        && file
-            .metadata()
-            .is_ok_and(|after| stat_data(&after) == staged.stat);
+    // Unchanged by git's own test, and still so once read (a write while reading moves ctime).
+    let unchanged = staged.stat_vouches && staged.stat.size != 0 && stat_data(&meta) == staged.stat;
     (unchanged || blob_id(&content) == id).then_some(content)
+}
+
+/// A relative path of plain names: no leading `/`, no empty, `.` or `..` component (git
+/// writes none of them into an index). Checked on the bytes: `Path::components` parsed each
+/// staged path on every read.
+fn is_plain_relative(path: &[u8]) -> bool {
+    !path.is_empty()
+        && path
+            .split(|&byte| byte == b'/')
+            .all(|part| !matches!(part, b"" | b"." | b".."))
+}
+
+/// The buffer a file of `len` bytes is read into: the thread's kept one, or for a file too
+/// big to keep a buffer for, one of its own, so that the kept one stays for the next files
+/// (replaced, it was grown again from nothing after each big file).
+fn read_buffer(len: usize) -> Lent {
+    if len >= scratch::KEPT_UP_TO {
+        Lent::fresh(&READS, vec![0; len + 1])
+    } else {
+        Lent::from(&READS)
+    }
 }
 
 thread_local! {
@@ -129,14 +147,14 @@ pub(super) fn from_cwd(workdir: &Path) -> &Path {
 /// system calls). A file that grew meanwhile returns that byte and is not used; one that
 /// grows after the read changes its stat data, or its bytes are the blob's anyway (their
 /// hash). `buffer` keeps its length, what it has ever held: only what it has never held is
-/// zeroed (grown in place where the allocator can: a big buffer is remapped, not copied). A
-/// file too big for the thread to keep its buffer gets a new one, calloc's fresh pages,
-/// without a zeroing pass over them.
+/// zeroed. A buffer too short is replaced, not grown: its bytes are about to be overwritten,
+/// and growing copied them over first.
 fn read_exactly(file: &mut File, len: usize, buffer: &mut Vec<u8>) -> bool {
-    if len >= scratch::KEPT_UP_TO {
-        *buffer = vec![0; len + 1];
-    } else if buffer.len() <= len {
-        buffer.resize(len + 1, 0);
+    if buffer.len() <= len {
+        // Doubled, within what a thread keeps (a bigger one would be dropped after the file).
+        let size = (len + 1).max((2 * buffer.len()).min(scratch::KEPT_UP_TO));
+        *buffer = Vec::new();
+        *buffer = vec![0; size];
     }
     let window = &mut buffer[..=len];
     let mut filled = 0;
@@ -301,11 +319,69 @@ mod tests {
     }
 
     #[test]
+    fn a_big_file_leaves_the_kept_buffer_to_the_next_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![b'b'; scratch::KEPT_UP_TO];
+        std::fs::write(dir.path().join("big.txt"), &big).unwrap();
+        std::fs::write(dir.path().join("small.txt"), b"small\n").unwrap();
+        let size = |len: usize| hashed(len as u32);
+        let small = || {
+            super::read_if_staged(dir.path(), b"small.txt", blob_id(b"small\n"), &size(6)).unwrap()
+        };
+        let kept = small().as_ptr();
+        let read = super::read_if_staged(dir.path(), b"big.txt", blob_id(&big), &size(big.len()));
+        assert!(read.as_deref() == Some(&big[..]));
+        drop(read);
+        let again = small();
+        assert_eq!(again.as_ptr(), kept);
+        assert_eq!(&again[..], b"small\n");
+    }
+
+    #[test]
+    fn a_longer_file_after_a_short_one_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let long: Vec<u8> = (0..100_000).map(|i| (i % 251) as u8).collect();
+        std::fs::write(dir.path().join("short.txt"), b"short\n").unwrap();
+        std::fs::write(dir.path().join("long.bin"), &long).unwrap();
+        let size = |len: usize| hashed(len as u32);
+        let short = read_if_staged(dir.path(), b"short.txt", blob_id(b"short\n"), &size(6));
+        assert_eq!(short.as_deref(), Some(&b"short\n"[..]));
+        let read = read_if_staged(dir.path(), b"long.bin", blob_id(&long), &size(long.len()));
+        assert!(read.as_deref() == Some(&long[..]));
+    }
+
+    #[test]
+    fn only_plain_relative_paths_are_read() {
+        let plain: [&[u8]; 4] = [b"a", b"a/b.txt", b".gitignore", b"a/..b/c."];
+        let refused: [&[u8]; 8] = [
+            b"",
+            b"/etc/passwd",
+            b"../x",
+            b"a/../x",
+            b"a/..",
+            b"./a",
+            b"a/./b",
+            b"a//b",
+        ];
+        assert!(plain.iter().all(|path| is_plain_relative(path)));
+        assert!(refused.iter().all(|path| !is_plain_relative(path)));
+    }
+
+    #[test]
     fn the_current_directory_is_looked_up_from_itself() {
         let cwd = std::env::current_dir().unwrap();
         assert_eq!(from_cwd(&cwd), Path::new(""));
         let elsewhere = cwd.join("sub");
         assert_eq!(from_cwd(&elsewhere), elsewhere);
+    }
+
+    #[test]
+    fn a_file_below_the_current_directory_is_read_by_its_own_path() {
+        let cwd = std::env::current_dir().unwrap();
+        let manifest = std::fs::read("Cargo.toml").unwrap();
+        let staged = hashed(manifest.len() as u32);
+        let read = read_if_staged(&cwd, b"Cargo.toml", blob_id(&manifest), &staged);
+        assert_eq!(read, Some(manifest));
     }
 
     #[test]

@@ -52,6 +52,13 @@ pub struct Repo {
 }
 
 impl Repo {
+    /// The repository at `dir`, for tests that need a handle of their own.
+    #[cfg(test)]
+    pub(crate) fn open_at(dir: &std::path::Path) -> Repo {
+        let repo = Repository::open(dir).expect("a test repository opens");
+        Repo { repo }
+    }
+
     /// Opens the repository as git would for a hook: `GIT_DIR`, `GIT_INDEX_FILE` and the other
     /// `GIT_*` variables first, else discovery upward from the current directory.
     pub fn open() -> Result<Repo> {

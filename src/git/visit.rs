@@ -203,8 +203,10 @@ impl Repo {
         visit: &mut impl FnMut(Entry<'_>) -> Result<()>,
     ) -> Result<()> {
         let id = change.id;
-        let path = String::from_utf8_lossy(&change.path).into_owned();
+        // Borrowed when valid UTF-8 (every path, nearly): copied only for a skipped entry.
+        let path = String::from_utf8_lossy(&change.path);
         if let Some(reason) = unscannable_mode(change.mode, stats) {
+            let path = path.into_owned();
             return visit(Entry::Skipped { path, reason });
         }
         let unreadable = || Error::git(format!("cannot read the blob {id} of {path}"));
@@ -221,6 +223,7 @@ impl Repo {
                     size: size as u64,
                     limit,
                 };
+                let path = path.into_owned();
                 return visit(Entry::Skipped { path, reason });
             }
         }
@@ -243,7 +246,7 @@ impl Repo {
             }
             stats.binary_skipped += 1;
             return visit(Entry::Skipped {
-                path,
+                path: path.into_owned(),
                 reason: SkipReason::Binary,
             });
         }
@@ -365,14 +368,26 @@ fn loose_file_exists(repo: &Repository, id: Oid) -> bool {
             return false;
         };
         let prefix = objects.len();
-        let hex = id.to_string();
-        objects.extend_from_slice(&hex.as_bytes()[..2]);
+        let hex = hex_id(id);
+        objects.extend_from_slice(&hex[..2]);
         objects.push(b'/');
-        objects.extend_from_slice(&hex.as_bytes()[2..]);
+        objects.extend_from_slice(&hex[2..]);
         let exists = std::fs::metadata(Path::new(OsStr::from_bytes(objects))).is_ok();
         objects.truncate(prefix);
         exists
     })
+}
+
+/// `id` in lowercase hex, as loose objects are named; written into an array, not formatted
+/// into a new `String` per staged file.
+fn hex_id(id: Oid) -> [u8; 40] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = [0; 40];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(id.as_bytes()) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    }
+    hex
 }
 
 /// `common_dir`'s `objects/`, from the current directory when it is below it; `None` when
@@ -498,6 +513,16 @@ mod tests {
         assert!(loose_file_exists(&first, id));
         let absent = Oid::from_str("1111111111111111111111111111111111111111").unwrap();
         assert!(!loose_file_exists(&first, absent));
+    }
+
+    #[test]
+    fn object_ids_are_written_as_git_names_them() {
+        for hex in [
+            "0123456789abcdef0123456789abcdef01234567",
+            "fedcba9876543210ffffffff0000000010101010",
+        ] {
+            assert_eq!(&hex_id(Oid::from_str(hex).unwrap())[..], hex.as_bytes());
+        }
     }
 
     #[test]

@@ -527,7 +527,7 @@ pub(crate) fn visit_change_set(
     } else {
         let next = AtomicUsize::new(0);
         let template = collector.fork();
-        let results = on_threads(threads, |repo| {
+        let results = on_threads(repo, threads, |repo| {
             let mut local = template.fork();
             let others = repo.trees(&set.other_parents)?;
             let mut skips = WalkStats::default();
@@ -551,26 +551,28 @@ pub(crate) fn visit_change_set(
 }
 
 /// Runs `work` on `threads` threads, each with its own repository handle (libgit2 handles are
-/// not shared between threads), and returns what each returned.
+/// not shared between threads), and returns what each returned. The calling thread is the
+/// first of them, with `repo`: it only waited, and its thread's spawn and the repository's
+/// open (a score of system calls: config files, `HEAD`) were on the way to the scan.
 pub(crate) fn on_threads<T: Send>(
+    repo: &Repo,
     threads: usize,
     work: impl Fn(&Repo) -> Result<T> + Sync,
 ) -> Vec<Result<T>> {
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
+        let handles: Vec<_> = (1..threads)
             .map(|_| {
                 let work = &work;
                 scope.spawn(move || work(&Repo::open()?))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        let mut results = vec![work(repo)];
+        results.extend(handles.into_iter().map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }));
+        results
     })
 }
 
@@ -611,4 +613,30 @@ pub(crate) fn check_liveness(
     collector
         .findings
         .sort_by_key(|f| !matches!(f.verification, Some(crate::finding::Status::Live)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The calling thread is the first worker, with the caller's handle; the others are
+    /// threads of their own, each with a handle it opened (or its error).
+    #[test]
+    fn the_calling_thread_works_first_with_the_callers_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        git2::Repository::init(dir.path()).unwrap();
+        let repo = Repo::open_at(dir.path());
+        let caller = std::thread::current().id();
+        // The handle's address: a `Repo` is not shared between threads.
+        let address = |handle: &Repo| std::ptr::from_ref(handle) as usize;
+        let callers = address(&repo);
+        let results = on_threads(&repo, 3, |handle| {
+            Ok((std::thread::current().id(), address(handle) == callers))
+        });
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[0].as_ref().ok(), Some(&(caller, true)));
+        for (id, same) in results[1..].iter().flatten() {
+            assert!(*id != caller && !same);
+        }
+    }
 }

@@ -142,7 +142,7 @@ fn visit_in_parallel(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     for batch in commits.chunks(BATCH) {
         let before = collector.stats.bytes_scanned;
-        let batch = change_sets(batch, threads, &mut collector.stats)?;
+        let batch = change_sets(repo, batch, threads, &mut collector.stats)?;
         let remembered = (&memo, &regions);
         visit_batch(repo, &batch, walk, remembered, threads, collector)?;
         progress.advance(
@@ -194,12 +194,17 @@ struct Batch<'b> {
 
 /// Each commit's change set against its parents, and its message (from the same lookup of the
 /// commit), computed in parallel.
-fn change_sets<'b>(batch: &'b [Oid], threads: usize, stats: &mut ScanStats) -> Result<Batch<'b>> {
+fn change_sets<'b>(
+    repo: &Repo,
+    batch: &'b [Oid],
+    threads: usize,
+    stats: &mut ScanStats,
+) -> Result<Batch<'b>> {
     let next = AtomicUsize::new(0);
     type Read = Option<(ChangeSet, Vec<u8>)>;
     let sets: Vec<Mutex<Read>> = batch.iter().map(|_| Mutex::new(None)).collect();
     let first_error = FirstError::default();
-    let counts = on_threads(threads.min(batch.len()).max(1), |repo| {
+    let counts = on_threads(repo, threads.min(batch.len()).max(1), |repo| {
         let mut stats = WalkStats::default();
         while !first_error.failed() {
             let at = next.fetch_add(1, Ordering::Relaxed);
@@ -295,7 +300,7 @@ fn visit_batch(
     let next = AtomicUsize::new(0);
     let first_error = FirstError::default();
     let template = collector.fork();
-    let locals = on_threads(threads.min(work.len()).max(1), |repo| {
+    let locals = on_threads(repo, threads.min(work.len()).max(1), |repo| {
         let mut worker = Worker {
             repo,
             batch,
