@@ -30,7 +30,7 @@ pub struct RequiredRun {
 }
 
 /// A [`RequiredRun`] as build.rs writes it into the binary (the class as bits, see
-/// [`pack`](crate::detect::run_syntax::pack)).
+/// [`pack`]).
 #[derive(Debug, Clone, Copy)]
 pub struct PackedRun {
     pub members: [u64; 4],
