@@ -68,12 +68,16 @@ impl RuleMask {
         self.words.iter().all(|w| *w == 0)
     }
 
-    /// The rule indices in ascending order.
+    /// The rule indices in ascending order. Set bits are taken lowest first, each clearing
+    /// itself: testing all 64 bits of each word cost a few thousand instructions a mask.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(i, word)| {
-            (0..64)
-                .filter(move |bit| word & (1 << bit) != 0)
-                .map(move |bit| i * 64 + bit)
+        self.words.iter().enumerate().flat_map(|(i, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                let bit = rest.trailing_zeros() as usize;
+                rest &= rest.wrapping_sub(1);
+                (bit < 64).then_some(i * 64 + bit)
+            })
         })
     }
 }
@@ -831,5 +835,24 @@ mod tests {
         mask.insert(129);
         assert!(mask.contains(129) && !mask.contains(64));
         assert_eq!(mask.iter().collect::<Vec<_>>(), vec![0, 129]);
+    }
+
+    /// Masks of every density, the words' first and last bits among them: the rules listed
+    /// are those `contains` says, ascending.
+    #[test]
+    fn a_mask_lists_the_rules_it_contains_in_order() {
+        let mut random = crate::test_support::Xorshift::new(0x51_7cc1_b727_220a);
+        for _ in 0..2000 {
+            let rules = 1 + random.below(700);
+            let mut mask = RuleMask::empty(rules);
+            let density = 1 + random.below(8);
+            for rule in 0..rules {
+                if random.below(density) == 0 || rule % 64 == 63 && random.below(2) == 0 {
+                    mask.insert(rule);
+                }
+            }
+            let expected: Vec<usize> = (0..rules).filter(|&rule| mask.contains(rule)).collect();
+            assert_eq!(mask.iter().collect::<Vec<_>>(), expected, "{rules} rules");
+        }
     }
 }

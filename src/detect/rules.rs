@@ -374,13 +374,7 @@ impl Rule {
         runs: &mut ClassRuns<'t>,
         walked: Option<Walked>,
     ) -> Vec<Found> {
-        let run = self.parts().required_run.get_or_init(|| {
-            match self.builtin {
-                Some(entry) => entry.run.as_ref().map(RequiredRun::unpacked),
-                None => RequiredRun::of(&self.spec().regex),
-            }
-            .map(Box::new)
-        });
+        let run = self.required_run();
         let anchors = walked.and_then(|walked| {
             let anchors = (self.parts().anchors)
                 .get_or_init(|| self.builtin.and_then(|_| Anchors::of(&self.spec().regex)));
@@ -397,8 +391,8 @@ impl Rule {
         };
         match &anchors {
             // Run windows are bounded too: the anchors' places sort them out (`may_match`).
-            Some((anchors, places)) if !run.as_ref().is_some_and(|run| run.has_reach()) => {
-                if !required_run::may_hold(run.as_deref(), text, runs) {
+            Some((anchors, places)) if !run.is_some_and(RequiredRun::has_reach) => {
+                if !required_run::may_hold(run, text, runs) {
                     return Vec::new();
                 }
                 let mut windows = anchors.windows(text, places);
@@ -408,7 +402,30 @@ impl Rule {
                     false => self.regex().captures_in_windows(text, &windows),
                 }
             }
-            _ => required_run::captures(run.as_deref(), may_match, || self.regex(), text, runs),
+            _ => required_run::captures(run, may_match, || self.regex(), text, runs),
+        }
+    }
+
+    /// The run of one byte class every match holds, if the regex has one worth checking.
+    fn required_run(&self) -> Option<&RequiredRun> {
+        self.parts()
+            .required_run
+            .get_or_init(|| {
+                match self.builtin {
+                    Some(entry) => entry.run.as_ref().map(RequiredRun::unpacked),
+                    None => RequiredRun::of(&self.spec().regex),
+                }
+                .map(Box::new)
+            })
+            .as_deref()
+    }
+
+    /// The required run this rule may have [`ClassRuns`] list in a blob: none for a built-in
+    /// generated rule, whose shared matcher answers instead (see [`Rule::secrets`]).
+    pub(crate) fn listed_run(&self) -> Option<&RequiredRun> {
+        match self.builtin.is_some_and(|entry| entry.variables.is_some()) {
+            true => None,
+            false => self.required_run(),
         }
     }
 

@@ -464,6 +464,10 @@ impl Scanner {
             }
             None => ClassRuns::default(),
         };
+        let listed = plain
+            .iter()
+            .filter_map(|index| self.rules.at(index).listed_run());
+        let class_runs = class_runs.asking(listed);
         let plain = (&plain, plain_words.as_ref());
         let mut matches = self.collect(content, plain, &view_masks, &found, class_runs);
         matches.sort_unstable();
