@@ -440,6 +440,28 @@ mod tests {
         }
     }
 
+    /// Fewer than `pieces_below` pieces drawn from `pieces`, each repeated now and then up to
+    /// 23 times: runs long enough to hold a match, and every border between them.
+    fn random_blob(
+        random: &mut crate::test_support::Xorshift,
+        pieces: &[&[u8]],
+        pieces_below: usize,
+    ) -> Vec<u8> {
+        let mut blob = Vec::new();
+        for _ in 0..random.below(pieces_below) {
+            let piece = pieces[random.below(pieces.len())];
+            let repeats = if random.below(2) == 0 {
+                random.below(24)
+            } else {
+                1
+            };
+            for _ in 0..repeats {
+                blob.extend_from_slice(piece);
+            }
+        }
+        blob
+    }
+
     /// Random texts rich in runs, against patterns that put the run at a match's start, end
     /// and middle, anchor at the text's ends and lines, and need a word boundary after the
     /// run: the windowed search finds what the whole-text search finds.
@@ -471,7 +493,6 @@ mod tests {
             b"k",
         ];
         let mut random = crate::test_support::Xorshift::new(0x2545_f491_4f6c_dd1d);
-        let mut next = move |bound: usize| random.below(bound);
         for pattern in patterns {
             let regex = regex::bytes::Regex::new(pattern).unwrap();
             let shared = SharedRegex::new(pattern, 1 << 20).unwrap();
@@ -479,14 +500,7 @@ mod tests {
             assert!(run.has_reach(), "{pattern}");
             let mut matched = 0;
             for _ in 0..20_000 {
-                let mut text = Vec::new();
-                for _ in 0..next(30) {
-                    let piece = pieces[next(pieces.len())];
-                    // Runs of one piece, long enough now and then to hold a match.
-                    for _ in 0..if next(2) == 0 { next(24) } else { 1 } {
-                        text.extend_from_slice(piece);
-                    }
-                }
+                let text = random_blob(&mut random, &pieces, 30);
                 let whole: Vec<_> = regex.captures_iter(&text).collect();
                 let windowed = captures(
                     Some(&run),
@@ -574,7 +588,6 @@ mod tests {
             "\u{e9}".as_bytes(),
         ];
         let mut random = crate::test_support::Xorshift::new(0x2545_f491_4f6c_dd1d);
-        let mut next = move |bound: usize| random.below(bound);
         let compiled: Vec<_> = (patterns.iter())
             .map(|p| {
                 (
@@ -591,13 +604,7 @@ mod tests {
         assert!(runs.iter().any(|run| !run.has_reach()));
         let mut matched = 0;
         for _ in 0..6000 {
-            let mut blob = Vec::new();
-            for _ in 0..next(40) {
-                let piece = pieces[next(pieces.len())];
-                for _ in 0..if next(2) == 0 { next(24) } else { 1 } {
-                    blob.extend_from_slice(piece);
-                }
-            }
+            let blob = random_blob(&mut random, &pieces, 40);
             let masked = mask_escapes(&blob).into_owned();
             let token_runs = token_runs(&blob);
             for text in [&blob, &masked] {
@@ -659,17 +666,7 @@ mod tests {
         let mut random = crate::test_support::Xorshift::new(0x9e6c_63d0_676a_9a99);
         let mut matched = 0;
         for _ in 0..3000 {
-            let mut blob = Vec::new();
-            for _ in 0..random.below(40) {
-                let piece = pieces[random.below(pieces.len())];
-                for _ in 0..if random.below(2) == 0 {
-                    random.below(24)
-                } else {
-                    1
-                } {
-                    blob.extend_from_slice(piece);
-                }
-            }
+            let blob = random_blob(&mut random, &pieces, 40);
             let masked = mask_escapes(&blob).into_owned();
             let token_runs = token_runs(&blob);
             // The candidates: a random half; the rules that ask, in a random order.

@@ -153,6 +153,7 @@ fn read_exactly(file: &mut File, len: usize, buffer: &mut Vec<u8>) -> bool {
     if buffer.len() <= len {
         // Doubled, within what a thread keeps (a bigger one would be dropped after the file).
         let size = (len + 1).max((2 * buffer.len()).min(scratch::KEPT_UP_TO));
+        // The old buffer goes first: the two are never held at once.
         *buffer = Vec::new();
         *buffer = vec![0; size];
     }

@@ -281,6 +281,7 @@ mod tests {
                 .collect();
             names.extend(longer);
         }
+        names.sort_unstable();
         names.dedup();
         let id = Oid::ZERO_SHA1;
         for a in &names {
