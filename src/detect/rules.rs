@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
-use crate::detect::regex_gate::RegexGate;
+use crate::detect::regex_gate::{self, RegexGate};
 use crate::detect::shared_regex::{Found, SharedRegex};
 
 /// The built-in rules as written, embedded at build time (for `rules check` and tests).
@@ -435,11 +435,16 @@ impl Rule {
         if self.parts().regex.get().is_some() {
             return true;
         }
-        if prebuilt_dfa::within_budget(haystack.len() - from)
-            && let Some(gate) =
-                (self.parts().dfa).get_or_init(|| prebuilt_dfa::for_pattern(&self.spec().regex))
+        let gate = (self.parts().dfa).get_or_init(|| prebuilt_dfa::for_pattern(&self.spec().regex));
+        match gate
+            .as_ref()
+            .and_then(|gate| prebuilt_dfa::may_match(gate, haystack, from))
         {
-            return prebuilt_dfa::may_match(gate, haystack, from);
+            Some(false) => return false,
+            // The DFAs of some regexes only approximate them (a head, then a tail from where
+            // it ends): their "yes" is checked by the superset, when the regex has one.
+            Some(true) if regex_gate::superset_of(&self.spec().regex).is_none() => return true,
+            _ => {}
         }
         (self.parts().superset)
             .get_or_init(|| RegexGate::for_pattern(&self.spec().regex))
