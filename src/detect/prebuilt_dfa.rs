@@ -196,7 +196,8 @@ mod tests {
     }
 
     /// A gate burns its fuel over the asks, then answers `None` (the rule asks its superset or
-    /// compiles its regex), whatever the text; a copy starts afresh.
+    /// compiles its regex), whatever the text, and so does a walk its fuel cut short; a copy
+    /// starts afresh.
     #[test]
     fn a_gate_that_burned_its_fuel_answers_none() {
         TEST_GATE_BUDGET.set(Some(1000));
@@ -215,6 +216,12 @@ mod tests {
             may_match(&gate.clone(), &clean, 0),
             Some(false),
             "a copy reads afresh"
+        );
+        TEST_GATE_BUDGET.set(Some(1));
+        assert_eq!(
+            may_match(&gate.clone(), &clean, 0),
+            None,
+            "a walk cut short"
         );
         TEST_GATE_BUDGET.set(None);
     }
