@@ -98,8 +98,8 @@ impl Table {
     }
 
     /// Whether the walk skips from `state` (one past `last_match`, up to `last_skip`): to a
-    /// literal from a start state when there is a `prefilter`, or past the bytes that loop on it when at most three leave
-    /// it. The others are stepped through as any state.
+    /// literal from a start state when there is a `prefilter`, or past the bytes that loop on
+    /// it when at most three leave it. The others are stepped through as any state.
     fn skips_from(&self, state: u16, prefilter: bool) -> bool {
         (prefilter && state <= self.last_start)
             || self
@@ -132,9 +132,13 @@ impl Table {
         let prefilter = self.prefilter();
         let mut state = self.start(haystack, from);
         let mut at = from;
-        // Fuel is counted in positions: the walk steps until `stop` without counting bytes.
-        let mut meter = Meter::new(fuel, at, haystack.len());
-        while at < meter.stop {
+        // Where the fuel runs out, were the walk to step from here on: one compare a byte.
+        let mut limit = at.saturating_add(fuel.get());
+        while at < haystack.len() {
+            if at >= limit {
+                fuel.set(0);
+                return None;
+            }
             if state > self.last_match
                 && state <= self.last_skip
                 && self.skips_from(state, prefilter.is_some())
@@ -146,19 +150,22 @@ impl Table {
                     // No match in progress: skip to where one can start, or stop.
                     let span = Span::from(at..haystack.len());
                     let Some(span) = prefilter.find(haystack, span) else {
-                        meter.skipped(skipped_from, haystack.len());
+                        fuel.set((limit - at).saturating_sub(skip_units(haystack.len() - at)));
                         return Some(false);
                     };
                     at = span.start;
                     state = self.start(haystack, at);
-                    meter.skipped(skipped_from, at)?;
                 } else {
                     // Every other byte leads back here.
                     at = self.skip(state, haystack, at)?;
-                    if at > skipped_from {
-                        meter.skipped(skipped_from, at)?;
-                    }
                 }
+                let (skipped, units) = (at - skipped_from, skip_units(at - skipped_from));
+                if units >= limit - skipped_from {
+                    fuel.set(0);
+                    return None;
+                }
+                // The skipped bytes burn `units`, not a unit each.
+                limit += skipped - units;
                 if at == haystack.len() {
                     break;
                 }
@@ -166,23 +173,18 @@ impl Table {
             // A match state is entered one byte after the match ends.
             state = self.next(state, usize::from(self.classes[usize::from(haystack[at])]))?;
             if state <= self.last_match {
+                fuel.set(limit - at);
                 if state == 0 {
-                    meter.pause(at);
                     return Some(false);
                 }
-                meter.pause(at);
                 if found(at) {
                     return Some(true);
                 }
-                meter.resume(at)?;
+                limit = at.saturating_add(fuel.get());
             }
             at += 1;
         }
-        meter.pause(at);
-        if at < haystack.len() {
-            fuel.set(0);
-            return None;
-        }
+        fuel.set(limit.saturating_sub(at));
         state = self.next(state, self.stride.checked_sub(1)?)?;
         Some(state != 0 && state <= self.last_match && found(at))
     }
@@ -192,53 +194,13 @@ impl Table {
 /// tens of times faster than the walk steps through them.
 pub const SKIPPED_PER_UNIT: usize = 32;
 
-/// Fuel a skip burns whatever its length: the search's call and the restart after it.
+/// Fuel a skip burns whatever its length (the search's call and the restart after it), or
+/// a unit per byte when it skipped fewer.
 const SKIP_UNITS: usize = 4;
 
-/// The fuel of one walk, counted as the position where it runs out.
-struct Meter<'f> {
-    fuel: &'f Cell<usize>,
-    /// Where the fuel was last counted, and where it runs out (or the haystack ends).
-    mark: usize,
-    stop: usize,
-    end: usize,
-}
-
-impl<'f> Meter<'f> {
-    fn new(fuel: &'f Cell<usize>, at: usize, end: usize) -> Meter<'f> {
-        Meter {
-            fuel,
-            mark: at,
-            stop: end.min(at.saturating_add(fuel.get())),
-            end,
-        }
-    }
-
-    /// Writes back the fuel the steps since the mark burned (before `found` burns its own).
-    fn pause(&mut self, at: usize) {
-        self.fuel
-            .set(self.fuel.get().saturating_sub(at - self.mark));
-        self.mark = at;
-    }
-
-    /// Counts again from `at` with the fuel left; `None` when none is.
-    fn resume(&mut self, at: usize) -> Option<()> {
-        let left = self.fuel.get();
-        self.mark = at;
-        self.stop = self.end.min(at.saturating_add(left));
-        (left > 0).then_some(())
-    }
-
-    /// Burns the steps up to `from` and the skip from there to `to`; `None` when the fuel
-    /// ran out.
-    fn skipped(&mut self, from: usize, to: usize) -> Option<()> {
-        self.pause(from);
-        let units = SKIP_UNITS + (to - from) / SKIPPED_PER_UNIT;
-        let left = self.fuel.get().checked_sub(units);
-        self.fuel.set(left.unwrap_or(0));
-        left?;
-        self.resume(to)
-    }
+/// The fuel a skip over `skipped` bytes burns: never more than stepping through them.
+fn skip_units(skipped: usize) -> usize {
+    SKIP_UNITS.min(skipped) + skipped / SKIPPED_PER_UNIT
 }
 
 #[cfg(test)]
