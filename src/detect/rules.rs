@@ -204,7 +204,8 @@ struct Parts {
     regex: OnceLock<SharedRegex>,
     /// The regex's DFA from build.rs, asked before the regex is compiled (see [`Rule::captures`]).
     dfa: OnceLock<Option<prebuilt_dfa::Gate>>,
-    /// The regex's cheap superset, asked once the DFAs' budget is spent (see [`Rule::captures`]).
+    /// The regex's cheap superset, asked once its DFA's fuel is spent or to check the DFA's
+    /// "maybe" (see [`Rule::may_match_from`]).
     superset: OnceLock<Option<RegexGate>>,
     context: OnceLock<Option<Context>>,
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
@@ -361,8 +362,9 @@ impl Rule {
     ///
     /// Until the regex is compiled, the DFA build.rs made of it looks first: the lines of
     /// real code wake rules by naming providers and their variables, and compiling their
-    /// regexes cost several times what the rest of a small commit's scan does. Large scans
-    /// soon spend the gates' budget and compile as before.
+    /// regexes cost several times what the rest of a small commit's scan does. A gate that
+    /// steps through much of a large scan spends its fuel, and the rule then asks its superset
+    /// or compiles as before.
     ///
     /// `walked`, when the prefilter walked `text`: where its keywords are. A built-in regex
     /// every match of which holds one of a few keywords is searched only around where the
