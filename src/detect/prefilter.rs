@@ -769,24 +769,28 @@ mod tests {
             for walked in [&text[..], &masked[..]] {
                 let lower = walked.to_ascii_lowercase();
                 for rule in &rules {
-                    let filtered = rule.may_match_where(&lower, |word| {
-                        let places = big.window(&seen, walked, word);
-                        let found: Vec<usize> = (memchr::memmem::find_iter(&lower, word))
-                            .map(|at| at + word.len())
-                            .collect();
-                        match &places {
-                            WordPlaces::Nowhere => assert!(found.is_empty()),
-                            WordPlaces::Within(range) => assert_eq!(range, &(0..lower.len())),
-                            WordPlaces::EndingAt(ends) => {
-                                let ends: Vec<usize> = ends.iter().collect();
-                                assert!(found.iter().all(|end| ends.contains(end)));
-                                narrowed.set(narrowed.get() + 1);
-                                let missing = ends.iter().any(|end| !found.contains(end));
-                                masked_away.set(masked_away.get() + usize::from(missing));
+                    let filtered = rule.may_match_where(
+                        walked,
+                        |word| {
+                            let places = big.window(&seen, walked, word);
+                            let found: Vec<usize> = (memchr::memmem::find_iter(&lower, word))
+                                .map(|at| at + word.len())
+                                .collect();
+                            match &places {
+                                WordPlaces::Nowhere => assert!(found.is_empty()),
+                                WordPlaces::Within(range) => assert_eq!(range, &(0..lower.len())),
+                                WordPlaces::EndingAt(ends) => {
+                                    let ends: Vec<usize> = ends.iter().collect();
+                                    assert!(found.iter().all(|end| ends.contains(end)));
+                                    narrowed.set(narrowed.get() + 1);
+                                    let missing = ends.iter().any(|end| !found.contains(end));
+                                    masked_away.set(masked_away.get() + usize::from(missing));
+                                }
                             }
-                        }
-                        places
-                    });
+                            places
+                        },
+                        || &lower,
+                    );
                     assert_eq!(filtered, rule.may_match(&lower), "{}", rule.id());
                 }
             }
@@ -799,6 +803,38 @@ mod tests {
         let (narrowed, masked_away) = (narrowed.get(), masked_away.get());
         assert!(narrowed > 1000, "{narrowed} searches narrowed");
         assert!(masked_away > 10, "{masked_away} with places masked away");
+    }
+
+    /// Literals are compared where the walk saw their first word, in a window lowercased
+    /// around the place, whatever the case of the text; a literal longer than the window is
+    /// compared in the whole text lowercased. Both answer as the search of the whole text.
+    #[test]
+    fn literals_at_the_walks_places_are_compared_ignoring_case_short_or_long() {
+        let long = format!("zorblax_{}", "segment".repeat(10));
+        let mut rules = rules_with_keywords(&[&["zorblax"], &["zorblax"]]);
+        rules[0].spec_mut().literals = vec!["zorblax_api_key".to_string()];
+        rules[1].spec_mut().literals = vec![long.clone()];
+        let [_, big] = every_tier(&rules);
+        let texts = [
+            ("x = ZORBLAX.Api-KEY\n", [true, false]),
+            ("x = zorblax_api\n zorblax key", [false, false]),
+            (
+                &*format!("{}\n", long.to_ascii_uppercase().replace('_', ".")),
+                [false, true],
+            ),
+            (&*format!("{}\n", &long[..long.len() - 1]), [false, false]),
+        ];
+        for (text, expected) in texts {
+            let seen = big.candidates_and_words(text.as_bytes()).1.expect("walked");
+            let lower = text.to_ascii_lowercase();
+            for (rule, expected) in rules.iter().zip(expected) {
+                let places = |word: &[u8]| big.window(&seen, text.as_bytes(), word);
+                assert!(matches!(places(b"zorblax"), WordPlaces::EndingAt(_)));
+                let found = rule.may_match_where(text.as_bytes(), places, || lower.as_bytes());
+                assert_eq!(found, expected, "{text:?}");
+                assert_eq!(rule.may_match(lower.as_bytes()), expected, "{text:?}");
+            }
+        }
     }
 
     /// The ends the walk keeps for each keyword (recorded per match state, then per keyword)

@@ -3,6 +3,7 @@
 //! No token regex lives in Rust code; this module only knows the schema.
 
 use std::borrow::Cow;
+use std::cell::LazyCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -327,17 +328,21 @@ impl Rule {
     /// False when `lower` (a text in lowercase) holds none of the rule's
     /// [`RuleSpec::literals`] (see `LiteralGroup`), so that no match can be in it.
     pub fn may_match(&self, lower: &[u8]) -> bool {
-        self.may_match_where(lower, |_| WordPlaces::Within(0..lower.len()))
+        self.may_match_where(lower, |_| WordPlaces::Within(0..lower.len()), || lower)
     }
 
-    /// [`Rule::may_match`], looking for each literal's first word only where `places` says it
-    /// may be in `lower`; the prefilter's walk tells.
-    pub fn may_match_where<'s>(
+    /// [`Rule::may_match`] for `text` as written, looking for each literal's first word only
+    /// where `places` says it may be; the prefilter's walk tells. Literals are compared at the
+    /// walk's places ignoring case; `lower` (`text` ASCII-lowercased) is asked for only when a
+    /// first word must be searched: lowercasing whole texts cost as much as the searches.
+    pub fn may_match_where<'s, 'l>(
         &self,
-        lower: &[u8],
+        text: &[u8],
         places: impl Fn(&[u8]) -> WordPlaces<'s>,
+        lower: impl FnOnce() -> &'l [u8],
     ) -> bool {
         let spec = self.spec();
+        let lower = LazyCell::new(lower);
         spec.literals.is_empty()
             || self
                 .parts()
@@ -345,11 +350,8 @@ impl Rule {
                 .get_or_init(|| LiteralGroup::of(spec.literals.iter().map(String::as_str)))
                 .iter()
                 .any(|group| {
-                    group.is_in(
-                        lower,
-                        places(group.first.needle()),
-                        spec.value_after_literal,
-                    )
+                    let places = places(group.first.needle());
+                    group.is_in((text, &lower), places, spec.value_after_literal)
                 })
     }
 
@@ -455,20 +457,26 @@ impl Rule {
     }
 
     /// Where the secrets (group 1) of the rule's matches in `text` are, as
-    /// [`Rule::captures`] finds them (`walked` as there); `lower` is `text` ASCII-lowercased. A
+    /// [`Rule::captures`] finds them (`walked` as there); `lower` makes `text` ASCII-lowercased,
+    /// asked for only when the shared matcher must search a word. A
     /// built-in generated credential-variable rule runs the shared matcher instead of
     /// compiling its regex.
-    pub fn secrets<'t>(
+    pub fn secrets<'t, 'l>(
         &self,
         text: &'t [u8],
-        lower: &[u8],
+        lower: impl FnOnce() -> &'l [u8],
         runs: &mut ClassRuns<'t>,
         walked: Option<Walked>,
     ) -> Vec<Range<usize>> {
-        if let Some(matcher) = self.variable_matcher()
-            && VariableMatcher::answers_for(text)
-        {
-            return matcher.secrets(text, lower);
+        if let Some(matcher) = self.variable_matcher() {
+            // The walk looked for the wide folds once per text; other texts are searched.
+            let folds = match walked {
+                Some(walked) => walked.holds_wide_folds(text),
+                None => !VariableMatcher::answers_for(text),
+            };
+            if !folds {
+                return matcher.secrets(text, lower, walked);
+            }
         }
         (self.captures(text, runs, walked).iter())
             .filter_map(|caps| caps.get(1))
@@ -569,7 +577,14 @@ impl Rule {
 struct LiteralGroup {
     first: Finder<'static>,
     literals: Vec<Literal>,
+    /// How far a literal can reach before and after where the first word starts: the bytes
+    /// a comparison at one place reads.
+    reach: (usize, usize),
 }
+
+/// The most bytes around a place that [`LiteralGroup::is_in`] lowercases on the stack; a
+/// group reaching further compares in the whole text lowercased.
+const WINDOW: usize = 64;
 
 /// A literal of a [`LiteralGroup`]: its first word holds the group's at `offset`.
 #[derive(Debug, Clone)]
@@ -619,17 +634,44 @@ impl LiteralGroup {
                         rest,
                         call,
                     }],
+                    reach: (0, 0),
                 }),
             }
+        }
+        for group in &mut groups {
+            group.reach = group.reach();
         }
         groups
     }
 
-    /// Whether `lower` holds one of the literals, followed by `value` value bytes in a row
-    /// (see [`RuleSpec::value_after_literal`]; 0: nothing needs to follow). The first word is
-    /// looked for only where `places` says it may be: memmem's search in a
-    /// range, or a comparison at each place the prefilter's walk saw it end.
-    fn is_in(&self, lower: &[u8], places: WordPlaces<'_>, value: usize) -> bool {
+    /// The bytes before the first word's start that a literal's lead can take, and after it
+    /// its words and the separators between them can.
+    fn reach(&self) -> (usize, usize) {
+        let first = self.first.needle().len();
+        let before = self.literals.iter().map(|literal| literal.offset).max();
+        let after = self.literals.iter().map(|literal| {
+            let lead = match literal.lead.is_empty() {
+                true => first,
+                false => literal.lead.len() - literal.offset,
+            };
+            lead + (literal.rest.iter())
+                .map(|word| 1 + word.len())
+                .sum::<usize>()
+        });
+        (before.unwrap_or(0), after.max().unwrap_or(first))
+    }
+
+    /// Whether `text` holds one of the literals (ignoring case), followed by `value` value
+    /// bytes in a row (see [`RuleSpec::value_after_literal`]; 0: nothing needs to follow). The
+    /// first word is looked for only where `places` says it may be: memmem's search in a
+    /// range of `lower` (the text lowercased, made on first use), or a comparison at each
+    /// place the prefilter's walk saw it end.
+    fn is_in<'l>(
+        &self,
+        (text, lower): (&[u8], &LazyCell<&'l [u8], impl FnOnce() -> &'l [u8]>),
+        places: WordPlaces<'_>,
+        value: usize,
+    ) -> bool {
         let word = self.first.needle();
         match places {
             WordPlaces::Nowhere => false,
@@ -642,20 +684,50 @@ impl LiteralGroup {
             }
             WordPlaces::EndingAt(ends) => ends.iter().any(|end| {
                 let at = end - word.len();
+                let (before, after) = self.reach;
+                let from = at - at.min(before);
+                let to = text.len().min(at + after);
+                // The bytes a literal can span around `at`, lowercased (value bytes after it
+                // are read in `text`: either case is one).
+                let mut bytes = [0; WINDOW];
+                let Some(window) = bytes.get_mut(..to - from) else {
+                    return starts_with(&lower[at..], word)
+                        && self.is_at((lower, 0), at, (text, value));
+                };
+                window.copy_from_slice(&text[from..to]);
+                // All of it, a fixed length: a few vector instructions, not a loop per byte.
+                bytes.make_ascii_lowercase();
+                let window = &bytes[..to - from];
                 // A copy with escapes masked may lack a place the text has.
-                starts_with(&lower[at..], word) && self.is_at(lower, at, value)
+                starts_with(&window[at - from..], word)
+                    && self.is_at((window, from), at - from, (text, value))
             }),
         }
+    }
+
+    /// [`LiteralGroup::is_in`] with the first word searched in all of `lower` (tests).
+    #[cfg(test)]
+    fn in_whole(&self, lower: &[u8], value: usize) -> bool {
+        let places = WordPlaces::Within(0..lower.len());
+        self.is_in((lower, &LazyCell::new(|| lower)), places, value)
     }
 
     /// [`LiteralGroup::is_in`] by memmem's search for the first word, wholly in `within`.
     fn is_in_range(&self, lower: &[u8], within: Range<usize>, value: usize) -> bool {
         let offset = within.start;
-        (self.first.find_iter(&lower[within])).any(|at| self.is_at(lower, offset + at, value))
+        (self.first.find_iter(&lower[within]))
+            .any(|at| self.is_at((lower, 0), offset + at, (lower, value)))
     }
 
-    /// Whether one of the literals is in `lower` with the group's first word at `at`.
-    fn is_at(&self, lower: &[u8], at: usize, value: usize) -> bool {
+    /// Whether one of the literals is in `lower` with the group's first word at `at`, and
+    /// `value` value bytes follow it in `text`. `lower` is `text`, or the part of it from
+    /// `from` on, lowercased; it holds every byte a literal can span (see `reach`).
+    fn is_at(
+        &self,
+        (lower, from): (&[u8], usize),
+        at: usize,
+        (text, value): (&[u8], usize),
+    ) -> bool {
         let length = self.first.needle().len();
         self.literals.iter().any(|literal| {
             let Some(start) = at.checked_sub(literal.offset) else {
@@ -666,8 +738,10 @@ impl LiteralGroup {
                 false if starts_with(&lower[start..], &literal.lead) => start + literal.lead.len(),
                 false => return false,
             };
-            words_follow(lower, after_first, &literal.rest)
-                .is_some_and(|end| value == 0 || value_follows(&lower[end..], value, literal.call))
+            // `value_follows` takes letters in either case.
+            words_follow(lower, after_first, &literal.rest).is_some_and(|end| {
+                value == 0 || value_follows(&text[from + end..], value, literal.call)
+            })
         })
     }
 }
@@ -693,20 +767,17 @@ fn overlaps_itself(word: &[u8]) -> bool {
 }
 
 /// Where `rest`'s words end, if they follow from `next` on, with nothing or one of `_ . -`
-/// before each.
-fn words_follow(lower: &[u8], mut next: usize, rest: &[Vec<u8>]) -> Option<usize> {
+/// before each, in any case.
+fn words_follow(text: &[u8], mut next: usize, rest: &[Vec<u8>]) -> Option<usize> {
     for word in rest {
-        if lower
+        if text
             .get(next)
             .is_some_and(|b| matches!(b, b'_' | b'.' | b'-'))
-            && !starts_with(&lower[next..], word)
+            && !starts_with(&text[next..], word)
         {
             next += 1;
         }
-        if !lower
-            .get(next..)
-            .is_some_and(|tail| starts_with(tail, word))
-        {
+        if !text.get(next..).is_some_and(|tail| starts_with(tail, word)) {
             return None;
         }
         next += word.len();
@@ -1336,18 +1407,14 @@ mod tests {
     }
 
     fn holds_literal(lower: &[u8], literal: &str) -> bool {
-        LiteralGroup::of([literal])[0].is_in(lower, WordPlaces::Within(0..lower.len()), 0)
+        LiteralGroup::of([literal])[0].in_whole(lower, 0)
     }
 
     #[test]
     fn literals_sharing_a_first_word_are_one_search_that_finds_each() {
         let groups = LiteralGroup::of(["openai_api_key", "openai_key", "openai(", "azure_openai"]);
         assert_eq!(groups.len(), 2, "openai (holding openai() and azure");
-        let holds = |text: &str| {
-            groups
-                .iter()
-                .any(|g| g.is_in(text.as_bytes(), WordPlaces::Within(0..text.len()), 0))
-        };
+        let holds = |text: &str| groups.iter().any(|g| g.in_whole(text.as_bytes(), 0));
         for text in ["x openai_key=", "openai.api-key", "openai(", "azure-openai"] {
             assert!(holds(text), "{text}");
         }
@@ -1400,9 +1467,7 @@ mod tests {
                 let lower = text.as_bytes();
                 for value in [0, spec.value_after_literal] {
                     let expected = holds_one_by_one(&spec.literals, lower, value);
-                    let got = groups
-                        .iter()
-                        .any(|group| group.is_in(lower, WordPlaces::Within(0..lower.len()), value));
+                    let got = groups.iter().any(|group| group.in_whole(lower, value));
                     assert_eq!(got, expected, "{} on {text:?}, value {value}", spec.id);
                     held += usize::from(expected);
                 }

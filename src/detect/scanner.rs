@@ -233,18 +233,15 @@ impl<'a> LiteralText<'a> {
         match walked {
             None => rule.may_match(self.lower(text)),
             Some(walked) => {
-                rule.may_match_where(self.lower(text), |word| walked.places(text, word))
+                rule.may_match_where(text, |word| walked.places(text, word), || self.lower(text))
             }
         }
     }
 
-    /// `text` ASCII-lowercased for [`Rule::secrets`]: only a generated rule's shared
-    /// matcher reads it (and `allows` has lowercased it already), others get nothing.
-    fn lower_for(&mut self, rule: &Rule, text: &'a [u8]) -> &[u8] {
-        match rule.variable_matcher() {
-            Some(_) => self.lower(text),
-            None => &[],
-        }
+    /// `text` ASCII-lowercased when the call asks (the shared matcher of the generated rules
+    /// searches words the walk did not see).
+    fn lazily<'s>(&'s mut self, text: &'a [u8]) -> impl FnOnce() -> &'s [u8] + use<'s, 'a> {
+        move || self.lower(text)
     }
 
     /// `text` ASCII-lowercased (kept for the next rule on the same text).
@@ -510,7 +507,7 @@ impl Scanner {
                 if !literal_text.allows(rule, text, walked) {
                     continue;
                 }
-                let lower = literal_text.lower_for(rule, text);
+                let lower = literal_text.lazily(text);
                 for secret in rule.secrets(text, lower, &mut class_runs, walked) {
                     let view_span = Span {
                         start: secret.start,
@@ -698,7 +695,7 @@ impl Scanner {
             let mut file_context = None;
             // As the scan finds them: a path that names a vendor compiles no regex for it
             // unless it holds the run every match needs.
-            let lower = literal_text.lower_for(rule, &masked);
+            let lower = literal_text.lazily(&masked);
             for secret in rule.secrets(&masked, lower, &mut class_runs, None) {
                 let (start, end) = (secret.start, secret.end);
                 if self

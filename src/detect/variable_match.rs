@@ -11,10 +11,12 @@
 //! start, the first combination that reaches a value. A text holding a character that
 //! case-folds to an ASCII letter (the Kelvin sign, the long s) is left to the regex.
 
+use std::cell::LazyCell;
 use std::ops::Range;
 
 use memchr::memmem;
 
+use crate::detect::prefilter::{Walked, WordPlaces};
 use crate::detect::variables::{DISTINCT_WORD, SdkArg};
 
 /// One generated rule's alternatives, in its regex's order.
@@ -85,10 +87,17 @@ impl VariableMatcher {
             .all(|fold| memmem::find(text, fold.as_bytes()).is_none())
     }
 
-    /// The secrets of the rule's matches in `text` (`lower`: the same text ASCII-lowercased),
-    /// in order: what the regex's `captures_iter` gives as group 1.
-    pub fn secrets(&self, text: &[u8], lower: &[u8]) -> Vec<Range<usize>> {
-        let starts = self.starts(text, lower);
+    /// The secrets of the rule's matches in `text` (`lower`: the same text ASCII-lowercased,
+    /// asked for only when a name's first word must be searched), in order: what the regex's
+    /// `captures_iter` gives as group 1. `walked`, when the prefilter walked `text`: where
+    /// the first words that are keywords are.
+    pub fn secrets<'l>(
+        &self,
+        text: &[u8],
+        lower: impl FnOnce() -> &'l [u8],
+        walked: Option<Walked>,
+    ) -> Vec<Range<usize>> {
+        let starts = self.starts(text, &LazyCell::new(lower), walked);
         let mut found = Vec::new();
         let mut from = 0;
         for start in starts {
@@ -104,19 +113,40 @@ impl VariableMatcher {
     }
 
     /// Every place a match may start, sorted: each name's first word, the character before
-    /// it (a short name's) and a `--` before it (a flag's), and each call.
-    fn starts(&self, text: &[u8], lower: &[u8]) -> Vec<usize> {
+    /// it (a short name's) and a `--` before it (a flag's), and each call. A first word the
+    /// walk saw is taken at the places it saw it (every one, overlaps included, as
+    /// [`find_all`] finds them); others are searched in `lower`.
+    fn starts<'l>(
+        &self,
+        text: &[u8],
+        lower: &LazyCell<&'l [u8], impl FnOnce() -> &'l [u8]>,
+        walked: Option<Walked>,
+    ) -> Vec<usize> {
         let mut starts = Vec::new();
+        let mut start_at = |at: usize| {
+            starts.push(at);
+            if let Some(before) = char_before(text, at) {
+                starts.push(at - before.len());
+            }
+            // A flag's first word is its name's.
+            if at >= 2 && &text[at - 2..at] == b"--" {
+                starts.push(at - 2);
+            }
+        };
         for word in &self.first_words {
-            for at in find_all(lower, word) {
-                starts.push(at);
-                if let Some(before) = char_before(text, at) {
-                    starts.push(at - before.len());
-                }
-                // A flag's first word is its name's.
-                if at >= 2 && &text[at - 2..at] == b"--" {
-                    starts.push(at - 2);
-                }
+            let places = walked.map_or(WordPlaces::Within(0..text.len()), |walked| {
+                walked.places(text, word)
+            });
+            match places {
+                WordPlaces::Nowhere => {}
+                // A copy with escapes masked may lack a place the text has.
+                WordPlaces::EndingAt(ends) => (ends.iter())
+                    .map(|end| end - word.len())
+                    .filter(|&at| word_at(text, at, word).is_some())
+                    .for_each(&mut start_at),
+                WordPlaces::Within(within) => (find_all(&lower[within.clone()], word))
+                    .map(|at| within.start + at)
+                    .for_each(&mut start_at),
             }
         }
         for call in &self.calls {
@@ -454,6 +484,7 @@ mod tests {
     use super::*;
     use crate::detect::examples;
     use crate::detect::lines::AddedLines;
+    use crate::detect::prefilter::Prefilter;
     use crate::detect::required_run::ClassRuns;
     use crate::detect::rules::{BUILTIN_RULES, Rule, RuleSet};
     use crate::detect::scanner::Scanner;
@@ -587,13 +618,14 @@ mod tests {
             generated.len(),
             crate::detect::variables::generate(&set.providers).len()
         );
-        let (mut all, mut compared, mut found) = (Vec::new(), 0, 0);
+        let (mut all, mut compared, mut found, mut masked_texts) = (Vec::new(), 0, 0, 0);
+        let prefilter = Prefilter::of(&set).walking();
         let mut compare = |rule: &Rule, text: &[u8]| {
             let expected = regex_secrets(rule, text);
             let lower = text.to_ascii_lowercase();
             if VariableMatcher::answers_for(text) {
                 let matcher = rule.variable_matcher().unwrap();
-                let shared = matcher.secrets(text, &lower);
+                let shared = matcher.secrets(text, || &lower, None);
                 assert_eq!(
                     shared,
                     expected,
@@ -604,7 +636,7 @@ mod tests {
                 compared += 1;
                 found += expected.len();
             }
-            let scanned = rule.secrets(text, &lower, &mut ClassRuns::default(), None);
+            let scanned = rule.secrets(text, || &lower, &mut ClassRuns::default(), None);
             assert_eq!(
                 scanned,
                 expected,
@@ -612,6 +644,35 @@ mod tests {
                 rule.id(),
                 text.escape_ascii()
             );
+            // Where the walk saw the names' first words, the text is not searched for them;
+            // its copy with escapes masked is walked as the text.
+            let seen = prefilter.candidates_and_words(text).1.expect("walked");
+            let walked = Some(Walked::new(&prefilter, &seen));
+            let mut runs = ClassRuns::default();
+            let narrowed = rule.secrets(text, || &lower, &mut runs, walked);
+            assert_eq!(narrowed, expected, "{} walked", rule.id());
+            // A backslash before each line: a name opening with `n`, `t`, `r` or `u` loses its
+            // first letter to the escape in the masked copy, where the walk still saw it.
+            let escaped: Vec<u8> = std::iter::once(b'\\')
+                .chain(text.iter().flat_map(|&b| match b {
+                    b'\n' => vec![b, b'\\'],
+                    _ => vec![b],
+                }))
+                .collect();
+            let masked = crate::detect::decode::mask_escapes(&escaped);
+            if masked != escaped {
+                let seen = prefilter.candidates_and_words(&escaped).1.expect("walked");
+                let walked = Some(Walked::new(&prefilter, &seen));
+                let lower = masked.to_ascii_lowercase();
+                let narrowed = rule.secrets(&masked, || &lower, &mut runs, walked);
+                assert_eq!(
+                    narrowed,
+                    regex_secrets(rule, &masked),
+                    "{} masked",
+                    rule.id()
+                );
+                masked_texts += 1;
+            }
         };
         for rule in &generated {
             let texts = texts_of(&set, rule, &examples::SEEDS);
@@ -626,6 +687,7 @@ mod tests {
         }
         assert!(compared > 50_000, "{compared} texts compared");
         assert!(found > 50_000, "{found} secrets compared");
+        assert!(masked_texts > 100, "{masked_texts} masked texts compared");
     }
 
     /// The scan with the shared matcher reports what the scan with the generated regexes
