@@ -1,6 +1,6 @@
-//! Run time, after the DFA gates' budget (src/detect/prebuilt_dfa.rs) is spent: a built-in
-//! regex's cheap superset (src/detect/superset.rs, written by build.rs) is compiled and asked
-//! before the rule's own regex is. A big first commit wakes a hundred or more rules whose
+//! Run time, once a rule's DFA gate (src/detect/prebuilt_dfa.rs) has spent its fuel, or to
+//! check a DFA's "maybe": a built-in regex's cheap superset (src/detect/superset.rs, written by
+//! build.rs) is compiled and asked before the rule's own regex is. A big first commit wakes a hundred or more rules whose
 //! keywords its files name; nine in ten of them never match, and compiling their regexes was a
 //! fifth of the scan's instructions (bounded repeats of Unicode classes, `[^;\n]{0,200}`).
 
