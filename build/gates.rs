@@ -54,28 +54,36 @@ pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, out: &Path) {
     table.write(out, "regex-gates");
 }
 
-/// Writes `regex-anchors.bin` (per built-in pattern whose every match holds a keyword: the
-/// pattern, then its keywords, newline-separated) and `regex-anchors.rs` (per such pattern,
-/// sorted: the byte ranges of the two and its [`line_words::Reach`] as a kind, 0 for bytes and
-/// 1 for lines, and a number). `keywords`: every built-in rule's.
+/// Writes `regex-anchors.bin` (per built-in pattern whose every match holds a keyword, or
+/// else one of a few words: the pattern, then its keywords or words, newline-separated) and
+/// `regex-anchors.rs` (per such pattern, sorted: the byte ranges of the two, its
+/// [`line_words::Reach`] as a kind, 0 for bytes and 1 for lines, and a number, and 0 for
+/// keywords or 1 for words). `keywords`: every built-in rule's.
 pub fn write_anchors<'a>(
     patterns: impl IntoIterator<Item = &'a str>,
     keywords: &[&str],
     out: &Path,
 ) {
-    let anchored: BTreeMap<&str, (Vec<String>, line_words::Reach)> = patterns
+    // Keywords the walk saw (0), else words looked for in the text (1).
+    let anchors_of = |pattern| match line_words::anchors(pattern, keywords) {
+        Some(found) => Some((found, 0)),
+        None => Some((line_words::word_anchors(pattern)?, 1)),
+    };
+    let anchored: BTreeMap<&str, _> = patterns
         .into_iter()
-        .filter_map(|pattern| Some((pattern, line_words::anchors(pattern, keywords)?)))
+        .filter_map(|pattern| Some((pattern, anchors_of(pattern)?)))
         .collect();
     let mut table = SpanTable::default();
-    for (pattern, (words, reach)) in &anchored {
+    for (pattern, ((words, reach), looked_for)) in &anchored {
         let (kind, number) = match reach {
             line_words::Reach::Bytes(bytes) => (0, bytes),
             line_words::Reach::Lines(lines) => (1, lines),
         };
         let pattern = table.span(pattern.as_bytes());
         let words = table.span(words.join("\n").as_bytes());
-        table.row(format!("({pattern}, {words}, ({kind}, {number}))"));
+        table.row(format!(
+            "({pattern}, {words}, ({kind}, {number}), {looked_for})"
+        ));
     }
     table.write(out, "regex-anchors");
 }

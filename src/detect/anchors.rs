@@ -24,8 +24,10 @@ static TEXTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/regex-anchors.bi
 type Span = (u32, u32);
 
 /// Per built-in pattern with anchors, sorted by pattern: its range in [`TEXTS`], that of its
-/// anchors (newline-separated) and its reach (kind 0: bytes, 1: line feeds; and how many).
-static TABLE: &[(Span, Span, (u8, u32))] = include!(concat!(env!("OUT_DIR"), "/regex-anchors.rs"));
+/// anchors (newline-separated), its reach (kind 0: bytes, 1: line feeds; and how many) and
+/// where its anchors are found (0: the walk's keywords, 1: words in the lowercase text).
+static TABLE: &[(Span, Span, (u8, u32), u8)] =
+    include!(concat!(env!("OUT_DIR"), "/regex-anchors.rs"));
 
 /// Bytes past a match's end that a look-around may read: one character of UTF-8 (a Unicode
 /// `\b`).
@@ -36,6 +38,8 @@ const LOOK_AHEAD: usize = 4;
 pub struct Anchors {
     words: Vec<&'static str>,
     reach: Reach,
+    /// The words are no walk keywords: they are looked for in the text's lowercase copy.
+    looked_for: bool,
 }
 
 fn text((start, end): Span) -> &'static [u8] {
@@ -47,9 +51,9 @@ impl Anchors {
     /// user's rule with a built-in id but its own regex must never borrow them.
     pub fn of(pattern: &str) -> Option<Anchors> {
         let at = TABLE
-            .binary_search_by(|&(known, _, _)| text(known).cmp(pattern.as_bytes()))
+            .binary_search_by(|&(known, _, _, _)| text(known).cmp(pattern.as_bytes()))
             .ok()?;
-        let (_, words, (kind, number)) = TABLE[at];
+        let (_, words, (kind, number), looked_for) = TABLE[at];
         let words = std::str::from_utf8(text(words)).ok()?;
         let number = number as usize;
         Some(Anchors {
@@ -59,13 +63,24 @@ impl Anchors {
             } else {
                 Reach::Lines(number)
             },
+            looked_for: looked_for == 1,
         })
     }
 
-    /// Where the anchors are in `text` (the text `walked` walked), in order of their starts;
-    /// `None` when the walk cannot tell (see [`keyword_places`]).
-    pub fn places(&self, walked: Walked, text: &[u8]) -> Option<Vec<Range<usize>>> {
-        keyword_places(walked, text, &self.words)
+    /// Whether the anchors are found in the text's lowercase copy, not by the walk.
+    pub fn reads_lowercase(&self) -> bool {
+        self.looked_for
+    }
+
+    /// Where the anchors are in `text` (the text `walked` walked, `lower` its lowercase copy
+    /// or nothing), in order of their starts; `None` when the walk cannot tell (see
+    /// [`keyword_places`]) or the words are looked for and there is no copy.
+    pub fn places(&self, walked: Walked, text: &[u8], lower: &[u8]) -> Option<Vec<Range<usize>>> {
+        match self.looked_for {
+            false => keyword_places(walked, text, &self.words),
+            true if lower.len() == text.len() => word_places(walked, text, lower, &self.words),
+            true => None,
+        }
     }
 
     /// The windows of `text` that hold every match, disjoint and in order (see the module
@@ -129,6 +144,33 @@ pub fn keyword_places(walked: Walked, text: &[u8], keywords: &[&str]) -> Option<
     Some(places)
 }
 
+/// Where `words` (lowercase) are in `lower`, the lowercase copy of `text`, in order of their
+/// starts; `None` for a word with an `s` or `k` in a text holding a wide fold (as in
+/// [`keyword_places`]).
+fn word_places(
+    walked: Walked,
+    text: &[u8],
+    lower: &[u8],
+    words: &[&str],
+) -> Option<Vec<Range<usize>>> {
+    let folds = |word: &&str| word.contains(['s', 'k']);
+    if words.iter().any(folds) && walked.holds_wide_folds(text) {
+        return None;
+    }
+    let mut places = Vec::new();
+    for word in words {
+        // Overlapping places too (`find_iter` skips them): each bounds its own matches.
+        let finder = memchr::memmem::Finder::new(word.as_bytes());
+        let mut from = 0;
+        while let Some(at) = finder.find(&lower[from..]) {
+            places.push(from + at..from + at + word.len());
+            from += at + 1;
+        }
+    }
+    places.sort_unstable_by_key(|place| (place.start, place.end));
+    Some(places)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,7 +190,8 @@ mod tests {
         let (_, seen) = prefilter.candidates_and_words(walked);
         let seen = seen.expect("the automaton walks every text");
         let walk = Walked::new(prefilter, &seen);
-        let found = rule.captures(text, &mut ClassRuns::default(), Some(walk));
+        let lower = text.to_ascii_lowercase();
+        let found = rule.captures_seen(text, &lower, &mut ClassRuns::default(), Some(walk));
         // The reference: the regex crate's search over the whole text (the rule's own regex,
         // compiled once, searches the same way).
         let reference = rule.regex();
@@ -250,6 +293,29 @@ mod tests {
         assert!(matched > 1_000, "{matched} matches compared");
     }
 
+    /// Words are found in the lowercase copy, where they overlap too; a word with an `s` or
+    /// `k` is not looked for in a text holding the long s or the Kelvin sign.
+    #[test]
+    fn words_are_found_in_the_lowercase_copy_where_they_overlap() {
+        let set = RuleSet::builtin().unwrap();
+        let prefilter = Prefilter::of(&set).walking();
+        let places = |text: &str, words: &[&str]| {
+            let (_, seen) = prefilter.candidates_and_words(text.as_bytes());
+            let seen = seen.expect("the automaton walks every text");
+            let walk = Walked::new(&prefilter, &seen);
+            let lower = text.to_ascii_lowercase();
+            (word_places(walk, text.as_bytes(), lower.as_bytes(), words))
+                .map(|places| places.iter().map(|p| (p.start, p.end)).collect::<Vec<_>>())
+        };
+        assert_eq!(places("x AAAa aab", &["aaa"]), Some(vec![(2, 5), (3, 6)]));
+        assert_eq!(
+            places("Secret box", &["box", "secret"]),
+            Some(vec![(0, 6), (7, 10)])
+        );
+        assert_eq!(places("\u{17f}ecret box", &["box", "secret"]), None);
+        assert_eq!(places("\u{17f}ecret box", &["box"]), Some(vec![(8, 11)]));
+    }
+
     /// Windows of nearby places merge; a line reach takes that many lines on each side and
     /// the look-ahead past the last; a longer keyword's window can start first.
     #[test]
@@ -259,6 +325,7 @@ mod tests {
             let anchors = Anchors {
                 words: vec!["toggl"],
                 reach,
+                looked_for: false,
             };
             // As (start, end) pairs: a one-range array reads as a range to clippy.
             (anchors.windows(text, places).into_iter())

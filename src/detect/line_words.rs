@@ -1,6 +1,7 @@
-//! Build time (build/gates.rs) and tests: the keywords every match of a regex holds, its
-//! anchors (see src/detect/anchors.rs), and how far a match reaches from them, in bytes or
-//! line feeds. A search need only look around the places where the walk saw them.
+//! Build time (build/gates.rs) and tests: the words every match of a regex holds, its
+//! anchors (see src/detect/anchors.rs): walk keywords, or else words the scan looks for in the
+//! text's lowercase copy; and how far a match reaches from them, in bytes or line feeds. A
+//! search need only look around the places where those words are.
 //!
 //! Words are compared as the walk sees them, ASCII case folded. A Unicode case-insensitive
 //! `s` or `k` also matches the long s (U+017F) and the Kelvin sign (U+212A), which the walk
@@ -33,6 +34,45 @@ pub fn anchors(pattern: &str, keywords: &[&str]) -> Option<(Vec<String>, Reach)>
     let reach = reach(&hir)?;
     let words = held_keywords(&hir, keywords);
     (!words.is_empty()).then_some((words, reach))
+}
+
+/// Words shorter than this are not worth looking for in a text: too many places.
+const LEAST_WORD: usize = 3;
+
+/// Words looked for in a text pay only when they are few and one is long: each is one pass
+/// over the text, and a short common word (`box` in `bbox`, `api`) leaves windows over most
+/// of it. On trees40 (callgrind, one thread): `ibm|watsonx` -5.8 M instructions, `secret`
+/// -2.4 M, `authorization` -1.1 M; `box` +1.9 M, six words of 3 to 8 bytes +14.6 M.
+const MOST_WORDS_LOOKED_FOR: usize = 2;
+const LONGEST_WORD_AT_LEAST: usize = 6;
+
+/// Words (lowercase ASCII, at least `LEAST_WORD` bytes, no line feed) one of which every
+/// match of `pattern` holds, ASCII case folded, for a regex whose words hold no keyword
+/// ([`anchors`] finds none): the scan looks for them in the text's lowercase copy. None of
+/// them holds another (a match holding the longer holds the shorter), and the reach as in
+/// [`anchors`]. None when they would not pay (see `MOST_WORDS_LOOKED_FOR`).
+pub fn word_anchors(pattern: &str) -> Option<(Vec<String>, Reach)> {
+    let hir = parse(pattern)?;
+    let reach = reach(&hir)?;
+    let fits = |words: &[Vec<u8>]| {
+        (words.iter()).all(|word| word.len() >= LEAST_WORD && !word.contains(&b'\n'))
+    };
+    let mut words = required_words(&hir, &fits)?;
+    words.sort_unstable_by_key(Vec::len);
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    for word in words {
+        if !kept.iter().any(|shorter| contains(&word, shorter)) {
+            kept.push(word);
+        }
+    }
+    let longest = kept.iter().map(Vec::len).max().unwrap_or(0);
+    if kept.len() > MOST_WORDS_LOOKED_FOR || longest < LONGEST_WORD_AT_LEAST {
+        return None;
+    }
+    let kept = kept
+        .into_iter()
+        .map(|word| String::from_utf8_lossy(&word).into_owned());
+    Some((kept.collect(), reach))
 }
 
 /// A match's longest length in bytes, or when that has no bound, the most line feeds it holds.
@@ -307,6 +347,38 @@ mod tests {
             let expected =
                 reach.map(|reach| (words.iter().map(|w| w.to_string()).collect(), reach));
             assert_eq!(found, expected, "{pattern}");
+        }
+    }
+
+    /// Words when no keyword is held: the rule's own words, none holding another, at least
+    /// three bytes long, with a bound in bytes or lines.
+    #[test]
+    fn word_anchors_are_words_every_match_holds_and_the_reach_bounds_them() {
+        let words =
+            |words: &[&str], reach| Some((words.iter().map(|w| w.to_string()).collect(), reach));
+        type Found = Option<(Vec<String>, Reach)>;
+        let cases: &[(&str, Found)] = &[
+            (
+                r#"(?i:secret)["'`]?[ \t]*(?:=|:)[ \t]*["'`]([A-Za-z0-9_-]{24})["'`]"#,
+                words(&["secret"], Reach::Lines(0)),
+            ),
+            (
+                r"(?:(?-u:\b)|_)(?i:ibm(?:cloud)?|watsonx)[ \t]*=([a-z]{4})(?:[^a-z]|$)",
+                words(&["ibm", "watsonx"], Reach::Lines(1)),
+            ),
+            (
+                r"(?:(?i:passwd)|(?-u:\b)(?i:secret))=([a-z]{8})",
+                words(&["passwd=", "secret="], Reach::Bytes(17)),
+            ),
+            // Too short, too many, or no bound on the line feeds a match holds.
+            (r"(?i:ab)[ \t]*=[a-z]{4}", None),
+            (r"(?i:pass|word)[ \t]*=[a-z]{4}", None),
+            (r"(?i:secret|passwd|private)[ \t]*=[a-z]{4}", None),
+            (r"(?-u:\b)machine[ \t]+[^\s]+\s+login", None),
+            (r"[a-z]{8}", None),
+        ];
+        for (pattern, expected) in cases {
+            assert_eq!(&word_anchors(pattern), expected, "{pattern}");
         }
     }
 

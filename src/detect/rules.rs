@@ -378,12 +378,22 @@ impl Rule {
         runs: &mut ClassRuns<'t>,
         walked: Option<Walked>,
     ) -> Vec<Found> {
+        self.captures_seen(text, &[], runs, walked)
+    }
+
+    /// [`Rule::captures`], with `lower` the lowercase copy of `text` or nothing: anchors that
+    /// are no walk keywords are looked for there (see [`Anchors::reads_lowercase`]).
+    pub fn captures_seen<'t>(
+        &self,
+        text: &'t [u8],
+        lower: &[u8],
+        runs: &mut ClassRuns<'t>,
+        walked: Option<Walked>,
+    ) -> Vec<Found> {
         let run = self.required_run();
         let anchors = walked.and_then(|walked| {
-            let anchors = (self.parts().anchors)
-                .get_or_init(|| self.builtin.and_then(|_| Anchors::of(&self.spec().regex)));
-            let anchors = anchors.as_ref()?;
-            Some((anchors, anchors.places(walked, text)?))
+            let anchors = self.anchors()?;
+            Some((anchors, anchors.places(walked, text, lower)?))
         });
         let may_match = |haystack: &[u8], from: usize| {
             if let Some((_, places)) = &anchors
@@ -433,6 +443,17 @@ impl Rule {
         }
     }
 
+    /// The anchors build.rs found for the rule's regex, when it is a built-in one. Words
+    /// looked for in the text are not worth it when the regex's class runs bound its search
+    /// already (common words such as `api` and `key` cost more than they save).
+    fn anchors(&self) -> Option<&Anchors> {
+        let anchors = (self.parts().anchors)
+            .get_or_init(|| self.builtin.and_then(|_| Anchors::of(&self.spec().regex)))
+            .as_ref()?;
+        let has_reach = || self.required_run().is_some_and(RequiredRun::has_reach);
+        (!anchors.reads_lowercase() || !has_reach()).then_some(anchors)
+    }
+
     /// Whether the regex may match in `haystack[from..]`: yes once it is compiled, else as its
     /// DFA from build.rs or its superset says (see [`Rule::captures`]).
     fn may_match_from(&self, haystack: &[u8], from: usize) -> bool {
@@ -478,7 +499,9 @@ impl Rule {
                 return matcher.secrets(text, lower, walked);
             }
         }
-        (self.captures(text, runs, walked).iter())
+        let words_looked_for = self.anchors().is_some_and(Anchors::reads_lowercase);
+        let lower = if words_looked_for { lower() } else { &[] };
+        (self.captures_seen(text, lower, runs, walked).iter())
             .filter_map(|caps| caps.get(1))
             .map(|secret| secret.range())
             .collect()
