@@ -206,6 +206,33 @@ mod tests {
         whole.len()
     }
 
+    /// [`Rule::secrets`] makes the lowercase copy for a rule whose anchors are looked for
+    /// there (else it would search the whole text) and for no rule anchored by the walk's
+    /// keywords (the copy costs a pass over the text).
+    #[test]
+    fn secrets_ask_for_the_lowercase_copy_only_for_words_looked_for() {
+        let set = RuleSet::builtin().unwrap();
+        let prefilter = Prefilter::of(&set).walking();
+        let asked = |id: &str| {
+            let rule = set.iter().find(|rule| rule.id() == id).unwrap();
+            let text = examples::every_case(&set, rule).remove(0).1.text;
+            let (_, seen) = prefilter.candidates_and_words(text.as_bytes());
+            let walk = Walked::new(&prefilter, seen.as_ref().unwrap());
+            let lower = text.to_ascii_lowercase();
+            let asked = std::cell::Cell::new(false);
+            let copy = || {
+                asked.set(true);
+                lower.as_bytes()
+            };
+            let found = rule.secrets(text.as_bytes(), copy, &mut ClassRuns::default(), Some(walk));
+            assert!(!found.is_empty(), "{id}");
+            asked.get()
+        };
+        assert!(asked("google-oauth-legacy-client-secret"));
+        assert!(asked("ibm-cloud-api-key"));
+        assert!(!asked("toggltrack-named-key"));
+    }
+
     /// The rules with anchors, and their keywords spelled as the walk sees them and as it
     /// does not (the long s, the Kelvin sign).
     fn anchored(set: &RuleSet) -> Vec<(&Rule, Vec<String>)> {
