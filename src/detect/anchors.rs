@@ -16,6 +16,7 @@ use std::ops::Range;
 
 use crate::detect::line_words::Reach;
 use crate::detect::prefilter::{Walked, WordPlaces};
+use crate::detect::variable_match::find_all;
 
 /// Patterns and their anchors, named by byte range in [`TABLE`].
 static TEXTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/regex-anchors.bin"));
@@ -160,12 +161,8 @@ fn word_places(
     let mut places = Vec::new();
     for word in words {
         // Overlapping places too (`find_iter` skips them): each bounds its own matches.
-        let finder = memchr::memmem::Finder::new(word.as_bytes());
-        let mut from = 0;
-        while let Some(at) = finder.find(&lower[from..]) {
-            places.push(from + at..from + at + word.len());
-            from += at + 1;
-        }
+        let found = find_all(lower, word.as_bytes()).map(|at| at..at + word.len());
+        places.extend(found);
     }
     places.sort_unstable_by_key(|place| (place.start, place.end));
     Some(places)

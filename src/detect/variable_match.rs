@@ -423,7 +423,7 @@ fn optional_byte(text: &[u8], at: usize, byte: u8) -> Vec<usize> {
 }
 
 /// Every place `needle` starts in `haystack`, overlapping ones too, in order.
-fn find_all<'h>(haystack: &'h [u8], needle: &[u8]) -> impl Iterator<Item = usize> + 'h {
+pub(crate) fn find_all<'h>(haystack: &'h [u8], needle: &[u8]) -> impl Iterator<Item = usize> + 'h {
     let finder = memmem::Finder::new(needle).into_owned();
     let mut from = 0;
     std::iter::from_fn(move || {
