@@ -12,6 +12,7 @@ use std::ops::Range;
 
 use super::conversion::Conversion;
 use super::disk_blob::StagedFile;
+use super::helper::{Helper, NoHelper};
 use super::index::Entries;
 use super::index_file::StagedIndex;
 use super::index_tree::TreeIds;
@@ -57,6 +58,16 @@ impl Repo {
     /// What the commit being made adds: the index against HEAD, and against MERGE_HEAD too
     /// while a merge is being concluded.
     pub fn staged_changes(&self, stats: &mut WalkStats) -> Result<ChangeSet> {
+        self.staged_changes_with(stats, &NoHelper)
+    }
+
+    /// [`Repo::staged_changes`], with `helper`'s thread for the work that would otherwise wait
+    /// on a thread of its own (a large commit's `.gitattributes` look-ups).
+    pub fn staged_changes_with(
+        &self,
+        stats: &mut WalkStats,
+        helper: &dyn Helper,
+    ) -> Result<ChangeSet> {
         if self.repo.is_bare() {
             return Err(Error::NotARepository(
                 "a bare repository has no index to commit from".to_string(),
@@ -65,7 +76,7 @@ impl Repo {
         let head = self.head_tree()?;
         let merge_head = self.merge_head()?;
         if merge_head.is_none()
-            && let Some(changes) = self.fast_changes(head.as_ref(), stats)?
+            && let Some(changes) = self.fast_changes(head.as_ref(), stats, helper)?
         {
             return Ok(ChangeSet {
                 changes,
@@ -184,6 +195,7 @@ impl Repo {
         &self,
         head: Option<&Tree<'_>>,
         stats: &mut WalkStats,
+        helper: &dyn Helper,
     ) -> Result<Option<Vec<Change>>> {
         let diff = match self.read_staged_index()? {
             None => return Ok(None),
@@ -193,7 +205,7 @@ impl Repo {
                     return Ok(None);
                 }
                 let mut diff = self.fast_diff(&*located, located.cache_tree.as_ref(), head)?;
-                self.vouch_for_files(&mut diff.changes, &*located, located.written);
+                self.vouch_for_files(&mut diff.changes, &*located, located.written, helper);
                 // A command reads the index once and ends soon after: freeing its nodes one by
                 // one is work for nothing.
                 std::mem::forget(located);
@@ -205,7 +217,7 @@ impl Repo {
                 }
                 let entries = &index.entries[..];
                 let mut diff = self.fast_diff(entries, index.cache_tree.as_ref(), head)?;
-                self.vouch_for_files(&mut diff.changes, entries, index.written);
+                self.vouch_for_files(&mut diff.changes, entries, index.written, helper);
                 std::mem::forget(index);
                 diff
             }
@@ -265,6 +277,7 @@ impl Repo {
         changes: &mut [Change],
         entries: &E,
         written: Option<index::FileTime>,
+        helper: &dyn Helper,
     ) {
         let Some(workdir) = self.repo.workdir() else {
             return;
@@ -280,7 +293,7 @@ impl Repo {
         let paths = (0..entries.count()).map(|i| entries.path(i));
         let mut conversion = Conversion::new(&self.repo, workdir, paths);
         let vouching = changes.iter().filter(|c| stat_vouches(c));
-        conversion.look_up(vouching.map(|c| &c.path[..]));
+        conversion.look_up(vouching.map(|c| &c.path[..]), helper);
         for change in changes.iter_mut() {
             if let Some(staged) = change.staged_file.as_mut().filter(|s| s.stat_vouches) {
                 staged.stat_vouches = !conversion.may_convert(&change.path);
@@ -618,7 +631,9 @@ mod fast_path_tests {
         let repo = Repository::open(root).map(|repo| Repo { repo }).unwrap();
         let head = repo.head_tree().unwrap();
         let mut stats = WalkStats::default();
-        let fast = repo.fast_changes(head.as_ref(), &mut stats).unwrap();
+        let fast = repo
+            .fast_changes(head.as_ref(), &mut stats, &NoHelper)
+            .unwrap();
         let fast = fast.expect("no edited renames here: the fast path applies");
         // A pure move is kept for its new name only; libgit2 reports no content for it.
         let moved: Vec<String> = fast
@@ -652,7 +667,7 @@ mod fast_path_tests {
         let repo = Repository::open(root).map(|repo| Repo { repo }).unwrap();
         let head = repo.head_tree().unwrap();
         let fast = repo
-            .fast_changes(head.as_ref(), &mut WalkStats::default())
+            .fast_changes(head.as_ref(), &mut WalkStats::default(), &NoHelper)
             .unwrap()
             .unwrap();
         let old = head.unwrap().get_path(Path::new("old.txt")).unwrap().id();

@@ -1,0 +1,176 @@
+//! A scanning thread started before the changes are known: the staged comparison lends it the
+//! `.gitattributes` look-ups it would otherwise give a thread of its own, and it stays to scan.
+//! It opens its repository while the calling thread finishes the comparison, so a large first
+//! commit's second core starts scanning with it, not a thread start and a repository open later.
+
+use std::cell::{Cell, OnceCell};
+use std::sync::OnceLock;
+use std::sync::atomic::AtomicUsize;
+use std::sync::mpsc::{Receiver, Sender};
+use std::thread::{Scope, ScopedJoinHandle};
+
+use super::collect::{Collector, cores_in, threads_for, visit_change_set, visit_shared};
+use crate::error::Result;
+use crate::git::{Helper, Job, Repo, WalkOptions, WalkStats};
+
+/// The commit being made: its changes, then their scan. When the comparison lends work to a
+/// thread (a large commit's look-ups), that thread scans too, as the second of the threads
+/// [`visit_change_set`] would start; otherwise the changes go to it as before.
+pub(crate) fn visit_staged(
+    repo: &Repo,
+    walk: WalkOptions,
+    collector: &mut Collector<'_>,
+) -> Result<()> {
+    let set = OnceLock::new();
+    let cores = OnceLock::new();
+    let next = AtomicUsize::new(0);
+    let template = collector.fork();
+    let mut walked = WalkStats::default();
+    std::thread::scope(|scope| {
+        let early = Early::new(scope, |jobs: Receiver<Job>| {
+            let mut own = None;
+            for job in jobs {
+                job();
+                // Asked while the calling thread finishes the comparison.
+                own.get_or_insert_with(|| {
+                    cores_in(&cores);
+                    Repo::open()
+                });
+            }
+            let set = set.get()?;
+            if threads_for(set, &cores) < 2 {
+                return None;
+            }
+            let own = own.unwrap_or_else(Repo::open);
+            Some(own.and_then(|own| visit_shared(&own, set, &next, &template, walk, None)))
+        });
+        let found = (repo.staged_changes_with(&mut walked, &early)).map(|changes| {
+            // Published before the early thread is told that no more jobs come.
+            set.get_or_init(|| changes)
+        });
+        let second = early.finish();
+        let changes = match found {
+            Ok(changes) => changes,
+            Err(err) => {
+                second.map(join);
+                return Err(err);
+            }
+        };
+        collector.stats.add_walk(&walked);
+        let threads = threads_for(changes, &cores);
+        let Some(second) = second.filter(|_| threads >= 2) else {
+            return visit_change_set(repo, changes, walk, None, collector);
+        };
+        let first_finding = collector.findings.len();
+        let first_warning = collector.warnings.len();
+        let more: Vec<_> = (2..threads)
+            .map(|_| {
+                let work = || visit_shared(&Repo::open()?, changes, &next, &template, walk, None);
+                scope.spawn(work)
+            })
+            .collect();
+        let mut results = vec![visit_shared(repo, changes, &next, &template, walk, None)];
+        results.push(join(second).unwrap_or_else(|| Ok(template.fork())));
+        results.extend(more.into_iter().map(join));
+        for result in results {
+            collector.absorb(result?);
+        }
+        collector.sort_from(first_finding, first_warning);
+        Ok(())
+    })
+}
+
+/// What the thread does with the jobs it is lent, and then: its answer is `T`.
+type Body<'scope, T> = Box<dyn FnOnce(Receiver<Job>) -> T + Send + 'scope>;
+
+/// A thread of `scope`, spawned at the first job lent to it (a small commit lends none and
+/// spawns nothing), that runs every job lent and then the rest of its body.
+pub(crate) struct Early<'scope, 'env, T> {
+    scope: &'scope Scope<'scope, 'env>,
+    body: Cell<Option<Body<'scope, T>>>,
+    running: OnceCell<(Sender<Job>, ScopedJoinHandle<'scope, T>)>,
+}
+
+impl<'scope, 'env, T: Send + 'scope> Early<'scope, 'env, T> {
+    /// `body` receives the jobs until [`Early::finish`]; what it returns is the thread's answer.
+    pub(crate) fn new(
+        scope: &'scope Scope<'scope, 'env>,
+        body: impl FnOnce(Receiver<Job>) -> T + Send + 'scope,
+    ) -> Self {
+        Early {
+            scope,
+            body: Cell::new(Some(Box::new(body))),
+            running: OnceCell::new(),
+        }
+    }
+
+    /// No more jobs: the thread (if one was started) goes on with the rest of its body.
+    pub(crate) fn finish(self) -> Option<ScopedJoinHandle<'scope, T>> {
+        let (jobs, handle) = self.running.into_inner()?;
+        drop(jobs);
+        Some(handle)
+    }
+}
+
+impl<'scope, T: Send + 'scope> Helper for Early<'scope, '_, T> {
+    fn lend(&self, job: Job) -> Result<(), Job> {
+        if self.running.get().is_none() {
+            let Some(body) = self.body.take() else {
+                return Err(job);
+            };
+            let (jobs, lent) = std::sync::mpsc::channel();
+            let handle = self.scope.spawn(move || body(lent));
+            // Set once: `running` was empty and only this thread fills it.
+            let _ = self.running.set((jobs, handle));
+        }
+        match self.running.get() {
+            Some((jobs, _)) => jobs.send(job).map_err(|unsent| unsent.0),
+            None => Err(job),
+        }
+    }
+}
+
+/// Joins a scoped thread, passing its panic on.
+pub(crate) fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing lent, no thread; jobs lent run on one other thread, in order, before the rest
+    /// of its body, which sees them all done.
+    #[test]
+    fn the_thread_starts_at_the_first_job_and_runs_them_all_first() {
+        let caller = std::thread::current().id();
+        std::thread::scope(|scope| {
+            let idle = Early::new(scope, |_jobs| 0);
+            assert!(idle.finish().is_none());
+            let (send, ran) = std::sync::mpsc::channel();
+            let early = Early::new(scope, |jobs: Receiver<Job>| {
+                let mut count = 0;
+                for job in jobs {
+                    job();
+                    count += 1;
+                }
+                (std::thread::current().id(), count)
+            });
+            for n in 0..3 {
+                let send = send.clone();
+                let job: Job =
+                    Box::new(move || send.send((n, std::thread::current().id())).unwrap());
+                assert!(early.lend(job).is_ok());
+            }
+            let handle = early.finish().expect("a job was lent");
+            let (thread, count) = join(handle);
+            assert!(thread != caller);
+            assert_eq!(count, 3);
+            drop(send);
+            let order: Vec<_> = ran.iter().collect();
+            assert_eq!(order, [(0, thread), (1, thread), (2, thread)]);
+        });
+    }
+}
