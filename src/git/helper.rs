@@ -9,6 +9,12 @@ pub type Job = Box<dyn FnOnce() + Send>;
 pub trait Helper {
     /// Runs `job` on another thread, or gives it back when there is none to run it.
     fn lend(&self, job: Job) -> std::result::Result<(), Job>;
+
+    /// About `changes` changes are coming (an upper bound): a helper that will work on them
+    /// may start now, while the comparison goes on.
+    fn expect(&self, changes: usize) {
+        let _ = changes;
+    }
 }
 
 /// No thread to lend: whoever has a job runs it as they would without a helper.

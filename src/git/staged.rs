@@ -44,6 +44,14 @@ fn stat_vouches(change: &Change) -> bool {
     change.staged_file.is_some_and(|staged| staged.stat_vouches)
 }
 
+/// A first commit's changes are its index's entries (less any intent-to-add ones): `helper`
+/// hears of them before they are compared.
+fn expect_first_commit(helper: &dyn Helper, head: Option<&Tree<'_>>, entries: usize) {
+    if head.is_none() {
+        helper.expect(entries);
+    }
+}
+
 pub(super) fn is_regular(mode: u32) -> bool {
     matches!(mode, 0o100644 | 0o100755 | 0o100664)
 }
@@ -204,7 +212,9 @@ impl Repo {
                 if located.has_conflicts || !located.sorted {
                     return Ok(None);
                 }
+                expect_first_commit(helper, head, located.count());
                 let mut diff = self.fast_diff(&*located, located.cache_tree.as_ref(), head)?;
+                helper.expect(diff.changes.len());
                 self.vouch_for_files(&mut diff.changes, &*located, located.written, helper);
                 // A command reads the index once and ends soon after: freeing its nodes one by
                 // one is work for nothing.
@@ -216,7 +226,9 @@ impl Repo {
                     return Ok(None);
                 }
                 let entries = &index.entries[..];
+                expect_first_commit(helper, head, entries.count());
                 let mut diff = self.fast_diff(entries, index.cache_tree.as_ref(), head)?;
+                helper.expect(diff.changes.len());
                 self.vouch_for_files(&mut diff.changes, entries, index.written, helper);
                 std::mem::forget(index);
                 diff
@@ -677,5 +689,43 @@ mod fast_path_tests {
             Some(old),
             "paired with the file it was moved from"
         );
+    }
+
+    /// Records what a helper is told to expect.
+    #[derive(Default)]
+    struct Expecting(std::cell::RefCell<Vec<usize>>);
+
+    impl Helper for Expecting {
+        fn lend(&self, job: crate::git::Job) -> std::result::Result<(), crate::git::Job> {
+            Err(job)
+        }
+
+        fn expect(&self, changes: usize) {
+            self.0.borrow_mut().push(changes);
+        }
+    }
+
+    /// A first commit's helper hears of its entries before they are compared, then of the
+    /// changes found; a later commit's only of its changes.
+    #[test]
+    fn a_helper_hears_of_a_first_commits_entries_before_the_comparison() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        for name in ["a.txt", "b/c.txt", "b/d.txt"] {
+            write(dir.path(), name, name);
+        }
+        git(dir.path(), &["add", "-A"]);
+        let repo = Repo::open_at(dir.path());
+        let first = Expecting::default();
+        let set = repo.staged_changes_with(&mut WalkStats::default(), &first);
+        assert_eq!(set.unwrap().changes.len(), 3);
+        assert_eq!(first.0.into_inner(), [3, 3]);
+        commit_all(dir.path());
+        write(dir.path(), "b/c.txt", "changed");
+        git(dir.path(), &["add", "-A"]);
+        let later = Expecting::default();
+        let set = repo.staged_changes_with(&mut WalkStats::default(), &later);
+        assert_eq!(set.unwrap().changes.len(), 1);
+        assert_eq!(later.0.into_inner(), [1]);
     }
 }

@@ -492,7 +492,7 @@ fn is_notebook(path: &str) -> bool {
 }
 
 /// Below this many changed files one thread does it all: threads cost more than they save.
-const PARALLEL_MIN_CHANGES: usize = 16;
+pub(crate) const PARALLEL_MIN_CHANGES: usize = 16;
 
 /// How many threads scan `set`: one for a small set, else one per core (at most eight).
 /// `cores` is asked once: the answer reads three cgroup files (a small commit's eleven system

@@ -6,10 +6,12 @@
 use std::cell::{Cell, OnceCell};
 use std::sync::OnceLock;
 use std::sync::atomic::AtomicUsize;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use super::collect::{Collector, cores_in, threads_for, visit_change_set, visit_shared};
+use super::collect::{
+    Collector, PARALLEL_MIN_CHANGES, cores_in, threads_for, visit_change_set, visit_shared,
+};
 use crate::error::Result;
 use crate::git::{Helper, Job, Repo, WalkOptions, WalkStats};
 
@@ -28,20 +30,15 @@ pub(crate) fn visit_staged(
     let mut walked = WalkStats::default();
     std::thread::scope(|scope| {
         let early = Early::new(scope, |jobs: Receiver<Job>| {
-            let mut own = None;
-            for job in jobs {
-                job();
-                // Asked while the calling thread finishes the comparison.
-                own.get_or_insert_with(|| {
-                    cores_in(&cores);
-                    Repo::open()
-                });
-            }
+            // Asked while the calling thread finishes the comparison, between jobs.
+            let own = run_jobs_then(jobs, || {
+                cores_in(&cores);
+                Repo::open()
+            });
             let set = set.get()?;
             if threads_for(set, &cores) < 2 {
                 return None;
             }
-            let own = own.unwrap_or_else(Repo::open);
             Some(own.and_then(|own| visit_shared(&own, set, &next, &template, walk, None)))
         });
         let found = (repo.staged_changes_with(&mut walked, &early)).map(|changes| {
@@ -113,6 +110,14 @@ impl<'scope, 'env, T: Send + 'scope> Early<'scope, 'env, T> {
 }
 
 impl<'scope, T: Send + 'scope> Helper for Early<'scope, '_, T> {
+    /// Enough changes to scan on threads: the thread starts now (its first job does nothing),
+    /// to open its repository while the comparison goes on.
+    fn expect(&self, changes: usize) {
+        if changes >= PARALLEL_MIN_CHANGES && self.running.get().is_none() {
+            let _ = self.lend(Box::new(|| {}));
+        }
+    }
+
     fn lend(&self, job: Job) -> Result<(), Job> {
         if self.running.get().is_none() {
             let Some(body) = self.body.take() else {
@@ -128,6 +133,23 @@ impl<'scope, T: Send + 'scope> Helper for Early<'scope, '_, T> {
             None => Err(job),
         }
     }
+}
+
+/// Runs every job of `jobs` as it comes, until no more can come; `meanwhile` runs the first
+/// time none is waiting (a job lent is never kept waiting for it), or at the end.
+fn run_jobs_then<R>(jobs: Receiver<Job>, meanwhile: impl FnOnce() -> R) -> R {
+    loop {
+        match jobs.try_recv() {
+            Ok(job) => job(),
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Disconnected) => return meanwhile(),
+        }
+    }
+    let done = meanwhile();
+    for job in jobs {
+        job();
+    }
+    done
 }
 
 /// Joins a scoped thread, passing its panic on.
@@ -172,5 +194,52 @@ mod tests {
             let order: Vec<_> = ran.iter().collect();
             assert_eq!(order, [(0, thread), (1, thread), (2, thread)]);
         });
+    }
+
+    /// A set too small for threads starts none; a large one starts the thread before any
+    /// job, with one that does nothing.
+    #[test]
+    fn a_large_set_expected_starts_the_thread_at_once() {
+        std::thread::scope(|scope| {
+            let count_jobs = |jobs: Receiver<Job>| jobs.into_iter().map(|job| job()).count();
+            let small = Early::new(scope, count_jobs);
+            small.expect(PARALLEL_MIN_CHANGES - 1);
+            assert!(small.finish().is_none());
+            let large = Early::new(scope, count_jobs);
+            large.expect(PARALLEL_MIN_CHANGES);
+            assert_eq!(large.finish().map(join), Some(1));
+            let told_twice = Early::new(scope, count_jobs);
+            told_twice.expect(PARALLEL_MIN_CHANGES + 1);
+            told_twice.expect(PARALLEL_MIN_CHANGES + 1);
+            assert_eq!(told_twice.finish().map(join), Some(1));
+        });
+    }
+
+    /// Jobs already waiting run before the work done meanwhile; jobs that come after it run
+    /// after it, and its answer comes back.
+    #[test]
+    fn jobs_waiting_run_first_and_the_work_meanwhile_once() {
+        let (send, jobs) = std::sync::mpsc::channel::<Job>();
+        let (note, order) = std::sync::mpsc::channel();
+        let noted = |name: &'static str| -> Job {
+            let note = note.clone();
+            Box::new(move || note.send(name).unwrap())
+        };
+        send.send(noted("waiting")).unwrap();
+        let later = send.clone();
+        let after = noted("after");
+        drop(send);
+        let answer = run_jobs_then(jobs, || {
+            note.send("meanwhile").unwrap();
+            later.send(after).unwrap();
+            drop(later);
+            42
+        });
+        assert_eq!(answer, 42);
+        drop(note);
+        assert_eq!(
+            order.iter().collect::<Vec<_>>(),
+            ["waiting", "meanwhile", "after"]
+        );
     }
 }
