@@ -756,6 +756,7 @@ mod fast_path_tests {
         assert_eq!((diff.changes.len(), diff.changes.capacity()), (37, 37));
         let listed = diff.changes.as_ptr();
         let changes = repo.pair_moves(diff, &mut WalkStats::default());
-        assert_eq!(changes.unwrap().unwrap().as_ptr(), listed);
+        let changes = changes.unwrap().unwrap();
+        assert_eq!(changes.as_ptr(), listed);
     }
 }
