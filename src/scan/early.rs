@@ -1,7 +1,8 @@
-//! A scanning thread started before the changes are known: the staged comparison lends it the
-//! `.gitattributes` look-ups it would otherwise give a thread of its own, and it stays to scan.
-//! It opens its repository while the calling thread finishes the comparison, so a large first
-//! commit's second core starts scanning with it, not a thread start and a repository open later.
+//! A scanning thread started before the changes are known: the staged comparison starts it as
+//! soon as it knows of many changes (a first commit's index entries, right after the index is
+//! read), lends it the `.gitattributes` look-ups it would otherwise give a thread of its own,
+//! and it stays to scan. It opens its repository while the calling thread compares, so a large
+//! commit's second core starts scanning with the first, not a thread start and an open later.
 
 use std::cell::{Cell, OnceCell};
 use std::sync::OnceLock;
@@ -15,9 +16,10 @@ use super::collect::{
 use crate::error::Result;
 use crate::git::{Helper, Job, Repo, WalkOptions, WalkStats};
 
-/// The commit being made: its changes, then their scan. When the comparison lends work to a
-/// thread (a large commit's look-ups), that thread scans too, as the second of the threads
-/// [`visit_change_set`] would start; otherwise the changes go to it as before.
+/// The commit being made: its changes, then their scan. When the comparison starts the early
+/// thread (16 changes or more expected) or lends it work (many look-ups), that thread scans
+/// too, as the second of the threads [`visit_change_set`] would start; otherwise the changes
+/// go to [`visit_change_set`] as before.
 pub(crate) fn visit_staged(
     repo: &Repo,
     walk: WalkOptions,
@@ -80,8 +82,9 @@ pub(crate) fn visit_staged(
 /// What the thread does with the jobs it is lent, and then: its answer is `T`.
 type Body<'scope, T> = Box<dyn FnOnce(Receiver<Job>) -> T + Send + 'scope>;
 
-/// A thread of `scope`, spawned at the first job lent to it (a small commit lends none and
-/// spawns nothing), that runs every job lent and then the rest of its body.
+/// A thread of `scope`, spawned at the first job lent to it or when many changes are expected
+/// (a small commit does neither and spawns nothing), that runs every job lent and then the
+/// rest of its body.
 pub(crate) struct Early<'scope, 'env, T> {
     scope: &'scope Scope<'scope, 'env>,
     body: Cell<Option<Body<'scope, T>>>,
