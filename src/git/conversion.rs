@@ -12,10 +12,12 @@ use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
 
 use git2::{Config, ErrorCode, Repository};
 
 use super::disk_blob::from_cwd;
+use super::helper::{Helper, Job};
 
 /// Settings that make git convert paths no `.gitattributes` file names.
 const GLOBAL_KEYS: [&str; 3] = ["core.autocrlf", "core.attributesfile", "attr.tree"];
@@ -89,32 +91,41 @@ impl Conversion {
     /// Asks the disk about every directory of `paths` (and their ancestors) at once, on two
     /// threads when there are many: [`Conversion::may_convert`] then answers them from memory.
     /// The look-ups were the longest step before the scanning threads start (572 on a 40 MB
-    /// first commit), while the other core waited; the answers are the same either way.
-    pub(super) fn look_up<'p>(&mut self, paths: impl Iterator<Item = &'p [u8]>) {
+    /// first commit), while the other core waited; the answers are the same either way. The
+    /// first half goes to `helper`'s thread when it lends one, else to a thread of its own.
+    pub(super) fn look_up<'p>(
+        &mut self,
+        paths: impl Iterator<Item = &'p [u8]>,
+        helper: &dyn Helper,
+    ) {
         if self.everywhere {
             return;
         }
         let wanted = self.unknown_dirs(paths);
         let workdir = from_cwd(&self.workdir);
-        let answers = |dirs: &[&[u8]]| -> Vec<bool> {
-            dirs.iter()
-                .map(|dir| attributes_on_disk(workdir, dir))
-                .collect()
-        };
         // Contiguous halves: each thread walks the directories next to the ones it just walked.
         let (first, second) = wanted.split_at(wanted.len() / 2);
         let found = if wanted.len() < PARALLEL_LOOK_UPS {
-            answers(&wanted)
+            answers(workdir, &wanted)
         } else {
-            std::thread::scope(|scope| {
-                let helper = scope.spawn(|| answers(first));
-                let mut found = answers(second);
-                let mut found_first = helper
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                found_first.append(&mut found);
-                found_first
-            })
+            match lend_look_ups(helper, workdir, first) {
+                Ok(lent) => {
+                    let mut found = answers(workdir, second);
+                    // A job that died (it panicked) sent nothing: its half is asked here.
+                    let mut found_first = lent.recv().unwrap_or_else(|_| answers(workdir, first));
+                    found_first.append(&mut found);
+                    found_first
+                }
+                Err(_) => std::thread::scope(|scope| {
+                    let helper = scope.spawn(|| answers(workdir, first));
+                    let mut found = answers(workdir, second);
+                    let mut found_first = helper
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    found_first.append(&mut found);
+                    found_first
+                }),
+            }
         };
         let found: Vec<(Vec<u8>, bool)> = wanted
             .iter()
@@ -153,6 +164,31 @@ impl Conversion {
 
 /// Above this many directories to ask about, half are asked on a second thread.
 const PARALLEL_LOOK_UPS: usize = 64;
+
+/// Whether each of `dirs` (under `workdir`) holds a `.gitattributes`.
+fn answers(workdir: &Path, dirs: &[&[u8]]) -> Vec<bool> {
+    dirs.iter()
+        .map(|dir| attributes_on_disk(workdir, dir))
+        .collect()
+}
+
+/// Hands the look-ups of `dirs` to `helper`'s thread (with copies: the job outlives this
+/// call's borrows as far as the compiler knows); their answers come back on the receiver.
+fn lend_look_ups(
+    helper: &dyn Helper,
+    workdir: &Path,
+    dirs: &[&[u8]],
+) -> std::result::Result<Receiver<Vec<bool>>, Job> {
+    let workdir = workdir.to_path_buf();
+    let dirs: Vec<Vec<u8>> = dirs.iter().map(|dir| dir.to_vec()).collect();
+    let (send, receive) = std::sync::mpsc::channel();
+    helper.lend(Box::new(move || {
+        let dirs: Vec<&[u8]> = dirs.iter().map(Vec::as_slice).collect();
+        // The caller may have stopped waiting (an error of its own): nothing to answer then.
+        let _ = send.send(answers(&workdir, &dirs));
+    }))?;
+    Ok(receive)
+}
 
 /// Whether `dir` (under `workdir`) holds a `.gitattributes`: only "not there" proves absence,
 /// anything unreadable counts as present.
@@ -253,6 +289,7 @@ fn attribute_files(repo: &Repository) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git::helper::NoHelper;
 
     fn conversion(dirs: &[(&str, bool)]) -> Conversion {
         Conversion {
@@ -295,32 +332,46 @@ mod tests {
         assert_eq!(answers, [true, true, false, false, false, true, false]);
     }
 
-    /// Many directories are looked up on two threads: both halves' answers are kept (asked
-    /// after the files are gone, they come from the look-up), and a directory the index
-    /// already answers for is not asked about again.
+    /// Runs each job lent on a thread of its own, as a scan's early thread would.
+    struct OnThread;
+
+    impl Helper for OnThread {
+        fn lend(&self, job: Job) -> std::result::Result<(), Job> {
+            std::thread::spawn(job);
+            Ok(())
+        }
+    }
+
+    /// Many directories are looked up on two threads (one of the look-ups' own, or the
+    /// helper's): both halves' answers are kept (asked after the files are gone, they come
+    /// from the look-up), and a directory the index already answers for is not asked about
+    /// again.
     #[test]
     fn directories_looked_up_at_once_keep_every_answer() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut paths = Vec::new();
-        for i in 0..2 * PARALLEL_LOOK_UPS {
-            std::fs::create_dir_all(dir.path().join(format!("d{i:03}/sub"))).unwrap();
-            paths.push(format!("d{i:03}/sub/x.txt").into_bytes());
+        let helpers: [&dyn Helper; 2] = [&NoHelper, &OnThread];
+        for helper in helpers {
+            let dir = tempfile::tempdir().unwrap();
+            let mut paths = Vec::new();
+            for i in 0..2 * PARALLEL_LOOK_UPS {
+                std::fs::create_dir_all(dir.path().join(format!("d{i:03}/sub"))).unwrap();
+                paths.push(format!("d{i:03}/sub/x.txt").into_bytes());
+            }
+            let with_attributes = ["d003/", &format!("d{:03}/sub/", 2 * PARALLEL_LOOK_UPS - 2)];
+            for found in with_attributes {
+                std::fs::write(dir.path().join(found).join(".gitattributes"), "").unwrap();
+            }
+            let mut known = conversion(&[("d005/", true)]);
+            known.workdir = dir.path().to_path_buf();
+            known.look_up(paths.iter().map(|path| &path[..]), helper);
+            assert_eq!(known.dirs.len(), 1 + 2 * (2 * PARALLEL_LOOK_UPS) - 1);
+            for found in with_attributes {
+                std::fs::remove_file(dir.path().join(found).join(".gitattributes")).unwrap();
+            }
+            let converted: Vec<usize> = (0..paths.len())
+                .filter(|&i| known.may_convert(&paths[i]))
+                .collect();
+            assert_eq!(converted, [3, 5, 2 * PARALLEL_LOOK_UPS - 2]);
         }
-        let with_attributes = ["d003/", &format!("d{:03}/sub/", 2 * PARALLEL_LOOK_UPS - 2)];
-        for found in with_attributes {
-            std::fs::write(dir.path().join(found).join(".gitattributes"), "").unwrap();
-        }
-        let mut known = conversion(&[("d005/", true)]);
-        known.workdir = dir.path().to_path_buf();
-        known.look_up(paths.iter().map(|path| &path[..]));
-        assert_eq!(known.dirs.len(), 1 + 2 * (2 * PARALLEL_LOOK_UPS) - 1);
-        for found in with_attributes {
-            std::fs::remove_file(dir.path().join(found).join(".gitattributes")).unwrap();
-        }
-        let converted: Vec<usize> = (0..paths.len())
-            .filter(|&i| known.may_convert(&paths[i]))
-            .collect();
-        assert_eq!(converted, [3, 5, 2 * PARALLEL_LOOK_UPS - 2]);
     }
 
     #[test]

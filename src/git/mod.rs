@@ -23,6 +23,7 @@ mod command;
 mod conversion;
 mod disk_blob;
 mod files;
+mod helper;
 mod history;
 /// git's index file and its cache tree, read directly.
 pub mod index;
@@ -39,6 +40,7 @@ mod visit;
 mod worktree;
 
 pub use command::{Git, git_stdout};
+pub use helper::{Helper, Job, NoHelper};
 pub use history::{RefUpdate, TagMessage, parse_ref_updates};
 pub use line_diff::{CommonEnds, added_lines_between, common_ends};
 pub use memo::{BlobMemo, Verdict};

@@ -2,6 +2,7 @@
 //! and the opt-in live check of what was found.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::ScanStats;
@@ -491,7 +492,22 @@ fn is_notebook(path: &str) -> bool {
 }
 
 /// Below this many changed files one thread does it all: threads cost more than they save.
-const PARALLEL_MIN_CHANGES: usize = 16;
+pub(crate) const PARALLEL_MIN_CHANGES: usize = 16;
+
+/// How many threads scan `set`: one for a small set, else one per core (at most eight).
+/// `cores` is asked once: the answer reads three cgroup files (a small commit's eleven system
+/// calls), and a thread started early may have asked already.
+pub(crate) fn threads_for(set: &ChangeSet, cores: &OnceLock<usize>) -> usize {
+    if set.changes.len() < PARALLEL_MIN_CHANGES {
+        return 1;
+    }
+    cores_in(cores)
+}
+
+/// The cores a scan may use (at most eight), asked once into `cores`.
+pub(crate) fn cores_in(cores: &OnceLock<usize>) -> usize {
+    *cores.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
+}
 
 /// Visits every change of a set, on all cores when the set is large: each thread opens its
 /// own handle on the repository (libgit2 handles are not shared between threads) and takes
@@ -505,13 +521,7 @@ pub(crate) fn visit_change_set(
 ) -> Result<()> {
     let first_finding = collector.findings.len();
     let first_warning = collector.warnings.len();
-    // Asked only for a large set: the answer reads three cgroup files (a small commit's
-    // eleven system calls).
-    let threads = if set.changes.len() < PARALLEL_MIN_CHANGES {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-    };
+    let threads = threads_for(set, &OnceLock::new());
     if threads < 2 {
         let others = repo.trees(&set.other_parents)?;
         let mut skips = WalkStats::default();
@@ -528,19 +538,7 @@ pub(crate) fn visit_change_set(
         let next = AtomicUsize::new(0);
         let template = collector.fork();
         let results = on_threads(repo, threads, |repo| {
-            let mut local = template.fork();
-            let others = repo.trees(&set.other_parents)?;
-            let mut skips = WalkStats::default();
-            while let Some(change) = set.changes.get(next.fetch_add(1, Ordering::Relaxed)) {
-                if !change.path_only {
-                    repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
-                        local.visit(entry, commit)
-                    })?;
-                }
-                local.visit_names(repo, change, commit)?;
-            }
-            local.stats.add_walk(&skips);
-            Ok(local)
+            visit_shared(repo, set, &next, &template, walk, commit)
         });
         for result in results {
             collector.absorb(result?);
@@ -548,6 +546,31 @@ pub(crate) fn visit_change_set(
     }
     collector.sort_from(first_finding, first_warning);
     Ok(())
+}
+
+/// One thread's share of `set`: the next change from `next`, until none is left, into a fork
+/// of `template`.
+pub(crate) fn visit_shared<'a>(
+    repo: &Repo,
+    set: &ChangeSet,
+    next: &AtomicUsize,
+    template: &Collector<'a>,
+    walk: WalkOptions,
+    commit: Option<CommitOrigin>,
+) -> Result<Collector<'a>> {
+    let mut local = template.fork();
+    let others = repo.trees(&set.other_parents)?;
+    let mut skips = WalkStats::default();
+    while let Some(change) = set.changes.get(next.fetch_add(1, Ordering::Relaxed)) {
+        if !change.path_only {
+            repo.visit_change(change, &others, walk, None, &mut skips, &mut |entry| {
+                local.visit(entry, commit)
+            })?;
+        }
+        local.visit_names(repo, change, commit)?;
+    }
+    local.stats.add_walk(&skips);
+    Ok(local)
 }
 
 /// Runs `work` on `threads` threads, each with its own repository handle (libgit2 handles are

@@ -22,6 +22,7 @@ use collect::{Collector, check_liveness};
 
 mod call_reach;
 pub mod collect;
+mod early;
 mod environment;
 mod history;
 mod progress;

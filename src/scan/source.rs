@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use git2::Oid;
 
-use super::collect::{Collector, visit_change_set};
+use super::collect::Collector;
 use super::environment::{Environment, FrameworkRefs};
 use super::history;
 use super::progress::{Progress, Work};
@@ -125,12 +125,7 @@ impl Source {
             plain_history,
         } = reading;
         match self {
-            Source::Staged => {
-                let mut walked = WalkStats::default();
-                let set = repo.staged_changes(&mut walked)?;
-                collector.stats.add_walk(&walked);
-                visit_change_set(repo, &set, walk, None, collector)
-            }
+            Source::Staged => super::early::visit_staged(repo, walk, collector),
             Source::Paths(paths) => {
                 let paths = match paths.is_empty() {
                     true => vec![PathBuf::from(".")],

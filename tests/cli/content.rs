@@ -204,3 +204,28 @@ fn many_files_on_several_threads_keep_exact_results() {
         "only m07 and m39 hold a keyword: {report}"
     );
 }
+
+/// A first commit of many directories: the `.gitattributes` look-ups go to a thread that then
+/// scans beside the calling one (src/scan/early.rs). Every file's finding is kept, in path
+/// order, whichever thread found it.
+#[test]
+fn a_large_first_commit_keeps_the_findings_of_the_thread_that_looked_up_its_attributes() {
+    let repo = TestRepo::new();
+    let dirs: u64 = 80;
+    for i in 0..dirs {
+        repo.write(
+            &format!("d{i:02}/sub/app.env"),
+            format!("X=1\nREPLICATE_API_TOKEN={}\n", replicate_token(100 + i)),
+        );
+    }
+    repo.git(&["add", "-A"]);
+    let report = repo.scan_json();
+    let expected: Vec<_> = (0..dirs)
+        .map(|i| {
+            let path = format!("d{i:02}/sub/app.env");
+            ("replicate-api-token".to_string(), path, 2, 21)
+        })
+        .collect();
+    assert_eq!(findings(&report), expected);
+    assert_eq!(report["stats"]["files_scanned"], dirs);
+}

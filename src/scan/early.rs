@@ -1,0 +1,248 @@
+//! A scanning thread started before the changes are known: the staged comparison starts it as
+//! soon as it knows of many changes (a first commit's index entries, right after the index is
+//! read), lends it the `.gitattributes` look-ups it would otherwise give a thread of its own,
+//! and it stays to scan. It opens its repository while the calling thread compares, so a large
+//! commit's second core starts scanning with the first, not a thread start and an open later.
+
+use std::cell::{Cell, OnceCell};
+use std::sync::OnceLock;
+use std::sync::atomic::AtomicUsize;
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::thread::{Scope, ScopedJoinHandle};
+
+use super::collect::{
+    Collector, PARALLEL_MIN_CHANGES, cores_in, threads_for, visit_change_set, visit_shared,
+};
+use crate::error::Result;
+use crate::git::{Helper, Job, Repo, WalkOptions, WalkStats};
+
+/// The commit being made: its changes, then their scan. When the comparison starts the early
+/// thread (16 changes or more expected) or lends it work (many look-ups), that thread scans
+/// too, as the second of the threads [`visit_change_set`] would start; otherwise the changes
+/// go to [`visit_change_set`] as before.
+pub(crate) fn visit_staged(
+    repo: &Repo,
+    walk: WalkOptions,
+    collector: &mut Collector<'_>,
+) -> Result<()> {
+    let set = OnceLock::new();
+    let cores = OnceLock::new();
+    let next = AtomicUsize::new(0);
+    let template = collector.fork();
+    let mut walked = WalkStats::default();
+    std::thread::scope(|scope| {
+        let early = Early::new(scope, |jobs: Receiver<Job>| {
+            // Asked while the calling thread finishes the comparison, between jobs.
+            let own = run_jobs_then(jobs, || {
+                cores_in(&cores);
+                Repo::open()
+            });
+            let set = set.get()?;
+            if threads_for(set, &cores) < 2 {
+                return None;
+            }
+            Some(own.and_then(|own| visit_shared(&own, set, &next, &template, walk, None)))
+        });
+        let found = (repo.staged_changes_with(&mut walked, &early)).map(|changes| {
+            // Published before the early thread is told that no more jobs come.
+            set.get_or_init(|| changes)
+        });
+        let second = early.finish();
+        let changes = match found {
+            Ok(changes) => changes,
+            Err(err) => {
+                second.map(join);
+                return Err(err);
+            }
+        };
+        collector.stats.add_walk(&walked);
+        let threads = threads_for(changes, &cores);
+        let Some(second) = second.filter(|_| threads >= 2) else {
+            return visit_change_set(repo, changes, walk, None, collector);
+        };
+        let first_finding = collector.findings.len();
+        let first_warning = collector.warnings.len();
+        let more: Vec<_> = (2..threads)
+            .map(|_| {
+                let work = || visit_shared(&Repo::open()?, changes, &next, &template, walk, None);
+                scope.spawn(work)
+            })
+            .collect();
+        let mut results = vec![visit_shared(repo, changes, &next, &template, walk, None)];
+        results.push(join(second).unwrap_or_else(|| Ok(template.fork())));
+        results.extend(more.into_iter().map(join));
+        for result in results {
+            collector.absorb(result?);
+        }
+        collector.sort_from(first_finding, first_warning);
+        Ok(())
+    })
+}
+
+/// What the thread does with the jobs it is lent, and then: its answer is `T`.
+type Body<'scope, T> = Box<dyn FnOnce(Receiver<Job>) -> T + Send + 'scope>;
+
+/// A thread of `scope`, spawned at the first job lent to it or when many changes are expected
+/// (a small commit does neither and spawns nothing), that runs every job lent and then the
+/// rest of its body.
+pub(crate) struct Early<'scope, 'env, T> {
+    scope: &'scope Scope<'scope, 'env>,
+    body: Cell<Option<Body<'scope, T>>>,
+    running: OnceCell<(Sender<Job>, ScopedJoinHandle<'scope, T>)>,
+}
+
+impl<'scope, 'env, T: Send + 'scope> Early<'scope, 'env, T> {
+    /// `body` receives the jobs until [`Early::finish`]; what it returns is the thread's answer.
+    pub(crate) fn new(
+        scope: &'scope Scope<'scope, 'env>,
+        body: impl FnOnce(Receiver<Job>) -> T + Send + 'scope,
+    ) -> Self {
+        Early {
+            scope,
+            body: Cell::new(Some(Box::new(body))),
+            running: OnceCell::new(),
+        }
+    }
+
+    /// No more jobs: the thread (if one was started) goes on with the rest of its body.
+    pub(crate) fn finish(self) -> Option<ScopedJoinHandle<'scope, T>> {
+        let (jobs, handle) = self.running.into_inner()?;
+        drop(jobs);
+        Some(handle)
+    }
+}
+
+impl<'scope, T: Send + 'scope> Helper for Early<'scope, '_, T> {
+    /// Enough changes to scan on threads: the thread starts now (its first job does nothing),
+    /// to open its repository while the comparison goes on.
+    fn expect(&self, changes: usize) {
+        if changes >= PARALLEL_MIN_CHANGES && self.running.get().is_none() {
+            let _ = self.lend(Box::new(|| {}));
+        }
+    }
+
+    fn lend(&self, job: Job) -> Result<(), Job> {
+        if self.running.get().is_none() {
+            let Some(body) = self.body.take() else {
+                return Err(job);
+            };
+            let (jobs, lent) = std::sync::mpsc::channel();
+            let handle = self.scope.spawn(move || body(lent));
+            // Set once: `running` was empty and only this thread fills it.
+            let _ = self.running.set((jobs, handle));
+        }
+        match self.running.get() {
+            Some((jobs, _)) => jobs.send(job).map_err(|unsent| unsent.0),
+            None => Err(job),
+        }
+    }
+}
+
+/// Runs every job of `jobs` as it comes, until no more can come; `meanwhile` runs the first
+/// time none is waiting (a job lent is never kept waiting for it), or at the end.
+fn run_jobs_then<R>(jobs: Receiver<Job>, meanwhile: impl FnOnce() -> R) -> R {
+    loop {
+        match jobs.try_recv() {
+            Ok(job) => job(),
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Disconnected) => return meanwhile(),
+        }
+    }
+    let done = meanwhile();
+    for job in jobs {
+        job();
+    }
+    done
+}
+
+/// Joins a scoped thread, passing its panic on.
+pub(crate) fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing lent, no thread; jobs lent run on one other thread, in order, before the rest
+    /// of its body, which sees them all done.
+    #[test]
+    fn the_thread_starts_at_the_first_job_and_runs_them_all_first() {
+        let caller = std::thread::current().id();
+        std::thread::scope(|scope| {
+            let idle = Early::new(scope, |_jobs| 0);
+            assert!(idle.finish().is_none());
+            let (send, ran) = std::sync::mpsc::channel();
+            let early = Early::new(scope, |jobs: Receiver<Job>| {
+                let mut count = 0;
+                for job in jobs {
+                    job();
+                    count += 1;
+                }
+                (std::thread::current().id(), count)
+            });
+            for n in 0..3 {
+                let send = send.clone();
+                let job: Job =
+                    Box::new(move || send.send((n, std::thread::current().id())).unwrap());
+                assert!(early.lend(job).is_ok());
+            }
+            let handle = early.finish().expect("a job was lent");
+            let (thread, count) = join(handle);
+            assert!(thread != caller);
+            assert_eq!(count, 3);
+            drop(send);
+            let order: Vec<_> = ran.iter().collect();
+            assert_eq!(order, [(0, thread), (1, thread), (2, thread)]);
+        });
+    }
+
+    /// A set too small for threads starts none; a large one starts the thread before any
+    /// job, with one that does nothing.
+    #[test]
+    fn a_large_set_expected_starts_the_thread_at_once() {
+        std::thread::scope(|scope| {
+            let count_jobs = |jobs: Receiver<Job>| jobs.into_iter().map(|job| job()).count();
+            let small = Early::new(scope, count_jobs);
+            small.expect(PARALLEL_MIN_CHANGES - 1);
+            assert!(small.finish().is_none());
+            let large = Early::new(scope, count_jobs);
+            large.expect(PARALLEL_MIN_CHANGES);
+            assert_eq!(large.finish().map(join), Some(1));
+            let told_twice = Early::new(scope, count_jobs);
+            told_twice.expect(PARALLEL_MIN_CHANGES + 1);
+            told_twice.expect(PARALLEL_MIN_CHANGES + 1);
+            assert_eq!(told_twice.finish().map(join), Some(1));
+        });
+    }
+
+    /// Jobs already waiting run before the work done meanwhile; jobs that come after it run
+    /// after it, and its answer comes back.
+    #[test]
+    fn jobs_waiting_run_first_and_the_work_meanwhile_once() {
+        let (send, jobs) = std::sync::mpsc::channel::<Job>();
+        let (note, order) = std::sync::mpsc::channel();
+        let noted = |name: &'static str| -> Job {
+            let note = note.clone();
+            Box::new(move || note.send(name).unwrap())
+        };
+        send.send(noted("waiting")).unwrap();
+        let later = send.clone();
+        let after = noted("after");
+        drop(send);
+        let answer = run_jobs_then(jobs, || {
+            note.send("meanwhile").unwrap();
+            later.send(after).unwrap();
+            drop(later);
+            42
+        });
+        assert_eq!(answer, 42);
+        drop(note);
+        assert_eq!(
+            order.iter().collect::<Vec<_>>(),
+            ["waiting", "meanwhile", "after"]
+        );
+    }
+}
