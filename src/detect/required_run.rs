@@ -49,8 +49,9 @@ pub struct PackedRun {
 #[derive(Debug, Default)]
 pub struct ClassRuns<'t> {
     text: Option<&'t [u8]>,
-    /// Per class: the length looked for, and the runs found at least that long.
-    found: Vec<([u64; 4], usize, Vec<Range<usize>>)>,
+    /// Per class: the length looked for, the runs found at least that long, and whether the
+    /// class holds token bytes only.
+    found: Vec<([u64; 4], usize, Vec<Range<usize>>, bool)>,
     token_runs: Option<TokenRunsOf<'t>>,
     /// Per class: the shortest run the candidate rules may list (see [`ClassRuns::asking`]).
     shortest: Vec<([u64; 4], usize)>,
@@ -99,7 +100,7 @@ impl<'t> ClassRuns<'t> {
             && texts.iter().any(|known| std::ptr::eq(*known, text));
         known.then(|| {
             runs.iter()
-                .filter(move |token_run| token_run.len() >= length)
+                .filter(move |token_run| token_run.end - token_run.start >= length)
         })
     }
 
@@ -110,8 +111,8 @@ impl<'t> ClassRuns<'t> {
             return None;
         }
         (self.found.iter())
-            .find(|(class, length, _)| *class == run.class && *length <= run.length)
-            .map(|(_, _, found)| found.as_slice())
+            .find(|(class, length, _, _)| *class == run.class && *length <= run.length)
+            .map(|(_, _, found, _)| found.as_slice())
     }
 
     /// Whether `text` holds `run.length` members of its class in a row.
@@ -133,7 +134,7 @@ impl<'t> ClassRuns<'t> {
         let known = self
             .found
             .iter()
-            .position(|(class, _, _)| *class == run.class);
+            .position(|(class, _, _, _)| *class == run.class);
         let at = match known {
             Some(at) if self.found[at].1 <= run.length => at,
             _ => {
@@ -143,7 +144,7 @@ impl<'t> ClassRuns<'t> {
                     .find(|(class, _)| *class == run.class)
                     .map_or(run.length, |(_, length)| run.length.min(*length));
                 let runs = self.list(run, shortest, text);
-                let entry = (run.class, shortest, runs);
+                let entry = (run.class, shortest, runs, run.token_class);
                 match known {
                     Some(at) => {
                         self.found[at] = entry;
@@ -163,7 +164,8 @@ impl<'t> ClassRuns<'t> {
     fn list(&self, run: &RequiredRun, length: usize, text: &[u8]) -> Vec<Range<usize>> {
         let mut runs = Vec::new();
         let mut add_runs_in = |within: Range<usize>| {
-            // A token run is bordered by non-members: a run found inside it is maximal.
+            // A token run (or a listed run of a wider class) is bordered by non-members: a run
+            // found inside it is maximal.
             let text = &text[..within.end];
             let mut from = within.start;
             while let Some(found) = run.next_run(text, from, length) {
@@ -171,11 +173,43 @@ impl<'t> ClassRuns<'t> {
                 runs.push(found);
             }
         };
-        match self.bounds(run, length, text) {
-            Some(within) => within.cloned().for_each(add_runs_in),
-            None => add_runs_in(0..text.len()),
+        let bounds = self.bounds(run, length, text);
+        match (
+            self.listed_around(run, length, text, bounds.is_some()),
+            bounds,
+        ) {
+            (Some(wider), _) => wider
+                .iter()
+                .filter(|wider| wider.end - wider.start >= length)
+                .cloned()
+                .for_each(add_runs_in),
+            (None, Some(within)) => within.cloned().for_each(add_runs_in),
+            (None, None) => add_runs_in(0..text.len()),
         }
         runs
+    }
+
+    /// The fewest runs of a class holding `run`'s that `text` has listed already, at `length`
+    /// or shorter: every run of `length` members lies inside one of them (the hex digits' runs
+    /// inside those of letters and digits). Within token runs (`in_token_runs`), only a class
+    /// of token bytes, whose runs lie inside the token runs, spares bytes.
+    fn listed_around(
+        &self,
+        run: &RequiredRun,
+        length: usize,
+        text: &[u8],
+        in_token_runs: bool,
+    ) -> Option<&[Range<usize>]> {
+        if !self.text.is_some_and(|seen| std::ptr::eq(seen, text)) {
+            return None;
+        }
+        let holds = |wider: &[u64; 4]| (0..4).all(|i| run.class[i] & !wider[i] == 0);
+        (self.found.iter())
+            .filter(|(class, listed, _, token_class)| {
+                *listed <= length && (*token_class || !in_token_runs) && holds(class)
+            })
+            .map(|(_, _, runs, _)| runs.as_slice())
+            .min_by_key(|runs| runs.len())
     }
 }
 
@@ -711,5 +745,76 @@ mod tests {
             Regions::Windows(_)
         ));
         assert_eq!(within.found[0].2.as_ptr(), listed, "listed again");
+    }
+
+    /// A class listed inside the listed runs of a class holding it (hex digits inside letters
+    /// and digits, and inside a class with `:`, no token byte; digits inside hex digits), in
+    /// whatever order the rules ask, finds what the whole-text search finds, in the blob and
+    /// in its copy with escapes masked.
+    #[test]
+    fn a_class_listed_inside_a_wider_listed_class_finds_what_the_whole_text_search_finds() {
+        use crate::detect::decode::mask_escapes;
+        use crate::detect::token_runs::token_runs;
+        let patterns = [
+            r"\b([a-f0-9]{16})\b",
+            r"k([a-z0-9]{18})",
+            r"([a-f0-9:]{17})z",
+            r"([a-f:]{20})",
+            r"(?:^|[^0-9])([0-9]{16})",
+            r"([A-Za-z0-9_-]{24})",
+        ];
+        let pieces: [&[u8]; 14] = [
+            b"a",
+            b"0",
+            b"f9",
+            b"0123456789",
+            b"abcdef",
+            b"ghz",
+            b" ",
+            b"\\n",
+            b":",
+            b"k",
+            b"z",
+            b"_",
+            b"-",
+            b"Q",
+        ];
+        let compiled: Vec<_> = (patterns.iter())
+            .map(|p| {
+                let run = RequiredRun::of(p).unwrap();
+                let regex = regex::bytes::Regex::new(p).unwrap();
+                (regex, SharedRegex::new(p, 1 << 20).unwrap(), run)
+            })
+            .collect();
+        let token_classes: Vec<bool> = compiled.iter().map(|(_, _, run)| run.token_class).collect();
+        assert_eq!(token_classes, [true, true, false, false, true, true]);
+        let mut random = crate::test_support::Xorshift::new(0x1b87_3593_cc9e_2d51);
+        let mut matched = 0;
+        for _ in 0..4000 {
+            let blob = random_blob(&mut random, &pieces, 40);
+            let masked = mask_escapes(&blob).into_owned();
+            let token_runs = token_runs(&blob);
+            let mut asking: Vec<_> = compiled.iter().collect();
+            for i in (1..asking.len()).rev() {
+                asking.swap(i, random.below(i + 1));
+            }
+            let mut within = ClassRuns::within(&token_runs, [&blob, &masked])
+                .asking(asking.iter().map(|(_, _, run)| run));
+            for text in [&blob, &masked] {
+                for (regex, shared, run) in &asking {
+                    let whole: Vec<_> = regex.captures_iter(text).collect();
+                    let found = captures(Some(run), |_, _| true, || shared, text, &mut within);
+                    let text = String::from_utf8_lossy(text);
+                    assert_eq!(
+                        spans(&found),
+                        spans(&whole),
+                        "{} on {text:?}",
+                        regex.as_str()
+                    );
+                    matched += whole.len();
+                }
+            }
+        }
+        assert!(matched >= 1000, "{matched} matches");
     }
 }
