@@ -462,7 +462,8 @@ impl LettersAndDigits {
 fn base64_views(content: &[u8], token_runs: &[Range<usize>]) -> Vec<View> {
     let mut views = Vec::new();
     let worth_looking = |run: &&Range<usize>| {
-        run.len() >= MIN_BASE64_RUN && mixes_letters_and_digits(&content[(*run).clone()])
+        // Token runs are never empty: their length is the difference (`len()` makes sure).
+        run.end - run.start >= MIN_BASE64_RUN && mixes_letters_and_digits(&content[(*run).clone()])
     };
     for token_run in token_runs.iter().filter(worth_looking) {
         base64_views_in(content, token_run.clone(), &mut views);

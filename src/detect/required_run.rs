@@ -49,12 +49,22 @@ pub struct PackedRun {
 #[derive(Debug, Default)]
 pub struct ClassRuns<'t> {
     text: Option<&'t [u8]>,
-    /// Per class: the length looked for, the runs found at least that long, and whether the
-    /// class holds token bytes only.
-    found: Vec<([u64; 4], usize, Vec<Range<usize>>, bool)>,
+    /// Per class listed in `text`, the runs found.
+    found: Vec<Listed>,
     token_runs: Option<TokenRunsOf<'t>>,
     /// Per class: the shortest run the candidate rules may list (see [`ClassRuns::asking`]).
     shortest: Vec<([u64; 4], usize)>,
+}
+
+/// The runs of one class listed in a text.
+#[derive(Debug)]
+struct Listed {
+    class: [u64; 4],
+    /// The length looked for: `runs` are every maximal run at least this long.
+    length: usize,
+    runs: Vec<Range<usize>>,
+    /// The class holds token bytes only.
+    token_class: bool,
 }
 
 /// A blob's token runs, and the texts they hold for (the blob, its copy with escapes masked).
@@ -111,8 +121,8 @@ impl<'t> ClassRuns<'t> {
             return None;
         }
         (self.found.iter())
-            .find(|(class, length, _, _)| *class == run.class && *length <= run.length)
-            .map(|(_, _, found, _)| found.as_slice())
+            .find(|listed| listed.class == run.class && listed.length <= run.length)
+            .map(|listed| listed.runs.as_slice())
     }
 
     /// Whether `text` holds `run.length` members of its class in a row.
@@ -134,17 +144,21 @@ impl<'t> ClassRuns<'t> {
         let known = self
             .found
             .iter()
-            .position(|(class, _, _, _)| *class == run.class);
+            .position(|listed| listed.class == run.class);
         let at = match known {
-            Some(at) if self.found[at].1 <= run.length => at,
+            Some(at) if self.found[at].length <= run.length => at,
             _ => {
                 // Listed at the shortest length the candidates ask: shorter runs are found
                 // too, and `regions` passes over them.
                 let shortest = (self.shortest.iter())
                     .find(|(class, _)| *class == run.class)
                     .map_or(run.length, |(_, length)| run.length.min(*length));
-                let runs = self.list(run, shortest, text);
-                let entry = (run.class, shortest, runs, run.token_class);
+                let entry = Listed {
+                    class: run.class,
+                    length: shortest,
+                    runs: self.list(run, shortest, text),
+                    token_class: run.token_class,
+                };
                 match known {
                     Some(at) => {
                         self.found[at] = entry;
@@ -157,7 +171,7 @@ impl<'t> ClassRuns<'t> {
                 }
             }
         };
-        &self.found[at].2
+        &self.found[at].runs
     }
 
     /// Every maximal run of at least `length` members of `run`'s class in `text`, in order.
@@ -205,10 +219,12 @@ impl<'t> ClassRuns<'t> {
         }
         let holds = |wider: &[u64; 4]| (0..4).all(|i| run.class[i] & !wider[i] == 0);
         (self.found.iter())
-            .filter(|(class, listed, _, token_class)| {
-                *listed <= length && (*token_class || !in_token_runs) && holds(class)
+            .filter(|listed| {
+                listed.length <= length
+                    && (listed.token_class || !in_token_runs)
+                    && holds(&listed.class)
             })
-            .map(|(_, _, runs, _)| runs.as_slice())
+            .map(|listed| listed.runs.as_slice())
             .min_by_key(|runs| runs.len())
     }
 }
@@ -266,7 +282,9 @@ impl RequiredRun {
         // of four calls.
         let mut windows: Vec<Range<usize>> = Vec::with_capacity(listed.len());
         for run in listed {
-            if run.len() < self.length {
+            // Listed runs are never empty: their length is the difference (`len()` makes sure
+            // first, two more instructions a run).
+            if run.end - run.start < self.length {
                 continue;
             }
             let window = run.start.saturating_sub(reach)..(run.end + reach).min(text.len());
@@ -738,13 +756,13 @@ mod tests {
         let mut within = ClassRuns::within(&token_runs, [text, text]).asking(runs);
         assert_eq!(runs[0].regions(text, &mut within), Regions::None);
         assert_eq!(within.found.len(), 1);
-        assert_eq!(within.found[0].1, 16);
-        let listed = within.found[0].2.as_ptr();
+        assert_eq!(within.found[0].length, 16);
+        let listed = within.found[0].runs.as_ptr();
         assert!(matches!(
             runs[1].regions(text, &mut within),
             Regions::Windows(_)
         ));
-        assert_eq!(within.found[0].2.as_ptr(), listed, "listed again");
+        assert_eq!(within.found[0].runs.as_ptr(), listed, "listed again");
     }
 
     /// A class listed inside the listed runs of a class holding it (hex digits inside letters
