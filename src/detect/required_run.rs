@@ -49,11 +49,22 @@ pub struct PackedRun {
 #[derive(Debug, Default)]
 pub struct ClassRuns<'t> {
     text: Option<&'t [u8]>,
-    /// Per class: the length looked for, and the runs found at least that long.
-    found: Vec<([u64; 4], usize, Vec<Range<usize>>)>,
+    /// Per class listed in `text`, the runs found.
+    found: Vec<Listed>,
     token_runs: Option<TokenRunsOf<'t>>,
     /// Per class: the shortest run the candidate rules may list (see [`ClassRuns::asking`]).
     shortest: Vec<([u64; 4], usize)>,
+}
+
+/// The runs of one class listed in a text.
+#[derive(Debug)]
+struct Listed {
+    class: [u64; 4],
+    /// The length looked for: `runs` are every maximal run at least this long.
+    length: usize,
+    runs: Vec<Range<usize>>,
+    /// The class holds token bytes only.
+    token_class: bool,
 }
 
 /// A blob's token runs, and the texts they hold for (the blob, its copy with escapes masked).
@@ -99,7 +110,7 @@ impl<'t> ClassRuns<'t> {
             && texts.iter().any(|known| std::ptr::eq(*known, text));
         known.then(|| {
             runs.iter()
-                .filter(move |token_run| token_run.len() >= length)
+                .filter(move |token_run| token_run.end - token_run.start >= length)
         })
     }
 
@@ -110,8 +121,8 @@ impl<'t> ClassRuns<'t> {
             return None;
         }
         (self.found.iter())
-            .find(|(class, length, _)| *class == run.class && *length <= run.length)
-            .map(|(_, _, found)| found.as_slice())
+            .find(|listed| listed.class == run.class && listed.length <= run.length)
+            .map(|listed| listed.runs.as_slice())
     }
 
     /// Whether `text` holds `run.length` members of its class in a row.
@@ -133,17 +144,21 @@ impl<'t> ClassRuns<'t> {
         let known = self
             .found
             .iter()
-            .position(|(class, _, _)| *class == run.class);
+            .position(|listed| listed.class == run.class);
         let at = match known {
-            Some(at) if self.found[at].1 <= run.length => at,
+            Some(at) if self.found[at].length <= run.length => at,
             _ => {
                 // Listed at the shortest length the candidates ask: shorter runs are found
                 // too, and `regions` passes over them.
                 let shortest = (self.shortest.iter())
                     .find(|(class, _)| *class == run.class)
                     .map_or(run.length, |(_, length)| run.length.min(*length));
-                let runs = self.list(run, shortest, text);
-                let entry = (run.class, shortest, runs);
+                let entry = Listed {
+                    class: run.class,
+                    length: shortest,
+                    runs: self.list(run, shortest, text),
+                    token_class: run.token_class,
+                };
                 match known {
                     Some(at) => {
                         self.found[at] = entry;
@@ -156,14 +171,15 @@ impl<'t> ClassRuns<'t> {
                 }
             }
         };
-        &self.found[at].2
+        &self.found[at].runs
     }
 
     /// Every maximal run of at least `length` members of `run`'s class in `text`, in order.
     fn list(&self, run: &RequiredRun, length: usize, text: &[u8]) -> Vec<Range<usize>> {
         let mut runs = Vec::new();
         let mut add_runs_in = |within: Range<usize>| {
-            // A token run is bordered by non-members: a run found inside it is maximal.
+            // A token run (or a listed run of a wider class) is bordered by non-members: a run
+            // found inside it is maximal.
             let text = &text[..within.end];
             let mut from = within.start;
             while let Some(found) = run.next_run(text, from, length) {
@@ -171,11 +187,45 @@ impl<'t> ClassRuns<'t> {
                 runs.push(found);
             }
         };
-        match self.bounds(run, length, text) {
-            Some(within) => within.cloned().for_each(add_runs_in),
-            None => add_runs_in(0..text.len()),
+        let bounds = self.bounds(run, length, text);
+        match (
+            self.listed_around(run, length, text, bounds.is_some()),
+            bounds,
+        ) {
+            (Some(wider), _) => wider
+                .iter()
+                .filter(|wider| wider.end - wider.start >= length)
+                .cloned()
+                .for_each(add_runs_in),
+            (None, Some(within)) => within.cloned().for_each(add_runs_in),
+            (None, None) => add_runs_in(0..text.len()),
         }
         runs
+    }
+
+    /// The fewest runs of a class holding `run`'s that `text` has listed already, at `length`
+    /// or shorter: every run of `length` members lies inside one of them (the hex digits' runs
+    /// inside those of letters and digits). Within token runs (`in_token_runs`), only a class
+    /// of token bytes, whose runs lie inside the token runs, spares bytes.
+    fn listed_around(
+        &self,
+        run: &RequiredRun,
+        length: usize,
+        text: &[u8],
+        in_token_runs: bool,
+    ) -> Option<&[Range<usize>]> {
+        if !self.text.is_some_and(|seen| std::ptr::eq(seen, text)) {
+            return None;
+        }
+        let holds = |wider: &[u64; 4]| (0..4).all(|i| run.class[i] & !wider[i] == 0);
+        (self.found.iter())
+            .filter(|listed| {
+                listed.length <= length
+                    && (listed.token_class || !in_token_runs)
+                    && holds(&listed.class)
+            })
+            .map(|listed| listed.runs.as_slice())
+            .min_by_key(|runs| runs.len())
     }
 }
 
@@ -227,9 +277,14 @@ impl RequiredRun {
                 false => Regions::None,
             };
         };
-        let mut windows: Vec<Range<usize>> = Vec::new();
-        for run in runs.of(self, text) {
-            if run.len() < self.length {
+        let listed = runs.of(self, text);
+        // At most a window a run: grown from empty, the list took a reallocation in three
+        // of four calls.
+        let mut windows: Vec<Range<usize>> = Vec::with_capacity(listed.len());
+        for run in listed {
+            // Listed runs are never empty: their length is the difference (`len()` makes sure
+            // first, two more instructions a run).
+            if run.end - run.start < self.length {
                 continue;
             }
             let window = run.start.saturating_sub(reach)..(run.end + reach).min(text.len());
@@ -600,7 +655,10 @@ mod tests {
             .iter()
             .map(|p| RequiredRun::of(p).unwrap())
             .collect();
-        assert!(runs.iter().all(|run| run.token_class && run.length >= 16));
+        assert!(runs.iter().all(|run| run.length >= 16));
+        // The last class holds `~`, no token byte: its runs are looked for in the whole text.
+        let token_classes: Vec<bool> = runs.iter().map(|run| run.token_class).collect();
+        assert_eq!(token_classes, [true, true, true, true, false]);
         assert!(runs.iter().any(|run| !run.has_reach()));
         let mut matched = 0;
         for _ in 0..6000 {
@@ -698,12 +756,83 @@ mod tests {
         let mut within = ClassRuns::within(&token_runs, [text, text]).asking(runs);
         assert_eq!(runs[0].regions(text, &mut within), Regions::None);
         assert_eq!(within.found.len(), 1);
-        assert_eq!(within.found[0].1, 16);
-        let listed = within.found[0].2.as_ptr();
+        assert_eq!(within.found[0].length, 16);
+        let listed = within.found[0].runs.as_ptr();
         assert!(matches!(
             runs[1].regions(text, &mut within),
             Regions::Windows(_)
         ));
-        assert_eq!(within.found[0].2.as_ptr(), listed, "listed again");
+        assert_eq!(within.found[0].runs.as_ptr(), listed, "listed again");
+    }
+
+    /// A class listed inside the listed runs of a class holding it (hex digits inside letters
+    /// and digits, and inside a class with `:`, no token byte; digits inside hex digits), in
+    /// whatever order the rules ask, finds what the whole-text search finds, in the blob and
+    /// in its copy with escapes masked.
+    #[test]
+    fn a_class_listed_inside_a_wider_listed_class_finds_what_the_whole_text_search_finds() {
+        use crate::detect::decode::mask_escapes;
+        use crate::detect::token_runs::token_runs;
+        let patterns = [
+            r"\b([a-f0-9]{16})\b",
+            r"k([a-z0-9]{18})",
+            r"([a-f0-9:]{17})z",
+            r"([a-f:]{20})",
+            r"(?:^|[^0-9])([0-9]{16})",
+            r"([A-Za-z0-9_-]{24})",
+        ];
+        let pieces: [&[u8]; 14] = [
+            b"a",
+            b"0",
+            b"f9",
+            b"0123456789",
+            b"abcdef",
+            b"ghz",
+            b" ",
+            b"\\n",
+            b":",
+            b"k",
+            b"z",
+            b"_",
+            b"-",
+            b"Q",
+        ];
+        let compiled: Vec<_> = (patterns.iter())
+            .map(|p| {
+                let run = RequiredRun::of(p).unwrap();
+                let regex = regex::bytes::Regex::new(p).unwrap();
+                (regex, SharedRegex::new(p, 1 << 20).unwrap(), run)
+            })
+            .collect();
+        let token_classes: Vec<bool> = compiled.iter().map(|(_, _, run)| run.token_class).collect();
+        assert_eq!(token_classes, [true, true, false, false, true, true]);
+        let mut random = crate::test_support::Xorshift::new(0x1b87_3593_cc9e_2d51);
+        let mut matched = 0;
+        for _ in 0..4000 {
+            let blob = random_blob(&mut random, &pieces, 40);
+            let masked = mask_escapes(&blob).into_owned();
+            let token_runs = token_runs(&blob);
+            let mut asking: Vec<_> = compiled.iter().collect();
+            for i in (1..asking.len()).rev() {
+                asking.swap(i, random.below(i + 1));
+            }
+            let mut within = ClassRuns::within(&token_runs, [&blob, &masked])
+                .asking(asking.iter().map(|(_, _, run)| run));
+            for text in [&blob, &masked] {
+                for (regex, shared, run) in &asking {
+                    let whole: Vec<_> = regex.captures_iter(text).collect();
+                    let found = captures(Some(run), |_, _| true, || shared, text, &mut within);
+                    let text = String::from_utf8_lossy(text);
+                    assert_eq!(
+                        spans(&found),
+                        spans(&whole),
+                        "{} on {text:?}",
+                        regex.as_str()
+                    );
+                    matched += whole.len();
+                }
+            }
+        }
+        assert!(matched >= 1000, "{matched} matches");
     }
 }
