@@ -334,10 +334,11 @@ mod tests {
 
     /// A named key's head skips to the first bytes of its name's spellings (`(?i:fileio)` has
     /// 64, too many for a prefilter; their first four bytes are 16): a megabyte that never names
-    /// the provider costs a unit of fuel per 32 bytes, not one per byte.
+    /// the provider costs a unit of fuel per [`table::SKIPPED_PER_UNIT`] bytes, not one per
+    /// byte, and fits the gate's fuel (`GATE_BUDGET` outside tests).
     #[test]
     fn a_named_key_gate_skips_to_its_name() {
-        TEST_GATE_BUDGET.set(Some(64 << 10));
+        TEST_GATE_BUDGET.set(Some(16 << 10));
         let set = builtin();
         let rule = (set.iter())
             .find(|rule| rule.id() == "fileio-named-key")
@@ -347,7 +348,7 @@ mod tests {
         assert!(text.len() > 1 << 20);
         let answer = may_match(&gate, text.as_bytes(), 0);
         TEST_GATE_BUDGET.set(None);
-        assert_eq!(answer, Some(false), "ruled out within 64 Ki units of fuel");
+        assert_eq!(answer, Some(false), "ruled out within 16 Ki units of fuel");
     }
 
     /// The named keys' gates share their tails (the same gap and credential words after the
