@@ -3,7 +3,7 @@
 //! `src/detect/prebuilt_dfa.rs` walks in place. A clean line that names a provider then costs a DFA walk instead of compiling the
 //! rule's regex (0.2 to 3 M instructions each, most of a small commit's time).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -75,6 +75,7 @@ pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, out: &Path) {
     let (mut places, mut needles, mut pair_list, mut index) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut skipped = String::new();
+    let mut written: HashMap<Vec<u8>, (usize, usize)> = HashMap::new();
     for (pattern, gate) in unique.iter().zip(build_all(&unique)) {
         let (whole, pairs) = match gate {
             Ok(Gate::Whole(dfa)) => (true, vec![vec![*dfa]]),
@@ -93,13 +94,15 @@ pub fn write<'a>(patterns: impl IntoIterator<Item = &'a str>, out: &Path) {
         for dfas in &pairs {
             let places_from = places.len();
             for dfa in dfas {
-                let start = blob.len();
-                blob.extend(&dfa.table);
+                // Equal tables are written once (the named keys' tails).
+                let (start, end) = *written.entry(dfa.table.clone()).or_insert_with(|| {
+                    blob.extend(&dfa.table);
+                    (blob.len() - dfa.table.len(), blob.len())
+                });
                 let needles_from = needles.len();
                 needles.extend(dfa.needles.iter().map(|needle| text(needle)));
                 places.push(format!(
-                    "({start}, {}, ({needles_from}, {}))",
-                    blob.len(),
+                    "({start}, {end}, ({needles_from}, {}))",
                     needles.len()
                 ));
             }
@@ -170,9 +173,9 @@ fn build_all(patterns: &[&str]) -> Vec<Result<Gate, String>> {
 /// [`widen`]ed: exact, counted repetitions (`[^\n]{0,48}?` before a 40-character value) blew
 /// most DFAs past any sensible size. An unanchored DFA also follows every match that could
 /// start inside another: a provider's variable names restarting inside the value that follows
-/// one made the generated rules' DFAs hundreds of kilobytes, so those are split in two. The
-/// last resort is a DFA of what the match ends with: a text holding a match holds a match of
-/// any part of it.
+/// one made the generated rules' DFAs hundreds of kilobytes, so those are split in two, or
+/// split with a tail of what fits (see [`split_cut`]). The last resort is a DFA of what the
+/// match ends with: a text holding a match holds a match of any part of it.
 fn build(pattern: &str) -> Result<Gate, String> {
     let hir = syntax::parse_with(pattern, &syntax::Config::new().utf8(false))
         .map_err(|err| err.to_string().replace('\n', " "))?;
@@ -188,6 +191,11 @@ fn build(pattern: &str) -> Result<Gate, String> {
         if let Some(pairs) = split(&parts).or_else(|| split_branches(&parts)) {
             return Ok(Gate::Split(pairs));
         }
+    }
+    // A head and as much of the rest as fits, counted as far as fits best.
+    let cuts = COUNTS.map(|counted| split_cut(&parts(widen(hir.clone(), counted))));
+    if let Some((_, pairs)) = cuts.into_iter().flatten().rev().max_by_key(|(cut, _)| *cut) {
+        return Ok(Gate::Split(pairs));
     }
     // The fewest parts dropped that make one DFA fit.
     let parts = parts(widen(hir, COUNTS[COUNTS.len() - 1]));
@@ -217,6 +225,52 @@ fn split(parts: &[Hir]) -> Option<Vec<Pair>> {
         heads: vec![head],
         tail,
     }])
+}
+
+/// [`split`] when the rest is too large for one DFA: a head of the leading characters (a
+/// named key's name, `\\b(?i:spotify)`) or [`HEAD_BYTES`], whichever is longer, and an
+/// anchored DFA of the longest start of the rest that fits [`DFA_SIZE_LIMIT`] (every match
+/// of the rest opens with a match of its start), with the number of parts up to its end. The
+/// 329 named-key rules' gates were DFAs of their last parts alone (`=` and 16 letters), which
+/// said "maybe" to nearly any text naming the provider; a tail of the name's gap and the
+/// credential word (`secret|private|access|token|key`) rules those out, and the tails of most
+/// of them are the same table (see [`write`]).
+fn split_cut(parts: &[Hir]) -> Option<(usize, Vec<Pair>)> {
+    let long_enough = |end: &usize| {
+        let head = Hir::concat(parts[..*end].to_vec());
+        head.properties().minimum_len().unwrap_or(0) >= HEAD_BYTES
+    };
+    let character = |part: &&Hir| {
+        matches!(
+            part.kind(),
+            HirKind::Look(_) | HirKind::Class(_) | HirKind::Literal(_)
+        )
+    };
+    let leading = parts.iter().take_while(character).count();
+    let end = (1..parts.len())
+        .find(long_enough)?
+        .max(leading.min(parts.len() - 1));
+    let head = unanchored(&Hir::concat(parts[..end].to_vec()), MatchKind::All).ok()?;
+    let rest = |cut: usize| {
+        let config = dense::Config::new().start_kind(StartKind::Anchored);
+        let dfa = sparse_dfa(
+            &Hir::concat(parts[end..cut].to_vec()),
+            config,
+            DFA_SIZE_LIMIT,
+        )?;
+        Ok(Dfa {
+            table: gate_table::encode(&dfa, true)?,
+            needles: Vec::new(),
+        })
+    };
+    let (cut, tail) = longest_fitting(end + 1, parts.len() + 1, rest)?;
+    Some((
+        cut,
+        vec![Pair {
+            heads: vec![head],
+            tail,
+        }],
+    ))
 }
 
 /// When the match opens with an alternation too large for one DFA (a generated rule's
@@ -309,17 +363,24 @@ fn anchored(hir: &Hir) -> Result<Dfa, String> {
 }
 
 /// The literals every match of `hir` starts with, when there are few enough (see
-/// [`MAX_NEEDLES`]) and each is at least 3 bytes long (shorter ones would stop the search everywhere); else none.
+/// [`MAX_NEEDLES`]) and each is at least 3 bytes long (shorter ones would stop the search
+/// everywhere); else their first bytes, as many as keep them few enough (`(?i:spotify)`'s 192
+/// spellings start with 12 of `spo`), or none. A gate without literals steps through every
+/// byte: a named key's head spent its fuel on the first 16 KB of a text naming it.
 fn needles(hir: &Hir) -> Vec<Vec<u8>> {
-    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
-    match prefixes.literals() {
-        Some(literals)
-            if literals.len() <= MAX_NEEDLES && literals.iter().all(|l| l.len() >= 3) =>
-        {
-            literals.iter().map(|l| l.as_bytes().to_vec()).collect()
-        }
-        _ => Vec::new(),
-    }
+    let lengths = std::iter::once(usize::MAX).chain((3..=8).rev());
+    let mut extractor = Extractor::new();
+    lengths
+        .filter_map(|length| {
+            let prefixes = (extractor.kind(ExtractKind::Prefix))
+                .limit_literal_len(length.min(100))
+                .extract(hir);
+            let literals = prefixes.literals()?;
+            (literals.len() <= MAX_NEEDLES && literals.iter().all(|l| l.len() >= 3))
+                .then(|| literals.iter().map(|l| l.as_bytes().to_vec()).collect())
+        })
+        .next()
+        .unwrap_or_default()
 }
 
 /// The sparse DFA of `hir`, if it is at most `limit` bytes.

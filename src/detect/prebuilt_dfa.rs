@@ -316,6 +316,60 @@ mod tests {
         );
     }
 
+    /// A named key's gate reads its name, then the credential word after it: a text naming
+    /// `FileIO` with no `key` or `token` after is ruled out, where the gate of the match's last
+    /// parts alone (`: F` and a letter) said "maybe" and compiled the regex.
+    #[test]
+    fn a_named_key_gate_reads_the_word_after_the_name() {
+        let set = builtin();
+        let rule = (set.iter())
+            .find(|rule| rule.id() == "fileio-named-key")
+            .expect("a built-in rule");
+        let gate = for_pattern(&rule.spec().regex).expect("a gate");
+        let text = b"        Returns:\n            `io.FileIO`: File-like object.\n";
+        assert_eq!(may_match(&gate, text, 0), Some(false));
+        let named = b"FILEIO_API_KEY = os.environ[\"FILEIO_API_KEY\"]\n";
+        assert_ne!(may_match(&gate, named, 0), Some(false), "name, then key");
+    }
+
+    /// A named key's head skips to the first bytes of its name's spellings (`(?i:fileio)` has
+    /// 64, too many for a prefilter; their first four bytes are 16): a megabyte that never names
+    /// the provider costs a unit of fuel per [`table::SKIPPED_PER_UNIT`] bytes, not one per
+    /// byte, and fits the gate's fuel (`GATE_BUDGET` outside tests).
+    #[test]
+    fn a_named_key_gate_skips_to_its_name() {
+        TEST_GATE_BUDGET.set(Some(16 << 10));
+        let set = builtin();
+        let rule = (set.iter())
+            .find(|rule| rule.id() == "fileio-named-key")
+            .expect("a built-in rule");
+        let gate = for_pattern(&rule.spec().regex).expect("a gate");
+        let text = "rows = open(path).read()  # the data, not its name\n".repeat(25_000);
+        assert!(text.len() > 1 << 20);
+        let answer = may_match(&gate, text.as_bytes(), 0);
+        TEST_GATE_BUDGET.set(None);
+        assert_eq!(answer, Some(false), "ruled out within 16 Ki units of fuel");
+    }
+
+    /// The named keys' gates share their tails (the same gap and credential words after the
+    /// name): build.rs writes equal tables once.
+    #[test]
+    fn equal_tails_are_written_once() {
+        let tail = |id: &str| {
+            let set = builtin();
+            let rule = set.iter().find(|rule| rule.id() == id).expect("a rule");
+            let pattern = rule.spec().regex.clone();
+            let at = INDEX
+                .binary_search_by(|&(known, _, _)| slice(TEXTS, known).cmp(pattern.as_bytes()))
+                .expect("a gate");
+            let (_, whole, pairs) = INDEX[at];
+            assert!(!whole, "{id}: a head and a tail");
+            let (start, end, _) = slice(PLACES, slice(PAIRS, pairs)[0])[0];
+            (start, end)
+        };
+        assert_eq!(tail("spotify-named-key"), tail("toggltrack-named-key"));
+    }
+
     /// Clean lines of real ML code that name providers and their variables (the bench's dense
     /// small change, in replicate-python's client) wake many rules, and compile none of their
     /// regexes.
