@@ -195,6 +195,13 @@ mod tests {
         RuleSet::builtin().expect("built-in rules compile")
     }
 
+    /// The built-in rule `id`, cloned: a fresh one has compiled nothing.
+    fn builtin_rule(id: &str) -> Rule {
+        let set = builtin();
+        let rule = set.iter().find(|rule| rule.id() == id);
+        rule.expect("a built-in rule").clone()
+    }
+
     /// A gate burns its fuel over the asks, then answers `None` (the rule asks its superset or
     /// compiles its regex), whatever the text, and so does a walk its fuel cut short; a copy
     /// starts afresh.
@@ -300,17 +307,13 @@ mod tests {
     /// superset then decides, and the regex is not compiled.
     #[test]
     fn a_superset_checks_an_approximate_maybe() {
-        let set = builtin();
-        let rule = (set.iter())
-            .find(|rule| rule.id() == "jwt-signing-secret")
-            .expect("a built-in rule");
+        let rule = builtin_rule("jwt-signing-secret");
         let text = b"password = get_password()\n";
         let gate = for_pattern(&rule.spec().regex).expect("a gate");
         assert_eq!(may_match(&gate, text, 0), Some(true), "the DFA says maybe");
-        let fresh = rule.clone();
-        assert!((fresh.captures(text, &mut ClassRuns::default(), None)).is_empty());
+        assert!((rule.captures(text, &mut ClassRuns::default(), None)).is_empty());
         assert_eq!(
-            fresh.built(),
+            rule.built(),
             (false, true),
             "asked the DFA, compiled nothing"
         );
@@ -321,10 +324,7 @@ mod tests {
     /// parts alone (`: F` and a letter) said "maybe" and compiled the regex.
     #[test]
     fn a_named_key_gate_reads_the_word_after_the_name() {
-        let set = builtin();
-        let rule = (set.iter())
-            .find(|rule| rule.id() == "fileio-named-key")
-            .expect("a built-in rule");
+        let rule = builtin_rule("fileio-named-key");
         let gate = for_pattern(&rule.spec().regex).expect("a gate");
         let text = b"        Returns:\n            `io.FileIO`: File-like object.\n";
         assert_eq!(may_match(&gate, text, 0), Some(false));
@@ -339,10 +339,7 @@ mod tests {
     #[test]
     fn a_named_key_gate_skips_to_its_name() {
         TEST_GATE_BUDGET.set(Some(16 << 10));
-        let set = builtin();
-        let rule = (set.iter())
-            .find(|rule| rule.id() == "fileio-named-key")
-            .expect("a built-in rule");
+        let rule = builtin_rule("fileio-named-key");
         let gate = for_pattern(&rule.spec().regex).expect("a gate");
         let text = "rows = open(path).read()  # the data, not its name\n".repeat(25_000);
         assert!(text.len() > 1 << 20);
@@ -356,9 +353,7 @@ mod tests {
     #[test]
     fn equal_tails_are_written_once() {
         let tail = |id: &str| {
-            let set = builtin();
-            let rule = set.iter().find(|rule| rule.id() == id).expect("a rule");
-            let pattern = rule.spec().regex.clone();
+            let pattern = builtin_rule(id).spec().regex.clone();
             let at = INDEX
                 .binary_search_by(|&(known, _, _)| slice(TEXTS, known).cmp(pattern.as_bytes()))
                 .expect("a gate");

@@ -497,6 +497,34 @@ mod tests {
 
     /// Fewer than `pieces_below` pieces drawn from `pieces`, each repeated now and then up to
     /// 23 times: runs long enough to hold a match, and every border between them.
+    /// A pattern's whole-text regex, its shared regex and its required run.
+    type Compiled = (regex::bytes::Regex, SharedRegex, RequiredRun);
+
+    /// Asks each rule of `asking`, in that order, in both texts through the same `within`, and
+    /// checks that it finds what a search of the whole text finds: the number of matches.
+    fn finds_what_the_whole_text_search_finds<'t>(
+        asking: &[&Compiled],
+        texts: [&'t [u8]; 2],
+        within: &mut ClassRuns<'t>,
+    ) -> usize {
+        let mut matched = 0;
+        for text in texts {
+            for (regex, shared, run) in asking {
+                let whole: Vec<_> = regex.captures_iter(text).collect();
+                let found = captures(Some(run), |_, _| true, || shared, text, within);
+                let shown = String::from_utf8_lossy(text);
+                assert_eq!(
+                    spans(&found),
+                    spans(&whole),
+                    "{} on {shown:?}",
+                    regex.as_str()
+                );
+                matched += whole.len();
+            }
+        }
+        matched
+    }
+
     fn random_blob(
         random: &mut crate::test_support::Xorshift,
         pieces: &[&[u8]],
@@ -733,20 +761,13 @@ mod tests {
             let first = random.below(asking.len().max(1));
             let mut within = ClassRuns::within(&token_runs, [&blob, &masked])
                 .asking(candidates.iter().map(|(_, _, run)| run));
-            for text in [&blob, &masked] {
-                for (regex, shared, run) in asking[first..].iter().chain(&asking[..first]) {
-                    let whole: Vec<_> = regex.captures_iter(text).collect();
-                    let found = captures(Some(run), |_, _| true, || shared, text, &mut within);
-                    let text = String::from_utf8_lossy(text);
-                    assert_eq!(
-                        spans(&found),
-                        spans(&whole),
-                        "{} on {text:?}",
-                        regex.as_str()
-                    );
-                    matched += whole.len();
-                }
-            }
+            let order: Vec<_> = asking[first..]
+                .iter()
+                .chain(&asking[..first])
+                .copied()
+                .collect();
+            matched +=
+                finds_what_the_whole_text_search_finds(&order, [&blob, &masked], &mut within);
         }
         assert!(matched >= 1000, "{matched} matches");
         // Asked for 24 first, then 16: the hex runs are listed once, at 16.
@@ -818,20 +839,8 @@ mod tests {
             }
             let mut within = ClassRuns::within(&token_runs, [&blob, &masked])
                 .asking(asking.iter().map(|(_, _, run)| run));
-            for text in [&blob, &masked] {
-                for (regex, shared, run) in &asking {
-                    let whole: Vec<_> = regex.captures_iter(text).collect();
-                    let found = captures(Some(run), |_, _| true, || shared, text, &mut within);
-                    let text = String::from_utf8_lossy(text);
-                    assert_eq!(
-                        spans(&found),
-                        spans(&whole),
-                        "{} on {text:?}",
-                        regex.as_str()
-                    );
-                    matched += whole.len();
-                }
-            }
+            matched +=
+                finds_what_the_whole_text_search_finds(&asking, [&blob, &masked], &mut within);
         }
         assert!(matched >= 1000, "{matched} matches");
     }

@@ -44,14 +44,6 @@ fn stat_vouches(change: &Change) -> bool {
     change.staged_file.is_some_and(|staged| staged.stat_vouches)
 }
 
-/// A first commit's changes are its index's entries (less any intent-to-add ones): `helper`
-/// hears of them before they are compared.
-fn expect_first_commit(helper: &dyn Helper, head: Option<&Tree<'_>>, entries: usize) {
-    if head.is_none() {
-        helper.expect(entries);
-    }
-}
-
 pub(super) fn is_regular(mode: u32) -> bool {
     matches!(mode, 0o100644 | 0o100755 | 0o100664)
 }
@@ -212,10 +204,8 @@ impl Repo {
                 if located.has_conflicts || !located.sorted {
                     return Ok(None);
                 }
-                expect_first_commit(helper, head, located.count());
-                let mut diff = self.fast_diff(&*located, located.cache_tree.as_ref(), head)?;
-                helper.expect(diff.changes.len());
-                self.vouch_for_files(&mut diff.changes, &*located, located.written, helper);
+                let cache_tree = located.cache_tree.as_ref();
+                let diff = self.compared(&*located, cache_tree, located.written, head, helper)?;
                 // A command reads the index once and ends soon after: freeing its nodes one by
                 // one is work for nothing.
                 std::mem::forget(located);
@@ -226,15 +216,33 @@ impl Repo {
                     return Ok(None);
                 }
                 let entries = &index.entries[..];
-                expect_first_commit(helper, head, entries.count());
-                let mut diff = self.fast_diff(entries, index.cache_tree.as_ref(), head)?;
-                helper.expect(diff.changes.len());
-                self.vouch_for_files(&mut diff.changes, entries, index.written, helper);
+                let cache_tree = index.cache_tree.as_ref();
+                let diff = self.compared(entries, cache_tree, index.written, head, helper)?;
                 std::mem::forget(index);
                 diff
             }
         };
         self.pair_moves(diff, stats)
+    }
+
+    /// [`Self::fast_diff`] with the files vouched for. `helper` hears how many changes to
+    /// expect: a first commit's before the comparison (its index's entries, less any
+    /// intent-to-add ones), every commit's after it.
+    fn compared<E: Entries + ?Sized>(
+        &self,
+        entries: &E,
+        cache_tree: Option<&index::CacheTree>,
+        written: Option<index::FileTime>,
+        head: Option<&Tree<'_>>,
+        helper: &dyn Helper,
+    ) -> Result<FastDiff> {
+        if head.is_none() {
+            helper.expect(entries.count());
+        }
+        let mut diff = self.fast_diff(entries, cache_tree, head)?;
+        helper.expect(diff.changes.len());
+        self.vouch_for_files(&mut diff.changes, entries, written, helper);
+        Ok(diff)
     }
 
     fn fast_diff<E: Entries + ?Sized>(
