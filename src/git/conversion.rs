@@ -108,24 +108,21 @@ impl Conversion {
         let found = if wanted.len() < PARALLEL_LOOK_UPS {
             answers(workdir, &wanted)
         } else {
-            match lend_look_ups(helper, workdir, first) {
-                Ok(lent) => {
-                    let mut found = answers(workdir, second);
+            std::thread::scope(|scope| {
+                // Not lent (no helper), the first half gets a thread of its own.
+                let lent = lend_look_ups(helper, workdir, first)
+                    .map_err(|_| scope.spawn(|| answers(workdir, first)));
+                let mut found = answers(workdir, second);
+                let mut found_first = match lent {
                     // A job that died (it panicked) sent nothing: its half is asked here.
-                    let mut found_first = lent.recv().unwrap_or_else(|_| answers(workdir, first));
-                    found_first.append(&mut found);
-                    found_first
-                }
-                Err(_) => std::thread::scope(|scope| {
-                    let helper = scope.spawn(|| answers(workdir, first));
-                    let mut found = answers(workdir, second);
-                    let mut found_first = helper
+                    Ok(lent) => lent.recv().unwrap_or_else(|_| answers(workdir, first)),
+                    Err(own) => own
                         .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    found_first.append(&mut found);
-                    found_first
-                }),
-            }
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                };
+                found_first.append(&mut found);
+                found_first
+            })
         };
         let found: Vec<(Vec<u8>, bool)> = wanted
             .iter()
