@@ -36,6 +36,34 @@ pub struct StagedFile {
     pub stat_vouches: bool,
 }
 
+/// Whether the caller skips blobs git calls binary. When it does, a big file whose stat data
+/// vouch for its blob is read first for what git's test looks at, and not on when that says
+/// binary: a first commit's images, archives and models were a third of its bytes read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BinaryBlobs {
+    Scanned,
+    Skipped,
+}
+
+/// How many of a file's first bytes are read to tell a binary blob: all that git's test
+/// (and the UTF-16 test after it) looks at, in whole pages.
+pub(super) const PROBE_LEN: usize = 8192;
+const _: () = assert!(PROBE_LEN >= super::visit::BINARY_PROBE_LEN);
+
+/// Files from this size on are read in two steps when binary blobs are skipped: below it the
+/// bytes a binary file's probe saves are too few for the text files' second `read`.
+const PROBED_FROM: usize = 16 << 10;
+
+/// What the working-tree file of a staged blob told.
+#[derive(Debug)]
+pub(super) enum DiskRead {
+    /// The blob's bytes, whole.
+    Whole(FileBytes),
+    /// A binary blob, by git's test on its first bytes, which the file held (its stat data
+    /// vouch for the blob): the rest of it is not read.
+    Binary,
+}
+
 /// The file at `path` under `workdir`, when its bytes are the blob `id`; `None` otherwise (no
 /// such file, not a regular file, another size or other bytes), and the caller reads the object.
 pub(super) fn read_if_staged(
@@ -43,11 +71,52 @@ pub(super) fn read_if_staged(
     path: &[u8],
     id: Oid,
     staged: &StagedFile,
-) -> Option<FileBytes> {
+    binary: BinaryBlobs,
+) -> Option<DiskRead> {
     // git refuses such index paths; a crafted index must not point the read elsewhere.
     if !is_plain_relative(path) {
         return None;
     }
+    let mut file = open_file(workdir, path)?;
+    // The size the index recorded (its low 32 bits) is what is read: a file of another size
+    // reads short or long and is not used. The file is stat'ed once, after the read: a stat
+    // before it told nothing the one after does not (a regular file of this size whose stat
+    // data still equal the index's after the read held those bytes during it).
+    let len = usize::try_from(staged.stat.size).ok()?;
+    let mut buffer = Lent::keeping(&READS, KEPT_READS);
+    let mut filled = 0;
+    if binary == BinaryBlobs::Skipped && staged.stat_vouches && len >= PROBED_FROM {
+        if !read_probe(&mut file, &mut buffer) {
+            return None;
+        }
+        let first = &buffer[..PROBE_LEN];
+        if super::visit::is_binary_not_text(first) && unchanged_since_staged(&file, len, staged) {
+            return Some(DiskRead::Binary);
+        }
+        filled = PROBE_LEN;
+    }
+    if len >= READ_KEPT_UP_TO {
+        // Too big to keep a buffer for: one of its own (calloc'd: its pages are zeroed only as
+        // the read fills them), so that the kept one stays for the next files.
+        let mut own = vec![0; len + 1];
+        own[..filled].copy_from_slice(&buffer[..filled]);
+        buffer = Lent::fresh(&READS, KEPT_READS, own);
+    }
+    if !read_exactly(&mut file, len, &mut buffer, filled) {
+        return None;
+    }
+    let meta = file.metadata().ok()?;
+    if !is_regular_of_len(&meta, len) {
+        return None;
+    }
+    let content = FileBytes { buffer, len };
+    // Unchanged by git's own test, and still so once read (a write while reading moves ctime).
+    let unchanged = staged.stat_vouches && staged.stat.size != 0 && stat_data(&meta) == staged.stat;
+    (unchanged || blob_id(&content) == id).then_some(DiskRead::Whole(content))
+}
+
+/// The working-tree file at `path`, opened for reading.
+fn open_file(workdir: &Path, path: &[u8]) -> Option<File> {
     let relative = Path::new(std::ffi::OsStr::from_bytes(path));
     let mut options = File::options();
     // No following a symlink in the last component, and no waiting on a FIFO's writer.
@@ -61,25 +130,20 @@ pub(super) fn read_if_staged(
     } else {
         options.open(base.join(relative))
     };
-    let mut file = opened.ok()?;
-    // The size the index recorded (its low 32 bits) is what is read: a file of another size
-    // reads short or long and is not used. The file is stat'ed once, after the read: a stat
-    // before it told nothing the one after does not (a regular file of this size whose stat
-    // data still equal the index's after the read held those bytes during it).
-    let len = usize::try_from(staged.stat.size).ok()?;
-    let mut buffer = read_buffer(len);
-    if !read_exactly(&mut file, len, &mut buffer) {
-        return None;
-    }
-    let meta = file.metadata().ok()?;
+    opened.ok()
+}
+
+/// A regular file (not a FIFO) of `len` bytes.
+fn is_regular_of_len(meta: &Metadata, len: usize) -> bool {
     let kind = meta.file_type();
-    if !kind.is_file() || kind.is_fifo() || meta.len() != len as u64 {
-        return None;
-    }
-    let content = FileBytes { buffer, len };
-    // Unchanged by git's own test, and still so once read (a write while reading moves ctime).
-    let unchanged = staged.stat_vouches && staged.stat.size != 0 && stat_data(&meta) == staged.stat;
-    (unchanged || blob_id(&content) == id).then_some(content)
+    kind.is_file() && !kind.is_fifo() && meta.len() == len as u64
+}
+
+/// The open file's stat data, taken now, are what the index recorded: for an entry whose stat
+/// data vouch, what was read of it so far is the blob's.
+fn unchanged_since_staged(file: &File, len: usize, staged: &StagedFile) -> bool {
+    file.metadata()
+        .is_ok_and(|meta| is_regular_of_len(&meta, len) && stat_data(&meta) == staged.stat)
 }
 
 /// A relative path of plain names: no leading `/`, no empty, `.` or `..` component (git
@@ -101,17 +165,6 @@ pub(super) const READ_KEPT_UP_TO: usize = 2 << 20;
 /// A read buffer a file grew past [`READ_KEPT_UP_TO`] is shrunk back to it, keeping the pages
 /// it has in: dropped, the next files grew one from nothing.
 const KEPT_READS: OverBound = OverBound::Shrunk(READ_KEPT_UP_TO);
-
-/// The buffer a file of `len` bytes is read into: the thread's kept one, or for a file too
-/// big to keep a buffer for, one of its own (calloc'd: its pages are zeroed only as the read
-/// fills them), so that the kept one stays for the next files.
-fn read_buffer(len: usize) -> Lent {
-    if len >= READ_KEPT_UP_TO {
-        Lent::fresh(&READS, KEPT_READS, vec![0; len + 1])
-    } else {
-        Lent::keeping(&READS, KEPT_READS)
-    }
-}
 
 thread_local! {
     /// The thread's read buffer: one per scanning thread, lent to one file at a time.
@@ -151,21 +204,38 @@ pub(super) fn from_cwd(workdir: &Path) -> &Path {
     if is_cwd { Path::new("") } else { workdir }
 }
 
-/// Reads the file's `len` bytes into the front of `buffer`: false when it holds fewer or
-/// more. One read asks for a byte more than `len`, so that the common answer, exactly `len`,
-/// takes one system call (a second read to find the end was an eighth of a first commit's
-/// system calls). A file that grew meanwhile returns that byte and is not used; one that
-/// grows after the read changes its stat data, or its bytes are the blob's anyway (their
-/// hash). `buffer` keeps its length, what it has ever held: only what it has never held is
-/// zeroed. A buffer too short is grown in place to the file's size, zeroing only the pages
-/// the read then fills: replaced by a new one, each growth faulted in all of its pages again
-/// (and a big block's are remapped, not copied, when it grows).
-fn read_exactly(file: &mut File, len: usize, buffer: &mut Vec<u8>) -> bool {
+/// Reads the file's first [`PROBE_LEN`] bytes (it has more) into the front of `buffer`:
+/// false when it ends before them.
+fn read_probe(file: &mut File, buffer: &mut Vec<u8>) -> bool {
+    if buffer.len() < PROBE_LEN {
+        buffer.resize(PROBE_LEN, 0);
+    }
+    let window = &mut buffer[..PROBE_LEN];
+    let mut filled = 0;
+    while filled < PROBE_LEN {
+        match file.read(&mut window[filled..]) {
+            Ok(0) | Err(_) => return false,
+            Ok(got) => filled += got,
+        }
+    }
+    true
+}
+
+/// Reads the file's `len` bytes into the front of `buffer`, of which the first `filled` are
+/// read already: false when it holds fewer or more. One read asks for a byte more than `len`,
+/// so that the common answer, exactly `len`, takes one system call (a second read to find the
+/// end was an eighth of a first commit's system calls). A file that grew meanwhile returns
+/// that byte and is not used; one that grows after the read changes its stat data, or its
+/// bytes are the blob's anyway (their hash). `buffer` keeps its length, what it has ever
+/// held: only what it has never held is zeroed. A buffer too short is grown in place to the
+/// file's size, zeroing only the pages the read then fills: replaced by a new one, each
+/// growth faulted in all of its pages again (and a big block's are remapped, not copied,
+/// when it grows).
+fn read_exactly(file: &mut File, len: usize, buffer: &mut Vec<u8>, mut filled: usize) -> bool {
     if buffer.len() <= len {
         buffer.resize(len + 1, 0);
     }
     let window = &mut buffer[..=len];
-    let mut filled = 0;
     loop {
         let wanted = window.len() - filled;
         let Ok(got) = file.read(&mut window[filled..]) else {
@@ -218,7 +288,18 @@ mod tests {
         id: Oid,
         staged: &StagedFile,
     ) -> Option<Vec<u8>> {
-        super::read_if_staged(workdir, path, id, staged).map(|bytes| bytes.to_vec())
+        match super::read_if_staged(workdir, path, id, staged, BinaryBlobs::Scanned)? {
+            DiskRead::Whole(bytes) => Some(bytes.to_vec()),
+            DiskRead::Binary => panic!("binary blobs are scanned: no probe"),
+        }
+    }
+
+    /// [`super::read_if_staged`]'s bytes in the thread's buffer, binary blobs scanned.
+    fn read_whole(workdir: &Path, path: &[u8], id: Oid, staged: &StagedFile) -> Option<FileBytes> {
+        match super::read_if_staged(workdir, path, id, staged, BinaryBlobs::Scanned)? {
+            DiskRead::Whole(bytes) => Some(bytes),
+            DiskRead::Binary => panic!("binary blobs are scanned: no probe"),
+        }
     }
 
     /// An entry whose stat data vouch for nothing but the size: the file is hashed.
@@ -279,7 +360,7 @@ mod tests {
         // A buffer an earlier, longer file left its bytes in.
         let read = |len| {
             let mut buffer = vec![b'x'; 64];
-            read_exactly(&mut File::open(&path).unwrap(), len, &mut buffer)
+            read_exactly(&mut File::open(&path).unwrap(), len, &mut buffer, 0)
                 .then(|| buffer[..len].to_vec())
         };
         assert_eq!(read(6).as_deref(), Some(&b"hello\n"[..]));
@@ -300,12 +381,12 @@ mod tests {
         std::fs::write(dir.path().join("short.txt"), b"short\n").unwrap();
         let size = |len: usize| hashed(len as u32);
         let (long_id, short_id) = (blob_id(&long), blob_id(b"short\n"));
-        let first = super::read_if_staged(dir.path(), b"long.txt", long_id, &size(long.len()));
+        let first = read_whole(dir.path(), b"long.txt", long_id, &size(long.len()));
         let first = first.unwrap();
         assert_eq!(&first[..], &long[..]);
         let at = first.as_ptr();
         drop(first);
-        let second = super::read_if_staged(dir.path(), b"short.txt", short_id, &size(6));
+        let second = read_whole(dir.path(), b"short.txt", short_id, &size(6));
         let second = second.unwrap();
         assert_eq!(second.as_ptr(), at);
         assert_eq!(&second[..], b"short\n");
@@ -331,11 +412,9 @@ mod tests {
         std::fs::write(dir.path().join("big.txt"), &big).unwrap();
         std::fs::write(dir.path().join("small.txt"), b"small\n").unwrap();
         let size = |len: usize| hashed(len as u32);
-        let small = || {
-            super::read_if_staged(dir.path(), b"small.txt", blob_id(b"small\n"), &size(6)).unwrap()
-        };
+        let small = || read_whole(dir.path(), b"small.txt", blob_id(b"small\n"), &size(6)).unwrap();
         drop(small());
-        let read = super::read_if_staged(dir.path(), b"big.txt", blob_id(&big), &size(big.len()));
+        let read = read_whole(dir.path(), b"big.txt", blob_id(&big), &size(big.len()));
         assert!(read.as_deref() == Some(&big[..]));
         drop(read);
         // Its pages, shrunk to the bound, not a new buffer grown from nothing.
@@ -364,7 +443,8 @@ mod tests {
         assert!(read_exactly(
             &mut File::open(&path).unwrap(),
             100,
-            &mut buffer
+            &mut buffer,
+            0
         ));
         // The file and the byte that finds its end: no page beyond them is zeroed.
         assert_eq!(buffer.len(), 101);
@@ -382,6 +462,98 @@ mod tests {
         assert_eq!(short.as_deref(), Some(&b"short\n"[..]));
         let read = read_if_staged(dir.path(), b"long.bin", blob_id(&long), &size(long.len()));
         assert!(read.as_deref() == Some(&long[..]));
+    }
+
+    /// A file of `len` bytes at `dir/name`, with a NUL at `nul_at` (if any) and the bytes of
+    /// a text elsewhere, and the entry git records for it.
+    fn written(dir: &Path, name: &str, len: usize, nul_at: Option<usize>) -> (Vec<u8>, StagedFile) {
+        let mut bytes: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+        if let Some(at) = nul_at {
+            bytes[at] = 0;
+        }
+        std::fs::write(dir.join(name), &bytes).unwrap();
+        let staged = recorded(&dir.join(name), true);
+        (bytes, staged)
+    }
+
+    /// What [`super::read_if_staged`] tells when binary blobs are skipped.
+    fn probed(dir: &Path, name: &str, id: Oid, staged: &StagedFile) -> Option<Result<Vec<u8>, ()>> {
+        match super::read_if_staged(dir, name.as_bytes(), id, staged, BinaryBlobs::Skipped)? {
+            DiskRead::Whole(bytes) => Some(Ok(bytes.to_vec())),
+            DiskRead::Binary => Some(Err(())),
+        }
+    }
+
+    #[test]
+    fn a_big_binary_file_is_told_by_its_first_bytes_and_not_read_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let (big, staged) = written(dir.path(), "big.bin", 100_000, Some(7_999));
+        let other = id("1111111111111111111111111111111111111111");
+        assert_eq!(probed(dir.path(), "big.bin", other, &staged), Some(Err(())));
+        // Only the first bytes were read: the buffer never grew to the file.
+        assert!(READS.with_borrow(Vec::len) < big.len());
+        // A small one is read whole, as are binary blobs that are scanned.
+        let (small, staged) = written(dir.path(), "small.bin", PROBED_FROM - 1, Some(0));
+        let small_id = blob_id(&small);
+        assert_eq!(
+            probed(dir.path(), "small.bin", small_id, &staged),
+            Some(Ok(small))
+        );
+        let (_, staged) = written(dir.path(), "big.bin", 100_000, Some(7_999));
+        assert_eq!(
+            read_if_staged(dir.path(), b"big.bin", blob_id(&big), &staged),
+            Some(big)
+        );
+    }
+
+    #[test]
+    fn a_big_file_git_calls_text_or_utf16_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        // A NUL just past git's 8000 bytes, and none.
+        for nul_at in [Some(8_000), Some(PROBE_LEN), None] {
+            let (text, staged) = written(dir.path(), "a.txt", 100_000, nul_at);
+            let id = blob_id(&text);
+            assert_eq!(probed(dir.path(), "a.txt", id, &staged), Some(Ok(text)));
+        }
+        // UTF-16 has NULs, and is scanned.
+        let utf16: Vec<u8> = "KEY = value\n"
+            .repeat(4_000)
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        std::fs::write(dir.path().join("u.txt"), &utf16).unwrap();
+        let staged = recorded(&dir.path().join("u.txt"), true);
+        let id = blob_id(&utf16);
+        assert_eq!(probed(dir.path(), "u.txt", id, &staged), Some(Ok(utf16)));
+    }
+
+    #[test]
+    fn a_big_binary_file_without_its_stat_data_is_read_whole_and_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (big, mut staged) = written(dir.path(), "big.bin", 100_000, Some(0));
+        let other = id("1111111111111111111111111111111111111111");
+        // Stat data that changed since the entry, or that do not vouch: only the hash tells.
+        staged.stat.ino ^= 1;
+        assert_eq!(probed(dir.path(), "big.bin", other, &staged), None);
+        let big_id = blob_id(&big);
+        assert_eq!(
+            probed(dir.path(), "big.bin", big_id, &staged),
+            Some(Ok(big.clone()))
+        );
+        let racy = StagedFile {
+            stat_vouches: false,
+            ..recorded(&dir.path().join("big.bin"), true)
+        };
+        assert_eq!(probed(dir.path(), "big.bin", other, &racy), None);
+        assert_eq!(probed(dir.path(), "big.bin", big_id, &racy), Some(Ok(big)));
+    }
+
+    #[test]
+    fn a_file_over_the_kept_bound_read_in_two_steps_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let (big, staged) = written(dir.path(), "big.txt", READ_KEPT_UP_TO + 3, None);
+        let id = blob_id(&big);
+        assert!(probed(dir.path(), "big.txt", id, &staged) == Some(Ok(big)));
     }
 
     #[test]

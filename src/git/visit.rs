@@ -9,13 +9,13 @@ use std::path::Path;
 use git2::{FileMode, ObjectType, Oid, Repository, Tree};
 
 use super::Repo;
-use super::disk_blob::{self, StagedFile};
+use super::disk_blob::{self, BinaryBlobs, DiskRead, StagedFile};
 use super::memo::{BlobMemo, Verdict};
 use crate::detect::lines::AddedLines;
 use crate::error::{Error, Result};
 
 /// Git treats a blob as binary when its first 8000 bytes hold a NUL (`FIRST_FEW_BYTES`).
-const BINARY_PROBE_LEN: usize = 8000;
+pub(super) const BINARY_PROBE_LEN: usize = 8000;
 
 /// What git's side of a scan counts: commits read, and entries it skipped or left out (the
 /// pipeline counts what it scans itself).
@@ -140,6 +140,8 @@ impl Added<'_> {
 enum BlobBytes<'repo> {
     Object(git2::Blob<'repo>),
     Disk(disk_blob::FileBytes),
+    /// A binary blob, told by its working-tree file's first bytes: not read on.
+    BinaryOnDisk,
 }
 
 impl BlobBytes<'_> {
@@ -147,6 +149,7 @@ impl BlobBytes<'_> {
         match self {
             BlobBytes::Object(blob) => blob.content(),
             BlobBytes::Disk(bytes) => bytes,
+            BlobBytes::BinaryOnDisk => &[],
         }
     }
 }
@@ -231,12 +234,13 @@ impl Repo {
         let known = memo.and_then(|memo| memo.get(id));
         let blob = match known {
             Some(_) => None,
-            None => Some(self.staged_blob(change, walk.max_file_size.is_some())?),
+            None => Some(self.staged_blob(change, walk)?),
         };
         let content = blob.as_ref().map_or(&[][..], BlobBytes::content);
-        let binary = match known {
-            Some(verdict) => verdict == Verdict::Binary,
-            None => !walk.scan_binary && is_binary_not_text(content),
+        let binary = match (known, &blob) {
+            (Some(verdict), _) => verdict == Verdict::Binary,
+            (None, Some(BlobBytes::BinaryOnDisk)) => true,
+            (None, _) => !walk.scan_binary && is_binary_not_text(content),
         };
         if binary {
             if known.is_none()
@@ -281,19 +285,28 @@ impl Repo {
     }
 
     /// The bytes of a change's blob: its working-tree file when that holds exactly them, else
-    /// the object. A missing object fails the scan either way, as it would fail the commit;
-    /// `exists_checked` says the caller has read its header already.
-    fn staged_blob(&self, change: &Change, exists_checked: bool) -> Result<BlobBytes<'_>> {
+    /// the object, or that it is binary when `walk` skips binary blobs and the file's first
+    /// bytes tell. A missing object fails the scan either way, as it would fail the commit (a
+    /// size limit has read its header already).
+    fn staged_blob(&self, change: &Change, walk: WalkOptions) -> Result<BlobBytes<'_>> {
         let id = change.id;
         let unreadable = || {
             let path = String::from_utf8_lossy(&change.path);
             Error::git(format!("cannot read the blob {id} of {path}"))
         };
+        let binary = if walk.scan_binary {
+            BinaryBlobs::Scanned
+        } else {
+            BinaryBlobs::Skipped
+        };
         if let (Some(staged), Some(workdir)) = (&change.staged_file, self.repo.workdir())
-            && (exists_checked || self.object_exists(id)?)
-            && let Some(bytes) = disk_blob::read_if_staged(workdir, &change.path, id, staged)
+            && (walk.max_file_size.is_some() || self.object_exists(id)?)
+            && let Some(read) = disk_blob::read_if_staged(workdir, &change.path, id, staged, binary)
         {
-            return Ok(BlobBytes::Disk(bytes));
+            return Ok(match read {
+                DiskRead::Whole(bytes) => BlobBytes::Disk(bytes),
+                DiskRead::Binary => BlobBytes::BinaryOnDisk,
+            });
         }
         let blob = self.repo.find_blob(id).map_err(unreadable())?;
         Ok(BlobBytes::Object(blob))
@@ -487,7 +500,7 @@ fn tree_blob(tree: &Tree<'_>, path: &[u8]) -> Option<Oid> {
 
 /// Binary by git's test, and not UTF-16 text (which git calls binary too, but which the
 /// scanner decodes: PowerShell scripts, Notepad "Unicode" files, `.reg` exports).
-fn is_binary_not_text(content: &[u8]) -> bool {
+pub(super) fn is_binary_not_text(content: &[u8]) -> bool {
     is_binary(content) && crate::detect::decode::utf16_encoding(content).is_none()
 }
 

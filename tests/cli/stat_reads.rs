@@ -352,3 +352,58 @@ fn a_scan_from_a_subdirectory_finds_the_attributes_at_the_top() {
         assert_eq!(findings(&report), token_at("sub/app.cfg", 2), "{report}");
     }
 }
+
+/// A big file's first bytes tell a binary blob when its stat data vouch for it: bytes written
+/// over a staged text file, binary from their first byte, must not pass for the blob, neither
+/// by stat data that changed nor in the tick of `git add`.
+#[test]
+fn a_binary_file_written_over_a_staged_text_file_does_not_hide_its_token() {
+    let repo = TestRepo::new();
+    let token = replicate_token(4211);
+    let text = format!(
+        "{}{}",
+        "setting = value\n".repeat(4_000),
+        key_line(&token, true)
+    );
+    repo.write("big.env", &text);
+    backdate(&repo, "big.env");
+    repo.git(&["add", "big.env"]);
+    assert_eq!(findings(&repo.scan_json()), token_at("big.env", 4_001));
+    // Same size, binary by git's test.
+    let mut binary = vec![0u8; text.len()];
+    binary[1..].copy_from_slice(&text.as_bytes()[1..]);
+    repo.write("big.env", &binary);
+    let report = repo.scan_json();
+    assert_eq!(findings(&report), token_at("big.env", 4_001), "{report}");
+    land_in_the_same_tick(&repo, &index(&repo), "big.env");
+    let report = repo.scan_json();
+    assert_eq!(findings(&report), token_at("big.env", 4_001), "{report}");
+    repo.commit(&[]).assert_code(1);
+}
+
+/// And the other way: a staged binary blob is skipped whatever text the file holds since.
+#[test]
+fn a_text_file_written_over_a_staged_binary_file_is_not_scanned() {
+    let repo = TestRepo::new();
+    let token = replicate_token(4212);
+    let text = format!(
+        "{}{}",
+        "setting = value\n".repeat(4_000),
+        key_line(&token, true)
+    );
+    let mut binary = text.clone().into_bytes();
+    binary[0] = 0;
+    repo.write("big.env", &binary);
+    backdate(&repo, "big.env");
+    repo.git(&["add", "big.env"]);
+    assert_eq!(repo.scan_json()["stats"]["binary_skipped"], 1);
+    repo.write("big.env", &text);
+    for racy in [false, true] {
+        if racy {
+            land_in_the_same_tick(&repo, &index(&repo), "big.env");
+        }
+        let report = repo.scan_json();
+        assert_eq!(findings(&report), [], "{report}");
+        assert_eq!(report["stats"]["binary_skipped"], 1, "{report}");
+    }
+}
