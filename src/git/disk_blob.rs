@@ -38,7 +38,7 @@ pub struct StagedFile {
 
 /// Whether the caller skips blobs git calls binary. When it does, a big file whose stat data
 /// vouch for its blob is read first for what git's test looks at, and not on when that says
-/// binary: a first commit's images, archives and models were a third of its bytes read.
+/// binary: a first commit's images, audio and models are read no further than the test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum BinaryBlobs {
     Scanned,
