@@ -13,6 +13,7 @@ use std::thread::{Scope, ScopedJoinHandle};
 use super::collect::{
     Collector, PARALLEL_MIN_CHANGES, cores_in, threads_for, visit_change_set, visit_shared,
 };
+use crate::detect::Scanner;
 use crate::error::Result;
 use crate::git::{Helper, Job, Repo, WalkOptions, WalkStats};
 
@@ -33,10 +34,16 @@ pub(crate) fn visit_staged(
     std::thread::scope(|scope| {
         let early = Early::new(scope, |jobs: Receiver<Job>| {
             // Asked while the calling thread finishes the comparison, between jobs.
-            let own = run_jobs_then(jobs, || {
-                cores_in(&cores);
-                Repo::open()
-            });
+            let scanner = template.scanner();
+            let warm_ups = Scanner::warm_ups().map(|warm_up| move || warm_up(scanner));
+            let own = run_jobs_then(
+                jobs,
+                || {
+                    cores_in(&cores);
+                    Repo::open()
+                },
+                warm_ups,
+            );
             let set = set.get()?;
             if threads_for(set, &cores) < 2 {
                 return None;
@@ -165,8 +172,14 @@ impl<'scope, T: Send + 'scope> Helper for Early<'scope, '_, T> {
 }
 
 /// Runs every job of `jobs` as it comes, until no more can come; `meanwhile` runs the first
-/// time none is waiting (a job lent is never kept waiting for it), or at the end.
-fn run_jobs_then<R>(jobs: Receiver<Job>, meanwhile: impl FnOnce() -> R) -> R {
+/// time none is waiting (a job lent is never kept waiting for it), or at the end. After it,
+/// each time no job is waiting, the next piece of `idle` runs (a job that comes meanwhile
+/// waits for that piece only); what is left of `idle` when no more jobs can come is dropped.
+fn run_jobs_then<R>(
+    jobs: Receiver<Job>,
+    meanwhile: impl FnOnce() -> R,
+    idle: impl IntoIterator<Item = impl FnOnce()>,
+) -> R {
     loop {
         match jobs.try_recv() {
             Ok(job) => job(),
@@ -175,6 +188,17 @@ fn run_jobs_then<R>(jobs: Receiver<Job>, meanwhile: impl FnOnce() -> R) -> R {
         }
     }
     let done = meanwhile();
+    let mut idle = idle.into_iter();
+    loop {
+        match jobs.try_recv() {
+            Ok(job) => job(),
+            Err(TryRecvError::Empty) => match idle.next() {
+                Some(piece) => piece(),
+                None => break,
+            },
+            Err(TryRecvError::Disconnected) => return done,
+        }
+    }
     for job in jobs {
         job();
     }
@@ -305,17 +329,59 @@ mod tests {
         let later = send.clone();
         let after = noted("after");
         drop(send);
-        let answer = run_jobs_then(jobs, || {
-            note.send("meanwhile").unwrap();
-            later.send(after).unwrap();
-            drop(later);
-            42
-        });
+        let nothing_idle: [fn(); 0] = [];
+        let answer = run_jobs_then(
+            jobs,
+            || {
+                note.send("meanwhile").unwrap();
+                later.send(after).unwrap();
+                drop(later);
+                42
+            },
+            nothing_idle,
+        );
         assert_eq!(answer, 42);
         drop(note);
         assert_eq!(
             order.iter().collect::<Vec<_>>(),
             ["waiting", "meanwhile", "after"]
+        );
+    }
+
+    /// The idle pieces run after the work meanwhile, one each time no job waits: a job lent
+    /// by a piece runs before the next piece, and the pieces left when no job can come any
+    /// more do not run.
+    #[test]
+    fn idle_pieces_run_only_while_no_job_waits() {
+        let (send, jobs) = std::sync::mpsc::channel::<Job>();
+        let (note, order) = std::sync::mpsc::channel();
+        let noted = |name: &'static str| -> Job {
+            let note = note.clone();
+            Box::new(move || note.send(name).unwrap())
+        };
+        let lender = RefCell::new(Some(send));
+        let lend = |job: Job| (lender.borrow().as_ref()).map(|send| send.send(job).unwrap());
+        let piece = |name: &'static str, job: Option<Job>, last: bool| {
+            let (note, lend, lender) = (note.clone(), &lend, &lender);
+            move || {
+                note.send(name).unwrap();
+                job.map(lend);
+                if last {
+                    lender.borrow_mut().take();
+                }
+            }
+        };
+        let pieces = [
+            piece("idle 1", Some(noted("job 1")), false),
+            piece("idle 2", Some(noted("job 2")), true),
+            piece("idle 3", None, false),
+        ];
+        let answer = run_jobs_then(jobs, || note.send("meanwhile").unwrap(), pieces);
+        assert_eq!(answer, ());
+        drop(note);
+        assert_eq!(
+            order.iter().collect::<Vec<_>>(),
+            ["meanwhile", "idle 1", "job 1", "idle 2", "job 2"]
         );
     }
 }
