@@ -409,7 +409,7 @@ impl Prefilter {
     }
 
     /// Builds the automaton now, for a thread with nothing else to do: a large scan reads it
-    /// past its first [`PAIRS_UNTIL`] bytes, and a thread that needs it while another builds
+    /// past its first 256 KiB (`PAIRS_UNTIL`), and a thread that needs it while another builds
     /// it waits.
     pub fn warm_up(&self) {
         self.dfa();
