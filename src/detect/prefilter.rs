@@ -385,12 +385,7 @@ impl Prefilter {
                 .mark(&self.keywords, &self.owners, &lower, &mut mask);
             return (mask, None);
         }
-        let dfa = self.dfa.get_or_init(|| match self.embedded_dfa {
-            // Written by build.rs from the same keywords in the same build (a test compares
-            // it with the one built here): a failure is a bug, reported by the panic hook.
-            Some(bytes) => KeywordDfa::from_static(bytes).expect("the embedded automaton reads"),
-            None => KeywordDfa::new(&self.keywords),
-        });
+        let dfa = self.dfa();
         // Past 4 GB the places do not fit: the text is then searched whole (see `window`).
         let ends = self.walk_ends(dfa, haystack, &mut mask);
         let words = ends
@@ -401,6 +396,29 @@ impl Prefilter {
                 wide_folds: Default::default(),
             });
         (mask, words)
+    }
+
+    /// The automaton over every keyword, built (or read) the first time it is asked for.
+    fn dfa(&self) -> &KeywordDfa {
+        self.dfa.get_or_init(|| match self.embedded_dfa {
+            // Written by build.rs from the same keywords in the same build (a test compares
+            // it with the one built here): a failure is a bug, reported by the panic hook.
+            Some(bytes) => KeywordDfa::from_static(bytes).expect("the embedded automaton reads"),
+            None => KeywordDfa::new(&self.keywords),
+        })
+    }
+
+    /// Builds the automaton now, for a thread with nothing else to do: a large scan reads it
+    /// past its first 256 KiB (`PAIRS_UNTIL`), and a thread that needs it while another builds
+    /// it waits.
+    pub fn warm_up(&self) {
+        self.dfa();
+    }
+
+    /// Whether the automaton is built (tests).
+    #[cfg(test)]
+    pub(crate) fn is_warm(&self) -> bool {
+        self.dfa.get().is_some()
     }
 
     /// The automaton's walk of `haystack`: adds the rules of the keywords it saw to `mask` and

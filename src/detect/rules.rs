@@ -61,6 +61,14 @@ impl Providers {
     }
 }
 
+impl Providers {
+    /// Whether the providers are decoded (tests).
+    #[cfg(test)]
+    pub(crate) fn is_decoded(&self) -> bool {
+        self.map.get().is_some()
+    }
+}
+
 impl From<BTreeMap<String, Provider>> for Providers {
     fn from(map: BTreeMap<String, Provider>) -> Providers {
         Providers {

@@ -290,6 +290,22 @@ impl Scanner {
         &self.rules
     }
 
+    /// The tables a large scan reads whatever its files hold, each built on first use: a
+    /// thread that would otherwise wait (the early thread, while the calling thread compares)
+    /// builds them one at a time, so that the scanning threads neither build them nor wait
+    /// while the other does. The keyword automaton (read past the first 256 KiB, 1.45 M
+    /// instructions) and the providers' names in paths (read at every file). Not the
+    /// providers (2.6 M to decode): only a match's placeholder check reads them, and a
+    /// 500-file modified commit never decodes them.
+    pub fn warm_ups() -> [fn(&Scanner); 2] {
+        [
+            |scanner| scanner.prefilter.warm_up(),
+            |scanner| {
+                let _ = scanner.named_by("");
+            },
+        ]
+    }
+
     /// Rules that could match `content` or one of its decoded views: a blob with none cannot
     /// add a finding.
     pub fn candidates(&self, content: &[u8]) -> Candidates {
@@ -838,6 +854,26 @@ mod tests {
 
     fn scanner() -> Scanner {
         Scanner::new(RuleSet::builtin().unwrap())
+    }
+
+    /// Each warm-up builds one of the tables a large scan reads; none is built before.
+    #[test]
+    fn the_warm_ups_build_what_a_large_scan_reads() {
+        let scanner = scanner();
+        let built = |scanner: &Scanner| {
+            [
+                scanner.prefilter.is_warm(),
+                scanner.path_names.get().is_some(),
+            ]
+        };
+        assert_eq!(built(&scanner), [false; 2]);
+        for (done, warm_up) in Scanner::warm_ups().into_iter().enumerate() {
+            warm_up(&scanner);
+            let expected: Vec<bool> = (0..2).map(|piece| piece <= done).collect();
+            assert_eq!(built(&scanner).to_vec(), expected);
+        }
+        // The providers are left to the first match that needs them.
+        assert!(!scanner.rules.providers.is_decoded());
     }
 
     /// A token of `shape` that passes the rule's own filters (retrying seeds, as a real token

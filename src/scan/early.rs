@@ -13,6 +13,7 @@ use std::thread::{Scope, ScopedJoinHandle};
 use super::collect::{
     Collector, PARALLEL_MIN_CHANGES, cores_in, threads_for, visit_change_set, visit_shared,
 };
+use crate::detect::Scanner;
 use crate::error::Result;
 use crate::git::{Helper, Job, Repo, WalkOptions, WalkStats};
 
@@ -33,10 +34,16 @@ pub(crate) fn visit_staged(
     std::thread::scope(|scope| {
         let early = Early::new(scope, |jobs: Receiver<Job>| {
             // Asked while the calling thread finishes the comparison, between jobs.
-            let own = run_jobs_then(jobs, || {
-                cores_in(&cores);
-                Repo::open()
-            });
+            let scanner = template.scanner();
+            let warm_ups = Scanner::warm_ups().map(|warm_up| move || warm_up(scanner));
+            let own = run_jobs_then(
+                jobs,
+                || {
+                    cores_in(&cores);
+                    Repo::open()
+                },
+                warm_ups,
+            );
             let set = set.get()?;
             if threads_for(set, &cores) < 2 {
                 return None;
@@ -51,7 +58,7 @@ pub(crate) fn visit_staged(
         let changes = match found {
             Ok(changes) => changes,
             Err(err) => {
-                second.map(join);
+                second.map(Answer::wait);
                 return Err(err);
             }
         };
@@ -69,7 +76,7 @@ pub(crate) fn visit_staged(
             })
             .collect();
         let mut results = vec![visit_shared(repo, changes, &next, &template, walk, None)];
-        results.push(join(second).unwrap_or_else(|| Ok(template.fork())));
+        results.push(second.wait().unwrap_or_else(|| Ok(template.fork())));
         results.extend(more.into_iter().map(join));
         for result in results {
             collector.absorb(result?);
@@ -88,7 +95,29 @@ type Body<'scope, T> = Box<dyn FnOnce(Receiver<Job>) -> T + Send + 'scope>;
 pub(crate) struct Early<'scope, 'env, T> {
     scope: &'scope Scope<'scope, 'env>,
     body: Cell<Option<Body<'scope, T>>>,
-    running: OnceCell<(Sender<Job>, ScopedJoinHandle<'scope, T>)>,
+    running: OnceCell<(Sender<Job>, Answer<'scope, T>)>,
+}
+
+/// What the early thread answers, sent as its body returns: the thread's end (its buffers
+/// freed, a few unmaps of up to 2 MiB each, and its stack) is not waited for. The scope still
+/// waits for the body; a thread that panicked is joined to pass its panic on.
+pub(crate) struct Answer<'scope, T> {
+    answer: Receiver<T>,
+    thread: ScopedJoinHandle<'scope, ()>,
+}
+
+impl<T> Answer<'_, T> {
+    /// The body's answer, as soon as it is sent.
+    pub(crate) fn wait(self) -> T {
+        match self.answer.recv() {
+            Ok(answer) => answer,
+            // Nothing sent: the body panicked, and joining passes its panic on.
+            Err(_) => {
+                join(self.thread);
+                unreachable!("a body that returned sent its answer")
+            }
+        }
+    }
 }
 
 impl<'scope, 'env, T: Send + 'scope> Early<'scope, 'env, T> {
@@ -105,10 +134,10 @@ impl<'scope, 'env, T: Send + 'scope> Early<'scope, 'env, T> {
     }
 
     /// No more jobs: the thread (if one was started) goes on with the rest of its body.
-    pub(crate) fn finish(self) -> Option<ScopedJoinHandle<'scope, T>> {
-        let (jobs, handle) = self.running.into_inner()?;
+    pub(crate) fn finish(self) -> Option<Answer<'scope, T>> {
+        let (jobs, answer) = self.running.into_inner()?;
         drop(jobs);
-        Some(handle)
+        Some(answer)
     }
 }
 
@@ -127,9 +156,13 @@ impl<'scope, T: Send + 'scope> Helper for Early<'scope, '_, T> {
                 return Err(job);
             };
             let (jobs, lent) = std::sync::mpsc::channel();
-            let handle = self.scope.spawn(move || body(lent));
+            let (send, answer) = std::sync::mpsc::channel();
+            let thread = self.scope.spawn(move || {
+                // The receiver is gone only when the caller is unwinding: nobody to answer.
+                let _ = send.send(body(lent));
+            });
             // Set once: `running` was empty and only this thread fills it.
-            let _ = self.running.set((jobs, handle));
+            let _ = self.running.set((jobs, Answer { answer, thread }));
         }
         match self.running.get() {
             Some((jobs, _)) => jobs.send(job).map_err(|unsent| unsent.0),
@@ -139,8 +172,14 @@ impl<'scope, T: Send + 'scope> Helper for Early<'scope, '_, T> {
 }
 
 /// Runs every job of `jobs` as it comes, until no more can come; `meanwhile` runs the first
-/// time none is waiting (a job lent is never kept waiting for it), or at the end.
-fn run_jobs_then<R>(jobs: Receiver<Job>, meanwhile: impl FnOnce() -> R) -> R {
+/// time none is waiting (a job lent is never kept waiting for it), or at the end. After it,
+/// each time no job is waiting, the next piece of `idle` runs (a job that comes meanwhile
+/// waits for that piece only); what is left of `idle` when no more jobs can come is dropped.
+fn run_jobs_then<R>(
+    jobs: Receiver<Job>,
+    meanwhile: impl FnOnce() -> R,
+    idle: impl IntoIterator<Item = impl FnOnce()>,
+) -> R {
     loop {
         match jobs.try_recv() {
             Ok(job) => job(),
@@ -149,6 +188,17 @@ fn run_jobs_then<R>(jobs: Receiver<Job>, meanwhile: impl FnOnce() -> R) -> R {
         }
     }
     let done = meanwhile();
+    let mut idle = idle.into_iter();
+    loop {
+        match jobs.try_recv() {
+            Ok(job) => job(),
+            Err(TryRecvError::Empty) => match idle.next() {
+                Some(piece) => piece(),
+                None => break,
+            },
+            Err(TryRecvError::Disconnected) => return done,
+        }
+    }
     for job in jobs {
         job();
     }
@@ -165,6 +215,8 @@ pub(crate) fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+    use std::time::Duration;
 
     /// Nothing lent, no thread; jobs lent run on one other thread, in order, before the rest
     /// of its body, which sees them all done.
@@ -189,8 +241,8 @@ mod tests {
                     Box::new(move || send.send((n, std::thread::current().id())).unwrap());
                 assert!(early.lend(job).is_ok());
             }
-            let handle = early.finish().expect("a job was lent");
-            let (thread, count) = join(handle);
+            let answer = early.finish().expect("a job was lent");
+            let (thread, count) = answer.wait();
             assert!(thread != caller);
             assert_eq!(count, 3);
             drop(send);
@@ -210,12 +262,57 @@ mod tests {
             assert!(small.finish().is_none());
             let large = Early::new(scope, count_jobs);
             large.expect(PARALLEL_MIN_CHANGES);
-            assert_eq!(large.finish().map(join), Some(1));
+            assert_eq!(large.finish().map(Answer::wait), Some(1));
             let told_twice = Early::new(scope, count_jobs);
             told_twice.expect(PARALLEL_MIN_CHANGES + 1);
             told_twice.expect(PARALLEL_MIN_CHANGES + 1);
-            assert_eq!(told_twice.finish().map(join), Some(1));
+            assert_eq!(told_twice.finish().map(Answer::wait), Some(1));
         });
+    }
+
+    /// The answer is taken while the thread's buffers are still being freed: a thread-local
+    /// whose drop waits to hear that the answer arrived hears it (a join would wait for the
+    /// drop, which would then give up waiting).
+    #[test]
+    fn the_answer_comes_before_the_thread_ends() {
+        struct Ending(Option<Receiver<()>>, Sender<bool>);
+        impl Drop for Ending {
+            fn drop(&mut self) {
+                let heard = (self.0.take()).map(|told| told.recv_timeout(Duration::from_secs(5)));
+                let _ = self.1.send(matches!(heard, Some(Ok(()))));
+            }
+        }
+        thread_local! {
+            static ENDING: RefCell<Option<Ending>> = const { RefCell::new(None) };
+        }
+        let (tell, told) = std::sync::mpsc::channel();
+        let (noted, heard) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            let early = Early::new(scope, move |jobs: Receiver<Job>| {
+                ENDING.set(Some(Ending(Some(told), noted)));
+                jobs.into_iter().map(|job| job()).count()
+            });
+            early.expect(PARALLEL_MIN_CHANGES);
+            assert_eq!(early.finish().map(Answer::wait), Some(1));
+            tell.send(()).unwrap();
+        });
+        assert_eq!(heard.recv().ok(), Some(true));
+    }
+
+    /// A body that panics passes its panic to the caller that waits for its answer.
+    #[test]
+    fn a_panic_in_the_body_reaches_the_caller() {
+        let caught = std::panic::catch_unwind(|| {
+            std::thread::scope(|scope| {
+                let early = Early::new(scope, |_jobs: Receiver<Job>| -> usize {
+                    panic!("the body failed")
+                });
+                early.expect(PARALLEL_MIN_CHANGES);
+                early.finish().map(Answer::wait)
+            })
+        });
+        let payload = caught.expect_err("the panic reaches the caller");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"the body failed"));
     }
 
     /// Jobs already waiting run before the work done meanwhile; jobs that come after it run
@@ -232,17 +329,59 @@ mod tests {
         let later = send.clone();
         let after = noted("after");
         drop(send);
-        let answer = run_jobs_then(jobs, || {
-            note.send("meanwhile").unwrap();
-            later.send(after).unwrap();
-            drop(later);
-            42
-        });
+        let nothing_idle: [fn(); 0] = [];
+        let answer = run_jobs_then(
+            jobs,
+            || {
+                note.send("meanwhile").unwrap();
+                later.send(after).unwrap();
+                drop(later);
+                42
+            },
+            nothing_idle,
+        );
         assert_eq!(answer, 42);
         drop(note);
         assert_eq!(
             order.iter().collect::<Vec<_>>(),
             ["waiting", "meanwhile", "after"]
+        );
+    }
+
+    /// The idle pieces run after the work meanwhile, one each time no job waits: a job lent
+    /// by a piece runs before the next piece, and the pieces left when no job can come any
+    /// more do not run.
+    #[test]
+    fn idle_pieces_run_only_while_no_job_waits() {
+        let (send, jobs) = std::sync::mpsc::channel::<Job>();
+        let (note, order) = std::sync::mpsc::channel();
+        let noted = |name: &'static str| -> Job {
+            let note = note.clone();
+            Box::new(move || note.send(name).unwrap())
+        };
+        let lender = RefCell::new(Some(send));
+        let lend = |job: Job| (lender.borrow().as_ref()).map(|send| send.send(job).unwrap());
+        let piece = |name: &'static str, job: Option<Job>, last: bool| {
+            let (note, lend, lender) = (note.clone(), &lend, &lender);
+            move || {
+                note.send(name).unwrap();
+                job.map(lend);
+                if last {
+                    lender.borrow_mut().take();
+                }
+            }
+        };
+        let pieces = [
+            piece("idle 1", Some(noted("job 1")), false),
+            piece("idle 2", Some(noted("job 2")), true),
+            piece("idle 3", None, false),
+        ];
+        let answer = run_jobs_then(jobs, || note.send("meanwhile").map(|()| 7), pieces);
+        assert_eq!(answer.ok(), Some(7));
+        drop(note);
+        assert_eq!(
+            order.iter().collect::<Vec<_>>(),
+            ["meanwhile", "idle 1", "job 1", "idle 2", "job 2"]
         );
     }
 }
