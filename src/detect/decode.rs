@@ -291,8 +291,7 @@ pub fn utf16_encoding(content: &[u8]) -> Option<(Encoding, usize)> {
             if units < 8 {
                 return None;
             }
-            let nul_at = |parity: usize| probe.iter().skip(parity).step_by(2).filter(|b| **b == 0);
-            let (even, odd) = (nul_at(0).count(), nul_at(1).count());
+            let (even, odd) = nuls_by_parity(probe);
             let mostly = |n: usize| n * 10 >= units * 9;
             let rarely = |n: usize| n * 10 <= units;
             if mostly(odd) && rarely(even) {
@@ -304,6 +303,19 @@ pub fn utf16_encoding(content: &[u8]) -> Option<(Encoding, usize)> {
             }
         }
     }
+}
+
+/// How many bytes of `probe` are NUL at even and at odd offsets. Read two bytes a unit, which
+/// the compiler vectorizes: every other byte through `step_by` was a loop of a few instructions
+/// a byte, 25,000 a probe, and every binary file that has a NUL near its start is probed.
+fn nuls_by_parity(probe: &[u8]) -> (usize, usize) {
+    let (mut even, mut odd) = (0u32, 0u32);
+    for pair in probe.chunks_exact(2) {
+        let unit = u16::from_le_bytes([pair[0], pair[1]]);
+        even += u32::from(unit & 0x00FF == 0);
+        odd += u32::from(unit & 0xFF00 == 0);
+    }
+    (even as usize, odd as usize)
 }
 
 /// Decoded windows over `content`: each run of URL escapes that hides a token byte, and each
@@ -668,6 +680,27 @@ mod tests {
         assert_eq!(kept, b"x  y".repeat(40));
         assert!(mask_escapes_into(br"\nz", &mut kept));
         assert_eq!(kept, b"  z");
+    }
+
+    /// NULs counted two bytes a unit are those counted one byte at a time, at each parity:
+    /// random probes with NULs from rare to almost everywhere, of even and odd lengths.
+    #[test]
+    fn nuls_by_parity_counts_what_every_other_byte_counts() {
+        let mut random = crate::test_support::Xorshift::new(0x2545_f491_4f6c_dd1d);
+        for length in (0..300).chain([4095, 4096]) {
+            let spread = [1, 2, 3, 10, 1000][random.below(5)];
+            let probe: Vec<u8> = (0..length)
+                .map(|_| match random.below(spread) {
+                    0 => 0,
+                    _ => [b'a', 0xFF, 1, 0x80][random.below(4)],
+                })
+                .collect();
+            let nul_at = |parity: usize| probe.iter().skip(parity).step_by(2).filter(|b| **b == 0);
+            let (even, odd) = (nul_at(0).count(), nul_at(1).count());
+            // A last byte without its pair is not read.
+            let odd_tail = usize::from(length % 2 == 1 && probe[length - 1] == 0);
+            assert_eq!(nuls_by_parity(&probe), (even - odd_tail, odd), "{probe:?}");
+        }
     }
 
     #[test]

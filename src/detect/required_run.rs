@@ -177,28 +177,19 @@ impl<'t> ClassRuns<'t> {
     /// Every maximal run of at least `length` members of `run`'s class in `text`, in order.
     fn list(&self, run: &RequiredRun, length: usize, text: &[u8]) -> Vec<Range<usize>> {
         let mut runs = Vec::new();
-        let mut add_runs_in = |within: Range<usize>| {
-            // A token run (or a listed run of a wider class) is bordered by non-members: a run
-            // found inside it is maximal.
-            let text = &text[..within.end];
-            let mut from = within.start;
-            while let Some(found) = run.next_run(text, from, length) {
-                from = found.end;
-                runs.push(found);
-            }
-        };
         let bounds = self.bounds(run, length, text);
         match (
             self.listed_around(run, length, text, bounds.is_some()),
             bounds,
         ) {
-            (Some(wider), _) => wider
-                .iter()
-                .filter(|wider| wider.end - wider.start >= length)
-                .cloned()
-                .for_each(add_runs_in),
-            (None, Some(within)) => within.cloned().for_each(add_runs_in),
-            (None, None) => add_runs_in(0..text.len()),
+            (Some(wider), _) => {
+                let wider = wider
+                    .iter()
+                    .filter(|wider| wider.end - wider.start >= length);
+                run.runs_within(text, length, wider, &mut runs);
+            }
+            (None, Some(within)) => run.runs_within(text, length, within, &mut runs),
+            (None, None) => run.runs_within(text, length, [&(0..text.len())], &mut runs),
         }
         runs
     }
@@ -297,6 +288,29 @@ impl RequiredRun {
             Regions::None
         } else {
             Regions::Windows(windows)
+        }
+    }
+
+    /// Adds to `runs` every maximal run of at least `length` members inside `spans` of
+    /// `text`, each bordered by non-members (a token run, or a listed run of a wider class), so
+    /// that a run found inside one is maximal. Generic over the spans, so that the search is
+    /// inlined into one loop over them: a call per span, most of which hold no run, cost about
+    /// as much as the search itself.
+    #[inline(always)]
+    fn runs_within<'s>(
+        &self,
+        text: &[u8],
+        length: usize,
+        spans: impl IntoIterator<Item = &'s Range<usize>>,
+        runs: &mut Vec<Range<usize>>,
+    ) {
+        for within in spans {
+            let text = &text[..within.end];
+            let mut from = within.start;
+            while let Some(found) = self.next_run(text, from, length) {
+                from = found.end;
+                runs.push(found);
+            }
         }
     }
 

@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use wide::{CmpEq, CmpLt, i8x16};
+use wide::{CmpEq, CmpGt, CmpLt, i8x16};
 
 /// The shortest run listed: no rule needs fewer bytes of one class in a row (see
 /// `WORTH_CHECKING` in run_syntax.rs).
@@ -68,22 +68,27 @@ pub fn token_runs(text: &[u8]) -> Vec<Range<usize>> {
 /// `wide`, the crate's safe wrapper of the instructions), and one movemask takes a step's 16
 /// answers to 16 bits. Written as plain byte comparisons the compiler vectorized the tests
 /// too but took the answers to bits with eight multiplies a block (a third of the pass).
+///
+/// The bytes that are not token bytes are what is tested (outside both ranges, none of the
+/// three separators), and the bits turned over at the end: SSE2 has only a greater-than
+/// compare, which writes its answer over its left operand, and "above the range" leaves the
+/// shifted bytes there, where "below" had each compare copy its bound first.
 #[inline]
 fn token_mask(block: &[u8; 64]) -> u64 {
     let splat = |byte: u8| i8x16::splat(byte as i8);
-    let mut mask = 0;
+    let mut gaps = 0;
     for (i, sixteen) in block.chunks_exact(16).enumerate() {
         let sixteen: [u8; 16] = sixteen.try_into().expect("16 bytes");
         let bytes = i8x16::new(sixteen.map(|byte| byte as i8));
-        let letters = in_range(bytes | splat(0x20), b'a', 26);
-        let digits_and_dashes = in_range(bytes, b'-', b'9' - b'-' + 1);
+        let no_letter = outside(bytes | splat(0x20), b'a', 26);
+        let no_digit_or_dash = outside(bytes, b'-', b'9' - b'-' + 1);
         let separators =
             bytes.cmp_eq(splat(b'+')) | bytes.cmp_eq(splat(b'=')) | bytes.cmp_eq(splat(b'_'));
-        let token = letters | digits_and_dashes | separators;
+        let gap = no_letter & no_digit_or_dash & !separators;
         // The 16 sign bits (movemask clears the bits above them).
-        mask |= u64::from(token.move_mask() as u16) << (16 * i);
+        gaps |= u64::from(gap.move_mask() as u16) << (16 * i);
     }
-    mask
+    !gaps
 }
 
 /// The bytes of `bytes` in `low..low + count` (all bits set), the others zero: shifted so that
@@ -93,6 +98,14 @@ fn token_mask(block: &[u8; 64]) -> u64 {
 pub fn in_range(bytes: i8x16, low: u8, count: u8) -> i8x16 {
     let splat = |byte: u8| i8x16::splat(byte as i8);
     (bytes + splat(0x80u8.wrapping_sub(low))).cmp_lt(splat(0x80u8.wrapping_add(count)))
+}
+
+/// The bytes of `bytes` outside `low..low + count` (all bits set): [`in_range`] turned over,
+/// as one greater-than compare of the shifted bytes (`count` at least 1).
+#[inline(always)]
+fn outside(bytes: i8x16, low: u8, count: u8) -> i8x16 {
+    let splat = |byte: u8| i8x16::splat(byte as i8);
+    (bytes + splat(0x80u8.wrapping_sub(low))).cmp_gt(splat(0x80u8.wrapping_add(count - 1)))
 }
 
 /// Adds the runs of at least [`MIN_RUN`] that end in the block whose token bytes are `mask`
