@@ -149,6 +149,45 @@ pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) 
     }
 }
 
+/// The bytes a context keyword must lie within for a match inside `window` of `content` to
+/// have its context (as [`has_context`] asks): a window whose reach holds no keyword needs no
+/// search. Around a window on one long line, the bytes around count; around one whose lines
+/// are short, the lines; else either, depending on the match.
+pub fn context_reach(
+    content: &[u8],
+    window: std::ops::Range<usize>,
+    (reach, side): (Window, Side),
+) -> std::ops::Range<usize> {
+    let (start, end) = (window.start, window.end);
+    let (before, after) = match reach {
+        Window::Bytes(bytes) => (
+            start.saturating_sub(bytes),
+            end.saturating_add(bytes).min(content.len()),
+        ),
+        Window::Lines(lines) => {
+            let bytes = (
+                start.saturating_sub(LONG_LINE_WINDOW),
+                end.saturating_add(LONG_LINE_WINDOW).min(content.len()),
+            );
+            let (first, above) = line_starts_before(content, start, lines);
+            let (last, below) = line_ends_after(content, end, lines);
+            match last - first > LONG_LINE {
+                // Every match is on this long line.
+                true if memchr::memchr(b'\n', &content[start..end]).is_none() => bytes,
+                // A match's lines are no longer than the window's.
+                false => (above, below),
+                true => (above.min(bytes.0), below.max(bytes.1)),
+            }
+        }
+    };
+    match side {
+        Side::Before => before..end,
+        Side::After => start..after,
+        Side::Both => before..after,
+        Side::File => 0..content.len(),
+    }
+}
+
 /// Lines longer than this (minified JavaScript, tokenizer data) do not count as lines for
 /// context windows; [`LONG_LINE_WINDOW`] bytes on each side do instead.
 const LONG_LINE: usize = 1000;
@@ -164,6 +203,31 @@ pub fn context_on_line(content: &[u8], start: usize, end: usize, context: &Conte
 fn lines_before(content: &[u8], offset: usize, lines: usize) -> usize {
     let mut newlines = memchr::memrchr_iter(b'\n', &content[..offset]);
     newlines.nth(lines).map_or(0, |at| at + 1)
+}
+
+/// [`lines_before`] for 0 and for `lines`, in one pass.
+fn line_starts_before(content: &[u8], offset: usize, lines: usize) -> (usize, usize) {
+    let mut newlines = memchr::memrchr_iter(b'\n', &content[..offset]);
+    let own = newlines.next().map_or(0, |at| at + 1);
+    match lines {
+        0 => (own, own),
+        _ => (own, newlines.nth(lines - 1).map_or(0, |at| at + 1)),
+    }
+}
+
+/// [`lines_after`] for 0 and for `lines`, in one pass.
+fn line_ends_after(content: &[u8], offset: usize, lines: usize) -> (usize, usize) {
+    let mut newlines = memchr::memchr_iter(b'\n', &content[offset..]);
+    let own = newlines.next().map_or(content.len(), |at| offset + at);
+    match lines {
+        0 => (own, own),
+        _ => (
+            own,
+            newlines
+                .nth(lines - 1)
+                .map_or(content.len(), |at| offset + at),
+        ),
+    }
 }
 
 /// End of the line `lines` lines below the one holding `offset` (the content's end at most).
@@ -211,6 +275,46 @@ pub fn looks_like_rule_id(word: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::detect::rules::RuleSet;
+
+    /// Wherever a context keyword sits for a match inside a window, it lies within the
+    /// window's reach: windows on short lines, on a long line and across both, every side.
+    #[test]
+    fn a_window_reach_holds_every_keyword_a_match_in_it_can_have() {
+        let mut base = Vec::new();
+        for line in 0..12 {
+            let len = if line == 6 { 1100 } else { line * 3 };
+            base.extend(std::iter::repeat_n(b'a', len));
+            base.push(b'\n');
+        }
+        let keywords = aho_corasick::AhoCorasick::new(["kw"]).expect("builds");
+        let windows = [Window::Bytes(5), Window::Lines(0), Window::Lines(2)];
+        let sides = [Side::Before, Side::After, Side::Both];
+        for (window, side) in windows.into_iter().flat_map(|w| sides.map(|s| (w, s))) {
+            for at in (0..base.len()).step_by(37) {
+                let mut text = base.clone();
+                text.splice(at..at, *b"kw");
+                let keyword = at..at + 2;
+                let context = Context {
+                    keywords: keywords.clone(),
+                    window,
+                    side,
+                };
+                for start in (0..text.len()).step_by(41) {
+                    let end = (start + 90).min(text.len());
+                    let reach = context_reach(&text, start..end, (window, side));
+                    let in_reach = reach.start <= keyword.start && keyword.end <= reach.end;
+                    for s in (start..end).step_by(11) {
+                        for e in (s..end).step_by(23) {
+                            assert!(
+                                in_reach || !has_context(&text, s, e, &context),
+                                "{window:?} {side:?} keyword {keyword:?} window {start}..{end} match {s}..{e}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn entropy_values() {
