@@ -152,12 +152,14 @@ pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) 
 /// The bytes a context keyword must lie within for a match inside `window` of `content` to
 /// have its context (as [`has_context`] asks): a window whose reach holds no keyword needs no
 /// search. Around a window on one long line, the bytes around count; around one whose lines
-/// are short, the lines; else either, depending on the match.
+/// are short, the lines; else either, depending on the match. `None` when the lines around
+/// reach further than [`REACH_SCAN`] bytes: windows on a megabyte line of minified code must
+/// not each look for its ends.
 pub fn context_reach(
     content: &[u8],
     window: std::ops::Range<usize>,
     (reach, side): (Window, Side),
-) -> std::ops::Range<usize> {
+) -> Option<std::ops::Range<usize>> {
     let (start, end) = (window.start, window.end);
     let (before, after) = match reach {
         Window::Bytes(bytes) => (
@@ -171,20 +173,57 @@ pub fn context_reach(
             );
             let (first, above) = line_starts_before(content, start, lines);
             let (last, below) = line_ends_after(content, end, lines);
-            match last - first > LONG_LINE {
+            // A line's end not found within the scan is further than a long line's length.
+            let long = first
+                .zip(last)
+                .is_none_or(|(first, last)| last - first > LONG_LINE);
+            match long {
                 // Every match is on this long line.
                 true if memchr::memchr(b'\n', &content[start..end]).is_none() => bytes,
                 // A match's lines are no longer than the window's.
-                false => (above, below),
-                true => (above.min(bytes.0), below.max(bytes.1)),
+                false => (above?, below?),
+                true => (above?.min(bytes.0), below?.max(bytes.1)),
             }
         }
     };
-    match side {
+    Some(match side {
         Side::Before => before..end,
         Side::After => start..after,
         Side::Both => before..after,
         Side::File => 0..content.len(),
+    })
+}
+
+/// Bytes [`context_reach`] looks through for the lines around a window, on each side.
+const REACH_SCAN: usize = 4096;
+
+/// Where the line holding `offset` starts, and the line `lines` above it; each `None` when it
+/// is further back than [`REACH_SCAN`] bytes.
+fn line_starts_before(
+    content: &[u8],
+    offset: usize,
+    lines: usize,
+) -> (Option<usize>, Option<usize>) {
+    let from = offset.saturating_sub(REACH_SCAN);
+    let at_start = (from == 0).then_some(0);
+    let mut newlines = memchr::memrchr_iter(b'\n', &content[from..offset]).map(|at| from + at + 1);
+    let own = newlines.next().or(at_start);
+    match lines {
+        0 => (own, own),
+        _ => (own, newlines.nth(lines - 1).or(at_start)),
+    }
+}
+
+/// Where the line holding `offset` ends, and the line `lines` below it; each `None` when it
+/// is further on than [`REACH_SCAN`] bytes.
+fn line_ends_after(content: &[u8], offset: usize, lines: usize) -> (Option<usize>, Option<usize>) {
+    let to = offset.saturating_add(REACH_SCAN).min(content.len());
+    let at_end = (to == content.len()).then_some(to);
+    let mut newlines = memchr::memchr_iter(b'\n', &content[offset..to]).map(|at| offset + at);
+    let own = newlines.next().or(at_end);
+    match lines {
+        0 => (own, own),
+        _ => (own, newlines.nth(lines - 1).or(at_end)),
     }
 }
 
@@ -203,31 +242,6 @@ pub fn context_on_line(content: &[u8], start: usize, end: usize, context: &Conte
 fn lines_before(content: &[u8], offset: usize, lines: usize) -> usize {
     let mut newlines = memchr::memrchr_iter(b'\n', &content[..offset]);
     newlines.nth(lines).map_or(0, |at| at + 1)
-}
-
-/// [`lines_before`] for 0 and for `lines`, in one pass.
-fn line_starts_before(content: &[u8], offset: usize, lines: usize) -> (usize, usize) {
-    let mut newlines = memchr::memrchr_iter(b'\n', &content[..offset]);
-    let own = newlines.next().map_or(0, |at| at + 1);
-    match lines {
-        0 => (own, own),
-        _ => (own, newlines.nth(lines - 1).map_or(0, |at| at + 1)),
-    }
-}
-
-/// [`lines_after`] for 0 and for `lines`, in one pass.
-fn line_ends_after(content: &[u8], offset: usize, lines: usize) -> (usize, usize) {
-    let mut newlines = memchr::memchr_iter(b'\n', &content[offset..]);
-    let own = newlines.next().map_or(content.len(), |at| offset + at);
-    match lines {
-        0 => (own, own),
-        _ => (
-            own,
-            newlines
-                .nth(lines - 1)
-                .map_or(content.len(), |at| offset + at),
-        ),
-    }
 }
 
 /// End of the line `lines` lines below the one holding `offset` (the content's end at most).
@@ -302,7 +316,9 @@ mod tests {
                 for start in (0..text.len()).step_by(41) {
                     let end = (start + 90).min(text.len());
                     let reach = context_reach(&text, start..end, (window, side));
-                    let in_reach = reach.start <= keyword.start && keyword.end <= reach.end;
+                    let in_reach = reach.is_none_or(|reach| {
+                        reach.start <= keyword.start && keyword.end <= reach.end
+                    });
                     for s in (start..end).step_by(11) {
                         for e in (s..end).step_by(23) {
                             assert!(

@@ -4,7 +4,7 @@
 //! runs (a changelog's commit hashes, a lock file's digests) woke the gate or regex of each
 //! run, and every match found far from the keyword was dropped afterwards for its context.
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, RefCell};
 use std::ops::Range;
 
 use memchr::memmem::Finder;
@@ -18,10 +18,9 @@ pub struct NearContext<'t> {
     window: Window,
     side: Side,
     rule: &'t Rule,
-    /// The keywords in lowercase, made at the first window asked. Searched one by one in a
-    /// lowercase copy: the rule's own case-blind automaton has no fast prefilter (it stepped
-    /// through every other byte, 13 instructions a byte).
-    keywords: OnceCell<Vec<Finder<'static>>>,
+    /// A lowercase copy of the bytes searched: the keywords are searched one by one in it
+    /// (see [`Rule::context_finders`]), as the rule's own case-blind automaton has no fast
+    /// prefilter (it stepped through every other byte, 13 instructions a byte).
     lower: RefCell<Vec<u8>>,
     /// The last search, which the next windows reuse while it answers for them.
     last: Cell<Option<Searched>>,
@@ -37,7 +36,6 @@ impl<'t> NearContext<'t> {
             window: rules::context_window(context),
             side: context.side,
             rule,
-            keywords: OnceCell::new(),
             lower: RefCell::new(Vec::new()),
             last: Cell::new(None),
         })
@@ -46,7 +44,9 @@ impl<'t> NearContext<'t> {
     /// False when no match inside `window` of the text can have a context keyword where
     /// [`filter::has_context`] looks for one: such a match is dropped for its context.
     pub fn may_hold(&self, window: Range<usize>) -> bool {
-        let reach = filter::context_reach(self.text, window, (self.window, self.side));
+        let Some(reach) = filter::context_reach(self.text, window, (self.window, self.side)) else {
+            return true;
+        };
         let last = self.last.get();
         if let Some(last) = last.filter(|last| last.answers(&reach)) {
             return last.holds_within(&reach);
@@ -78,14 +78,8 @@ impl<'t> NearContext<'t> {
     }
 
     /// The keywords in lowercase.
-    fn keywords(&self) -> &[Finder<'static>] {
-        self.keywords.get_or_init(|| {
-            let spec = self.rule.spec().context.as_ref();
-            let keywords = spec.map(|context| rules::context_keywords(context, self.rule.host()));
-            (keywords.unwrap_or_default().iter())
-                .map(|keyword| Finder::new(&keyword.to_ascii_lowercase()).into_owned())
-                .collect()
-        })
+    fn keywords(&self) -> &'t [Finder<'static>] {
+        self.rule.context_finders()
     }
 
     /// The length of the longest keyword.
@@ -189,7 +183,7 @@ mod tests {
             for start in (0..text.len()).step_by(step) {
                 let window = start..(start + size).min(text.len());
                 let reach = filter::context_reach(&text, window.clone(), (near.window, near.side));
-                let alone = context.keywords.is_match(&text[reach]);
+                let alone = reach.is_none_or(|reach| context.keywords.is_match(&text[reach]));
                 assert_eq!(near.may_hold(window.clone()), alone, "{window:?}");
                 held += usize::from(alone);
             }

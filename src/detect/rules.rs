@@ -210,6 +210,8 @@ struct Parts {
     /// "maybe" (see [`Rule::may_match_from`]).
     superset: OnceLock<Option<RegexGate>>,
     context: OnceLock<Option<Context>>,
+    /// The context keywords in lowercase, for [`NearContext`].
+    context_finders: OnceLock<Vec<Finder<'static>>>,
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
     placeholder_words: OnceLock<placeholder::BodyWords>,
     /// See [`Rule::reads_escapes`]; asked for every match, so decided once.
@@ -607,6 +609,18 @@ impl Rule {
                 })
             })
             .as_ref()
+    }
+
+    /// The context keywords (the host's too) in lowercase, each with its searcher (see
+    /// [`NearContext`]); none for a rule without a context.
+    pub(crate) fn context_finders(&self) -> &[Finder<'static>] {
+        self.parts().context_finders.get_or_init(|| {
+            let spec = self.spec().context.as_ref();
+            let keywords = spec.map(|context| context_keywords(context, self.host()));
+            (keywords.unwrap_or_default().iter())
+                .map(|keyword| Finder::new(&keyword.to_ascii_lowercase()).into_owned())
+                .collect()
+        })
     }
 
     /// Builds everything now, returning the first error.
