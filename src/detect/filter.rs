@@ -290,6 +290,19 @@ mod tests {
     use super::*;
     use crate::detect::rules::RuleSet;
 
+    /// A window on a megabyte line reaches the bytes around it; one whose lines around reach
+    /// past a long line is not bounded (each window on such a line scanned it whole).
+    #[test]
+    fn a_reach_does_not_look_far_for_line_ends() {
+        let line = vec![b'a'; 1 << 20];
+        let lines = (Window::Lines(3), Side::Both);
+        assert_eq!(context_reach(&line, 5000..5010, lines), Some(4936..5074));
+        let text = [b"x\n", &line[..10_000], b"\nshort\n"].concat();
+        assert_eq!(context_reach(&text, 10_004..10_006, lines), None);
+        let bytes = (Window::Bytes(48), Side::Before);
+        assert_eq!(context_reach(&text, 100..110, bytes), Some(52..110));
+    }
+
     /// Wherever a context keyword sits for a match inside a window, it lies within the
     /// window's reach: windows on short lines, on a long line and across both, every side.
     #[test]
