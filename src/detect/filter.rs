@@ -153,7 +153,7 @@ pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) 
 /// have its context (as [`has_context`] asks): a window whose reach holds no keyword needs no
 /// search. Around a window on one long line, the bytes around count; around one whose lines
 /// are short, the lines; else either, depending on the match. `None` when the lines around
-/// reach further than [`REACH_SCAN`] bytes: windows on a megabyte line of minified code must
+/// reach further than 4 KiB (`REACH_SCAN`): windows on a megabyte line of minified code must
 /// not each look for its ends.
 pub fn context_reach(
     content: &[u8],
