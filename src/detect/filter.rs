@@ -149,6 +149,84 @@ pub fn has_context(content: &[u8], start: usize, end: usize, context: &Context) 
     }
 }
 
+/// The bytes a context keyword must lie within for a match inside `window` of `content` to
+/// have its context (as [`has_context`] asks): a window whose reach holds no keyword needs no
+/// search. Around a window on one long line, the bytes around count; around one whose lines
+/// are short, the lines; else either, depending on the match. `None` when the lines around
+/// reach further than 4 KiB (`REACH_SCAN`): windows on a megabyte line of minified code must
+/// not each look for its ends.
+pub fn context_reach(
+    content: &[u8],
+    window: std::ops::Range<usize>,
+    (reach, side): (Window, Side),
+) -> Option<std::ops::Range<usize>> {
+    let (start, end) = (window.start, window.end);
+    let (before, after) = match reach {
+        Window::Bytes(bytes) => (
+            start.saturating_sub(bytes),
+            end.saturating_add(bytes).min(content.len()),
+        ),
+        Window::Lines(lines) => {
+            let bytes = (
+                start.saturating_sub(LONG_LINE_WINDOW),
+                end.saturating_add(LONG_LINE_WINDOW).min(content.len()),
+            );
+            let (first, above) = line_starts_before(content, start, lines);
+            let (last, below) = line_ends_after(content, end, lines);
+            // A line's end not found within the scan is further than a long line's length.
+            let long = first
+                .zip(last)
+                .is_none_or(|(first, last)| last - first > LONG_LINE);
+            match long {
+                // Every match is on this long line.
+                true if memchr::memchr(b'\n', &content[start..end]).is_none() => bytes,
+                // A match's lines are no longer than the window's.
+                false => (above?, below?),
+                true => (above?.min(bytes.0), below?.max(bytes.1)),
+            }
+        }
+    };
+    Some(match side {
+        Side::Before => before..end,
+        Side::After => start..after,
+        Side::Both => before..after,
+        Side::File => 0..content.len(),
+    })
+}
+
+/// Bytes [`context_reach`] looks through for the lines around a window, on each side.
+const REACH_SCAN: usize = 4096;
+
+/// Where the line holding `offset` starts, and the line `lines` above it; each `None` when it
+/// is further back than [`REACH_SCAN`] bytes.
+fn line_starts_before(
+    content: &[u8],
+    offset: usize,
+    lines: usize,
+) -> (Option<usize>, Option<usize>) {
+    let from = offset.saturating_sub(REACH_SCAN);
+    let at_start = (from == 0).then_some(0);
+    let mut newlines = memchr::memrchr_iter(b'\n', &content[from..offset]).map(|at| from + at + 1);
+    let own = newlines.next().or(at_start);
+    match lines {
+        0 => (own, own),
+        _ => (own, newlines.nth(lines - 1).or(at_start)),
+    }
+}
+
+/// Where the line holding `offset` ends, and the line `lines` below it; each `None` when it
+/// is further on than [`REACH_SCAN`] bytes.
+fn line_ends_after(content: &[u8], offset: usize, lines: usize) -> (Option<usize>, Option<usize>) {
+    let to = offset.saturating_add(REACH_SCAN).min(content.len());
+    let at_end = (to == content.len()).then_some(to);
+    let mut newlines = memchr::memchr_iter(b'\n', &content[offset..to]).map(|at| offset + at);
+    let own = newlines.next().or(at_end);
+    match lines {
+        0 => (own, own),
+        _ => (own, newlines.nth(lines - 1).or(at_end)),
+    }
+}
+
 /// Lines longer than this (minified JavaScript, tokenizer data) do not count as lines for
 /// context windows; [`LONG_LINE_WINDOW`] bytes on each side do instead.
 const LONG_LINE: usize = 1000;
@@ -211,6 +289,61 @@ pub fn looks_like_rule_id(word: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::detect::rules::RuleSet;
+
+    /// A window on a megabyte line reaches the bytes around it; one whose lines around reach
+    /// past a long line is not bounded (each window on such a line scanned it whole).
+    #[test]
+    fn a_reach_does_not_look_far_for_line_ends() {
+        let line = vec![b'a'; 1 << 20];
+        let lines = (Window::Lines(3), Side::Both);
+        assert_eq!(context_reach(&line, 5000..5010, lines), Some(4936..5074));
+        let text = [b"x\n", &line[..10_000], b"\nshort\n"].concat();
+        assert_eq!(context_reach(&text, 10_004..10_006, lines), None);
+        let bytes = (Window::Bytes(48), Side::Before);
+        assert_eq!(context_reach(&text, 100..110, bytes), Some(52..110));
+    }
+
+    /// Wherever a context keyword sits for a match inside a window, it lies within the
+    /// window's reach: windows on short lines, on a long line and across both, every side.
+    #[test]
+    fn a_window_reach_holds_every_keyword_a_match_in_it_can_have() {
+        let mut base = Vec::new();
+        for line in 0..12 {
+            let len = if line == 6 { 1100 } else { line * 3 };
+            base.extend(std::iter::repeat_n(b'a', len));
+            base.push(b'\n');
+        }
+        let keywords = aho_corasick::AhoCorasick::new(["kw"]).expect("builds");
+        let windows = [Window::Bytes(5), Window::Lines(0), Window::Lines(2)];
+        let sides = [Side::Before, Side::After, Side::Both];
+        for (window, side) in windows.into_iter().flat_map(|w| sides.map(|s| (w, s))) {
+            for at in (0..base.len()).step_by(37) {
+                let mut text = base.clone();
+                text.splice(at..at, *b"kw");
+                let keyword = at..at + 2;
+                let context = Context {
+                    keywords: keywords.clone(),
+                    window,
+                    side,
+                };
+                for start in (0..text.len()).step_by(41) {
+                    let end = (start + 90).min(text.len());
+                    let reach = context_reach(&text, start..end, (window, side));
+                    let in_reach = reach.is_none_or(|reach| {
+                        reach.start <= keyword.start && keyword.end <= reach.end
+                    });
+                    for s in (start..end).step_by(11) {
+                        for e in (s..end).step_by(23) {
+                            assert!(
+                                in_reach || !has_context(&text, s, e, &context),
+                                "{window:?} {side:?} keyword {keyword:?} window {start}..{end} match {s}..{e}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn entropy_values() {

@@ -27,6 +27,8 @@ pub mod keyword_table;
 pub mod line_words;
 /// Line numbers a change adds to a blob, and line arithmetic over bytes.
 pub mod lines;
+/// A rule's context keywords looked for ahead of its regex: windows out of their reach skipped.
+pub mod near_context;
 /// Which cell, output and line of a Jupyter notebook a byte is in.
 pub mod notebook;
 /// Keyword search for small changes: tables of the keywords' first bytes, nothing to build.

@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::detect::anchors::Anchors;
+use crate::detect::near_context::NearContext;
 use crate::detect::prebuilt_dfa;
 use crate::detect::prefilter::{Walked, WordPlaces};
 use crate::detect::required_run::{self, ClassRuns, PackedRun, RequiredRun};
@@ -217,6 +218,8 @@ struct Parts {
     /// "maybe" (see [`Rule::may_match_from`]).
     superset: OnceLock<Option<RegexGate>>,
     context: OnceLock<Option<Context>>,
+    /// The context keywords in lowercase, for [`NearContext`].
+    context_finders: OnceLock<Vec<Finder<'static>>>,
     /// Text a placeholder of this rule may keep (see [`RuleSet::is_placeholder`]).
     placeholder_words: OnceLock<placeholder::BodyWords>,
     /// See [`Rule::reads_escapes`]; asked for every match, so decided once.
@@ -398,6 +401,19 @@ impl Rule {
         runs: &mut ClassRuns<'t>,
         walked: Option<Walked>,
     ) -> Vec<Found> {
+        self.captures_near(text, lower, runs, walked, None)
+    }
+
+    /// [`Rule::captures_seen`], skipping the windows `near` says no match in which can have
+    /// its context.
+    fn captures_near<'t>(
+        &self,
+        text: &'t [u8],
+        lower: &[u8],
+        runs: &mut ClassRuns<'t>,
+        walked: Option<Walked>,
+        near: Option<&NearContext>,
+    ) -> Vec<Found> {
         let run = self.required_run();
         let anchors = walked.and_then(|walked| {
             let anchors = self.anchors()?;
@@ -407,6 +423,9 @@ impl Rule {
             if let Some((_, places)) = &anchors
                 && !holds_place(places, from..haystack.len())
             {
+                return false;
+            }
+            if near.is_some_and(|near| !near.may_hold(from..haystack.len())) {
                 return false;
             }
             self.may_match_from(haystack, from)
@@ -497,6 +516,30 @@ impl Rule {
         runs: &mut ClassRuns<'t>,
         walked: Option<Walked>,
     ) -> Vec<Range<usize>> {
+        self.secrets_where(text, lower, runs, (walked, false))
+    }
+
+    /// [`Rule::secrets`], less those a rule with a context keyword window cannot keep: the
+    /// windows with no keyword in reach are not searched (see [`NearContext`]). For a caller
+    /// that drops every match without its context, whatever the file's path says.
+    pub fn secrets_in_context<'t, 'l>(
+        &self,
+        text: &'t [u8],
+        lower: impl FnOnce() -> &'l [u8],
+        runs: &mut ClassRuns<'t>,
+        walked: Option<Walked>,
+    ) -> Vec<Range<usize>> {
+        self.secrets_where(text, lower, runs, (walked, true))
+    }
+
+    /// [`Rule::secrets`], and [`Rule::secrets_in_context`] when `in_context`.
+    fn secrets_where<'t, 'l>(
+        &self,
+        text: &'t [u8],
+        lower: impl FnOnce() -> &'l [u8],
+        runs: &mut ClassRuns<'t>,
+        (walked, in_context): (Option<Walked>, bool),
+    ) -> Vec<Range<usize>> {
         if let Some(matcher) = self.variable_matcher() {
             // The walk looked for the wide folds once per text; other texts are searched.
             let folds = match walked {
@@ -509,10 +552,13 @@ impl Rule {
         }
         let words_looked_for = self.anchors().is_some_and(Anchors::reads_lowercase);
         let lower = if words_looked_for { lower() } else { &[] };
-        (self.captures_seen(text, lower, runs, walked).iter())
-            .filter_map(|caps| caps.get(1))
-            .map(|secret| secret.range())
-            .collect()
+        let near = in_context.then(|| NearContext::of(text, self)).flatten();
+        (self
+            .captures_near(text, lower, runs, walked, near.as_ref())
+            .iter())
+        .filter_map(|caps| caps.get(1))
+        .map(|secret| secret.range())
+        .collect()
     }
 
     /// The shared matcher of a built-in generated rule (its names and calls from build.rs).
@@ -571,6 +617,18 @@ impl Rule {
                 })
             })
             .as_ref()
+    }
+
+    /// The context keywords (the host's too) in lowercase, each with its searcher (see
+    /// [`NearContext`]); none for a rule without a context.
+    pub(crate) fn context_finders(&self) -> &[Finder<'static>] {
+        self.parts().context_finders.get_or_init(|| {
+            let spec = self.spec().context.as_ref();
+            let keywords = spec.map(|context| context_keywords(context, self.host()));
+            (keywords.unwrap_or_default().iter())
+                .map(|keyword| Finder::new(&keyword.to_ascii_lowercase()).into_owned())
+                .collect()
+        })
     }
 
     /// Builds everything now, returning the first error.
@@ -1338,14 +1396,8 @@ fn check_verify(verify: &VerifySpec) -> std::result::Result<(), String> {
 /// The provider's API host counts as a context keyword too: a key next to the URL it is sent
 /// to (`https://api.stability.ai/...`) names its service as surely as the word does.
 fn compile_context(ctx: &ContextSpec, host: &str) -> std::result::Result<Context, String> {
-    let window = match (ctx.lines, ctx.window) {
-        (Some(lines), _) => Window::Lines(lines),
-        (None, window) => Window::Bytes(window.unwrap_or(0)),
-    };
-    let mut keywords: Vec<&str> = ctx.keywords.iter().map(String::as_str).collect();
-    if !host.is_empty() && !keywords.contains(&host) {
-        keywords.push(host);
-    }
+    let window = context_window(ctx);
+    let keywords = context_keywords(ctx, host);
     let keywords = AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .build(&keywords)
@@ -1355,6 +1407,23 @@ fn compile_context(ctx: &ContextSpec, host: &str) -> std::result::Result<Context
         window,
         side: ctx.side,
     })
+}
+
+/// How far from the secret a context keyword may sit.
+pub(crate) fn context_window(ctx: &ContextSpec) -> Window {
+    match (ctx.lines, ctx.window) {
+        (Some(lines), _) => Window::Lines(lines),
+        (None, window) => Window::Bytes(window.unwrap_or(0)),
+    }
+}
+
+/// The context keywords: the spec's, and the provider's API host.
+pub(crate) fn context_keywords<'a>(ctx: &'a ContextSpec, host: &'a str) -> Vec<&'a str> {
+    let mut keywords: Vec<&str> = ctx.keywords.iter().map(String::as_str).collect();
+    if !host.is_empty() && !keywords.contains(&host) {
+        keywords.push(host);
+    }
+    keywords
 }
 
 /// Turns a TOML error into one line with its line and column.

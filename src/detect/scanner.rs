@@ -482,7 +482,7 @@ impl Scanner {
             .filter_map(|index| self.rules.at(index).listed_run());
         let class_runs = class_runs.asking(listed);
         let plain = (&plain, plain_words.as_ref());
-        let mut matches = self.collect(content, plain, &view_masks, &found, class_runs);
+        let mut matches = self.collect(content, plain, &view_masks, &found, (class_runs, named));
         matches.sort_unstable();
         found.hits = self.locate(content, matches, &found, (named, file_context));
         if found.hits.is_empty() {
@@ -500,7 +500,7 @@ impl Scanner {
         (plain, plain_words): (&RuleMask, Option<&WordsSeen>),
         view_masks: &[RuleMask],
         found: &'t Hits,
-        mut class_runs: ClassRuns<'t>,
+        (mut class_runs, named): (ClassRuns<'t>, Option<&RuleMask>),
     ) -> Vec<RawMatch> {
         let mut matches = Vec::new();
         let mut literal_text = LiteralText::new();
@@ -524,7 +524,13 @@ impl Scanner {
                     continue;
                 }
                 let lower = literal_text.lazily(text);
-                for secret in rule.secrets(text, lower, &mut class_runs, walked) {
+                // A match without its context is dropped (`locate`) unless the path names
+                // the provider.
+                let secrets = match named.is_some_and(|named| named.contains(rule_index)) {
+                    true => rule.secrets(text, lower, &mut class_runs, walked),
+                    false => rule.secrets_in_context(text, lower, &mut class_runs, walked),
+                };
+                for secret in secrets {
                     let view_span = Span {
                         start: secret.start,
                         end: secret.end,
