@@ -401,3 +401,45 @@ fn a_key_assigned_in_a_notebook_cell_is_blocked() {
         }
     }
 }
+
+/// In a file long enough that a rule needing its context word near the secret searches only
+/// the windows with one in reach (a changelog of commit hashes that names W&B once at the
+/// top), a key next to the word is found, hashes far from it are not, and under a path that
+/// names the provider every window is searched.
+#[test]
+fn a_context_rule_in_a_long_file_finds_the_key_next_to_its_word_only() {
+    let hash = |n: u64| generated("[hex:40]", 400 + n);
+    let mut text = String::from("# Changelog (runs are logged to wandb)\n\n");
+    // Prose between the hashes keeps their windows apart, as in a real changelog.
+    for n in 0..1000 {
+        text.push_str(&format!(
+            "## Release {n}\n\nFixed the retry loop of the uploader.\n- merged {}\n\n",
+            hash(n)
+        ));
+    }
+    let apart = "See the upgrade notes in the documentation for the details.\n\n";
+    let near = format!("{text}{apart}WANDB_API_KEY = \"{}\"\n", hash(2000));
+    let repo = TestRepo::new();
+    repo.add("CHANGELOG.md", &text);
+    repo.add("notes/keys.md", &near);
+    assert!(text.len() > 64 << 10, "long enough to skip windows");
+    let found = findings(&repo.scan_json());
+    let wandb: Vec<_> = (found.iter())
+        .filter(|f| f.0 == "wandb-legacy-api-key")
+        .map(|f| (f.1.as_str(), f.2))
+        .collect();
+    assert_eq!(wandb, [("notes/keys.md", 5005)], "{found:?}");
+
+    // Far from the word, a line that calls the value a key is found only where the path names
+    // the provider.
+    let far = format!("{text}{apart}api_key = \"{}\"\n", hash(2001));
+    let named = TestRepo::new();
+    named.add("config/settings.md", &far);
+    named.add("wandb/settings.md", &far);
+    let found = findings(&named.scan_json());
+    let wandb: Vec<_> = (found.iter())
+        .filter(|f| f.0 == "wandb-legacy-api-key")
+        .map(|f| (f.1.as_str(), f.2))
+        .collect();
+    assert_eq!(wandb, [("wandb/settings.md", 5005)], "{found:?}");
+}
