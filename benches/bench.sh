@@ -12,6 +12,10 @@
 #   ROUNDS=5 benches/bench.sh   # the runs are split into rounds, tokenguard and git taking
 #                               # turns, so that a slow minute on a shared machine weighs
 #                               # on both sides of a ratio (default 5); medians are over all
+#   QUICK_ROUNDS=50 benches/bench.sh  # rounds of the small, dense, tiny and huge cases
+#                               # (default: one per 20 of their runs; a case of 2 ms runs 40
+#                               # times in a blink, and on a shared VM a slow blink that fell on
+#                               # one command's block moved small's ratio from 1.0x to 1.3x)
 #   TOKENGUARD=path benches/bench.sh  # time that binary (default: build this checkout's)
 #   HISTORY="/path/a.git /path/b.git" benches/bench.sh
 #                               # histories to scan (default: huggingface/accelerate and
@@ -27,8 +31,9 @@ runs=${RUNS:-10}
 trees=${TREES:-1}
 quick_runs=${QUICK_RUNS:-1000}
 rounds=${ROUNDS:-5}
-per_round() { # total runs -> runs per round
-    local n=$(( $1 / rounds ))
+quick_rounds=${QUICK_ROUNDS:-$(( quick_runs / 20 > 0 ? quick_runs / 20 : 1 ))}
+per_round() { # total runs, rounds -> runs per round
+    local n=$(( $1 / $2 ))
     echo $(( n > 0 ? n : 1 ))
 }
 cache="$root/target/bench-cache"
@@ -249,8 +254,11 @@ peak_rss() { # command...: peak RSS in kB
 for case in ${CASES:-$all_cases}; do
     cd "$work/$case"
     "$bin" scan-staged >/dev/null || true  # warm the page cache (a corpus with findings exits 1)
-    case $case in small|dense|tiny|huge) n=$(per_round "$quick_runs") ;; *) n=$(per_round "$runs") ;; esac
-    for round in $(seq "$rounds"); do
+    case $case in
+        small|dense|tiny|huge) r=$quick_rounds; n=$(per_round "$quick_runs" "$r") ;;
+        *) r=$rounds; n=$(per_round "$runs" "$r") ;;
+    esac
+    for round in $(seq "$r"); do
         # `git diff --cached --quiet` exits 1 when something is staged: -i keeps that from
         # aborting.
         hyperfine -N -i --warmup 2 --runs "$n" --export-json "$work/$case.$round.json" \
@@ -269,7 +277,7 @@ for repo in $HISTORY; do
     cd "$repo"
     "$bin" scan-range HEAD >/dev/null || true
     for round in $(seq "$rounds"); do
-        hyperfine -i --warmup 1 --runs "$(per_round "$runs")" --export-json "$work/$name.$round.json" \
+        hyperfine -i --warmup 1 --runs "$(per_round "$runs" "$rounds")" --export-json "$work/$name.$round.json" \
             "git log -p HEAD > /dev/null" "$bin scan-range HEAD > /dev/null" >/dev/null 2>&1
     done
     rss=$(peak_rss "$bin" scan-range HEAD)
@@ -279,7 +287,7 @@ for repo in $HISTORY; do
     echo "history $name $commits $work/$name - $rss $largest $blobs" >>"$results"
 done
 
-python3 - "$results" "$runs" "$quick_runs" "$rounds" <<'PY'
+python3 - "$results" "$runs" "$quick_runs" "$rounds" "$quick_rounds" <<'PY'
 import glob, json, statistics, sys
 def medians(prefix):
     """Per command, the median of its runs in every round."""
@@ -323,7 +331,7 @@ for line in open(sys.argv[1]):
         bound = 64 + 56 + 2 * 2 * int(largest) / 2**20 + 64 * blobs / 2**20
         history.append(f"| {case.replace('+', '/')}: {int(count):,} commits | {ms(log)} | {ms(ours)} | {ours / log:.2f}x "
                        f"| {rss_mb:.1f} MB (bound {bound:.0f}) | {largest_mb:.2f} MB |")
-print(f"medians of {sys.argv[2]} runs ({sys.argv[3]} for small, dense, tiny and huge) in {sys.argv[4]} rounds, same run")
+print(f"medians of {sys.argv[2]} runs in {sys.argv[4]} rounds ({sys.argv[3]} in {sys.argv[5]} for small, dense, tiny and huge), same run")
 print()
 print("| case | `diff --quiet` | `diff > /dev/null` | tokenguard | vs quiet | vs diff | peak RSS | largest blob |")
 print("|---|---|---|---|---|---|---|---|")

@@ -1,6 +1,7 @@
-//! Keyword search for a few kilobytes: three small tables over the keywords' first bytes are
-//! all there is to build, so a commit that stages little does not pay for the automata that
-//! pay off over megabytes (building them costs more than searching a small change with this).
+//! Keyword search for a few kilobytes when the keywords are not only the built-in ones (whose
+//! automaton build.rs wrote): three small tables over the keywords' first bytes are all there
+//! is to build, so a commit that stages little does not pay for the automaton that pays off
+//! over megabytes (building it costs more than searching a small change with this).
 //!
 //! The haystack is walked three bytes at a time: a bit per hashed first three bytes says
 //! whether some keyword could start here, and only then are the keywords whose first bytes
