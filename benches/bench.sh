@@ -52,6 +52,13 @@ else
     cargo build --release --quiet --manifest-path "$root/Cargo.toml"
     bin="$root/target/release/tokenguard"
 fi
+# Timed as a fresh copy, the way `cargo install` (std::fs::copy) and install.sh leave it: the
+# page cache holds a freshly written file in large pieces, and the same bytes as the linker
+# wrote them or as read back from disk after `drop_caches` cost a small commit about 40 more
+# page faults and 10-15% more time on the 2-core VM (docs/speed.md, round fourteen). Without
+# the copy, a small case's ratio depended on how the binary last came into memory.
+cp "$bin" "$work/tokenguard"
+bin="$work/tokenguard"
 # No background gc or maintenance: the benchmark copies repositories and must not race them.
 printf '[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n' >"$work/gitconfig"
 export GIT_CONFIG_GLOBAL="$work/gitconfig" GIT_CONFIG_NOSYSTEM=1
