@@ -421,9 +421,9 @@ impl Prefilter {
         })
     }
 
-    /// Builds the automaton now, for a thread with nothing else to do: a large scan reads it
-    /// past its first 256 KiB (`PAIRS_UNTIL`), and a thread that needs it while another builds
-    /// it waits.
+    /// Builds the automaton now, for a thread with nothing else to do: a large scan with rules
+    /// of a config's own reads it past its first 256 KiB (`PAIRS_UNTIL`), and a thread that
+    /// needs it while another builds it waits. The embedded one only has its header read.
     pub fn warm_up(&self) {
         self.dfa();
     }

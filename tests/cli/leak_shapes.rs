@@ -409,6 +409,13 @@ fn a_key_assigned_in_a_notebook_cell_is_blocked() {
 #[test]
 fn a_context_rule_in_a_long_file_finds_the_key_next_to_its_word_only() {
     let hash = |n: u64| generated("[hex:40]", 400 + n);
+    // Where the W&B rule finds something: (path, line).
+    let wandb_in = |repo: &TestRepo| -> Vec<(String, u64)> {
+        (findings(&repo.scan_json()).into_iter())
+            .filter(|f| f.0 == "wandb-legacy-api-key")
+            .map(|f| (f.1, f.2))
+            .collect()
+    };
     let mut text = String::from("# Changelog (runs are logged to wandb)\n\n");
     // Prose between the hashes keeps their windows apart, as in a real changelog.
     for n in 0..1000 {
@@ -423,12 +430,7 @@ fn a_context_rule_in_a_long_file_finds_the_key_next_to_its_word_only() {
     repo.add("CHANGELOG.md", &text);
     repo.add("notes/keys.md", &near);
     assert!(text.len() > 64 << 10, "long enough to skip windows");
-    let found = findings(&repo.scan_json());
-    let wandb: Vec<_> = (found.iter())
-        .filter(|f| f.0 == "wandb-legacy-api-key")
-        .map(|f| (f.1.as_str(), f.2))
-        .collect();
-    assert_eq!(wandb, [("notes/keys.md", 5005)], "{found:?}");
+    assert_eq!(wandb_in(&repo), [("notes/keys.md".to_string(), 5005)]);
 
     // Far from the word, a line that calls the value a key is found only where the path names
     // the provider.
@@ -436,10 +438,5 @@ fn a_context_rule_in_a_long_file_finds_the_key_next_to_its_word_only() {
     let named = TestRepo::new();
     named.add("config/settings.md", &far);
     named.add("wandb/settings.md", &far);
-    let found = findings(&named.scan_json());
-    let wandb: Vec<_> = (found.iter())
-        .filter(|f| f.0 == "wandb-legacy-api-key")
-        .map(|f| (f.1.as_str(), f.2))
-        .collect();
-    assert_eq!(wandb, [("wandb/settings.md", 5005)], "{found:?}");
+    assert_eq!(wandb_in(&named), [("wandb/settings.md".to_string(), 5005)]);
 }
